@@ -1,0 +1,44 @@
+// The fastify application factory: tests build it in-process with real dependencies.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { TokenService } from "../auth/tokens.js";
+import { artifactLimits } from "../domain/artifact.js";
+import type { ArtifactRepository } from "../store/artifactRepository.js";
+import type { Prisma } from "../store/database.js";
+import { authPlugin } from "./plugins/auth.js";
+import { errorsPlugin } from "./plugins/errors.js";
+import { artifactRoutes } from "./routes/artifacts.js";
+import { healthRoutes } from "./routes/health.js";
+
+export interface AppDeps {
+  prisma: Prisma;
+  artifacts: ArtifactRepository;
+  tokens: TokenService;
+  logger: FastifyBaseLogger | false;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: artifactLimits.bodyBytes,
+    // A caller's request id is kept when it is safe to log; otherwise one is made up.
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { tokens: deps.tokens });
+  await app.register(healthRoutes, { prisma: deps.prisma });
+  await app.register(artifactRoutes, { artifacts: deps.artifacts });
+  return app;
+}

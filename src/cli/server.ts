@@ -1,0 +1,99 @@
+// Server-side verbs: serve, migrate, token. They read the server's own configuration.
+import type { Command } from "commander";
+import { TokenService } from "../auth/tokens.js";
+import { loadConfig, resolveTokenSecret } from "../config.js";
+import { artifactJsonSchema } from "../domain/artifact.js";
+import { GLOB_PATTERN } from "../domain/glob.js";
+import { parseDuration, roles, type Role } from "../domain/token.js";
+import { createLogger } from "../logger.js";
+import { closeOnSignals, startServer } from "../main.js";
+import { openDatabase } from "../store/database.js";
+import { migrate } from "../store/migrator.js";
+import { TokenRepository } from "../store/tokenRepository.js";
+import { CliError, exitCodes } from "./client.js";
+
+function globs(text: string | undefined, flag: string): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(",").map((g) => g.trim()).filter(Boolean);
+  for (const g of list) if (!GLOB_PATTERN.test(g)) throw new CliError(`${flag}: "${g}" is not a glob`, exitCodes.usage);
+  return list;
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command("serve")
+    .description("run the server (RELENGD_* environment variables; see README)")
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const server = await startServer(config, logger);
+      closeOnSignals(server, logger);
+    });
+
+  program
+    .command("migrate")
+    .description("apply pending database migrations (the server also does this at start-up)")
+    .action(async () => {
+      const config = loadConfig();
+      const report = await migrate(config.databaseUrl);
+      process.stdout.write(`applied ${report.applied.length} migration(s), ${report.alreadyApplied.length} already applied\n`);
+      for (const m of report.applied) process.stdout.write(`  applied ${m}\n`);
+      for (const m of report.modified) process.stderr.write(`  warning: ${m} changed on disk since it was applied\n`);
+    });
+
+  const token = program.command("token").description("issue and revoke access tokens (run on the server's host)");
+
+  token
+    .command("issue")
+    .description("print a new token signed with the server's secret")
+    .requiredOption("--subject <name>", "who the token is for (a person or a pipeline)")
+    .requiredOption("--role <role>", `one of ${roles.join(", ")}`)
+    .option("--packages <globs>", "comma-separated package globs the token may touch (e.g. python-*,!python-foo)")
+    .option("--environments <globs>", "comma-separated environment globs the token may release to")
+    .option("--ttl <duration>", "lifetime: 45m, 12h, 30d, 8w", "30d")
+    .action(async (o: { subject: string; role: string; packages?: string; environments?: string; ttl: string }) => {
+      if (!(roles as readonly string[]).includes(o.role)) throw new CliError(`--role must be one of ${roles.join(", ")}`, exitCodes.usage);
+      const ttlSeconds = parseDuration(o.ttl);
+      if (ttlSeconds === undefined) throw new CliError(`--ttl "${o.ttl}" is not a duration like 30d`, exitCodes.usage);
+      const config = loadConfig();
+      const secret = resolveTokenSecret(config, (msg) => process.stderr.write(`warning: ${msg}\n`));
+      const packages = globs(o.packages, "--packages");
+      const environments = globs(o.environments, "--environments");
+      const issued = await new TokenService(secret).issue({
+        subject: o.subject,
+        role: o.role as Role,
+        ttlSeconds,
+        ...(packages ? { packages } : {}),
+        ...(environments ? { environments } : {}),
+      });
+      process.stderr.write(`token ${issued.jti} for ${o.subject} (${o.role}), expires ${issued.expiresAt.toISOString()}\n`);
+      process.stdout.write(issued.token + "\n");
+    });
+
+  token
+    .command("revoke")
+    .description("revoke a token by its id (jti); servers stop accepting it within seconds")
+    .argument("<jti>", "token id printed by `token issue`")
+    .action(async (jti: string) => {
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(jti)) throw new CliError(`"${jti}" is not a token id`, exitCodes.usage);
+      const config = loadConfig();
+      await migrate(config.databaseUrl);
+      const db = await openDatabase(config.databaseUrl);
+      try {
+        const result = await new TokenRepository(db.prisma).revoke(jti);
+        process.stdout.write(`${result} ${jti}\n`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  const schema = program.command("schema").description("JSON Schemas of relengd's public formats");
+  schema
+    .command("show")
+    .description("print the JSON Schema of a format")
+    .argument("<format>", "artifact")
+    .action((format: string) => {
+      if (format !== "artifact") throw new CliError(`unknown format "${format}" (known: artifact)`, exitCodes.usage);
+      process.stdout.write(JSON.stringify(artifactJsonSchema(), null, 2) + "\n");
+    });
+}

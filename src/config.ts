@@ -1,0 +1,93 @@
+// The server's configuration: environment variables, validated once at start-up.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const envSchema = z.object({
+  RELENGD_DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must be file:PATH (SQLite) or postgresql://… (PostgreSQL)")
+    .default("file:./data/relengd.db"),
+  RELENGD_HOST: z.string().min(1).default("127.0.0.1"),
+  RELENGD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  RELENGD_DATA_DIR: z.string().min(1).default("./data"),
+  RELENGD_POLICIES_DIR: z.string().min(1).default("./policies"),
+  RELENGD_GITOPS_REPO: z.string().min(1).optional(),
+  RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
+  RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+});
+
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  policiesDir: string;
+  /** The default GitOps repository: a local bare repo created on start-up if missing. */
+  gitopsRepo: string;
+  /** Undefined until resolveTokenSecret ran (it may create one in the data dir). */
+  tokenSecret?: string;
+  logLevel: (typeof logLevels)[number];
+  revocationRefreshMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.RELENGD_DATA_DIR);
+  return {
+    databaseUrl: e.RELENGD_DATABASE_URL,
+    host: e.RELENGD_HOST,
+    port: e.RELENGD_PORT,
+    dataDir,
+    policiesDir: path.resolve(e.RELENGD_POLICIES_DIR),
+    gitopsRepo: e.RELENGD_GITOPS_REPO ?? path.join(dataDir, "gitops.git"),
+    ...(e.RELENGD_TOKEN_SECRET ? { tokenSecret: e.RELENGD_TOKEN_SECRET } : {}),
+    logLevel: e.RELENGD_LOG_LEVEL,
+    revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
+  };
+}
+
+/**
+ * The token-signing secret: RELENGD_TOKEN_SECRET, else the one kept in DATA_DIR/token-secret,
+ * else a new one written there (0600). `warn` is told when a secret is generated, since tokens
+ * then only verify on servers sharing that data dir.
+ */
+export function resolveTokenSecret(config: Config, warn: (msg: string) => void): string {
+  if (config.tokenSecret) return config.tokenSecret;
+  const file = path.join(config.dataDir, "token-secret");
+  if (existsSync(file)) {
+    const secret = readFileSync(file, "utf8").trim();
+    if (secret.length < 32) throw new ConfigError(`${file}: token secret shorter than 32 characters`);
+    config.tokenSecret = secret;
+    return secret;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  // "wx": never overwrite a secret another process just wrote.
+  try {
+    writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+    warn(`RELENGD_TOKEN_SECRET is not set: generated one into ${file}; set it explicitly in production`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return resolveTokenSecret(config, warn);
+  }
+  config.tokenSecret = secret;
+  return secret;
+}
+
+/** Client side (the CLI verbs that talk to a server). */
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): { url: string; token?: string } {
+  const url = (env.RELENGD_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+  return env.RELENGD_TOKEN ? { url, token: env.RELENGD_TOKEN } : { url };
+}

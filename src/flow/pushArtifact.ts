@@ -1,0 +1,24 @@
+// Use case: a CI pipeline pushes a release artifact.
+import type { Artifact } from "../domain/artifact.js";
+import { mayTouchPackage, roleAtLeast, type Principal } from "../domain/token.js";
+import type { ArtifactRepository, IngestOutcome } from "../store/artifactRepository.js";
+
+export type PushArtifactResult = IngestOutcome | { status: "forbidden"; reason: string };
+
+export async function pushArtifact(
+  deps: { artifacts: ArtifactRepository },
+  principal: Principal,
+  artifact: Artifact,
+): Promise<PushArtifactResult> {
+  if (!roleAtLeast(principal.role, "ci")) {
+    return { status: "forbidden", reason: `role ${principal.role} may not push artifacts (needs ci or above)` };
+  }
+  if (!mayTouchPackage(principal, artifact.package)) {
+    return {
+      status: "forbidden",
+      reason: `token of ${principal.subject} is scoped to packages ${principal.packages?.join(", ")} and may not push package ${artifact.package}`,
+    };
+  }
+  // Policy evaluation of the new artifact plugs in here (policy engine issue).
+  return deps.artifacts.ingest(artifact);
+}

@@ -1,0 +1,76 @@
+// The server process: config → store → (writer) → HTTP server; graceful shutdown.
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { buildApp } from "./api/app.js";
+import { RevocationList, TokenService } from "./auth/tokens.js";
+import { resolveTokenSecret, type Config } from "./config.js";
+import { ensureBareRepository } from "./gitops/repository.js";
+import { ArtifactRepository } from "./store/artifactRepository.js";
+import { openDatabase, type Database } from "./store/database.js";
+import { migrate } from "./store/migrator.js";
+import { TokenRepository } from "./store/tokenRepository.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Database;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const secret = resolveTokenSecret(config, (msg) => logger.warn(msg));
+  const report = await migrate(config.databaseUrl);
+  if (report.applied.length > 0) logger.info({ applied: report.applied }, "database migrated");
+  if (report.modified.length > 0) logger.warn({ modified: report.modified }, "applied migrations changed on disk since they ran");
+
+  if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
+
+  const db = await openDatabase(config.databaseUrl);
+  const revocations = new RevocationList(
+    () => new TokenRepository(db.prisma).activeRevocations(),
+    config.revocationRefreshMs,
+    (err) => logger.error({ err }, "could not refresh token revocations"),
+  );
+  await revocations.start();
+  const app = await buildApp({
+    prisma: db.prisma,
+    artifacts: new ArtifactRepository(db.prisma),
+    tokens: new TokenService(secret, revocations.has),
+    logger,
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
+  return {
+    app,
+    db,
+    url: address,
+    async close() {
+      // app.close stops accepting and waits for requests in flight (their commits included).
+      await app.close();
+      revocations.stop();
+      await db.close();
+    },
+  };
+}
+
+/** SIGTERM/SIGINT: close gracefully; a second signal exits at once. */
+export function closeOnSignals(server: RunningServer, logger: Logger): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    closing = true;
+    logger.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

@@ -1,0 +1,231 @@
+// Artifacts and their appended results in the store: batched ingest, keyset-paginated queries.
+import {
+  artifactDigest,
+  kojiBuilds,
+  parseNvrName,
+  readStoredArtifact,
+  renderArtifact,
+  resultKey,
+  type Artifact,
+  type CiResultItem,
+  type SourceEvent,
+} from "../domain/artifact.js";
+import type { Prisma } from "./database.js";
+import type { Prisma as PrismaTypes } from "./generated/sqlite/client.js";
+import { GroupCommit } from "./groupCommit.js";
+
+export interface StoredResult extends CiResultItem {
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StoredArtifact {
+  artifact: Artifact;
+  digest: string;
+  createdAt: Date;
+  results: StoredResult[];
+}
+
+export type IngestOutcome =
+  | { status: "created"; id: string; digest: string; createdAt: Date }
+  | { status: "unchanged"; id: string; digest: string; createdAt: Date }
+  | { status: "conflict"; id: string; digest: string; existingDigest: string };
+
+export interface ArtifactQuery {
+  package?: string;
+  release?: string;
+  nvr?: string;
+  sha?: string;
+  branch?: string;
+  event?: SourceEvent;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ArtifactPage {
+  items: StoredArtifact[];
+  nextCursor: string | null;
+}
+
+export type AppendOutcome =
+  | { status: "not-found" }
+  | { status: "too-many"; limit: number }
+  | { status: "appended"; added: number; updated: number; unchanged: number; results: StoredResult[] };
+
+export class InvalidCursorError extends Error {}
+
+const CURSOR_PREFIX = "s";
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString();
+  const m = /^s([0-9]{1,15})$/.exec(text);
+  if (!m) throw new InvalidCursorError("cursor is not one this server issued");
+  return Number(m[1]);
+}
+
+type ResultRow = {
+  testcase: string;
+  outcome: string;
+  refUrl: string;
+  scenario: string | null;
+  note: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+function toStoredResult(row: ResultRow): StoredResult {
+  return {
+    kind: "ci-result",
+    testcase: row.testcase,
+    outcome: row.outcome as CiResultItem["outcome"],
+    ...(row.refUrl ? { refUrl: row.refUrl } : {}),
+    ...(row.scenario !== null ? { scenario: row.scenario } : {}),
+    ...(row.note !== null ? { note: row.note } : {}),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export class ArtifactRepository {
+  private readonly ingestQueue: GroupCommit<Artifact, IngestOutcome>;
+
+  constructor(
+    private readonly prisma: Prisma,
+    options: { maxBatch?: number } = {},
+  ) {
+    this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
+  }
+
+  /** Stores an artifact; resolves once it is committed (group-committed with concurrent calls). */
+  ingest(artifact: Artifact): Promise<IngestOutcome> {
+    return this.ingestQueue.submit(artifact);
+  }
+
+  private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
+    const now = new Date();
+    return this.prisma.$transaction(async (tx) => {
+      const ids = [...new Set(batch.map((a) => a.id))];
+      const existing = await tx.artifact.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, bodyHash: true, createdAt: true },
+      });
+      const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: e.createdAt }]));
+      const outcomes: IngestOutcome[] = [];
+      const rows: PrismaTypes.ArtifactCreateManyInput[] = [];
+      const builds: { artifactId: string; nvr: string; name: string }[] = [];
+      for (const artifact of batch) {
+        const digest = artifactDigest(artifact);
+        const prior = known.get(artifact.id);
+        if (prior) {
+          outcomes.push(
+            prior.digest === digest
+              ? { status: "unchanged", id: artifact.id, digest, createdAt: prior.createdAt }
+              : { status: "conflict", id: artifact.id, digest, existingDigest: prior.digest },
+          );
+          continue;
+        }
+        known.set(artifact.id, { digest, createdAt: now });
+        rows.push({
+          id: artifact.id,
+          package: artifact.package,
+          release: artifact.release,
+          sourceRepo: artifact.source.repo,
+          sourceSha: artifact.source.sha,
+          sourceBranch: artifact.source.branch ?? null,
+          sourceEvent: artifact.source.event,
+          createdAt: now,
+          bodyHash: digest,
+          body: renderArtifact(artifact),
+        });
+        for (const b of kojiBuilds(artifact)) builds.push({ artifactId: artifact.id, nvr: b.nvr, name: parseNvrName(b.nvr) });
+        outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
+      }
+      if (rows.length > 0) await tx.artifact.createMany({ data: rows });
+      if (builds.length > 0) await tx.artifactBuild.createMany({ data: builds });
+      return outcomes;
+    });
+  }
+
+  async packageOf(id: string): Promise<string | null> {
+    const row = await this.prisma.artifact.findUnique({ where: { id }, select: { package: true } });
+    return row?.package ?? null;
+  }
+
+  async get(id: string): Promise<StoredArtifact | null> {
+    const row = await this.prisma.artifact.findUnique({
+      where: { id },
+      include: { results: { orderBy: { id: "asc" } } },
+    });
+    if (!row) return null;
+    return { artifact: readStoredArtifact(row.body), digest: row.bodyHash, createdAt: row.createdAt, results: row.results.map(toStoredResult) };
+  }
+
+  async list(query: ArtifactQuery): Promise<ArtifactPage> {
+    const createdAt = query.since || query.until ? { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } : undefined;
+    const rows = await this.prisma.artifact.findMany({
+      where: {
+        ...(query.package ? { package: query.package } : {}),
+        ...(query.release ? { release: query.release } : {}),
+        ...(query.sha ? { sourceSha: query.sha } : {}),
+        ...(query.branch ? { sourceBranch: query.branch } : {}),
+        ...(query.event ? { sourceEvent: query.event } : {}),
+        ...(query.nvr ? { builds: { some: { nvr: query.nvr } } } : {}),
+        ...(createdAt ? { createdAt } : {}),
+        ...(query.cursor ? { seq: { lt: decodeCursor(query.cursor) } } : {}),
+      },
+      orderBy: { seq: "desc" },
+      take: query.limit + 1,
+      include: { results: { orderBy: { id: "asc" } } },
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => ({
+        artifact: readStoredArtifact(row.body),
+        digest: row.bodyHash,
+        createdAt: row.createdAt,
+        results: row.results.map(toStoredResult),
+      })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
+    };
+  }
+
+  /** Appends CI results; (testcase, refUrl) already present is updated, identical is a no-op. */
+  async appendResults(artifactId: string, results: CiResultItem[], limit: number): Promise<AppendOutcome> {
+    // Last one wins within one request, as if they had been sent one after another.
+    const byKey = new Map(results.map((r) => [resultKey(r), r]));
+    return this.prisma.$transaction(async (tx) => {
+      const artifact = await tx.artifact.findUnique({ where: { id: artifactId }, select: { id: true } });
+      if (!artifact) return { status: "not-found" } as const;
+      const existing = await tx.artifactResult.findMany({ where: { artifactId } });
+      const current = new Map(existing.map((r) => [resultKey({ testcase: r.testcase, refUrl: r.refUrl || undefined }), r]));
+      const newKeys = [...byKey.keys()].filter((k) => !current.has(k));
+      if (existing.length + newKeys.length > limit) return { status: "too-many", limit } as const;
+      const now = new Date();
+      let added = 0;
+      let updated = 0;
+      let unchanged = 0;
+      for (const [key, r] of byKey) {
+        const prior = current.get(key);
+        const fields = { outcome: r.outcome, scenario: r.scenario ?? null, note: r.note ?? null };
+        if (!prior) {
+          await tx.artifactResult.create({
+            data: { artifactId, testcase: r.testcase, refUrl: r.refUrl ?? "", ...fields, createdAt: now, updatedAt: now },
+          });
+          added++;
+        } else if (prior.outcome !== fields.outcome || prior.scenario !== fields.scenario || prior.note !== fields.note) {
+          await tx.artifactResult.update({ where: { id: prior.id }, data: { ...fields, updatedAt: now } });
+          updated++;
+        } else unchanged++;
+      }
+      const all = await tx.artifactResult.findMany({ where: { artifactId }, orderBy: { id: "asc" } });
+      return { status: "appended", added, updated, unchanged, results: all.map(toStoredResult) } as const;
+    });
+  }
+}

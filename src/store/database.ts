@@ -1,0 +1,73 @@
+// Opens the artifact store on SQLite or PostgreSQL, chosen by the database URL's scheme.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
+import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
+
+/**
+ * Both generated clients have the same models and methods (one schema, two providers); the
+ * store is written against the SQLite client's types and the PostgreSQL client is used through
+ * them.
+ */
+export type Prisma = SqliteClient;
+
+export type Provider = "sqlite" | "postgresql";
+
+export interface DatabaseTarget {
+  provider: Provider;
+  /** SQLite: absolute file path. PostgreSQL: connection string without relengd's own params. */
+  location: string;
+  /** PostgreSQL schema (the `schema` URL parameter, as Prisma spells it); default "public". */
+  schema: string;
+}
+
+export interface Database {
+  target: DatabaseTarget;
+  prisma: Prisma;
+  close(): Promise<void>;
+}
+
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith("file:")) {
+    const file = url.slice("file:".length).replace(/^\/\/(?=\/)/, "");
+    if (!file) throw new Error("database URL file: needs a path, e.g. file:./data/relengd.db");
+    return { provider: "sqlite", location: path.resolve(file), schema: "main" };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const u = new URL(url);
+    const schema = u.searchParams.get("schema") ?? "public";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`database URL: schema "${schema}" is not a plain identifier`);
+    u.searchParams.delete("schema");
+    return { provider: "postgresql", location: u.toString(), schema };
+  }
+  throw new Error("database URL must start with file: (SQLite) or postgresql:// (PostgreSQL)");
+}
+
+/** The pg session option that puts every unqualified name in the configured schema. */
+export function pgSearchPathOption(schema: string): string {
+  return `-c search_path="${schema}"`;
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const target = parseDatabaseUrl(url);
+  if (target.provider === "sqlite") {
+    mkdirSync(path.dirname(target.location), { recursive: true });
+    // busy timeout: CLI verbs (token revoke, migrate) may write while the server runs.
+    const adapter = new PrismaBetterSQLite3({ url: `file:${target.location}`, timeout: 10_000 });
+    const prisma = new SqliteClient({ adapter });
+    // WAL lets readers proceed during a write; synchronous=FULL makes every commit durable
+    // before it returns (the API answers only after that). Group commit amortises the fsync.
+    await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await prisma.$executeRawUnsafe("PRAGMA synchronous = FULL");
+    await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    return { target, prisma, close: () => prisma.$disconnect() };
+  }
+  const adapter = new PrismaPg(
+    { connectionString: target.location, options: pgSearchPathOption(target.schema), max: 10 },
+    { schema: target.schema },
+  );
+  const prisma = new PostgresClient({ adapter }) as unknown as Prisma;
+  return { target, prisma, close: () => prisma.$disconnect() };
+}

@@ -1,0 +1,53 @@
+// Group commit: requests that arrive while a transaction is being written wait and go into the
+// next one together, so N concurrent writers pay for one commit (one fsync) instead of N.
+
+export class GroupCommit<In, Out> {
+  private pending: { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }[] = [];
+  private running = false;
+
+  /**
+   * @param write  commits a whole batch in one transaction and returns one result per item,
+   *               in order. If it throws, each item is retried alone, so that one bad item
+   *               (or a race lost to another replica) does not fail its neighbours.
+   */
+  constructor(
+    private readonly write: (batch: In[]) => Promise<Out[]>,
+    private readonly maxBatch = 256,
+  ) {}
+
+  submit(item: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Resolves once everything submitted so far has been written. */
+  async idle(): Promise<void> {
+    while (this.running || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        try {
+          const outs = await this.write(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(outs[i] as Out));
+        } catch {
+          for (const b of batch) {
+            try {
+              const [out] = await this.write([b.item]);
+              b.resolve(out as Out);
+            } catch (err) {
+              b.reject(err);
+            }
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
