@@ -36,6 +36,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header("x-request-id", request.id);
   });
 
+  // JSON only: a text/plain body would otherwise reach the routes as a string.
+  app.removeContentTypeParser("text/plain");
   await app.register(errorsPlugin);
   await app.register(authPlugin, { tokens: deps.tokens });
   await app.register(healthRoutes, { prisma: deps.prisma });

@@ -122,17 +122,18 @@ const POSTGRES_BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-// An arbitrary constant: every relengd replica migrating one database takes the same lock.
-const MIGRATION_LOCK_KEY = 7_209_341_553;
+// Every relengd replica migrating one schema takes the same lock (other schemas do not wait).
+const LOCK_KEY_SQL = "hashtext('relengd-migrate:' || $1)";
 
 async function migratePostgres(target: DatabaseTarget, list: Migration[]): Promise<MigrationReport> {
   const report: MigrationReport = { applied: [], alreadyApplied: [], modified: [] };
   const client = new pg.Client({ connectionString: target.location, options: pgSearchPathOption(target.schema) });
   await client.connect();
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
-    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    // Lock before anything else: even CREATE SCHEMA IF NOT EXISTS races between two replicas.
+    await client.query(`SELECT pg_advisory_lock(${LOCK_KEY_SQL})`, [target.schema]);
     try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
       await client.query(POSTGRES_BOOKKEEPING);
       const { rows } = await client.query<{ migration_name: string; checksum: string }>(
         `SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
@@ -156,7 +157,7 @@ async function migratePostgres(target: DatabaseTarget, list: Migration[]): Promi
         }
       }
     } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+      await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY_SQL})`, [target.schema]);
     }
   } finally {
     await client.end();

@@ -1,0 +1,28 @@
+// Artifacts as Fedora CI would push them, for tests.
+import type { ArtifactInput } from "../../src/domain/artifact.js";
+
+let counter = 0;
+
+export function sampleArtifact(overrides: Partial<ArtifactInput> = {}): ArtifactInput {
+  counter += 1;
+  const pkg = overrides.package ?? "python-requests";
+  return {
+    id: `fedora-ci-${process.pid}-${counter}`,
+    package: pkg,
+    release: "f41",
+    source: {
+      repo: `https://src.fedoraproject.org/rpms/${pkg}.git`,
+      sha: "3c92f33a1b2c3d4e5f60718293a4b5c6d7e8f901",
+      branch: "f41",
+      event: "build",
+      author: "Packager <packager@fedoraproject.org>",
+    },
+    items: [
+      { kind: "koji-build", nvr: `${pkg}-2.32.3-${counter}.fc41`, buildId: 2500000 + counter, taskId: 120000000 + counter, target: "f41-candidate", owner: "packager" },
+      { kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/1234" },
+      { kind: "link", name: "koji task", url: `https://koji.fedoraproject.org/koji/taskinfo?taskID=${120000000 + counter}` },
+    ],
+    context: { CI_PIPELINE_ID: String(counter) },
+    ...overrides,
+  };
+}
