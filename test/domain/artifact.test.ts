@@ -31,7 +31,7 @@ describe("artifact format", () => {
 
   it("renders the same bytes whatever the key order of the input", () => {
     const a = sampleArtifact();
-    const reordered = Object.fromEntries(Object.entries(a).reverse());
+    const reordered: Record<string, unknown> = Object.fromEntries(Object.entries(a).reverse());
     reordered.source = Object.fromEntries(Object.entries(a.source).reverse());
     expect(renderArtifact(valid(reordered))).toBe(renderArtifact(valid(a)));
     expect(artifactDigest(valid(reordered))).toBe(artifactDigest(valid(a)));
