@@ -21,6 +21,9 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
+/** Why a token cannot be issued: it would carry claims that `verify` refuses. */
+export class InvalidTokenRequest extends Error {}
+
 /** Why a token was refused; `reason` is safe to show the caller (it never echoes the token). */
 export class TokenRejected extends Error {
   constructor(readonly reason: string) {
@@ -39,14 +42,24 @@ export class TokenService {
   }
 
   async issue(req: IssueRequest): Promise<IssuedToken> {
+    // An empty scope list would be left out of the token, and a token without a scope may touch
+    // everything: refuse it rather than widen what the caller asked for.
+    if (req.packages?.length === 0) throw new InvalidTokenRequest("packages must list at least one glob; leave it out for every package");
+    if (req.environments?.length === 0) throw new InvalidTokenRequest("environments must list at least one glob; leave it out for every environment");
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const exp = now + req.ttlSeconds;
-    const token = await new SignJWT({
-      role: req.role,
-      ...(req.packages?.length ? { packages: req.packages } : {}),
-      ...(req.environments?.length ? { environments: req.environments } : {}),
-    })
+    const scope = {
+      ...(req.packages ? { packages: req.packages } : {}),
+      ...(req.environments ? { environments: req.environments } : {}),
+    };
+    // Never sign what verify() would refuse (an over-long subject, too many or malformed globs).
+    const checked = tokenClaimsSchema.safeParse({ sub: req.subject, role: req.role, jti, exp, iat: now, ...scope });
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new InvalidTokenRequest(`${issue?.path.join(".") || "token"}: ${issue?.message ?? "is not valid"}`);
+    }
+    const token = await new SignJWT({ role: req.role, ...scope })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(req.subject)
       .setJti(jti)

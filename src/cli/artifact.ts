@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
+  mergeItems,
   parseArtifact,
   sourceEvents,
   type Artifact,
@@ -127,7 +128,7 @@ export function registerArtifactCommands(program: Command): void {
     .action((o: Record<string, unknown>) => {
       const file = o.file as string;
       const current = readArtifactFile(file);
-      const items: ArtifactItem[] = [...current.items];
+      const items: ArtifactItem[] = [];
       const nvrs = (o.kojiBuild as string[] | undefined) ?? [];
       const perBuild = ["buildId", "taskId", "target", "sideTag", "owner"].filter((k) => o[k] !== undefined);
       if (perBuild.length > 0 && nvrs.length !== 1) throw new CliError("--build-id/--task-id/--target/--side-tag/--owner go with exactly one --koji-build", exitCodes.usage);
@@ -160,15 +161,18 @@ export function registerArtifactCommands(program: Command): void {
         items.push({ kind: "link", name, url });
       }
       const context = { ...current.context };
-      for (const c of (o.context as string[] | undefined) ?? []) {
+      const contextPairs = (o.context as string[] | undefined) ?? [];
+      for (const c of contextPairs) {
         const [k, v] = splitPair(c, "--context");
         context[k] = v;
       }
-      if (items.length === current.items.length && Object.keys(context).length === Object.keys(current.context).length) {
+      // Judged by the flags given, not by sizes: --context KEY=new replaces a value without adding a key.
+      if (items.length === 0 && contextPairs.length === 0) {
         throw new CliError("nothing to add: give --koji-build, --ci-result, --compose, --link or --context", exitCodes.usage);
       }
-      writeArtifactFile(file, { ...current, items, context });
-      process.stderr.write(`updated ${file}: ${items.length} items, ${Object.keys(context).length} context entries\n`);
+      const merged = mergeItems(current.items, items);
+      writeArtifactFile(file, { ...current, items: merged, context });
+      process.stderr.write(`updated ${file}: ${merged.length} items, ${Object.keys(context).length} context entries\n`);
     });
 
   artifact
@@ -196,6 +200,7 @@ export function registerArtifactCommands(program: Command): void {
     .option("--cursor <cursor>", "continue from a previous page")
     .option("--output <format>", "table or json", "table")
     .action(async (o: Record<string, string | undefined>) => {
+      if (o.output !== "json" && o.output !== "table") throw new CliError("--output must be table or json", exitCodes.usage);
       const params = new URLSearchParams();
       for (const k of ["package", "release", "nvr", "sha", "branch", "event", "since", "until", "limit", "cursor"]) {
         const v = o[k];
@@ -206,7 +211,6 @@ export function registerArtifactCommands(program: Command): void {
         `/api/v1/artifacts?${params.toString()}`,
       );
       if (o.output === "json") return print(res.body);
-      if (o.output !== "table") throw new CliError("--output must be table or json", exitCodes.usage);
       const rows = res.body.items.map((a) => [
         a.id,
         a.package,

@@ -37,7 +37,9 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      // undici puts the reason in `cause`: a code (ECONNREFUSED, ENOTFOUND) or only a message ("bad port").
+      const detail = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = detail?.code ?? detail?.message ?? (err as Error).message;
       throw new CliError(`cannot reach relengd at ${this.baseUrl} (${cause}); check RELENGD_URL`, exitCodes.unreachable);
     }
     const text = await res.text();

@@ -181,6 +181,25 @@ export function kojiBuilds(artifact: Pick<Artifact, "items">): KojiBuildItem[] {
   return artifact.items.filter((i): i is KojiBuildItem => i.kind === "koji-build");
 }
 
+/**
+ * Adds items to a list the way a pipeline means it: an item already present is not added
+ * twice, and a ci-result with the same (testcase, refUrl) replaces the earlier outcome.
+ */
+export function mergeItems(current: ArtifactItem[], added: ArtifactItem[]): ArtifactItem[] {
+  const out = [...current];
+  for (const item of added) {
+    if (item.kind === "ci-result") {
+      const at = out.findIndex((i) => i.kind === "ci-result" && resultKey(i) === resultKey(item));
+      if (at !== -1) {
+        out[at] = item;
+        continue;
+      }
+    }
+    if (!out.some((i) => canonicalJson(i) === canonicalJson(item))) out.push(item);
+  }
+  return out;
+}
+
 /** The (testcase, refUrl) pair that identifies a result: re-sending it updates, never duplicates. */
 export function resultKey(result: Pick<CiResultItem, "testcase" | "refUrl">): string {
   return `${result.testcase}\u0000${result.refUrl ?? ""}`;

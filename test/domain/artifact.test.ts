@@ -4,6 +4,7 @@ import {
   artifactJsonSchema,
   artifactLimits,
   parseArtifact,
+  mergeItems,
   parseArtifactJson,
   renderArtifact,
   type Artifact,
@@ -91,5 +92,13 @@ describe("artifact format", () => {
     for (const kind of ["koji-build", "ci-result", "compose", "link"]) expect(schema).toContain(`"const":"${kind}"`);
     expect(schema).toContain('"additionalProperties":false');
     expect(artifactJsonSchema().$schema).toMatch(/json-schema/);
+  });
+
+  it("merges added items without duplicates; a ci-result with the same testcase and refUrl replaces the old outcome", () => {
+    const build = { kind: "koji-build" as const, nvr: "foo-1-1.fc41" };
+    const running = { kind: "ci-result" as const, testcase: "t", outcome: "RUNNING" as const, refUrl: "https://ci/1" };
+    const passed = { ...running, outcome: "PASSED" as const };
+    const other = { ...running, refUrl: "https://ci/2" };
+    expect(mergeItems([build, running], [{ nvr: "foo-1-1.fc41", kind: "koji-build" }, passed, other])).toEqual([build, passed, other]);
   });
 });

@@ -30,7 +30,8 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenS
     if (!needed) return;
     const header = request.headers.authorization;
     if (!header) throw unauthorized("missing Authorization: Bearer <token> header");
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    const m = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header);
     if (!m?.[1]) throw unauthorized("Authorization header must be Bearer <token>");
     try {
       request.principal = await opts.tokens.verify(m[1]);
