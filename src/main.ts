@@ -1,18 +1,23 @@
 // The server process: config → store → (writer) → HTTP server; graceful shutdown.
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "./api/app.js";
 import { RevocationList, TokenService } from "./auth/tokens.js";
 import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
+import { Writer } from "./gitops/writer.js";
+import { loadEnvironments, type EnvironmentSet } from "./policy/environments.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
+import { ReleaseRepository } from "./store/releaseRepository.js";
 import { migrate } from "./store/migrator.js";
 import { TokenRepository } from "./store/tokenRepository.js";
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Database;
+  writer: Writer;
   url: string;
   close(): Promise<void>;
 }
@@ -25,7 +30,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
 
+  const environments: EnvironmentSet = loadEnvironments(config.policiesDir, config.gitopsRepo);
+  logger.info({ environments: [...environments.environments.keys()], source: environments.source }, "environments loaded");
+
   const db = await openDatabase(config.databaseUrl);
+  const artifacts = new ArtifactRepository(db.prisma);
+  const releases = new ReleaseRepository(db.prisma);
+  const writer = new Writer({
+    releases,
+    artifacts,
+    environments: () => environments,
+    workspacesDir: path.join(config.dataDir, "workspaces"),
+    logger,
+  });
   const revocations = new RevocationList(
     () => new TokenRepository(db.prisma).activeRevocations(),
     config.revocationRefreshMs,
@@ -34,19 +51,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await revocations.start();
   const app = await buildApp({
     prisma: db.prisma,
-    artifacts: new ArtifactRepository(db.prisma),
+    artifacts,
     tokens: new TokenService(secret, revocations.has),
+    releases: { releases, artifacts, environments: () => environments, notify: (repo) => writer.notify(repo) },
     logger,
   });
+  // Resumes what a previous run left queued or committed (crash recovery).
+  await writer.start();
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
   return {
     app,
     db,
+    writer,
     url: address,
     async close() {
       // app.close stops accepting and waits for requests in flight (their commits included).
       await app.close();
+      await writer.stop();
       revocations.stop();
       await db.close();
     },

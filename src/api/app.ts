@@ -4,17 +4,21 @@ import type { IncomingMessage } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TokenService } from "../auth/tokens.js";
 import { artifactLimits } from "../domain/artifact.js";
+import type { ReleaseDeps } from "../flow/release.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { healthRoutes } from "./routes/health.js";
+import { releaseRoutes } from "./routes/releases.js";
 
 export interface AppDeps {
   prisma: Prisma;
   artifacts: ArtifactRepository;
   tokens: TokenService;
+  /** Releases, rollbacks, holds, environments. */
+  releases: ReleaseDeps;
   logger: FastifyBaseLogger | false;
 }
 
@@ -42,5 +46,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { tokens: deps.tokens });
   await app.register(healthRoutes, { prisma: deps.prisma });
   await app.register(artifactRoutes, { artifacts: deps.artifacts });
+  await app.register(releaseRoutes, { deps: deps.releases });
   return app;
 }

@@ -214,7 +214,8 @@ export function artifactJsonSchema(): Record<string, unknown> {
   };
 }
 
-function canonicalJson(value: unknown): string {
+/** JSON with keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 

@@ -152,6 +152,12 @@ export class ArtifactRepository {
     });
   }
 
+  /** The stored artifacts among `ids` (missing ones are absent from the map). */
+  async getMany(ids: string[]): Promise<Map<string, Artifact>> {
+    const rows = await this.prisma.artifact.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, body: true } });
+    return new Map(rows.map((r) => [r.id, readStoredArtifact(r.body)]));
+  }
+
   async packageOf(id: string): Promise<string | null> {
     const row = await this.prisma.artifact.findUnique({ where: { id }, select: { package: true } });
     return row?.package ?? null;

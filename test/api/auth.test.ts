@@ -7,7 +7,9 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/api/app.js";
 import { InvalidTokenRequest, TokenService } from "../../src/auth/tokens.js";
+import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
+import { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
 import { startTestApp, TEST_SECRET, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
@@ -255,7 +257,10 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     });
     // The most talkative level and no redaction: the app itself must not put the token in a log line.
     const logger = pino({ level: "trace" }, sink);
-    app = await buildApp({ prisma: database.db.prisma, artifacts: new ArtifactRepository(database.db.prisma), tokens, logger });
+    const artifacts = new ArtifactRepository(database.db.prisma);
+    const releases = new ReleaseRepository(database.db.prisma);
+    const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
+    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined } });
     await app.ready();
   });
   afterAll(async () => {

@@ -1,9 +1,17 @@
 // An in-process relengd (real store, real tokens) for API tests through inject().
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import pino from "pino";
 import { buildApp } from "../../src/api/app.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
+import { ensureBareRepository } from "../../src/gitops/repository.js";
+import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
+import { loadEnvironments, type EnvironmentSet } from "../../src/policy/environments.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
+import { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
 import { freshDatabase, type TestDatabase, type TestProvider } from "./database.js";
 
@@ -14,21 +22,41 @@ export interface TestApp {
   database: TestDatabase;
   tokens: TokenService;
   revocations: RevocationList;
+  releases: ReleaseRepository;
+  writer: Writer;
+  /** The bare GitOps remote (a temp dir) every shipped environment writes to. */
+  remote: string;
+  environments: EnvironmentSet;
   /** A bearer header for a fresh token with this role (and scopes). */
   auth(role: Role, scope?: { packages?: string[]; environments?: string[]; ttlSeconds?: number }): Promise<{ authorization: string }>;
   close(): Promise<void>;
 }
 
-export async function startTestApp(provider: TestProvider): Promise<TestApp> {
+const POLICIES = path.resolve(__dirname, "../../policies");
+
+export async function startTestApp(provider: TestProvider, options: { writer?: Partial<WriterOptions>; environments?: EnvironmentSet } = {}): Promise<TestApp> {
   const database = await freshDatabase(provider);
+  const dir = mkdtempSync(path.join(tmpdir(), "relengd-git-"));
+  const remote = path.join(dir, "gitops.git");
+  await ensureBareRepository(remote);
+  // The shipped policies/environments.yaml, pointed at this test's remote.
+  const environments = options.environments ?? loadEnvironments(POLICIES, remote);
+  const artifacts = new ArtifactRepository(database.db.prisma);
+  const releases = new ReleaseRepository(database.db.prisma);
+  const writer = new Writer(
+    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
+    { pollMs: 200, ...options.writer },
+  );
+  await writer.start();
   const tokenRepo = new TokenRepository(database.db.prisma);
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
   const app = await buildApp({
     prisma: database.db.prisma,
-    artifacts: new ArtifactRepository(database.db.prisma),
+    artifacts,
     tokens,
+    releases: { releases, artifacts, environments: () => environments, notify: (repo) => writer.notify(repo) },
     logger: false,
   });
   await app.ready();
@@ -37,6 +65,10 @@ export async function startTestApp(provider: TestProvider): Promise<TestApp> {
     database,
     tokens,
     revocations,
+    releases,
+    writer,
+    remote,
+    environments,
     async auth(role, scope = {}) {
       const issued = await tokens.issue({ subject: `test-${role}`, role, ttlSeconds: scope.ttlSeconds ?? 3600, ...scope });
       return { authorization: `Bearer ${issued.token}` };
@@ -44,7 +76,9 @@ export async function startTestApp(provider: TestProvider): Promise<TestApp> {
     async close() {
       revocations.stop();
       await app.close();
+      await writer.stop();
       await database.dispose();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,83 @@
+// What every request document shares: apiVersion, kind, metadata; YAML in and out.
+import { LineCounter, parseDocument, stringify } from "yaml";
+import { z } from "zod";
+import { ARTIFACT_ID_PATTERN, toFieldIssues, type FieldIssue } from "../artifact.js";
+
+export const API_VERSION = "relengd/v1";
+
+export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Hand-written documents (a merge request by a person) may leave metadata out. */
+export const metadataSchema = z.strictObject({
+  artifactId: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional(),
+  releaseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a relengd release id (ULID)").optional(),
+  environment: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name").optional(),
+});
+
+export type DocumentMetadata = z.output<typeof metadataSchema>;
+
+export function documentSchema<K extends string, S extends z.ZodType>(kind: K, spec: S) {
+  return z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: metadataSchema.default({}),
+    spec,
+  });
+}
+
+/** A problem in a document file, with the line it is on when known. */
+export interface DocumentIssue extends FieldIssue {
+  line?: number;
+}
+
+export type DocumentParse<T> = { ok: true; value: T } | { ok: false; issues: DocumentIssue[] };
+
+const HEADER = "# Written by relengd. Fields follow the relengd/v1 request-document schema.\n";
+
+/** YAML text of a document; key order is the schema's, so equal documents are equal bytes. */
+export function renderYaml(doc: unknown): string {
+  return HEADER + stringify(doc, { lineWidth: 0, indent: 2 });
+}
+
+/**
+ * Parses YAML text into a raw value with a way back from a field path to its line, so lint
+ * can say file:line.
+ */
+export function parseYaml(text: string): { ok: true; value: unknown; lineOf: (path: (string | number)[]) => number | undefined } | { ok: false; issues: DocumentIssue[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({ path: "/", message: `YAML: ${e.message.split("\n")[0]}`, line: lineCounter.linePos(e.pos[0]).line })),
+    };
+  }
+  return {
+    ok: true,
+    value: doc.toJS(),
+    lineOf: (path) => {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+        if (node && typeof node === "object" && node.range) return lineCounter.linePos(node.range[0]).line;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Validates a raw value with a kind's schema, attaching line numbers where it can. */
+export function validateDocument<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  lineOf: (path: (string | number)[]) => number | undefined = () => undefined,
+): DocumentParse<z.output<S>> {
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  return {
+    ok: false,
+    issues: toFieldIssues(r.error).map((issue, i) => {
+      const line = lineOf((r.error.issues[i]?.path ?? []).map((p) => (typeof p === "symbol" ? String(p) : p)));
+      return line === undefined ? issue : { ...issue, line };
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+// Request documents as a whole: the kinds, their paths, parsing any kind from a file.
+import { z } from "zod";
+import { canonicalJson } from "../artifact.js";
+import { UnsafePathError } from "../paths.js";
+import { bodhiUpdatePath, bodhiUpdateSchema, renderBodhiUpdate, type BodhiUpdateDocument } from "./bodhiUpdate.js";
+import { composeRequestPath, composeRequestSchema, renderComposeRequest, type ComposeRequestDocument } from "./composeRequest.js";
+import { API_VERSION, parseYaml, validateDocument, type DocumentIssue, type DocumentParse } from "./envelope.js";
+import { kojiTagPath, kojiTagSchema, renderKojiTag, type KojiTagDocument } from "./kojiTag.js";
+
+export const documentKinds = ["KojiTag", "BodhiUpdate", "ComposeRequest"] as const;
+export type DocumentKind = (typeof documentKinds)[number];
+export type RequestDocument = KojiTagDocument | BodhiUpdateDocument | ComposeRequestDocument;
+
+const schemas = { KojiTag: kojiTagSchema, BodhiUpdate: bodhiUpdateSchema, ComposeRequest: composeRequestSchema } as const;
+
+/** Where a document lives in the GitOps repo; throws UnsafePathError for unsafe segments. */
+export function documentPath(doc: RequestDocument): string {
+  switch (doc.kind) {
+    case "KojiTag":
+      return kojiTagPath(doc.spec);
+    case "BodhiUpdate":
+      return bodhiUpdatePath(doc.spec);
+    case "ComposeRequest":
+      return composeRequestPath(doc.spec);
+  }
+}
+
+export function renderDocument(doc: RequestDocument): string {
+  switch (doc.kind) {
+    case "KojiTag":
+      return renderKojiTag(doc);
+    case "BodhiUpdate":
+      return renderBodhiUpdate(doc);
+    case "ComposeRequest":
+      return renderComposeRequest(doc);
+  }
+}
+
+/**
+ * Parses a document file. With `path` (repo-relative), also checks that the path is the one
+ * its content says it must live at.
+ */
+export function parseDocumentText(text: string, path?: string): DocumentParse<RequestDocument> {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
+  const raw = yaml.value as { apiVersion?: unknown; kind?: unknown } | null;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: "/", message: "a document is a YAML mapping", line: 1 }] };
+  }
+  if (raw.apiVersion !== API_VERSION) {
+    return { ok: false, issues: [{ path: "/apiVersion", message: `must be ${API_VERSION}`, line: yaml.lineOf(["apiVersion"]) ?? 1 }] };
+  }
+  const kind = raw.kind;
+  if (typeof kind !== "string" || !(documentKinds as readonly string[]).includes(kind)) {
+    return { ok: false, issues: [{ path: "/kind", message: `must be one of ${documentKinds.join(", ")}`, line: yaml.lineOf(["kind"]) ?? 1 }] };
+  }
+  const parsed = validateDocument(schemas[kind as DocumentKind] as z.ZodType<RequestDocument>, raw, yaml.lineOf);
+  if (!parsed.ok || path === undefined) return parsed;
+  let expected: string;
+  try {
+    expected = documentPath(parsed.value);
+  } catch (err) {
+    if (err instanceof UnsafePathError) return { ok: false, issues: [{ path: "/spec", message: err.message, line: yaml.lineOf(["spec"]) }] };
+    throw err;
+  }
+  if (expected !== path) {
+    const issue: DocumentIssue = { path: "/spec", message: `a ${kind} with this spec must live at ${expected}, not ${path}`, line: yaml.lineOf(["spec"]) ?? 1 };
+    return { ok: false, issues: [issue] };
+  }
+  return parsed;
+}
+
+/**
+ * Whether a file's text already requests what `doc` requests: same kind, artifact, environment
+ * and spec. Release ids aside, writing `doc` would change nothing.
+ */
+export function sameRequest(text: string | undefined, doc: RequestDocument): boolean {
+  if (text === undefined) return false;
+  const parsed = parseDocumentText(text);
+  if (!parsed.ok) return false;
+  const have = parsed.value;
+  return (
+    have.kind === doc.kind &&
+    have.metadata.artifactId === doc.metadata.artifactId &&
+    have.metadata.environment === doc.metadata.environment &&
+    canonicalJson(have.spec) === canonicalJson(doc.spec)
+  );
+}
+
+/** JSON Schemas (2020-12) of each document kind, for editors and forges. */
+export function documentJsonSchemas(): Record<DocumentKind, Record<string, unknown>> {
+  const out = {} as Record<DocumentKind, Record<string, unknown>>;
+  for (const kind of documentKinds) {
+    out[kind] = {
+      $id: `https://relengd.dev/schemas/${kind}-v1.json`,
+      title: `relengd ${kind} request document`,
+      ...z.toJSONSchema(schemas[kind], { io: "input" }),
+    };
+  }
+  return out;
+}
+
+export type { BodhiUpdateDocument, ComposeRequestDocument, KojiTagDocument };

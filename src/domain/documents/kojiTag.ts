@@ -1,0 +1,32 @@
+// KojiTag: "<package> in <tag> is <nvr>" — declarative, the latest document wins.
+import { z } from "zod";
+import { KOJI_TAG_PATTERN, PACKAGE_PATTERN } from "../artifact.js";
+import { parseNvr } from "../nvr.js";
+import { repoPath } from "../paths.js";
+import { documentSchema, renderYaml, type DocumentMetadata } from "./envelope.js";
+
+export const kojiTagSpecSchema = z
+  .strictObject({
+    tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
+    package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
+    nvr: z.string().refine((v) => parseNvr(v).ok, "must be a valid NVR"),
+  })
+  .refine((s) => {
+    const p = parseNvr(s.nvr);
+    return p.ok && p.nvr.name === s.package;
+  }, { message: "nvr must be a build of package", path: ["nvr"] });
+
+export const kojiTagSchema = documentSchema("KojiTag", kojiTagSpecSchema);
+export type KojiTagDocument = z.output<typeof kojiTagSchema>;
+
+export function kojiTagPath(spec: { tag: string; package: string }): string {
+  return repoPath("koji", "tags", spec.tag, spec.package) + ".yaml";
+}
+
+export function buildKojiTag(spec: KojiTagDocument["spec"], metadata: DocumentMetadata): KojiTagDocument {
+  return { apiVersion: "relengd/v1", kind: "KojiTag", metadata, spec };
+}
+
+export function renderKojiTag(doc: KojiTagDocument): string {
+  return renderYaml(doc);
+}

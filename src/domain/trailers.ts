@@ -1,0 +1,73 @@
+// The commit message of a release: a subject line and machine-readable git trailers.
+// The writer renders it, crash recovery and `track` parse it back; nothing else builds it.
+
+export interface ReleaseCommitInfo {
+  subject: string;
+  releaseId: string;
+  artifactId: string;
+  environment: string;
+  /** policy/<name> | user:<subject> | rollback | mirror */
+  trigger: string;
+  nvrs: string[];
+  /** Why a release was forced past a hold or freeze. */
+  forceReason?: string;
+}
+
+export const TRAILER = {
+  releaseId: "Relengd-Release-Id",
+  artifactId: "Relengd-Artifact-Id",
+  environment: "Relengd-Environment",
+  trigger: "Relengd-Trigger",
+  nvr: "Relengd-Nvr",
+  forceReason: "Relengd-Force-Reason",
+} as const;
+
+// Trailer values are single lines: a newline would forge another trailer.
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]+/g, " ").trim();
+}
+
+export function renderCommitMessage(info: ReleaseCommitInfo): string {
+  const lines = [
+    oneLine(info.subject),
+    "",
+    `${TRAILER.releaseId}: ${oneLine(info.releaseId)}`,
+    `${TRAILER.artifactId}: ${oneLine(info.artifactId)}`,
+    `${TRAILER.environment}: ${oneLine(info.environment)}`,
+    `${TRAILER.trigger}: ${oneLine(info.trigger)}`,
+    ...info.nvrs.map((n) => `${TRAILER.nvr}: ${oneLine(n)}`),
+    ...(info.forceReason ? [`${TRAILER.forceReason}: ${oneLine(info.forceReason)}`] : []),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** Parses a commit message; undefined when it is not a relengd release commit. */
+export function parseCommitMessage(message: string): ReleaseCommitInfo | undefined {
+  const lines = message.replace(/\r\n/g, "\n").trimEnd().split("\n");
+  const subject = lines[0] ?? "";
+  // Trailers are the last paragraph.
+  const lastBlank = lines.lastIndexOf("");
+  const block = lastBlank === -1 ? [] : lines.slice(lastBlank + 1);
+  const values = new Map<string, string[]>();
+  for (const line of block) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (!m?.[1]) continue;
+    values.set(m[1], [...(values.get(m[1]) ?? []), m[2] ?? ""]);
+  }
+  const one = (key: string) => values.get(key)?.[0];
+  const releaseId = one(TRAILER.releaseId);
+  const artifactId = one(TRAILER.artifactId);
+  const environment = one(TRAILER.environment);
+  const trigger = one(TRAILER.trigger);
+  if (!releaseId || !artifactId || !environment || !trigger) return undefined;
+  const forceReason = one(TRAILER.forceReason);
+  return {
+    subject,
+    releaseId,
+    artifactId,
+    environment,
+    trigger,
+    nvrs: values.get(TRAILER.nvr) ?? [],
+    ...(forceReason ? { forceReason } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+// Use case: a release engineer (or a policy) releases an artifact to an environment.
+import { releaseRequirement } from "../domain/release.js";
+import type { Principal } from "../domain/token.js";
+import type { EnvironmentSet } from "../policy/environments.js";
+import type { ArtifactRepository } from "../store/artifactRepository.js";
+import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import { releaseDenied, triggerOf } from "./releaseAccess.js";
+
+export interface ReleaseDeps {
+  releases: ReleaseRepository;
+  artifacts: ArtifactRepository;
+  environments: () => EnvironmentSet;
+  /** Wakes the writer of a repository. */
+  notify: (repository: string) => void;
+}
+
+export interface ReleaseRequest {
+  artifactId: string;
+  environment: string;
+  force?: boolean;
+  /** Required with force: recorded in the commit's Relengd-Force-Reason trailer. */
+  reason?: string;
+}
+
+export type ReleaseOutcome =
+  | { status: "queued"; release: ReleaseRecord }
+  | { status: "forbidden"; reason: string }
+  | { status: "unknown-environment"; environment: string }
+  | { status: "unknown-artifact"; artifactId: string }
+  | { status: "unprocessable"; reason: string }
+  | { status: "held"; hold: HoldRecord }
+  | { status: "duplicate"; existing: ReleaseRecord };
+
+export async function release(deps: ReleaseDeps, principal: Principal, req: ReleaseRequest, trigger = triggerOf(principal)): Promise<ReleaseOutcome> {
+  const denied = releaseDenied(principal, req.environment);
+  if (denied) return { status: "forbidden", reason: denied };
+  const envs = deps.environments();
+  const env = envs.environments.get(req.environment);
+  if (!env) return { status: "unknown-environment", environment: req.environment };
+  const repo = envs.repositories.get(env.repository);
+  if (!repo) return { status: "unprocessable", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
+  const artifact = (await deps.artifacts.getMany([req.artifactId])).get(req.artifactId);
+  if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
+  const pkgDenied = releaseDenied(principal, req.environment, artifact.package);
+  if (pkgDenied) return { status: "forbidden", reason: pkgDenied };
+  const requirement = releaseRequirement(artifact, env);
+  if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
+
+  const outcome = await deps.releases.enqueue({
+    artifactId: artifact.id,
+    environment: env.name,
+    repository: repo.name,
+    branch: repo.branch,
+    package: artifact.package,
+    trigger,
+    createdBy: principal.subject,
+    force: req.force ?? false,
+    ...(req.force && req.reason ? { forceReason: req.reason } : {}),
+  });
+  if (outcome.status === "queued") deps.notify(repo.name);
+  return outcome;
+}

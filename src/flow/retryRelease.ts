@@ -1,0 +1,26 @@
+// Use case: a failed release (its remote was unreachable too long) goes back to the queue.
+import type { Principal } from "../domain/token.js";
+import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import { releaseDenied } from "./releaseAccess.js";
+
+export type RetryOutcome =
+  | { status: "queued"; release: ReleaseRecord }
+  | { status: "not-found" }
+  | { status: "not-failed"; release: ReleaseRecord }
+  | { status: "forbidden"; reason: string };
+
+export async function retryRelease(
+  deps: { releases: ReleaseRepository; notify: (repository: string) => void },
+  principal: Principal,
+  id: string,
+): Promise<RetryOutcome> {
+  const current = await deps.releases.get(id);
+  if (!current) return { status: "not-found" };
+  const denied = releaseDenied(principal, current.environment, current.package);
+  if (denied) return { status: "forbidden", reason: denied };
+  if (current.status !== "failed") return { status: "not-failed", release: current };
+  const queued = await deps.releases.retry(id);
+  if (!queued) return { status: "not-failed", release: (await deps.releases.get(id)) ?? current };
+  deps.notify(queued.repository);
+  return { status: "queued", release: queued };
+}

@@ -1,0 +1,64 @@
+// Use case: roll a package in an environment back to an earlier artifact, and hold it there
+// so that auto-release does not undo the rollback.
+import { releaseRequirement } from "../domain/release.js";
+import type { Principal } from "../domain/token.js";
+import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
+import type { ReleaseDeps } from "./release.js";
+import { releaseDenied } from "./releaseAccess.js";
+
+export interface RollbackRequest {
+  environment: string;
+  package: string;
+  /** The artifact to go back to; default: the one pushed before the current one. */
+  artifactId?: string;
+  reason?: string;
+}
+
+export type RollbackOutcome =
+  | { status: "queued"; release: ReleaseRecord; hold: HoldRecord }
+  | { status: "forbidden"; reason: string }
+  | { status: "unknown-environment"; environment: string }
+  | { status: "unprocessable"; reason: string };
+
+export async function rollback(deps: ReleaseDeps, principal: Principal, req: RollbackRequest): Promise<RollbackOutcome> {
+  const denied = releaseDenied(principal, req.environment, req.package);
+  if (denied) return { status: "forbidden", reason: denied };
+  const envs = deps.environments();
+  const env = envs.environments.get(req.environment);
+  if (!env) return { status: "unknown-environment", environment: req.environment };
+  const repo = envs.repositories.get(env.repository);
+  if (!repo) return { status: "unprocessable", reason: `environment ${env.name} names an undeclared repository` };
+
+  let targetId = req.artifactId;
+  if (!targetId) {
+    const history = await deps.releases.pushedHistory(env.name, req.package);
+    const current = history[0];
+    if (!current) return { status: "unprocessable", reason: `nothing of ${req.package} was ever pushed to ${env.name}` };
+    const previous = history.find((r) => r.artifactId !== current.artifactId);
+    if (!previous) return { status: "unprocessable", reason: `no artifact of ${req.package} was pushed to ${env.name} before ${current.artifactId}` };
+    targetId = previous.artifactId;
+  }
+  const artifact = (await deps.artifacts.getMany([targetId])).get(targetId);
+  if (!artifact) return { status: "unprocessable", reason: `no artifact ${targetId}` };
+  if (artifact.package !== req.package) return { status: "unprocessable", reason: `artifact ${targetId} is of package ${artifact.package}, not ${req.package}` };
+  const requirement = releaseRequirement(artifact, env);
+  if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
+
+  const why = `rollback of ${req.package} in ${env.name} to ${artifact.id} by ${principal.subject}${req.reason ? `: ${req.reason}` : ""}`;
+  const outcome = await deps.releases.enqueue({
+    artifactId: artifact.id,
+    environment: env.name,
+    repository: repo.name,
+    branch: repo.branch,
+    package: artifact.package,
+    trigger: "rollback",
+    createdBy: principal.subject,
+    // A rollback goes past its own hold and past "already released once".
+    force: true,
+    forceReason: why,
+    hold: { reason: why },
+  });
+  if (outcome.status !== "queued" || !outcome.hold) return { status: "unprocessable", reason: "rollback could not be queued" };
+  deps.notify(repo.name);
+  return { status: "queued", release: outcome.release, hold: outcome.hold };
+}

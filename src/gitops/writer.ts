@@ -1,0 +1,336 @@
+// The writer: drains queued releases into the GitOps repo, one writer per (repository, branch),
+// in queue order, each release exactly once, never force-pushing.
+import path from "node:path";
+import type { Logger } from "pino";
+import type { Artifact } from "../domain/artifact.js";
+import { sameRequest } from "../domain/documents/index.js";
+import { UnsafePathError } from "../domain/paths.js";
+import { releaseRequirement, renderRelease, type RenderedRelease } from "../domain/release.js";
+import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
+import type { ArtifactRepository } from "../store/artifactRepository.js";
+import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import { PushRejected, RemoteUnavailable, Workspace, type FileCommit } from "./workspace.js";
+
+export interface WriterOptions {
+  /** Releases taken from the queue per write. */
+  batchSize: number;
+  /** Write attempts (remote unreachable or failing) before a release is `failed`. */
+  maxAttempts: number;
+  /** Rejected pushes (the branch moved) retried at once, re-rendered on the fresh head. */
+  pushRetries: number;
+  /** Delay before the n-th retry of an unreachable remote. */
+  retryDelayMs: (attempt: number) => number;
+  /** How often queued releases of other processes and delayed retries are looked for. */
+  pollMs: number;
+}
+
+export const defaultWriterOptions: WriterOptions = {
+  batchSize: 200,
+  maxAttempts: 8,
+  pushRetries: 20,
+  retryDelayMs: (attempt) => Math.min(300_000, 1000 * 2 ** (attempt - 1)),
+  pollMs: 1000,
+};
+
+export interface WriterDeps {
+  releases: ReleaseRepository;
+  artifacts: ArtifactRepository;
+  environments: () => EnvironmentSet;
+  workspacesDir: string;
+  logger: Logger;
+  /** Told after each batch (metrics, events, tests). */
+  onWritten?: (result: BatchResult) => void;
+}
+
+export interface BatchResult {
+  repository: string;
+  pushed: { id: string; commitSha: string }[];
+  superseded: string[];
+  blocked: string[];
+  failed: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
+
+export class Writer {
+  private readonly branches = new Map<string, BranchWriter>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  readonly options: WriterOptions;
+
+  constructor(
+    private readonly deps: WriterDeps,
+    options: Partial<WriterOptions> = {},
+  ) {
+    this.options = { ...defaultWriterOptions, ...options };
+  }
+
+  /** Resumes every repository with queued releases (crash recovery), then polls. */
+  async start(): Promise<void> {
+    for (const p of await this.deps.releases.pendingRepositories()) this.notify(p.repository);
+    this.timer = setInterval(() => {
+      void this.deps.releases
+        .pendingRepositories()
+        .then((list) => list.forEach((p) => this.notify(p.repository)))
+        .catch((err: unknown) => this.deps.logger.error({ err }, "writer poll failed"));
+    }, this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** A release was queued for `repository`: make sure its writer runs. */
+  notify(repository: string): void {
+    if (this.stopped) return;
+    const repo = this.deps.environments().repositories.get(repository);
+    if (!repo) {
+      this.deps.logger.warn({ repository }, "release queued for an undeclared repository");
+      return;
+    }
+    let w = this.branches.get(repository);
+    if (!w || w.url !== repo.url || w.branch !== repo.branch) {
+      w = new BranchWriter(repo, path.join(this.deps.workspacesDir, `${repo.name}.git`), this.deps, this.options);
+      this.branches.set(repository, w);
+    }
+    w.kick();
+  }
+
+  /** Resolves when every writer is idle (nothing running, nothing due). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await Promise.all([...this.branches.values()].map((w) => w.settled()));
+      if ([...this.branches.values()].every((w) => !w.busy)) return;
+    }
+  }
+
+  /** Stops polling and waits for the writes in flight (their commits and pushes) to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.branches.values()].map((w) => w.stop()));
+  }
+}
+
+class BranchWriter {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopping = false;
+  private workspace: Workspace | null = null;
+  private fetched = false;
+
+  constructor(
+    private readonly repo: ResolvedRepository,
+    private readonly dir: string,
+    private readonly deps: WriterDeps,
+    private readonly options: WriterOptions,
+  ) {}
+
+  get url(): string {
+    return this.repo.url;
+  }
+  get branch(): string {
+    return this.repo.branch;
+  }
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  kick(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => this.deps.logger.error({ err, repository: this.repo.name }, "writer crashed; will resume on the next poll"))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.settled();
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        if (this.stopping) return;
+        const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
+        if (batch.length === 0) break;
+        await this.writeBatch(batch);
+      }
+    } while (this.again && !this.stopping);
+  }
+
+  private async open(): Promise<Workspace> {
+    if (!this.workspace) {
+      const ws = new Workspace(this.dir, this.repo.url, this.repo.branch);
+      await ws.open();
+      this.workspace = ws;
+    }
+    if (!this.fetched) {
+      await this.workspace.fetch();
+      this.fetched = true;
+    }
+    return this.workspace;
+  }
+
+  private async writeBatch(batch: ReleaseRecord[]): Promise<void> {
+    const log = this.deps.logger.child({ repository: this.repo.name, branch: this.repo.branch });
+    const result: BatchResult = { repository: this.repo.name, pushed: [], superseded: [], blocked: [], failed: [] };
+    const ids = batch.map((r) => r.id);
+    try {
+      const writable = await this.recheck(batch, result);
+      const live = await this.supersede(writable, result);
+      if (live.length > 0) await this.writeAndPush(live, result);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof RemoteUnavailable) log.warn({ err: message, releases: ids.length }, "remote unavailable; releases stay queued");
+      else log.error({ err }, "write failed");
+      // A fetch is due next time: the local view of the remote may be stale.
+      this.fetched = false;
+      const pending = ids.filter((id) => !result.pushed.some((p) => p.id === id) && !result.superseded.includes(id) && !result.blocked.includes(id));
+      await this.deps.releases.markAttemptFailed(pending, message, this.options.maxAttempts, this.options.retryDelayMs);
+      result.failed.push(...pending);
+    }
+    this.deps.onWritten?.(result);
+  }
+
+  /** Releases that still qualify now, at write time; the others become `blocked` with the reason. */
+  private async recheck(batch: ReleaseRecord[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
+    const envs = this.deps.environments();
+    const artifacts = await this.deps.artifacts.getMany(batch.map((r) => r.artifactId));
+    const out: { release: ReleaseRecord; artifact: Artifact }[] = [];
+    for (const release of batch) {
+      const env = envs.environments.get(release.environment);
+      const artifact = artifacts.get(release.artifactId);
+      let reason: string | undefined;
+      if (!env) reason = `environment ${release.environment} is no longer declared in ${envs.source}`;
+      else if (env.repository !== this.repo.name) reason = `environment ${release.environment} now writes to repository ${env.repository}`;
+      else if (!artifact) reason = `artifact ${release.artifactId} no longer exists`;
+      else {
+        const req = releaseRequirement(artifact, env);
+        if (!req.ok) reason = req.reason;
+        else if (!release.force) {
+          const hold = await this.deps.releases.hold(release.environment, release.package);
+          if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
+        }
+      }
+      if (reason || !artifact) {
+        await this.deps.releases.markBlocked(release.id, reason ?? "artifact missing");
+        result.blocked.push(release.id);
+      } else out.push({ release, artifact });
+    }
+    return out;
+  }
+
+  /** Koji tags are declarative: of several queued releases of one package to one tag, the last wins. */
+  private async supersede(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
+    const envs = this.deps.environments();
+    const lastOf = new Map<string, string>();
+    for (const { release } of items) {
+      if (envs.environments.get(release.environment)?.kind === "KojiTag") lastOf.set(`${release.environment}\0${release.package}`, release.id);
+    }
+    const superseded: { id: string; by: string }[] = [];
+    const live = items.filter(({ release }) => {
+      const last = lastOf.get(`${release.environment}\0${release.package}`);
+      if (last && last !== release.id) {
+        superseded.push({ id: release.id, by: last });
+        return false;
+      }
+      return true;
+    });
+    if (superseded.length > 0) {
+      await this.deps.releases.markSuperseded(superseded);
+      result.superseded.push(...superseded.map((s) => s.id));
+    }
+    return live;
+  }
+
+  private async writeAndPush(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<void> {
+    const envs = this.deps.environments();
+    let pending = items;
+    for (let attempt = 0; ; attempt++) {
+      const ws = await this.open();
+      const head = await ws.head();
+      // Crash recovery and idempotency: what history already has is done.
+      const already = await ws.releasesInHistory(head, pending.map((p) => p.release.id));
+      if (already.size > 0) {
+        const done = [...already].map(([id, commitSha]) => ({ id, commitSha }));
+        await this.deps.releases.markPushed(done);
+        result.pushed.push(...done);
+        pending = pending.filter((p) => !already.has(p.release.id));
+      }
+      if (pending.length === 0) return;
+
+      const rendered: { release: ReleaseRecord; out: RenderedRelease }[] = [];
+      for (const p of pending) {
+        const env = envs.environments.get(p.release.environment);
+        if (!env) continue;
+        try {
+          const out = renderRelease(
+            { id: p.release.id, artifactId: p.artifact.id, environment: env.name, trigger: p.release.trigger, createdAt: p.release.createdAt, ...(p.release.forceReason ? { forceReason: p.release.forceReason } : {}) },
+            p.artifact,
+            env,
+          );
+          rendered.push({ release: p.release, out });
+        } catch (err) {
+          const reason = err instanceof UnsafePathError ? err.message : `cannot render: ${(err as Error).message}`;
+          await this.deps.releases.markBlocked(p.release.id, reason);
+          result.blocked.push(p.release.id);
+        }
+      }
+      pending = pending.filter((p) => rendered.some((r) => r.release.id === p.release.id));
+
+      // A document that already says the same (same spec, same artifact) makes no commit: the
+      // release is recorded with the commit that has it. Only the release id would differ.
+      const blobs = await ws.blobs(head, rendered.map((r) => r.out.path));
+      const existing = await ws.readBlobs([...blobs.values()]);
+      const current = new Map([...blobs].map(([p, id]) => [p, existing.get(id)]));
+      const commits: FileCommit[] = [];
+      const commitIndex: (number | null)[] = [];
+      const lastWriter = new Map<string, number>();
+      for (const r of rendered) {
+        if (sameRequest(current.get(r.out.path), r.out.document)) {
+          commitIndex.push(lastWriter.get(r.out.path) ?? null);
+          continue;
+        }
+        current.set(r.out.path, r.out.content);
+        lastWriter.set(r.out.path, commits.length);
+        commitIndex.push(commits.length);
+        commits.push({ path: r.out.path, content: r.out.content, message: r.out.commitMessage });
+      }
+      const shas = await ws.commit(head, commits, this.repo.author);
+      const tip = shas.at(-1) ?? head;
+      const assigned = rendered.map((r, i) => {
+        const idx = commitIndex[i];
+        return { id: r.release.id, commitSha: (idx === null || idx === undefined ? head : shas[idx]) ?? tip ?? "" };
+      });
+      if (shas.length === 0) {
+        await this.deps.releases.markPushed(assigned);
+        result.pushed.push(...assigned);
+        return;
+      }
+      await this.deps.releases.markCommitted(assigned);
+      try {
+        await ws.push(tip as string);
+      } catch (err) {
+        if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
+        this.deps.logger.info({ repository: this.repo.name, attempt }, "push rejected: the branch moved; re-rendering on the fresh head");
+        await sleep(jitter(Math.min(2000, 25 * 2 ** attempt)));
+        await ws.fetch();
+        continue;
+      }
+      await this.deps.releases.markPushed(assigned);
+      result.pushed.push(...assigned);
+      return;
+    }
+  }
+}
+
