@@ -41,6 +41,8 @@ function gitEnv(): Record<string, string> {
 
 export class Workspace {
   private readonly remoteRef: string;
+  /** The remote head as last seen (fetch) or made (push); undefined until first read. */
+  private knownHead: string | null | undefined;
 
   constructor(
     readonly dir: string,
@@ -68,11 +70,13 @@ export class Workspace {
   async fetch(): Promise<boolean> {
     try {
       await this.g().raw(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${this.branch}:${this.remoteRef}`]);
+      this.knownHead = undefined;
       return true;
     } catch (err) {
       const text = (err as Error).message;
       if (/couldn't find remote ref|could not find remote ref/i.test(text)) {
         await this.g().raw(["update-ref", "-d", this.remoteRef]).catch(() => undefined);
+        this.knownHead = null;
         return false;
       }
       throw new RemoteUnavailable(`fetch from ${this.url} failed: ${firstLine(text)}`);
@@ -81,11 +85,14 @@ export class Workspace {
 
   /** The last known head of the remote branch (as of the last fetch or push). */
   async head(): Promise<string | null> {
-    try {
-      return (await this.g().raw(["rev-parse", "--verify", "--quiet", `${this.remoteRef}^{commit}`])).trim() || null;
-    } catch {
-      return null;
+    if (this.knownHead === undefined) {
+      try {
+        this.knownHead = (await this.g().raw(["rev-parse", "--verify", "--quiet", `${this.remoteRef}^{commit}`])).trim() || null;
+      } catch {
+        this.knownHead = null;
+      }
     }
+    return this.knownHead;
   }
 
   /** Release ids among `ids` that already have a commit in the history of `head`, with that commit. */
@@ -107,36 +114,23 @@ export class Workspace {
     return found;
   }
 
-  /** Blob ids of `paths` at `head` (absent paths are missing from the map). */
-  async blobs(head: string | null, paths: string[]): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    if (!head || paths.length === 0) return map;
-    const unique = [...new Set(paths)];
-    for (let i = 0; i < unique.length; i += 500) {
-      const out = await this.g().raw(["ls-tree", "-z", head, "--", ...unique.slice(i, i + 500)]);
-      for (const entry of out.split("\0")) {
-        const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/.exec(entry);
-        if (m?.[1] && m[2]) map.set(m[2], m[1]);
-      }
-    }
-    return map;
-  }
-
-  /** Reads blobs by id in one `git cat-file --batch` (one process for a whole batch). */
-  async readBlobs(ids: string[]): Promise<Map<string, string>> {
+  /** The text of `paths` at `head` (absent paths are missing from the map), in one git process. */
+  async readFiles(head: string | null, paths: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    const unique = [...new Set(ids)];
-    if (unique.length === 0) return out;
-    const raw = await runWithInput("git", ["-C", this.dir, "cat-file", "--batch"], Buffer.from(unique.join("\n") + "\n"));
+    const unique = [...new Set(paths)];
+    if (!head || unique.length === 0) return out;
+    const raw = await runWithInput("git", ["-C", this.dir, "cat-file", "--batch"], Buffer.from(unique.map((p) => `${head}:${p}`).join("\n") + "\n"));
     let at = 0;
-    for (const id of unique) {
+    for (const p of unique) {
       const nl = raw.indexOf(10, at);
       const header = raw.subarray(at, nl).toString();
-      const m = /^([0-9a-f]{40}) blob (\d+)$/.exec(header);
-      if (!m) throw new Error(`git cat-file: unexpected answer for ${id}: ${header}`);
-      const size = Number(m[2]);
-      out.set(id, raw.subarray(nl + 1, nl + 1 + size).toString("utf8"));
-      at = nl + 1 + size + 1;
+      at = nl + 1;
+      if (header.endsWith(" missing")) continue;
+      const m = /^[0-9a-f]{40} blob (\d+)$/.exec(header);
+      if (!m) throw new Error(`git cat-file: unexpected answer for ${p}: ${header}`);
+      const size = Number(m[1]);
+      out.set(p, raw.subarray(at, at + size).toString("utf8"));
+      at += size + 1;
     }
     return out;
   }
@@ -154,19 +148,20 @@ export class Workspace {
       const body = Buffer.from(text, "utf8");
       chunks.push(Buffer.from(`data ${body.length}\n`), body, Buffer.from("\n"));
     };
+    // `reset` starts the work ref afresh: without `from`, the first commit is a root commit.
+    chunks.push(Buffer.from(`reset ${WORK_REF}\n`));
     commits.forEach((c, i) => {
-      chunks.push(Buffer.from(`commit ${WORK_REF}\nauthor ${ident}\ncommitter ${ident}\n`));
+      chunks.push(Buffer.from(`commit ${WORK_REF}\nmark :${i + 1}\nauthor ${ident}\ncommitter ${ident}\n`));
       data(c.message);
-      // The work ref was deleted above, so without `from` the first commit is a root commit.
       if (i === 0 && parent) chunks.push(Buffer.from(`from ${parent}\n`));
       chunks.push(Buffer.from(`M 100644 inline ${c.path}\n`));
       data(c.content);
     });
+    // get-mark answers on the cat-blob channel (stdout here): one commit id per mark, in order.
+    commits.forEach((_, i) => chunks.push(Buffer.from(`get-mark :${i + 1}\n`)));
     chunks.push(Buffer.from("done\n"));
-    await this.g().raw(["update-ref", "-d", WORK_REF]).catch(() => undefined);
-    await runWithInput("git", ["-C", this.dir, "fast-import", "--quiet", "--done", "--force"], Buffer.concat(chunks));
-    const out = await this.g().raw(["rev-list", "--reverse", `--max-count=${commits.length}`, WORK_REF]);
-    const shas = out.trim().split("\n").filter(Boolean);
+    const out = await runWithInput("git", ["-C", this.dir, "fast-import", "--quiet", "--done", "--force", "--cat-blob-fd=1"], Buffer.concat(chunks));
+    const shas = out.toString().trim().split("\n").filter((l) => /^[0-9a-f]{40}$/.test(l));
     if (shas.length !== commits.length) throw new Error(`fast-import made ${shas.length} commits, expected ${commits.length}`);
     return shas;
   }
@@ -184,6 +179,7 @@ export class Workspace {
     }
     // Now known to be the remote head: the next batch builds on it without fetching.
     await this.g().raw(["update-ref", this.remoteRef, sha]);
+    this.knownHead = sha;
   }
 }
 

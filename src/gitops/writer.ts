@@ -116,6 +116,8 @@ class BranchWriter {
   private stopping = false;
   private workspace: Workspace | null = null;
   private fetched = false;
+  /** The remote head this writer pushed last; a different head may carry others' commits. */
+  private ownHead: string | null | undefined = undefined;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -259,8 +261,11 @@ class BranchWriter {
     for (let attempt = 0; ; attempt++) {
       const ws = await this.open();
       const head = await ws.head();
-      // Crash recovery and idempotency: what history already has is done.
-      const already = await ws.releasesInHistory(head, pending.map((p) => p.release.id));
+      // Crash recovery and idempotency: what history already has is done. Only a head this
+      // writer did not make itself (start-up, someone else's push) or a release that was
+      // attempted before can hold one of these releases; an idle server skips the log walk.
+      const suspects = head === this.ownHead ? pending.filter((p) => p.release.attempts > 0 || p.release.status === "committed") : pending;
+      const already = await ws.releasesInHistory(head, suspects.map((p) => p.release.id));
       if (already.size > 0) {
         const done = [...already].map(([id, commitSha]) => ({ id, commitSha }));
         await this.deps.releases.markPushed(done);
@@ -290,9 +295,7 @@ class BranchWriter {
 
       // A document that already says the same (same spec, same artifact) makes no commit: the
       // release is recorded with the commit that has it. Only the release id would differ.
-      const blobs = await ws.blobs(head, rendered.map((r) => r.out.path));
-      const existing = await ws.readBlobs([...blobs.values()]);
-      const current = new Map([...blobs].map(([p, id]) => [p, existing.get(id)]));
+      const current: Map<string, string | undefined> = await ws.readFiles(head, rendered.map((r) => r.out.path));
       const commits: FileCommit[] = [];
       const commitIndex: (number | null)[] = [];
       const lastWriter = new Map<string, number>();
@@ -327,6 +330,7 @@ class BranchWriter {
         await ws.fetch();
         continue;
       }
+      this.ownHead = tip as string;
       await this.deps.releases.markPushed(assigned);
       result.pushed.push(...assigned);
       return;
