@@ -1,0 +1,179 @@
+// Auto-release policies (policies/*.yaml): when they run, what they match, what they require,
+// and the decision they reach for one artifact. Pure: every input is a value.
+import { z } from "zod";
+import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
+import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
+import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
+import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
+import { GLOB_PATTERN, matchesGlobs } from "./glob.js";
+
+const globs = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
+const durationText = z.string().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
+
+export const policyTriggers = ["artifact", "results", "schedule"] as const;
+
+export const policySchema = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("Policy"),
+    metadata: z.strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and -"),
+      description: z.string().max(500).optional(),
+    }),
+    spec: z.strictObject({
+      on: z.array(z.enum(policyTriggers)).min(1).max(3),
+      schedule: z.strictObject({ cron: z.string().min(9).max(100), timezone: z.string().min(1).max(64).default("UTC") }).optional(),
+      match: z
+        .strictObject({
+          package: globs.optional(),
+          release: globs.optional(),
+          branch: globs.optional(),
+          event: globs.optional(),
+          nvr: globs.optional(),
+          sideTag: globs.optional(),
+          target: globs.optional(),
+        })
+        .default({}),
+      require: z
+        .strictObject({
+          results: z
+            .array(z.strictObject({ testcase: z.string().regex(GLOB_PATTERN, "must be a testcase or a glob"), outcomes: z.array(z.enum(ciOutcomes)).min(1).default(["PASSED"]) }))
+            .max(50)
+            .default([]),
+          allPassed: z.boolean().default(false),
+          noFailed: z.boolean().default(false),
+          minAge: z.strictObject({ duration: durationText, sincePushedTo: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name") }).optional(),
+        })
+        .default({ results: [], allPassed: false, noFailed: false }),
+      release: z.strictObject({
+        environment: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
+        trigger: z.string().regex(/^[a-z0-9][a-z0-9/:._-]{0,99}$/, "must be a trigger label").optional(),
+        bodhi: z
+          .strictObject({ type: z.enum(bodhiUpdateTypes).optional(), severity: z.enum(bodhiSeverities).optional(), notes: z.string().max(5000).optional() })
+          .optional(),
+        bulk: z.boolean().default(false),
+      }),
+    }),
+  })
+  .refine((p) => !p.spec.on.includes("schedule") || p.spec.schedule !== undefined, { message: "a policy on schedule needs spec.schedule.cron", path: ["spec", "schedule"] });
+
+export type Policy = z.output<typeof policySchema>;
+
+export function parsePolicyYaml(text: string): DocumentParse<Policy> {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
+  return validateDocument(policySchema, yaml.value, yaml.lineOf);
+}
+
+export function policyTrigger(policy: Policy): string {
+  return policy.spec.release.trigger ?? `policy/${policy.metadata.name}`;
+}
+
+/** Everything a decision depends on besides the policy and the artifact. */
+export interface DecisionContext {
+  now: Date;
+  /** Results appended to the artifact after it was pushed (they override same testcase+refUrl items). */
+  results: readonly CiResultItem[];
+  /** Freezes of the policy's target environment. */
+  freezes: readonly Freeze[];
+  /** The hold on (target environment, package), if any. */
+  hold?: { reason: string };
+  /** When this artifact was pushed to an environment (for minAge), by environment name. */
+  pushedAt: ReadonlyMap<string, Date>;
+  /** Whether the target environment is declared. */
+  environmentExists: boolean;
+  /** An earlier release of this artifact to the target environment that still stands. */
+  alreadyReleased?: { releaseId: string; status: string };
+}
+
+export type Decision = { fire: true } | { fire: false; reason: string; /** true when a later event may change the answer */ waiting: boolean };
+
+/** Why the artifact does not match, or undefined when it matches. */
+export function mismatch(policy: Policy, artifact: Artifact): string | undefined {
+  const m = policy.spec.match;
+  const builds = kojiBuilds(artifact);
+  const checks: [string, readonly string[] | undefined, readonly (string | undefined)[]][] = [
+    ["package", m.package, [artifact.package]],
+    ["release", m.release, [artifact.release]],
+    ["branch", m.branch, [artifact.source.branch]],
+    ["event", m.event, [artifact.source.event]],
+    ["nvr", m.nvr, builds.map((b) => b.nvr)],
+    ["sideTag", m.sideTag, builds.map((b) => b.sideTag)],
+    ["target", m.target, builds.map((b) => b.target)],
+  ];
+  for (const [field, list, values] of checks) {
+    if (!list) continue;
+    const present = values.filter((v): v is string => v !== undefined);
+    if (present.length === 0) return `artifact has no ${field} to match ${list.join(", ")}`;
+    if (!present.some((v) => matchesGlobs(v, list))) return `${field} ${present.join(", ")} does not match ${list.join(", ")}`;
+  }
+  return undefined;
+}
+
+/** The artifact's CI results: its own ci-result items, overridden by appended results (same testcase and refUrl). */
+export function effectiveResults(artifact: Artifact, appended: readonly CiResultItem[]): CiResultItem[] {
+  const key = (r: CiResultItem) => `${r.testcase}\0${r.refUrl ?? ""}`;
+  const byKey = new Map<string, CiResultItem>();
+  for (const r of artifact.items) if (r.kind === "ci-result") byKey.set(key(r), r);
+  for (const r of appended) byKey.set(key(r), r);
+  return [...byKey.values()];
+}
+
+const FAILING: readonly CiOutcome[] = ["FAILED", "ERROR"];
+const PENDING: readonly CiOutcome[] = ["QUEUED", "RUNNING"];
+
+function durationMs(text: string): number {
+  const n = Number(text.slice(0, -1));
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[text.slice(-1) as "m" | "h" | "d" | "w"];
+  return n * unit;
+}
+
+/** Why the requirements are not met (and whether waiting may help), or undefined when they are. */
+export function unmetRequirement(policy: Policy, artifact: Artifact, ctx: DecisionContext): { reason: string; waiting: boolean } | undefined {
+  const req = policy.spec.require;
+  const results = effectiveResults(artifact, ctx.results);
+  for (const r of req.results) {
+    const matching = results.filter((x) => matchesGlobs(x.testcase, [r.testcase]));
+    if (matching.length === 0) return { reason: `required testcase ${r.testcase} has no result yet`, waiting: true };
+    const bad = matching.find((x) => !r.outcomes.includes(x.outcome));
+    if (bad) {
+      const pending = PENDING.includes(bad.outcome);
+      return { reason: `required testcase ${bad.testcase} is ${bad.outcome}${pending ? "" : ` (needs ${r.outcomes.join(" or ")})`}`, waiting: pending };
+    }
+  }
+  if (req.noFailed) {
+    const failed = results.find((x) => FAILING.includes(x.outcome));
+    if (failed) return { reason: `testcase ${failed.testcase} is ${failed.outcome}`, waiting: false };
+  }
+  if (req.allPassed) {
+    const notPassed = results.find((x) => x.outcome !== "PASSED" && x.outcome !== "INFO");
+    if (notPassed) return { reason: `testcase ${notPassed.testcase} is ${notPassed.outcome}, not PASSED`, waiting: PENDING.includes(notPassed.outcome) };
+  }
+  if (req.minAge) {
+    const since = ctx.pushedAt.get(req.minAge.sincePushedTo);
+    if (!since) return { reason: `not yet pushed to ${req.minAge.sincePushedTo}`, waiting: true };
+    const due = since.getTime() + durationMs(req.minAge.duration);
+    if (ctx.now.getTime() < due) {
+      return { reason: `pushed to ${req.minAge.sincePushedTo} ${since.toISOString()}; ${req.minAge.duration} not yet passed (due ${new Date(due).toISOString()})`, waiting: true };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The decision of one policy for one artifact. The writer runs the same function again just
+ * before writing, so a release that no longer qualifies is blocked rather than written.
+ */
+export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext): Decision {
+  const target = policy.spec.release.environment;
+  const mis = mismatch(policy, artifact);
+  if (mis) return { fire: false, reason: mis, waiting: false };
+  if (!ctx.environmentExists) return { fire: false, reason: `environment ${target} is not declared`, waiting: false };
+  if (ctx.alreadyReleased) return { fire: false, reason: `already released to ${target} (release ${ctx.alreadyReleased.releaseId}, ${ctx.alreadyReleased.status})`, waiting: false };
+  const unmet = unmetRequirement(policy, artifact, ctx);
+  if (unmet) return { fire: false, reason: unmet.reason, waiting: unmet.waiting };
+  if (ctx.hold) return { fire: false, reason: `${target}/${artifact.package} is held: ${ctx.hold.reason}`, waiting: true };
+  const frozen = activeFreeze(ctx.freezes, ctx.now, artifact.package, artifact.id);
+  if (frozen) return { fire: false, reason: describeFreeze(target, frozen), waiting: true };
+  return { fire: true };
+}

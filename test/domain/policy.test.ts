@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { parseArtifact, type Artifact, type CiResultItem } from "../../src/domain/artifact.js";
+import type { Freeze } from "../../src/domain/freeze.js";
+import { decide, parsePolicyYaml, type DecisionContext, type Policy } from "../../src/domain/policy.js";
+import { sampleArtifact } from "../support/artifacts.js";
+
+const TIER0 = "fedora-ci.koji-build.tier0.functional";
+
+function policy(yaml: string): Policy {
+  const r = parsePolicyYaml(yaml);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.value;
+}
+
+const rawhideAuto = policy(`
+apiVersion: relengd/v1
+kind: Policy
+metadata: {name: rawhide-auto}
+spec:
+  on: [artifact, results]
+  match:
+    release: [rawhide]
+    package: ["*", "!kernel"]
+  require:
+    results:
+      - testcase: fedora-ci.koji-build.tier0.*
+  release:
+    environment: rawhide
+`);
+
+function artifact(overrides: Parameters<typeof sampleArtifact>[0] = {}): Artifact {
+  const r = parseArtifact(sampleArtifact({ release: "rawhide", items: [{ kind: "koji-build", nvr: "python-requests-2.32.3-1.fc45" }], ...overrides }));
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.value;
+}
+
+const result = (testcase: string, outcome: CiResultItem["outcome"]): CiResultItem => ({ kind: "ci-result", testcase, outcome });
+
+function ctx(over: Partial<DecisionContext> = {}): DecisionContext {
+  return { now: new Date("2026-11-25T12:00:00Z"), results: [], freezes: [], pushedAt: new Map(), environmentExists: true, ...over };
+}
+
+describe("policy decisions", () => {
+  it("fires when the artifact matches and its required testcase passed", () => {
+    expect(decide(rawhideAuto, artifact(), ctx({ results: [result(TIER0, "PASSED")] }))).toEqual({ fire: true });
+  });
+
+  it("waits, saying which testcase, while the required result is missing or running", () => {
+    expect(decide(rawhideAuto, artifact(), ctx())).toEqual({ fire: false, waiting: true, reason: "required testcase fedora-ci.koji-build.tier0.* has no result yet" });
+    expect(decide(rawhideAuto, artifact(), ctx({ results: [result(TIER0, "RUNNING")] }))).toMatchObject({ fire: false, waiting: true, reason: `required testcase ${TIER0} is RUNNING` });
+  });
+
+  it("skips with the reason in words when a required testcase failed", () => {
+    expect(decide(rawhideAuto, artifact(), ctx({ results: [result(TIER0, "FAILED")] }))).toEqual({
+      fire: false,
+      waiting: false,
+      reason: `required testcase ${TIER0} is FAILED (needs PASSED)`,
+    });
+  });
+
+  it("lets an appended result override the artifact's own item for the same testcase", () => {
+    const a = artifact({ items: [{ kind: "koji-build", nvr: "python-requests-2.32.3-1.fc45" }, { kind: "ci-result", testcase: TIER0, outcome: "RUNNING" }] });
+    expect(decide(rawhideAuto, a, ctx({ results: [result(TIER0, "PASSED")] }))).toEqual({ fire: true });
+  });
+
+  it("honours ! negation in matches", () => {
+    const kernel = artifact({ package: "kernel", items: [{ kind: "koji-build", nvr: "kernel-6.12.0-1.fc45" }] });
+    expect(decide(rawhideAuto, kernel, ctx({ results: [result(TIER0, "PASSED")] }))).toMatchObject({ fire: false, reason: "package kernel does not match *, !kernel" });
+    expect(decide(rawhideAuto, artifact({ release: "f44" }), ctx())).toMatchObject({ fire: false, reason: "release f44 does not match rawhide" });
+  });
+
+  it("is blocked by a hold and by a freeze, naming when the freeze opens", () => {
+    const passed = { results: [result(TIER0, "PASSED")] };
+    expect(decide(rawhideAuto, artifact(), ctx({ ...passed, hold: { reason: "rolled back by alice" } }))).toMatchObject({ fire: false, reason: "rawhide/python-requests is held: rolled back by alice" });
+    const freeze: Freeze = { start: "2026-11-20T00:00:00Z", end: "2026-12-01T00:00:00Z", reason: "Final freeze", exceptions: { packages: [], artifacts: [] } };
+    expect(decide(rawhideAuto, artifact(), ctx({ ...passed, freezes: [freeze] }))).toEqual({ fire: false, waiting: true, reason: "environment rawhide frozen until 2026-12-01 (Final freeze)" });
+    const excepted: Freeze = { ...freeze, exceptions: { packages: ["python-*"], artifacts: [] } };
+    expect(decide(rawhideAuto, artifact(), ctx({ ...passed, freezes: [excepted] }))).toEqual({ fire: true });
+    expect(decide(rawhideAuto, artifact(), ctx({ ...passed, freezes: [freeze], now: new Date("2026-12-01T00:00:00Z") }))).toEqual({ fire: true });
+  });
+
+  it("requires a minimum age since the push to a previous environment", () => {
+    const stable = policy(`
+apiVersion: relengd/v1
+kind: Policy
+metadata: {name: f44-stable}
+spec:
+  on: [schedule]
+  schedule: {cron: "0 * * * *"}
+  require: {noFailed: true, minAge: {duration: 7d, sincePushedTo: f44-updates-testing}}
+  release: {environment: f44-updates}
+`);
+    const pushedAt = new Map([["f44-updates-testing", new Date("2026-11-20T12:00:00Z")]]);
+    expect(decide(stable, artifact(), ctx({ pushedAt }))).toMatchObject({ fire: false, waiting: true, reason: expect.stringContaining("7d not yet passed (due 2026-11-27T12:00:00.000Z)") });
+    expect(decide(stable, artifact(), ctx({ pushedAt, now: new Date("2026-11-27T12:00:00Z") }))).toEqual({ fire: true });
+    expect(decide(stable, artifact(), ctx({ pushedAt, now: new Date("2026-11-28T00:00:00Z"), results: [result("dist.rpmdeplint", "FAILED")] }))).toMatchObject({ fire: false, reason: "testcase dist.rpmdeplint is FAILED" });
+  });
+
+  it("does not fire twice for an artifact already released to the target", () => {
+    expect(decide(rawhideAuto, artifact(), ctx({ results: [result(TIER0, "PASSED")], alreadyReleased: { releaseId: "01J", status: "pushed" } }))).toMatchObject({ fire: false, reason: "already released to rawhide (release 01J, pushed)" });
+  });
+
+  it("rejects a broken policy file naming line and field", () => {
+    const r = parsePolicyYaml(`apiVersion: relengd/v1
+kind: Policy
+metadata: {name: x}
+spec:
+  on: [pushed]
+  release: {environment: rawhide}
+`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]).toMatchObject({ path: "/spec/on/0", line: 5 });
+    const noCron = parsePolicyYaml("apiVersion: relengd/v1\nkind: Policy\nmetadata: {name: x}\nspec:\n  on: [schedule]\n  release: {environment: rawhide}\n");
+    expect(noCron.ok).toBe(false);
+  });
+});
