@@ -1,5 +1,5 @@
 // relengd's own access tokens: HS256 JWTs signed with the server's secret (jose).
-import { randomUUID } from "node:crypto";
+import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { principalFromClaims, tokenClaimsSchema, type Principal, type Role } from "../domain/token.js";
 
@@ -32,13 +32,14 @@ export class TokenRejected extends Error {
 }
 
 export class TokenService {
-  private readonly key: Uint8Array;
+  // A KeyObject made once: given raw bytes, jose would import the key again on every verify.
+  private readonly key: KeyObject;
 
   constructor(
     secret: string,
     private readonly isRevoked: (jti: string) => boolean = () => false,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, "utf8"));
   }
 
   async issue(req: IssueRequest): Promise<IssuedToken> {

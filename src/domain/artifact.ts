@@ -174,7 +174,12 @@ export function parseArtifactJson(text: string): Parsed<Artifact> {
 }
 
 export function artifactDigest(artifact: Artifact): string {
-  return createHash("sha256").update(renderArtifact(artifact)).digest("hex");
+  return digestOfRendered(renderArtifact(artifact));
+}
+
+/** The digest of text renderArtifact produced (when the caller needs the text too). */
+export function digestOfRendered(rendered: string): string {
+  return createHash("sha256").update(rendered).digest("hex");
 }
 
 export function kojiBuilds(artifact: Pick<Artifact, "items">): KojiBuildItem[] {

@@ -1,6 +1,6 @@
 // Artifacts and their appended results in the store: batched ingest, keyset-paginated queries.
 import {
-  artifactDigest,
+  digestOfRendered,
   kojiBuilds,
   parseNvrName,
   readStoredArtifact,
@@ -10,8 +10,8 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
-import type { Prisma } from "./database.js";
-import type { Prisma as PrismaTypes } from "./generated/sqlite/client.js";
+import { providerOf, type Prisma, type Provider } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 
 export interface StoredResult extends CiResultItem {
@@ -94,11 +94,13 @@ function toStoredResult(row: ResultRow): StoredResult {
 
 export class ArtifactRepository {
   private readonly ingestQueue: GroupCommit<Artifact, IngestOutcome>;
+  private readonly provider: Provider;
 
   constructor(
     private readonly prisma: Prisma,
     options: { maxBatch?: number } = {},
   ) {
+    this.provider = providerOf(prisma);
     this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
   }
 
@@ -107,20 +109,26 @@ export class ArtifactRepository {
     return this.ingestQueue.submit(artifact);
   }
 
+  /**
+   * Writes one batch in one transaction with plain multi-row SQL: this is the ingest hot path,
+   * and Prisma's per-call query compilation cost more than the commit itself.
+   */
   private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
     const now = new Date();
+    // SQLite: the text form Prisma itself writes for DateTime, so its filters compare alike.
+    const stamp = this.provider === "sqlite" ? now.toISOString().replace("Z", "+00:00") : now;
     return this.prisma.$transaction(async (tx) => {
       const ids = [...new Set(batch.map((a) => a.id))];
-      const existing = await tx.artifact.findMany({
-        where: { id: { in: ids } },
-        select: { id: true, bodyHash: true, createdAt: true },
-      });
-      const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: e.createdAt }]));
+      const existing = await tx.$queryRaw<{ id: string; bodyHash: string; createdAt: Date | string }[]>(
+        Sql.sql`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${Sql.join(ids)})`,
+      );
+      const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: new Date(e.createdAt) }]));
       const outcomes: IngestOutcome[] = [];
-      const rows: PrismaTypes.ArtifactCreateManyInput[] = [];
-      const builds: { artifactId: string; nvr: string; name: string }[] = [];
+      const rows: ReturnType<typeof Sql.sql>[] = [];
+      const builds: ReturnType<typeof Sql.sql>[] = [];
       for (const artifact of batch) {
-        const digest = artifactDigest(artifact);
+        const body = renderArtifact(artifact);
+        const digest = digestOfRendered(body);
         const prior = known.get(artifact.id);
         if (prior) {
           outcomes.push(
@@ -131,23 +139,17 @@ export class ArtifactRepository {
           continue;
         }
         known.set(artifact.id, { digest, createdAt: now });
-        rows.push({
-          id: artifact.id,
-          package: artifact.package,
-          release: artifact.release,
-          sourceRepo: artifact.source.repo,
-          sourceSha: artifact.source.sha,
-          sourceBranch: artifact.source.branch ?? null,
-          sourceEvent: artifact.source.event,
-          createdAt: now,
-          bodyHash: digest,
-          body: renderArtifact(artifact),
-        });
-        for (const b of kojiBuilds(artifact)) builds.push({ artifactId: artifact.id, nvr: b.nvr, name: parseNvrName(b.nvr) });
+        const s = artifact.source;
+        rows.push(Sql.sql`(${artifact.id}, ${artifact.package}, ${artifact.release}, ${s.repo}, ${s.sha}, ${s.branch ?? null}, ${s.event}, ${stamp}, ${digest}, ${body})`);
+        for (const b of kojiBuilds(artifact)) builds.push(Sql.sql`(${artifact.id}, ${b.nvr}, ${parseNvrName(b.nvr)})`);
         outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
       }
-      if (rows.length > 0) await tx.artifact.createMany({ data: rows });
-      if (builds.length > 0) await tx.artifactBuild.createMany({ data: builds });
+      if (rows.length > 0) {
+        await tx.$executeRaw(
+          Sql.sql`INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${Sql.join(rows)}`,
+        );
+      }
+      if (builds.length > 0) await tx.$executeRaw(Sql.sql`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${Sql.join(builds)}`);
       return outcomes;
     });
   }
@@ -174,14 +176,19 @@ export class ArtifactRepository {
 
   async list(query: ArtifactQuery): Promise<ArtifactPage> {
     const createdAt = query.since || query.until ? { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } : undefined;
+    // NVR first, through its own index: Prisma's `builds: { some }` becomes a correlated EXISTS
+    // that SQLite answers by scanning every artifact.
+    const nvrIds = query.nvr
+      ? (await this.prisma.artifactBuild.findMany({ where: { nvr: query.nvr }, select: { artifactId: true }, take: 10_000 })).map((b) => b.artifactId)
+      : undefined;
     const rows = await this.prisma.artifact.findMany({
       where: {
+        ...(nvrIds ? { id: { in: nvrIds } } : {}),
         ...(query.package ? { package: query.package } : {}),
         ...(query.release ? { release: query.release } : {}),
         ...(query.sha ? { sourceSha: query.sha } : {}),
         ...(query.branch ? { sourceBranch: query.branch } : {}),
         ...(query.event ? { sourceEvent: query.event } : {}),
-        ...(query.nvr ? { builds: { some: { nvr: query.nvr } } } : {}),
         ...(createdAt ? { createdAt } : {}),
         ...(query.cursor ? { seq: { lt: decodeCursor(query.cursor) } } : {}),
       },

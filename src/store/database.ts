@@ -15,6 +15,17 @@ export type Prisma = SqliteClient;
 
 export type Provider = "sqlite" | "postgresql";
 
+/**
+ * Which provider a client was generated for, so repositories can pick provider-specific SQL for
+ * their hot paths. Prisma's runtime class carries `_activeProvider` (declared in its runtime
+ * typings, not on the generated client's public type).
+ */
+export function providerOf(prisma: Prisma): Provider {
+  const active = (prisma as unknown as { _activeProvider?: string })._activeProvider;
+  if (active !== "sqlite" && active !== "postgresql") throw new Error(`unknown Prisma provider ${String(active)}`);
+  return active;
+}
+
 export interface DatabaseTarget {
   provider: Provider;
   /** SQLite: absolute file path. PostgreSQL: connection string without relengd's own params. */

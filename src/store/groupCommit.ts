@@ -31,6 +31,9 @@ export class GroupCommit<In, Out> {
     this.running = true;
     try {
       while (this.pending.length > 0) {
+        // Let the requests whose bytes already arrived reach submit() first: the SQLite driver
+        // is synchronous, so without this yield each request would commit alone.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.pending.splice(0, this.maxBatch);
         try {
           const outs = await this.write(batch.map((b) => b.item));
