@@ -12,6 +12,8 @@ import type { ArtifactInput } from "../src/domain/artifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
+import { fixedPolicies } from "../src/policy/loader.js";
+import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
 import { openDatabase, type Database } from "../src/store/database.js";
 import { migrate } from "../src/store/migrator.js";
@@ -52,7 +54,7 @@ export async function startGitopsBench(): Promise<GitopsBench> {
     prisma: db.prisma,
     artifacts,
     tokens,
-    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r) },
+    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r) }, policies: { decisions: new DecisionRepository(db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
     logger: false,
   });
   await app.ready();

@@ -5,6 +5,8 @@ import { buildApp } from "../src/api/app.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { Role } from "../src/domain/token.js";
 import type { EnvironmentSet } from "../src/policy/environments.js";
+import { fixedPolicies } from "../src/policy/loader.js";
+import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
 import { openDatabase, type Database } from "../src/store/database.js";
 import { ReleaseRepository } from "../src/store/releaseRepository.js";
@@ -36,7 +38,14 @@ export async function startRelengd(databaseUrl: string, role: Role): Promise<Ben
   const artifacts = new ArtifactRepository(db.prisma);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
   const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined };
-  const app = await buildApp({ prisma: db.prisma, artifacts, tokens, releases, logger: false });
+  const app = await buildApp({
+    prisma: db.prisma,
+    artifacts,
+    tokens,
+    releases,
+    policies: { decisions: new DecisionRepository(db.prisma), holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
+    logger: false,
+  });
 
   // The load generator ends a run by dropping its connections, requests in flight included, and
   // the server goes on with them; these hooks count what it answered and tell when it is done.

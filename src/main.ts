@@ -7,7 +7,9 @@ import { RevocationList, TokenService } from "./auth/tokens.js";
 import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
 import { Writer } from "./gitops/writer.js";
-import { loadEnvironments, type EnvironmentSet } from "./policy/environments.js";
+import { PolicyHolder } from "./policy/loader.js";
+import { policyEventHandler } from "./flow/evaluatePolicies.js";
+import { DecisionRepository } from "./store/decisionRepository.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { ReleaseRepository } from "./store/releaseRepository.js";
@@ -30,16 +32,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
 
-  const environments: EnvironmentSet = loadEnvironments(config.policiesDir, config.gitopsRepo);
-  logger.info({ environments: [...environments.environments.keys()], source: environments.source }, "environments loaded");
+  // A broken policy file at start-up stops the server: there is no previous set to keep.
+  const policies = new PolicyHolder(config.policiesDir, config.gitopsRepo);
+  const environments = policies.environments;
+  logger.info(
+    { environments: [...environments().environments.keys()], policies: policies.get().policies.map((p) => p.metadata.name), dir: config.policiesDir },
+    "policies loaded",
+  );
 
   const db = await openDatabase(config.databaseUrl);
   const artifacts = new ArtifactRepository(db.prisma);
   const releases = new ReleaseRepository(db.prisma);
+  const decisions = new DecisionRepository(db.prisma);
   const writer = new Writer({
     releases,
     artifacts,
-    environments: () => environments,
+    environments,
     workspacesDir: path.join(config.dataDir, "workspaces"),
     logger,
   });
@@ -53,9 +61,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     prisma: db.prisma,
     artifacts,
     tokens: new TokenService(secret, revocations.has),
-    releases: { releases, artifacts, environments: () => environments, notify: (repo) => writer.notify(repo) },
+    releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo) },
+    policies: {
+      decisions,
+      holder: policies,
+      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, (err, artifactId) =>
+        logger.error({ err, artifactId }, "policy evaluation failed"),
+      ),
+    },
     logger,
   });
+  const onHangup = () => {
+    const result = policies.reload();
+    if (result.ok) logger.info(result, "SIGHUP: policies reloaded");
+    else logger.error({ error: result.error }, "SIGHUP: policies not reloaded; the previous set stays");
+  };
+  process.on("SIGHUP", onHangup);
   // Resumes what a previous run left queued or committed (crash recovery).
   await writer.start();
   const address = await app.listen({ host: config.host, port: config.port });
@@ -67,6 +88,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     url: address,
     async close() {
       // app.close stops accepting and waits for requests in flight (their commits included).
+      process.off("SIGHUP", onHangup);
       await app.close();
       await writer.stop();
       revocations.stop();

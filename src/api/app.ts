@@ -4,13 +4,17 @@ import type { IncomingMessage } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TokenService } from "../auth/tokens.js";
 import { artifactLimits } from "../domain/artifact.js";
+import type { PolicyEventHandler } from "../flow/evaluatePolicies.js";
 import type { ReleaseDeps } from "../flow/release.js";
+import type { PolicyHolder } from "../policy/loader.js";
+import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { healthRoutes } from "./routes/health.js";
+import { policyRoutes } from "./routes/policies.js";
 import { releaseRoutes } from "./routes/releases.js";
 
 export interface AppDeps {
@@ -19,6 +23,12 @@ export interface AppDeps {
   tokens: TokenService;
   /** Releases, rollbacks, holds, environments. */
   releases: ReleaseDeps;
+  /** Policy decisions, evaluation on push/append, the reloadable policy set. */
+  policies: {
+    decisions: DecisionRepository;
+    onEvent: PolicyEventHandler;
+    holder: Pick<PolicyHolder, "get" | "reload">;
+  };
   logger: FastifyBaseLogger | false;
 }
 
@@ -45,7 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(authPlugin, { tokens: deps.tokens });
   await app.register(healthRoutes, { prisma: deps.prisma });
-  await app.register(artifactRoutes, { artifacts: deps.artifacts });
+  await app.register(artifactRoutes, { artifacts: deps.artifacts, decisions: deps.policies.decisions, policyEvent: deps.policies.onEvent });
+  await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
   return app;
 }

@@ -4,6 +4,7 @@ import { KOJI_TAG_PATTERN, RELEASE_PATTERN } from "./artifact.js";
 import { BODHI_RELEASE_PATTERN, bodhiRequests, bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { composeRequestTypes } from "./documents/composeRequest.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
+import { freezeSchema } from "./freeze.js";
 
 const name = z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be lowercase letters, digits and ._-");
 
@@ -41,10 +42,18 @@ const composeTarget = z.strictObject({
   type: z.enum(composeRequestTypes),
 });
 
+// What every environment has besides its kind: freeze windows stop policy releases.
+const common = {
+  name,
+  repository: name,
+  description: z.string().max(500).optional(),
+  freezes: z.array(freezeSchema).max(100).default([]),
+};
+
 const environmentSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ name, repository: name, kind: z.literal("KojiTag"), kojiTag: kojiTagTarget, description: z.string().max(500).optional() }),
-  z.strictObject({ name, repository: name, kind: z.literal("BodhiUpdate"), bodhi: bodhiTarget, description: z.string().max(500).optional() }),
-  z.strictObject({ name, repository: name, kind: z.literal("ComposeRequest"), compose: composeTarget, description: z.string().max(500).optional() }),
+  z.strictObject({ ...common, kind: z.literal("KojiTag"), kojiTag: kojiTagTarget }),
+  z.strictObject({ ...common, kind: z.literal("BodhiUpdate"), bodhi: bodhiTarget }),
+  z.strictObject({ ...common, kind: z.literal("ComposeRequest"), compose: composeTarget }),
 ]);
 
 export const environmentsFileSchema = z

@@ -2,11 +2,12 @@
 import { artifactLimits, type CiResultItem } from "../domain/artifact.js";
 import { mayTouchPackage, roleAtLeast, type Principal } from "../domain/token.js";
 import type { AppendOutcome, ArtifactRepository } from "../store/artifactRepository.js";
+import type { PolicyEventHandler } from "./evaluatePolicies.js";
 
 export type AppendResultsResult = AppendOutcome | { status: "forbidden"; reason: string };
 
 export async function appendResults(
-  deps: { artifacts: ArtifactRepository },
+  deps: { artifacts: ArtifactRepository; policyEvent?: PolicyEventHandler },
   principal: Principal,
   artifactId: string,
   results: CiResultItem[],
@@ -22,6 +23,8 @@ export async function appendResults(
       reason: `token of ${principal.subject} is scoped to packages ${principal.packages?.join(", ")} and may not touch package ${pkg}`,
     };
   }
-  // Results change what policies decide: re-evaluation plugs in here (policy engine issue).
-  return deps.artifacts.appendResults(artifactId, results, artifactLimits.resultsPerArtifact);
+  const outcome = await deps.artifacts.appendResults(artifactId, results, artifactLimits.resultsPerArtifact);
+  // A gated artifact waits for its results: new or changed ones may let a policy fire now.
+  if (outcome.status === "appended" && outcome.added + outcome.updated > 0) await deps.policyEvent?.(artifactId, "results");
+  return outcome;
 }

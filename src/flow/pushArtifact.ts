@@ -2,11 +2,12 @@
 import type { Artifact } from "../domain/artifact.js";
 import { mayTouchPackage, roleAtLeast, type Principal } from "../domain/token.js";
 import type { ArtifactRepository, IngestOutcome } from "../store/artifactRepository.js";
+import type { PolicyEventHandler } from "./evaluatePolicies.js";
 
 export type PushArtifactResult = IngestOutcome | { status: "forbidden"; reason: string };
 
 export async function pushArtifact(
-  deps: { artifacts: ArtifactRepository },
+  deps: { artifacts: ArtifactRepository; policyEvent?: PolicyEventHandler },
   principal: Principal,
   artifact: Artifact,
 ): Promise<PushArtifactResult> {
@@ -19,6 +20,8 @@ export async function pushArtifact(
       reason: `token of ${principal.subject} is scoped to packages ${principal.packages?.join(", ")} and may not push package ${artifact.package}`,
     };
   }
-  // Policy evaluation of the new artifact plugs in here (policy engine issue).
-  return deps.artifacts.ingest(artifact);
+  const outcome = await deps.artifacts.ingest(artifact);
+  // Only a new artifact is news to the policies; a re-push changes nothing they look at.
+  if (outcome.status === "created") await deps.policyEvent?.(artifact.id, "artifact");
+  return outcome;
 }

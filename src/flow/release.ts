@@ -1,4 +1,5 @@
 // Use case: a release engineer (or a policy) releases an artifact to an environment.
+import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { releaseRequirement } from "../domain/release.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../policy/environments.js";
@@ -29,6 +30,7 @@ export type ReleaseOutcome =
   | { status: "unknown-artifact"; artifactId: string }
   | { status: "unprocessable"; reason: string }
   | { status: "held"; hold: HoldRecord }
+  | { status: "frozen"; reason: string }
   | { status: "duplicate"; existing: ReleaseRecord };
 
 export async function release(deps: ReleaseDeps, principal: Principal, req: ReleaseRequest, trigger = triggerOf(principal)): Promise<ReleaseOutcome> {
@@ -45,6 +47,8 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   if (pkgDenied) return { status: "forbidden", reason: pkgDenied };
   const requirement = releaseRequirement(artifact, env);
   if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
+  const frozen = activeFreeze(env.freezes, new Date(), artifact.package, artifact.id);
+  if (frozen && !req.force) return { status: "frozen", reason: `${describeFreeze(env.name, frozen)}; force with a reason to release anyway` };
 
   const outcome = await deps.releases.enqueue({
     artifactId: artifact.id,

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { Artifact } from "../domain/artifact.js";
 import { sameRequest } from "../domain/documents/index.js";
+import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { UnsafePathError } from "../domain/paths.js";
 import { releaseRequirement, renderRelease, type RenderedRelease } from "../domain/release.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
@@ -220,8 +221,12 @@ class BranchWriter {
         const req = releaseRequirement(artifact, env);
         if (!req.ok) reason = req.reason;
         else if (!release.force) {
+          // The same checks a policy decision makes, again at write time: a hold placed or a
+          // freeze begun since the release was queued stops it.
           const hold = await this.deps.releases.hold(release.environment, release.package);
+          const frozen = activeFreeze(env.freezes, new Date(), release.package, release.artifactId);
           if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
+          else if (frozen) reason = describeFreeze(release.environment, frozen);
         }
       }
       if (reason || !artifact) {

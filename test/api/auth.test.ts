@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/api/app.js";
 import { InvalidTokenRequest, TokenService } from "../../src/auth/tokens.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
+import { fixedPolicies } from "../../src/policy/loader.js";
+import { DecisionRepository } from "../../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
@@ -260,7 +262,9 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     const artifacts = new ArtifactRepository(database.db.prisma);
     const releases = new ReleaseRepository(database.db.prisma);
     const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
-    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined } });
+    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined },
+      policies: { decisions: new DecisionRepository(database.db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
+    });
     await app.ready();
   });
   afterAll(async () => {

@@ -9,7 +9,10 @@ import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
-import { loadEnvironments, type EnvironmentSet } from "../../src/policy/environments.js";
+import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
+import type { EnvironmentSet } from "../../src/policy/environments.js";
+import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
+import { DecisionRepository } from "../../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
@@ -27,6 +30,8 @@ export interface TestApp {
   /** The bare GitOps remote (a temp dir) every shipped environment writes to. */
   remote: string;
   environments: EnvironmentSet;
+  decisions: DecisionRepository;
+  policies: Pick<PolicyHolder, "get" | "reload" | "environments">;
   /** A bearer header for a fresh token with this role (and scopes). */
   auth(role: Role, scope?: { packages?: string[]; environments?: string[]; ttlSeconds?: number }): Promise<{ authorization: string }>;
   close(): Promise<void>;
@@ -34,17 +39,30 @@ export interface TestApp {
 
 const POLICIES = path.resolve(__dirname, "../../policies");
 
-export async function startTestApp(provider: TestProvider, options: { writer?: Partial<WriterOptions>; environments?: EnvironmentSet } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  writer?: Partial<WriterOptions>;
+  /** Environments to use instead of the shipped ones (then no policies). */
+  environments?: EnvironmentSet;
+  /** A policies folder to load instead of the shipped one (its repositories default to the test remote). */
+  policiesDir?: string;
+  now?: () => Date;
+}
+
+export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await freshDatabase(provider);
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-git-"));
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);
-  // The shipped policies/environments.yaml, pointed at this test's remote.
-  const environments = options.environments ?? loadEnvironments(POLICIES, remote);
+  // The shipped policies/ (environments and policies), pointed at this test's remote.
+  const policies = options.environments
+    ? fixedPolicies({ policies: [], environments: options.environments })
+    : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
+  const environments = policies.environments();
+  const decisions = new DecisionRepository(database.db.prisma);
   const artifacts = new ArtifactRepository(database.db.prisma);
   const releases = new ReleaseRepository(database.db.prisma);
   const writer = new Writer(
-    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
+    { releases, artifacts, environments: () => policies.environments(), workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
     { pollMs: 200, ...options.writer },
   );
   await writer.start();
@@ -56,7 +74,17 @@ export async function startTestApp(provider: TestProvider, options: { writer?: P
     prisma: database.db.prisma,
     artifacts,
     tokens,
-    releases: { releases, artifacts, environments: () => environments, notify: (repo) => writer.notify(repo) },
+    releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo) },
+    policies: {
+      decisions,
+      holder: policies,
+      onEvent: policyEventHandler(
+        { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) },
+        (err) => {
+          throw err;
+        },
+      ),
+    },
     logger: false,
   });
   await app.ready();
@@ -69,6 +97,8 @@ export async function startTestApp(provider: TestProvider, options: { writer?: P
     writer,
     remote,
     environments,
+    decisions,
+    policies,
     async auth(role, scope = {}) {
       const issued = await tokens.issue({ subject: `test-${role}`, role, ttlSeconds: scope.ttlSeconds ?? 3600, ...scope });
       return { authorization: `Bearer ${issued.token}` };

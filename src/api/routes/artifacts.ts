@@ -12,8 +12,10 @@ import {
   sourceEvents,
 } from "../../domain/artifact.js";
 import { appendResults } from "../../flow/appendResults.js";
+import type { PolicyEventHandler } from "../../flow/evaluatePolicies.js";
 import { pushArtifact } from "../../flow/pushArtifact.js";
 import { InvalidCursorError, type ArtifactRepository, type StoredArtifact, type StoredResult } from "../../store/artifactRepository.js";
+import type { DecisionRepository } from "../../store/decisionRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { conflict, forbidden, invalid, notFound, unprocessable } from "../problem.js";
 import { parseRequest } from "../request.js";
@@ -49,8 +51,11 @@ export function artifactView(stored: StoredArtifact) {
   };
 }
 
-export async function artifactRoutes(app: FastifyInstance, opts: { artifacts: ArtifactRepository }): Promise<void> {
-  const deps = { artifacts: opts.artifacts };
+export async function artifactRoutes(
+  app: FastifyInstance,
+  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler },
+): Promise<void> {
+  const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent };
 
   app.post("/api/v1/artifacts", { config: { role: "ci" }, bodyLimit: artifactLimits.bodyBytes }, async (request, reply) => {
     const principal = requirePrincipal(request);
@@ -127,5 +132,12 @@ export async function artifactRoutes(app: FastifyInstance, opts: { artifacts: Ar
           results: outcome.results.map(resultView),
         });
     }
+  });
+
+  app.get("/api/v1/artifacts/:id/decisions", { config: { role: "reader" } }, async (request) => {
+    const { id } = parseRequest(idParams, request.params, "params");
+    if ((await opts.artifacts.packageOf(id)) === null) throw notFound(`no artifact ${id}`);
+    const decisions = await opts.decisions.forArtifact(id);
+    return { items: decisions.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })) };
   });
 }

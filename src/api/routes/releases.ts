@@ -79,6 +79,8 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         throw unprocessable(`no artifact ${outcome.artifactId}`);
       case "unprocessable":
         throw unprocessable(outcome.reason);
+      case "frozen":
+        throw conflict(outcome.reason);
       case "held":
         throw conflict(`${outcome.hold.environment}/${outcome.hold.package} is held: ${outcome.hold.reason}; lift the hold or force with a reason`, { hold: holdView(outcome.hold) });
       case "duplicate":

@@ -1,0 +1,107 @@
+// Use case: policies look at an artifact (pushed, or results appended) and release it where
+// they say; every policy leaves a decision in words.
+import { activeFreeze } from "../domain/freeze.js";
+import { decide, policyTrigger, type DecisionContext } from "../domain/policy.js";
+import { releaseRequirement } from "../domain/release.js";
+import type { PolicySet } from "../policy/loader.js";
+import type { ArtifactRepository } from "../store/artifactRepository.js";
+import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
+import type { ReleaseRepository } from "../store/releaseRepository.js";
+
+export interface EvaluateDeps {
+  artifacts: ArtifactRepository;
+  releases: ReleaseRepository;
+  decisions: DecisionRepository;
+  policies: () => PolicySet;
+  notify: (repository: string) => void;
+  now?: () => Date;
+}
+
+export type PolicyEvent = "artifact" | "results";
+
+/** What the push and append use cases call once their write is durable. */
+export type PolicyEventHandler = (artifactId: string, event: PolicyEvent) => Promise<void>;
+
+/**
+ * Binds evaluation for the use cases. A failure is logged, never turned into a failed push: the
+ * artifact is already stored, and the decision can be made again (`relengd policy explain`).
+ */
+export function policyEventHandler(deps: EvaluateDeps, onError: (err: unknown, artifactId: string) => void): PolicyEventHandler {
+  return async (artifactId, event) => {
+    try {
+      await evaluatePolicies(deps, artifactId, event);
+    } catch (err) {
+      onError(err, artifactId);
+    }
+  };
+}
+
+export async function evaluatePolicies(deps: EvaluateDeps, artifactId: string, event: PolicyEvent): Promise<NewDecision[]> {
+  const set = deps.policies();
+  const policies = set.policies.filter((p) => p.spec.on.includes(event));
+  if (policies.length === 0) return [];
+  const stored = await deps.artifacts.get(artifactId);
+  if (!stored) return [];
+  const artifact = stored.artifact;
+  const now = deps.now?.() ?? new Date();
+  const history = await deps.releases.list({ artifactId, limit: 500 });
+  const pushedAt = new Map<string, Date>();
+  for (const r of history.items) if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
+
+  const decisions: NewDecision[] = [];
+  for (const policy of policies) {
+    const target = policy.spec.release.environment;
+    const env = set.environments.environments.get(target);
+    const standing = history.items.find((r) => r.environment === target && !["failed", "superseded", "blocked"].includes(r.status));
+    const hold = await deps.releases.hold(target, artifact.package);
+    const ctx: DecisionContext = {
+      now,
+      results: stored.results,
+      freezes: env?.freezes ?? [],
+      pushedAt,
+      environmentExists: env !== undefined,
+      ...(hold ? { hold: { reason: hold.reason } } : {}),
+      ...(standing ? { alreadyReleased: { releaseId: standing.id, status: standing.status } } : {}),
+    };
+    const decision = decide(policy, artifact, ctx);
+    const base = { artifactId, policy: policy.metadata.name, event };
+    if (!decision.fire || !env) {
+      decisions.push({ ...base, fired: false, waiting: decision.fire ? false : decision.waiting, releaseId: null, reason: decision.fire ? `environment ${target} is not declared` : decision.reason });
+      continue;
+    }
+    const requirement = releaseRequirement(artifact, env);
+    const repo = set.environments.repositories.get(env.repository);
+    if (!requirement.ok || !repo) {
+      decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: requirement.ok ? `repository ${env.repository} is not declared` : requirement.reason });
+      continue;
+    }
+    const outcome = await deps.releases.enqueue({
+      artifactId,
+      environment: target,
+      repository: repo.name,
+      branch: repo.branch,
+      package: artifact.package,
+      trigger: policyTrigger(policy),
+      createdBy: `policy/${policy.metadata.name}`,
+      force: false,
+    });
+    if (outcome.status === "queued") {
+      deps.notify(repo.name);
+      decisions.push({ ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: null });
+    } else if (outcome.status === "held") {
+      decisions.push({ ...base, fired: false, waiting: true, releaseId: null, reason: `${target}/${artifact.package} is held: ${outcome.hold.reason}` });
+    } else {
+      decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: `already released to ${target} (release ${outcome.existing.id}, ${outcome.existing.status})` });
+    }
+  }
+  await deps.decisions.record(decisions);
+  return decisions;
+}
+
+/** The freeze check the writer repeats for policy releases at write time. */
+export function frozenAtWriteTime(set: PolicySet, environment: string, pkg: string, artifactId: string, now: Date): string | undefined {
+  const env = set.environments.environments.get(environment);
+  if (!env) return undefined;
+  const active = activeFreeze(env.freezes, now, pkg, artifactId);
+  return active ? `environment ${environment} frozen until ${active.until.toISOString().slice(0, 10)} (${active.freeze.reason})` : undefined;
+}

@@ -1,0 +1,86 @@
+// Loads policies/*.yaml (every file but environments.yaml) into a policy set, all or nothing.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parsePolicyYaml, type Policy } from "../domain/policy.js";
+import { ENVIRONMENTS_FILE, loadEnvironments, type EnvironmentSet } from "./environments.js";
+
+export class PolicyLoadError extends Error {}
+
+export interface PolicySet {
+  policies: Policy[];
+  environments: EnvironmentSet;
+  loadedAt: Date;
+}
+
+/** Reads and validates every policy file; throws PolicyLoadError listing every problem as file:line. */
+export function loadPolicies(dir: string, defaultRepoUrl: string): PolicySet {
+  const environments = loadEnvironments(dir, defaultRepoUrl);
+  const problems: string[] = [];
+  const policies: Policy[] = [];
+  const names = new Map<string, string>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== ENVIRONMENTS_FILE).sort();
+  } catch {
+    files = [];
+  }
+  for (const f of files) {
+    const file = path.join(dir, f);
+    const parsed = parsePolicyYaml(readFileSync(file, "utf8"));
+    if (!parsed.ok) {
+      problems.push(...parsed.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`));
+      continue;
+    }
+    const p = parsed.value;
+    const prior = names.get(p.metadata.name);
+    if (prior) problems.push(`${file}:1: /metadata/name: policy ${p.metadata.name} is also defined in ${prior}`);
+    names.set(p.metadata.name, file);
+    if (!environments.environments.has(p.spec.release.environment)) {
+      problems.push(`${file}:1: /spec/release/environment: no environment ${p.spec.release.environment} in ${environments.source}`);
+    }
+    policies.push(p);
+  }
+  if (problems.length > 0) throw new PolicyLoadError(problems.join("\n"));
+  return { policies, environments, loadedAt: new Date() };
+}
+
+/**
+ * The current policy set, swapped atomically on reload: a broken file keeps the old set and
+ * the error says why.
+ */
+export class PolicyHolder {
+  private current: PolicySet;
+
+  constructor(
+    private readonly dir: string,
+    private readonly defaultRepoUrl: string,
+  ) {
+    this.current = loadPolicies(dir, defaultRepoUrl);
+  }
+
+  get(): PolicySet {
+    return this.current;
+  }
+
+  environments = (): EnvironmentSet => this.current.environments;
+
+  reload(): { ok: true; policies: number; environments: number } | { ok: false; error: string } {
+    try {
+      const next = loadPolicies(this.dir, this.defaultRepoUrl);
+      this.current = next;
+      return { ok: true, policies: next.policies.length, environments: next.environments.environments.size };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+}
+
+/** A fixed policy set (benchmarks, tests, embedding): reload has nothing to read. */
+export function fixedPolicies(set: Omit<PolicySet, "loadedAt">): Pick<PolicyHolder, "get" | "reload" | "environments"> {
+  const current: PolicySet = { ...set, loadedAt: new Date() };
+  return {
+    get: () => current,
+    environments: () => current.environments,
+    reload: () => ({ ok: false, error: "this policy set is fixed; there is nothing to reload" }),
+  };
+}
