@@ -10,8 +10,8 @@ import {
   type ArtifactItem,
   type FieldIssue,
 } from "../domain/artifact.js";
-import { loadClientConfig } from "../config.js";
-import { ApiClient, CliError, exitCodes } from "./client.js";
+import { apiClient, CliError, exitCodes } from "./client.js";
+import { outputFormat, printJson, printNextPage, printTable } from "./output.js";
 
 function describeIssues(file: string, issues: FieldIssue[]): string {
   return [`${file}: not a valid artifact`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join("\n");
@@ -56,15 +56,6 @@ const integer = (value: string) => {
 function ciDefault(...names: string[]): string | undefined {
   for (const n of names) if (process.env[n]) return process.env[n];
   return undefined;
-}
-
-function client(): ApiClient {
-  const c = loadClientConfig();
-  return new ApiClient(c.url, c.token);
-}
-
-function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }
 
 export function registerArtifactCommands(program: Command): void {
@@ -181,7 +172,7 @@ export function registerArtifactCommands(program: Command): void {
     .requiredOption("--file <path>", "artifact file")
     .action(async (o: { file: string }) => {
       const a = readArtifactFile(o.file);
-      const res = await client().request<{ id: string; status: string; digest: string }>("POST", "/api/v1/artifacts", a);
+      const res = await apiClient().request<{ id: string; status: string; digest: string }>("POST", "/api/v1/artifacts", a);
       process.stdout.write(`${res.body.status} ${res.body.id} sha256:${res.body.digest}\n`);
     });
 
@@ -200,17 +191,17 @@ export function registerArtifactCommands(program: Command): void {
     .option("--cursor <cursor>", "continue from a previous page")
     .option("--output <format>", "table or json", "table")
     .action(async (o: Record<string, string | undefined>) => {
-      if (o.output !== "json" && o.output !== "table") throw new CliError("--output must be table or json", exitCodes.usage);
+      const output = outputFormat(o.output);
       const params = new URLSearchParams();
       for (const k of ["package", "release", "nvr", "sha", "branch", "event", "since", "until", "limit", "cursor"]) {
         const v = o[k];
         if (v !== undefined) params.set(k, v);
       }
-      const res = await client().request<{ items: (Artifact & { createdAt: string })[]; nextCursor: string | null }>(
+      const res = await apiClient().request<{ items: (Artifact & { createdAt: string })[]; nextCursor: string | null }>(
         "GET",
         `/api/v1/artifacts?${params.toString()}`,
       );
-      if (o.output === "json") return print(res.body);
+      if (output === "json") return printJson(res.body);
       const rows = res.body.items.map((a) => [
         a.id,
         a.package,
@@ -219,10 +210,8 @@ export function registerArtifactCommands(program: Command): void {
         a.source.event,
         a.createdAt,
       ]);
-      const header = ["ID", "PACKAGE", "RELEASE", "NVR", "EVENT", "CREATED"];
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-      for (const r of [header, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd() + "\n");
-      if (res.body.nextCursor) process.stderr.write(`more: --cursor ${res.body.nextCursor}\n`);
+      printTable(["ID", "PACKAGE", "RELEASE", "NVR", "EVENT", "CREATED"], rows);
+      printNextPage(res.body.nextCursor);
     });
 
   artifact
@@ -230,7 +219,7 @@ export function registerArtifactCommands(program: Command): void {
     .description("show one artifact with its appended results")
     .argument("<id>", "artifact id")
     .action(async (id: string) => {
-      const res = await client().request("GET", `/api/v1/artifacts/${encodeURIComponent(id)}`);
-      print(res.body);
+      const res = await apiClient().request("GET", `/api/v1/artifacts/${encodeURIComponent(id)}`);
+      printJson(res.body);
     });
 }

@@ -1,7 +1,12 @@
 // HTTP client for the CLI's client verbs: RELENGD_URL + RELENGD_TOKEN, problem+json aware.
+import { loadClientConfig } from "../config.js";
 
-/** Exit codes of client verbs, documented in the README. */
-export const exitCodes = { ok: 0, rejected: 1, usage: 2, serverError: 3, unreachable: 4 } as const;
+/**
+ * Exit codes of client verbs, documented in the README. `rejected` is also what `release track`
+ * and `lint` exit with when the answer is no: a release failed, was blocked or superseded; a
+ * document has problems. `timeout`: `--wait` gave up before the release reached a final state.
+ */
+export const exitCodes = { ok: 0, rejected: 1, usage: 2, serverError: 3, unreachable: 4, timeout: 5 } as const;
 
 export class CliError extends Error {
   constructor(
@@ -24,7 +29,7 @@ export class ApiClient {
     private readonly token: string | undefined,
   ) {}
 
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async request<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -52,6 +57,12 @@ export class ApiClient {
     if (res.status >= 400) throw new CliError(describeFailure(res.status, parsed), res.status >= 500 ? exitCodes.serverError : exitCodes.rejected);
     return { status: res.status, body: parsed as T };
   }
+}
+
+/** The client of the server named by RELENGD_URL, with RELENGD_TOKEN. */
+export function apiClient(): ApiClient {
+  const c = loadClientConfig();
+  return new ApiClient(c.url, c.token);
 }
 
 function describeFailure(status: number, body: unknown): string {

@@ -3,6 +3,11 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { registerArtifactCommands } from "./artifact.js";
 import { CliError, exitCodes } from "./client.js";
+import { registerHoldCommands } from "./hold.js";
+import { registerLintCommand } from "./lint.js";
+import { registerReleaseCommands } from "./release.js";
+import { registerRollbackCommand } from "./rollback.js";
+import { registerSchemaCommands } from "./schema.js";
 import { registerServerCommands } from "./server.js";
 
 export function buildProgram(): Command {
@@ -10,9 +15,17 @@ export function buildProgram(): Command {
     .description("release-artifact server for distribution packaging done the GitOps way")
     .version("0.1.0")
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Without this, `release list --environment X` would hand --environment to `release` itself:
+    // options belong to the command whose name they follow.
+    .enablePositionalOptions();
   registerServerCommands(program);
   registerArtifactCommands(program);
+  registerReleaseCommands(program);
+  registerRollbackCommand(program);
+  registerHoldCommands(program);
+  registerLintCommand(program);
+  registerSchemaCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -24,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : exitCodes.usage;
     if (err instanceof CliError) {
-      process.stderr.write(`relengd: ${err.message}\n`);
+      // An empty message: the verb has already said everything (lint's problems on stdout).
+      if (err.message) process.stderr.write(`relengd: ${err.message}\n`);
       return err.exitCode;
     }
     if (err instanceof ConfigError) {
@@ -35,6 +49,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// `relengd release list | head` closes the pipe early: the reader's choice, not a failure.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(exitCodes.ok);
+  throw err;
+});
 
 const code = await run(process.argv);
 // `serve` keeps running (its listeners hold the loop); other verbs end here.

@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import { InvalidTokenRequest, TokenService } from "../auth/tokens.js";
 import { loadConfig, resolveTokenSecret } from "../config.js";
-import { artifactJsonSchema } from "../domain/artifact.js";
 import { GLOB_PATTERN } from "../domain/glob.js";
 import { parseDuration, roles, type Role } from "../domain/token.js";
 import { CliError, exitCodes } from "./client.js";
@@ -97,15 +96,5 @@ export function registerServerCommands(program: Command): void {
       } finally {
         await db.close();
       }
-    });
-
-  const schema = program.command("schema").description("JSON Schemas of relengd's public formats");
-  schema
-    .command("show")
-    .description("print the JSON Schema of a format")
-    .argument("<format>", "artifact")
-    .action((format: string) => {
-      if (format !== "artifact") throw new CliError(`unknown format "${format}" (known: artifact)`, exitCodes.usage);
-      process.stdout.write(JSON.stringify(artifactJsonSchema(), null, 2) + "\n");
     });
 }

@@ -1,7 +1,7 @@
 // What every request document shares: apiVersion, kind, metadata; YAML in and out.
-import { LineCounter, parseDocument, stringify } from "yaml";
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify } from "yaml";
 import { z } from "zod";
-import { ARTIFACT_ID_PATTERN, toFieldIssues, type FieldIssue } from "../artifact.js";
+import { ARTIFACT_ID_PATTERN, type FieldIssue } from "../artifact.js";
 
 export const API_VERSION = "relengd/v1";
 
@@ -55,12 +55,22 @@ export function parseYaml(text: string): { ok: true; value: unknown; lineOf: (pa
   return {
     ok: true,
     value: doc.toJS(),
+    // The line of the key (for a mapping entry) or of the item (for a sequence entry) that a
+    // field path names; for a field that is missing, the line of the nearest one present.
     lineOf: (path) => {
-      for (let n = path.length; n >= 0; n--) {
-        const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-        if (node && typeof node === "object" && node.range) return lineCounter.linePos(node.range[0]).line;
+      for (let n = path.length; n >= 1; n--) {
+        const container = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+        const last = path[n - 1];
+        if (isMap(container)) {
+          const pair = container.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+          const range = pair && isNode(pair.key) ? pair.key.range : undefined;
+          if (range) return lineCounter.linePos(range[0]).line;
+        } else if (isSeq(container) && typeof last === "number") {
+          const item = container.items[last];
+          if (isNode(item) && item.range) return lineCounter.linePos(item.range[0]).line;
+        }
       }
-      return undefined;
+      return isNode(doc.contents) && doc.contents.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
     },
   };
 }
@@ -73,11 +83,17 @@ export function validateDocument<S extends z.ZodType>(
 ): DocumentParse<z.output<S>> {
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
+  // An unknown key is reported on its own line, one issue per key.
+  const issues = r.error.issues.flatMap((issue) => {
+    const at = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+    return issue.code === "unrecognized_keys" ? issue.keys.map((k) => ({ path: [...at, k], message: "is not a known field" })) : [{ path: at, message: issue.message }];
+  });
   return {
     ok: false,
-    issues: toFieldIssues(r.error).map((issue, i) => {
-      const line = lineOf((r.error.issues[i]?.path ?? []).map((p) => (typeof p === "symbol" ? String(p) : p)));
-      return line === undefined ? issue : { ...issue, line };
+    issues: issues.map((i) => {
+      const pointer = "/" + i.path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
+      const line = lineOf(i.path);
+      return line === undefined ? { path: pointer, message: i.message } : { path: pointer, message: i.message, line };
     }),
   };
 }

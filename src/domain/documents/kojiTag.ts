@@ -11,10 +11,11 @@ export const kojiTagSpecSchema = z
     package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
     nvr: z.string().refine((v) => parseNvr(v).ok, "must be a valid NVR"),
   })
-  .refine((s) => {
+  .superRefine((s, ctx) => {
     const p = parseNvr(s.nvr);
-    return p.ok && p.nvr.name === s.package;
-  }, { message: "nvr must be a build of package", path: ["nvr"] });
+    // An unparsable NVR is reported once, by the field check above.
+    if (p.ok && p.nvr.name !== s.package) ctx.addIssue({ code: "custom", message: `${s.nvr} is a build of ${p.nvr.name}, not of package ${s.package}`, path: ["nvr"] });
+  });
 
 export const kojiTagSchema = documentSchema("KojiTag", kojiTagSpecSchema);
 export type KojiTagDocument = z.output<typeof kojiTagSchema>;
