@@ -8,7 +8,10 @@ import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
 import { Writer } from "./gitops/writer.js";
 import { PolicyHolder } from "./policy/loader.js";
-import { policyEventHandler } from "./flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
+import { describeSummary, runSchedule } from "./flow/runSchedule.js";
+import { Scheduler } from "./policy/scheduler.js";
+import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
 import { DecisionRepository } from "./store/decisionRepository.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
@@ -57,6 +60,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
+  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) };
+  const scheduler = new Scheduler({
+    policies: () => policies.get(),
+    runs: new ScheduleRunRepository(db.prisma),
+    run: async (policy, slot) => describeSummary(await runSchedule(evaluateDeps, policy, slot)),
+    logger,
+  });
+  policies.onReload(() => scheduler.rearm());
   const app = await buildApp({
     prisma: db.prisma,
     artifacts,
@@ -65,9 +76,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     policies: {
       decisions,
       holder: policies,
-      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, (err, artifactId) =>
-        logger.error({ err, artifactId }, "policy evaluation failed"),
-      ),
+      onEvent: policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed")),
     },
     logger,
   });
@@ -79,6 +88,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   process.on("SIGHUP", onHangup);
   // Resumes what a previous run left queued or committed (crash recovery).
   await writer.start();
+  await scheduler.start();
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
   return {
@@ -90,6 +100,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // app.close stops accepting and waits for requests in flight (their commits included).
       process.off("SIGHUP", onHangup);
       await app.close();
+      await scheduler.stop();
       await writer.stop();
       revocations.stop();
       await db.close();

@@ -1,5 +1,6 @@
 // Auto-release policies (policies/*.yaml): when they run, what they match, what they require,
 // and the decision they reach for one artifact. Pure: every input is a value.
+import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
@@ -22,7 +23,20 @@ export const policySchema = z
     }),
     spec: z.strictObject({
       on: z.array(z.enum(policyTriggers)).min(1).max(3),
-      schedule: z.strictObject({ cron: z.string().min(9).max(100), timezone: z.string().min(1).max(64).default("UTC") }).optional(),
+      schedule: z
+        .strictObject({ cron: z.string().min(9).max(100), timezone: z.string().min(1).max(64).default("UTC") })
+        .superRefine((s, ctx) => {
+          const problem = cronProblem(s.cron, s.timezone);
+          if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["cron"] });
+        })
+        .optional(),
+      /** For a schedule: which artifacts to look at (those pushed to an environment). */
+      select: z
+        .strictObject({
+          pushedTo: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
+          limit: z.number().int().min(1).max(100_000).default(10_000),
+        })
+        .optional(),
       match: z
         .strictObject({
           package: globs.optional(),
@@ -58,6 +72,30 @@ export const policySchema = z
   .refine((p) => !p.spec.on.includes("schedule") || p.spec.schedule !== undefined, { message: "a policy on schedule needs spec.schedule.cron", path: ["spec", "schedule"] });
 
 export type Policy = z.output<typeof policySchema>;
+
+/** Why a cron expression (five fields) or time zone is not usable, or undefined. */
+export function cronProblem(expression: string, timezone: string): string | undefined {
+  if (expression.trim().split(/\s+/).length !== 5) return "must be a five-field cron expression like 0 5 * * *";
+  try {
+    CronExpressionParser.parse(expression, { tz: timezone });
+    return undefined;
+  } catch (err) {
+    return `is not a cron expression or time zone relengd understands: ${(err as Error).message}`;
+  }
+}
+
+/** The last time at or before `now` the schedule fired, or undefined if never. */
+export function previousSlot(policy: Policy, now: Date): Date | undefined {
+  const s = policy.spec.schedule;
+  if (!s) return undefined;
+  // prev() is strictly before currentDate; one millisecond later makes "at now" count.
+  const it = CronExpressionParser.parse(s.cron, { tz: s.timezone, currentDate: new Date(now.getTime() + 1) });
+  try {
+    return it.prev().toDate();
+  } catch {
+    return undefined;
+  }
+}
 
 export function parsePolicyYaml(text: string): DocumentParse<Policy> {
   const yaml = parseYaml(text);

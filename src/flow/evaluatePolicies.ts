@@ -17,7 +17,7 @@ export interface EvaluateDeps {
   now?: () => Date;
 }
 
-export type PolicyEvent = "artifact" | "results";
+export type PolicyEvent = "artifact" | "results" | "schedule";
 
 /** What the push and append use cases call once their write is durable. */
 export type PolicyEventHandler = (artifactId: string, event: PolicyEvent) => Promise<void>;
@@ -36,9 +36,9 @@ export function policyEventHandler(deps: EvaluateDeps, onError: (err: unknown, a
   };
 }
 
-export async function evaluatePolicies(deps: EvaluateDeps, artifactId: string, event: PolicyEvent): Promise<NewDecision[]> {
+export async function evaluatePolicies(deps: EvaluateDeps, artifactId: string, event: PolicyEvent, only?: string): Promise<NewDecision[]> {
   const set = deps.policies();
-  const policies = set.policies.filter((p) => p.spec.on.includes(event));
+  const policies = set.policies.filter((p) => p.spec.on.includes(event) && (only === undefined || p.metadata.name === only));
   if (policies.length === 0) return [];
   const stored = await deps.artifacts.get(artifactId);
   if (!stored) return [];

@@ -50,6 +50,7 @@ export function loadPolicies(dir: string, defaultRepoUrl: string): PolicySet {
  */
 export class PolicyHolder {
   private current: PolicySet;
+  private readonly listeners: ((set: PolicySet) => void)[] = [];
 
   constructor(
     private readonly dir: string,
@@ -64,10 +65,16 @@ export class PolicyHolder {
 
   environments = (): EnvironmentSet => this.current.environments;
 
+  /** Called after every successful reload (the scheduler re-arms its schedules). */
+  onReload(listener: (set: PolicySet) => void): void {
+    this.listeners.push(listener);
+  }
+
   reload(): { ok: true; policies: number; environments: number } | { ok: false; error: string } {
     try {
       const next = loadPolicies(this.dir, this.defaultRepoUrl);
       this.current = next;
+      for (const l of this.listeners) l(next);
       return { ok: true, policies: next.policies.length, environments: next.environments.environments.size };
     } catch (err) {
       return { ok: false, error: (err as Error).message };

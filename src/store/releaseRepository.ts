@@ -228,6 +228,17 @@ export class ReleaseRepository {
     return changed.count === 1 ? this.get(id) : null;
   }
 
+  /** Artifacts with a pushed release to `environment`, newest release first (schedule selection). */
+  async artifactsPushedTo(environment: string, limit: number): Promise<string[]> {
+    const rows = await this.prisma.release.findMany({
+      where: { environment, status: "pushed" },
+      orderBy: { seq: "desc" },
+      take: limit,
+      select: { artifactId: true },
+    });
+    return [...new Set(rows.map((r) => r.artifactId))];
+  }
+
   /** Pushed releases of a package to an environment, newest first (for rollbacks). */
   async pushedHistory(environment: string, pkg: string, limit = 50): Promise<ReleaseRecord[]> {
     const rows = await this.prisma.release.findMany({ where: { environment, package: pkg, status: "pushed" }, orderBy: { seq: "desc" }, take: limit });

@@ -9,7 +9,7 @@ import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
-import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
 import { DecisionRepository } from "../../src/store/decisionRepository.js";
@@ -31,6 +31,8 @@ export interface TestApp {
   remote: string;
   environments: EnvironmentSet;
   decisions: DecisionRepository;
+  /** What policy evaluation runs with (schedules in tests use it too). */
+  evaluate: EvaluateDeps;
   policies: Pick<PolicyHolder, "get" | "reload" | "environments">;
   /** A bearer header for a fresh token with this role (and scopes). */
   auth(role: Role, scope?: { packages?: string[]; environments?: string[]; ttlSeconds?: number }): Promise<{ authorization: string }>;
@@ -70,6 +72,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
+  const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) };
   const app = await buildApp({
     prisma: database.db.prisma,
     artifacts,
@@ -78,12 +81,9 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     policies: {
       decisions,
       holder: policies,
-      onEvent: policyEventHandler(
-        { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) },
-        (err) => {
-          throw err;
-        },
-      ),
+      onEvent: policyEventHandler(evaluate, (err) => {
+        throw err;
+      }),
     },
     logger: false,
   });
@@ -98,6 +98,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     remote,
     environments,
     decisions,
+    evaluate,
     policies,
     async auth(role, scope = {}) {
       const issued = await tokens.issue({ subject: `test-${role}`, role, ttlSeconds: scope.ttlSeconds ?? 3600, ...scope });

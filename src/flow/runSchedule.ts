@@ -1,0 +1,58 @@
+// Use case: a scheduled policy's run for one slot: look at the artifacts it selects (or emit a
+// compose request) and release what qualifies, leaving a decision for each.
+import { renderArtifact, type Artifact } from "../domain/artifact.js";
+import type { Policy } from "../domain/policy.js";
+import { evaluatePolicies, type EvaluateDeps } from "./evaluatePolicies.js";
+
+export interface ScheduleSummary {
+  candidates: number;
+  fired: number;
+  skipped: number;
+}
+
+export function describeSummary(s: ScheduleSummary): string {
+  return `${s.candidates} candidates, ${s.fired} fired, ${s.skipped} skipped`;
+}
+
+export async function runSchedule(deps: EvaluateDeps, policy: Policy, slot: Date): Promise<ScheduleSummary> {
+  const set = deps.policies();
+  const target = set.environments.environments.get(policy.spec.release.environment);
+  const select = policy.spec.select;
+  let candidates: string[];
+  if (select) {
+    candidates = await deps.releases.artifactsPushedTo(select.pushedTo, select.limit);
+  } else if (target?.kind === "ComposeRequest") {
+    candidates = [await composeArtifact(deps, policy, target.compose.release, slot)];
+  } else {
+    candidates = [];
+  }
+  let fired = 0;
+  let skipped = 0;
+  for (const artifactId of candidates) {
+    const decisions = await evaluatePolicies(deps, artifactId, "schedule", policy.metadata.name);
+    for (const d of decisions) {
+      if (d.fired) fired++;
+      else skipped++;
+    }
+  }
+  return { candidates: candidates.length, fired, skipped };
+}
+
+/**
+ * A scheduled compose has no CI artifact behind it: the run records one of its own (one per
+ * slot, so a re-run of the slot finds it), which the release and its document point at.
+ */
+async function composeArtifact(deps: EvaluateDeps, policy: Policy, release: string, slot: Date): Promise<string> {
+  const stamp = slot.toISOString().replace(/[-:]/g, "").slice(0, 13);
+  const artifact: Artifact = {
+    id: `schedule-${policy.metadata.name}-${stamp}Z`,
+    package: "compose",
+    release,
+    source: { repo: `relengd:policy/${policy.metadata.name}`, sha: "0000000", event: "build", message: `scheduled ${policy.spec.schedule?.cron ?? ""} (${policy.spec.schedule?.timezone ?? "UTC"})` },
+    items: [],
+    context: { RELENGD_SCHEDULE_SLOT: slot.toISOString() },
+  };
+  const outcome = await deps.artifacts.ingest(artifact);
+  if (outcome.status === "conflict") throw new Error(`artifact ${artifact.id} exists with another body: ${renderArtifact(artifact).slice(0, 80)}…`);
+  return artifact.id;
+}
