@@ -65,6 +65,7 @@ export interface RenderedRelease {
   path: string;
   content: string;
   commitMessage: string;
+  nvrs: string[];
 }
 
 function yyyymmdd(d: Date): string {
@@ -145,5 +146,5 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
     nvrs: req.nvrs,
     ...(release.forceReason ? { forceReason: release.forceReason } : {}),
   };
-  return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderCommitMessage(info) };
+  return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderCommitMessage(info), nvrs: req.nvrs };
 }

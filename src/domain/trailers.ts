@@ -71,3 +71,38 @@ export function parseCommitMessage(message: string): ReleaseCommitInfo | undefin
     ...(forceReason ? { forceReason } : {}),
   };
 }
+
+/** One commit carrying several releases (bulk mode, e.g. a mass rebuild). */
+export interface BulkCommitInfo {
+  trigger: string;
+  releases: { releaseId: string; artifactId: string; environment: string; nvrs: string[] }[];
+}
+
+export function renderBulkCommitMessage(info: BulkCommitInfo): string {
+  const envs = [...new Set(info.releases.map((r) => r.environment))].sort();
+  const lines = [
+    oneLine(`bulk: ${info.releases.length} release${info.releases.length === 1 ? "" : "s"} to ${envs.join(", ")}`),
+    "",
+    `${TRAILER.trigger}: ${oneLine(info.trigger)}`,
+    ...info.releases.flatMap((r) => [
+      `${TRAILER.releaseId}: ${oneLine(r.releaseId)}`,
+      `${TRAILER.artifactId}: ${oneLine(r.artifactId)}`,
+      `${TRAILER.environment}: ${oneLine(r.environment)}`,
+      ...r.nvrs.map((n) => `${TRAILER.nvr}: ${oneLine(n)}`),
+    ]),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** Every release id a commit message carries: one for a release commit, many for a bulk commit. */
+export function parseReleaseIds(message: string): string[] {
+  const lines = message.replace(/\r\n/g, "\n").trimEnd().split("\n");
+  const lastBlank = lines.lastIndexOf("");
+  if (lastBlank === -1) return [];
+  const prefix = `${TRAILER.releaseId}:`;
+  return lines
+    .slice(lastBlank + 1)
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length).trim())
+    .filter(Boolean);
+}

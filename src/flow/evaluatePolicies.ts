@@ -84,6 +84,7 @@ export async function evaluatePolicies(deps: EvaluateDeps, artifactId: string, e
       trigger: policyTrigger(policy),
       createdBy: `policy/${policy.metadata.name}`,
       force: false,
+      bulk: policy.spec.release.bulk,
     });
     if (outcome.status === "queued") {
       deps.notify(repo.name);

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { parseCommitMessage } from "../domain/trailers.js";
+import { parseReleaseIds } from "../domain/trailers.js";
 
 export interface Author {
   name: string;
@@ -13,8 +13,7 @@ export interface Author {
 }
 
 export interface FileCommit {
-  path: string;
-  content: string;
+  files: { path: string; content: string }[];
   message: string;
 }
 
@@ -107,8 +106,7 @@ export class Workspace {
       for (const record of out.split("\x1e")) {
         const [sha, message] = record.replace(/^\n/, "").split("\x1f");
         if (!sha || message === undefined) continue;
-        const info = parseCommitMessage(message);
-        if (info && chunk.includes(info.releaseId) && !found.has(info.releaseId)) found.set(info.releaseId, sha.trim());
+        for (const id of parseReleaseIds(message)) if (chunk.includes(id) && !found.has(id)) found.set(id, sha.trim());
       }
     }
     return found;
@@ -154,8 +152,10 @@ export class Workspace {
       chunks.push(Buffer.from(`commit ${WORK_REF}\nmark :${i + 1}\nauthor ${ident}\ncommitter ${ident}\n`));
       data(c.message);
       if (i === 0 && parent) chunks.push(Buffer.from(`from ${parent}\n`));
-      chunks.push(Buffer.from(`M 100644 inline ${c.path}\n`));
-      data(c.content);
+      for (const f of c.files) {
+        chunks.push(Buffer.from(`M 100644 inline ${f.path}\n`));
+        data(f.content);
+      }
     });
     // get-mark answers on the cat-blob channel (stdout here): one commit id per mark, in order.
     commits.forEach((_, i) => chunks.push(Buffer.from(`get-mark :${i + 1}\n`)));

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Artifact } from "../domain/artifact.js";
 import { sameRequest } from "../domain/documents/index.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
+import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
 import { UnsafePathError } from "../domain/paths.js";
 import { releaseRequirement, renderRelease, type RenderedRelease } from "../domain/release.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
@@ -301,7 +302,14 @@ class BranchWriter {
       // A document that already says the same (same spec, same artifact) makes no commit: the
       // release is recorded with the commit that has it. Only the release id would differ.
       const current: Map<string, string | undefined> = await ws.readFiles(head, rendered.map((r) => r.out.path));
-      const commits: FileCommit[] = [];
+      // One commit per release; bulk releases (mass rebuilds) queued next to each other with the
+      // same trigger share one commit, whose message lists every release.
+      interface Draft {
+        files: Map<string, string>;
+        message?: string;
+        bulk?: BulkCommitInfo;
+      }
+      const drafts: Draft[] = [];
       const commitIndex: (number | null)[] = [];
       const lastWriter = new Map<string, number>();
       for (const r of rendered) {
@@ -310,10 +318,25 @@ class BranchWriter {
           continue;
         }
         current.set(r.out.path, r.out.content);
-        lastWriter.set(r.out.path, commits.length);
-        commitIndex.push(commits.length);
-        commits.push({ path: r.out.path, content: r.out.content, message: r.out.commitMessage });
+        const open = drafts.at(-1);
+        const entry = { releaseId: r.release.id, artifactId: r.release.artifactId, environment: r.release.environment, nvrs: r.out.nvrs };
+        if (r.release.bulk && open?.bulk && open.bulk.trigger === r.release.trigger) {
+          open.files.set(r.out.path, r.out.content);
+          open.bulk.releases.push(entry);
+        } else {
+          drafts.push(
+            r.release.bulk
+              ? { files: new Map([[r.out.path, r.out.content]]), bulk: { trigger: r.release.trigger, releases: [entry] } }
+              : { files: new Map([[r.out.path, r.out.content]]), message: r.out.commitMessage },
+          );
+        }
+        lastWriter.set(r.out.path, drafts.length - 1);
+        commitIndex.push(drafts.length - 1);
       }
+      const commits: FileCommit[] = drafts.map((d) => ({
+        files: [...d.files].map(([path, content]) => ({ path, content })),
+        message: d.bulk ? renderBulkCommitMessage(d.bulk) : (d.message as string),
+      }));
       const shas = await ws.commit(head, commits, this.repo.author);
       const tip = shas.at(-1) ?? head;
       const assigned = rendered.map((r, i) => {

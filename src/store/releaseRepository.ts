@@ -16,6 +16,7 @@ export interface ReleaseRecord {
   createdBy: string;
   force: boolean;
   forceReason: string | null;
+  bulk: boolean;
   status: ReleaseStatus;
   reason: string | null;
   supersededBy: string | null;
@@ -48,6 +49,8 @@ export interface NewRelease {
   createdBy: string;
   force: boolean;
   forceReason?: string;
+  /** Written in one commit with neighbouring bulk releases of the same trigger. */
+  bulk?: boolean;
   /** Placed in the same transaction (a rollback's hold). */
   hold?: { reason: string };
 }
