@@ -12,7 +12,8 @@ import type { ArtifactInput } from "../src/domain/artifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
-import { fixedPolicies } from "../src/policy/loader.js";
+import { policyEventHandler } from "../src/flow/evaluatePolicies.js";
+import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
 import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
 import { openDatabase, type Database } from "../src/store/database.js";
@@ -37,7 +38,7 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-export async function startGitopsBench(): Promise<GitopsBench> {
+export async function startGitopsBench(options: { shippedPolicies?: boolean } = {}): Promise<GitopsBench> {
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-"));
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);
@@ -46,7 +47,10 @@ export async function startGitopsBench(): Promise<GitopsBench> {
   const db = await openDatabase(url);
   const artifacts = new ArtifactRepository(db.prisma);
   const releases = new ReleaseRepository(db.prisma);
-  const environments = loadEnvironments(path.resolve(import.meta.dirname, "../policies"), remote);
+  const shipped = path.resolve(import.meta.dirname, "../policies");
+  const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
+  const environments = holder.environments();
+  const decisions = new DecisionRepository(db.prisma);
   const writer = new Writer({ releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) });
   await writer.start();
   const tokens = new TokenService(randomBytes(32).toString("hex"));
@@ -54,7 +58,13 @@ export async function startGitopsBench(): Promise<GitopsBench> {
     prisma: db.prisma,
     artifacts,
     tokens,
-    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r) }, policies: { decisions: new DecisionRepository(db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
+    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r) }, policies: {
+      decisions,
+      holder,
+      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, (err) => {
+        throw err;
+      }),
+    },
     logger: false,
   });
   await app.ready();

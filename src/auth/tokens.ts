@@ -4,6 +4,8 @@ import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { principalFromClaims, tokenClaimsSchema, type Principal, type Role } from "../domain/token.js";
 
 const ISSUER = "relengd";
+// Tokens whose signature was checked, kept by their exact text; cleared whole when full.
+const VERIFIED_CACHE_SIZE = 10_000;
 const AUDIENCE = "relengd";
 
 export interface IssueRequest {
@@ -34,6 +36,7 @@ export class TokenRejected extends Error {
 export class TokenService {
   // A KeyObject made once: given raw bytes, jose would import the key again on every verify.
   private readonly key: KeyObject;
+  private readonly verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
 
   constructor(
     secret: string,
@@ -73,6 +76,17 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<Principal> {
+    // A pipeline sends the same token with every request: its signature is checked once (an
+    // HMAC through WebCrypto costs about a millisecond), then expiry and revocation every time.
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (Date.now() >= cached.expiresAtMs) {
+        this.verified.delete(token);
+        throw new TokenRejected("token has expired");
+      }
+      if (this.isRevoked(cached.principal.tokenId)) throw new TokenRejected("token has been revoked");
+      return cached.principal;
+    }
     let payload: unknown;
     try {
       // Only HS256: "alg: none" and any other algorithm are refused before the signature check.
@@ -87,7 +101,12 @@ export class TokenService {
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenRejected("token claims are not valid (unknown role or scope)");
     if (this.isRevoked(claims.data.jti)) throw new TokenRejected("token has been revoked");
-    return principalFromClaims(claims.data);
+    const principal = principalFromClaims(claims.data);
+    if (claims.data.exp !== undefined) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, { principal, expiresAtMs: claims.data.exp * 1000 });
+    }
+    return principal;
   }
 }
 

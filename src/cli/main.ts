@@ -5,6 +5,7 @@ import { registerArtifactCommands } from "./artifact.js";
 import { CliError, exitCodes } from "./client.js";
 import { registerHoldCommands } from "./hold.js";
 import { registerLintCommand } from "./lint.js";
+import { registerPolicyCommands } from "./policy.js";
 import { registerReleaseCommands } from "./release.js";
 import { registerRollbackCommand } from "./rollback.js";
 import { registerSchemaCommands } from "./schema.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerRollbackCommand(program);
   registerHoldCommands(program);
   registerLintCommand(program);
+  registerPolicyCommands(program);
   registerSchemaCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;

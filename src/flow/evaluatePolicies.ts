@@ -1,7 +1,8 @@
 // Use case: policies look at an artifact (pushed, or results appended) and release it where
 // they say; every policy leaves a decision in words.
 import { activeFreeze } from "../domain/freeze.js";
-import { decide, policyTrigger, type DecisionContext } from "../domain/policy.js";
+import type { Artifact, CiResultItem } from "../domain/artifact.js";
+import { decide, mismatch, policyTrigger, type DecisionContext } from "../domain/policy.js";
 import { releaseRequirement } from "../domain/release.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
@@ -20,47 +21,56 @@ export interface EvaluateDeps {
 export type PolicyEvent = "artifact" | "results" | "schedule";
 
 /** What the push and append use cases call once their write is durable. */
-export type PolicyEventHandler = (artifactId: string, event: PolicyEvent) => Promise<void>;
+export type PolicyEventHandler = (artifactId: string, event: PolicyEvent, known?: { artifact: Artifact; results: readonly CiResultItem[] }) => Promise<void>;
 
 /**
  * Binds evaluation for the use cases. A failure is logged, never turned into a failed push: the
  * artifact is already stored, and the decision can be made again (`relengd policy explain`).
  */
 export function policyEventHandler(deps: EvaluateDeps, onError: (err: unknown, artifactId: string) => void): PolicyEventHandler {
-  return async (artifactId, event) => {
+  return async (artifactId, event, known) => {
     try {
-      await evaluatePolicies(deps, artifactId, event);
+      await evaluatePolicies(deps, artifactId, event, undefined, known);
     } catch (err) {
       onError(err, artifactId);
     }
   };
 }
 
-export async function evaluatePolicies(deps: EvaluateDeps, artifactId: string, event: PolicyEvent, only?: string): Promise<NewDecision[]> {
+export async function evaluatePolicies(
+  deps: EvaluateDeps,
+  artifactId: string,
+  event: PolicyEvent,
+  only?: string,
+  /** The artifact as the caller already has it (a push): saves reading it back. */
+  known?: { artifact: Artifact; results: readonly CiResultItem[] },
+): Promise<NewDecision[]> {
   const set = deps.policies();
   const policies = set.policies.filter((p) => p.spec.on.includes(event) && (only === undefined || p.metadata.name === only));
   if (policies.length === 0) return [];
-  const stored = await deps.artifacts.get(artifactId);
+  const stored = known ?? (await deps.artifacts.get(artifactId));
   if (!stored) return [];
   const artifact = stored.artifact;
   const now = deps.now?.() ?? new Date();
-  const history = await deps.releases.list({ artifactId, limit: 500 });
+  // Matching is pure: a policy that does not match needs nothing from the store, and an artifact
+  // that was just pushed has no releases yet.
+  const matching = new Set(policies.filter((p) => mismatch(p, artifact) === undefined));
+  const history = matching.size > 0 && !(event === "artifact" && known) ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
   const pushedAt = new Map<string, Date>();
-  for (const r of history.items) if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
+  for (const r of history) if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
 
   const decisions: NewDecision[] = [];
   for (const policy of policies) {
     const target = policy.spec.release.environment;
     const env = set.environments.environments.get(target);
-    const standing = history.items.find((r) => r.environment === target && !["failed", "superseded", "blocked"].includes(r.status));
-    const hold = await deps.releases.hold(target, artifact.package);
+    const standing = history.find((r) => r.environment === target && !["failed", "superseded", "blocked"].includes(r.status));
+    // Holds are checked where the release is queued (atomically), not read here first.
     const ctx: DecisionContext = {
       now,
       results: stored.results,
       freezes: env?.freezes ?? [],
       pushedAt,
       environmentExists: env !== undefined,
-      ...(hold ? { hold: { reason: hold.reason } } : {}),
       ...(standing ? { alreadyReleased: { releaseId: standing.id, status: standing.status } } : {}),
     };
     const decision = decide(policy, artifact, ctx);

@@ -22,6 +22,6 @@ export async function pushArtifact(
   }
   const outcome = await deps.artifacts.ingest(artifact);
   // Only a new artifact is news to the policies; a re-push changes nothing they look at.
-  if (outcome.status === "created") await deps.policyEvent?.(artifact.id, "artifact");
+  if (outcome.status === "created") await deps.policyEvent?.(artifact.id, "artifact", { artifact, results: [] });
   return outcome;
 }

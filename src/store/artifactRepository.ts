@@ -10,7 +10,7 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
-import { providerOf, type Prisma, type Provider } from "./database.js";
+import { providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 
@@ -115,8 +115,7 @@ export class ArtifactRepository {
    */
   private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
     const now = new Date();
-    // SQLite: the text form Prisma itself writes for DateTime, so its filters compare alike.
-    const stamp = this.provider === "sqlite" ? now.toISOString().replace("Z", "+00:00") : now;
+    const stamp = sqlTimestamp(this.provider, now);
     return this.prisma.$transaction(async (tx) => {
       const ids = [...new Set(batch.map((a) => a.id))];
       const existing = await tx.$queryRaw<{ id: string; bodyHash: string; createdAt: Date | string }[]>(

@@ -56,6 +56,19 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   throw new Error("database URL must start with file: (SQLite) or postgresql:// (PostgreSQL)");
 }
 
+/**
+ * A DateTime value for raw SQL, in the form Prisma itself writes: on SQLite ISO text with an
+ * explicit offset (so Prisma's own filters compare alike), on PostgreSQL a Date.
+ */
+export function sqlTimestamp(provider: Provider, date: Date): Date | string {
+  return provider === "sqlite" ? date.toISOString().replace("Z", "+00:00") : date;
+}
+
+/** A Boolean value for raw SQL: SQLite stores Prisma's Boolean as 0/1. */
+export function sqlBoolean(provider: Provider, value: boolean): boolean | number {
+  return provider === "sqlite" ? (value ? 1 : 0) : value;
+}
+
 /** The pg session option that puts every unqualified name in the configured schema. */
 export function pgSearchPathOption(schema: string): string {
   return `-c search_path="${schema}"`;

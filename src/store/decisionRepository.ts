@@ -1,5 +1,6 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
 import type { Prisma } from "./database.js";
+import { GroupCommit } from "./groupCommit.js";
 
 export interface DecisionRecord {
   id: number;
@@ -16,12 +17,19 @@ export interface DecisionRecord {
 export type NewDecision = Omit<DecisionRecord, "id" | "createdAt">;
 
 export class DecisionRepository {
+  // Decisions of concurrent pushes are written together (a mass rebuild pushes thousands).
+  private readonly queue = new GroupCommit<NewDecision[], void>(async (batches) => {
+    const now = new Date();
+    const data = batches.flat().map((d) => ({ ...d, createdAt: now }));
+    if (data.length > 0) await this.prisma.decision.createMany({ data });
+    return batches.map(() => undefined);
+  }, 512);
+
   constructor(private readonly prisma: Prisma) {}
 
   async record(decisions: NewDecision[]): Promise<void> {
     if (decisions.length === 0) return;
-    const now = new Date();
-    await this.prisma.decision.createMany({ data: decisions.map((d) => ({ ...d, createdAt: now })) });
+    await this.queue.submit(decisions);
   }
 
   /** Decisions about an artifact, oldest first. */

@@ -1,7 +1,9 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
 import { ulid } from "ulid";
 import type { ReleaseStatus } from "../domain/release.js";
-import type { Prisma } from "./database.js";
+import { providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { GroupCommit } from "./groupCommit.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 
 export interface ReleaseRecord {
@@ -72,37 +74,82 @@ export interface ReleaseQuery {
 const asRecord = (row: Omit<ReleaseRecord, "status"> & { status: string }): ReleaseRecord => row as ReleaseRecord;
 
 export class ReleaseRepository {
-  constructor(private readonly prisma: Prisma) {}
+  private readonly provider: Provider;
+  private readonly enqueueQueue: GroupCommit<NewRelease, EnqueueOutcome>;
+
+  constructor(private readonly prisma: Prisma) {
+    this.provider = providerOf(prisma);
+    this.enqueueQueue = new GroupCommit((batch) => this.enqueueBatch(batch), 256);
+  }
 
   /**
    * Queues a release, durably, unless a hold or an earlier release of the same artifact to the
-   * same environment stands in the way (both passed by `force`).
+   * same environment stands in the way (both passed by `force`). Concurrent calls (a mass
+   * rebuild's policy decisions) are queued in one transaction.
    */
-  async enqueue(input: NewRelease): Promise<EnqueueOutcome> {
+  enqueue(input: NewRelease): Promise<EnqueueOutcome> {
+    return this.enqueueQueue.submit(input);
+  }
+
+  private async enqueueBatch(inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
     return this.prisma.$transaction(async (tx) => {
-      const hold = await tx.hold.findUnique({ where: { environment_package: { environment: input.environment, package: input.package } } });
-      if (hold && !input.force) return { status: "held", hold } as const;
-      if (!input.force) {
-        const existing = await tx.release.findFirst({
-          where: { artifactId: input.artifactId, environment: input.environment, status: { notIn: ["failed", "superseded", "blocked"] } },
-          orderBy: { seq: "desc" },
-        });
-        if (existing) return { status: "duplicate", existing: asRecord(existing) } as const;
-      }
-      const now = new Date();
-      const { hold: holdInput, forceReason, ...rest } = input;
-      const release = await tx.release.create({
-        data: { ...rest, forceReason: forceReason ?? null, id: ulid(), status: "queued", createdAt: now, updatedAt: now },
+      const holdRows = await tx.hold.findMany({ where: { environment: { in: [...new Set(inputs.map((i) => i.environment))] } } });
+      const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, h]));
+      const standingRows = await tx.release.findMany({
+        where: { artifactId: { in: [...new Set(inputs.map((i) => i.artifactId))] }, status: { notIn: ["failed", "superseded", "blocked"] } },
+        orderBy: { seq: "desc" },
       });
-      let placed: HoldRecord | undefined;
-      if (holdInput) {
-        placed = await tx.hold.upsert({
-          where: { environment_package: { environment: input.environment, package: input.package } },
-          create: { id: ulid(), environment: input.environment, package: input.package, reason: holdInput.reason, createdBy: input.createdBy, createdAt: now, releaseId: release.id },
-          update: { reason: holdInput.reason, createdBy: input.createdBy, createdAt: now, releaseId: release.id },
-        });
+      const standing = new Map<string, ReleaseRecord | string>();
+      for (const r of standingRows) if (!standing.has(`${r.artifactId}\0${r.environment}`)) standing.set(`${r.artifactId}\0${r.environment}`, asRecord(r));
+
+      const now = new Date();
+      const stamp = sqlTimestamp(this.provider, now);
+      const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
+      const rows: ReturnType<typeof Sql.sql>[] = [];
+      for (const input of inputs) {
+        const hold = holds.get(`${input.environment}\0${input.package}`);
+        const key = `${input.artifactId}\0${input.environment}`;
+        if (hold && !input.force) plan.push({ kind: "held", hold });
+        else if (!input.force && standing.has(key)) plan.push({ kind: "duplicate", key });
+        else {
+          const id = ulid();
+          // A later input of this batch for the same pair sees this one as standing.
+          standing.set(key, id);
+          plan.push({ kind: "new", id, input });
+          rows.push(
+            Sql.sql`(${id}, ${input.artifactId}, ${input.environment}, ${input.repository}, ${input.branch}, ${input.package}, ${input.trigger}, ${input.createdBy}, ${sqlBoolean(this.provider, input.force)}, ${input.forceReason ?? null}, ${sqlBoolean(this.provider, input.bulk ?? false)}, 'queued', 0, ${stamp}, ${stamp})`,
+          );
+        }
       }
-      return placed ? ({ status: "queued", release: asRecord(release), hold: placed } as const) : ({ status: "queued", release: asRecord(release) } as const);
+      if (rows.length > 0) {
+        await tx.$executeRaw(
+          Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(rows)}`,
+        );
+      }
+      const newIds = plan.flatMap((p) => (p.kind === "new" ? [p.id] : []));
+      const inserted = new Map((newIds.length > 0 ? await tx.release.findMany({ where: { id: { in: newIds } } }) : []).map((r) => [r.id, asRecord(r)]));
+      const outcomes: EnqueueOutcome[] = [];
+      for (const p of plan) {
+        if (p.kind === "held") outcomes.push({ status: "held", hold: p.hold });
+        else if (p.kind === "duplicate") {
+          const prior = standing.get(p.key);
+          const existing = typeof prior === "string" ? inserted.get(prior) : prior;
+          if (!existing) throw new Error("standing release vanished within its transaction");
+          outcomes.push({ status: "duplicate", existing });
+        } else {
+          const release = inserted.get(p.id);
+          if (!release) throw new Error(`release ${p.id} was not stored`);
+          if (p.input.hold) {
+            const placed = await tx.hold.upsert({
+              where: { environment_package: { environment: p.input.environment, package: p.input.package } },
+              create: { id: ulid(), environment: p.input.environment, package: p.input.package, reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
+              update: { reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
+            });
+            outcomes.push({ status: "queued", release, hold: placed });
+          } else outcomes.push({ status: "queued", release });
+        }
+      }
+      return outcomes;
     });
   }
 
@@ -162,28 +209,28 @@ export class ReleaseRepository {
     return rows;
   }
 
-  /** Marks releases pushed; only those still in the writer's hands change. */
+  /** Marks releases pushed; only those still in the writer's hands change. One statement for all. */
   async markPushed(items: { id: string; commitSha: string }[]): Promise<void> {
     if (items.length === 0) return;
-    const now = new Date();
-    await this.prisma.$transaction(
-      items.map((i) =>
-        this.prisma.release.updateMany({
-          where: { id: i.id, status: { in: ["queued", "committed"] } },
-          data: { status: "pushed", commitSha: i.commitSha, pushedAt: now, updatedAt: now, error: null, nextAttemptAt: null },
-        }),
-      ),
+    const stamp = sqlTimestamp(this.provider, new Date());
+    await this.prisma.$executeRaw(
+      Sql.sql`UPDATE "Release" SET "status" = 'pushed', "commitSha" = ${this.shaCase(items)}, "pushedAt" = ${stamp}, "updatedAt" = ${stamp}, "error" = NULL, "nextAttemptAt" = NULL
+              WHERE "id" IN (${Sql.join(items.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
     );
   }
 
   async markCommitted(items: { id: string; commitSha: string }[]): Promise<void> {
     if (items.length === 0) return;
-    const now = new Date();
-    await this.prisma.$transaction(
-      items.map((i) =>
-        this.prisma.release.updateMany({ where: { id: i.id, status: { in: ["queued", "committed"] } }, data: { status: "committed", commitSha: i.commitSha, updatedAt: now } }),
-      ),
+    const stamp = sqlTimestamp(this.provider, new Date());
+    await this.prisma.$executeRaw(
+      Sql.sql`UPDATE "Release" SET "status" = 'committed', "commitSha" = ${this.shaCase(items)}, "updatedAt" = ${stamp}
+              WHERE "id" IN (${Sql.join(items.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
     );
+  }
+
+  // Each release its own commit id, in one statement (a batch is hundreds of releases).
+  private shaCase(items: { id: string; commitSha: string }[]) {
+    return Sql.sql`CASE "id" ${Sql.join(items.map((i) => Sql.sql`WHEN ${i.id} THEN ${i.commitSha}`), " ")} END`;
   }
 
   async markSuperseded(items: { id: string; by: string }[]): Promise<void> {
