@@ -16,6 +16,9 @@ const envSchema = z.object({
   RELENGD_DATA_DIR: z.string().min(1).default("./data"),
   RELENGD_POLICIES_DIR: z.string().min(1).default("./policies"),
   RELENGD_GITOPS_REPO: z.string().min(1).optional(),
+  RELENGD_POLICIES_GIT_URL: z.string().min(1).optional(),
+  RELENGD_POLICIES_GIT_BRANCH: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),
+  RELENGD_POLICIES_GIT_PATH: z.string().min(1).default("policies"),
   RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
@@ -27,6 +30,8 @@ export interface Config {
   port: number;
   dataDir: string;
   policiesDir: string;
+  /** Policies from a git repository instead of policiesDir (RELENGD_POLICIES_GIT_*). */
+  policiesGit?: { url: string; branch: string; path: string };
   /** The default GitOps repository: a local bare repo created on start-up if missing. */
   gitopsRepo: string;
   /** Undefined until resolveTokenSecret ran (it may create one in the data dir). */
@@ -51,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.RELENGD_PORT,
     dataDir,
     policiesDir: path.resolve(e.RELENGD_POLICIES_DIR),
+    ...(e.RELENGD_POLICIES_GIT_URL ? { policiesGit: { url: e.RELENGD_POLICIES_GIT_URL, branch: e.RELENGD_POLICIES_GIT_BRANCH, path: e.RELENGD_POLICIES_GIT_PATH } } : {}),
     gitopsRepo: e.RELENGD_GITOPS_REPO ?? path.join(dataDir, "gitops.git"),
     ...(e.RELENGD_TOKEN_SECRET ? { tokenSecret: e.RELENGD_TOKEN_SECRET } : {}),
     logLevel: e.RELENGD_LOG_LEVEL,

@@ -7,6 +7,7 @@ import { RevocationList, TokenService } from "./auth/tokens.js";
 import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
 import { Writer } from "./gitops/writer.js";
+import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
 import { policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
@@ -36,7 +37,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
 
   // A broken policy file at start-up stops the server: there is no previous set to keep.
-  const policies = new PolicyHolder(config.policiesDir, config.gitopsRepo);
+  const source = config.policiesGit
+    ? new GitPolicySource({ ...config.policiesGit, checkout: path.join(config.dataDir, "policies-checkout") })
+    : undefined;
+  await source?.sync();
+  const policies = new PolicyHolder(source?.dir ?? config.policiesDir, config.gitopsRepo, source);
   const environments = policies.environments;
   logger.info(
     { environments: [...environments().environments.keys()], policies: policies.get().policies.map((p) => p.metadata.name), dir: config.policiesDir },
@@ -81,9 +86,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   const onHangup = () => {
-    const result = policies.reload();
-    if (result.ok) logger.info(result, "SIGHUP: policies reloaded");
-    else logger.error({ error: result.error }, "SIGHUP: policies not reloaded; the previous set stays");
+    void policies.reload().then((result) => {
+      if (result.ok) logger.info(result, "SIGHUP: policies reloaded");
+      else logger.error({ error: result.error }, "SIGHUP: policies not reloaded; the previous set stays");
+    });
   };
   process.on("SIGHUP", onHangup);
   // Resumes what a previous run left queued or committed (crash recovery).

@@ -6,6 +6,8 @@ import { ENVIRONMENTS_FILE, loadEnvironments, type EnvironmentSet } from "./envi
 
 export class PolicyLoadError extends Error {}
 
+export type ReloadResult = { ok: true; policies: number; environments: number } | { ok: false; error: string };
+
 export interface PolicySet {
   policies: Policy[];
   environments: EnvironmentSet;
@@ -55,6 +57,8 @@ export class PolicyHolder {
   constructor(
     private readonly dir: string,
     private readonly defaultRepoUrl: string,
+    /** Set when the policies come from a git repository (already synced once by the caller). */
+    private readonly source?: { sync(): Promise<void> },
   ) {
     this.current = loadPolicies(dir, defaultRepoUrl);
   }
@@ -70,8 +74,10 @@ export class PolicyHolder {
     this.listeners.push(listener);
   }
 
-  reload(): { ok: true; policies: number; environments: number } | { ok: false; error: string } {
+  /** Re-reads the policies (after fetching them, when they come from git); atomic. */
+  async reload(): Promise<ReloadResult> {
     try {
+      await this.source?.sync();
       const next = loadPolicies(this.dir, this.defaultRepoUrl);
       this.current = next;
       for (const l of this.listeners) l(next);
@@ -88,6 +94,6 @@ export function fixedPolicies(set: Omit<PolicySet, "loadedAt">): Pick<PolicyHold
   return {
     get: () => current,
     environments: () => current.environments,
-    reload: () => ({ ok: false, error: "this policy set is fixed; there is nothing to reload" }),
+    reload: async () => ({ ok: false, error: "this policy set is fixed; there is nothing to reload" }),
   };
 }

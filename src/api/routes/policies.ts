@@ -22,7 +22,7 @@ export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<Po
   });
 
   app.post("/api/v1/policies/reload", { config: { role: "admin" } }, async (request) => {
-    const result = opts.holder.reload();
+    const result = await opts.holder.reload();
     if (!result.ok) {
       request.log.warn({ error: result.error }, "policy reload refused; the old set stays");
       throw unprocessable(`policies not reloaded, the previous set stays in force:\n${result.error}`);
