@@ -7,7 +7,7 @@ import { releaseRequirement } from "../domain/release.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
-import type { ReleaseRepository } from "../store/releaseRepository.js";
+import type { EnqueueOutcome, ReleaseRepository } from "../store/releaseRepository.js";
 
 export interface EvaluateDeps {
   artifacts: ArtifactRepository;
@@ -60,6 +60,7 @@ export async function evaluatePolicies(
   for (const r of history) if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
 
   const decisions: NewDecision[] = [];
+  const firing: Promise<NewDecision>[] = [];
   for (const policy of policies) {
     const target = policy.spec.release.environment;
     const env = set.environments.environments.get(target);
@@ -85,29 +86,42 @@ export async function evaluatePolicies(
       decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: requirement.ok ? `repository ${env.repository} is not declared` : requirement.reason });
       continue;
     }
-    const outcome = await deps.releases.enqueue({
-      artifactId,
-      environment: target,
-      repository: repo.name,
-      branch: repo.branch,
-      package: artifact.package,
-      trigger: policyTrigger(policy),
-      createdBy: `policy/${policy.metadata.name}`,
-      force: false,
-      bulk: policy.spec.release.bulk,
-    });
-    if (outcome.status === "queued") {
-      deps.notify(repo.name);
-      decisions.push({ ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: null });
-    } else if (outcome.status === "held") {
-      decisions.push({ ...base, fired: false, waiting: true, releaseId: null, reason: `${target}/${artifact.package} is held: ${outcome.hold.reason}` });
-    } else {
-      decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: `already released to ${target} (release ${outcome.existing.id}, ${outcome.existing.status})` });
-    }
+    // The decision is written in the release's own transaction: one commit for both.
+    firing.push(
+      deps.releases
+        .enqueue({
+          artifactId,
+          environment: target,
+          repository: repo.name,
+          branch: repo.branch,
+          package: artifact.package,
+          trigger: policyTrigger(policy),
+          createdBy: `policy/${policy.metadata.name}`,
+          force: false,
+          bulk: policy.spec.release.bulk,
+          decision: (outcome) => decisionOf(base, target, artifact.package, outcome),
+        })
+        .then((outcome) => {
+          if (outcome.status === "queued") deps.notify(repo.name);
+          return decisionOf(base, target, artifact.package, outcome);
+        }),
+    );
   }
-  await deps.decisions.record(decisions);
-  return decisions;
+  const [fired] = await Promise.all([Promise.all(firing), deps.decisions.record(decisions)]);
+  return [...decisions, ...fired];
 }
+
+function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome): NewDecision {
+  switch (outcome.status) {
+    case "queued":
+      return { ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: null };
+    case "held":
+      return { ...base, fired: false, waiting: true, releaseId: null, reason: `${target}/${pkg} is held: ${outcome.hold.reason}` };
+    case "duplicate":
+      return { ...base, fired: false, waiting: false, releaseId: null, reason: `already released to ${target} (release ${outcome.existing.id}, ${outcome.existing.status})` };
+  }
+}
+
 
 /** The freeze check the writer repeats for policy releases at write time. */
 export function frozenAtWriteTime(set: PolicySet, environment: string, pkg: string, artifactId: string, now: Date): string | undefined {

@@ -1,6 +1,7 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
 import { ulid } from "ulid";
 import type { ReleaseStatus } from "../domain/release.js";
+import type { NewDecision } from "./decisionRepository.js";
 import { providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
@@ -53,6 +54,8 @@ export interface NewRelease {
   forceReason?: string;
   /** Written in one commit with neighbouring bulk releases of the same trigger. */
   bulk?: boolean;
+  /** A decision to record in the same transaction, made from the outcome (policy releases). */
+  decision?: (outcome: EnqueueOutcome) => NewDecision;
   /** Placed in the same transaction (a rollback's hold). */
   hold?: { reason: string };
 }
@@ -149,6 +152,8 @@ export class ReleaseRepository {
           } else outcomes.push({ status: "queued", release });
         }
       }
+      const decisionRows = inputs.flatMap((input, i) => (input.decision ? [{ ...input.decision(outcomes[i] as EnqueueOutcome), createdAt: now }] : []));
+      if (decisionRows.length > 0) await tx.decision.createMany({ data: decisionRows });
       return outcomes;
     });
   }
