@@ -3,11 +3,36 @@ import picomatch from "picomatch";
 
 const cache = new Map<string, (value: string) => boolean>();
 
+/**
+ * One glob's test. picomatch's own matcher builds a result object on every call around the same
+ * test (empty input never matches, the glob itself always does, else the regex); this is that
+ * test without the allocation.
+ */
 function matcher(glob: string): (value: string) => boolean {
   let m = cache.get(glob);
   if (!m) {
-    m = picomatch(glob, { dot: true, nocase: false });
+    const re = picomatch.makeRe(glob, { dot: true, nocase: false });
+    m = (value: string) => value !== "" && (value === glob || re.test(value));
     cache.set(glob, m);
+  }
+  return m;
+}
+
+// Compiled lists, by list: policies and token claims never change their arrays once parsed.
+const lists = new WeakMap<readonly string[], (value: string) => boolean>();
+
+function listMatcher(globs: readonly string[]): (value: string) => boolean {
+  let m = lists.get(globs);
+  if (!m) {
+    const positive = globs.filter((g) => !g.startsWith("!")).map(matcher);
+    const negative = globs.filter((g) => g.startsWith("!")).map((g) => matcher(g.slice(1)));
+    m = (value: string) => {
+      for (const n of negative) if (n(value)) return false;
+      if (positive.length === 0) return true;
+      for (const p of positive) if (p(value)) return true;
+      return false;
+    };
+    lists.set(globs, m);
   }
   return m;
 }
@@ -17,10 +42,12 @@ function matcher(glob: string): (value: string) => boolean {
  * none of the "!"-negated ones. An empty list matches everything.
  */
 export function matchesGlobs(value: string, globs: readonly string[]): boolean {
-  const positive = globs.filter((g) => !g.startsWith("!"));
-  const negative = globs.filter((g) => g.startsWith("!")).map((g) => g.slice(1));
-  if (negative.some((g) => matcher(g)(value))) return false;
-  return positive.length === 0 || positive.some((g) => matcher(g)(value));
+  return listMatcher(globs)(value);
+}
+
+/** True when `value` matches one glob (a "!" glob: when it does not match the rest). */
+export function matchesGlob(value: string, glob: string): boolean {
+  return glob.startsWith("!") ? !matcher(glob.slice(1))(value) : matcher(glob)(value);
 }
 
 export const GLOB_PATTERN = /^!?[A-Za-z0-9._+\-*?[\]{},/]{1,200}$/;

@@ -2,11 +2,11 @@
 // and the decision they reach for one artifact. Pure: every input is a value.
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
-import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
+import { ciOutcomes, kojiBuilds, resultKey, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
-import { GLOB_PATTERN, matchesGlobs } from "./glob.js";
+import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
 
 const globs = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 const durationText = z.string().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
@@ -129,32 +129,46 @@ export type Decision = { fire: true } | { fire: false; reason: string; /** true 
 /** Why the artifact does not match, or undefined when it matches. */
 export function mismatch(policy: Policy, artifact: Artifact): string | undefined {
   const m = policy.spec.match;
+  const simple =
+    oneMismatch("package", m.package, artifact.package) ??
+    oneMismatch("release", m.release, artifact.release) ??
+    oneMismatch("branch", m.branch, artifact.source.branch) ??
+    oneMismatch("event", m.event, artifact.source.event);
+  if (simple !== undefined || (!m.nvr && !m.sideTag && !m.target)) return simple;
   const builds = kojiBuilds(artifact);
-  const checks: [string, readonly string[] | undefined, readonly (string | undefined)[]][] = [
-    ["package", m.package, [artifact.package]],
-    ["release", m.release, [artifact.release]],
-    ["branch", m.branch, [artifact.source.branch]],
-    ["event", m.event, [artifact.source.event]],
-    ["nvr", m.nvr, builds.map((b) => b.nvr)],
-    ["sideTag", m.sideTag, builds.map((b) => b.sideTag)],
-    ["target", m.target, builds.map((b) => b.target)],
-  ];
-  for (const [field, list, values] of checks) {
-    if (!list) continue;
-    const present = values.filter((v): v is string => v !== undefined);
-    if (present.length === 0) return `artifact has no ${field} to match ${list.join(", ")}`;
-    if (!present.some((v) => matchesGlobs(v, list))) return `${field} ${present.join(", ")} does not match ${list.join(", ")}`;
-  }
-  return undefined;
+  return (
+    (m.nvr && manyMismatch("nvr", m.nvr, builds.map((b) => b.nvr))) ||
+    (m.sideTag && manyMismatch("sideTag", m.sideTag, builds.map((b) => b.sideTag))) ||
+    (m.target && manyMismatch("target", m.target, builds.map((b) => b.target))) ||
+    undefined
+  );
 }
 
+function oneMismatch(field: string, list: readonly string[] | undefined, value: string | undefined): string | undefined {
+  if (!list) return undefined;
+  if (value === undefined) return `artifact has no ${field} to match ${list.join(", ")}`;
+  return matchesGlobs(value, list) ? undefined : `${field} ${value} does not match ${list.join(", ")}`;
+}
+
+function manyMismatch(field: string, list: readonly string[], values: readonly (string | undefined)[]): string | undefined {
+  const present = values.filter((v): v is string => v !== undefined);
+  if (present.length === 0) return `artifact has no ${field} to match ${list.join(", ")}`;
+  return present.some((v) => matchesGlobs(v, list)) ? undefined : `${field} ${present.join(", ")} does not match ${list.join(", ")}`;
+}
+
+// One evaluation asks for the same artifact's results once per policy: computed once per (artifact, appended list).
+const effectiveCache = new WeakMap<Artifact, { appended: readonly CiResultItem[]; results: readonly CiResultItem[] }>();
+
 /** The artifact's CI results: its own ci-result items, overridden by appended results (same testcase and refUrl). */
-export function effectiveResults(artifact: Artifact, appended: readonly CiResultItem[]): CiResultItem[] {
-  const key = (r: CiResultItem) => `${r.testcase}\0${r.refUrl ?? ""}`;
+export function effectiveResults(artifact: Artifact, appended: readonly CiResultItem[]): readonly CiResultItem[] {
+  const hit = effectiveCache.get(artifact);
+  if (hit && hit.appended === appended) return hit.results;
   const byKey = new Map<string, CiResultItem>();
-  for (const r of artifact.items) if (r.kind === "ci-result") byKey.set(key(r), r);
-  for (const r of appended) byKey.set(key(r), r);
-  return [...byKey.values()];
+  for (const r of artifact.items) if (r.kind === "ci-result") byKey.set(resultKey(r), r);
+  for (const r of appended) byKey.set(resultKey(r), r);
+  const results = [...byKey.values()];
+  effectiveCache.set(artifact, { appended, results });
+  return results;
 }
 
 const FAILING: readonly CiOutcome[] = ["FAILED", "ERROR"];
@@ -169,9 +183,10 @@ function durationMs(text: string): number {
 /** Why the requirements are not met (and whether waiting may help), or undefined when they are. */
 export function unmetRequirement(policy: Policy, artifact: Artifact, ctx: DecisionContext): { reason: string; waiting: boolean } | undefined {
   const req = policy.spec.require;
+  if (req.results.length === 0 && !req.noFailed && !req.allPassed && !req.minAge) return undefined;
   const results = effectiveResults(artifact, ctx.results);
   for (const r of req.results) {
-    const matching = results.filter((x) => matchesGlobs(x.testcase, [r.testcase]));
+    const matching = results.filter((x) => matchesGlob(x.testcase, r.testcase));
     if (matching.length === 0) return { reason: `required testcase ${r.testcase} has no result yet`, waiting: true };
     const bad = matching.find((x) => !r.outcomes.includes(x.outcome));
     if (bad) {
