@@ -10,7 +10,7 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
-import { providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
+import { providerOf, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 
@@ -56,6 +56,8 @@ export type AppendOutcome =
 
 export class InvalidCursorError extends Error {}
 
+export type AfterCreate = (tx: Tx, created: Artifact[]) => Promise<(() => void) | void>;
+
 const CURSOR_PREFIX = "s";
 
 export function encodeCursor(seq: number): string {
@@ -95,11 +97,21 @@ function toStoredResult(row: ResultRow): StoredResult {
 export class ArtifactRepository {
   private readonly ingestQueue: GroupCommit<Artifact, IngestOutcome>;
   private readonly provider: Provider;
+  private readonly afterCreate: AfterCreate | undefined;
 
   constructor(
     private readonly prisma: Prisma,
-    options: { maxBatch?: number } = {},
+    options: {
+      maxBatch?: number;
+      /**
+       * Runs inside each ingest transaction with the artifacts it created (policy evaluation:
+       * an artifact, the decisions about it and the releases they fire commit together). What
+       * it returns runs after the commit (waking the writer).
+       */
+      afterCreate?: AfterCreate;
+    } = {},
   ) {
+    this.afterCreate = options.afterCreate;
     this.provider = providerOf(prisma);
     this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
   }
@@ -116,13 +128,15 @@ export class ArtifactRepository {
   private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
     const now = new Date();
     const stamp = sqlTimestamp(this.provider, now);
-    return this.prisma.$transaction(async (tx) => {
+    const after: { commit?: () => void } = {};
+    const outcomes = await this.prisma.$transaction(async (tx) => {
       const ids = [...new Set(batch.map((a) => a.id))];
       const existing = await tx.$queryRaw<{ id: string; bodyHash: string; createdAt: Date | string }[]>(
         Sql.sql`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${Sql.join(ids)})`,
       );
       const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: new Date(e.createdAt) }]));
       const outcomes: IngestOutcome[] = [];
+      const created: Artifact[] = [];
       const rows: ReturnType<typeof Sql.sql>[] = [];
       const builds: ReturnType<typeof Sql.sql>[] = [];
       for (const artifact of batch) {
@@ -142,6 +156,7 @@ export class ArtifactRepository {
         rows.push(Sql.sql`(${artifact.id}, ${artifact.package}, ${artifact.release}, ${s.repo}, ${s.sha}, ${s.branch ?? null}, ${s.event}, ${stamp}, ${digest}, ${body})`);
         for (const b of kojiBuilds(artifact)) builds.push(Sql.sql`(${artifact.id}, ${b.nvr}, ${parseNvrName(b.nvr)})`);
         outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
+        created.push(artifact);
       }
       if (rows.length > 0) {
         await tx.$executeRaw(
@@ -149,8 +164,14 @@ export class ArtifactRepository {
         );
       }
       if (builds.length > 0) await tx.$executeRaw(Sql.sql`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${Sql.join(builds)}`);
+      if (this.afterCreate && created.length > 0) {
+        const then = await this.afterCreate(tx, created);
+        if (then) after.commit = then;
+      }
       return outcomes;
     });
+    after.commit?.();
+    return outcomes;
   }
 
   /** The stored artifacts among `ids` (missing ones are absent from the map). */

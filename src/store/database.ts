@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
+import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 
 /**
@@ -12,6 +12,9 @@ import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js
  * them.
  */
 export type Prisma = SqliteClient;
+
+/** A client bound to an open interactive transaction. */
+export type Tx = SqlitePrisma.TransactionClient;
 
 export type Provider = "sqlite" | "postgresql";
 

@@ -1,5 +1,5 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
-import type { Prisma } from "./database.js";
+import type { Prisma, Tx } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
 
 export interface DecisionRecord {
@@ -26,6 +26,13 @@ export class DecisionRepository {
   }, 512);
 
   constructor(private readonly prisma: Prisma) {}
+
+  /** Records decisions inside a transaction the caller holds. */
+  async recordIn(tx: Tx, decisions: NewDecision[]): Promise<void> {
+    if (decisions.length === 0) return;
+    const now = new Date();
+    await tx.decision.createMany({ data: decisions.map((d) => ({ ...d, createdAt: now })) });
+  }
 
   async record(decisions: NewDecision[]): Promise<void> {
     if (decisions.length === 0) return;

@@ -2,7 +2,7 @@
 import { ulid } from "ulid";
 import type { ReleaseStatus } from "../domain/release.js";
 import type { NewDecision } from "./decisionRepository.js";
-import { providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
+import { providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
@@ -95,7 +95,15 @@ export class ReleaseRepository {
   }
 
   private async enqueueBatch(inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.prisma.$transaction((tx) => this.enqueueIn(tx, inputs));
+  }
+
+  /**
+   * Queues releases inside a transaction the caller holds (ingest: an artifact, its policy
+   * decisions and the releases they fire are committed together).
+   */
+  async enqueueIn(tx: Tx, inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
+    {
       const holdRows = await tx.hold.findMany({ where: { environment: { in: [...new Set(inputs.map((i) => i.environment))] } } });
       const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, h]));
       const standingRows = await tx.release.findMany({
@@ -155,7 +163,7 @@ export class ReleaseRepository {
       const decisionRows = inputs.flatMap((input, i) => (input.decision ? [{ ...input.decision(outcomes[i] as EnqueueOutcome), createdAt: now }] : []));
       if (decisionRows.length > 0) await tx.decision.createMany({ data: decisionRows });
       return outcomes;
-    });
+    }
   }
 
   async get(id: string): Promise<ReleaseRecord | null> {
