@@ -13,27 +13,32 @@ import {
 import { apiClient, CliError, exitCodes } from "./client.js";
 import { outputFormat, printJson, printNextPage, printTable } from "./output.js";
 
-function describeIssues(file: string, issues: FieldIssue[]): string {
-  return [`${file}: not a valid artifact`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join("\n");
+/** A file given on the command line that is not what it should be: one line per field. */
+export function describeIssues(file: string, what: string, issues: FieldIssue[]): string {
+  return [`${file}: not a valid ${what}`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join("\n");
 }
 
-function readArtifactFile(file: string): Artifact {
-  if (!existsSync(file)) throw new CliError(`${file}: no such file (create it with \`relengd artifact create\`)`, exitCodes.usage);
-  let raw: unknown;
+/** Reads a JSON file given on the command line: missing is a usage error, not JSON is a rejected input. */
+export function readJsonFile(file: string, hint = ""): unknown {
+  if (!existsSync(file)) throw new CliError(`${file}: no such file${hint}`, exitCodes.usage);
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    return JSON.parse(readFileSync(file, "utf8")) as unknown;
   } catch (err) {
     throw new CliError(`${file}: not JSON: ${(err as Error).message}`, exitCodes.rejected);
   }
-  const parsed = parseArtifact(raw);
-  if (!parsed.ok) throw new CliError(describeIssues(file, parsed.issues), exitCodes.rejected);
+}
+
+/** An artifact file as `relengd artifact create/add` writes it. */
+export function readArtifactFile(file: string): Artifact {
+  const parsed = parseArtifact(readJsonFile(file, " (create it with `relengd artifact create`)"));
+  if (!parsed.ok) throw new CliError(describeIssues(file, "artifact", parsed.issues), exitCodes.rejected);
   return parsed.value;
 }
 
 /** Validates, then replaces the file atomically: a pipeline never sees half a file. */
 function writeArtifactFile(file: string, input: ArtifactInput): Artifact {
   const parsed = parseArtifact(input);
-  if (!parsed.ok) throw new CliError(describeIssues(file, parsed.issues), exitCodes.rejected);
+  if (!parsed.ok) throw new CliError(describeIssues(file, "artifact", parsed.issues), exitCodes.rejected);
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(parsed.value, null, 2) + "\n");
   renameSync(tmp, file);

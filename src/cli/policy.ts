@@ -1,25 +1,15 @@
 // `relengd policy lint|test|explain|reload`: check policy files offline, dry-run them on an artifact file, ask the server why.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import {
-  appendResultsSchema,
-  ARTIFACT_ID_PATTERN,
-  ciResultItemSchema,
-  parseArtifact,
-  parseWith,
-  type Artifact,
-  type CiResultItem,
-  type FieldIssue,
-  type Parsed,
-} from "../domain/artifact.js";
+import { appendResultsSchema, ARTIFACT_ID_PATTERN, ciResultItemSchema, parseWith, type Artifact, type CiResultItem, type Parsed } from "../domain/artifact.js";
 import { ENVIRONMENT_NAME_PATTERN } from "../domain/documents/envelope.js";
-import type { Freeze } from "../domain/freeze.js";
-import { decide, policyTriggers, type DecisionContext, type Policy } from "../domain/policy.js";
-import { releaseRequirement } from "../domain/release.js";
-import { ENVIRONMENTS_FILE, EnvironmentsError, loadEnvironments, type EnvironmentSet } from "../policy/environments.js";
-import { loadPolicies, PolicyLoadError, type PolicySet } from "../policy/loader.js";
+import { decidePolicy, policyTriggers, type DecisionFacts, type Policy } from "../domain/policy.js";
+import { ENVIRONMENTS_FILE } from "../policy/environments.js";
+import { checkPolicies } from "../policy/loader.js";
+import type { DecisionRecord } from "../store/decisionRepository.js";
+import { describeIssues, readArtifactFile, readJsonFile } from "./artifact.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
 import { outputFormat, printJson, printTable } from "./output.js";
 
@@ -41,62 +31,11 @@ function policiesDirArgument(dir: string | undefined): string {
   return chosen;
 }
 
-interface PolicyLint {
-  /** Policy files read (valid or not). */
-  policies: number;
-  environments: number;
-  /** One line each, `file:line: /field: message`. */
-  problems: string[];
-  set?: PolicySet;
-}
-
-/** The policy files the loader reads: every YAML file of DIR but environments.yaml. */
-function policyFileCount(dir: string): number {
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== ENVIRONMENTS_FILE).length;
-}
-
-/** Loads DIR the way the server does (all or nothing) and turns a refusal into problem lines. */
-export function lintPolicies(dir: string): PolicyLint {
-  try {
-    const set = loadPolicies(dir, OFFLINE_REPO_URL);
-    return { policies: set.policies.length, environments: set.environments.environments.size, problems: [], set };
-  } catch (err) {
-    if (err instanceof EnvironmentsError) {
-      // The loader stops at a broken environments.yaml: policy files are checked once it is valid.
-      return { policies: policyFileCount(dir), environments: 0, problems: err.message.split("\n") };
-    }
-    if (err instanceof PolicyLoadError) {
-      return { policies: policyFileCount(dir), environments: loadEnvironments(dir, OFFLINE_REPO_URL).environments.size, problems: err.message.split("\n") };
-    }
-    throw err;
-  }
-}
-
-/** Reads a JSON file given on the command line: missing is a usage error, not JSON is a rejected input. */
-function readJsonFile(file: string, hint: string): unknown {
-  if (!existsSync(file)) throw new CliError(`${file}: no such file${hint}`, exitCodes.usage);
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as unknown;
-  } catch (err) {
-    throw new CliError(`${file}: not JSON: ${(err as Error).message}`, exitCodes.rejected);
-  }
-}
-
-function describeIssues(file: string, what: string, issues: FieldIssue[]): string {
-  return [`${file}: not a valid ${what}`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join("\n");
-}
-
-function readArtifactFile(file: string): Artifact {
-  const parsed = parseArtifact(readJsonFile(file, " (create it with `relengd artifact create`)"));
-  if (!parsed.ok) throw new CliError(describeIssues(file, "artifact", parsed.issues), exitCodes.rejected);
-  return parsed.value;
-}
-
 const resultListSchema = z.array(ciResultItemSchema);
 
 /** A results file: `{"results": [...]}` as POST /api/v1/artifacts/ID/results takes it, or the bare list. */
 function readResultsFile(file: string): CiResultItem[] {
-  const raw = readJsonFile(file, "");
+  const raw = readJsonFile(file);
   const parsed: Parsed<CiResultItem[]> = Array.isArray(raw)
     ? parseWith(resultListSchema, raw)
     : ((r) => (r.ok ? { ok: true, value: r.value.results } : r))(parseWith(appendResultsSchema, raw));
@@ -122,40 +61,6 @@ function pushedToArgument(values: string[]): Map<string, Date> {
   return pushedAt;
 }
 
-/**
- * Everything besides the policy and the artifact that one evaluation's decisions depend on,
- * gathered once (from the store on the server, from flags in a dry run).
- * Meant for src/domain/policy.ts, shared with src/flow/evaluatePolicies.ts.
- */
-export interface DecisionFacts {
-  now: Date;
-  results: readonly CiResultItem[];
-  /** Declared environments by name. */
-  environments: ReadonlyMap<string, { freezes: readonly Freeze[] }>;
-  pushedAt: ReadonlyMap<string, Date>;
-  /** Holds on (environment, this artifact's package), by environment. */
-  holds: ReadonlyMap<string, { reason: string }>;
-  /** Releases of this artifact that still stand, by environment. */
-  standing: ReadonlyMap<string, { releaseId: string; status: string }>;
-}
-
-/** The context one policy decides in: the facts seen from its target environment. */
-export function decisionContext(policy: Policy, facts: DecisionFacts): DecisionContext {
-  const target = policy.spec.release.environment;
-  const env = facts.environments.get(target);
-  const hold = facts.holds.get(target);
-  const standing = facts.standing.get(target);
-  return {
-    now: facts.now,
-    results: facts.results,
-    freezes: env?.freezes ?? [],
-    pushedAt: facts.pushedAt,
-    environmentExists: env !== undefined,
-    ...(hold ? { hold } : {}),
-    ...(standing ? { alreadyReleased: standing } : {}),
-  };
-}
-
 type PolicyEvent = (typeof policyTriggers)[number];
 
 export interface DryRunDecision {
@@ -173,45 +78,30 @@ function describeTriggers(policy: Policy): string {
 }
 
 /**
- * What the server would decide for one policy on `event`: the policy's trigger, decide(), then
- * whether the artifact has what the environment's request document needs (as evaluatePolicies does).
+ * What the server would decide for one policy on `event`: the policy's trigger and, for a schedule,
+ * its selection, then decidePolicy() as evaluatePolicies runs it.
  */
-export function dryRunDecision(policy: Policy, artifact: Artifact, event: PolicyEvent, facts: DecisionFacts, environments: EnvironmentSet): DryRunDecision {
+export function dryRunDecision(policy: Policy, artifact: Artifact, event: PolicyEvent, facts: DecisionFacts<unknown>): DryRunDecision {
   const target = policy.spec.release.environment;
   const base = { policy: policy.metadata.name, environment: target };
   if (!policy.spec.on.includes(event)) return { ...base, fire: false, waiting: false, reason: `runs on ${describeTriggers(policy)}, not on ${event}` };
   // A schedule run looks only at the artifacts its query selects (src/flow/runSchedule.ts).
   const select = policy.spec.select;
   if (event === "schedule" && !select) {
-    const own = environments.environments.get(target)?.kind === "ComposeRequest";
+    const own = facts.environments.get(target)?.kind === "ComposeRequest";
     return { ...base, fire: false, waiting: false, reason: own ? "not selected: a run requests a compose with an artifact of its own" : "not selected: the policy has no select query" };
   }
   if (event === "schedule" && select && !facts.pushedAt.has(select.pushedTo)) {
     return { ...base, fire: false, waiting: false, reason: `not selected: a run looks only at artifacts pushed to ${select.pushedTo} (give --pushed-to ${select.pushedTo}=TIME)` };
   }
-  const decision = decide(policy, artifact, decisionContext(policy, facts));
+  const decision = decidePolicy(policy, artifact, facts);
   if (!decision.fire) return { ...base, fire: false, waiting: decision.waiting, reason: decision.reason };
-  const env = environments.environments.get(target);
-  if (!env) return { ...base, fire: false, waiting: false, reason: `environment ${target} is not declared` };
-  const requirement = releaseRequirement(artifact, env);
-  if (!requirement.ok) return { ...base, fire: false, waiting: false, reason: requirement.reason };
-  if (!environments.repositories.has(env.repository)) return { ...base, fire: false, waiting: false, reason: `repository ${env.repository} is not declared` };
-  const what = requirement.nvrs.length > 0 ? requirement.nvrs.join(", ") : `artifact ${artifact.id}`;
-  return { ...base, fire: true, waiting: false, reason: `would release ${what} to ${target} (${env.kind})` };
+  const what = decision.nvrs.length > 0 ? decision.nvrs.join(", ") : `artifact ${artifact.id}`;
+  return { ...base, fire: true, waiting: false, reason: `would release ${what} to ${target} (${decision.environment.kind})` };
 }
 
-/** A decision as GET /api/v1/artifacts/ID/decisions answers it. */
-interface DecisionView {
-  id: number;
-  artifactId: string;
-  policy: string;
-  event: string;
-  fired: boolean;
-  waiting: boolean;
-  releaseId: string | null;
-  reason: string | null;
-  createdAt: string;
-}
+/** A decision as GET /api/v1/artifacts/ID/decisions answers it: the stored record, its time in ISO 8601. */
+type DecisionView = Omit<DecisionRecord, "createdAt"> & { createdAt: string };
 
 export const decisionOutcome = (d: Pick<DecisionView, "fired" | "waiting" | "releaseId" | "reason">): string =>
   d.fired ? `FIRED → ${d.releaseId ?? "?"}` : `SKIPPED${d.waiting ? " (waiting)" : ""} ${d.reason ?? ""}`.trimEnd();
@@ -239,17 +129,17 @@ export function registerPolicyCommands(program: Command): void {
       "after",
       `
 Prints one line per problem, file:line: /field: message, then "N policies, M environments, K problems".
-Policy files are checked once environments.yaml is valid (a policy names its environment).
+A broken environments.yaml does not stop the policy files from being checked, only the environment each names.
 
 Exit codes: 0 no problems, 1 problems found, 2 DIR is not a directory.`,
     )
     .action((dirArg: string | undefined) => {
       const dir = policiesDirArgument(dirArg);
       if (!existsSync(path.join(dir, ENVIRONMENTS_FILE))) process.stderr.write(`warning: ${dir} has no ${ENVIRONMENTS_FILE}: no environment is declared\n`);
-      const lint = lintPolicies(dir);
-      for (const p of lint.problems) process.stdout.write(p + "\n");
-      process.stdout.write(`${count(lint.policies, "policy", "policies")}, ${count(lint.environments, "environment")}, ${count(lint.problems.length, "problem")}\n`);
-      if (lint.problems.length > 0) throw new CliError("", exitCodes.rejected);
+      const check = checkPolicies(dir, OFFLINE_REPO_URL);
+      for (const p of check.problems) process.stdout.write(p + "\n");
+      process.stdout.write(`${count(check.files, "policy", "policies")}, ${count(check.environments, "environment")}, ${count(check.problems.length, "problem")}\n`);
+      if (check.problems.length > 0) throw new CliError("", exitCodes.rejected);
     });
 
   policy
@@ -285,14 +175,14 @@ Exit codes: 0 evaluated (whatever the decisions), 1 an input file or the policie
       const dir = policiesDirArgument(o.dir);
       const artifact = readArtifactFile(o.file);
       const results = o.results !== undefined ? readResultsFile(o.results) : [];
-      const lint = lintPolicies(dir);
-      if (!lint.set) {
-        for (const p of lint.problems) process.stderr.write(p + "\n");
-        throw new CliError(`${dir}: ${count(lint.problems.length, "problem")}; fix them (relengd policy lint) before a dry run`, exitCodes.rejected);
+      const { set, problems } = checkPolicies(dir, OFFLINE_REPO_URL);
+      if (!set) {
+        for (const p of problems) process.stderr.write(p + "\n");
+        throw new CliError(`${dir}: ${count(problems.length, "problem")}; fix them (relengd policy lint) before a dry run`, exitCodes.rejected);
       }
-      const set = lint.set;
-      const facts: DecisionFacts = { now, results, environments: set.environments.environments, pushedAt, holds: new Map(), standing: new Map() };
-      const decisions = set.policies.map((p) => dryRunDecision(p, artifact, event, facts, set.environments));
+      const { environments, repositories } = set.environments;
+      const facts: DecisionFacts<unknown> = { now, results, environments, repositories, pushedAt, holds: new Map(), standing: new Map() };
+      const decisions = set.policies.map((p) => dryRunDecision(p, artifact, event, facts));
       const ownResults = artifact.items.filter((i) => i.kind === "ci-result").length;
       const holds = "none (a dry run does not see the server's holds or earlier releases)";
       if (output === "json") {

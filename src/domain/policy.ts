@@ -4,9 +4,11 @@ import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { ciOutcomes, kojiBuilds, resultKey, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
-import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
+import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
+import type { Environment } from "./environment.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
+import { releaseRequirement } from "./release.js";
 
 const globs = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 const durationText = z.string().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
@@ -97,10 +99,14 @@ export function previousSlot(policy: Policy, now: Date): Date | undefined {
   }
 }
 
-export function parsePolicyYaml(text: string): DocumentParse<Policy> {
+/** A parsed policy file; a valid one keeps the way back from a field to its line, for problems found later (an unknown environment). */
+export type PolicyParse = { ok: true; value: Policy; lineOf: (path: (string | number)[]) => number | undefined } | { ok: false; issues: DocumentIssue[] };
+
+export function parsePolicyYaml(text: string): PolicyParse {
   const yaml = parseYaml(text);
   if (!yaml.ok) return yaml;
-  return validateDocument(policySchema, yaml.value, yaml.lineOf);
+  const parsed = validateDocument(policySchema, yaml.value, yaml.lineOf);
+  return parsed.ok ? { ok: true, value: parsed.value, lineOf: yaml.lineOf } : parsed;
 }
 
 export function policyTrigger(policy: Policy): string {
@@ -229,4 +235,62 @@ export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext)
   const frozen = activeFreeze(ctx.freezes, ctx.now, artifact.package, artifact.id);
   if (frozen) return { fire: false, reason: describeFreeze(target, frozen), waiting: true };
   return { fire: true };
+}
+
+/**
+ * Everything besides the policy and the artifact that one evaluation's decisions depend on,
+ * gathered once for all policies: from the store on the server, from flags in a dry run.
+ * `R` is what the caller resolves a repository name to.
+ */
+export interface DecisionFacts<R> {
+  now: Date;
+  results: readonly CiResultItem[];
+  /** Declared environments, by name. */
+  environments: ReadonlyMap<string, Environment>;
+  /** Declared repositories, by name. */
+  repositories: ReadonlyMap<string, R>;
+  pushedAt: ReadonlyMap<string, Date>;
+  /** Holds on (environment, this artifact's package), by environment. */
+  holds: ReadonlyMap<string, { reason: string }>;
+  /** Releases of this artifact that still stand, by environment. */
+  standing: ReadonlyMap<string, { releaseId: string; status: string }>;
+}
+
+/** The context one policy decides in: the facts seen from its target environment. */
+export function decisionContext(policy: Policy, facts: DecisionFacts<unknown>): DecisionContext {
+  const target = policy.spec.release.environment;
+  const env = facts.environments.get(target);
+  const hold = facts.holds.get(target);
+  const standing = facts.standing.get(target);
+  return {
+    now: facts.now,
+    results: facts.results,
+    freezes: env?.freezes ?? [],
+    pushedAt: facts.pushedAt,
+    environmentExists: env !== undefined,
+    ...(hold ? { hold } : {}),
+    ...(standing ? { alreadyReleased: standing } : {}),
+  };
+}
+
+/** A policy's decision; when it fires, with what the release needs. */
+export type PolicyDecision<R> =
+  | { fire: true; environment: Environment; repository: R; /** The NVRs the request document names (none for a compose). */ nvrs: string[] }
+  | { fire: false; reason: string; /** true when a later event may change the answer */ waiting: boolean };
+
+/**
+ * decide(), then whether the artifact carries what the target environment's request document
+ * needs and whether the environment's repository is declared: what the server releases on.
+ */
+export function decidePolicy<R>(policy: Policy, artifact: Artifact, facts: DecisionFacts<R>): PolicyDecision<R> {
+  const decision = decide(policy, artifact, decisionContext(policy, facts));
+  if (!decision.fire) return decision;
+  const target = policy.spec.release.environment;
+  const environment = facts.environments.get(target);
+  if (!environment) return { fire: false, reason: `environment ${target} is not declared`, waiting: false };
+  const requirement = releaseRequirement(artifact, environment);
+  if (!requirement.ok) return { fire: false, reason: requirement.reason, waiting: false };
+  const repository = facts.repositories.get(environment.repository);
+  if (repository === undefined) return { fire: false, reason: `repository ${environment.repository} is not declared`, waiting: false };
+  return { fire: true, environment, repository, nvrs: requirement.nvrs };
 }

@@ -2,8 +2,8 @@
 // they say; every policy leaves a decision in words.
 import { activeFreeze } from "../domain/freeze.js";
 import type { Artifact, CiResultItem } from "../domain/artifact.js";
-import { decide, mismatch, policyTrigger, type DecisionContext } from "../domain/policy.js";
-import { releaseRequirement } from "../domain/release.js";
+import { decidePolicy, mismatch, policyTrigger, type DecisionFacts } from "../domain/policy.js";
+import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
@@ -57,35 +57,26 @@ export async function evaluatePolicies(
   const matching = new Set(policies.filter((p) => mismatch(p, artifact) === undefined));
   const history = matching.size > 0 && !(event === "artifact" && known) ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
   const pushedAt = new Map<string, Date>();
-  for (const r of history) if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
+  const standing = new Map<string, { releaseId: string; status: string }>();
+  for (const r of history) {
+    if (r.status === "pushed" && r.pushedAt && !pushedAt.has(r.environment)) pushedAt.set(r.environment, r.pushedAt);
+    if (!["failed", "superseded", "blocked"].includes(r.status) && !standing.has(r.environment)) standing.set(r.environment, { releaseId: r.id, status: r.status });
+  }
+  const { environments, repositories } = set.environments;
+  // Holds are checked where the release is queued (atomically), not read here first.
+  const facts: DecisionFacts<ResolvedRepository> = { now, results: stored.results, environments, repositories, pushedAt, holds: new Map(), standing };
 
   const decisions: NewDecision[] = [];
   const firing: Promise<NewDecision>[] = [];
   for (const policy of policies) {
     const target = policy.spec.release.environment;
-    const env = set.environments.environments.get(target);
-    const standing = history.find((r) => r.environment === target && !["failed", "superseded", "blocked"].includes(r.status));
-    // Holds are checked where the release is queued (atomically), not read here first.
-    const ctx: DecisionContext = {
-      now,
-      results: stored.results,
-      freezes: env?.freezes ?? [],
-      pushedAt,
-      environmentExists: env !== undefined,
-      ...(standing ? { alreadyReleased: { releaseId: standing.id, status: standing.status } } : {}),
-    };
-    const decision = decide(policy, artifact, ctx);
+    const decision = decidePolicy(policy, artifact, facts);
     const base = { artifactId, policy: policy.metadata.name, event };
-    if (!decision.fire || !env) {
-      decisions.push({ ...base, fired: false, waiting: decision.fire ? false : decision.waiting, releaseId: null, reason: decision.fire ? `environment ${target} is not declared` : decision.reason });
+    if (!decision.fire) {
+      decisions.push({ ...base, fired: false, waiting: decision.waiting, releaseId: null, reason: decision.reason });
       continue;
     }
-    const requirement = releaseRequirement(artifact, env);
-    const repo = set.environments.repositories.get(env.repository);
-    if (!requirement.ok || !repo) {
-      decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: requirement.ok ? `repository ${env.repository} is not declared` : requirement.reason });
-      continue;
-    }
+    const repo = decision.repository;
     // The decision is written in the release's own transaction: one commit for both.
     firing.push(
       deps.releases

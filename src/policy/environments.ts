@@ -15,7 +15,12 @@ export interface EnvironmentSet {
   source: string;
 }
 
-export class EnvironmentsError extends Error {}
+/** environments.yaml is not valid; `problems` has one line each, `file:line: /field: message`. */
+export class EnvironmentsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
 
 export const ENVIRONMENTS_FILE = "environments.yaml";
 
@@ -33,7 +38,7 @@ export function loadEnvironments(dir: string, defaultRepoUrl: string): Environme
 export function parseEnvironments(text: string, file: string, defaultRepoUrl: string): EnvironmentSet {
   const parsed = parseEnvironmentsYaml(text);
   if (!parsed.ok) {
-    throw new EnvironmentsError(parsed.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`).join("\n"));
+    throw new EnvironmentsError(parsed.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`));
   }
   const repositories = new Map<string, ResolvedRepository>();
   for (const r of parsed.value.repositories) {

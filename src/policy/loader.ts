@@ -2,9 +2,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parsePolicyYaml, type Policy } from "../domain/policy.js";
-import { ENVIRONMENTS_FILE, loadEnvironments, type EnvironmentSet } from "./environments.js";
+import { ENVIRONMENTS_FILE, EnvironmentsError, loadEnvironments, type EnvironmentSet } from "./environments.js";
 
-export class PolicyLoadError extends Error {}
+/** The folder does not load; `problems` has one line each, `file:line: /field: message`. */
+export class PolicyLoadError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
 
 export type ReloadResult = { ok: true; policies: number; environments: number } | { ok: false; error: string };
 
@@ -14,10 +19,31 @@ export interface PolicySet {
   loadedAt: Date;
 }
 
-/** Reads and validates every policy file; throws PolicyLoadError listing every problem as file:line. */
-export function loadPolicies(dir: string, defaultRepoUrl: string): PolicySet {
-  const environments = loadEnvironments(dir, defaultRepoUrl);
+/** What checking a policies folder found. */
+export interface PolicyCheck {
+  /** Policy files read, valid or not. */
+  files: number;
+  /** Environments declared (0 when environments.yaml is broken). */
+  environments: number;
+  /** Every problem, one line each: `file:line: /field: message`. */
+  problems: string[];
+  /** The policy set, when there are no problems. */
+  set?: PolicySet;
+}
+
+/**
+ * Reads and validates environments.yaml and every policy file, and reports every problem. A broken
+ * environments.yaml does not stop the policy files from being checked, only the environment each names.
+ */
+export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck {
   const problems: string[] = [];
+  let environments: EnvironmentSet | undefined;
+  try {
+    environments = loadEnvironments(dir, defaultRepoUrl);
+  } catch (err) {
+    if (!(err instanceof EnvironmentsError)) throw err;
+    problems.push(...err.problems);
+  }
   const policies: Policy[] = [];
   const names = new Map<string, string>();
   let files: string[] = [];
@@ -34,16 +60,25 @@ export function loadPolicies(dir: string, defaultRepoUrl: string): PolicySet {
       continue;
     }
     const p = parsed.value;
+    const at = (field: string[]) => `${file}:${parsed.lineOf(field) ?? 1}: /${field.join("/")}`;
     const prior = names.get(p.metadata.name);
-    if (prior) problems.push(`${file}:1: /metadata/name: policy ${p.metadata.name} is also defined in ${prior}`);
+    if (prior) problems.push(`${at(["metadata", "name"])}: policy ${p.metadata.name} is also defined in ${prior}`);
     names.set(p.metadata.name, file);
-    if (!environments.environments.has(p.spec.release.environment)) {
-      problems.push(`${file}:1: /spec/release/environment: no environment ${p.spec.release.environment} in ${environments.source}`);
+    if (environments && !environments.environments.has(p.spec.release.environment)) {
+      problems.push(`${at(["spec", "release", "environment"])}: no environment ${p.spec.release.environment} in ${environments.source}`);
     }
     policies.push(p);
   }
-  if (problems.length > 0) throw new PolicyLoadError(problems.join("\n"));
-  return { policies, environments, loadedAt: new Date() };
+  const counts = { files: files.length, environments: environments?.environments.size ?? 0 };
+  if (problems.length > 0 || !environments) return { ...counts, problems };
+  return { ...counts, problems, set: { policies, environments, loadedAt: new Date() } };
+}
+
+/** The folder's policy set, all or nothing: throws PolicyLoadError listing every problem checkPolicies finds. */
+export function loadPolicies(dir: string, defaultRepoUrl: string): PolicySet {
+  const check = checkPolicies(dir, defaultRepoUrl);
+  if (!check.set) throw new PolicyLoadError(check.problems);
+  return check.set;
 }
 
 /**

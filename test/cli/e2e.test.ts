@@ -1,54 +1,10 @@
 // End to end: a real `relengd serve` process, driven by the `relengd` CLI the way a CI pipeline runs it.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(repoRoot, "src/cli/main.ts");
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A port nobody listens on right now: bind to 0, read it, let it go. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
-/** The test process's environment without anything that would steer relengd or fill CLI defaults. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RELENGD_|CI_|GITHUB_)/.test(k)));
-}
-
-function spawnRelengd(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // --import tsx resolves from the working directory, so children run in the repository.
-  return spawn(process.execPath, ["--import", "tsx", cliEntry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function collect(child: ChildProcess): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runRelengd, serveRelengd, serverEnvironment, type CliRun, type RelengdServe } from "../support/cliProcess.js";
+import { freePort } from "../support/serverProcess.js";
 
 describe("relengd serve and the relengd CLI, as separate processes", () => {
   let dir: string;
@@ -59,15 +15,14 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
   const sha = "3c92f33a1b2c3d4e5f60718293a4b5c6d7e8f901";
 
   let serverEnv: NodeJS.ProcessEnv;
-  let server: ChildProcess;
-  let serverRun: Promise<CliRun>;
+  let server: RelengdServe;
   let url: string;
   let token: string;
   let jti: string;
 
   /** One CLI invocation: the server's environment plus RELENGD_URL/RELENGD_TOKEN, as a pipeline job has them. */
   const relengd = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> =>
-    collect(spawnRelengd(args, { ...serverEnv, RELENGD_URL: url, RELENGD_TOKEN: token, ...env }));
+    runRelengd(args, { ...serverEnv, RELENGD_URL: url, RELENGD_TOKEN: token, ...env });
 
   const create = (target: string, id: string, pkg: string) =>
     relengd([
@@ -79,29 +34,9 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
     dir = mkdtempSync(path.join(tmpdir(), "relengd-e2e-"));
     file = path.join(dir, "artifact.json");
     kernelFile = path.join(dir, "kernel.json");
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    serverEnv = {
-      ...cleanEnv(),
-      RELENGD_DATA_DIR: dir,
-      RELENGD_DATABASE_URL: `file:${path.join(dir, "relengd.db")}`,
-      RELENGD_HOST: "127.0.0.1",
-      RELENGD_PORT: String(port),
-      RELENGD_POLICIES_DIR: dir,
-      RELENGD_REVOCATION_REFRESH_MS: "200",
-    };
-    server = spawnRelengd(["serve"], serverEnv);
-    serverRun = collect(server);
-    let exited: CliRun | undefined;
-    void serverRun.then((r) => (exited = r));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (exited) throw new Error(`relengd serve exited with ${exited.code} before answering:\n${exited.stdout}${exited.stderr}`);
-      const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error("relengd serve did not answer /healthz within 20 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    serverEnv = await serverEnvironment(dir, { RELENGD_POLICIES_DIR: dir, RELENGD_REVOCATION_REFRESH_MS: "200" });
+    server = await serveRelengd(serverEnv);
+    url = server.url;
 
     // The token is issued from the server's data dir (it reads the secret the server generated);
     // the artifact files need no server, so they are written meanwhile.
@@ -121,9 +56,9 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
   }, 40_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
+    if (server && !server.hasExited()) {
       server.kill("SIGKILL");
-      await serverRun;
+      await server.exited;
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -242,7 +177,7 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
 
   it("shuts down cleanly with exit 0 on SIGTERM", async () => {
     server.kill("SIGTERM");
-    const { code, stdout } = await serverRun;
+    const { code, stdout } = await server.exited;
     expect(code).toBe(0);
     expect(stdout).toContain("shutting down");
   });

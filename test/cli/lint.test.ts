@@ -1,33 +1,12 @@
 // `relengd lint` on hand-written GitOps checkouts and `relengd schema export`, as child processes (no server).
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runRelengd } from "../support/cliProcess.js";
+import { cleanEnv } from "../support/serverProcess.js";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(repoRoot, "src/cli/main.ts");
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function relengd(args: string[]): Promise<CliRun> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RELENGD_")));
-  // --import tsx resolves from the working directory, so children run in the repository.
-  const child = spawn(process.execPath, ["--import", "tsx", cliEntry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const relengd = (args: string[]) => runRelengd(args, cleanEnv());
 
 const bodhiUpdate = `apiVersion: relengd/v1
 kind: BodhiUpdate

@@ -1,56 +1,14 @@
 // `relengd policy lint|test` offline and `policy explain|reload` against a real `relengd serve`, the CLI as child processes.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { repoRoot, runRelengd, serverEnvironment } from "../support/cliProcess.js";
+import { cleanEnv, startServerProcess, type ServerProcess } from "../support/serverProcess.js";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(repoRoot, "src/cli/main.ts");
 const shipped = path.join(repoRoot, "policies");
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The test process's environment without anything that would steer relengd or fill CLI defaults. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RELENGD_|CI_|GITHUB_)/.test(k)));
-}
-
-function spawnRelengd(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // --import tsx resolves from the working directory, so children run in the repository.
-  return spawn(process.execPath, ["--import", "tsx", cliEntry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function collect(child: ChildProcess): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A port nobody listens on right now: bind to 0, read it, let it go. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
 
 const SHA = "3c92f33a1b2c3d4e5f60718293a4b5c6d7e8f901";
 const TIER0 = "fedora-ci.koji-build.tier0.functional";
@@ -71,10 +29,11 @@ function rawhideBuild(id: string, pkg: string, results: { testcase: string; outc
 describe("relengd policy lint and policy test (offline)", () => {
   let dir: string;
   let broken: string;
+  let brokenEnvironments: string;
   let frozen: string;
   let artifactFile: string;
   let resultsFile: string;
-  const relengd = (args: string[]) => collect(spawnRelengd(args, cleanEnv()));
+  const relengd = (args: string[]) => runRelengd(args, cleanEnv());
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), "relengd-policy-cli-"));
@@ -93,6 +52,16 @@ describe("relengd policy lint and policy test (offline)", () => {
     );
     // The same metadata.name as rawhide-auto.yaml, in a file read after it.
     cpSync(path.join(shipped, "rawhide-auto.yaml"), path.join(broken, "rawhide-auto-copy.yaml"));
+
+    // An environment on an undeclared repository, beside a policy with a bad trigger and one naming no environment.
+    brokenEnvironments = path.join(dir, "broken-environments");
+    mkdirSync(brokenEnvironments);
+    writeFileSync(
+      path.join(brokenEnvironments, "environments.yaml"),
+      ["apiVersion: relengd/v1", "kind: Environments", "repositories: [{name: gitops}]", "environments:", "  - {name: rawhide, repository: elsewhere, kind: KojiTag, kojiTag: {tag: f45}}", ""].join("\n"),
+    );
+    cpSync(path.join(broken, "bad-trigger.yaml"), path.join(brokenEnvironments, "bad-trigger.yaml"));
+    cpSync(path.join(broken, "nowhere.yaml"), path.join(brokenEnvironments, "nowhere.yaml"));
 
     // The shipped policies with a freeze on rawhide around the dry run's --now.
     frozen = path.join(dir, "frozen");
@@ -128,12 +97,22 @@ describe("relengd policy lint and policy test (offline)", () => {
     expect(lines.at(-1)).toMatch(/^4 policies, \d+ environments, 3 problems$/);
     expect(lines.slice(0, -1)).toEqual([
       expect.stringMatching(new RegExp(`^${broken}/bad-trigger\\.yaml:5: /spec/on/0: .*"artifact"`)),
-      `${broken}/nowhere.yaml:1: /spec/release/environment: no environment f99-nowhere in ${broken}/environments.yaml`,
-      `${broken}/rawhide-auto.yaml:1: /metadata/name: policy rawhide-auto is also defined in ${broken}/rawhide-auto-copy.yaml`,
+      `${broken}/nowhere.yaml:6: /spec/release/environment: no environment f99-nowhere in ${broken}/environments.yaml`,
+      `${broken}/rawhide-auto.yaml:5: /metadata/name: policy rawhide-auto is also defined in ${broken}/rawhide-auto-copy.yaml`,
     ]);
 
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nowhere: no such directory");
+  });
+
+  it("checks the policy files when environments.yaml is broken, but not the environments they name", async () => {
+    const run = await relengd(["policy", "lint", brokenEnvironments]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout.trimEnd().split("\n")).toEqual([
+      `${brokenEnvironments}/environments.yaml:5: /environments/0/repository: no repository named elsewhere`,
+      expect.stringMatching(new RegExp(`^${brokenEnvironments}/bad-trigger\\.yaml:5: /spec/on/0: .*"artifact"`)),
+      "2 policies, 0 environments, 2 problems",
+    ]);
   });
 
   it("dry-runs an artifact file: fires once tier-0 passed, waits without results, waits during a freeze", async () => {
@@ -198,15 +177,13 @@ describe("relengd policy lint and policy test (offline)", () => {
 describe("relengd policy explain and reload against a running server", () => {
   let dir: string;
   let policiesDir: string;
-  let serverEnv: NodeJS.ProcessEnv;
-  let server: ChildProcess;
-  let serverRun: Promise<CliRun>;
+  let server: ServerProcess | undefined;
   let url: string;
   let ciToken: string;
   let adminToken: string;
   const tag = `p${process.pid}`;
 
-  const relengd = (args: string[], token: string): Promise<CliRun> => collect(spawnRelengd(args, { ...cleanEnv(), RELENGD_URL: url, RELENGD_TOKEN: token }));
+  const relengd = (args: string[], token: string) => runRelengd(args, { ...cleanEnv(), RELENGD_URL: url, RELENGD_TOKEN: token });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "relengd-policy-server-"));
@@ -214,32 +191,12 @@ describe("relengd policy explain and reload against a running server", () => {
     execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
     policiesDir = path.join(dir, "policies");
     cpSync(shipped, policiesDir, { recursive: true });
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    serverEnv = {
-      ...cleanEnv(),
-      RELENGD_DATA_DIR: dir,
-      RELENGD_DATABASE_URL: `file:${path.join(dir, "relengd.db")}`,
-      RELENGD_HOST: "127.0.0.1",
-      RELENGD_PORT: String(port),
-      RELENGD_POLICIES_DIR: policiesDir,
-      RELENGD_GITOPS_REPO: remote,
-      RELENGD_LOG_LEVEL: "warn",
-    };
-    server = spawnRelengd(["serve"], serverEnv);
-    serverRun = collect(server);
-    let exited: CliRun | undefined;
-    void serverRun.then((r) => (exited = r));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (exited) throw new Error(`relengd serve exited with ${exited.code} before answering:\n${exited.stdout}${exited.stderr}`);
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline) throw new Error("relengd serve did not answer /healthz within 20 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const serverEnv = await serverEnvironment(dir, { RELENGD_POLICIES_DIR: policiesDir, RELENGD_GITOPS_REPO: remote, RELENGD_LOG_LEVEL: "warn" });
+    server = await startServerProcess(serverEnv);
+    url = server.url;
     const [ci, admin] = await Promise.all([
-      collect(spawnRelengd(["token", "issue", "--subject", "fedora-ci", "--role", "ci"], serverEnv)),
-      collect(spawnRelengd(["token", "issue", "--subject", "root", "--role", "admin"], serverEnv)),
+      runRelengd(["token", "issue", "--subject", "fedora-ci", "--role", "ci"], serverEnv),
+      runRelengd(["token", "issue", "--subject", "root", "--role", "admin"], serverEnv),
     ]);
     expect(ci.code, ci.stderr).toBe(0);
     expect(admin.code, admin.stderr).toBe(0);
@@ -248,10 +205,7 @@ describe("relengd policy explain and reload against a running server", () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill("SIGTERM");
-      await serverRun;
-    }
+    await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,56 +1,13 @@
 // Releasing from the command line: a real `relengd serve`, a real bare GitOps remote, the CLI as child processes.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { repoRoot, runRelengd, serverEnvironment, type CliRun } from "../support/cliProcess.js";
 import { cloneRemote } from "../support/remote.js";
-
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-const cliEntry = path.join(repoRoot, "src/cli/main.ts");
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A port nobody listens on right now: bind to 0, read it, let it go. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
-
-/** The test process's environment without anything that would steer relengd or fill CLI defaults. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RELENGD_|CI_|GITHUB_)/.test(k)));
-}
-
-function spawnRelengd(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // --import tsx resolves from the working directory, so children run in the repository.
-  return spawn(process.execPath, ["--import", "tsx", cliEntry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function collect(child: ChildProcess): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-  child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { startServerProcess, type ServerProcess } from "../support/serverProcess.js";
 
 const SHA = "3c92f33a1b2c3d4e5f60718293a4b5c6d7e8f901";
 const RELEASE_ID = "[0-9A-HJKMNP-TV-Z]{26}";
@@ -67,8 +24,7 @@ describe("relengd release, rollback, hold and track against a running server", (
   let dir: string;
   let remote: string;
   let serverEnv: NodeJS.ProcessEnv;
-  let server: ChildProcess;
-  let serverRun: Promise<CliRun>;
+  let server: ServerProcess | undefined;
   let url: string;
   let ciToken: string;
   let releaserToken: string;
@@ -80,7 +36,7 @@ describe("relengd release, rollback, hold and track against a running server", (
   const noBuild = `${tag}-chardet`;
 
   const relengd = (args: string[], token = releaserToken): Promise<CliRun> =>
-    collect(spawnRelengd(args, { ...serverEnv, RELENGD_URL: url, RELENGD_TOKEN: token }));
+    runRelengd(args, { ...serverEnv, RELENGD_URL: url, RELENGD_TOKEN: token });
 
   /** Through the CLI, as a pipeline does it: create, add the build, push. */
   const pushArtifactWithCli = async (id: string, pkg: string, nvr: string) => {
@@ -126,28 +82,9 @@ describe("relengd release, rollback, hold and track against a running server", (
     mkdirSync(policiesDir);
     writeFileSync(path.join(policiesDir, "environments.yaml"), stringify(environments));
 
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    serverEnv = {
-      ...cleanEnv(),
-      RELENGD_DATA_DIR: dir,
-      RELENGD_DATABASE_URL: `file:${path.join(dir, "relengd.db")}`,
-      RELENGD_HOST: "127.0.0.1",
-      RELENGD_PORT: String(port),
-      RELENGD_POLICIES_DIR: policiesDir,
-      RELENGD_GITOPS_REPO: remote,
-    };
-    server = spawnRelengd(["serve"], serverEnv);
-    serverRun = collect(server);
-    let exited: CliRun | undefined;
-    void serverRun.then((r) => (exited = r));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (exited) throw new Error(`relengd serve exited with ${exited.code} before answering:\n${exited.stdout}${exited.stderr}`);
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline) throw new Error("relengd serve did not answer /healthz within 20 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    serverEnv = await serverEnvironment(dir, { RELENGD_POLICIES_DIR: policiesDir, RELENGD_GITOPS_REPO: remote });
+    server = await startServerProcess(serverEnv);
+    url = server.url;
 
     const [ci, releaser] = await Promise.all([
       relengd(["token", "issue", "--subject", "fedora-ci", "--role", "ci", "--packages", "python-*"], ""),
@@ -168,10 +105,7 @@ describe("relengd release, rollback, hold and track against a running server", (
   }, 60_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill("SIGTERM");
-      await serverRun;
-    }
+    await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -49,7 +49,7 @@ describe("policies read from a git repository", () => {
     git(work, "push", "--quiet", "origin", "HEAD:main");
     const result = await holder.reload();
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error).toContain("typo.yaml:1: /spec/release/environment: no environment rawhid");
+    if (!result.ok) expect(result.error).toContain("typo.yaml:6: /spec/release/environment: no environment rawhid");
     expect(names()).toEqual(good);
   });
 
