@@ -12,7 +12,7 @@ import type { ArtifactInput } from "../src/domain/artifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
-import { policyEventHandler } from "../src/flow/evaluatePolicies.js";
+import { evaluateCreated, policyEventHandler } from "../src/flow/evaluatePolicies.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
 import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
@@ -45,12 +45,14 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean } = 
   const url = `file:${path.join(dir, "relengd.db")}`;
   await migrate(url);
   const db = await openDatabase(url);
-  const artifacts = new ArtifactRepository(db.prisma);
   const releases = new ReleaseRepository(db.prisma);
   const shipped = path.resolve(import.meta.dirname, "../policies");
   const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
   const environments = holder.environments();
   const decisions = new DecisionRepository(db.prisma);
+  const artifacts = new ArtifactRepository(db.prisma, {
+    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
+  });
   const writer = new Writer({ releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) });
   await writer.start();
   const tokens = new TokenService(randomBytes(32).toString("hex"));

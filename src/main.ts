@@ -9,7 +9,7 @@ import { ensureBareRepository } from "./gitops/repository.js";
 import { Writer } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
-import { policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
+import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
 import { Scheduler } from "./policy/scheduler.js";
 import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
@@ -49,9 +49,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   );
 
   const db = await openDatabase(config.databaseUrl);
-  const artifacts = new ArtifactRepository(db.prisma);
   const releases = new ReleaseRepository(db.prisma);
   const decisions = new DecisionRepository(db.prisma);
+  // Policies on a pushed artifact are decided inside its ingest transaction.
+  const artifacts = new ArtifactRepository(db.prisma, {
+    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, tx, created),
+  });
   const writer = new Writer({
     releases,
     artifacts,

@@ -1,13 +1,13 @@
 // Use case: policies look at an artifact (pushed, or results appended) and release it where
 // they say; every policy leaves a decision in words.
-import { activeFreeze } from "../domain/freeze.js";
 import type { Artifact, CiResultItem } from "../domain/artifact.js";
-import { decidePolicy, mismatch, policyTrigger, type DecisionFacts } from "../domain/policy.js";
+import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
-import type { EnqueueOutcome, ReleaseRepository } from "../store/releaseRepository.js";
+import type { Tx } from "../store/database.js";
+import type { EnqueueOutcome, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 
 export interface EvaluateDeps {
   artifacts: ArtifactRepository;
@@ -20,7 +20,7 @@ export interface EvaluateDeps {
 
 export type PolicyEvent = "artifact" | "results" | "schedule";
 
-/** What the push and append use cases call once their write is durable. */
+/** What the append use case calls once its write is durable (a push is evaluated in its own transaction). */
 export type PolicyEventHandler = (artifactId: string, event: PolicyEvent, known?: { artifact: Artifact; results: readonly CiResultItem[] }) => Promise<void>;
 
 /**
@@ -37,25 +37,22 @@ export function policyEventHandler(deps: EvaluateDeps, onError: (err: unknown, a
   };
 }
 
-export async function evaluatePolicies(
-  deps: EvaluateDeps,
-  artifactId: string,
+/** What policies decide about one artifact: decisions that fire nothing, and releases to queue. */
+interface Plan {
+  decisions: NewDecision[];
+  releases: NewRelease[];
+}
+
+/** Pure: the decisions of `policies` for one artifact, given what is known of its releases. */
+function plan(
+  set: PolicySet,
+  policies: readonly Policy[],
+  artifact: Artifact,
+  results: readonly CiResultItem[],
+  history: readonly ReleaseRecord[],
   event: PolicyEvent,
-  only?: string,
-  /** The artifact as the caller already has it (a push): saves reading it back. */
-  known?: { artifact: Artifact; results: readonly CiResultItem[] },
-): Promise<NewDecision[]> {
-  const set = deps.policies();
-  const policies = set.policies.filter((p) => p.spec.on.includes(event) && (only === undefined || p.metadata.name === only));
-  if (policies.length === 0) return [];
-  const stored = known ?? (await deps.artifacts.get(artifactId));
-  if (!stored) return [];
-  const artifact = stored.artifact;
-  const now = deps.now?.() ?? new Date();
-  // Matching is pure: a policy that does not match needs nothing from the store, and an artifact
-  // that was just pushed has no releases yet.
-  const matching = new Set(policies.filter((p) => mismatch(p, artifact) === undefined));
-  const history = matching.size > 0 && !(event === "artifact" && known) ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
+  now: Date,
+): Plan {
   const pushedAt = new Map<string, Date>();
   const standing = new Map<string, { releaseId: string; status: string }>();
   for (const r of history) {
@@ -64,42 +61,86 @@ export async function evaluatePolicies(
   }
   const { environments, repositories } = set.environments;
   // Holds are checked where the release is queued (atomically), not read here first.
-  const facts: DecisionFacts<ResolvedRepository> = { now, results: stored.results, environments, repositories, pushedAt, holds: new Map(), standing };
-
-  const decisions: NewDecision[] = [];
-  const firing: Promise<NewDecision>[] = [];
+  const facts: DecisionFacts<ResolvedRepository> = { now, results, environments, repositories, pushedAt, holds: new Map(), standing };
+  const out: Plan = { decisions: [], releases: [] };
   for (const policy of policies) {
     const target = policy.spec.release.environment;
     const decision = decidePolicy(policy, artifact, facts);
-    const base = { artifactId, policy: policy.metadata.name, event };
+    const base = { artifactId: artifact.id, policy: policy.metadata.name, event };
     if (!decision.fire) {
-      decisions.push({ ...base, fired: false, waiting: decision.waiting, releaseId: null, reason: decision.reason });
+      out.decisions.push({ ...base, fired: false, waiting: decision.waiting, releaseId: null, reason: decision.reason });
       continue;
     }
-    const repo = decision.repository;
-    // The decision is written in the release's own transaction: one commit for both.
-    firing.push(
-      deps.releases
-        .enqueue({
-          artifactId,
-          environment: target,
-          repository: repo.name,
-          branch: repo.branch,
-          package: artifact.package,
-          trigger: policyTrigger(policy),
-          createdBy: `policy/${policy.metadata.name}`,
-          force: false,
-          bulk: policy.spec.release.bulk,
-          decision: (outcome) => decisionOf(base, target, artifact.package, outcome),
-        })
-        .then((outcome) => {
-          if (outcome.status === "queued") deps.notify(repo.name);
-          return decisionOf(base, target, artifact.package, outcome);
-        }),
-    );
+    // The decision is written in the release's own transaction, from the queueing's outcome.
+    out.releases.push({
+      artifactId: artifact.id,
+      environment: target,
+      repository: decision.repository.name,
+      branch: decision.repository.branch,
+      package: artifact.package,
+      trigger: policyTrigger(policy),
+      createdBy: `policy/${policy.metadata.name}`,
+      force: false,
+      bulk: policy.spec.release.bulk,
+      decision: (outcome) => decisionOf(base, target, artifact.package, outcome),
+    });
   }
-  const [fired] = await Promise.all([Promise.all(firing), deps.decisions.record(decisions)]);
-  return [...decisions, ...fired];
+  return out;
+}
+
+function policiesFor(set: PolicySet, event: PolicyEvent, only?: string): Policy[] {
+  return set.policies.filter((p) => p.spec.on.includes(event) && (only === undefined || p.metadata.name === only));
+}
+
+export async function evaluatePolicies(
+  deps: EvaluateDeps,
+  artifactId: string,
+  event: PolicyEvent,
+  only?: string,
+  /** The artifact as the caller already has it: saves reading it back. */
+  known?: { artifact: Artifact; results: readonly CiResultItem[] },
+): Promise<NewDecision[]> {
+  const set = deps.policies();
+  const policies = policiesFor(set, event, only);
+  if (policies.length === 0) return [];
+  const stored = known ?? (await deps.artifacts.get(artifactId));
+  if (!stored) return [];
+  const artifact = stored.artifact;
+  // Matching is pure: a policy that does not match needs nothing from the store.
+  const anyMatch = policies.some((p) => mismatch(p, artifact) === undefined);
+  const history = anyMatch ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
+  const p = plan(set, policies, artifact, stored.results, history, event, deps.now?.() ?? new Date());
+  const fired = p.releases.map(async (input) => {
+    const outcome = await deps.releases.enqueue(input);
+    if (outcome.status === "queued") deps.notify(input.repository);
+    return (input.decision as NonNullable<NewRelease["decision"]>)(outcome);
+  });
+  const [firedDecisions] = await Promise.all([Promise.all(fired), deps.decisions.record(p.decisions)]);
+  return [...p.decisions, ...firedDecisions];
+}
+
+/**
+ * Policies on `artifact` for artifacts just pushed, inside their ingest transaction: the
+ * artifacts, the decisions about them and the releases they fire commit together, so a crash
+ * cannot keep an accepted artifact and lose its decision. Returns what to do after the commit.
+ */
+export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx: Tx, created: readonly Artifact[]): Promise<() => void> {
+  const set = deps.policies();
+  const policies = policiesFor(set, "artifact");
+  if (policies.length === 0) return () => undefined;
+  const now = deps.now?.() ?? new Date();
+  const decisions: NewDecision[] = [];
+  const releases: NewRelease[] = [];
+  for (const artifact of created) {
+    // Just pushed: no releases exist yet, and no results but its own items.
+    const p = plan(set, policies, artifact, [], [], "artifact", now);
+    decisions.push(...p.decisions);
+    releases.push(...p.releases);
+  }
+  const outcomes = await deps.releases.enqueueIn(tx, releases);
+  await deps.decisions.recordIn(tx, decisions);
+  const wake = new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository));
+  return () => wake.forEach((repository) => deps.notify(repository));
 }
 
 function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome): NewDecision {
@@ -114,10 +155,3 @@ function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, 
 }
 
 
-/** The freeze check the writer repeats for policy releases at write time. */
-export function frozenAtWriteTime(set: PolicySet, environment: string, pkg: string, artifactId: string, now: Date): string | undefined {
-  const env = set.environments.environments.get(environment);
-  if (!env) return undefined;
-  const active = activeFreeze(env.freezes, now, pkg, artifactId);
-  return active ? `environment ${environment} frozen until ${active.until.toISOString().slice(0, 10)} (${active.freeze.reason})` : undefined;
-}

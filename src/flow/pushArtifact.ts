@@ -2,12 +2,11 @@
 import type { Artifact } from "../domain/artifact.js";
 import { mayTouchPackage, roleAtLeast, type Principal } from "../domain/token.js";
 import type { ArtifactRepository, IngestOutcome } from "../store/artifactRepository.js";
-import type { PolicyEventHandler } from "./evaluatePolicies.js";
 
 export type PushArtifactResult = IngestOutcome | { status: "forbidden"; reason: string };
 
 export async function pushArtifact(
-  deps: { artifacts: ArtifactRepository; policyEvent?: PolicyEventHandler },
+  deps: { artifacts: ArtifactRepository },
   principal: Principal,
   artifact: Artifact,
 ): Promise<PushArtifactResult> {
@@ -20,8 +19,7 @@ export async function pushArtifact(
       reason: `token of ${principal.subject} is scoped to packages ${principal.packages?.join(", ")} and may not push package ${artifact.package}`,
     };
   }
-  const outcome = await deps.artifacts.ingest(artifact);
-  // Only a new artifact is news to the policies; a re-push changes nothing they look at.
-  if (outcome.status === "created") await deps.policyEvent?.(artifact.id, "artifact", { artifact, results: [] });
-  return outcome;
+  // Policies on new artifacts run inside the ingest transaction (see evaluateCreated); a re-push
+  // changes nothing they look at.
+  return deps.artifacts.ingest(artifact);
 }

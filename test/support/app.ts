@@ -9,7 +9,7 @@ import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
-import { policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
+import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
 import { DecisionRepository } from "../../src/store/decisionRepository.js";
@@ -61,8 +61,11 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
   const environments = policies.environments();
   const decisions = new DecisionRepository(database.db.prisma);
-  const artifacts = new ArtifactRepository(database.db.prisma);
   const releases = new ReleaseRepository(database.db.prisma);
+  const artifacts = new ArtifactRepository(database.db.prisma, {
+    afterCreate: (tx, created) =>
+      evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
+  });
   const writer = new Writer(
     { releases, artifacts, environments: () => policies.environments(), workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
     { pollMs: 200, ...options.writer },
