@@ -1,20 +1,16 @@
 // bench/mass-rebuild: 25,000 one-build artifacts pushed over HTTP with the shipped policies; the
 // mass-rebuild policy fires for each and the writer pushes every document (bulk commits).
-// Reports end-to-end time and peak RSS (server and load generator share this process), beside a
-// `git fast-import` of the same 25,000 files in commits of the same size, in the same run.
+// Reports end-to-end time and the server's peak RSS (the load generator is a separate process,
+// bench/massRebuildLoad.ts), beside a `git fast-import` of the same 25,000 files in commits of
+// the same size, in the same run.
 import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
-import { benchArtifact, git, startGitopsBench } from "./gitopsFixture.js";
+import { git, startGitopsBench } from "./gitopsFixture.js";
 
 const COUNT = Number(process.env.BENCH_ARTIFACTS ?? 25_000);
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BATCH = 200; // the writer's batch size: one bulk commit each
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
-
-function rebuildArtifact(n: number) {
-  const a = benchArtifact(n);
-  return { ...a, items: [{ kind: "koji-build" as const, nvr: `bench-pkg-${n}-1.0-2.fc45`, target: "f45-rebuild", buildId: 4_000_000 + n }] };
-}
 
 async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
@@ -22,20 +18,16 @@ async function main(): Promise<void> {
   const b = await startGitopsBench({ shippedPolicies: true });
   try {
     const url = await b.app.listen({ host: "127.0.0.1", port: 0 });
-    const headers = { authorization: `Bearer ${b.ci}`, "content-type": "application/json" };
+    const startRss = process.memoryUsage().rss;
     const t0 = performance.now();
-    let next = 0;
-    let failures = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < COUNT) {
-          const n = next++;
-          const res = await fetch(`${url}/api/v1/artifacts`, { method: "POST", headers, body: JSON.stringify(rebuildArtifact(n)) });
-          await res.arrayBuffer();
-          if (res.status !== 201) failures++;
-        }
-      }),
-    );
+    const load = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "massRebuildLoad.ts"), url, b.ci, String(COUNT), String(CONCURRENCY)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let loadOut = "";
+    load.stdout.on("data", (d: Buffer) => (loadOut += d.toString()));
+    const code = await new Promise<number | null>((resolve) => load.on("close", resolve));
+    if (code !== 0) throw new Error(`load generator exited ${code}`);
+    const failures = (JSON.parse(loadOut) as { failures: number }).failures;
     const ingestMs = performance.now() - t0;
     for (;;) {
       const pushed = await b.db.prisma.release.count({ where: { status: "pushed" } });
@@ -49,8 +41,6 @@ async function main(): Promise<void> {
     const commits = Number(git(b.remote, "rev-list", "--count", "main").trim());
 
     // Baseline: the same files through one git fast-import, commits of BATCH files.
-    const content = await b.app.inject({ method: "GET", url: "/healthz" }); // keeps the app warm; no effect
-    void content;
     const bare = path.join(b.dir, "fast-import.git");
     execFileSync("git", ["init", "--quiet", "--bare", bare]);
     const chunks: string[] = [];
@@ -74,7 +64,7 @@ async function main(): Promise<void> {
     console.log(`mass rebuild: ${COUNT} one-build artifacts over HTTP (${CONCURRENCY} connections), shipped policies, SQLite, file:// remote`);
     console.log(`  ingest (all ${COUNT} answered)      ${(ingestMs / 1000).toFixed(1)} s  (${((COUNT / ingestMs) * 1000).toFixed(0)} artifacts/s, ${failures} non-201)`);
     console.log(`  end to end (all releases pushed)   ${(totalMs / 1000).toFixed(1)} s   target ≤ 60 s: ${totalMs <= 60_000 ? "PASS" : "FAIL"}`);
-    console.log(`  peak RSS (server + load generator) ${mb(peakRss)}   target ≤ 250 MB: ${peakRss <= 250 * 1024 * 1024 ? "PASS" : "FAIL"}`);
+    console.log(`  server RSS: ${mb(startRss)} ready, ${mb(peakRss)} peak   target ≤ 250 MB: ${peakRss <= 250 * 1024 * 1024 ? "PASS" : "FAIL"}`);
     console.log(`  remote: ${files} documents in ${commits} commits`);
     console.log(`  git fast-import of the same files  ${(fastImportMs / 1000).toFixed(2)} s  (relengd end to end is ${(totalMs / fastImportMs).toFixed(0)}× that)`);
   } finally {
