@@ -3,6 +3,28 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
+
+// AMQP short strings: exchange and queue names.
+const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
+const BINDING_KEY = /^([A-Za-z0-9_+-]+|\*|#)(\.([A-Za-z0-9_+-]+|\*|#))*$/;
+
+/**
+ * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise (issue 5):
+ * Bodhi updates, Koji builds and tags, Pungi composes, ResultsDB results on Fedora's broker,
+ * and Fedora CI's koji-build test results on CentOS's. `#` matches any number of words, so
+ * `bodhi.update.#` covers bodhi.update.request.testing and bodhi.update.status.testing.*.
+ */
+export const DEFAULT_AMQP_TOPICS = [
+  "org.fedoraproject.prod.bodhi.update.#",
+  "org.fedoraproject.prod.buildsys.build.state.change",
+  "org.fedoraproject.prod.buildsys.tag",
+  "org.fedoraproject.prod.buildsys.untag",
+  "org.fedoraproject.prod.pungi.compose.status.change",
+  "org.fedoraproject.prod.resultsdb.result.new",
+  "org.centos.prod.ci.koji-build.test.complete",
+  "org.centos.prod.ci.koji-build.test.error",
+];
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -22,6 +44,17 @@ const envSchema = z.object({
   RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
+  RELENGD_AMQP_URL: z.string().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
+  RELENGD_AMQP_EXCHANGE: z.string().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),
+  RELENGD_AMQP_QUEUE: z.string().regex(AMQP_NAME, "must be a queue name").default("relengd"),
+  RELENGD_AMQP_TOPICS: z
+    .string()
+    .transform((s) => s.split(",").map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(BINDING_KEY, "must be topic binding keys (words, * and #) separated by commas")).min(1))
+    .optional(),
+  RELENGD_AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
 });
 
 export interface Config {
@@ -38,6 +71,19 @@ export interface Config {
   tokenSecret?: string;
   logLevel: (typeof logLevels)[number];
   revocationRefreshMs: number;
+  /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
+  amqp?: AmqpConfig;
+  /** The Fedora version that is Rawhide (fcN builds with N at or above it map to rawhide). */
+  rawhideVersion: number;
+}
+
+export interface AmqpConfig {
+  url: string;
+  exchange: string;
+  queue: string;
+  /** Binding keys (topics with prefix; * and # wildcards). */
+  topics: string[];
+  prefetch: number;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +107,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.RELENGD_TOKEN_SECRET ? { tokenSecret: e.RELENGD_TOKEN_SECRET } : {}),
     logLevel: e.RELENGD_LOG_LEVEL,
     revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
+    ...(e.RELENGD_AMQP_URL
+      ? {
+          amqp: {
+            url: e.RELENGD_AMQP_URL,
+            exchange: e.RELENGD_AMQP_EXCHANGE,
+            queue: e.RELENGD_AMQP_QUEUE,
+            topics: e.RELENGD_AMQP_TOPICS ?? DEFAULT_AMQP_TOPICS,
+            prefetch: e.RELENGD_AMQP_PREFETCH,
+          },
+        }
+      : {}),
+    rawhideVersion: e.RELENGD_RAWHIDE_VERSION,
   };
 }
 

@@ -3,18 +3,22 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "./api/app.js";
+import { Metrics } from "./api/plugins/metrics.js";
 import { RevocationList, TokenService } from "./auth/tokens.js";
+import { BusConsumer } from "./bus/consumer.js";
 import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
 import { Writer } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
 import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
+import { applyWaitingResults, ingestBusDelivery, type BusDeps } from "./flow/ingestBusMessage.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
 import { Scheduler } from "./policy/scheduler.js";
 import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
 import { DecisionRepository } from "./store/decisionRepository.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
+import { BusEventRepository } from "./store/busEventRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { ReleaseRepository } from "./store/releaseRepository.js";
 import { migrate } from "./store/migrator.js";
@@ -76,6 +80,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
   });
   policies.onReload(() => scheduler.rearm());
+  const onPolicyEvent = policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed"));
+  const metrics = new Metrics();
   const app = await buildApp({
     prisma: db.prisma,
     artifacts,
@@ -84,9 +90,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     policies: {
       decisions,
       holder: policies,
-      onEvent: policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed")),
+      onEvent: onPolicyEvent,
     },
     logger,
+    metrics,
+    bus: { mapping: { rawhideVersion: config.rawhideVersion } },
   });
   const onHangup = () => {
     void policies.reload().then((result) => {
@@ -100,6 +108,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await scheduler.start();
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
+  // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
+  const busDeps: BusDeps = {
+    artifacts,
+    events: new BusEventRepository(db.prisma),
+    policyEvent: onPolicyEvent,
+    mapping: { rawhideVersion: config.rawhideVersion },
+    count: metrics.countBusMessage,
+  };
+  const bus = config.amqp
+    ? new BusConsumer({
+        ...config.amqp,
+        handle: (delivery) => ingestBusDelivery(busDeps, delivery),
+        // Results that arrived before their build, once CI or the bus stored an artifact with it.
+        sweep: { run: () => applyWaitingResults(busDeps), everyMs: 60_000 },
+        logger,
+      })
+    : undefined;
+  bus?.start();
   return {
     app,
     db,
@@ -108,6 +134,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     async close() {
       // app.close stops accepting and waits for requests in flight (their commits included).
       process.off("SIGHUP", onHangup);
+      // Messages already received are finished and acked before the store closes.
+      await bus?.stop();
       await app.close();
       await scheduler.stop();
       await writer.stop();

@@ -1,0 +1,129 @@
+// The bus event log: every message consumed (or POSTed) once per message id, with what became of it.
+import type { BusEventStatus } from "../domain/busMapping.js";
+import { decodeCursor, encodeCursor } from "./artifactRepository.js";
+import type { Prisma } from "./database.js";
+
+export interface BusEventRecord {
+  seq: number;
+  messageId: string;
+  topic: string;
+  bareTopic: string;
+  status: BusEventStatus;
+  reason: string;
+  artifactId: string | null;
+  nvr: string | null;
+  deliveries: number;
+  receivedAt: Date;
+  updatedAt: Date;
+  parsed: boolean;
+  envelope: string;
+}
+
+export type NewBusEvent = Omit<BusEventRecord, "seq" | "deliveries" | "receivedAt" | "updatedAt">;
+
+export interface BusEventQuery {
+  /** A status, or "duplicate": events delivered more than once. */
+  status?: BusEventStatus | "duplicate";
+  /** Matched against the bare topic, or against the full topic when it carries a prefix. */
+  topic?: { bare: string } | { full: string };
+  limit: number;
+  cursor?: string;
+}
+
+export interface BusEventPage {
+  items: BusEventRecord[];
+  nextCursor: string | null;
+}
+
+/** A second insert of the same message id (another consumer, or a redelivery racing the first). */
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "P2002";
+}
+
+function toRecord(row: Omit<BusEventRecord, "status"> & { status: string }): BusEventRecord {
+  return { ...row, status: row.status as BusEventStatus };
+}
+
+export class BusEventRepository {
+  constructor(private readonly prisma: Prisma) {}
+
+  async find(messageId: string): Promise<BusEventRecord | null> {
+    const row = await this.prisma.busEvent.findUnique({ where: { messageId } });
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Records a message seen for the first time; "duplicate" when its id is already recorded (the
+   * delivery is then counted on the existing event).
+   */
+  async record(event: NewBusEvent, now = new Date()): Promise<"recorded" | "duplicate"> {
+    try {
+      await this.prisma.busEvent.create({ data: { ...event, receivedAt: now, updatedAt: now } });
+      return "recorded";
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await this.countDelivery(event.messageId, now);
+      return "duplicate";
+    }
+  }
+
+  /** One more delivery of a message already recorded. */
+  async countDelivery(messageId: string, now = new Date()): Promise<BusEventRecord | null> {
+    const result = await this.prisma.busEvent.updateMany({ where: { messageId }, data: { deliveries: { increment: 1 }, updatedAt: now } });
+    return result.count > 0 ? this.find(messageId) : null;
+  }
+
+  async list(query: BusEventQuery): Promise<BusEventPage> {
+    const rows = await this.prisma.busEvent.findMany({
+      where: {
+        ...(query.status === "duplicate" ? { deliveries: { gt: 1 } } : query.status ? { status: query.status } : {}),
+        ...(query.topic ? ("bare" in query.topic ? { bareTopic: query.topic.bare } : { topic: query.topic.full }) : {}),
+        ...(query.cursor ? { seq: { lt: decodeCursor(query.cursor) } } : {}),
+      },
+      orderBy: { seq: "desc" },
+      take: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: page.map(toRecord), nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  /** Counts per status (for summaries and tests). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const groups = await this.prisma.busEvent.groupBy({ by: ["status"], _count: { _all: true } });
+    return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+  }
+
+  /** Waiting results about any of these NVRs, oldest first. */
+  async waitingFor(nvrs: string[], limit = 500): Promise<BusEventRecord[]> {
+    if (nvrs.length === 0) return [];
+    const rows = await this.prisma.busEvent.findMany({ where: { status: "waiting", nvr: { in: [...new Set(nvrs)] } }, orderBy: { seq: "asc" }, take: limit });
+    return rows.map(toRecord);
+  }
+
+  /** Waiting results whose build some artifact now carries (pushed by CI, or mirrored), oldest first. */
+  async waitingWithArtifacts(limit = 500): Promise<BusEventRecord[]> {
+    const waiting = await this.prisma.busEvent.findMany({
+      where: { status: "waiting", nvr: { not: null } },
+      select: { nvr: true },
+      distinct: ["nvr"],
+      take: 5000,
+    });
+    const nvrs = waiting.map((w) => w.nvr).filter((n): n is string => n !== null);
+    if (nvrs.length === 0) return [];
+    const builds = await this.prisma.artifactBuild.findMany({ where: { nvr: { in: nvrs } }, select: { nvr: true }, distinct: ["nvr"] });
+    return this.waitingFor(
+      builds.map((b) => b.nvr),
+      limit,
+    );
+  }
+
+  /**
+   * Settles a waiting event (its result was appended); false when it was no longer waiting
+   * (another replica settled it first).
+   */
+  async settle(messageId: string, change: { status: BusEventStatus; reason: string; artifactId: string | null }, now = new Date()): Promise<boolean> {
+    const result = await this.prisma.busEvent.updateMany({ where: { messageId, status: "waiting" }, data: { ...change, updatedAt: now } });
+    return result.count > 0;
+  }
+}

@@ -1,0 +1,337 @@
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BusConsumer } from "../../src/bus/consumer.js";
+import { mapEnvelope, type BusEffect } from "../../src/domain/busMapping.js";
+import { parseEnvelope, type AmqpDelivery, type Envelope } from "../../src/domain/envelope.js";
+import { ingestBusDelivery, type BusDeps } from "../../src/flow/ingestBusMessage.js";
+import { ArtifactRepository } from "../../src/store/artifactRepository.js";
+import { BusEventRepository } from "../../src/store/busEventRepository.js";
+import { amqpUrl, closeConnectionsNamed, deleteQueue, openPublisher, rabbitmqctlWorks, TEST_RUN_HEADER, type Publisher } from "../support/amqp.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { testProviders } from "../support/database.js";
+import { buildCompleteMessage, ciTestMessage, fixtureMessages } from "../support/fedoraMessages.js";
+
+const RUN = `${process.pid}-${randomBytes(4).toString("hex")}`;
+const quiet = pino({ level: "silent" });
+
+function envelopeOf(json: unknown): Envelope {
+  const parsed = parseEnvelope(json);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.value;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Only this run's messages reach the real handler; anything else on a shared broker is acked and counted apart. */
+function onlyThisRun(handle: (d: AmqpDelivery) => Promise<unknown>, foreign: { count: number }) {
+  return async (delivery: AmqpDelivery) => {
+    const headers = delivery.properties.headers as Record<string, unknown> | undefined;
+    if (headers?.[TEST_RUN_HEADER] !== RUN) {
+      foreign.count++;
+      return;
+    }
+    await handle(delivery);
+  };
+}
+
+interface Harness {
+  t: TestApp;
+  deps: BusDeps;
+  events: BusEventRepository;
+  artifacts: ArtifactRepository;
+}
+
+async function harness(provider: (typeof testProviders)[number]): Promise<Harness> {
+  const t = await startTestApp(provider, { writer: { pollMs: 3_600_000 } });
+  const artifacts = new ArtifactRepository(t.database.db.prisma);
+  const events = new BusEventRepository(t.database.db.prisma);
+  return { t, artifacts, events, deps: { artifacts, events, mapping: { rawhideVersion: 45 }, count: t.app.metrics.countBusMessage } };
+}
+
+describe("the bus consumer without a broker", () => {
+  it("keeps retrying with backoff, never handles anything, and stops at once", async () => {
+    const handled: AmqpDelivery[] = [];
+    // Port 1 refuses connections on any machine the tests run on.
+    const consumer = new BusConsumer({
+      url: "amqp://guest:guest@127.0.0.1:1",
+      exchange: "amq.topic",
+      queue: "relengd-never",
+      topics: ["#"],
+      prefetch: 1,
+      handle: async (d) => handled.push(d),
+      logger: quiet,
+      backoff: { initialMs: 10, maxMs: 40 },
+    });
+    consumer.start();
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await consumer.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(consumer.stats).toMatchObject({ connects: 0, acked: 0 });
+    expect(handled).toEqual([]);
+  });
+});
+
+describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
+  const url = amqpUrl as string;
+
+  describe.each(testProviders)("every fixture message through amq.topic on %s", (provider) => {
+    const queue = `relengd-test-${RUN}-${provider}`;
+    let h: Harness;
+    let consumer: BusConsumer;
+    let publisher: Publisher;
+    const foreign = { count: 0 };
+    const fixtures = fixtureMessages().map((f) => ({ file: f.file, envelope: envelopeOf(f.json) }));
+    const runHeader = { [TEST_RUN_HEADER]: RUN };
+
+    // Made-up messages beside the recorded ones: the build the recorded nmstate CI result is
+    // about (published after it), a Fedora CI result about the recorded ansible build, and
+    // broken ones.
+    const nmstateBuild = buildCompleteMessage({ id: "test-nmstate-build", buildId: 1_100_000, name: "nmstate", version: "0.0.5", release: "2.fc28" });
+    const ansibleResult = ciTestMessage({ id: "test-ansible-tier0", nvr: "ansible-1.8.3-1.el7" });
+    const noBuildId = buildCompleteMessage({ id: "test-no-build-id", buildId: 1, name: "bash", version: "5.2", release: "1.fc41" });
+    delete noBuildId.body.build_id;
+    const noNamespace = ciTestMessage({ id: "test-no-namespace", nvr: "ansible-1.8.3-1.el7" });
+    delete (noNamespace.body.test as Record<string, unknown>).namespace;
+    const republished = fixtures.filter((_, i) => i % 25 === 0);
+    const routingKeys = [...new Set([...fixtures.map((f) => f.envelope.topic), nmstateBuild.topic, ansibleResult.topic])];
+
+    beforeAll(async () => {
+      h = await harness(provider);
+      consumer = new BusConsumer({
+        url,
+        exchange: "amq.topic",
+        queue,
+        topics: routingKeys,
+        prefetch: 50,
+        handle: onlyThisRun((d) => ingestBusDelivery(h.deps, d), foreign),
+        logger: quiet,
+        backoff: { initialMs: 100, maxMs: 1000 },
+        connectionName: queue,
+      });
+      consumer.start();
+      // The queue and its bindings exist before anything is published.
+      await consumer.whenConnected();
+      publisher = await openPublisher(url);
+      for (const f of fixtures) publisher.publish(f.envelope, runHeader);
+      publisher.publish(nmstateBuild, runHeader);
+      publisher.publish(ansibleResult, runHeader);
+      publisher.publish(noBuildId, runHeader);
+      publisher.publish(noNamespace, runHeader);
+      publisher.publishRaw("org.fedoraproject.prod.buildsys.build.state.change", Buffer.from('{"build_id": 7, "name": "ba'), {
+        messageId: "test-malformed-json",
+        contentType: "application/json",
+        headers: runHeader,
+      });
+      publisher.publishRaw("org.fedoraproject.prod.buildsys.tag", Buffer.from(JSON.stringify({ tag: "f45", name: "bash" })), { contentType: "application/json", headers: runHeader });
+      for (const f of republished) publisher.publish(f.envelope, runHeader);
+      await publisher.confirmed();
+      const published = fixtures.length + 6 + republished.length;
+      await until("every message to be handled", async () => consumer.stats.acked - foreign.count >= published);
+      await consumer.idle();
+    });
+
+    afterAll(async () => {
+      await consumer?.stop();
+      await publisher?.close();
+      await deleteQueue(url, queue).catch(() => undefined);
+      await h?.t.close();
+    });
+
+    const expectedStatus = (effect: BusEffect) => (effect.kind === "artifact" || effect.kind === "results" ? "accepted" : effect.kind);
+
+    it("records each message once, with the status its mapping gives (the early CI result settled by its build)", async () => {
+      const expected: Record<string, number> = { accepted: 2, rejected: 4 };
+      for (const f of fixtures) {
+        const status = expectedStatus(mapEnvelope(f.envelope, h.deps.mapping));
+        expected[status] = (expected[status] ?? 0) + 1;
+      }
+      expect(await h.events.countByStatus()).toEqual(expected);
+      expect(expected).toMatchObject({ accepted: 4, deferred: 19, ignored: 105, rejected: 4 });
+      for (const f of fixtures) {
+        const event = await h.events.find(f.envelope.id);
+        expect(event, f.file).toMatchObject({ status: expectedStatus(mapEnvelope(f.envelope, h.deps.mapping)), parsed: true });
+      }
+    });
+
+    it("keeps the envelope as it came off the bus: topic, id, headers (with the test run's) and body", async () => {
+      for (const f of fixtures) {
+        const res = await h.t.app.inject({ method: "GET", url: `/api/v1/events/${encodeURIComponent(f.envelope.id)}`, headers: await h.t.auth("reader") });
+        expect(res.json().envelope, f.file).toEqual({ ...f.envelope, headers: { ...f.envelope.headers, ...runHeader } });
+      }
+    });
+
+    it("counts the republished messages as duplicates, applied once", async () => {
+      for (const f of republished) expect(await h.events.find(f.envelope.id), f.file).toMatchObject({ deliveries: 2 });
+      const duplicates = await h.events.list({ status: "duplicate", limit: 200 });
+      expect(duplicates.items.map((e) => e.messageId).sort()).toEqual(republished.map((f) => f.envelope.id).sort());
+    });
+
+    it("stores the mirrored builds with the CI results appended to them", async () => {
+      const reader = await h.t.auth("reader");
+      const list = await h.t.app.inject({ method: "GET", url: "/api/v1/artifacts?event=mirror", headers: reader });
+      expect(list.json().items.map((a: { id: string }) => a.id).sort()).toEqual(["koji-build-1100000", "koji-build-612324"]);
+      const ansible = (await h.t.app.inject({ method: "GET", url: "/api/v1/artifacts/koji-build-612324", headers: reader })).json();
+      expect(ansible).toMatchObject({ package: "ansible", release: "epel7", items: [{ kind: "koji-build", nvr: "ansible-1.8.3-1.el7", buildId: 612324, owner: "kevin" }] });
+      expect(ansible.results).toMatchObject([{ testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED" }]);
+      const nmstate = (await h.t.app.inject({ method: "GET", url: "/api/v1/artifacts/koji-build-1100000", headers: reader })).json();
+      expect(nmstate.results).toMatchObject([{ testcase: "org.centos.prod.ci.pipeline.allpackages-build.package.test.functional.complete", outcome: "PASSED" }]);
+      const early = await h.events.find("2019-9762bda3-5c5b-4890-9f44-94c134b5b67e");
+      expect(early).toMatchObject({ status: "accepted", artifactId: "koji-build-1100000", reason: expect.stringContaining("waited since") });
+    });
+
+    it("rejects malformed JSON, a delivery without id and missing fields, naming what failed", async () => {
+      const res = await h.t.app.inject({ method: "GET", url: "/api/v1/events?status=rejected", headers: await h.t.auth("reader") });
+      const reasons = Object.fromEntries(res.json().items.map((e: { messageId: string; reason: string }) => [e.messageId, e.reason]));
+      expect(reasons["test-malformed-json"]).toMatch(/^\/content is not JSON/);
+      expect(reasons["test-no-build-id"]).toMatch(/^\/body\/build_id /);
+      expect(reasons["test-no-namespace"]).toMatch(/^\/body\/test\/namespace /);
+      const anonymous = Object.entries(reasons).find(([id]) => id.startsWith("sha256:"));
+      expect(anonymous?.[1]).toMatch(/^\/properties\/messageId /);
+      expect(res.json().items.find((e: { messageId: string }) => e.messageId === "test-malformed-json")).toMatchObject({ raw: '{"build_id": 7, "name": "ba' });
+    });
+
+    it("counts every delivery at /metrics by topic and outcome", async () => {
+      const metrics = (await h.t.app.inject({ method: "GET", url: "/metrics" })).body;
+      const value = (topic: string, outcome: string) => {
+        const m = new RegExp(`^relengd_bus_messages_total\\{topic="${topic.replace(/\./g, "\\.")}",outcome="${outcome}"\\} (\\d+)$`, "m").exec(metrics);
+        return m ? Number(m[1]) : 0;
+      };
+      const total = [...metrics.matchAll(/^relengd_bus_messages_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      expect(total).toBe(fixtures.length + 6 + republished.length);
+      expect(value("buildsys.build.state.change", "accepted")).toBe(2);
+      expect(value("buildsys.build.state.change", "rejected")).toBe(2);
+      expect(value("buildsys.build.state.change", "ignored")).toBe(3);
+      // Counted when consumed: the result was waiting then (the event log says accepted now).
+      expect(value("ci.pipeline.allpackages-build.package.test.functional.complete", "waiting")).toBe(1);
+      expect(value("bodhi.update.request.testing", "deferred")).toBe(3);
+      expect([...metrics.matchAll(/outcome="duplicate"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)).toBe(republished.length);
+    });
+  });
+
+  describe.each(testProviders)("a server-side close mid-stream on %s", (provider) => {
+    const queue = `relengd-test-${RUN}-${provider}-reconnect`;
+    const canClose = amqpUrl ? rabbitmqctlWorks() : false;
+    let h: Harness;
+    let consumer: BusConsumer;
+    let publisher: Publisher;
+    const foreign = { count: 0 };
+
+    beforeAll(async () => {
+      h = await harness(provider);
+    });
+    afterAll(async () => {
+      await consumer?.stop();
+      await publisher?.close();
+      await deleteQueue(url, queue).catch(() => undefined);
+      await h?.t.close();
+    });
+
+    it("does not ack a message whose effect the store could not make durable: it comes again and is applied once", async () => {
+      const failingQueue = `${queue}-store-failure`;
+      let failuresLeft = 2;
+      const own = await harness(provider);
+      const flaky = new BusConsumer({
+        url,
+        exchange: "amq.topic",
+        queue: failingQueue,
+        topics: ["org.fedoraproject.prod.buildsys.build.state.change"],
+        prefetch: 10,
+        handle: onlyThisRun(async (d) => {
+          if (d.properties.messageId === `${RUN}-flaky` && failuresLeft-- > 0) throw new Error("database is down");
+          return ingestBusDelivery(own.deps, d);
+        }, foreign),
+        logger: quiet,
+        backoff: { initialMs: 50, maxMs: 200 },
+        connectionName: failingQueue,
+      });
+      const pub = await openPublisher(url);
+      try {
+        flaky.start();
+        await flaky.whenConnected();
+        const message = buildCompleteMessage({ id: `${RUN}-flaky`, buildId: 6_000_001, name: "flaky", version: "1", release: "1.fc45" });
+        pub.publish(message, { [TEST_RUN_HEADER]: RUN });
+        await pub.confirmed();
+        await until("the message to be recorded", async () => (await own.events.find(message.id)) !== null);
+        await flaky.idle();
+        expect(flaky.stats.failures).toBe(2);
+        expect(flaky.stats.connects).toBeGreaterThanOrEqual(3);
+        expect(await own.events.find(message.id)).toMatchObject({ status: "accepted", deliveries: 1, artifactId: "koji-build-6000001" });
+      } finally {
+        await flaky.stop();
+        await pub.close();
+        await own.t.close();
+        await deleteQueue(url, failingQueue).catch(() => undefined);
+      }
+    });
+
+    it.skipIf(!canClose)("reconnects and completes the stream with nothing lost and nothing applied twice (rabbitmqctl close_connection)", async () => {
+      const builds = 150;
+      consumer = new BusConsumer({
+        url,
+        exchange: "amq.topic",
+        queue,
+        topics: ["org.fedoraproject.prod.buildsys.build.state.change", "org.centos.prod.ci.koji-build.test.complete"],
+        prefetch: 50,
+        // A little slower than the store alone, so that the close lands with messages in flight.
+        handle: onlyThisRun(async (d) => {
+          await new Promise((r) => setTimeout(r, 5));
+          return ingestBusDelivery(h.deps, d);
+        }, foreign),
+        logger: quiet,
+        backoff: { initialMs: 100, maxMs: 1000 },
+        connectionName: queue,
+      });
+      consumer.start();
+      await consumer.whenConnected();
+      publisher = await openPublisher(url);
+      const ids: string[] = [];
+      const publishPair = (i: number) => {
+        const nvrRelease = `${i}.fc45`;
+        const build = buildCompleteMessage({ id: `${RUN}-build-${i}`, buildId: 5_000_000 + i, name: `pkg${i}`, version: "1.0", release: nvrRelease });
+        const result = ciTestMessage({ id: `${RUN}-result-${i}`, nvr: `pkg${i}-1.0-${nvrRelease}` });
+        publisher.publish(build, { [TEST_RUN_HEADER]: RUN });
+        publisher.publish(result, { [TEST_RUN_HEADER]: RUN });
+        ids.push(build.id, result.id);
+      };
+      for (let i = 0; i < builds / 2; i++) publishPair(i);
+      await publisher.confirmed();
+
+      await until("the stream to be under way", async () => consumer.stats.acked >= 30);
+      const ackedAtClose = consumer.stats.acked;
+      expect(closeConnectionsNamed(queue)).toBe(1);
+      // Published while the consumer is cut off: the durable queue keeps them.
+      for (let i = builds / 2; i < builds; i++) publishPair(i);
+      await publisher.confirmed();
+
+      await until("every message to be recorded", async () => (await h.t.database.db.prisma.busEvent.count()) >= ids.length, 60_000);
+      await consumer.idle();
+      expect(ackedAtClose).toBeLessThan(ids.length);
+      expect(consumer.stats.disconnects).toBeGreaterThanOrEqual(1);
+      expect(consumer.stats.connects).toBeGreaterThanOrEqual(2);
+
+      // Nothing lost: every message recorded once, all applied.
+      const rows = await h.t.database.db.prisma.busEvent.findMany({ select: { messageId: true, status: true, deliveries: true } });
+      expect(rows.map((r) => r.messageId).sort()).toEqual([...ids].sort());
+      expect(rows.filter((r) => r.status !== "accepted")).toEqual([]);
+      // Nothing applied twice: one artifact per build, one result on each.
+      const artifacts = await h.t.database.db.prisma.artifact.count();
+      expect(artifacts).toBe(builds);
+      const results = await h.t.database.db.prisma.artifactResult.groupBy({ by: ["artifactId"], _count: { _all: true } });
+      expect(results).toHaveLength(builds);
+      expect(results.every((r) => r._count._all === 1)).toBe(true);
+      // A message in flight when the connection went is delivered again and counted as a duplicate.
+      const redelivered = rows.reduce((sum, r) => sum + r.deliveries - 1, 0);
+      const metrics = (await h.t.app.inject({ method: "GET", url: "/metrics" })).body;
+      const duplicates = [...metrics.matchAll(/outcome="duplicate"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      expect(duplicates).toBe(redelivered);
+    });
+  });
+});

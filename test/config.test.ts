@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_AMQP_TOPICS, loadConfig } from "../src/config.js";
+
+describe("configuration of the bus consumer", () => {
+  it("has no consumer unless RELENGD_AMQP_URL is set, and Rawhide is f45 by default", () => {
+    const config = loadConfig({});
+    expect(config.amqp).toBeUndefined();
+    expect(config.rawhideVersion).toBe(45);
+  });
+
+  it("binds amq.topic to the issue's default topics on a durable queue named relengd", () => {
+    expect(loadConfig({ RELENGD_AMQP_URL: "amqp://guest:guest@broker:5672" }).amqp).toEqual({
+      url: "amqp://guest:guest@broker:5672",
+      exchange: "amq.topic",
+      queue: "relengd",
+      topics: DEFAULT_AMQP_TOPICS,
+      prefetch: 50,
+    });
+    expect(DEFAULT_AMQP_TOPICS).toContain("org.fedoraproject.prod.bodhi.update.#");
+    expect(DEFAULT_AMQP_TOPICS).toContain("org.centos.prod.ci.koji-build.test.complete");
+  });
+
+  it("takes a comma-separated topic list, queue, exchange, prefetch and Rawhide version", () => {
+    const config = loadConfig({
+      RELENGD_AMQP_URL: "amqps://relengd:secret@rabbitmq.fedoraproject.org/%2Fpubsub",
+      RELENGD_AMQP_TOPICS: "org.fedoraproject.prod.buildsys.#, org.centos.prod.ci.*.test.complete",
+      RELENGD_AMQP_QUEUE: "relengd-shadow",
+      RELENGD_AMQP_EXCHANGE: "relengd.test",
+      RELENGD_AMQP_PREFETCH: "10",
+      RELENGD_RAWHIDE_VERSION: "46",
+    });
+    expect(config.amqp).toMatchObject({ topics: ["org.fedoraproject.prod.buildsys.#", "org.centos.prod.ci.*.test.complete"], queue: "relengd-shadow", exchange: "relengd.test", prefetch: 10 });
+    expect(config.rawhideVersion).toBe(46);
+  });
+
+  it.each([
+    ["RELENGD_AMQP_URL", "http://broker"],
+    ["RELENGD_AMQP_TOPICS", "org.fedoraproject.prod.buildsys tag"],
+    ["RELENGD_AMQP_TOPICS", " , "],
+    ["RELENGD_AMQP_PREFETCH", "0"],
+    ["RELENGD_RAWHIDE_VERSION", "rawhide"],
+  ])("refuses %s=%s, naming the variable", (name, value) => {
+    const env = { RELENGD_AMQP_URL: "amqp://broker", [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

@@ -1,0 +1,280 @@
+import { describe, expect, it } from "vitest";
+import { mapEnvelope, releaseOfDistTag, scmSource, UNKNOWN_SHA, type BusEffect, type MappingOptions } from "../../src/domain/busMapping.js";
+import { parseEnvelope, type Envelope } from "../../src/domain/envelope.js";
+import { buildCompleteMessage, ciTestMessage, fixtureJson, fixtureMessages } from "../support/fedoraMessages.js";
+
+const options: MappingOptions = { rawhideVersion: 45 };
+
+function envelopeOf(json: unknown): Envelope {
+  const parsed = parseEnvelope(json);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.value;
+}
+
+const mapFixture = (file: string): BusEffect => mapEnvelope(envelopeOf(fixtureJson(file)), options);
+
+function withBody(envelope: Envelope, change: (body: Record<string, unknown>) => void): Envelope {
+  const body = structuredClone(envelope.body);
+  change(body);
+  return { ...envelope, body };
+}
+
+// What each fixture file maps to. Folders not listed here are topics relengd does not map.
+const EXPECTED: Record<string, BusEffect["kind"]> = {
+  "buildsys.build.state.change/000.json": "ignored", // CANCELED
+  "buildsys.build.state.change/001.json": "ignored", // CANCELED
+  "buildsys.build.state.change/002.json": "ignored", // DELETED (an image build)
+  "buildsys.build.state.change/003.json": "artifact", // ansible-1.8.3-1.el7 COMPLETE
+  "ci.pipeline.allpackages-build.package.test.functional.complete/000.json": "results",
+  "ci.pipeline.allpackages-pr.package.test.functional.complete/000.json": "ignored", // scratch build
+  "ci.pipeline.compose.test.integration.complete/000.json": "ignored", // no NVR
+  "ci.pipeline.image.test.smoke.complete/000.json": "ignored", // no NVR
+  "pungi.compose.status.change/000.json": "deferred", // FINISHED
+  "pungi.compose.status.change/001.json": "ignored", // DOOMED
+  "pungi.compose.status.change/002.json": "ignored", // STARTED
+  "resultsdb.result.new/000.json": "ignored", // about a bodhi_update
+};
+const DEFERRED_FOLDERS = [
+  "bodhi.update.complete.stable",
+  "bodhi.update.complete.testing",
+  "bodhi.update.edit",
+  "bodhi.update.request.obsolete",
+  "bodhi.update.request.revoke",
+  "bodhi.update.request.stable",
+  "bodhi.update.request.testing",
+  "bodhi.update.status.testing.koji-build-group.build.complete",
+  "buildsys.tag",
+  "buildsys.untag",
+];
+
+function expectedKind(file: string): BusEffect["kind"] {
+  return EXPECTED[file] ?? (DEFERRED_FOLDERS.includes(file.split("/")[0] as string) ? "deferred" : "ignored");
+}
+
+describe("bus message mapping over every fixture", () => {
+  const fixtures = fixtureMessages();
+
+  it.each(fixtures.map((f) => [f.file] as const))("maps %s to its known outcome without throwing", (file) => {
+    const effect = mapFixture(file);
+    expect(effect.kind).toBe(expectedKind(file));
+    if (effect.kind === "ignored" || effect.kind === "deferred") expect(effect.reason.length).toBeGreaterThan(10);
+  });
+
+  it("covers the corpus: one artifact, one result, 19 deferred, the rest ignored, nothing rejected", () => {
+    const kinds = fixtures.map((f) => mapFixture(f.file).kind);
+    const count = (k: string) => kinds.filter((x) => x === k).length;
+    expect({ artifact: count("artifact"), results: count("results"), deferred: count("deferred"), rejected: count("rejected") }).toEqual({
+      artifact: 1,
+      results: 1,
+      deferred: 19,
+      rejected: 0,
+    });
+    expect(count("ignored")).toBe(126 - 21);
+  });
+
+  it("says an unknown topic is not mapped, and a deferred topic what it will become", () => {
+    expect(mapFixture("waiverdb.waiver.new/000.json")).toEqual({ kind: "ignored", reason: "topic waiverdb.waiver.new is not one relengd maps" });
+    expect(mapFixture("bodhi.update.request.testing/000.json")).toMatchObject({
+      kind: "deferred",
+      reason: expect.stringContaining("BodhiUpdate merge request in the shadow repository"),
+    });
+    expect(mapFixture("buildsys.tag/000.json")).toMatchObject({ kind: "deferred", reason: expect.stringContaining("observed state of Koji tags") });
+    expect(mapFixture("buildsys.build.state.change/000.json")).toEqual({ kind: "ignored", reason: "build state CANCELED; only COMPLETE builds become artifacts" });
+  });
+});
+
+describe("buildsys.build.state.change COMPLETE → artifact", () => {
+  it("mirrors a fedmsg-era build (no SCM URL) with the placeholder commit and dist-git repo", () => {
+    expect(mapFixture("buildsys.build.state.change/003.json")).toEqual({
+      kind: "artifact",
+      artifact: {
+        id: "koji-build-612324",
+        package: "ansible",
+        release: "epel7",
+        source: { repo: "https://src.fedoraproject.org/rpms/ansible.git", sha: UNKNOWN_SHA, event: "mirror" },
+        items: [{ kind: "koji-build", nvr: "ansible-1.8.3-1.el7", buildId: 612324, taskId: 8973154, owner: "kevin" }],
+        context: { KOJI_BUILD_ID: "612324", SOURCE_SHA: "unknown" },
+      },
+    });
+  });
+
+  it("takes the repository, commit and target from the build request's SCM URL", () => {
+    // The prusa-slicer build of the fixture, had it completed instead of being cancelled.
+    const completed = withBody(envelopeOf(fixtureJson("buildsys.build.state.change/001.json")), (b) => (b.new = 1));
+    const effect = mapEnvelope(completed, options);
+    expect(effect).toMatchObject({
+      kind: "artifact",
+      artifact: {
+        id: "koji-build-2860061",
+        package: "prusa-slicer",
+        release: "f44",
+        source: {
+          repo: "https://src.fedoraproject.org/rpms/prusa-slicer.git",
+          sha: "ddbac739fc9482082b06028e5606f74c06e1db07",
+          event: "mirror",
+          url: "https://koji.fedoraproject.org/koji/buildinfo?buildID=2860061",
+        },
+        items: [{ kind: "koji-build", nvr: "prusa-slicer-2.9.4-1.fc44", buildId: 2860061, taskId: 139004033, target: "rawhide", owner: "spot" }],
+        context: { KOJI_BUILD_ID: "2860061" },
+      },
+    });
+    // fc44 is Rawhide once Rawhide is 44.
+    expect(mapEnvelope(completed, { rawhideVersion: 44 })).toMatchObject({ artifact: { release: "rawhide" } });
+  });
+
+  it("gives staging builds their own ids (staging Koji numbers builds independently)", () => {
+    const stg = buildCompleteMessage({ id: "m1", buildId: 42, name: "bash", version: "5.2", release: "1.fc45", topicPrefix: "org.fedoraproject.stg." });
+    expect(mapEnvelope(stg, options)).toMatchObject({ kind: "artifact", artifact: { id: "koji-build-stg-42", release: "rawhide" } });
+  });
+
+  it("ignores builds on CentOS's Koji and on secondary Koji instances", () => {
+    const centos = buildCompleteMessage({ id: "m1", buildId: 42, name: "bash", version: "5.2", release: "1.el9", topicPrefix: "org.centos.prod." });
+    expect(mapEnvelope(centos, options)).toMatchObject({ kind: "ignored", reason: expect.stringContaining("not Fedora's") });
+    const secondary = withBody(buildCompleteMessage({ id: "m2", buildId: 43, name: "bash", version: "5.2", release: "1.fc41" }), (b) => (b.instance = "s390"));
+    expect(mapEnvelope(secondary, options)).toMatchObject({ kind: "ignored", reason: expect.stringContaining("s390") });
+  });
+
+  it("ignores a completed build without a Fedora or EPEL dist tag", () => {
+    const image = buildCompleteMessage({ id: "m1", buildId: 42, name: "Fedora-i3-Live", version: "Rawhide", release: "20240101.n.0" });
+    expect(mapEnvelope(image, options)).toMatchObject({ kind: "ignored", reason: expect.stringContaining("no Fedora or EPEL dist tag") });
+  });
+
+  it.each([
+    ["build_id", (b: Record<string, unknown>) => delete b.build_id, "/body/build_id"],
+    ["a negative build_id", (b: Record<string, unknown>) => (b.build_id = -1), "/body/build_id"],
+    ["name", (b: Record<string, unknown>) => delete b.name, "/body/name"],
+    ["a name with a slash", (b: Record<string, unknown>) => (b.name = "../etc"), "/body/name"],
+    ["the state", (b: Record<string, unknown>) => delete b.new, "/body/new"],
+    ["a release with a dash", (b: Record<string, unknown>) => (b.release = "1-2.fc41"), "/body/release"],
+  ])("rejects a build message with a missing or wrong %s, naming the field", (_what, change, path) => {
+    const message = withBody(buildCompleteMessage({ id: "m1", buildId: 42, name: "bash", version: "5.2", release: "1.fc41" }), change);
+    expect(mapEnvelope(message, options)).toMatchObject({ kind: "rejected", path });
+  });
+
+  it.each([
+    ["1.fc41", "f41"],
+    ["0.rc1.fc44.1", "f44"],
+    ["1.fc45", "rawhide"],
+    ["1.fc46", "rawhide"],
+    ["1.el7", "epel7"],
+    ["3.el9", "epel9"],
+    ["1.el10_1", "epel10.1"],
+    ["1.eln150", "eln"],
+    ["1.module_f33+10411+6b1ab8d1", undefined],
+    ["20240101.n.0", undefined],
+  ])("derives the release of %s as %s", (release, expected) => {
+    expect(releaseOfDistTag(release, options)).toBe(expected);
+  });
+
+  it("reads SCM URLs the way Koji writes them", () => {
+    expect(scmSource(["git+https://src.fedoraproject.org/rpms/foo.git#ABCDEF1234567"])).toEqual({ repo: "https://src.fedoraproject.org/rpms/foo.git", sha: "abcdef1234567" });
+    expect(scmSource(["git+https://pagure.io/fedora-kickstarts.git?#eab4fdc148f58e61d17e975c2dfe6181137daaa4"])).toEqual({
+      repo: "https://pagure.io/fedora-kickstarts.git",
+      sha: "eab4fdc148f58e61d17e975c2dfe6181137daaa4",
+    });
+    expect(scmSource(["git://pkgs.fedoraproject.org/rpms/foo?#rawhide"])).toEqual({ repo: "git://pkgs.fedoraproject.org/rpms/foo" });
+    expect(scmSource(["Fedora-i3-Live", 42, "file:///etc/passwd#abcdef1"])).toBeUndefined();
+  });
+});
+
+describe("CI results → results appended by NVR", () => {
+  it("maps the CentOS CI pipeline's functional test result, named by its topic as ResultsDB did", () => {
+    expect(mapFixture("ci.pipeline.allpackages-build.package.test.functional.complete/000.json")).toEqual({
+      kind: "results",
+      nvr: "nmstate-0.0.5-2.fc28",
+      results: [
+        {
+          kind: "ci-result",
+          testcase: "org.centos.prod.ci.pipeline.allpackages-build.package.test.functional.complete",
+          outcome: "PASSED",
+          refUrl:
+            "https://jenkins-continuous-infra.apps.ci.centos.org/blue/organizations/jenkins/fedora-f28-build-pipeline/detail/fedora-f28-build-pipeline/384/pipeline/",
+        },
+      ],
+    });
+  });
+
+  it("maps a pipeline FAILURE and UNSTABLE to FAILED, and rejects a status it does not know", () => {
+    const base = envelopeOf(fixtureJson("ci.pipeline.allpackages-build.package.test.functional.complete/000.json"));
+    expect(mapEnvelope(withBody(base, (b) => (b.status = "FAILURE")), options)).toMatchObject({ results: [{ outcome: "FAILED" }] });
+    expect(mapEnvelope(withBody(base, (b) => (b.status = "UNSTABLE")), options)).toMatchObject({ results: [{ outcome: "FAILED" }] });
+    expect(mapEnvelope(withBody(base, (b) => (b.status = "MAYBE")), options)).toMatchObject({ kind: "rejected", path: "/body/status" });
+    expect(mapEnvelope(withBody(base, (b) => (b.nvr = "")), options)).toMatchObject({ kind: "rejected", path: "/body/nvr" });
+  });
+
+  it("maps Fedora CI's koji-build test.complete to <namespace>.<type>.<category>", () => {
+    expect(mapEnvelope(ciTestMessage({ id: "c1", nvr: "bash-5.2.37-1.fc45", result: "passed" }), options)).toEqual({
+      kind: "results",
+      nvr: "bash-5.2.37-1.fc45",
+      results: [{ kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/c1" }],
+    });
+    expect(mapEnvelope(ciTestMessage({ id: "c2", nvr: "bash-5.2.37-1.fc45", result: "needs_inspection" }), options)).toMatchObject({
+      results: [{ outcome: "NEEDS_INSPECTION" }],
+    });
+    expect(mapEnvelope(ciTestMessage({ id: "c3", nvr: "bash-5.2.37-1.fc45", result: "not_applicable" }), options)).toMatchObject({
+      results: [{ outcome: "INFO", note: "NOT_APPLICABLE" }],
+    });
+  });
+
+  it("maps test.error to an ERROR result with the reason, and ignores progress and scratch builds", () => {
+    expect(mapEnvelope(ciTestMessage({ id: "c1", nvr: "bash-5.2.37-1.fc45", state: "error" }), options)).toMatchObject({
+      kind: "results",
+      results: [{ outcome: "ERROR", note: "Testing Farm request failed: no machine available" }],
+    });
+    expect(mapEnvelope(ciTestMessage({ id: "c2", nvr: "bash-5.2.37-1.fc45", state: "running" }), options)).toMatchObject({ kind: "ignored" });
+    expect(mapEnvelope(ciTestMessage({ id: "c3", nvr: "bash-5.2.37-1.fc45", scratch: true }), options)).toMatchObject({
+      kind: "ignored",
+      reason: expect.stringContaining("scratch"),
+    });
+  });
+
+  it.each([
+    ["the NVR", (b: Record<string, unknown>) => delete (b.artifact as Record<string, unknown>).nvr, "/body/artifact/nvr"],
+    ["the test namespace", (b: Record<string, unknown>) => delete (b.test as Record<string, unknown>).namespace, "/body/test/namespace"],
+    ["the result", (b: Record<string, unknown>) => delete (b.test as Record<string, unknown>).result, "/body/test/result"],
+    ["the test", (b: Record<string, unknown>) => delete b.test, "/body/test"],
+  ])("rejects a CI result without %s", (_what, change, path) => {
+    expect(mapEnvelope(withBody(ciTestMessage({ id: "c1", nvr: "bash-5.2.37-1.fc45" }), change), options)).toMatchObject({ kind: "rejected", path });
+  });
+
+  it("maps ResultsDB results about a koji_build, in the fedmsg shape and in ResultsDB 2's", () => {
+    const old = withBody(envelopeOf(fixtureJson("resultsdb.result.new/000.json")), (b) => {
+      b.task = { type: "koji_build", item: "bash-5.2.37-1.fc45", name: "dist.rpmdeplint" };
+    });
+    expect(mapEnvelope(old, options)).toEqual({
+      kind: "results",
+      nvr: "bash-5.2.37-1.fc45",
+      results: [{ kind: "ci-result", testcase: "dist.rpmdeplint", outcome: "PASSED", refUrl: "https://openqa.stg.fedoraproject.org/tests/528801" }],
+    });
+    const v2: Envelope = {
+      id: "r2",
+      topic: "org.fedoraproject.prod.resultsdb.result.new",
+      headers: {},
+      body: {
+        id: 123,
+        outcome: "FAILED",
+        testcase: { name: "fedora-ci.koji-build.tier0.functional", ref_url: "https://docs.fedoraproject.org/ci" },
+        ref_url: "https://artifacts.dev.testing-farm.io/123",
+        data: { item: ["bash-5.2.37-1.fc45"], type: ["koji_build"], scenario: ["fedora.rawhide.x86_64"] },
+        note: "2 tests failed",
+      },
+    };
+    expect(mapEnvelope(v2, options)).toEqual({
+      kind: "results",
+      nvr: "bash-5.2.37-1.fc45",
+      results: [
+        {
+          kind: "ci-result",
+          testcase: "fedora-ci.koji-build.tier0.functional",
+          outcome: "FAILED",
+          refUrl: "https://artifacts.dev.testing-farm.io/123",
+          scenario: "fedora.rawhide.x86_64",
+          note: "2 tests failed",
+        },
+      ],
+    });
+    expect(mapEnvelope(withBody(v2, (b) => (b.data = { item: ["FEDORA-2026-1"], type: ["bodhi_update"] })), options)).toMatchObject({ kind: "ignored" });
+    expect(mapEnvelope(withBody(v2, (b) => (b.outcome = "GREAT")), options)).toMatchObject({ kind: "rejected", path: "/body/outcome" });
+    expect(mapEnvelope(withBody(v2, (b) => delete b.data), options)).toMatchObject({ kind: "rejected", path: "/body/data" });
+  });
+});
