@@ -44,6 +44,7 @@ const envSchema = z.object({
   RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
   RELENGD_AMQP_URL: z.string().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
   RELENGD_AMQP_EXCHANGE: z.string().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),
@@ -71,6 +72,8 @@ export interface Config {
   tokenSecret?: string;
   logLevel: (typeof logLevels)[number];
   revocationRefreshMs: number;
+  /** Releases the writer takes from the queue per commit-and-push round. */
+  writerBatchSize: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
   amqp?: AmqpConfig;
   /** The Fedora version that is Rawhide (fcN builds with N at or above it map to rawhide). */
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.RELENGD_TOKEN_SECRET ? { tokenSecret: e.RELENGD_TOKEN_SECRET } : {}),
     logLevel: e.RELENGD_LOG_LEVEL,
     revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
+    writerBatchSize: e.RELENGD_WRITER_BATCH_SIZE,
     ...(e.RELENGD_AMQP_URL
       ? {
           amqp: {

@@ -59,13 +59,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const artifacts = new ArtifactRepository(db.prisma, {
     afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, tx, created),
   });
-  const writer = new Writer({
-    releases,
-    artifacts,
-    environments,
-    workspacesDir: path.join(config.dataDir, "workspaces"),
-    logger,
-  });
+  const writer = new Writer(
+    { releases, artifacts, environments, workspacesDir: path.join(config.dataDir, "workspaces"), logger },
+    { batchSize: config.writerBatchSize },
+  );
   const revocations = new RevocationList(
     () => new TokenRepository(db.prisma).activeRevocations(),
     config.revocationRefreshMs,

@@ -35,6 +35,9 @@ const bodhiTarget = z.strictObject({
   unstable_karma: z.number().int().min(-100).max(-1).default(-3),
   autotime: z.boolean().default(true),
   stable_days: z.number().int().min(0).max(365).default(7),
+}).refine((b) => b.type !== "security" || b.severity !== "unspecified", {
+  message: "security updates need a severity (Bodhi refuses unspecified)",
+  path: ["severity"],
 });
 
 const composeTarget = z.strictObject({

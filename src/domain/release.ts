@@ -1,9 +1,9 @@
 // Releases: what an artifact must carry for an environment, and the document a release becomes.
 import { kojiBuilds, type Artifact } from "./artifact.js";
 import { buildBodhiUpdate } from "./documents/bodhiUpdate.js";
-import { buildComposeRequest } from "./documents/composeRequest.js";
+import { buildComposeRequest, COMPOSE_LABEL_PATTERN } from "./documents/composeRequest.js";
 import type { DocumentMetadata } from "./documents/envelope.js";
-import { documentPath, renderDocument, type RequestDocument } from "./documents/index.js";
+import { documentPath, documentProblems, renderDocument, type RequestDocument } from "./documents/index.js";
 import { buildKojiTag } from "./documents/kojiTag.js";
 import type { Environment } from "./environment.js";
 import { parseNvr } from "./nvr.js";
@@ -25,6 +25,9 @@ export interface ReleaseSpec {
   createdAt: Date;
 }
 
+// The BodhiUpdate document's limit (bodhiUpdateSpecSchema.builds).
+const MAX_BODHI_BUILDS = 200;
+
 export type Requirement = { ok: true; nvrs: string[] } | { ok: false; reason: string };
 
 /** Whether `artifact` carries what `environment`'s kind of request needs. */
@@ -42,6 +45,7 @@ export function releaseRequirement(artifact: Artifact, environment: Environment)
     }
     case "BodhiUpdate": {
       if (builds.length === 0) return { ok: false, reason: `artifact ${artifact.id} has no koji-build for a Bodhi update` };
+      if (builds.length > MAX_BODHI_BUILDS) return { ok: false, reason: `artifact ${artifact.id} has ${builds.length} koji-builds; a Bodhi update takes at most ${MAX_BODHI_BUILDS}` };
       if (builds.length > 1) {
         const tags = new Set(builds.map((b) => b.sideTag));
         if (tags.size !== 1 || tags.has(undefined)) {
@@ -68,6 +72,17 @@ export interface RenderedRelease {
   nvrs: string[];
 }
 
+/**
+ * A compose's file name from its id: the date and respin (Fedora-Rawhide-20230502.n.0 →
+ * 20230502.n.0), else the id itself when it is a valid label, else nothing (the release date is used).
+ */
+function composeLabel(composeId: string | undefined): string | undefined {
+  if (!composeId) return undefined;
+  const dated = /-(\d{8}\.[a-z]\.\d+)$/.exec(composeId);
+  if (dated?.[1]) return dated[1];
+  return COMPOSE_LABEL_PATTERN.test(composeId) ? composeId : undefined;
+}
+
 function yyyymmdd(d: Date): string {
   return d.toISOString().slice(0, 10).replace(/-/g, "");
 }
@@ -75,7 +90,7 @@ function yyyymmdd(d: Date): string {
 // Bugzilla references in the commit message become the update's bugs (Bodhi closes them).
 function bugsIn(text: string | undefined): number[] {
   if (!text) return [];
-  const ids = [...text.matchAll(/\b(?:rhbz|bz|RHBZ)#(\d{1,9})\b/g)].map((m) => Number(m[1]));
+  const ids = [...text.matchAll(/\b(?:rhbz|bz|RHBZ)#(\d{1,9})\b/g)].map((m) => Number(m[1])).filter((n) => n > 0);
   return [...new Set(ids)].slice(0, 100);
 }
 
@@ -122,7 +137,7 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
     }
     case "ComposeRequest": {
       const compose = artifact.items.find((i) => i.kind === "compose");
-      const label = compose?.label ?? compose?.composeId.replace(/^.*-(\d{8}\.[a-z]\.\d+)$/, "$1") ?? `${yyyymmdd(release.createdAt)}.n.0`;
+      const label = compose?.label ?? composeLabel(compose?.composeId) ?? `${yyyymmdd(release.createdAt)}.n.0`;
       document = buildComposeRequest(
         {
           release: environment.compose.release,
@@ -146,5 +161,8 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
     nvrs: req.nvrs,
     ...(release.forceReason ? { forceReason: release.forceReason } : {}),
   };
+  // What is pushed must pass `relengd lint`: a document its own schema refuses is not written.
+  const problems = documentProblems(document);
+  if (problems) throw new Error(`the ${document.kind} document for ${artifact.id} would be invalid: ${problems}`);
   return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderCommitMessage(info), nvrs: req.nvrs };
 }

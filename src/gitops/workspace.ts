@@ -5,7 +5,9 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { parseReleaseIds } from "../domain/trailers.js";
+import { parseReleaseIds, TRAILER } from "../domain/trailers.js";
+
+const RELEASE_ID_TRAILER = TRAILER.releaseId;
 
 export interface Author {
   name: string;
@@ -94,22 +96,27 @@ export class Workspace {
     return this.knownHead;
   }
 
-  /** Release ids among `ids` that already have a commit in the history of `head`, with that commit. */
-  async releasesInHistory(head: string | null, ids: string[]): Promise<Map<string, string>> {
+  /** Every release id carried by commits in `from..head` (all of head's history without `from`), with its commit. */
+  async releaseIdsBetween(from: string | null, head: string): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    if (!head || ids.length === 0) return found;
-    // One git log for the whole batch; chunks keep argv bounded.
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const args = ["log", head, "--format=%H%x1f%B%x1e", "--fixed-strings", ...chunk.map((id) => `--grep=Relengd-Release-Id: ${id}`)];
-      const out = await this.g().raw(args);
-      for (const record of out.split("\x1e")) {
-        const [sha, message] = record.replace(/^\n/, "").split("\x1f");
-        if (!sha || message === undefined) continue;
-        for (const id of parseReleaseIds(message)) if (chunk.includes(id) && !found.has(id)) found.set(id, sha.trim());
-      }
+    const range = from ? `${from}..${head}` : head;
+    // Oldest first, so a release id that somehow appears twice maps to its first commit.
+    const out = await this.g().raw(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${RELEASE_ID_TRAILER}:`]);
+    for (const record of out.split("\x1e")) {
+      const [sha, message] = record.replace(/^\n/, "").split("\x1f");
+      if (!sha || message === undefined) continue;
+      for (const id of parseReleaseIds(message)) if (!found.has(id)) found.set(id, sha.trim());
     }
     return found;
+  }
+
+  async isAncestor(ancestor: string, head: string): Promise<boolean> {
+    try {
+      await this.g().raw(["merge-base", "--is-ancestor", ancestor, head]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The text of `paths` at `head` (absent paths are missing from the map), in one git process. */

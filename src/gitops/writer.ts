@@ -53,6 +53,26 @@ export interface BatchResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// One lock per (remote, branch) for the whole process, shared by every Writer and BranchWriter
+// that exists: a refactor that makes a writer per request must still write one batch at a time
+// (Kargo shipped exactly that regression, kargo#5888). Across processes: see the README.
+const branchLocks = new Map<string, Promise<void>>();
+
+async function withBranchLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = branchLocks.get(key) ?? Promise.resolve();
+  let release: () => void = () => undefined;
+  const mine = new Promise<void>((r) => (release = r));
+  const tail = previous.then(() => mine);
+  branchLocks.set(key, tail);
+  await previous;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (branchLocks.get(key) === tail) branchLocks.delete(key);
+  }
+}
 const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
 
 export class Writer {
@@ -118,8 +138,9 @@ class BranchWriter {
   private stopping = false;
   private workspace: Workspace | null = null;
   private fetched = false;
-  /** The remote head this writer pushed last; a different head may carry others' commits. */
-  private ownHead: string | null | undefined = undefined;
+  /** Release ids found in the remote's history, with their commit; kept up to `scannedHead`. */
+  private readonly inHistory = new Map<string, string>();
+  private scannedHead: string | null = null;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -165,9 +186,14 @@ class BranchWriter {
       this.again = false;
       for (;;) {
         if (this.stopping) return;
-        const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
-        if (batch.length === 0) break;
-        await this.writeBatch(batch);
+        // The queue is read under the lock too: what another writer just wrote is no longer due.
+        const wrote = await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, async () => {
+          const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
+          if (batch.length === 0) return false;
+          await this.writeBatch(batch);
+          return true;
+        });
+        if (!wrote) break;
       }
     } while (this.again && !this.stopping);
   }
@@ -191,7 +217,9 @@ class BranchWriter {
     const ids = batch.map((r) => r.id);
     try {
       const writable = await this.recheck(batch, result);
-      const live = await this.supersede(writable, result);
+      // History wins: a release already written is pushed, whatever came after it.
+      const unwritten = await this.alreadyWritten(writable, result);
+      const live = await this.supersede(unwritten, result);
       if (live.length > 0) await this.writeAndPush(live, result);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -238,18 +266,20 @@ class BranchWriter {
     return out;
   }
 
-  /** Koji tags are declarative: of several queued releases of one package to one tag, the last wins. */
+  /**
+   * Koji tags are declarative: a release of a package to a tag is superseded by any later
+   * release of it to that tag that is queued or done — in this batch, or written meanwhile
+   * (a release held back by a failed attempt must not put an older build back).
+   */
   private async supersede(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
     const envs = this.deps.environments();
-    const lastOf = new Map<string, string>();
-    for (const { release } of items) {
-      if (envs.environments.get(release.environment)?.kind === "KojiTag") lastOf.set(`${release.environment}\0${release.package}`, release.id);
-    }
+    const tagged = items.filter(({ release }) => envs.environments.get(release.environment)?.kind === "KojiTag");
+    const newest = await this.deps.releases.newestStanding(tagged.map(({ release }) => ({ environment: release.environment, package: release.package })));
     const superseded: { id: string; by: string }[] = [];
     const live = items.filter(({ release }) => {
-      const last = lastOf.get(`${release.environment}\0${release.package}`);
-      if (last && last !== release.id) {
-        superseded.push({ id: release.id, by: last });
+      const last = newest.get(`${release.environment}\0${release.package}`);
+      if (last && last.seq > release.seq) {
+        superseded.push({ id: release.id, by: last.id });
         return false;
       }
       return true;
@@ -261,22 +291,52 @@ class BranchWriter {
     return live;
   }
 
+  /** Marks releases whose commit is already in the remote's history pushed; returns the others. */
+  private async alreadyWritten(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
+    if (items.length === 0) return items;
+    const ws = await this.open();
+    await this.scanHistory(ws, await ws.head());
+    const done = items.flatMap((p) => {
+      const commitSha = this.inHistory.get(p.release.id);
+      return commitSha ? [{ id: p.release.id, commitSha }] : [];
+    });
+    if (done.length === 0) return items;
+    await this.deps.releases.markPushed(done);
+    result.pushed.push(...done);
+    return items.filter((p) => !this.inHistory.has(p.release.id));
+  }
+
+  /** Brings `inHistory` up to `head`: the commits since the last scan, or all after a rewrite. */
+  private async scanHistory(ws: Workspace, head: string | null): Promise<void> {
+    if (head === this.scannedHead) return;
+    if (!head) {
+      this.inHistory.clear();
+      this.scannedHead = null;
+      return;
+    }
+    const from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
+    if (!from) this.inHistory.clear();
+    for (const [id, sha] of await ws.releaseIdsBetween(from, head)) if (!this.inHistory.has(id)) this.inHistory.set(id, sha);
+    this.scannedHead = head;
+  }
+
   private async writeAndPush(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<void> {
     const envs = this.deps.environments();
     let pending = items;
     for (let attempt = 0; ; attempt++) {
       const ws = await this.open();
       const head = await ws.head();
-      // Crash recovery and idempotency: what history already has is done. Only a head this
-      // writer did not make itself (start-up, someone else's push) or a release that was
-      // attempted before can hold one of these releases; an idle server skips the log walk.
-      const suspects = head === this.ownHead ? pending.filter((p) => p.release.attempts > 0 || p.release.status === "committed") : pending;
-      const already = await ws.releasesInHistory(head, suspects.map((p) => p.release.id));
-      if (already.size > 0) {
-        const done = [...already].map(([id, commitSha]) => ({ id, commitSha }));
+      // Crash recovery and idempotency: what history already has is done, whatever the
+      // release's record says. History is read once, then only the commits new since.
+      await this.scanHistory(ws, head);
+      const done = pending.flatMap((p) => {
+        const commitSha = this.inHistory.get(p.release.id);
+        return commitSha ? [{ id: p.release.id, commitSha }] : [];
+      });
+      if (done.length > 0) {
         await this.deps.releases.markPushed(done);
         result.pushed.push(...done);
-        pending = pending.filter((p) => !already.has(p.release.id));
+        pending = pending.filter((p) => !this.inHistory.has(p.release.id));
       }
       if (pending.length === 0) return;
 
@@ -358,7 +418,9 @@ class BranchWriter {
         await ws.fetch();
         continue;
       }
-      this.ownHead = tip as string;
+      // These commits are history now; the next scan starts after them.
+      for (const a of assigned) if (!this.inHistory.has(a.id)) this.inHistory.set(a.id, a.commitSha);
+      this.scannedHead = tip as string;
       await this.deps.releases.markPushed(assigned);
       result.pushed.push(...assigned);
       return;

@@ -203,6 +203,29 @@ export class ReleaseRepository {
     return rows.map(asRecord);
   }
 
+  /**
+   * For each (environment, package): the newest release that is queued, committed or pushed.
+   * Keyed `environment\0package`.
+   */
+  async newestStanding(pairs: { environment: string; package: string }[]): Promise<Map<string, { id: string; seq: number }>> {
+    const out = new Map<string, { id: string; seq: number }>();
+    if (pairs.length === 0) return out;
+    const rows = await this.prisma.release.findMany({
+      where: {
+        environment: { in: [...new Set(pairs.map((p) => p.environment))] },
+        package: { in: [...new Set(pairs.map((p) => p.package))] },
+        status: { in: ["queued", "committed", "pushed"] },
+      },
+      orderBy: { seq: "desc" },
+      select: { id: true, seq: true, environment: true, package: true },
+    });
+    for (const r of rows) {
+      const key = `${r.environment}\0${r.package}`;
+      if (!out.has(key)) out.set(key, { id: r.id, seq: r.seq });
+    }
+    return out;
+  }
+
   /** When the next delayed retry of (repository, branch) is due, if any. */
   async nextRetryAt(repository: string, branch: string): Promise<Date | null> {
     const row = await this.prisma.release.findFirst({

@@ -87,6 +87,8 @@ describe("a writer killed with SIGKILL in the middle of a burst", () => {
       RELENGD_GITOPS_REPO: remote,
       RELENGD_TOKEN_SECRET: secret,
       RELENGD_LOG_LEVEL: "warn",
+      // Small batches: many pushes, so a kill lands between them rather than after the last.
+      RELENGD_WRITER_BATCH_SIZE: "10",
     };
     const { token } = await new TokenService(secret).issue({ subject: "crash-test", role: "releaser", ttlSeconds: 3600 });
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };

@@ -419,7 +419,7 @@ describe("the GitOps writer (SQLite)", () => {
   // Bug: nothing serializes writers across Writer instances (BranchWriter locks live in one
   // instance's map; DESIGN's advisory lock is not there). A release that one writer supersedes
   // while the other is pushing it is written after the newer one, and stays `superseded`.
-  it.fails("with two writers, every package ends at its newest release and statuses agree with history [bug: older builds written back, superseded releases in git log]", async () => {
+  it("with two writers, every package ends at its newest release and statuses agree with history", async () => {
     const h = await start(provider, { writer: { pollMs: 600_000 } });
     const { queued, settled } = await raceTwoWriters(h, true);
     const counts = releaseIdCounts(h.remote);
@@ -436,7 +436,7 @@ describe("the GitOps writer (SQLite)", () => {
 
   // Bug: supersede looks only inside one batch, and a failed attempt delays a release while
   // releases queued after it are due at once; the older one is then written over the newer.
-  it.fails("supersedes a Koji tag release held back by a failed attempt when a newer one is pushed meanwhile [bug: the tag goes back to the older build]", async () => {
+  it("supersedes a Koji tag release held back by a failed attempt when a newer one is pushed meanwhile", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-overtaken-"));
     const remote = path.join(dir, "gitops.git");
     const environments = parseEnvironments(readFileSync(SHIPPED_ENVIRONMENTS, "utf8"), "environments.yaml", remote);
@@ -508,10 +508,10 @@ describe("the GitOps writer (SQLite)", () => {
   // Bug: BranchWriter.writeAndPush (src/gitops/writer.ts) walks history only for releases with
   // attempts > 0 or status committed when the head is the one it pushed itself, so a release
   // whose commit is in history but whose record says queued with no attempts is written again.
-  it.fails.each([
+  it.each([
     ["reset to queued in the database", false],
     ["retried through the API after being marked failed", true],
-  ])("a release already in history, %s, is marked pushed with that commit and not written twice [bug: written again]", async (_how, throughRetry) => {
+  ])("a release already in history, %s, is marked pushed with that commit and not written twice", async (_how, throughRetry) => {
     const h = await start(provider);
     const { first, head } = await twoPushedReleases(h);
     const prisma = h.database.db.prisma;

@@ -70,6 +70,12 @@ export function parseDocumentText(text: string, path?: string): DocumentParse<Re
   return parsed;
 }
 
+/** Why a built document fails its own schema (in words), or undefined when it is valid. */
+export function documentProblems(doc: RequestDocument): string | undefined {
+  const r = validateDocument(schemas[doc.kind] as z.ZodType<RequestDocument>, doc);
+  return r.ok ? undefined : r.issues.map((i) => `${i.path} ${i.message}`).join("; ");
+}
+
 /**
  * Whether a file's text already requests what `doc` requests: same kind, artifact, environment
  * and spec. Release ids aside, writing `doc` would change nothing.
