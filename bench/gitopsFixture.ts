@@ -38,7 +38,7 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-export async function startGitopsBench(options: { shippedPolicies?: boolean } = {}): Promise<GitopsBench> {
+export async function startGitopsBench(options: { shippedPolicies?: boolean; writerPollMs?: number } = {}): Promise<GitopsBench> {
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-"));
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);
@@ -53,7 +53,10 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean } = 
   const artifacts = new ArtifactRepository(db.prisma, {
     afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
   });
-  const writer = new Writer({ releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) });
+  const writer = new Writer(
+    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
+    options.writerPollMs ? { pollMs: options.writerPollMs } : {},
+  );
   await writer.start();
   const tokens = new TokenService(randomBytes(32).toString("hex"));
   const app = await buildApp({
