@@ -238,6 +238,8 @@ class BranchWriter {
   private async recheck(batch: ReleaseRecord[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
     const envs = this.deps.environments();
     const artifacts = await this.deps.artifacts.getMany(batch.map((r) => r.artifactId));
+    // One read for the batch's holds (a hold is rare; a batch is hundreds of releases).
+    const holds = await this.deps.releases.holdsOn(batch.filter((r) => !r.force).map((r) => ({ environment: r.environment, package: r.package })));
     const out: { release: ReleaseRecord; artifact: Artifact }[] = [];
     for (const release of batch) {
       const env = envs.environments.get(release.environment);
@@ -252,7 +254,7 @@ class BranchWriter {
         else if (!release.force) {
           // The same checks a policy decision makes, again at write time: a hold placed or a
           // freeze begun since the release was queued stops it.
-          const hold = await this.deps.releases.hold(release.environment, release.package);
+          const hold = holds.get(`${release.environment}\0${release.package}`);
           const frozen = activeFreeze(env.freezes, new Date(), release.package, release.artifactId);
           if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
           else if (frozen) reason = describeFreeze(release.environment, frozen);

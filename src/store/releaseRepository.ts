@@ -335,6 +335,14 @@ export class ReleaseRepository {
     return this.prisma.hold.findUnique({ where: { environment_package: { environment, package: pkg } } });
   }
 
+  /** The holds on any of these (environment, package) pairs, keyed `environment\0package`. */
+  async holdsOn(pairs: { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
+    if (pairs.length === 0) return new Map();
+    const rows = await this.prisma.hold.findMany({ where: { environment: { in: [...new Set(pairs.map((p) => p.environment))] } } });
+    const wanted = new Set(pairs.map((p) => `${p.environment}\0${p.package}`));
+    return new Map(rows.filter((h) => wanted.has(`${h.environment}\0${h.package}`)).map((h) => [`${h.environment}\0${h.package}`, h]));
+  }
+
   async holds(filter: { environment?: string; package?: string } = {}): Promise<HoldRecord[]> {
     return this.prisma.hold.findMany({
       where: { ...(filter.environment ? { environment: filter.environment } : {}), ...(filter.package ? { package: filter.package } : {}) },
