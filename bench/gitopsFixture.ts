@@ -54,8 +54,8 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
   });
   const writer = new Writer(
-    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
-    options.writerPollMs ? { pollMs: options.writerPollMs } : {},
+    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
+    { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
   );
   await writer.start();
   const tokens = new TokenService(randomBytes(32).toString("hex"));

@@ -44,7 +44,9 @@ const envSchema = z.object({
   RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
-  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  // At most 300: the writer's typed queries list a batch's ids, and Prisma binds at most 999
+  // parameters per statement on SQLite.
+  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(300).default(200),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
   RELENGD_AMQP_URL: z.string().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
   RELENGD_AMQP_EXCHANGE: z.string().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),

@@ -10,7 +10,7 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
-import { providerOf, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
+import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 
@@ -131,9 +131,10 @@ export class ArtifactRepository {
     const after: { commit?: () => void } = {};
     const outcomes = await this.prisma.$transaction(async (tx) => {
       const ids = [...new Set(batch.map((a) => a.id))];
-      const existing = await tx.$queryRaw<{ id: string; bodyHash: string; createdAt: Date | string }[]>(
-        Sql.sql`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${Sql.join(ids)})`,
-      );
+      const existing: { id: string; bodyHash: string; createdAt: Date | string }[] = [];
+      for (const chunk of chunksFor(ids, 1)) {
+        existing.push(...(await tx.$queryRaw<typeof existing>(Sql.sql`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${Sql.join(chunk)})`)));
+      }
       const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: new Date(e.createdAt) }]));
       const outcomes: IngestOutcome[] = [];
       const created: Artifact[] = [];
@@ -158,12 +159,12 @@ export class ArtifactRepository {
         outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
         created.push(artifact);
       }
-      if (rows.length > 0) {
+      for (const chunk of chunksFor(rows, 10)) {
         await tx.$executeRaw(
-          Sql.sql`INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${Sql.join(rows)}`,
+          Sql.sql`INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${Sql.join(chunk)}`,
         );
       }
-      if (builds.length > 0) await tx.$executeRaw(Sql.sql`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${Sql.join(builds)}`);
+      for (const chunk of chunksFor(builds, 3)) await tx.$executeRaw(Sql.sql`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${Sql.join(chunk)}`);
       if (this.afterCreate && created.length > 0) {
         const then = await this.afterCreate(tx, created);
         if (then) after.commit = then;

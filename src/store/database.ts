@@ -72,6 +72,20 @@ export function sqlBoolean(provider: Provider, value: boolean): boolean | number
   return provider === "sqlite" ? (value ? 1 : 0) : value;
 }
 
+/**
+ * Prisma refuses statements with more than 999 bind parameters on SQLite ("The query parameter
+ * limit supported by your database is exceeded"); multi-row statements are cut to stay under it.
+ */
+export const MAX_BIND_PARAMETERS = 999;
+
+/** Splits `items` so that each chunk binds at most MAX_BIND_PARAMETERS at `perItem` each. */
+export function chunksFor<T>(items: readonly T[], perItem: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_BIND_PARAMETERS / perItem));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** The pg session option that puts every unqualified name in the configured schema. */
 export function pgSearchPathOption(schema: string): string {
   return `-c search_path="${schema}"`;

@@ -2,7 +2,7 @@
 import { ulid } from "ulid";
 import type { ReleaseStatus } from "../domain/release.js";
 import type { NewDecision } from "./decisionRepository.js";
-import { providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
+import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
@@ -132,9 +132,9 @@ export class ReleaseRepository {
           );
         }
       }
-      if (rows.length > 0) {
+      for (const chunk of chunksFor(rows, 13)) {
         await tx.$executeRaw(
-          Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(rows)}`,
+          Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(chunk)}`,
         );
       }
       const newIds = plan.flatMap((p) => (p.kind === "new" ? [p.id] : []));
@@ -247,21 +247,23 @@ export class ReleaseRepository {
 
   /** Marks releases pushed; only those still in the writer's hands change. One statement for all. */
   async markPushed(items: { id: string; commitSha: string }[]): Promise<void> {
-    if (items.length === 0) return;
     const stamp = sqlTimestamp(this.provider, new Date());
-    await this.prisma.$executeRaw(
-      Sql.sql`UPDATE "Release" SET "status" = 'pushed', "commitSha" = ${this.shaCase(items)}, "pushedAt" = ${stamp}, "updatedAt" = ${stamp}, "error" = NULL, "nextAttemptAt" = NULL
-              WHERE "id" IN (${Sql.join(items.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
-    );
+    for (const chunk of chunksFor(items, 3)) {
+      await this.prisma.$executeRaw(
+        Sql.sql`UPDATE "Release" SET "status" = 'pushed', "commitSha" = ${this.shaCase(chunk)}, "pushedAt" = ${stamp}, "updatedAt" = ${stamp}, "error" = NULL, "nextAttemptAt" = NULL
+                WHERE "id" IN (${Sql.join(chunk.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
+      );
+    }
   }
 
   async markCommitted(items: { id: string; commitSha: string }[]): Promise<void> {
-    if (items.length === 0) return;
     const stamp = sqlTimestamp(this.provider, new Date());
-    await this.prisma.$executeRaw(
-      Sql.sql`UPDATE "Release" SET "status" = 'committed', "commitSha" = ${this.shaCase(items)}, "updatedAt" = ${stamp}
-              WHERE "id" IN (${Sql.join(items.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
-    );
+    for (const chunk of chunksFor(items, 3)) {
+      await this.prisma.$executeRaw(
+        Sql.sql`UPDATE "Release" SET "status" = 'committed', "commitSha" = ${this.shaCase(chunk)}, "updatedAt" = ${stamp}
+                WHERE "id" IN (${Sql.join(chunk.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
+      );
+    }
   }
 
   // Each release its own commit id, in one statement (a batch is hundreds of releases).

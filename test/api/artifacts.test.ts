@@ -220,6 +220,14 @@ describe.each(testProviders)("artifacts API on %s", (provider) => {
     expect(page.items).toHaveLength(120);
   });
 
+  it("stores an artifact with hundreds of builds (statements are cut under the bind-parameter limit)", async () => {
+    const items = Array.from({ length: 400 }, (_, i) => ({ kind: "koji-build" as const, nvr: `kde-part${i}-6.0-1.fc41`, sideTag: "f41-build-side-4242" }));
+    const a = sampleArtifact({ package: "kde-part0", items });
+    expect((await push(a)).statusCode).toBe(201);
+    const found = (await get(`/api/v1/artifacts?nvr=kde-part399-6.0-1.fc41`)).json();
+    expect(found.items.map((i: { id: string }) => i.id)).toEqual([a.id]);
+  });
+
   it("answers the probes without a token", async () => {
     expect((await t.app.inject({ method: "GET", url: "/healthz" })).json()).toEqual({ status: "ok" });
     expect((await t.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
