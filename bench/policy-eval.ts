@@ -3,6 +3,7 @@ import { parseArtifact, type Artifact, type ArtifactInput, type CiResultItem } f
 import type { Freeze } from "../src/domain/freeze.js";
 import { decide, mismatch, policySchema, unmetRequirement, type DecisionContext, type Policy } from "../src/domain/policy.js";
 import { ms, ratio, table, verdict } from "./load.js";
+import { prng } from "./prng.js";
 
 const POLICIES = Number(process.env.BENCH_POLICIES ?? 1000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
@@ -10,17 +11,6 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);
 // Target of the policy-engine issue: one full evaluation of 1,000 policies.
 const MAX_MEAN_MS = 1;
 
-/** Deterministic PRNG (mulberry32): two runs generate the same policies. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(20261125);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;

@@ -12,6 +12,7 @@ import { migrate } from "../src/store/migrator.js";
 import { seedArtifact, seedPackageName } from "./fedoraArtifacts.js";
 import { ms, pause, ratio, runLoad, summarizeLatencies, table, verdict, type LatencySummary, type LoadResult } from "./load.js";
 import { startRelengd, type BenchServer } from "./relengdServer.js";
+import { prng } from "./prng.js";
 
 const TOTAL = Number(process.env.BENCH_ARTIFACTS ?? 1_000_000);
 if (!Number.isInteger(TOTAL) || TOTAL < 1) throw new Error(`BENCH_ARTIFACTS must be a positive integer, not ${process.env.BENCH_ARTIFACTS}`);
@@ -24,17 +25,6 @@ const PAGE = 50;
 // Target of the query issue.
 const MAX_P95_MS = 10;
 
-/** Deterministic PRNG (mulberry32), so two runs seed and query the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type StoredTimestamp = string | number;
 
