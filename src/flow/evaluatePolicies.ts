@@ -137,7 +137,7 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx:
     decisions.push(...p.decisions);
     releases.push(...p.releases);
   }
-  const outcomes = await deps.releases.enqueueIn(tx, releases);
+  const outcomes = await deps.releases.enqueueIn(tx, releases, { fresh: true });
   await deps.decisions.recordIn(tx, decisions);
   const wake = new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository));
   return () => wake.forEach((repository) => deps.notify(repository));

@@ -1,5 +1,6 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
-import type { Prisma, Tx } from "./database.js";
+import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 
 export interface DecisionRecord {
@@ -19,19 +20,18 @@ export type NewDecision = Omit<DecisionRecord, "id" | "createdAt">;
 export class DecisionRepository {
   // Decisions of concurrent pushes are written together (a mass rebuild pushes thousands).
   private readonly queue = new GroupCommit<NewDecision[], void>(async (batches) => {
-    const now = new Date();
-    const data = batches.flat().map((d) => ({ ...d, createdAt: now }));
-    if (data.length > 0) await this.prisma.decision.createMany({ data });
+    await this.prisma.$transaction((tx) => insertDecisionsIn(tx, this.provider, batches.flat(), new Date()));
     return batches.map(() => undefined);
   }, 512);
+  private readonly provider: Provider;
 
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly prisma: Prisma) {
+    this.provider = providerOf(prisma);
+  }
 
   /** Records decisions inside a transaction the caller holds. */
   async recordIn(tx: Tx, decisions: NewDecision[]): Promise<void> {
-    if (decisions.length === 0) return;
-    const now = new Date();
-    await tx.decision.createMany({ data: decisions.map((d) => ({ ...d, createdAt: now })) });
+    await insertDecisionsIn(tx, this.provider, decisions, new Date());
   }
 
   async record(decisions: NewDecision[]): Promise<void> {
@@ -42,5 +42,20 @@ export class DecisionRepository {
   /** Decisions about an artifact, oldest first. */
   async forArtifact(artifactId: string, limit = 500): Promise<DecisionRecord[]> {
     return this.prisma.decision.findMany({ where: { artifactId }, orderBy: { id: "asc" }, take: limit });
+  }
+}
+
+/**
+ * Multi-row INSERTs: every pushed artifact leaves a decision per policy, and Prisma's createMany
+ * spends more time compiling a statement of thousands of rows than the database takes to run it.
+ */
+export async function insertDecisionsIn(tx: Tx, provider: Provider, decisions: readonly NewDecision[], now: Date): Promise<void> {
+  if (decisions.length === 0) return;
+  const stamp = sqlTimestamp(provider, now);
+  const rows = decisions.map(
+    (d) => Sql.sql`(${d.artifactId}, ${d.policy}, ${d.event}, ${sqlBoolean(provider, d.fired)}, ${sqlBoolean(provider, d.waiting)}, ${d.releaseId}, ${d.reason}, ${stamp})`,
+  );
+  for (const chunk of chunksFor(rows, 8)) {
+    await tx.$executeRaw(Sql.sql`INSERT INTO "Decision" ("artifactId", "policy", "event", "fired", "waiting", "releaseId", "reason", "createdAt") VALUES ${Sql.join(chunk)}`);
   }
 }

@@ -1,10 +1,10 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
-import { ulid } from "ulid";
 import type { ReleaseStatus } from "../domain/release.js";
-import type { NewDecision } from "./decisionRepository.js";
+import { insertDecisionsIn, type NewDecision } from "./decisionRepository.js";
 import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
+import { newId } from "./ids.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 
 export interface ReleaseRecord {
@@ -102,68 +102,104 @@ export class ReleaseRepository {
    * Queues releases inside a transaction the caller holds (ingest: an artifact, its policy
    * decisions and the releases they fire are committed together).
    */
-  async enqueueIn(tx: Tx, inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
-    {
-      const holdRows = await tx.hold.findMany({ where: { environment: { in: [...new Set(inputs.map((i) => i.environment))] } } });
-      const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, h]));
-      const standingRows = await tx.release.findMany({
-        where: { artifactId: { in: [...new Set(inputs.map((i) => i.artifactId))] }, status: { notIn: ["failed", "superseded", "blocked"] } },
-        orderBy: { seq: "desc" },
-      });
-      const standing = new Map<string, ReleaseRecord | string>();
-      for (const r of standingRows) if (!standing.has(`${r.artifactId}\0${r.environment}`)) standing.set(`${r.artifactId}\0${r.environment}`, asRecord(r));
-
-      const now = new Date();
-      const stamp = sqlTimestamp(this.provider, now);
-      const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
-      const rows: ReturnType<typeof Sql.sql>[] = [];
-      for (const input of inputs) {
-        const hold = holds.get(`${input.environment}\0${input.package}`);
-        const key = `${input.artifactId}\0${input.environment}`;
-        if (hold && !input.force) plan.push({ kind: "held", hold });
-        else if (!input.force && standing.has(key)) plan.push({ kind: "duplicate", key });
-        else {
-          const id = ulid();
-          // A later input of this batch for the same pair sees this one as standing.
-          standing.set(key, id);
-          plan.push({ kind: "new", id, input });
-          rows.push(
-            Sql.sql`(${id}, ${input.artifactId}, ${input.environment}, ${input.repository}, ${input.branch}, ${input.package}, ${input.trigger}, ${input.createdBy}, ${sqlBoolean(this.provider, input.force)}, ${input.forceReason ?? null}, ${sqlBoolean(this.provider, input.bulk ?? false)}, 'queued', 0, ${stamp}, ${stamp})`,
-          );
-        }
+  async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
+    if (inputs.length === 0) return [];
+    const holdRows = await tx.hold.findMany({ where: { environment: { in: [...new Set(inputs.map((i) => i.environment))] } } });
+    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, h]));
+    const standing = new Map<string, ReleaseRecord | string>();
+    // Artifacts created in this very transaction cannot have releases yet.
+    if (!options.fresh) {
+      for (const ids of chunksFor([...new Set(inputs.map((i) => i.artifactId))], 1)) {
+        const standingRows = await tx.release.findMany({
+          where: { artifactId: { in: ids }, status: { notIn: ["failed", "superseded", "blocked"] } },
+          orderBy: { seq: "desc" },
+        });
+        for (const r of standingRows) if (!standing.has(`${r.artifactId}\0${r.environment}`)) standing.set(`${r.artifactId}\0${r.environment}`, asRecord(r));
       }
-      for (const chunk of chunksFor(rows, 13)) {
-        await tx.$executeRaw(
-          Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(chunk)}`,
+    }
+
+    const now = new Date();
+    const stamp = sqlTimestamp(this.provider, now);
+    const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
+    const rows: ReturnType<typeof Sql.sql>[] = [];
+    for (const input of inputs) {
+      const hold = holds.get(`${input.environment}\0${input.package}`);
+      const key = `${input.artifactId}\0${input.environment}`;
+      if (hold && !input.force) plan.push({ kind: "held", hold });
+      else if (!input.force && standing.has(key)) plan.push({ kind: "duplicate", key });
+      else {
+        const id = newId();
+        // A later input of this batch for the same pair sees this one as standing.
+        standing.set(key, id);
+        plan.push({ kind: "new", id, input });
+        rows.push(
+          Sql.sql`(${id}, ${input.artifactId}, ${input.environment}, ${input.repository}, ${input.branch}, ${input.package}, ${input.trigger}, ${input.createdBy}, ${sqlBoolean(this.provider, input.force)}, ${input.forceReason ?? null}, ${sqlBoolean(this.provider, input.bulk ?? false)}, 'queued', 0, ${stamp}, ${stamp})`,
         );
       }
-      const newIds = plan.flatMap((p) => (p.kind === "new" ? [p.id] : []));
-      const inserted = new Map((newIds.length > 0 ? await tx.release.findMany({ where: { id: { in: newIds } } }) : []).map((r) => [r.id, asRecord(r)]));
-      const outcomes: EnqueueOutcome[] = [];
-      for (const p of plan) {
-        if (p.kind === "held") outcomes.push({ status: "held", hold: p.hold });
-        else if (p.kind === "duplicate") {
-          const prior = standing.get(p.key);
-          const existing = typeof prior === "string" ? inserted.get(prior) : prior;
-          if (!existing) throw new Error("standing release vanished within its transaction");
-          outcomes.push({ status: "duplicate", existing });
-        } else {
-          const release = inserted.get(p.id);
-          if (!release) throw new Error(`release ${p.id} was not stored`);
-          if (p.input.hold) {
-            const placed = await tx.hold.upsert({
-              where: { environment_package: { environment: p.input.environment, package: p.input.package } },
-              create: { id: ulid(), environment: p.input.environment, package: p.input.package, reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
-              update: { reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
-            });
-            outcomes.push({ status: "queued", release, hold: placed });
-          } else outcomes.push({ status: "queued", release });
-        }
-      }
-      const decisionRows = inputs.flatMap((input, i) => (input.decision ? [{ ...input.decision(outcomes[i] as EnqueueOutcome), createdAt: now }] : []));
-      if (decisionRows.length > 0) await tx.decision.createMany({ data: decisionRows });
-      return outcomes;
     }
+    // The stored row is known but for its sequence number: RETURNING gives that, so nothing is
+    // read back (a Prisma read of thousands of ids costs more than the insert).
+    const seqs = new Map<string, number>();
+    for (const chunk of chunksFor(rows, 13)) {
+      const returned = await tx.$queryRaw<{ id: string; seq: number | bigint }[]>(
+        Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(chunk)} RETURNING "id", "seq"`,
+      );
+      for (const r of returned) seqs.set(r.id, Number(r.seq));
+    }
+    const inserted = new Map<string, ReleaseRecord>();
+    for (const p of plan) {
+      if (p.kind !== "new") continue;
+      const seq = seqs.get(p.id);
+      if (seq === undefined) throw new Error(`release ${p.id} was not stored`);
+      const i = p.input;
+      inserted.set(p.id, {
+        seq,
+        id: p.id,
+        artifactId: i.artifactId,
+        environment: i.environment,
+        repository: i.repository,
+        branch: i.branch,
+        package: i.package,
+        trigger: i.trigger,
+        createdBy: i.createdBy,
+        force: i.force,
+        forceReason: i.forceReason ?? null,
+        bulk: i.bulk ?? false,
+        status: "queued",
+        reason: null,
+        supersededBy: null,
+        error: null,
+        attempts: 0,
+        nextAttemptAt: null,
+        commitSha: null,
+        createdAt: now,
+        updatedAt: now,
+        pushedAt: null,
+      });
+    }
+    const outcomes: EnqueueOutcome[] = [];
+    for (const p of plan) {
+      if (p.kind === "held") outcomes.push({ status: "held", hold: p.hold });
+      else if (p.kind === "duplicate") {
+        const prior = standing.get(p.key);
+        const existing = typeof prior === "string" ? inserted.get(prior) : prior;
+        if (!existing) throw new Error("standing release vanished within its transaction");
+        outcomes.push({ status: "duplicate", existing });
+      } else {
+        const release = inserted.get(p.id) as ReleaseRecord;
+        if (p.input.hold) {
+          const placed = await tx.hold.upsert({
+            where: { environment_package: { environment: p.input.environment, package: p.input.package } },
+            create: { id: newId(), environment: p.input.environment, package: p.input.package, reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
+            update: { reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
+          });
+          outcomes.push({ status: "queued", release, hold: placed });
+        } else outcomes.push({ status: "queued", release });
+      }
+    }
+    const decisions = inputs.flatMap((input, i) => (input.decision ? [input.decision(outcomes[i] as EnqueueOutcome)] : []));
+    await insertDecisionsIn(tx, this.provider, decisions, now);
+    return outcomes;
   }
 
   async get(id: string): Promise<ReleaseRecord | null> {
@@ -356,7 +392,7 @@ export class ReleaseRepository {
     return this.prisma.$transaction(async (tx) => {
       const prior = await tx.hold.findUnique({ where: { environment_package: { environment: input.environment, package: input.package } } });
       if (prior) return { status: "exists", hold: prior } as const;
-      const hold = await tx.hold.create({ data: { ...input, id: ulid(), createdAt: new Date(), releaseId: null } });
+      const hold = await tx.hold.create({ data: { ...input, id: newId(), createdAt: new Date(), releaseId: null } });
       return { status: "added", hold } as const;
     });
   }
