@@ -6,11 +6,21 @@ import { ciOutcomes, kojiBuilds, resultKey, type Artifact, type CiOutcome, type 
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
 import type { Environment } from "./environment.js";
+import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
+import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
 
 const globs = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
+// An rpm version range (`>= 2.0, < 3`) checked against the artifact's koji-build NVRs.
+const evrRangeText = z
+  .string()
+  .max(500)
+  .superRefine((text, ctx) => {
+    const r = parseEvrRange(text);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason });
+  });
 const durationText = z.string().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
 
 export const policyTriggers = ["artifact", "results", "schedule"] as const;
@@ -48,6 +58,7 @@ export const policySchema = z
           nvr: globs.optional(),
           sideTag: globs.optional(),
           target: globs.optional(),
+          evr: evrRangeText.optional(),
         })
         .default({}),
       require: z
@@ -140,14 +151,43 @@ export function mismatch(policy: Policy, artifact: Artifact): string | undefined
     oneMismatch("release", m.release, artifact.release) ??
     oneMismatch("branch", m.branch, artifact.source.branch) ??
     oneMismatch("event", m.event, artifact.source.event);
-  if (simple !== undefined || (!m.nvr && !m.sideTag && !m.target)) return simple;
+  if (simple !== undefined || (!m.nvr && !m.sideTag && !m.target && m.evr === undefined)) return simple;
   const builds = kojiBuilds(artifact);
   return (
     (m.nvr && manyMismatch("nvr", m.nvr, builds.map((b) => b.nvr))) ||
     (m.sideTag && manyMismatch("sideTag", m.sideTag, builds.map((b) => b.sideTag))) ||
     (m.target && manyMismatch("target", m.target, builds.map((b) => b.target))) ||
+    (m.evr !== undefined && evrMismatch(m.evr, builds.map((b) => b.nvr))) ||
     undefined
   );
+}
+
+// Parsed ranges by their text: a policy set keeps a handful, evaluated for every artifact.
+const evrRanges = new Map<string, EvrRange>();
+
+function evrRange(text: string): EvrRange {
+  let range = evrRanges.get(text);
+  if (!range) {
+    const parsed = parseEvrRange(text);
+    // The schema refused unparseable text when the policy was loaded.
+    if (!parsed.ok) throw new Error(`match.evr ${text} ${parsed.reason}`);
+    range = parsed.range;
+    // Reloads may bring new texts; old ones are only dropped wholesale, and re-parsed cheaply if still used.
+    if (evrRanges.size >= 1_000) evrRanges.clear();
+    evrRanges.set(text, range);
+  }
+  return range;
+}
+
+/** Like the glob fields, one koji build in the range is enough (a multi-build update matches through any of its builds). */
+function evrMismatch(text: string, nvrs: readonly string[]): string | undefined {
+  if (nvrs.length === 0) return `artifact has no koji-build to match evr ${text}`;
+  const range = evrRange(text);
+  const inRange = nvrs.some((nvr) => {
+    const parsed = parseNvr(nvr);
+    return parsed.ok && matchesEvrRange(evrOfNvr(parsed.nvr), range);
+  });
+  return inRange ? undefined : `nvr ${nvrs.join(", ")} is outside evr range ${text}`;
 }
 
 function oneMismatch(field: string, list: readonly string[] | undefined, value: string | undefined): string | undefined {

@@ -100,6 +100,62 @@ spec:
     expect(decide(rawhideAuto, artifact(), ctx({ results: [result(TIER0, "PASSED")], alreadyReleased: { releaseId: "01J", status: "pushed" } }))).toMatchObject({ fire: false, reason: "already released to rawhide (release 01J, pushed)" });
   });
 
+  it("matches on an EVR range of the artifact's koji build, in rpm's order", () => {
+    const inRange = (evr: string, nvr = "python-requests-2.32.3-1.fc45") =>
+      decide(policy(`apiVersion: relengd/v1\nkind: Policy\nmetadata: {name: evr}\nspec:\n  on: [artifact]\n  match: {evr: "${evr}"}\n  release: {environment: rawhide}\n`), artifact({ items: [{ kind: "koji-build", nvr }] }), ctx());
+    expect(inRange(">= 2.32, < 3")).toEqual({ fire: true });
+    expect(inRange(">= 2.32.4")).toEqual({ fire: false, waiting: false, reason: "nvr python-requests-2.32.3-1.fc45 is outside evr range >= 2.32.4" });
+    // rpm, not string order: 2.32.10 is newer than 2.32.9, and a ~ pre-release is older than its release.
+    expect(inRange("> 2.32.9", "python-requests-2.32.10-1.fc45")).toEqual({ fire: true });
+    expect(inRange("< 2.32.3", "python-requests-2.32.3~rc1-1.fc45")).toEqual({ fire: true });
+    expect(inRange(">= 2.32.3", "python-requests-2.32.3~rc1-1.fc45")).toMatchObject({ fire: false });
+    // An epoch outranks any version; a bound without a release matches every release of that version.
+    expect(inRange("< 3", "1:python-requests-2.0-1.fc45")).toMatchObject({ fire: false, reason: "nvr 1:python-requests-2.0-1.fc45 is outside evr range < 3" });
+    expect(inRange("= 2.32.3")).toEqual({ fire: true });
+    expect(inRange("> 2.32.3-1.fc44")).toEqual({ fire: true });
+  });
+
+  it("lets any koji build of a multi-build artifact meet the EVR range, and skips an artifact without builds", () => {
+    const evrPolicy = policy(`apiVersion: relengd/v1
+kind: Policy
+metadata: {name: evr}
+spec:
+  on: [artifact]
+  match: {evr: ">= 2.0"}
+  release: {environment: rawhide}
+`);
+    const multi = artifact({ items: [{ kind: "koji-build", nvr: "python-requests-1.9-1.fc45" }, { kind: "koji-build", nvr: "python-urllib3-2.2.3-1.fc45" }] });
+    expect(decide(evrPolicy, multi, ctx())).toEqual({ fire: true });
+    const compose = artifact({ items: [{ kind: "compose", composeId: "Fedora-Rawhide-20260101.n.0", status: "FINISHED" }] });
+    expect(decide(evrPolicy, compose, ctx())).toEqual({ fire: false, waiting: false, reason: "artifact has no koji-build to match evr >= 2.0" });
+  });
+
+  it("rejects an EVR range it cannot read when the policy is loaded, naming line and field", () => {
+    for (const [range, says] of [
+      ["2.0", 'constraint "2.0" that is not an operator'],
+      ["=> 2.0", 'constraint "=> 2.0" that is not an operator'],
+      [">= 2.0,", "empty constraint"],
+      [">= x:2.0", 'epoch "x" that is not a number'],
+      [">= 1-2-3", 'version "1-2"'],
+    ]) {
+      const r = parsePolicyYaml(`apiVersion: relengd/v1
+kind: Policy
+metadata: {name: x}
+spec:
+  on: [artifact]
+  match:
+    package: [python-*]
+    evr: "${range}"
+  release: {environment: rawhide}
+`);
+      expect(r.ok, range).toBe(false);
+      if (!r.ok) {
+        expect(r.issues).toHaveLength(1);
+        expect(r.issues[0]).toMatchObject({ path: "/spec/match/evr", line: 8, message: expect.stringContaining(says!) });
+      }
+    }
+  });
+
   it("rejects a broken policy file naming line and field", () => {
     const r = parsePolicyYaml(`apiVersion: relengd/v1
 kind: Policy
