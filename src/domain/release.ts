@@ -3,9 +3,10 @@ import { kojiBuilds, type Artifact } from "./artifact.js";
 import { buildBodhiUpdate } from "./documents/bodhiUpdate.js";
 import { buildComposeRequest, COMPOSE_LABEL_PATTERN } from "./documents/composeRequest.js";
 import type { DocumentMetadata } from "./documents/envelope.js";
-import { documentPath, documentProblems, renderDocument, type RequestDocument } from "./documents/index.js";
+import { documentPath, documentProblems, parseDocumentText, renderDocument, type RequestDocument } from "./documents/index.js";
 import { buildKojiTag } from "./documents/kojiTag.js";
 import type { Environment } from "./environment.js";
+import { compareNvr } from "./evr.js";
 import { parseNvr } from "./nvr.js";
 import { renderCommitMessage, type ReleaseCommitInfo } from "./trailers.js";
 
@@ -165,4 +166,66 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
   const problems = documentProblems(document);
   if (problems) throw new Error(`the ${document.kind} document for ${artifact.id} would be invalid: ${problems}`);
   return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderCommitMessage(info), nvrs: req.nvrs };
+}
+
+/**
+ * A release of a Koji tag competing with others for one (environment, package): `nvr` is the
+ * build it puts in the tag (undefined when unknown: its artifact is gone), `explicit` says a
+ * person chose it (a rollback, or forced with a reason), `written` that it is already pushed.
+ */
+export interface TagContender {
+  id: string;
+  seq: number;
+  nvr: string | undefined;
+  explicit: boolean;
+  written: boolean;
+}
+
+/** The build a KojiTag release of `artifact` puts in the tag; undefined when it has none (or several). */
+export function kojiTagNvr(artifact: Artifact): string | undefined {
+  const own = kojiBuilds(artifact).filter((b) => {
+    const p = parseNvr(b.nvr);
+    return p.ok && p.nvr.name === artifact.package;
+  });
+  return own.length === 1 ? own[0]?.nvr : undefined;
+}
+
+/** rpm's order of two builds of one package; NVRs it cannot compare count as equal. */
+function buildOrder(a: string | undefined, b: string | undefined): number {
+  if (a === undefined || b === undefined) return 0;
+  const c = compareNvr(a, b);
+  return c.ok ? c.order : 0;
+}
+
+/**
+ * Which contender makes writing `release` pointless, if any. Koji tags are declarative, so only
+ * the build that should end up in the tag is written:
+ * - a later release that is not an older build (or that a person chose) replaces it;
+ * - an earlier release still waiting to be written, of a newer build, wins over it unless
+ *   `release` itself was chosen by a person: arrival order never puts an older build in a tag
+ *   (a slow pipeline's stale build arriving after a newer one is the classic downgrade).
+ */
+export function supersedingContender(release: TagContender, others: readonly TagContender[]): TagContender | undefined {
+  let winner: TagContender | undefined;
+  for (const other of others) {
+    if (other.id === release.id) continue;
+    const order = buildOrder(other.nvr, release.nvr);
+    const wins = other.seq > release.seq ? other.explicit || order >= 0 : !other.written && !release.explicit && order > 0;
+    if (wins && (!winner || other.seq > winner.seq)) winner = other;
+  }
+  return winner;
+}
+
+/**
+ * Why writing `document` over the file's current text would put an older build in a Koji tag
+ * (`downgrade: X < Y`), or undefined when it would not: only a rollback or a forced release may.
+ */
+export function downgradeReason(currentText: string | undefined, document: RequestDocument): string | undefined {
+  if (currentText === undefined || document.kind !== "KojiTag") return undefined;
+  const current = parseDocumentText(currentText);
+  if (!current.ok || current.value.kind !== "KojiTag") return undefined;
+  const have = current.value.spec.nvr;
+  const want = document.spec.nvr;
+  const c = compareNvr(want, have);
+  return c.ok && c.order < 0 ? `downgrade: ${want} < ${have}` : undefined;
 }

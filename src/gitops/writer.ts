@@ -7,9 +7,10 @@ import { sameRequest } from "../domain/documents/index.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
 import { UnsafePathError } from "../domain/paths.js";
-import { releaseRequirement, renderRelease, type RenderedRelease } from "../domain/release.js";
+import { downgradeReason, kojiTagNvr, releaseRequirement, renderRelease, supersedingContender, type RenderedRelease, type TagContender } from "../domain/release.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
+import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 import { PushRejected, RemoteUnavailable, Workspace, type FileCommit } from "./workspace.js";
 
@@ -42,6 +43,27 @@ export interface WriterDeps {
   logger: Logger;
   /** Told after each batch (metrics, events, tests). */
   onWritten?: (result: BatchResult) => void;
+  /**
+   * Which branches this process may write when replicas share the store (PostgreSQL): a
+   * branch whose lease another replica holds is left to it. Absent: every branch is ours.
+   */
+  lease?: BranchLease;
+  /** Timings and counts for metrics. */
+  instruments?: WriterInstruments;
+}
+
+export interface WriterInstruments {
+  commitSeconds(repository: string, seconds: number): void;
+  pushSeconds(repository: string, seconds: number): void;
+  pushRetried(repository: string): void;
+  writeFailed(repository: string, reason: "unreachable" | "error"): void;
+}
+
+/** What readiness needs to know of a repository's writer. */
+export interface WriterHealth {
+  repository: string;
+  /** Since when every attempt to reach the remote has failed; null while it answers. */
+  unreachableSince: Date | null;
 }
 
 export interface BatchResult {
@@ -59,7 +81,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // (Kargo shipped exactly that regression, kargo#5888). Across processes: see the README.
 const branchLocks = new Map<string, Promise<void>>();
 
-async function withBranchLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export async function withBranchLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = branchLocks.get(key) ?? Promise.resolve();
   let release: () => void = () => undefined;
   const mine = new Promise<void>((r) => (release = r));
@@ -73,6 +95,12 @@ async function withBranchLock<T>(key: string, fn: () => Promise<T>): Promise<T> 
     if (branchLocks.get(key) === tail) branchLocks.delete(key);
   }
 }
+/** A person chose this build: a rollback, or a release forced with a reason. */
+const isExplicit = (r: ReleaseRecord): boolean => r.trigger === "rollback" || r.force;
+
+/** The lease of a branch is named after where it is written, not the repository's name. */
+export const leaseKey = (repo: { url: string; branch: string }): string => `${repo.url}#${repo.branch}`;
+
 const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
 
 export class Writer {
@@ -116,6 +144,10 @@ export class Writer {
     w.kick();
   }
 
+  health(): WriterHealth[] {
+    return [...this.branches.entries()].map(([repository, w]) => ({ repository, unreachableSince: w.unreachableSince }));
+  }
+
   /** Resolves when every writer is idle (nothing running, nothing due). */
   async idle(): Promise<void> {
     for (;;) {
@@ -141,6 +173,7 @@ class BranchWriter {
   /** Release ids found in the remote's history, with their commit; kept up to `scannedHead`. */
   private readonly inHistory = new Map<string, string>();
   private scannedHead: string | null = null;
+  unreachableSince: Date | null = null;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -186,6 +219,7 @@ class BranchWriter {
       this.again = false;
       for (;;) {
         if (this.stopping) return;
+        if (!(await this.leased())) return;
         // The queue is read under the lock too: what another writer just wrote is no longer due.
         const wrote = await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, async () => {
           const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
@@ -196,6 +230,17 @@ class BranchWriter {
         if (!wrote) break;
       }
     } while (this.again && !this.stopping);
+  }
+
+  /** Whether this process may write the branch now; the poll asks again while it may not. */
+  private async leased(): Promise<boolean> {
+    if (!this.deps.lease) return true;
+    try {
+      return await this.deps.lease.hold(leaseKey(this.repo));
+    } catch (err) {
+      this.deps.logger.warn({ err, repository: this.repo.name }, "cannot reach the store to take the branch lease");
+      return false;
+    }
   }
 
   private async open(): Promise<Workspace> {
@@ -221,10 +266,14 @@ class BranchWriter {
       const unwritten = await this.alreadyWritten(writable, result);
       const live = await this.supersede(unwritten, result);
       if (live.length > 0) await this.writeAndPush(live, result);
+      this.unreachableSince = null;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof RemoteUnavailable) log.warn({ err: message, releases: ids.length }, "remote unavailable; releases stay queued");
-      else log.error({ err }, "write failed");
+      if (err instanceof RemoteUnavailable) {
+        log.warn({ err: message, releases: ids.length }, "remote unavailable; releases stay queued");
+        this.unreachableSince ??= new Date();
+      } else log.error({ err }, "write failed");
+      this.deps.instruments?.writeFailed(this.repo.name, err instanceof RemoteUnavailable ? "unreachable" : "error");
       // A fetch is due next time: the local view of the remote may be stale.
       this.fetched = false;
       const pending = ids.filter((id) => !result.pushed.some((p) => p.id === id) && !result.superseded.includes(id) && !result.blocked.includes(id));
@@ -269,19 +318,42 @@ class BranchWriter {
   }
 
   /**
-   * Koji tags are declarative: a release of a package to a tag is superseded by any later
-   * release of it to that tag that is queued or done — in this batch, or written meanwhile
-   * (a release held back by a failed attempt must not put an older build back).
+   * Koji tags are declarative: of the releases of one package to one tag, only the one whose
+   * build should end up there is written (see supersedingContender: the newest build by rpm's
+   * order, or the latest a person chose), whether the others are in this batch, still queued,
+   * or pushed meanwhile (a release held back by a failed attempt must not put an older build back).
    */
   private async supersede(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
     const envs = this.deps.environments();
     const tagged = items.filter(({ release }) => envs.environments.get(release.environment)?.kind === "KojiTag");
-    const newest = await this.deps.releases.newestStanding(tagged.map(({ release }) => ({ environment: release.environment, package: release.package })));
+    if (tagged.length === 0) return items;
+    const sinceSeq = Math.min(...tagged.map(({ release }) => release.seq));
+    const rivals = await this.deps.releases.tagContenders(
+      tagged.map(({ release }) => ({ environment: release.environment, package: release.package })),
+      sinceSeq,
+    );
+    // The builds of rivals outside this batch: their artifacts are read only when there are any.
+    const known = new Map(items.map(({ artifact }) => [artifact.id, artifact]));
+    const missing = rivals.filter((r) => !known.has(r.artifactId)).map((r) => r.artifactId);
+    if (missing.length > 0) for (const [id, a] of await this.deps.artifacts.getMany(missing)) known.set(id, a);
+    const contender = (r: ReleaseRecord): TagContender => {
+      const artifact = known.get(r.artifactId);
+      return { id: r.id, seq: r.seq, nvr: artifact ? kojiTagNvr(artifact) : undefined, explicit: isExplicit(r), written: r.status === "pushed" };
+    };
+    const byPair = new Map<string, TagContender[]>();
+    for (const r of rivals) {
+      const key = `${r.environment}\0${r.package}`;
+      const list = byPair.get(key) ?? [];
+      list.push(contender(r));
+      byPair.set(key, list);
+    }
     const superseded: { id: string; by: string }[] = [];
     const live = items.filter(({ release }) => {
-      const last = newest.get(`${release.environment}\0${release.package}`);
-      if (last && last.seq > release.seq) {
-        superseded.push({ id: release.id, by: last.id });
+      const others = byPair.get(`${release.environment}\0${release.package}`);
+      if (!others) return true;
+      const by = supersedingContender(contender(release), others);
+      if (by) {
+        superseded.push({ id: release.id, by: by.id });
         return false;
       }
       return true;
@@ -372,11 +444,20 @@ class BranchWriter {
         bulk?: BulkCommitInfo;
       }
       const drafts: Draft[] = [];
-      const commitIndex: (number | null)[] = [];
+      // Per rendered release: its draft, null when the document already says it, undefined when refused.
+      const commitIndex: (number | null | undefined)[] = [];
       const lastWriter = new Map<string, number>();
+      const downgrades: { id: string; reason: string }[] = [];
       for (const r of rendered) {
         if (sameRequest(current.get(r.out.path), r.out.document)) {
           commitIndex.push(lastWriter.get(r.out.path) ?? null);
+          continue;
+        }
+        // The document holds a newer build than this release would put there.
+        const downgrade = isExplicit(r.release) ? undefined : downgradeReason(current.get(r.out.path), r.out.document);
+        if (downgrade) {
+          downgrades.push({ id: r.release.id, reason: downgrade });
+          commitIndex.push(undefined);
           continue;
         }
         current.set(r.out.path, r.out.content);
@@ -399,27 +480,40 @@ class BranchWriter {
         files: [...d.files].map(([path, content]) => ({ path, content })),
         message: d.bulk ? renderBulkCommitMessage(d.bulk) : (d.message as string),
       }));
+      const commitStarted = performance.now();
       const shas = await ws.commit(head, commits, this.repo.author);
+      this.deps.instruments?.commitSeconds(this.repo.name, (performance.now() - commitStarted) / 1000);
       const tip = shas.at(-1) ?? head;
-      const assigned = rendered.map((r, i) => {
+      const assigned = rendered.flatMap((r, i) => {
         const idx = commitIndex[i];
-        return { id: r.release.id, commitSha: (idx === null || idx === undefined ? head : shas[idx]) ?? tip ?? "" };
+        if (idx === undefined) return [];
+        return [{ id: r.release.id, commitSha: (idx === null ? head : shas[idx]) ?? tip ?? "" }];
       });
+      // Refused on this head; a re-render after a rejected push decides again.
+      for (const d of downgrades) {
+        await this.deps.releases.markBlocked(d.id, d.reason);
+        result.blocked.push(d.id);
+      }
+      pending = pending.filter((p) => !downgrades.some((d) => d.id === p.release.id));
       if (shas.length === 0) {
         await this.deps.releases.markPushed(assigned);
         result.pushed.push(...assigned);
         return;
       }
       await this.deps.releases.markCommitted(assigned);
+      const pushStarted = performance.now();
       try {
         await ws.push(tip as string);
       } catch (err) {
+        this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - pushStarted) / 1000);
         if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
+        this.deps.instruments?.pushRetried(this.repo.name);
         this.deps.logger.info({ repository: this.repo.name, attempt }, "push rejected: the branch moved; re-rendering on the fresh head");
         await sleep(jitter(Math.min(2000, 25 * 2 ** attempt)));
         await ws.fetch();
         continue;
       }
+      this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - pushStarted) / 1000);
       // These commits are history now; the next scan starts after them.
       for (const a of assigned) if (!this.inHistory.has(a.id)) this.inHistory.set(a.id, a.commitSha);
       this.scannedHead = tip as string;
