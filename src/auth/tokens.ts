@@ -1,7 +1,8 @@
 // relengd's own access tokens: HS256 JWTs signed with the server's secret (jose).
 import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { principalFromClaims, tokenClaimsSchema, type Principal, type Role } from "../domain/token.js";
+import type { OidcVerifier } from "./oidc.js";
 
 const ISSUER = "relengd";
 // Tokens whose signature was checked, kept by their exact text; cleared whole when full.
@@ -33,6 +34,49 @@ export class TokenRejected extends Error {
   }
 }
 
+/**
+ * A genuine token (signature, issuer, audience and expiry all check out) whose claims match no
+ * configured rule: the caller is known but granted nothing, which is RFC 6750's
+ * insufficient_scope (403), not an authentication failure (401).
+ */
+export class TokenGrantsNothing extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** An issuer's signing keys could not be fetched: the token may be fine, the check could not run. */
+export class SigningKeysUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** A verified token: who it is, and until when that answer may be reused. */
+export interface VerifiedToken {
+  principal: Principal;
+  expiresAtMs: number;
+}
+
+/** The `iss` claim as the token states it, before any check; undefined when there is none to read. */
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === "string" ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** jose's verification failures in words the caller may see. */
+export function rejectionOf(err: unknown): TokenRejected {
+  if (err instanceof joseErrors.JWTExpired) return new TokenRejected("token has expired");
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenRejected("token signature is not valid");
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenRejected("token algorithm is not allowed");
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return new TokenRejected(`token claim "${err.claim}" is not valid`);
+  return new TokenRejected("token is malformed");
+}
+
 export class TokenService {
   // A KeyObject made once: given raw bytes, jose would import the key again on every verify.
   private readonly key: KeyObject;
@@ -41,6 +85,8 @@ export class TokenService {
   constructor(
     secret: string,
     private readonly isRevoked: (jti: string) => boolean = () => false,
+    /** Outside identity providers (RELENGD_OIDC_CONFIG) whose tokens are accepted beside relengd's own. */
+    private readonly oidc?: OidcVerifier,
   ) {
     this.key = createSecretKey(Buffer.from(secret, "utf8"));
   }
@@ -87,26 +133,30 @@ export class TokenService {
       if (this.isRevoked(cached.principal.tokenId)) throw new TokenRejected("token has been revoked");
       return cached.principal;
     }
+    // The token's own (unverified) issuer only picks whose keys check it; that check then
+    // verifies the issuer again.
+    const iss = unverifiedIssuer(token);
+    const foreign = iss !== undefined && iss !== ISSUER;
+    if (foreign && !this.oidc?.trusts(iss)) throw new TokenRejected(`token claim "iss" names an issuer relengd does not trust`);
+    const verified = foreign && this.oidc ? await this.oidc.verify(token, iss) : await this.verifyOwn(token);
+    if (this.isRevoked(verified.principal.tokenId)) throw new TokenRejected("token has been revoked");
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+    this.verified.set(token, verified);
+    return verified.principal;
+  }
+
+  private async verifyOwn(token: string): Promise<VerifiedToken> {
     let payload: unknown;
     try {
       // Only HS256: "alg: none" and any other algorithm are refused before the signature check.
       ({ payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "jti", "sub"] }));
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new TokenRejected("token has expired");
-      if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenRejected("token signature is not valid");
-      if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new TokenRejected("token algorithm is not allowed");
-      if (err instanceof joseErrors.JWTClaimValidationFailed) throw new TokenRejected(`token claim "${err.claim}" is not valid`);
-      throw new TokenRejected("token is malformed");
+      throw rejectionOf(err);
     }
     const claims = tokenClaimsSchema.safeParse(payload);
-    if (!claims.success) throw new TokenRejected("token claims are not valid (unknown role or scope)");
-    if (this.isRevoked(claims.data.jti)) throw new TokenRejected("token has been revoked");
-    const principal = principalFromClaims(claims.data);
-    if (claims.data.exp !== undefined) {
-      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
-      this.verified.set(token, { principal, expiresAtMs: claims.data.exp * 1000 });
-    }
-    return principal;
+    // exp is a required claim above; the schema only leaves it optional for issue().
+    if (!claims.success || claims.data.exp === undefined) throw new TokenRejected("token claims are not valid (unknown role or scope)");
+    return { principal: principalFromClaims(claims.data), expiresAtMs: claims.data.exp * 1000 };
   }
 }
 

@@ -1,12 +1,16 @@
 // Authentication: routes declare the role they need in `config.role`; this plugin verifies the
-// bearer token and attaches the principal. Scope checks (package, environment) are the use
-// cases' job, since only they know which package a request touches.
+// bearer token (relengd's own, or a trusted OIDC issuer's) and attaches the principal. Scope
+// checks (package, environment) are the use cases' job, since only they know which package a
+// request touches.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { TokenService } from "../../auth/tokens.js";
-import { TokenRejected } from "../../auth/tokens.js";
+import { SigningKeysUnavailable, TokenGrantsNothing, TokenRejected } from "../../auth/tokens.js";
 import { roleAtLeast, type Principal, type Role } from "../../domain/token.js";
-import { forbidden, unauthorized } from "../problem.js";
+import { forbidden, Problem, unauthorized } from "../problem.js";
+
+// How long a caller should wait before trying again when an issuer's keys could not be fetched.
+const KEYS_RETRY_AFTER_SECONDS = 5;
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -23,12 +27,14 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenService }) => {
+export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenService; anonymousRead?: boolean }) => {
   app.decorateRequest("principal", null);
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     const needed = request.routeOptions.config.role;
     if (!needed) return;
     const header = request.headers.authorization;
+    // RELENGD_ANONYMOUS_READ: reader routes without a token; a token sent is still checked.
+    if (!header && needed === "reader" && opts.anonymousRead) return;
     if (!header) throw unauthorized("missing Authorization: Bearer <token> header");
     // The scheme is case-insensitive (RFC 9110 §11.1).
     const m = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header);
@@ -37,6 +43,12 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenS
       request.principal = await opts.tokens.verify(m[1]);
     } catch (err) {
       if (err instanceof TokenRejected) throw unauthorized(err.reason);
+      if (err instanceof TokenGrantsNothing) throw forbidden(err.reason);
+      if (err instanceof SigningKeysUnavailable) {
+        request.log.warn({ err: err.reason }, "token not checked: an issuer's signing keys are unavailable");
+        void reply.header("retry-after", String(KEYS_RETRY_AFTER_SECONDS));
+        throw new Problem(503, "Service unavailable", err.reason, "signing-keys-unavailable");
+      }
       throw err;
     }
     if (!roleAtLeast(request.principal.role, needed)) {
