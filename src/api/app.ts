@@ -11,13 +11,19 @@ import type { PolicyHolder } from "../policy/loader.js";
 import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
+import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { Metrics, metricsPlugin } from "./plugins/metrics.js";
+import { openapiPlugin } from "./plugins/openapi.js";
+import { requestValidatorCompiler } from "./request.js";
+import { responseSerializerCompiler } from "./response.js";
 import { artifactRoutes } from "./routes/artifacts.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
-import { healthRoutes } from "./routes/health.js";
+import { kojiTagRoutes } from "./routes/kojiTags.js";
+import { healthRoutes, type Readiness } from "./routes/health.js";
 import { policyRoutes } from "./routes/policies.js";
 import { releaseRoutes } from "./routes/releases.js";
 
@@ -38,6 +44,12 @@ export interface AppDeps {
   metrics?: Metrics;
   /** How bus messages (POST /api/v1/events) map to artifacts. */
   bus?: { mapping: MappingOptions };
+  /** Reader routes without a token (RELENGD_ANONYMOUS_READ); off unless true. */
+  anonymousRead?: boolean;
+  /** Check every response against its route schema (a mismatch is a 500); on under the test suite. */
+  checkResponses?: boolean;
+  /** What /readyz checks besides the database: the writers' remotes. */
+  readiness?: Readiness;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -60,9 +72,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // JSON only: a text/plain body would otherwise reach the routes as a string.
   app.removeContentTypeParser("text/plain");
+  // Route schemas are zod: requests fail as problems naming the field; in tests, responses are
+  // checked against what the OpenAPI document promises.
+  app.setValidatorCompiler(requestValidatorCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler(deps.checkResponses ?? process.env.NODE_ENV === "test"));
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { tokens: deps.tokens });
-  await app.register(healthRoutes, { prisma: deps.prisma });
+  // Before any route: it documents each route as it is added.
+  await app.register(openapiPlugin);
+  await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
+  await app.register(healthRoutes, { prisma: deps.prisma, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
   await app.register(artifactRoutes, { artifacts: deps.artifacts, decisions: deps.policies.decisions, policyEvent: deps.policies.onEvent });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
@@ -78,5 +96,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       count: metrics.countBusMessage,
     },
   });
+  // Koji tag state observed on the bus, for `relengd plan` (issue 5).
+  await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
+  // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
+  await app.register(dashboardRoutes, { prisma: deps.prisma, releases: deps.releases });
   return app;
 }

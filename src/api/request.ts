@@ -1,5 +1,6 @@
-// Validates a request part against a zod schema, or throws the problem naming the field.
-import type { z } from "zod";
+// Validates request parts against zod schemas, or throws the problem naming the field.
+import type { FastifySchemaCompiler } from "fastify";
+import { z } from "zod";
 import { parseWith } from "../domain/artifact.js";
 import { invalid, type ProblemLocation } from "./problem.js";
 
@@ -8,3 +9,24 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, whe
   if (!parsed.ok) throw invalid(where, parsed.issues);
   return parsed.value;
 }
+
+// fastify's names for the parts of a request, as problems name them.
+const LOCATIONS: Record<string, ProblemLocation> = { body: "body", querystring: "query", params: "params", headers: "header" };
+
+/**
+ * fastify's validator for route schemas (`schema.body`, `.querystring`, `.params`): the same
+ * zod parse and the same problem as parseRequest, so a field fails the same way whether a
+ * route declares its schema or checks by hand. A schema that is not zod is refused when the
+ * route is compiled: the OpenAPI document could not describe it.
+ */
+export const requestValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart, method, url }) => {
+  if (!(schema instanceof z.ZodType)) throw new Error(`${method} ${url}: schema.${httpPart ?? "?"} must be a zod schema`);
+  const where = LOCATIONS[httpPart ?? ""] ?? "body";
+  return (data: unknown) => {
+    const parsed = parseWith(schema, data);
+    return parsed.ok ? { value: parsed.value } : { error: invalid(where, parsed.issues) };
+  };
+};
+
+/** The query of a route that takes none: an unknown parameter is refused by name, as everywhere. */
+export const noQuery = z.strictObject({});

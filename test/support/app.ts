@@ -48,6 +48,8 @@ export interface TestAppOptions {
   /** A policies folder to load instead of the shipped one (its repositories default to the test remote). */
   policiesDir?: string;
   now?: () => Date;
+  /** /readyz: how long a remote may be unreachable (default 5 min, as the server's). */
+  readyRemoteBoundMs?: number;
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
@@ -89,6 +91,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
       }),
     },
     logger: false,
+    readiness: { remotes: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000 },
   });
   await app.ready();
   return {

@@ -1,8 +1,10 @@
 // Prometheus metrics: the one registry relengd exposes at GET /metrics, and the metrics in it.
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { Counter, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { z } from "zod";
 import type { BusOutcome } from "../../domain/busMapping.js";
+import { noQuery } from "../request.js";
 
 /**
  * Topics come from the bus (and from POST /api/v1/events): past this many distinct ones, new
@@ -22,6 +24,113 @@ export class Metrics {
   });
   private readonly topics = new Set<string>();
 
+  // Seconds, from a loopback ingest (~5 ms) to a push over a slow network (tens of seconds).
+  private static readonly BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+  readonly httpRequests = new Histogram({
+    name: "relengd_http_request_duration_seconds",
+    help: "HTTP requests by method, route template and status class, from the first byte read to the last byte sent",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: Metrics.BUCKETS,
+    registers: [this.registry],
+  });
+  readonly artifactsIngested = new Counter({
+    name: "relengd_artifacts_ingested_total",
+    help: "Artifacts pushed through POST /api/v1/artifacts, by outcome: created, unchanged (same body again), conflict, rejected",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly writerCommit = new Histogram({
+    name: "relengd_writer_commit_duration_seconds",
+    help: "Time to render and commit one batch of releases (git fast-import), by repository",
+    labelNames: ["repository"] as const,
+    buckets: Metrics.BUCKETS,
+    registers: [this.registry],
+  });
+  readonly writerPush = new Histogram({
+    name: "relengd_writer_push_duration_seconds",
+    help: "Time of one git push of a batch, accepted or rejected, by repository",
+    labelNames: ["repository"] as const,
+    buckets: Metrics.BUCKETS,
+    registers: [this.registry],
+  });
+  readonly pushRetries = new Counter({
+    name: "relengd_writer_push_retries_total",
+    help: "Pushes rejected because the branch moved, then re-rendered on the fresh head and retried",
+    labelNames: ["repository"] as const,
+    registers: [this.registry],
+  });
+  readonly writeFailures = new Counter({
+    name: "relengd_writer_failures_total",
+    help: "Batches that could not be written, by repository and reason: unreachable (remote), error",
+    labelNames: ["repository", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly releasesWritten = new Counter({
+    name: "relengd_releases_total",
+    help: "Releases the writer finished with, by repository and outcome: pushed, superseded, blocked, failed (an attempt failed; retried until its attempts run out)",
+    labelNames: ["repository", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly policyDecisions = new Counter({
+    name: "relengd_policy_decisions_total",
+    help: "Policy decisions, by policy and outcome: fired, waiting (may fire later), skipped",
+    labelNames: ["policy", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "relengd_release_queue_depth",
+    help: "Releases queued or committed but not yet pushed, by repository",
+    labelNames: ["repository"] as const,
+    registers: [this.registry],
+  });
+  readonly queueAge = new Gauge({
+    name: "relengd_release_queue_oldest_age_seconds",
+    help: "Age of the oldest release still queued or committed, by repository (0 when none)",
+    labelNames: ["repository"] as const,
+    registers: [this.registry],
+  });
+  readonly writerLease = new Gauge({
+    name: "relengd_writer_lease",
+    help: "1 for each repository whose branch this replica writes (holds the writer lease)",
+    labelNames: ["repository"] as const,
+    registers: [this.registry],
+  });
+
+  private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
+  private leaseSource: (() => string[]) | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Queue depth and age are read from the store when Prometheus scrapes, not kept in memory. */
+  observeQueue(source: () => Promise<{ repository: string; depth: number; oldest: Date | null }[]>): void {
+    this.queueSource = source;
+  }
+
+  /** The repositories whose writer lease this replica holds, read at scrape time. */
+  observeLeases(source: () => string[]): void {
+    this.leaseSource = source;
+  }
+
+  /** Brings the gauges up to date; runs before each scrape. */
+  async refresh(now = new Date()): Promise<void> {
+    if (this.queueSource) {
+      const rows = await this.queueSource();
+      this.queueDepth.reset();
+      this.queueAge.reset();
+      for (const r of rows) {
+        this.queueDepth.set({ repository: r.repository }, r.depth);
+        this.queueAge.set({ repository: r.repository }, r.oldest ? Math.max(0, (now.getTime() - r.oldest.getTime()) / 1000) : 0);
+      }
+    }
+    if (this.leaseSource) {
+      this.writerLease.reset();
+      for (const repository of this.leaseSource()) this.writerLease.set({ repository }, 1);
+    }
+  }
+
   /** One message consumed: accepted, waiting, deferred, ignored, rejected or duplicate. */
   readonly countBusMessage = (topic: string, outcome: BusOutcome): void => {
     if (!this.topics.has(topic) && this.topics.size < MAX_TOPIC_LABELS) this.topics.add(topic);
@@ -38,8 +147,33 @@ declare module "fastify" {
 /** GET /metrics (no token, as Prometheus scrapes it) in the Prometheus text format. */
 export const metricsPlugin = fp(async (app: FastifyInstance, opts: { metrics: Metrics }) => {
   app.decorate("metrics", opts.metrics);
-  app.get("/metrics", async (_request, reply) => {
-    const text = await opts.metrics.registry.metrics();
-    return reply.type(opts.metrics.registry.contentType).send(text);
+  // The route template, not the URL: label values stay bounded whatever clients ask for.
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || route === "/metrics") return;
+    const status = reply.statusCode;
+    opts.metrics.httpRequests.observe({ method: request.method, route, status: `${Math.floor(status / 100)}xx` }, reply.elapsedTime / 1000);
+    if (route === "/api/v1/artifacts" && request.method === "POST") {
+      const outcome = status === 201 ? "created" : status === 200 ? "unchanged" : status === 409 ? "conflict" : status < 500 ? "rejected" : "error";
+      opts.metrics.artifactsIngested.inc({ outcome });
+    }
   });
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        operationId: "metrics",
+        summary: "Prometheus metrics",
+        description: "The Prometheus text exposition format; no token, as Prometheus scrapes it.",
+        tags: ["operations"],
+        querystring: noQuery,
+        response: { 200: { description: "The metrics", content: { "text/plain": { schema: z.string() } } } },
+      },
+    },
+    async (_request, reply) => {
+      await opts.metrics.refresh();
+      const text = await opts.metrics.registry.metrics();
+      return reply.type(opts.metrics.registry.contentType).send(text);
+    },
+  );
 });

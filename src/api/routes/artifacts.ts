@@ -1,11 +1,13 @@
 // /api/v1/artifacts: push, list, show, append results. Thin adapters onto the use cases.
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
   appendResultsSchema,
   ARTIFACT_ID_PATTERN,
   artifactLimits,
   artifactSchema,
+  ciResultItemSchema,
   MAX_NVR_LENGTH_FOR_QUERY,
   PACKAGE_PATTERN,
   RELEASE_PATTERN,
@@ -17,25 +19,73 @@ import { pushArtifact } from "../../flow/pushArtifact.js";
 import { InvalidCursorError, type ArtifactRepository, type StoredArtifact, type StoredResult } from "../../store/artifactRepository.js";
 import type { DecisionRepository } from "../../store/decisionRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
-import { conflict, forbidden, invalid, notFound, unprocessable } from "../problem.js";
-import { parseRequest } from "../request.js";
+import { jsonResponse } from "../plugins/openapi.js";
+import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, unprocessable } from "../problem.js";
 
 const idParams = z.strictObject({
   id: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
 });
 
-const listQuery = z.strictObject({
-  package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name").optional(),
-  release: z.string().regex(RELEASE_PATTERN, "must be a distro release").optional(),
-  nvr: z.string().min(1).max(MAX_NVR_LENGTH_FOR_QUERY).optional(),
-  sha: z.string().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id").optional(),
-  branch: z.string().min(1).max(255).optional(),
-  event: z.enum(sourceEvents).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(64).optional(),
+const listQuery = z
+  .strictObject({
+    package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name").optional(),
+    release: z.string().regex(RELEASE_PATTERN, "must be a distro release").optional(),
+    nvr: z.string().min(1).max(MAX_NVR_LENGTH_FOR_QUERY).optional(),
+    sha: z.string().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id").optional().meta({ description: "Source commit id, as pushed" }),
+    branch: z.string().min(1).max(255).optional(),
+    event: z.enum(sourceEvents).optional(),
+    since: z.iso.datetime({ offset: true }).optional().meta({ description: "Pushed at or after" }),
+    until: z.iso.datetime({ offset: true }).optional().meta({ description: "Pushed before" }),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
+  })
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: "must be later than since", path: ["until"] });
+
+const timestamp = z.iso.datetime();
+
+const storedResultSchema = ciResultItemSchema
+  .extend({ createdAt: timestamp, updatedAt: timestamp })
+  .meta({ id: "StoredResult", description: "A CI result as the store keeps it: the latest outcome per (testcase, refUrl)" });
+
+const artifactViewSchema = artifactSchema
+  .extend({
+    digest: z.string().meta({ description: "SHA-256 of the canonical artifact" }),
+    createdAt: timestamp,
+    results: z.array(storedResultSchema).meta({ description: "Results appended after the push" }),
+  })
+  .meta({ id: "StoredArtifact", description: "An artifact as pushed, plus what the store added" });
+
+const pushedSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(["created", "unchanged"]),
+  digest: z.string(),
+  createdAt: timestamp,
 });
+
+const appendedSchema = z.strictObject({
+  id: z.string(),
+  added: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  results: z.array(storedResultSchema),
+});
+
+const decisionSchema = z
+  .strictObject({
+    id: z.number().int(),
+    artifactId: z.string(),
+    policy: z.string(),
+    event: z.string().meta({ description: "What the evaluation ran on: artifact, results or schedule" }),
+    fired: z.boolean(),
+    waiting: z.boolean().meta({ description: "Skipped for now; a later event may fire it" }),
+    releaseId: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "Decision", description: "One policy evaluation of an artifact: fired, or skipped with the reason" });
+
+const pageOf = <T extends z.ZodType>(item: T) =>
+  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last" }) });
 
 function resultView(r: StoredResult) {
   return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
@@ -55,89 +105,170 @@ export async function artifactRoutes(
   app: FastifyInstance,
   opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler },
 ): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent };
+  const tags = ["artifacts"];
 
-  app.post("/api/v1/artifacts", { config: { role: "ci" }, bodyLimit: artifactLimits.bodyBytes }, async (request, reply) => {
-    const principal = requirePrincipal(request);
-    const artifact = parseRequest(artifactSchema, request.body, "body");
-    const outcome = await pushArtifact(deps, principal, artifact);
-    switch (outcome.status) {
-      case "forbidden":
-        throw forbidden(outcome.reason);
-      case "conflict":
-        throw conflict(`artifact ${outcome.id} already exists with a different body; artifacts are immutable, push under a new id`, {
-          id: outcome.id,
-          existingDigest: outcome.existingDigest,
-          digest: outcome.digest,
+  api.post(
+    "/api/v1/artifacts",
+    {
+      config: { role: "ci" },
+      bodyLimit: artifactLimits.bodyBytes,
+      schema: {
+        operationId: "pushArtifact",
+        summary: "Push an artifact",
+        description:
+          "Stores an artifact and runs the policies on it. Re-pushing the same body under the same id is a no-op (200); a different body under an existing id is refused (409). A `ci` token may push only the packages in its scope.",
+        tags,
+        body: artifactSchema,
+        response: {
+          200: jsonResponse("The same artifact was already stored", pushedSchema),
+          201: jsonResponse("Stored; `Location` names it", pushedSchema),
+          409: problemResponse(409, "An artifact with this id exists with a different body (`existingDigest`, `digest`)"),
+          503: problemResponse(503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request);
+      const outcome = await pushArtifact(deps, principal, request.body);
+      switch (outcome.status) {
+        case "forbidden":
+          throw forbidden(outcome.reason);
+        case "conflict":
+          throw conflict(`artifact ${outcome.id} already exists with a different body; artifacts are immutable, push under a new id`, {
+            id: outcome.id,
+            existingDigest: outcome.existingDigest,
+            digest: outcome.digest,
+          });
+        case "created":
+        case "unchanged":
+          return reply
+            .code(outcome.status === "created" ? 201 : 200)
+            .header("location", `/api/v1/artifacts/${encodeURIComponent(outcome.id)}`)
+            .send({ id: outcome.id, status: outcome.status, digest: outcome.digest, createdAt: outcome.createdAt.toISOString() });
+      }
+    },
+  );
+
+  api.get(
+    "/api/v1/artifacts",
+    {
+      config: { role: "reader" },
+      schema: {
+        operationId: "listArtifacts",
+        summary: "List artifacts",
+        description: "Newest first, filtered by any of the query fields; pages follow `nextCursor`.",
+        tags,
+        querystring: listQuery,
+        response: { 200: jsonResponse("A page of artifacts", pageOf(artifactViewSchema)), 503: problemResponse(503) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      try {
+        const page = await opts.artifacts.list({
+          ...(q.package ? { package: q.package } : {}),
+          ...(q.release ? { release: q.release } : {}),
+          ...(q.nvr ? { nvr: q.nvr } : {}),
+          ...(q.sha ? { sha: q.sha } : {}),
+          ...(q.branch ? { branch: q.branch } : {}),
+          ...(q.event ? { event: q.event } : {}),
+          ...(q.since ? { since: new Date(q.since) } : {}),
+          ...(q.until ? { until: new Date(q.until) } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+          limit: q.limit,
         });
-      case "created":
-      case "unchanged":
-        return reply
-          .code(outcome.status === "created" ? 201 : 200)
-          .header("location", `/api/v1/artifacts/${encodeURIComponent(outcome.id)}`)
-          .send({ id: outcome.id, status: outcome.status, digest: outcome.digest, createdAt: outcome.createdAt.toISOString() });
-    }
-  });
+        return { items: page.items.map(artifactView), nextCursor: page.nextCursor };
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw invalid("query", [{ path: "/cursor", message: err.message }]);
+        throw err;
+      }
+    },
+  );
 
-  app.get("/api/v1/artifacts", { config: { role: "reader" } }, async (request) => {
-    const q = parseRequest(listQuery, request.query, "query");
-    if (q.since && q.until && Date.parse(q.since) >= Date.parse(q.until)) {
-      throw invalid("query", [{ path: "/until", message: "must be later than since" }]);
-    }
-    try {
-      const page = await opts.artifacts.list({
-        ...(q.package ? { package: q.package } : {}),
-        ...(q.release ? { release: q.release } : {}),
-        ...(q.nvr ? { nvr: q.nvr } : {}),
-        ...(q.sha ? { sha: q.sha } : {}),
-        ...(q.branch ? { branch: q.branch } : {}),
-        ...(q.event ? { event: q.event } : {}),
-        ...(q.since ? { since: new Date(q.since) } : {}),
-        ...(q.until ? { until: new Date(q.until) } : {}),
-        ...(q.cursor ? { cursor: q.cursor } : {}),
-        limit: q.limit,
-      });
-      return { items: page.items.map(artifactView), nextCursor: page.nextCursor };
-    } catch (err) {
-      if (err instanceof InvalidCursorError) throw invalid("query", [{ path: "/cursor", message: err.message }]);
-      throw err;
-    }
-  });
+  api.get(
+    "/api/v1/artifacts/:id",
+    {
+      config: { role: "reader" },
+      schema: {
+        operationId: "getArtifact",
+        summary: "Show an artifact",
+        tags,
+        params: idParams,
+        response: { 200: jsonResponse("The artifact with its appended results", artifactViewSchema), ...problemResponses(404, 503) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const stored = await opts.artifacts.get(id);
+      if (!stored) throw notFound(`no artifact ${id}`);
+      return artifactView(stored);
+    },
+  );
 
-  app.get("/api/v1/artifacts/:id", { config: { role: "reader" } }, async (request) => {
-    const { id } = parseRequest(idParams, request.params, "params");
-    const stored = await opts.artifacts.get(id);
-    if (!stored) throw notFound(`no artifact ${id}`);
-    return artifactView(stored);
-  });
+  api.post(
+    "/api/v1/artifacts/:id/results",
+    {
+      config: { role: "ci" },
+      schema: {
+        operationId: "appendResults",
+        summary: "Append CI results",
+        description:
+          "Adds results to an artifact (CI that finishes after the build) and runs the policies again. A result with the same (testcase, refUrl) as an earlier one replaces its outcome.",
+        tags,
+        params: idParams,
+        body: appendResultsSchema,
+        response: {
+          200: jsonResponse("Nothing new: every result was an update or already there", appendedSchema),
+          201: jsonResponse("At least one result added", appendedSchema),
+          ...problemResponses(404),
+          422: problemResponse(422, `The artifact would have more than ${artifactLimits.resultsPerArtifact} results (\`limit\`)`),
+          503: problemResponse(503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request);
+      const { id } = request.params;
+      const outcome = await appendResults(deps, principal, id, request.body.results);
+      switch (outcome.status) {
+        case "forbidden":
+          throw forbidden(outcome.reason);
+        case "not-found":
+          throw notFound(`no artifact ${id}`);
+        case "too-many":
+          throw unprocessable(`artifact ${id} would have more than ${outcome.limit} results`, { limit: outcome.limit });
+        case "appended":
+          return reply.code(outcome.added > 0 ? 201 : 200).send({
+            id,
+            added: outcome.added,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            results: outcome.results.map(resultView),
+          });
+      }
+    },
+  );
 
-  app.post("/api/v1/artifacts/:id/results", { config: { role: "ci" } }, async (request, reply) => {
-    const principal = requirePrincipal(request);
-    const { id } = parseRequest(idParams, request.params, "params");
-    const body = parseRequest(appendResultsSchema, request.body, "body");
-    const outcome = await appendResults(deps, principal, id, body.results);
-    switch (outcome.status) {
-      case "forbidden":
-        throw forbidden(outcome.reason);
-      case "not-found":
-        throw notFound(`no artifact ${id}`);
-      case "too-many":
-        throw unprocessable(`artifact ${id} would have more than ${outcome.limit} results`, { limit: outcome.limit });
-      case "appended":
-        return reply.code(outcome.added > 0 ? 201 : 200).send({
-          id,
-          added: outcome.added,
-          updated: outcome.updated,
-          unchanged: outcome.unchanged,
-          results: outcome.results.map(resultView),
-        });
-    }
-  });
-
-  app.get("/api/v1/artifacts/:id/decisions", { config: { role: "reader" } }, async (request) => {
-    const { id } = parseRequest(idParams, request.params, "params");
-    if ((await opts.artifacts.packageOf(id)) === null) throw notFound(`no artifact ${id}`);
-    const decisions = await opts.decisions.forArtifact(id);
-    return { items: decisions.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })) };
-  });
+  api.get(
+    "/api/v1/artifacts/:id/decisions",
+    {
+      config: { role: "reader" },
+      schema: {
+        operationId: "listArtifactDecisions",
+        summary: "Explain the policy decisions about an artifact",
+        description: "Every policy evaluation of the artifact, oldest first: fired, or skipped with the reason.",
+        tags,
+        params: idParams,
+        response: { 200: jsonResponse("The decisions, oldest first", z.strictObject({ items: z.array(decisionSchema) })), ...problemResponses(404, 503) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if ((await opts.artifacts.packageOf(id)) === null) throw notFound(`no artifact ${id}`);
+      const decisions = await opts.decisions.forArtifact(id);
+      return { items: decisions.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })) };
+    },
+  );
 }
