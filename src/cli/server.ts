@@ -1,4 +1,5 @@
 // Server-side verbs: serve, migrate, token. They read the server's own configuration.
+import { setFlagsFromString } from "node:v8";
 import type { Command } from "commander";
 import { InvalidTokenRequest, TokenService } from "../auth/tokens.js";
 import { loadConfig, resolveTokenSecret } from "../config.js";
@@ -18,12 +19,29 @@ function globs(text: string | undefined, flag: string): string[] | undefined {
   return list;
 }
 
+/**
+ * The server keeps little alive (tens of MB) but makes much mid-lived garbage: request bodies
+ * held through a group commit, a writer batch held through its push. V8 lets the old
+ * generation grow to 4× the live data before collecting it, which a mass rebuild turned into
+ * 300 MB of RSS for 40 MB of live objects. Growing by half instead keeps the peak near 200 MB
+ * at a few percent more CPU, and, unlike a heap cap, never fails a process whose live data
+ * grows. A heap flag given on the command line or in NODE_OPTIONS wins.
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+function tuneHeap(): void {
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
+  if (/--(heap-growing-percent|max-old-space-size|max-heap-size|optimize-for-size)\b/.test(given)) return;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command("serve")
     .description("run the server (RELENGD_* environment variables; see README)")
     .action(async () => {
       const config = loadConfig();
+      tuneHeap();
       const [{ createLogger }, { closeOnSignals, startServer }] = await Promise.all([import("../logger.js"), import("../main.js")]);
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);

@@ -36,6 +36,10 @@ export interface ServerProcess {
    * otherwise only the server dies and its children run on as orphans.
    */
   kill(scope: "group" | "process"): Promise<void>;
+  /** Sends `signal` to the server process alone. */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when a signal ended it) once the process has exited. */
+  exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL of the group if it has not exited within `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -53,7 +57,8 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, timeoutMs = 30_
   };
   child.stdout?.setEncoding("utf8").on("data", keep);
   child.stderr?.setEncoding("utf8").on("data", keep);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exitCode = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = exitCode.then(() => undefined);
   let gone = false;
   void exited.then(() => (gone = true));
   const pid = child.pid;
@@ -82,6 +87,8 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, timeoutMs = 30_
     url,
     pid,
     output: () => output,
+    signal: (signal) => void child.kill(signal),
+    exited: exitCode,
     async kill(scope) {
       if (scope === "group") killGroup();
       else child.kill("SIGKILL");

@@ -1,0 +1,111 @@
+// Retention: deletes artifacts older than a cutoff that no release references, page by page;
+// also the optional server schedule (RELENGD_PRUNE_SCHEDULE) that runs it once per slot.
+import cron, { type ScheduledTask } from "node-cron";
+import type { Logger } from "pino";
+import type { PruneCandidate, PruneRepository, PrunedCounts } from "../store/pruneRepository.js";
+import type { ScheduleRunRepository } from "../store/scheduleRunRepository.js";
+
+export interface PruneDeps {
+  store: PruneRepository;
+  now?: () => Date;
+}
+
+export interface PruneRequest {
+  /** Artifacts created longer ago than this go (when no release references them). */
+  olderThanSeconds: number;
+  /** Count and list what would go; delete nothing. */
+  dryRun: boolean;
+  /** Told of each artifact found to go, in insertion order (a dry run's listing). */
+  onArtifact?: (artifact: PruneCandidate) => void;
+  /** Artifacts read (and deleted) per round; the store cuts it further for SQLite's bind limit. */
+  pageSize?: number;
+}
+
+export interface PruneReport extends PrunedCounts {
+  cutoff: Date;
+  dryRun: boolean;
+  /** Artifacts older than the cutoff that stay because a release references them. */
+  referencedKept: number;
+}
+
+export async function pruneArtifacts(deps: PruneDeps, request: PruneRequest): Promise<PruneReport> {
+  const now = deps.now?.() ?? new Date();
+  const cutoff = new Date(now.getTime() - request.olderThanSeconds * 1000);
+  const pageSize = request.pageSize ?? 500;
+  const report: PruneReport = { cutoff, dryRun: request.dryRun, artifacts: 0, builds: 0, results: 0, decisions: 0, referencedKept: 0 };
+  // Keyset paging by seq: deleted rows cannot shift a page, and memory stays one page.
+  let afterSeq = 0;
+  for (;;) {
+    const page = await deps.store.unreferencedBefore(cutoff, afterSeq, pageSize);
+    const last = page.at(-1);
+    if (!last) break;
+    afterSeq = last.seq;
+    if (request.onArtifact) for (const artifact of page) request.onArtifact(artifact);
+    const ids = page.map((a) => a.id);
+    const counts = request.dryRun ? { artifacts: ids.length, ...(await deps.store.countDependents(ids)) } : await deps.store.deleteUnreferenced(ids);
+    report.artifacts += counts.artifacts;
+    report.builds += counts.builds;
+    report.results += counts.results;
+    report.decisions += counts.decisions;
+  }
+  report.referencedKept = await deps.store.countReferencedBefore(cutoff);
+  return report;
+}
+
+/** One line for logs and the CLI: what went (or would go) and what stayed. */
+export function describePrune(report: PruneReport): string {
+  const verb = report.dryRun ? "would delete" : "deleted";
+  return (
+    `${verb} ${report.artifacts} artifact(s) created before ${report.cutoff.toISOString()} ` +
+    `(${report.builds} build(s), ${report.results} result(s), ${report.decisions} decision(s)); ` +
+    `kept ${report.referencedKept} older artifact(s) that releases reference`
+  );
+}
+
+/** The name prune runs are claimed under in the schedule-run table; no policy can have it (policy names have no colon). */
+export const PRUNE_RUN_NAME = "relengd:prune";
+
+export interface PruneScheduleDeps extends PruneDeps {
+  runs: ScheduleRunRepository;
+  logger: Logger;
+}
+
+/**
+ * Runs pruneArtifacts on `schedule` (five-field cron, UTC). Each slot runs once across replicas:
+ * the slot is claimed in the schedule-run table first, as scheduled policies are.
+ */
+export function startPruneSchedule(deps: PruneScheduleDeps, options: { schedule: string; olderThanSeconds: number }): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const runSlot = async (slot: Date) => {
+    if (!(await deps.runs.claim(PRUNE_RUN_NAME, slot))) return;
+    let summary: string;
+    try {
+      summary = describePrune(await pruneArtifacts(deps, { olderThanSeconds: options.olderThanSeconds, dryRun: false }));
+      deps.logger.info({ slot: slot.toISOString(), summary }, "scheduled prune ran");
+    } catch (err) {
+      summary = `error: ${(err as Error).message}`;
+      deps.logger.error({ err, slot: slot.toISOString() }, "scheduled prune failed");
+    }
+    await deps.runs.finish(PRUNE_RUN_NAME, slot, summary);
+  };
+  const task: ScheduledTask = cron.schedule(
+    options.schedule,
+    () => {
+      // A five-field cron fires on whole minutes: the minute is the slot, whatever the tick's jitter.
+      const now = deps.now?.() ?? new Date();
+      const slot = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+      // A run still going when the next tick comes is not doubled up.
+      if (running) return;
+      running = runSlot(slot)
+        .catch((err: unknown) => deps.logger.error({ err }, "scheduled prune could not be claimed"))
+        .finally(() => (running = undefined));
+    },
+    { timezone: "UTC", name: PRUNE_RUN_NAME },
+  );
+  return {
+    async stop() {
+      await task.stop();
+      await running;
+    },
+  };
+}
