@@ -11,6 +11,15 @@ import {
   type CiResultItem,
   type KojiBuildItem,
 } from "./artifact.js";
+import {
+  BODHI_ALIAS_PATTERN,
+  BODHI_RELEASE_PATTERN,
+  bodhiSeverities,
+  bodhiUpdateSpecSchema,
+  bodhiUpdateTypes,
+  type BodhiUpdateDocument,
+} from "./documents/bodhiUpdate.js";
+import { COMPOSE_LABEL_PATTERN, type ComposeRequestDocument } from "./documents/composeRequest.js";
 import { splitTopic, type Envelope } from "./envelope.js";
 import { parseNvr, renderNvr } from "./nvr.js";
 
@@ -20,7 +29,10 @@ export const busEventStatuses = [
   "accepted",
   /** A result about a build no artifact carries yet; kept and appended when one arrives. */
   "waiting",
-  /** A topic relengd will map (shadow repo, Koji tag state, composes) but does not yet. */
+  /**
+   * Recorded by versions of relengd that recognised a topic (Bodhi updates, Koji tags, composes)
+   * before they mapped it; nothing is deferred any more, the status stays readable.
+   */
   "deferred",
   /** Nothing to do: a topic relengd does not map, or a state it does not act on. */
   "ignored",
@@ -46,7 +58,12 @@ export interface MappingOptions {
 export type BusEffect =
   | { kind: "artifact"; artifact: Artifact }
   | { kind: "results"; nvr: string; results: CiResultItem[] }
-  | { kind: "deferred"; reason: string }
+  /** A change to a Bodhi update: a commit on its merge request in the shadow repository. */
+  | { kind: "bodhiUpdate"; update: BodhiUpdateMessage }
+  /** A build tagged into or untagged from a Koji tag: the observed tag state. */
+  | { kind: "kojiTag"; change: KojiTagChange }
+  /** A compose Pungi finished: a ComposeRequest on the shadow repository's main branch. */
+  | { kind: "compose"; compose: ComposeDone }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; path: string; reason: string };
 
@@ -60,12 +77,6 @@ export const UNKNOWN_SHA = "0".repeat(40);
 // Koji's build states (koji.BUILD_STATES).
 const KOJI_BUILD_STATES = ["BUILDING", "COMPLETE", "DELETED", "FAILED", "CANCELED"] as const;
 const COMPLETE = 1;
-
-// Topics the later parts of issue 5 map (shadow repo, observed Koji tags, composes).
-const DEFERRED: { pattern: RegExp; becomes: string }[] = [
-  { pattern: /^bodhi\.update\.(request\.(testing|stable|obsolete|revoke)|status\.testing\..+|complete\..+|edit)$/, becomes: "a BodhiUpdate merge request in the shadow repository" },
-  { pattern: /^buildsys\.(tag|untag)$/, becomes: "the observed state of Koji tags" },
-];
 
 /** Maps one envelope; never throws (a mapping bug becomes a rejection naming it). */
 export function mapEnvelope(envelope: Envelope, options: MappingOptions): BusEffect {
@@ -88,15 +99,14 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
   const modern = /^ci\.([a-z0-9-]+)\.test\.(complete|error|queued|running)$/.exec(topic);
   if (modern) return mapCiTestMessage(envelope.body, modern[1] as string, modern[2] as string);
   if (/^ci\.pipeline\..+\.test\.[a-z0-9_-]+\.(complete|error)$/.test(topic)) return mapLegacyPipelineResult(envelope.body, envelope.topic);
-  if (topic === "pungi.compose.status.change") {
-    const status = envelope.body.status;
-    if (status === "FINISHED" || status === "FINISHED_INCOMPLETE") {
-      return { kind: "deferred", reason: `recognised, not mapped yet: a ${status} compose will become a compose record (issue 5, later part)` };
-    }
-    return { kind: "ignored", reason: `compose status ${JSON.stringify(status)}; only FINISHED and FINISHED_INCOMPLETE composes are recorded` };
+  if (topic === "pungi.compose.status.change") return mapComposeStatus(envelope.body, options);
+  if (topic === "buildsys.tag" || topic === "buildsys.untag") {
+    if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a tag change in ${prefix}* Koji, not Fedora's production Koji` };
+    return mapTagChange(envelope.body, topic === "buildsys.tag" ? "tag" : "untag");
   }
-  for (const d of DEFERRED) {
-    if (d.pattern.test(topic)) return { kind: "deferred", reason: `recognised, not mapped yet: ${topic} will become ${d.becomes} (issue 5, later part)` };
+  if (topic.startsWith("bodhi.update.")) {
+    if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `an update in ${prefix}* Bodhi, not Fedora's production Bodhi` };
+    return mapBodhiUpdate(envelope.body, topic);
   }
   return { kind: "ignored", reason: `topic ${topic} is not one relengd maps` };
 }
@@ -396,4 +406,309 @@ function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: strin
     outcomeHint: `a Jenkins result: one of ${Object.keys(PIPELINE_STATUS).join(", ")}`,
     refUrl: body.build_url,
   });
+}
+
+// --- Bodhi updates (the shadow repository's merge requests) ---------------------------------
+
+/** What becomes of an update's merge request `mr/<alias>`: a commit, a merge into main, or its closure. */
+export const bodhiActions = ["update", "merge", "close"] as const;
+export type BodhiAction = (typeof bodhiActions)[number];
+/** Bodhi requests that end an update's way to stable (bodhi.update.request.<closure>). */
+export const bodhiClosures = ["obsolete", "revoke", "unpush"] as const;
+export type BodhiClosure = (typeof bodhiClosures)[number];
+
+export type BodhiUpdateSpec = BodhiUpdateDocument["spec"];
+
+export interface BodhiUpdateMessage {
+  alias: string;
+  action: BodhiAction;
+  /** Set when action is "close". */
+  closure?: BodhiClosure;
+  /** What happened, in words: the subject of the commit ("testing requested"). */
+  summary: string;
+  /** The update's fields this message tells; the others keep what was mirrored before. */
+  fields: Partial<BodhiUpdateSpec>;
+  /** Values Bodhi sent that relengd/v1 cannot hold (kept out of the document, said in the commit). */
+  problems: string[];
+}
+
+/**
+ * Bodhi's defaults for what a message does not tell (bodhi.server.schemas.SaveUpdateSchema):
+ * the first message seen of an update may be a short one (bodhi.update.request.stable carries
+ * alias, builds, release and request only).
+ */
+export const BODHI_DEFAULTS = {
+  type: "unspecified",
+  severity: "unspecified",
+  notes: "",
+  bugs: [],
+  request: "testing",
+  autokarma: true,
+  stable_karma: 3,
+  unstable_karma: -3,
+  autotime: true,
+  stable_days: 7,
+} as const satisfies Partial<BodhiUpdateSpec>;
+
+/** Bodhi update aliases (the document's own pattern) are also safe git branch names. */
+export const BUS_ALIAS_PATTERN = BODHI_ALIAS_PATTERN;
+
+const BODHI_TOPICS: Record<string, { action: BodhiAction; summary: string; request?: "testing" | "stable"; closure?: BodhiClosure }> = {
+  "bodhi.update.request.testing": { action: "update", summary: "testing requested", request: "testing" },
+  "bodhi.update.request.stable": { action: "update", summary: "stable requested", request: "stable" },
+  "bodhi.update.complete.testing": { action: "update", summary: "pushed to testing", request: "testing" },
+  "bodhi.update.complete.stable": { action: "merge", summary: "pushed to stable", request: "stable" },
+  "bodhi.update.edit": { action: "update", summary: "edited" },
+  "bodhi.update.request.obsolete": { action: "close", summary: "obsoleted", closure: "obsolete" },
+  "bodhi.update.request.revoke": { action: "close", summary: "request revoked", closure: "revoke" },
+  "bodhi.update.request.unpush": { action: "close", summary: "unpushed", closure: "unpush" },
+};
+
+/**
+ * The bodhi.update.* topics that change an update (request, push, edit, closure), and the
+ * status.testing.* messages Bodhi sends for CI when an update reaches testing (they carry the
+ * builds and release, not the update's other fields). Comments, karma and the like change no
+ * document.
+ */
+function mapBodhiUpdate(body: Record<string, unknown>, topic: string): BusEffect {
+  const statusTesting = topic.startsWith("bodhi.update.status.testing.");
+  const known = statusTesting ? { action: "update" as const, summary: "in testing", request: "testing" as const } : BODHI_TOPICS[topic];
+  if (!known) return { kind: "ignored", reason: `${topic} does not change an update's document (only requests, pushes, edits and closures do)` };
+  const update = isObject(body.update) ? body.update : undefined;
+  const artifact = isObject(body.artifact) ? body.artifact : undefined;
+  if (!update && !(statusTesting && artifact)) return { kind: "rejected", path: "/body/update", reason: "must describe the Bodhi update" };
+
+  const alias = bodhiAlias(update, statusTesting ? artifact : undefined);
+  if (alias.kind !== "found") return alias.effect;
+
+  const problems: string[] = [];
+  const fields: Partial<BodhiUpdateSpec> = {};
+  // The release and builds place the document: wrong ones reject the message.
+  const release = update && isObject(update.release) ? update.release.name : statusTesting ? bodhiReleaseOf(artifact?.release) : undefined;
+  const releasePath = update && isObject(update.release) ? "/body/update/release/name" : "/body/artifact/release";
+  if (release !== undefined) {
+    if (typeof release !== "string" || !BODHI_RELEASE_PATTERN.test(release)) return { kind: "rejected", path: releasePath, reason: "must be a Bodhi release name like F44 or EPEL-9" };
+    fields.release = release;
+  }
+  const buildList = update && Array.isArray(update.builds) ? { list: update.builds, path: "/body/update/builds" } : artifact && Array.isArray(artifact.builds) ? { list: artifact.builds, path: "/body/artifact/builds" } : undefined;
+  if (buildList && buildList.list.length > 0) {
+    const builds: string[] = [];
+    for (const [i, b] of buildList.list.entries()) {
+      const nvr = isObject(b) ? b.nvr : b;
+      const parsed = typeof nvr === "string" ? parseNvr(nvr) : undefined;
+      if (!parsed?.ok) return { kind: "rejected", path: `${buildList.path}/${i}/nvr`, reason: parsed ? `NVR ${String(nvr)} ${parsed.reason}` : "must be the NVR of a Koji build" };
+      builds.push(renderNvr(parsed.nvr));
+    }
+    fields.builds = builds.slice(0, 200);
+    if (builds.length > 200) problems.push(`/spec/builds Bodhi lists ${builds.length} builds; relengd/v1 holds at most 200`);
+  }
+
+  if (update) readUpdateFields(update, fields, problems);
+  const request = known.request ?? (topic === "bodhi.update.edit" && (update?.request === "testing" || update?.request === "stable") ? update.request : undefined);
+  if (request) fields.request = request;
+  return {
+    kind: "bodhiUpdate",
+    update: { alias: alias.alias, action: known.action, ...(known.closure ? { closure: known.closure } : {}), summary: known.summary, fields, problems },
+  };
+}
+
+function bodhiAlias(update: Record<string, unknown> | undefined, artifact: Record<string, unknown> | undefined): { kind: "found"; alias: string } | { kind: "none"; effect: BusEffect } {
+  let alias: unknown = update?.alias;
+  let path = "/body/update/alias";
+  if ((alias === undefined || alias === null) && artifact) {
+    // CI's koji-build-group messages name the update by its URL (…/updates/<alias>) and their id (<alias>-<sha1>).
+    const fromUrl = typeof artifact.repository === "string" ? /\/updates\/([A-Z][A-Za-z0-9-]{4,63})\/?$/.exec(artifact.repository)?.[1] : undefined;
+    alias = fromUrl;
+    path = "/body/artifact/repository";
+  }
+  if (alias === undefined || alias === null) {
+    // Bodhi 1 gave an update its id only when it was first pushed; until then it had a title.
+    if (update && typeof update.title === "string") {
+      return { kind: "none", effect: { kind: "ignored", reason: `update ${update.title} has no alias yet (a Bodhi 1 update before its first push); the shadow repository names merge requests by alias` } };
+    }
+    return { kind: "none", effect: { kind: "rejected", path, reason: "must name the update's alias (FEDORA-2019-6a5e0b8f19)" } };
+  }
+  if (typeof alias !== "string" || !BUS_ALIAS_PATTERN.test(alias)) return { kind: "none", effect: { kind: "rejected", path, reason: "must be a Bodhi update alias like FEDORA-2019-6a5e0b8f19" } };
+  return { kind: "found", alias };
+}
+
+/** Fedora CI's release names (f34, epel8, eln) as Bodhi's (F34, EPEL-8, ELN). */
+function bodhiReleaseOf(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const f = /^f([0-9]{1,3})$/.exec(value);
+  if (f) return `F${f[1]}`;
+  const epel = /^epel([0-9]{1,2}(?:\.[0-9]{1,2})?)$/.exec(value);
+  if (epel) return `EPEL-${epel[1]}`;
+  return value === "eln" ? "ELN" : undefined;
+}
+
+/** The update's own fields; a value relengd/v1 cannot hold is left out and named in `problems`. */
+function readUpdateFields(update: Record<string, unknown>, fields: Partial<BodhiUpdateSpec>, problems: string[]): void {
+  const misfit = (field: string, value: unknown, why: string) => problems.push(`/spec/${field} Bodhi says ${JSON.stringify(value)?.slice(0, 80)}; ${why}`);
+  const has = (field: string) => update[field] !== undefined && update[field] !== null;
+  if (has("type")) {
+    if ((bodhiUpdateTypes as readonly unknown[]).includes(update.type)) fields.type = update.type as BodhiUpdateSpec["type"];
+    else misfit("type", update.type, `relengd/v1 knows ${bodhiUpdateTypes.join(", ")}`);
+  }
+  if (has("severity")) {
+    if ((bodhiSeverities as readonly unknown[]).includes(update.severity)) fields.severity = update.severity as BodhiUpdateSpec["severity"];
+    else misfit("severity", update.severity, `relengd/v1 knows ${bodhiSeverities.join(", ")}`);
+  }
+  if (has("notes")) {
+    if (typeof update.notes !== "string") misfit("notes", update.notes, "notes are text");
+    else {
+      fields.notes = update.notes.slice(0, 10_000);
+      if (update.notes.length > 10_000) problems.push(`/spec/notes Bodhi's notes are ${update.notes.length} characters; relengd/v1 keeps the first 10000`);
+    }
+  }
+  if (Array.isArray(update.bugs)) {
+    // Bodhi 2+ sends {bug_id}, Bodhi 1 sent {bz_id}.
+    const bugs = update.bugs.map((b) => (isObject(b) ? (b.bug_id ?? b.bz_id) : b));
+    const ids = bugs.filter((b): b is number => typeof b === "number" && Number.isInteger(b) && b > 0);
+    if (ids.length !== bugs.length) misfit("bugs", update.bugs, "bugs are Bugzilla numbers");
+    fields.bugs = [...new Set(ids)].slice(0, 100);
+  }
+  const integer = (field: "stable_karma" | "unstable_karma" | "stable_days", min: number, max: number) => {
+    if (!has(field)) return;
+    const v = update[field];
+    if (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) fields[field] = v;
+    else misfit(field, v, `relengd/v1 wants a whole number from ${min} to ${max}`);
+  };
+  integer("stable_karma", 1, 100);
+  integer("unstable_karma", -100, -1);
+  integer("stable_days", 0, 365);
+  for (const field of ["autokarma", "autotime"] as const) {
+    if (!has(field)) continue;
+    if (typeof update[field] === "boolean") fields[field] = update[field];
+    else misfit(field, update[field], "relengd/v1 wants true or false");
+  }
+  if (has("from_tag")) {
+    if (typeof update.from_tag === "string" && KOJI_TAG_PATTERN.test(update.from_tag)) fields.from_tag = update.from_tag;
+    else misfit("from_tag", update.from_tag, "relengd/v1 wants a Koji tag name");
+  }
+}
+
+export type NextBodhiSpec = { ok: true; spec: BodhiUpdateSpec; problems: string[] } | { ok: false; path: string; reason: string };
+
+/**
+ * The update's document after a message: the message's fields over what was mirrored before
+ * (or Bodhi's defaults, for the first message seen), in the schema's key order. `problems` says
+ * where the result does not pass relengd/v1 — a real update the schema cannot express (Bodhi 1
+ * updates of several builds had no side tag) is mirrored anyway: finding those is what the
+ * shadow repository is for.
+ */
+export function nextBodhiSpec(previous: BodhiUpdateSpec | undefined, message: BodhiUpdateMessage): NextBodhiSpec {
+  const merged = { ...BODHI_DEFAULTS, ...previous, ...message.fields, alias: message.alias };
+  if (merged.release === undefined) return { ok: false, path: "/body/update/release", reason: `must name the update's release (nothing mirrored of ${message.alias} says it yet)` };
+  if (merged.builds === undefined || merged.builds.length === 0) {
+    return { ok: false, path: "/body/update/builds", reason: `must list the update's builds (nothing mirrored of ${message.alias} lists them yet)` };
+  }
+  const spec: BodhiUpdateSpec = {
+    release: merged.release,
+    builds: [...merged.builds],
+    type: merged.type,
+    severity: merged.severity,
+    notes: merged.notes,
+    bugs: [...merged.bugs],
+    request: merged.request,
+    autokarma: merged.autokarma,
+    stable_karma: merged.stable_karma,
+    unstable_karma: merged.unstable_karma,
+    autotime: merged.autotime,
+    stable_days: merged.stable_days,
+    ...(merged.from_tag !== undefined ? { from_tag: merged.from_tag } : {}),
+    alias: message.alias,
+  };
+  const checked = bodhiUpdateSpecSchema.safeParse(spec);
+  const schemaProblems = checked.success ? [] : checked.error.issues.map((i) => `/spec${i.path.length > 0 ? "/" + i.path.map(String).join("/") : ""} ${i.message}`);
+  return { ok: true, spec, problems: [...message.problems, ...schemaProblems] };
+}
+
+// --- Koji tags (observed state) --------------------------------------------------------------
+
+export interface KojiTagChange {
+  action: "tag" | "untag";
+  tag: string;
+  package: string;
+  nvr: string;
+  buildId?: number;
+}
+
+const tagChangeSchema = z.object({
+  tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
+  name: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
+  version: shortText(255),
+  release: shortText(255),
+  build_id: positiveInt.nullish(),
+  instance: z.string().nullish(),
+});
+
+/** `buildsys.tag` / `buildsys.untag`: a build entered or left a tag of the primary Koji. */
+function mapTagChange(body: Record<string, unknown>, action: "tag" | "untag"): BusEffect {
+  const parsed = tagChangeSchema.safeParse(body);
+  if (!parsed.success) return rejectedBy(parsed.error, "/body");
+  const b = parsed.data;
+  // Secondary-architecture Kojis (s390, ppc) had tags of the same names.
+  if (b.instance && b.instance !== "primary") return { kind: "ignored", reason: `a tag change on the ${b.instance} Koji instance, not the primary one` };
+  const nvrText = `${b.name}-${b.version}-${b.release}`;
+  const nvr = parseNvr(nvrText);
+  if (!nvr.ok) return { kind: "rejected", path: "/body/release", reason: `NVR ${nvrText} ${nvr.reason}` };
+  if (nvr.nvr.name !== b.name || nvr.nvr.version !== b.version || nvr.nvr.release !== b.release || nvr.nvr.epoch !== undefined) {
+    return { kind: "rejected", path: "/body/version", reason: `must not contain a dash or colon (NVR ${nvrText} would not split back into name, version and release)` };
+  }
+  return {
+    kind: "kojiTag",
+    change: { action, tag: b.tag, package: b.name, nvr: renderNvr(nvr.nvr), ...(b.build_id ? { buildId: b.build_id } : {}) },
+  };
+}
+
+// --- composes ----------------------------------------------------------------------------------
+
+export interface ComposeDone {
+  composeId: string;
+  status: "FINISHED" | "FINISHED_INCOMPLETE";
+  /** The ComposeRequest the compose answers, as relengd would have asked for it. */
+  spec: ComposeRequestDocument["spec"];
+}
+
+/**
+ * A productmd compose id: `<short>[-<variant>]-<version>-<date>[.<type>].<respin>`, as in
+ * Fedora-Rawhide-20230502.n.0, Fedora-24-20151208.n.7, Fedora-Atomic-25-20170206.0 (no type
+ * suffix: a production compose).
+ */
+const COMPOSE_ID = /^([A-Za-z][A-Za-z0-9]*)(?:-([A-Za-z][A-Za-z0-9_]*))?-(Rawhide|rawhide|ELN|eln|[0-9]{1,3})-([0-9]{8})(?:\.(n|t|ci))?\.([0-9]{1,4})$/;
+const COMPOSE_TYPES = { n: "nightly", t: "test", ci: "test" } as const;
+
+/** Release, type and label of a compose id (undefined when it is not one of Fedora's). */
+export function parseComposeId(composeId: string, options: MappingOptions): { release: string; type: ComposeRequestDocument["spec"]["type"]; label: string } | undefined {
+  const m = COMPOSE_ID.exec(composeId);
+  if (!m) return undefined;
+  const [, short, variant, version, date, type, respin] = m as unknown as [string, string, string | undefined, string, string, "n" | "t" | "ci" | undefined, string];
+  if (short !== "Fedora") return undefined;
+  const lower = version.toLowerCase();
+  const release = lower === "rawhide" ? "rawhide" : lower === "eln" ? "eln" : Number(version) >= options.rawhideVersion ? "rawhide" : `f${Number(version)}`;
+  // A variant (Atomic, Cloud, Docker) composes beside the main one on the same day: its label says which.
+  const label = `${variant ? variant + "-" : ""}${date}${type ? "." + type : ""}.${respin}`;
+  if (!COMPOSE_LABEL_PATTERN.test(label)) return undefined;
+  return { release, type: type ? COMPOSE_TYPES[type] : "production", label };
+}
+
+/** `pungi.compose.status.change`: a FINISHED (or FINISHED_INCOMPLETE) compose is recorded as done. */
+function mapComposeStatus(body: Record<string, unknown>, options: MappingOptions): BusEffect {
+  const status = body.status;
+  if (status !== "FINISHED" && status !== "FINISHED_INCOMPLETE") {
+    return { kind: "ignored", reason: `compose status ${JSON.stringify(status)}; only FINISHED and FINISHED_INCOMPLETE composes are recorded` };
+  }
+  const composeId = body.compose_id;
+  if (typeof composeId !== "string" || composeId.length === 0) return { kind: "rejected", path: "/body/compose_id", reason: "must be the compose id" };
+  const parts = parseComposeId(composeId, options);
+  if (!parts) return { kind: "ignored", reason: `compose ${composeId.slice(0, 128)} is not a Fedora compose id (Fedora[-Variant]-<version>-<date>[.n|.t].<respin>)` };
+  return {
+    kind: "compose",
+    compose: {
+      composeId,
+      status,
+      spec: { release: parts.release, type: parts.type, label: parts.label, reason: `mirrored: Pungi finished compose ${composeId} (${status})`, composeId },
+    },
+  };
 }

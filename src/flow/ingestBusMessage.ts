@@ -1,18 +1,36 @@
 // Use case: one message from the Fedora message bus (or POST /api/v1/events) is mapped, its effect made durable, and the event recorded.
 import type { CiResultItem, FieldIssue } from "../domain/artifact.js";
-import { mapEnvelope, type BusEffect, type BusEventStatus, type BusOutcome, type MappingOptions } from "../domain/busMapping.js";
+import {
+  mapEnvelope,
+  nextBodhiSpec,
+  type BodhiUpdateMessage,
+  type BusEffect,
+  type BusEventStatus,
+  type BusOutcome,
+  type ComposeDone,
+  type KojiTagChange,
+  type MappingOptions,
+} from "../domain/busMapping.js";
+import { bodhiUpdatePath, buildBodhiUpdate, renderBodhiUpdate } from "../domain/documents/bodhiUpdate.js";
+import { buildComposeRequest, composeRequestPath, renderComposeRequest } from "../domain/documents/composeRequest.js";
+import { documentProblems } from "../domain/documents/index.js";
 import {
   bareTopic,
   deliveryKey,
   MESSAGE_ID_PATTERN,
   parseAmqp,
   renderEnvelopeJson,
+  sentAt,
   type AmqpDelivery,
   type Envelope,
 } from "../domain/envelope.js";
+import { UnsafePathError } from "../domain/paths.js";
 import type { Principal } from "../domain/token.js";
+import { mergeRequestBranch, renderShadowCommitMessage, SHADOW_MAIN } from "../gitops/shadowCommit.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
-import type { BusEventRepository } from "../store/busEventRepository.js";
+import type { BusEventOutcome, BusEventRepository } from "../store/busEventRepository.js";
+import type { Tx } from "../store/database.js";
+import type { ShadowState } from "../store/shadowRepository.js";
 import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
 import { pushArtifact } from "./pushArtifact.js";
@@ -25,6 +43,8 @@ export interface BusDeps {
   mapping: MappingOptions;
   /** Counts each message once per delivery (relengd_bus_messages_total). */
   count?: (bareTopic: string, outcome: BusOutcome) => void;
+  /** Told when a commit for the shadow repository was queued, so that its writer starts now. */
+  onShadowChange?: () => void;
 }
 
 /** A message as it arrived: an envelope, or what is known of one that did not parse. */
@@ -92,9 +112,25 @@ export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Prom
   const known = await deps.events.countDelivery(messageId);
   if (known) return done("duplicate", `message ${messageId} was received before (${known.status}: ${known.reason}); not applied again`, known.artifactId);
 
-  const applied: Applied = message.ok
-    ? await applyEffect(deps, mapEnvelope(message.envelope, deps.mapping))
-    : { status: "rejected", reason: describeIssues(message.issues), artifactId: null, nvr: null };
+  const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
+  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose")) {
+    // State the bus observes (shadow repository, Koji tags) is written in the event's own
+    // transaction: once the message is acked, the shadow writer will find its commit queued.
+    const envelope = message.envelope;
+    const now = new Date();
+    const recorded = await deps.events.recordWith(
+      { messageId, topic, bareTopic: bare, parsed: true, envelope: renderEnvelopeJson(envelope) },
+      (tx) => applyObserved(deps, tx, envelope, effect, now),
+      now,
+    );
+    if (recorded.status === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, null);
+    if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag") deps.onShadowChange?.();
+    return done(recorded.outcome.status, recorded.outcome.reason, null);
+  }
+
+  const applied: Applied = effect
+    ? await applyEffect(deps, effect)
+    : { status: "rejected", reason: message.ok ? "not mapped" : describeIssues(message.issues), artifactId: null, nvr: null };
 
   const recorded = await deps.events.record({
     messageId,
@@ -128,8 +164,11 @@ function describeIssues(issues: FieldIssue[]): string {
 async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
   switch (effect.kind) {
     case "ignored":
-    case "deferred":
       return { status: effect.kind, reason: effect.reason, artifactId: null, nvr: null };
+    case "bodhiUpdate":
+    case "kojiTag":
+    case "compose":
+      throw new Error(`${effect.kind} effects are applied in the event's transaction`);
     case "rejected":
       return { status: "rejected", reason: `${effect.path} ${effect.reason}`, artifactId: null, nvr: null };
     case "artifact": {
@@ -212,4 +251,122 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
     if (await deps.events.settle(event.messageId, { status: applied.status, reason, artifactId: applied.artifactId })) settled++;
   }
   return settled;
+}
+
+// --- what the bus observes: the shadow repository and Koji tags --------------------------------
+
+type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" }>;
+
+function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
+  switch (effect.kind) {
+    case "kojiTag":
+      return observeTag(deps, tx, envelope, effect.change, now);
+    case "compose":
+      return queueCompose(deps, tx, envelope, effect.compose, now);
+    case "bodhiUpdate":
+      return mirrorBodhiUpdate(deps, tx, envelope, effect.update, now);
+  }
+}
+
+async function observeTag(deps: BusDeps, tx: Tx, envelope: Envelope, change: KojiTagChange, now: Date): Promise<BusEventOutcome> {
+  // Koji's own time orders the changes of one build; a message without one counts as now.
+  const at = sentAt(envelope) ?? now;
+  const outcome = await deps.events.kojiTags.observeIn(tx, change, at, envelope.id, now);
+  if (outcome.status === "stale") {
+    const newer = `${outcome.newer.tagged ? "tagged" : "untagged"} at ${outcome.newer.eventAt.toISOString()} by message ${outcome.newer.messageId}`;
+    return { status: "ignored", reason: `older than what is observed of ${change.nvr} in ${change.tag} (${newer}); not applied`, artifactId: null, nvr: change.nvr };
+  }
+  const what = change.action === "tag" ? `${change.nvr} tagged into ${change.tag}` : `${change.nvr} untagged from ${change.tag}`;
+  const before = outcome.wasTagged === null ? "first seen" : outcome.wasTagged ? "was tagged" : "was untagged";
+  return { status: "accepted", reason: `observed: ${what} (${before})`, artifactId: null, nvr: change.nvr };
+}
+
+async function queueCompose(deps: BusDeps, tx: Tx, envelope: Envelope, compose: ComposeDone, now: Date): Promise<BusEventOutcome> {
+  const doc = buildComposeRequest(compose.spec, {});
+  let path: string;
+  try {
+    path = composeRequestPath(compose.spec);
+  } catch (err) {
+    if (err instanceof UnsafePathError) return { status: "rejected", reason: `/body/compose_id ${err.message}`, artifactId: null, nvr: null };
+    throw err;
+  }
+  const problems = documentProblems(doc);
+  const message = renderShadowCommitMessage({
+    subject: `compose: ${compose.composeId} ${compose.status === "FINISHED" ? "finished" : "finished incomplete"}`,
+    messageId: envelope.id,
+    topic: envelope.topic,
+    composeId: compose.composeId,
+    composeStatus: compose.status,
+    nvrs: [],
+    problems: problems ? [problems] : [],
+  });
+  await deps.events.shadow.queueIn(
+    tx,
+    { messageId: envelope.id, topic: envelope.topic, kind: "compose", branch: SHADOW_MAIN, alias: null, path, content: renderComposeRequest(doc), message, mergeMessage: null },
+    now,
+  );
+  return { status: "accepted", reason: `compose ${compose.composeId} ${compose.status}: ${path} queued for the shadow repository's ${SHADOW_MAIN}`, artifactId: null, nvr: null };
+}
+
+const STATE_AFTER: Record<BodhiUpdateMessage["action"], ShadowState> = { update: "open", merge: "merged", close: "closed" };
+
+/**
+ * A Bodhi update's message becomes a commit on its merge request `mr/<alias>` (the message's
+ * fields merged onto the document mirrored so far); pushed to stable, the merge request is also
+ * merged into main; obsoleted, revoked or unpushed, it is closed (the branch stays). A message
+ * about a closed or merged update opens it again, as a new request in Bodhi does.
+ */
+async function mirrorBodhiUpdate(deps: BusDeps, tx: Tx, envelope: Envelope, update: BodhiUpdateMessage, now: Date): Promise<BusEventOutcome> {
+  const shadow = deps.events.shadow;
+  const current = await shadow.updateIn(tx, update.alias);
+  const next = nextBodhiSpec(current?.spec, update);
+  if (!next.ok) return { status: "rejected", reason: `${next.path} ${next.reason}`, artifactId: null, nvr: null };
+  let path: string;
+  try {
+    // Fixed when first seen: a later message listing the builds in another order keeps the file where it is.
+    path = current?.path ?? bodhiUpdatePath(next.spec);
+  } catch (err) {
+    if (err instanceof UnsafePathError) return { status: "rejected", reason: `/body/update ${err.message}`, artifactId: null, nvr: null };
+    throw err;
+  }
+  const branch = mergeRequestBranch(update.alias);
+  const state = STATE_AFTER[update.action];
+  const builds = next.spec.builds.join(", ");
+  const common = { messageId: envelope.id, topic: envelope.topic, alias: update.alias, nvrs: next.spec.builds };
+  const message = renderShadowCommitMessage({
+    ...common,
+    subject: `bodhi: ${update.alias} ${update.summary} (${builds.length > 120 ? builds.slice(0, 117) + "..." : builds})`,
+    ...(update.closure ? { closed: update.closure } : {}),
+    problems: next.problems,
+  });
+  const mergeMessage =
+    update.action === "merge" ? renderShadowCommitMessage({ ...common, subject: `Merge ${branch}: ${update.alias} ${update.summary}`, merge: branch, problems: [] }) : null;
+
+  await shadow.saveUpdateIn(
+    tx,
+    current,
+    {
+      alias: update.alias,
+      release: current?.release ?? next.spec.release,
+      path,
+      state,
+      spec: next.spec,
+      problems: next.problems,
+      closedReason: update.closure ?? null,
+      lastMessageId: envelope.id,
+      mergedAt: update.action === "merge" ? now : (current?.mergedAt ?? null),
+      closedAt: update.action === "close" ? now : null,
+    },
+    now,
+  );
+  await shadow.queueIn(
+    tx,
+    { messageId: envelope.id, topic: envelope.topic, kind: update.action, branch, alias: update.alias, path, content: renderBodhiUpdate(buildBodhiUpdate(next.spec, {})), message, mergeMessage },
+    now,
+  );
+  const reopened = current && current.state !== "open" && state === "open" ? `; reopens the ${current.state} merge request` : "";
+  const effect =
+    update.action === "merge" ? `a commit on ${branch} and its merge into ${SHADOW_MAIN} queued` : update.action === "close" ? `a commit closing ${branch} (${update.closure}) queued` : `a commit on ${branch} queued`;
+  const misfits = next.problems.length > 0 ? `; relengd/v1 cannot hold all of it: ${next.problems[0]}${next.problems.length > 1 ? ` (and ${next.problems.length - 1} more)` : ""}` : "";
+  return { status: "accepted", reason: `${update.alias} ${update.summary}: ${effect}${reopened}${misfits}`, artifactId: null, nvr: null };
 }

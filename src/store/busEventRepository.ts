@@ -1,7 +1,9 @@
 // The bus event log: every message consumed (or POSTed) once per message id, with what became of it.
 import type { BusEventStatus } from "../domain/busMapping.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
-import type { Prisma } from "./database.js";
+import type { Prisma, Tx } from "./database.js";
+import { KojiTagRepository } from "./kojiTagRepository.js";
+import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
 
 export interface BusEventRecord {
   seq: number;
@@ -20,6 +22,12 @@ export interface BusEventRecord {
 }
 
 export type NewBusEvent = Omit<BusEventRecord, "seq" | "deliveries" | "receivedAt" | "updatedAt">;
+
+/** What a message's effect made of it, decided inside the transaction that records it. */
+export type BusEventOutcome = Pick<BusEventRecord, "status" | "reason" | "artifactId" | "nvr">;
+
+/** Ingests racing on one update or one tagged build are retried this many times before failing. */
+const CONCURRENT_RETRIES = 5;
 
 export interface BusEventQuery {
   /** A status, or "duplicate": events delivered more than once. */
@@ -45,7 +53,14 @@ function toRecord(row: Omit<BusEventRecord, "status"> & { status: string }): Bus
 }
 
 export class BusEventRepository {
-  constructor(private readonly prisma: Prisma) {}
+  /** What the bus observed besides the event log: written in the same transaction as an event. */
+  readonly shadow: ShadowRepository;
+  readonly kojiTags: KojiTagRepository;
+
+  constructor(private readonly prisma: Prisma) {
+    this.shadow = new ShadowRepository(prisma);
+    this.kojiTags = new KojiTagRepository(prisma);
+  }
 
   async find(messageId: string): Promise<BusEventRecord | null> {
     const row = await this.prisma.busEvent.findUnique({ where: { messageId } });
@@ -64,6 +79,35 @@ export class BusEventRepository {
       if (!isUniqueViolation(err)) throw err;
       await this.countDelivery(event.messageId, now);
       return "duplicate";
+    }
+  }
+
+  /**
+   * Applies a message's effect and records the event in one transaction, so the effect is
+   * durable exactly when the event is (the consumer acks after this resolves). "duplicate" when
+   * the message id was recorded meanwhile: the effect is rolled back with it. A race with
+   * another ingest on the same state (ConcurrentShadowChange, or a first insert that lost on a
+   * unique key) retries the whole transaction on fresh state.
+   */
+  async recordWith(
+    event: Pick<NewBusEvent, "messageId" | "topic" | "bareTopic" | "parsed" | "envelope">,
+    apply: (tx: Tx) => Promise<BusEventOutcome>,
+    now = new Date(),
+  ): Promise<{ status: "recorded"; outcome: BusEventOutcome } | { status: "duplicate" }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outcome = await this.prisma.$transaction(async (tx) => {
+          const decided = await apply(tx);
+          await tx.busEvent.create({ data: { ...event, ...decided, receivedAt: now, updatedAt: now } });
+          return decided;
+        });
+        return { status: "recorded", outcome };
+      } catch (err) {
+        const raced = err instanceof ConcurrentShadowChange || isUniqueViolation(err);
+        if (!raced) throw err;
+        if (await this.countDelivery(event.messageId, now)) return { status: "duplicate" };
+        if (attempt >= CONCURRENT_RETRIES) throw err;
+      }
     }
   }
 

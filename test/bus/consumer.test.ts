@@ -1,16 +1,24 @@
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pino from "pino";
+import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BusConsumer } from "../../src/bus/consumer.js";
 import { mapEnvelope, type BusEffect } from "../../src/domain/busMapping.js";
 import { parseEnvelope, type AmqpDelivery, type Envelope } from "../../src/domain/envelope.js";
 import { ingestBusDelivery, type BusDeps } from "../../src/flow/ingestBusMessage.js";
+import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/gitops/shadowCommit.js";
+import { ShadowWriter } from "../../src/gitops/shadowWriter.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { amqpUrl, closeConnectionsNamed, deleteQueue, openPublisher, rabbitmqctlWorks, TEST_RUN_HEADER, type Publisher } from "../support/amqp.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { testProviders } from "../support/database.js";
 import { buildCompleteMessage, ciTestMessage, fixtureMessages } from "../support/fedoraMessages.js";
+import { git } from "../support/remote.js";
 
 const RUN = `${process.pid}-${randomBytes(4).toString("hex")}`;
 const quiet = pino({ level: "silent" });
@@ -46,13 +54,50 @@ interface Harness {
   deps: BusDeps;
   events: BusEventRepository;
   artifacts: ArtifactRepository;
+  /** The shadow repository (a bare remote in a temp dir) and its writer, told by the ingest. */
+  shadowRemote: string;
+  shadow: ShadowWriter;
+  /** Resolves once every queued shadow commit is written. */
+  shadowWritten(): Promise<void>;
+  close(): Promise<void>;
 }
 
 async function harness(provider: (typeof testProviders)[number]): Promise<Harness> {
   const t = await startTestApp(provider, { writer: { pollMs: 3_600_000 } });
   const artifacts = new ArtifactRepository(t.database.db.prisma);
   const events = new BusEventRepository(t.database.db.prisma);
-  return { t, artifacts, events, deps: { artifacts, events, mapping: { rawhideVersion: 45 }, count: t.app.metrics.countBusMessage } };
+  const dir = mkdtempSync(path.join(tmpdir(), "relengd-bus-shadow-"));
+  const shadowRemote = path.join(dir, "shadow.git");
+  execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", shadowRemote]);
+  const shadow = new ShadowWriter({ changes: events.shadow, url: shadowRemote, workspaceDir: path.join(dir, "ws.git"), logger: quiet }, { pollMs: 200 });
+  shadow.start();
+  return {
+    t,
+    artifacts,
+    events,
+    shadowRemote,
+    shadow,
+    deps: { artifacts, events, mapping: { rawhideVersion: 45 }, count: t.app.metrics.countBusMessage, onShadowChange: () => shadow.notify() },
+    shadowWritten: () => until("the shadow commits to be written", async () => (await events.shadow.countQueued()) === 0, 120_000).then(() => shadow.idle()),
+    async close() {
+      await shadow.stop();
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The shadow commits of `range` in a bare remote, newest first. */
+function shadowCommits(remote: string, ...range: string[]): { sha: string; parents: string[]; info: ShadowCommitInfo }[] {
+  return git(remote, "log", "--format=%H%x1f%P%x1f%B%x1e", ...range)
+    .split("\x1e")
+    .map((r) => r.replace(/^\n/, ""))
+    .filter(Boolean)
+    .flatMap((r) => {
+      const [sha = "", parents = "", message = ""] = r.split("\x1f");
+      const info = parseShadowCommitMessage(message);
+      return info ? [{ sha, parents: parents.split(" ").filter(Boolean), info }] : [];
+    });
 }
 
 describe("the bus consumer without a broker", () => {
@@ -142,10 +187,11 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       await consumer?.stop();
       await publisher?.close();
       await deleteQueue(url, queue).catch(() => undefined);
-      await h?.t.close();
+      await h?.close();
     });
 
-    const expectedStatus = (effect: BusEffect) => (effect.kind === "artifact" || effect.kind === "results" ? "accepted" : effect.kind);
+    // Every fixture maps to an effect the store takes (none is refused by state it meets).
+    const expectedStatus = (effect: BusEffect) => (effect.kind === "ignored" || effect.kind === "rejected" ? effect.kind : "accepted");
 
     it("records each message once, with the status its mapping gives (the early CI result settled by its build)", async () => {
       const expected: Record<string, number> = { accepted: 2, rejected: 4 };
@@ -154,7 +200,7 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
         expected[status] = (expected[status] ?? 0) + 1;
       }
       expect(await h.events.countByStatus()).toEqual(expected);
-      expect(expected).toMatchObject({ accepted: 4, deferred: 19, ignored: 105, rejected: 4 });
+      expect(expected).toEqual({ accepted: 22, ignored: 106, rejected: 4 });
       for (const f of fixtures) {
         const event = await h.events.find(f.envelope.id);
         expect(event, f.file).toMatchObject({ status: expectedStatus(mapEnvelope(f.envelope, h.deps.mapping)), parsed: true });
@@ -211,8 +257,79 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       expect(value("buildsys.build.state.change", "ignored")).toBe(3);
       // Counted when consumed: the result was waiting then (the event log says accepted now).
       expect(value("ci.pipeline.allpackages-build.package.test.functional.complete", "waiting")).toBe(1);
-      expect(value("bodhi.update.request.testing", "deferred")).toBe(3);
+      expect(value("bodhi.update.request.testing", "accepted")).toBe(2);
+      expect(value("bodhi.update.request.testing", "ignored")).toBe(1);
+      expect(value("buildsys.tag", "accepted")).toBe(1);
+      expect(value("pungi.compose.status.change", "accepted")).toBe(1);
       expect([...metrics.matchAll(/outcome="duplicate"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)).toBe(republished.length);
+    });
+
+    const bodhiChanges = () =>
+      fixtures.flatMap((f) => {
+        const effect = mapEnvelope(f.envelope, h.deps.mapping);
+        return effect.kind === "bodhiUpdate" ? [{ file: f.file, id: f.envelope.id, update: effect.update }] : [];
+      });
+
+    it("mirrors every Bodhi update as a branch mr/<alias>, one commit per message, none twice", async () => {
+      await h.shadowWritten();
+      const remote = h.shadowRemote;
+      const aliases = [...new Set(bodhiChanges().map((c) => c.update.alias))].sort();
+      expect(aliases).toHaveLength(11);
+      const branches = git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim().split("\n").sort();
+      expect(branches).toEqual(["main", ...aliases.map((a) => `mr/${a}`)].sort());
+      // Every message's commit is on its branch exactly once; merges on main carry the id too, apart.
+      const everywhere = shadowCommits(remote, "--all");
+      for (const c of bodhiChanges()) {
+        expect(shadowCommits(remote, `mr/${c.update.alias}`).filter((s) => s.info.messageId === c.id && !s.info.merge), c.file).toHaveLength(1);
+        expect(everywhere.filter((s) => s.info.messageId === c.id && !s.info.merge), c.file).toHaveLength(1);
+      }
+      const changes = await h.events.shadow.changes();
+      expect(changes.every((c) => c.status === "written")).toBe(true);
+      expect(changes.map((c) => c.messageId).sort()).toEqual([...bodhiChanges().map((c) => c.id), ...fixtures.filter((f) => f.file.startsWith("pungi.compose.status.change/000")).map((f) => f.envelope.id)].sort());
+    });
+
+    it("merges the update that went stable into main with a two-parent merge commit, and keeps its document there", async () => {
+      await h.shadowWritten();
+      const remote = h.shadowRemote;
+      const stable = bodhiChanges().find((c) => c.file === "bodhi.update.complete.stable/000.json");
+      const main = shadowCommits(remote, "--first-parent", "main");
+      const merges = main.filter((c) => c.info.merge);
+      expect(merges.map((m) => m.info)).toMatchObject([{ merge: "mr/FEDORA-2019-d64d0caab3", alias: "FEDORA-2019-d64d0caab3", messageId: stable?.id }]);
+      const [merge] = merges;
+      expect(merge?.parents).toHaveLength(2);
+      // The second parent is the branch's commit of that same message, still in the branch's history.
+      expect(shadowCommits(remote, "-1", merge?.parents[1] as string)[0]?.info).toMatchObject({ messageId: stable?.id, subject: expect.stringContaining("pushed to stable") });
+      git(remote, "merge-base", "--is-ancestor", merge?.parents[1] as string, "mr/FEDORA-2019-d64d0caab3");
+      const merged = parse(git(remote, "show", "main:bodhi/F29/golang-github-SAP-go-hdb.yaml"));
+      expect(merged).toMatchObject({ kind: "BodhiUpdate", spec: { release: "F29", builds: ["golang-github-SAP-go-hdb-0.14.1-1.fc29", "texworks-0.6.3-1.fc29"], request: "stable", alias: "FEDORA-2019-d64d0caab3" } });
+      // Bodhi 1-era updates of several builds had no side tag: the commit says relengd/v1 cannot express it.
+      expect(merge?.parents[1] && shadowCommits(remote, "-1", merge.parents[1])[0]?.info.problems).toContainEqual(expect.stringMatching(/^\/spec\/from_tag /));
+      // The finished compose is on main too; the updates never merged are not.
+      expect(parse(git(remote, "show", "main:composes/f24/20151208.n.7.yaml"))).toMatchObject({ kind: "ComposeRequest", spec: { composeId: "Fedora-24-20151208.n.7" } });
+      expect(git(remote, "ls-tree", "-r", "--name-only", "main").trim().split("\n").sort()).toEqual(["README.md", "bodhi/F29/golang-github-SAP-go-hdb.yaml", "composes/f24/20151208.n.7.yaml"]);
+    });
+
+    it("closes the unpushed update's merge request (branch kept, closure in a trailer and in the store), and reopens one asked for again", async () => {
+      await h.shadowWritten();
+      const remote = h.shadowRemote;
+      expect(shadowCommits(remote, "-1", "mr/FEDORA-2019-8da6360454")[0]?.info).toMatchObject({ closed: "unpush", alias: "FEDORA-2019-8da6360454" });
+      expect(await h.events.shadow.update("FEDORA-2019-8da6360454")).toMatchObject({ state: "closed", closedReason: "unpush" });
+      // FEDORA-2019-d64d0caab3 in the corpus's order: stable, testing, obsoleted, revoked, then stable requested.
+      const d64 = shadowCommits(remote, "main..mr/FEDORA-2019-d64d0caab3").map((c) => c.info);
+      expect(d64.map((i) => i.closed ?? null)).toEqual([null, "revoke", "obsolete", null]);
+      expect(await h.events.shadow.update("FEDORA-2019-d64d0caab3")).toMatchObject({ state: "open", closedReason: null, spec: { request: "stable" } });
+      const states = Object.fromEntries((await h.events.shadow.updates()).map((u) => [u.alias, u.state]));
+      expect(Object.values(states).filter((s) => s === "open")).toHaveLength(10);
+    });
+
+    it("keeps the Koji tag state the primary Koji's tag messages tell", async () => {
+      expect(await h.events.kojiTags.observed("f31-updates-pending")).toMatchObject([{ package: "http-parser", nvr: "http-parser-2.9.3-1.fc31", buildId: 1457909, latest: true }]);
+      expect(await h.events.kojiTags.find("f16-updates-pending", "globus-gram-job-manager-sge-1.5-2.fc16")).toMatchObject({ tagged: false });
+      // The s390 Koji's tag is not Fedora's primary one.
+      expect((await h.events.kojiTags.tags()).map((t) => t.tag)).toEqual(["f31-updates-pending"]);
+      const res = await h.t.app.inject({ method: "GET", url: "/api/v1/koji-tags/f31-updates-pending/observed", headers: await h.t.auth("reader") });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ tag: "f31-updates-pending", builds: [{ nvr: "http-parser-2.9.3-1.fc31", latest: true }] });
     });
   });
 
@@ -231,7 +348,7 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       await consumer?.stop();
       await publisher?.close();
       await deleteQueue(url, queue).catch(() => undefined);
-      await h?.t.close();
+      await h?.close();
     });
 
     it("does not ack a message whose effect the store could not make durable: it comes again and is applied once", async () => {
@@ -267,18 +384,24 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       } finally {
         await flaky.stop();
         await pub.close();
-        await own.t.close();
+        await own.close();
         await deleteQueue(url, failingQueue).catch(() => undefined);
       }
     });
 
     it.skipIf(!canClose)("reconnects and completes the stream with nothing lost and nothing applied twice (rabbitmqctl close_connection)", async () => {
       const builds = 150;
+      const aliasOf = (i: number) => `FEDORA-2026-${i.toString(16).padStart(10, "0")}`;
       consumer = new BusConsumer({
         url,
         exchange: "amq.topic",
         queue,
-        topics: ["org.fedoraproject.prod.buildsys.build.state.change", "org.centos.prod.ci.koji-build.test.complete"],
+        topics: [
+          "org.fedoraproject.prod.buildsys.build.state.change",
+          "org.centos.prod.ci.koji-build.test.complete",
+          "org.fedoraproject.prod.bodhi.update.request.testing",
+          "org.fedoraproject.prod.buildsys.tag",
+        ],
         prefetch: 50,
         // A little slower than the store alone, so that the close lands with messages in flight.
         handle: onlyThisRun(async (d) => {
@@ -300,6 +423,18 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
         publisher.publish(build, { [TEST_RUN_HEADER]: RUN });
         publisher.publish(result, { [TEST_RUN_HEADER]: RUN });
         ids.push(build.id, result.id);
+        // Every fifth build is also tagged, and goes to testing in an update of its own.
+        if (i % 5 !== 0) return;
+        const tagged: Envelope = { id: `${RUN}-tag-${i}`, topic: "org.fedoraproject.prod.buildsys.tag", headers: {}, body: { tag: "f45-updates-candidate", name: `pkg${i}`, version: "1.0", release: nvrRelease, build_id: 5_000_000 + i, instance: "primary" } };
+        const update: Envelope = {
+          id: `${RUN}-update-${i}`,
+          topic: "org.fedoraproject.prod.bodhi.update.request.testing",
+          headers: {},
+          body: { update: { alias: aliasOf(i), release: { name: "F45" }, builds: [{ nvr: `pkg${i}-1.0-${nvrRelease}` }], request: "testing" } },
+        };
+        publisher.publish(tagged, { [TEST_RUN_HEADER]: RUN });
+        publisher.publish(update, { [TEST_RUN_HEADER]: RUN });
+        ids.push(tagged.id, update.id);
       };
       for (let i = 0; i < builds / 2; i++) publishPair(i);
       await publisher.confirmed();
@@ -332,6 +467,14 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       const metrics = (await h.t.app.inject({ method: "GET", url: "/metrics" })).body;
       const duplicates = [...metrics.matchAll(/outcome="duplicate"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
       expect(duplicates).toBe(redelivered);
-    });
+      // The tags and updates too: each observed once, each update's commit queued once and written once.
+      const tagged = await h.events.kojiTags.observed("f45-updates-candidate");
+      expect(tagged).toHaveLength(builds / 5);
+      const changes = await h.events.shadow.changes();
+      expect(changes).toHaveLength(builds / 5);
+      expect((await h.events.shadow.updates()).every((u) => u.version === 0)).toBe(true);
+      await h.shadowWritten();
+      for (let i = 0; i < builds; i += 5) expect(shadowCommits(h.shadowRemote, `main..mr/${aliasOf(i)}`).map((c) => c.info.messageId)).toEqual([`${RUN}-update-${i}`]);
+    }, 120_000);
   });
 });

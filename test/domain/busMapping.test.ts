@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { mapEnvelope, releaseOfDistTag, scmSource, UNKNOWN_SHA, type BusEffect, type MappingOptions } from "../../src/domain/busMapping.js";
+import {
+  BODHI_DEFAULTS,
+  mapEnvelope,
+  nextBodhiSpec,
+  parseComposeId,
+  releaseOfDistTag,
+  scmSource,
+  UNKNOWN_SHA,
+  type BodhiUpdateMessage,
+  type BusEffect,
+  type MappingOptions,
+} from "../../src/domain/busMapping.js";
 import { parseEnvelope, type Envelope } from "../../src/domain/envelope.js";
 import { buildCompleteMessage, ciTestMessage, fixtureJson, fixtureMessages } from "../support/fedoraMessages.js";
 
@@ -25,16 +36,21 @@ const EXPECTED: Record<string, BusEffect["kind"]> = {
   "buildsys.build.state.change/001.json": "ignored", // CANCELED
   "buildsys.build.state.change/002.json": "ignored", // DELETED (an image build)
   "buildsys.build.state.change/003.json": "artifact", // ansible-1.8.3-1.el7 COMPLETE
+  "buildsys.tag/000.json": "kojiTag",
+  "buildsys.tag/001.json": "ignored", // the s390 Koji
+  "buildsys.untag/000.json": "kojiTag",
+  "bodhi.update.request.testing/002.json": "ignored", // a Bodhi 1 update without an alias yet
   "ci.pipeline.allpackages-build.package.test.functional.complete/000.json": "results",
   "ci.pipeline.allpackages-pr.package.test.functional.complete/000.json": "ignored", // scratch build
   "ci.pipeline.compose.test.integration.complete/000.json": "ignored", // no NVR
   "ci.pipeline.image.test.smoke.complete/000.json": "ignored", // no NVR
-  "pungi.compose.status.change/000.json": "deferred", // FINISHED
+  "pungi.compose.status.change/000.json": "compose", // FINISHED
   "pungi.compose.status.change/001.json": "ignored", // DOOMED
   "pungi.compose.status.change/002.json": "ignored", // STARTED
   "resultsdb.result.new/000.json": "ignored", // about a bodhi_update
 };
-const DEFERRED_FOLDERS = [
+/** Folders whose every message changes a Bodhi update's document. */
+const BODHI_FOLDERS = [
   "bodhi.update.complete.stable",
   "bodhi.update.complete.testing",
   "bodhi.update.edit",
@@ -42,13 +58,12 @@ const DEFERRED_FOLDERS = [
   "bodhi.update.request.revoke",
   "bodhi.update.request.stable",
   "bodhi.update.request.testing",
+  "bodhi.update.request.unpush",
   "bodhi.update.status.testing.koji-build-group.build.complete",
-  "buildsys.tag",
-  "buildsys.untag",
 ];
 
 function expectedKind(file: string): BusEffect["kind"] {
-  return EXPECTED[file] ?? (DEFERRED_FOLDERS.includes(file.split("/")[0] as string) ? "deferred" : "ignored");
+  return EXPECTED[file] ?? (BODHI_FOLDERS.includes(file.split("/")[0] as string) ? "bodhiUpdate" : "ignored");
 }
 
 describe("bus message mapping over every fixture", () => {
@@ -57,28 +72,29 @@ describe("bus message mapping over every fixture", () => {
   it.each(fixtures.map((f) => [f.file] as const))("maps %s to its known outcome without throwing", (file) => {
     const effect = mapFixture(file);
     expect(effect.kind).toBe(expectedKind(file));
-    if (effect.kind === "ignored" || effect.kind === "deferred") expect(effect.reason.length).toBeGreaterThan(10);
+    if (effect.kind === "ignored") expect(effect.reason.length).toBeGreaterThan(10);
   });
 
-  it("covers the corpus: one artifact, one result, 19 deferred, the rest ignored, nothing rejected", () => {
+  it("covers the corpus: one artifact, one result, 15 Bodhi changes, 2 tag changes, 1 compose, the rest ignored, nothing rejected", () => {
     const kinds = fixtures.map((f) => mapFixture(f.file).kind);
     const count = (k: string) => kinds.filter((x) => x === k).length;
-    expect({ artifact: count("artifact"), results: count("results"), deferred: count("deferred"), rejected: count("rejected") }).toEqual({
-      artifact: 1,
-      results: 1,
-      deferred: 19,
-      rejected: 0,
-    });
-    expect(count("ignored")).toBe(126 - 21);
+    expect({
+      artifact: count("artifact"),
+      results: count("results"),
+      bodhiUpdate: count("bodhiUpdate"),
+      kojiTag: count("kojiTag"),
+      compose: count("compose"),
+      rejected: count("rejected"),
+    }).toEqual({ artifact: 1, results: 1, bodhiUpdate: 15, kojiTag: 2, compose: 1, rejected: 0 });
+    expect(count("ignored")).toBe(126 - 20);
   });
 
-  it("says an unknown topic is not mapped, and a deferred topic what it will become", () => {
+  it("says an unknown topic is not mapped, and why a known one changes nothing", () => {
     expect(mapFixture("waiverdb.waiver.new/000.json")).toEqual({ kind: "ignored", reason: "topic waiverdb.waiver.new is not one relengd maps" });
-    expect(mapFixture("bodhi.update.request.testing/000.json")).toMatchObject({
-      kind: "deferred",
-      reason: expect.stringContaining("BodhiUpdate merge request in the shadow repository"),
+    expect(mapFixture("bodhi.update.comment/000.json")).toEqual({
+      kind: "ignored",
+      reason: "bodhi.update.comment does not change an update's document (only requests, pushes, edits and closures do)",
     });
-    expect(mapFixture("buildsys.tag/000.json")).toMatchObject({ kind: "deferred", reason: expect.stringContaining("observed state of Koji tags") });
     expect(mapFixture("buildsys.build.state.change/000.json")).toEqual({ kind: "ignored", reason: "build state CANCELED; only COMPLETE builds become artifacts" });
   });
 });
@@ -276,5 +292,184 @@ describe("CI results → results appended by NVR", () => {
     expect(mapEnvelope(withBody(v2, (b) => (b.data = { item: ["FEDORA-2026-1"], type: ["bodhi_update"] })), options)).toMatchObject({ kind: "ignored" });
     expect(mapEnvelope(withBody(v2, (b) => (b.outcome = "GREAT")), options)).toMatchObject({ kind: "rejected", path: "/body/outcome" });
     expect(mapEnvelope(withBody(v2, (b) => delete b.data), options)).toMatchObject({ kind: "rejected", path: "/body/data" });
+  });
+});
+
+/** The Bodhi change a fixture maps to (the test fails if it maps to something else). */
+function bodhiOf(envelope: Envelope): BodhiUpdateMessage {
+  const effect = mapEnvelope(envelope, options);
+  if (effect.kind !== "bodhiUpdate") throw new Error(`expected a Bodhi change, got ${JSON.stringify(effect)}`);
+  return effect.update;
+}
+const bodhiFixture = (file: string) => bodhiOf(envelopeOf(fixtureJson(file)));
+
+describe("bodhi.update.* → a change to the update's merge request", () => {
+  it("reads a full Bodhi message's fields in Bodhi's names", () => {
+    expect(bodhiFixture("bodhi.update.complete.testing/000.json")).toEqual({
+      alias: "FEDORA-2019-02cd019281",
+      action: "update",
+      summary: "pushed to testing",
+      fields: {
+        release: "F29",
+        builds: ["nfs-ganesha-2.7.4-1.fc29"],
+        type: "bugfix",
+        severity: "unspecified",
+        notes: "nfs-ganesha 2.7.4 GA",
+        bugs: [],
+        stable_karma: 3,
+        unstable_karma: -3,
+        autokarma: true,
+        request: "testing",
+      },
+      problems: [],
+    });
+  });
+
+  it("makes complete.stable a merge and obsolete, revoke and unpush closures with their reason", () => {
+    expect(bodhiFixture("bodhi.update.complete.stable/000.json")).toMatchObject({ alias: "FEDORA-2019-d64d0caab3", action: "merge", fields: { request: "stable" } });
+    expect(bodhiFixture("bodhi.update.request.obsolete/000.json")).toMatchObject({ action: "close", closure: "obsolete" });
+    expect(bodhiFixture("bodhi.update.request.revoke/000.json")).toMatchObject({ action: "close", closure: "revoke" });
+    expect(bodhiFixture("bodhi.update.request.unpush/000.json")).toMatchObject({ action: "close", closure: "unpush", alias: "FEDORA-2019-8da6360454" });
+    // A closure says nothing of the request: the document keeps the one it had.
+    expect(bodhiFixture("bodhi.update.request.obsolete/000.json").fields.request).toBeUndefined();
+  });
+
+  it("takes an edit's request from the update, and ignores one it cannot hold", () => {
+    const edit = envelopeOf(fixtureJson("bodhi.update.edit/000.json"));
+    expect(bodhiOf(edit).fields.request).toBe("testing");
+    expect(bodhiOf(withBody(edit, (b) => ((b.update as Record<string, unknown>).request = "revoke"))).fields.request).toBeUndefined();
+  });
+
+  it("names the update of a CI koji-build-group message by its URL when the message carries no update", () => {
+    expect(bodhiFixture("bodhi.update.status.testing.koji-build-group.build.complete/001.json")).toMatchObject({
+      alias: "FEDORA-2021-53a7dfa185",
+      action: "update",
+      fields: { release: "F34", builds: ["gdb-11.1-5.fc34"], request: "testing" },
+    });
+    expect(bodhiFixture("bodhi.update.status.testing.koji-build-group.build.complete/003.json").fields.release).toBe("EPEL-8");
+    expect(bodhiFixture("bodhi.update.status.testing.koji-build-group.build.complete/000.json").fields).toMatchObject({ release: "ELN", builds: ["flatseal-2.0.1-1.eln126"] });
+  });
+
+  it("keeps a value relengd/v1 cannot hold out of the fields and names it as a problem", () => {
+    const odd = withBody(envelopeOf(fixtureJson("bodhi.update.complete.testing/000.json")), (b) => {
+      const u = b.update as Record<string, unknown>;
+      u.type = "newfeature";
+      u.stable_karma = 0;
+      u.bugs = [{ bug_id: 1701 }, { bug_id: "x" }];
+    });
+    const update = bodhiOf(odd);
+    expect(update.fields.type).toBeUndefined();
+    expect(update.fields.stable_karma).toBeUndefined();
+    expect(update.fields.bugs).toEqual([1701]);
+    expect(update.problems).toEqual([
+      expect.stringMatching(/^\/spec\/type Bodhi says "newfeature"; relengd\/v1 knows newpackage, /),
+      expect.stringMatching(/^\/spec\/bugs /),
+      expect.stringMatching(/^\/spec\/stable_karma Bodhi says 0; /),
+    ]);
+  });
+
+  it("rejects a message whose alias, release or builds cannot place a document, naming the field", () => {
+    const stable = envelopeOf(fixtureJson("bodhi.update.request.stable/000.json"));
+    const change = (f: (u: Record<string, unknown>) => void) => mapEnvelope(withBody(stable, (b) => f(b.update as Record<string, unknown>)), options);
+    expect(change((u) => delete u.alias)).toMatchObject({ kind: "rejected", path: "/body/update/alias" });
+    expect(change((u) => (u.alias = "../etc"))).toMatchObject({ kind: "rejected", path: "/body/update/alias" });
+    expect(change((u) => (u.release = { name: "f29/../x" }))).toMatchObject({ kind: "rejected", path: "/body/update/release/name" });
+    expect(change((u) => (u.builds = [{ nvr: "no-dashes" }]))).toMatchObject({ kind: "rejected", path: "/body/update/builds/0/nvr" });
+    expect(mapEnvelope(withBody(stable, (b) => delete b.update), options)).toMatchObject({ kind: "rejected", path: "/body/update" });
+  });
+
+  it("ignores staging Bodhi and the topics that change no document", () => {
+    const stable = envelopeOf(fixtureJson("bodhi.update.request.stable/000.json"));
+    expect(mapEnvelope({ ...stable, topic: "org.fedoraproject.stg.bodhi.update.request.stable" }, options)).toMatchObject({ kind: "ignored" });
+    expect(mapFixture("bodhi.update.karma.threshold.reach/000.json")).toMatchObject({ kind: "ignored" });
+    expect(mapFixture("bodhi.update.request.testing/002.json")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("no alias yet") });
+  });
+});
+
+describe("nextBodhiSpec: a message's fields over the mirrored document", () => {
+  it("fills Bodhi's defaults for the first message seen, in the schema's key order", () => {
+    const next = nextBodhiSpec(undefined, bodhiFixture("bodhi.update.request.testing/000.json"));
+    expect(next).toEqual({
+      ok: true,
+      spec: { release: "F24", builds: ["systemd-231-14.fc24"], ...BODHI_DEFAULTS, alias: "FEDORA-2017-ea07abb5d5" },
+      problems: expect.any(Array),
+    });
+    if (next.ok) expect(Object.keys(next.spec)).toEqual(["release", "builds", "type", "severity", "notes", "bugs", "request", "autokarma", "stable_karma", "unstable_karma", "autotime", "stable_days", "alias"]);
+  });
+
+  it("keeps what a short message does not say", () => {
+    const first = nextBodhiSpec(undefined, bodhiFixture("bodhi.update.complete.testing/000.json"));
+    if (!first.ok) throw new Error(first.reason);
+    const stable: BodhiUpdateMessage = { alias: "FEDORA-2019-02cd019281", action: "update", summary: "stable requested", fields: { request: "stable" }, problems: [] };
+    const next = nextBodhiSpec(first.spec, stable);
+    expect(next).toMatchObject({ ok: true, spec: { ...first.spec, request: "stable" } });
+  });
+
+  it("mirrors an update of several builds without a side tag, naming what relengd/v1 says of it", () => {
+    const next = nextBodhiSpec(undefined, bodhiFixture("bodhi.update.complete.stable/000.json"));
+    expect(next.ok).toBe(true);
+    if (!next.ok) return;
+    expect(next.spec.builds).toEqual(["golang-github-SAP-go-hdb-0.14.1-1.fc29", "texworks-0.6.3-1.fc29"]);
+    expect(next.problems).toContainEqual(expect.stringMatching(/^\/spec\/from_tag an update of several builds must come from a side tag/));
+  });
+
+  it("refuses a document without a release or builds, naming what is missing", () => {
+    const bare: BodhiUpdateMessage = { alias: "FEDORA-2026-0123456789", action: "update", summary: "edited", fields: { notes: "hi" }, problems: [] };
+    expect(nextBodhiSpec(undefined, bare)).toMatchObject({ ok: false, path: "/body/update/release" });
+    expect(nextBodhiSpec(undefined, { ...bare, fields: { release: "F44" } })).toMatchObject({ ok: false, path: "/body/update/builds" });
+  });
+});
+
+describe("buildsys.tag / buildsys.untag → observed Koji tag state", () => {
+  it("reads a tag and an untag of the primary Koji", () => {
+    expect(mapFixture("buildsys.tag/000.json")).toEqual({
+      kind: "kojiTag",
+      change: { action: "tag", tag: "f31-updates-pending", package: "http-parser", nvr: "http-parser-2.9.3-1.fc31", buildId: 1457909 },
+    });
+    // fedmsg-era messages name no instance and no build id.
+    expect(mapFixture("buildsys.untag/000.json")).toEqual({
+      kind: "kojiTag",
+      change: { action: "untag", tag: "f16-updates-pending", package: "globus-gram-job-manager-sge", nvr: "globus-gram-job-manager-sge-1.5-2.fc16" },
+    });
+  });
+
+  it("ignores secondary Kojis and staging, rejects a message without its tag or with a split-breaking version", () => {
+    expect(mapFixture("buildsys.tag/001.json")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("s390") });
+    const tag = envelopeOf(fixtureJson("buildsys.tag/000.json"));
+    expect(mapEnvelope({ ...tag, topic: "org.fedoraproject.stg.buildsys.tag" }, options)).toMatchObject({ kind: "ignored" });
+    expect(mapEnvelope(withBody(tag, (b) => delete b.tag), options)).toMatchObject({ kind: "rejected", path: "/body/tag" });
+    expect(mapEnvelope(withBody(tag, (b) => (b.version = "2.9-3")), options)).toMatchObject({ kind: "rejected", path: "/body/version" });
+  });
+});
+
+describe("pungi.compose.status.change FINISHED → a ComposeRequest recorded as done", () => {
+  it("maps a finished compose to the request relengd would have made for it", () => {
+    expect(mapFixture("pungi.compose.status.change/000.json")).toEqual({
+      kind: "compose",
+      compose: {
+        composeId: "Fedora-24-20151208.n.7",
+        status: "FINISHED",
+        spec: { release: "f24", type: "nightly", label: "20151208.n.7", reason: "mirrored: Pungi finished compose Fedora-24-20151208.n.7 (FINISHED)", composeId: "Fedora-24-20151208.n.7" },
+      },
+    });
+    const incomplete = withBody(envelopeOf(fixtureJson("pungi.compose.status.change/002.json")), (b) => (b.status = "FINISHED_INCOMPLETE"));
+    expect(mapEnvelope(incomplete, options)).toMatchObject({ kind: "compose", compose: { status: "FINISHED_INCOMPLETE", spec: { release: "f25", type: "production", label: "Atomic-20170206.0" } } });
+  });
+
+  it.each([
+    ["Fedora-Rawhide-20230502.n.0", { release: "rawhide", type: "nightly", label: "20230502.n.0" }],
+    ["Fedora-41-20241020.0", { release: "f41", type: "production", label: "20241020.0" }],
+    ["Fedora-45-20261101.t.2", { release: "rawhide", type: "test", label: "20261101.t.2" }],
+    ["Fedora-Cloud-40-20240601.0", { release: "f40", type: "production", label: "Cloud-20240601.0" }],
+    ["Fedora-ELN-20241010.n.1", { release: "eln", type: "nightly", label: "20241010.n.1" }],
+  ])("reads the compose id %s", (id, parts) => {
+    expect(parseComposeId(id, options)).toEqual(parts);
+  });
+
+  it("ignores a compose id that is not Fedora's and rejects a message without one", () => {
+    expect(parseComposeId("RHEL-9.4.0-20240101.1", options)).toBeUndefined();
+    const finished = envelopeOf(fixtureJson("pungi.compose.status.change/000.json"));
+    expect(mapEnvelope(withBody(finished, (b) => (b.compose_id = "CentOS-Stream-9-20240101.0")), options)).toMatchObject({ kind: "ignored" });
+    expect(mapEnvelope(withBody(finished, (b) => delete b.compose_id), options)).toMatchObject({ kind: "rejected", path: "/body/compose_id" });
   });
 });

@@ -187,6 +187,15 @@ describe("the schemas refuse what Koji and Bodhi would refuse", () => {
     expect(parseDocumentText(renderDocument(buildBodhiUpdate({ ...doc.spec, severity: "high" }, doc.metadata))).ok).toBe(true);
   });
 
+  it("takes Bodhi's real aliases (lowercase hex) and refuses what is not one", () => {
+    for (const alias of ["FEDORA-2019-d64d0caab3", "FEDORA-EPEL-2023-3b5f9c33da"]) {
+      expect(parseDocumentText(renderDocument(buildBodhiUpdate({ ...oneBuildUpdate.spec, alias }, oneBuildUpdate.metadata))).ok, alias).toBe(true);
+    }
+    for (const alias of ["fedora-2019-d64d0caab3", "FEDORA-2019/../x", "F-1"]) {
+      expect(issuesOf(renderDocument(buildBodhiUpdate({ ...oneBuildUpdate.spec, alias }, oneBuildUpdate.metadata))).map((i) => i.path), alias).toEqual(["/spec/alias"]);
+    }
+  });
+
   it("refuses a multi-build BodhiUpdate without a side tag", () => {
     const { from_tag: _dropped, ...spec } = sideTagUpdate.spec;
     const doc: BodhiUpdateDocument = { ...sideTagUpdate, spec };

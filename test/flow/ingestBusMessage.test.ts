@@ -5,6 +5,9 @@ import { applyWaitingResults, ingestBusDelivery, ingestBusMessage, type BusDeps 
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { parseArtifact } from "../../src/domain/artifact.js";
+import { parseDocumentText } from "../../src/domain/documents/index.js";
+import { parseShadowCommitMessage } from "../../src/gitops/shadowCommit.js";
+import { parse } from "yaml";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 import { buildCompleteMessage, ciTestMessage, fixtureJson } from "../support/fedoraMessages.js";
@@ -177,5 +180,142 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
     expect(builds.items.every((e) => e.bareTopic === "buildsys.build.state.change")).toBe(true);
     const full = await events.list({ topic: { full: "org.centos.prod.ci.koji-build.test.complete" }, limit: 200 });
     expect(full.items.every((e) => e.topic === "org.centos.prod.ci.koji-build.test.complete")).toBe(true);
+  });
+});
+
+describe.each(testProviders)("what the bus observes, in the event's own transaction, on %s", (provider) => {
+  let database: TestDatabase;
+  let deps: BusDeps;
+  let events: BusEventRepository;
+  let shadowTold = 0;
+
+  beforeAll(async () => {
+    database = await freshDatabase(provider);
+    events = new BusEventRepository(database.db.prisma);
+    deps = { artifacts: new ArtifactRepository(database.db.prisma), events, mapping: { rawhideVersion: 45 }, onShadowChange: () => shadowTold++ };
+  });
+  afterAll(async () => database?.dispose());
+
+  const fixture = (file: string, id = uniq(file.split("/")[0] as string)): Envelope => ({ ...(fixtureJson(file) as unknown as Envelope), id });
+
+  it("turns an update's messages into queued commits on its merge request, merged when it goes stable", async () => {
+    const told = shadowTold;
+    const testing = fixture("bodhi.update.complete.testing/000.json");
+    expect(await ingestBusMessage(deps, { ok: true, envelope: testing })).toMatchObject({
+      outcome: "accepted",
+      reason: expect.stringMatching(/^FEDORA-2019-02cd019281 pushed to testing: a commit on mr\/FEDORA-2019-02cd019281 queued/),
+    });
+    // The same update pushed to stable, told by a short message: the other fields stay.
+    const stable = { ...fixture("bodhi.update.complete.stable/000.json"), body: { update: { alias: "FEDORA-2019-02cd019281", release: { name: "F29" }, builds: [{ nvr: "nfs-ganesha-2.7.4-1.fc29" }], status: "stable" } } };
+    expect(await ingestBusMessage(deps, { ok: true, envelope: stable })).toMatchObject({ outcome: "accepted", reason: expect.stringContaining("and its merge into main queued") });
+    expect(shadowTold).toBe(told + 2);
+
+    const update = await events.shadow.update("FEDORA-2019-02cd019281");
+    expect(update).toMatchObject({ state: "merged", path: "bodhi/F29/nfs-ganesha.yaml", spec: { request: "stable", notes: "nfs-ganesha 2.7.4 GA", type: "bugfix" }, lastMessageId: stable.id, version: 1 });
+    expect(update?.mergedAt).toBeInstanceOf(Date);
+    const changes = await events.shadow.changes({ alias: "FEDORA-2019-02cd019281" });
+    expect(changes.map((c) => [c.kind, c.branch, c.status, c.messageId])).toEqual([
+      ["update", "mr/FEDORA-2019-02cd019281", "queued", testing.id],
+      ["merge", "mr/FEDORA-2019-02cd019281", "queued", stable.id],
+    ]);
+    const [first, merge] = changes;
+    // Read as YAML: relengd/v1's alias pattern refuses Bodhi's lowercase aliases (the commit names that problem).
+    expect(parse(first?.content ?? "")).toMatchObject({ apiVersion: "relengd/v1", kind: "BodhiUpdate", spec: { release: "F29", request: "testing", alias: "FEDORA-2019-02cd019281" } });
+    expect(parseShadowCommitMessage(first?.message ?? "")).toEqual({
+      subject: "bodhi: FEDORA-2019-02cd019281 pushed to testing (nfs-ganesha-2.7.4-1.fc29)",
+      messageId: testing.id,
+      topic: "org.fedoraproject.prod.bodhi.update.complete.testing",
+      alias: "FEDORA-2019-02cd019281",
+      nvrs: ["nfs-ganesha-2.7.4-1.fc29"],
+      problems: expect.any(Array),
+    });
+    expect(parseShadowCommitMessage(merge?.mergeMessage ?? "")).toMatchObject({ subject: "Merge mr/FEDORA-2019-02cd019281: FEDORA-2019-02cd019281 pushed to stable", merge: "mr/FEDORA-2019-02cd019281" });
+  });
+
+  it("closes a merge request with its reason, and a later request opens it again", async () => {
+    const unpush = fixture("bodhi.update.request.unpush/000.json");
+    expect((await ingestBusMessage(deps, { ok: true, envelope: unpush })).reason).toContain("a commit closing mr/FEDORA-2019-8da6360454 (unpush) queued");
+    expect(await events.shadow.update("FEDORA-2019-8da6360454")).toMatchObject({ state: "closed", closedReason: "unpush" });
+    const closing = (await events.shadow.changes({ alias: "FEDORA-2019-8da6360454" }))[0];
+    expect(parseShadowCommitMessage(closing?.message ?? "")).toMatchObject({ closed: "unpush" });
+
+    const again = { ...unpush, id: uniq("retest"), topic: "org.fedoraproject.prod.bodhi.update.request.testing" };
+    expect((await ingestBusMessage(deps, { ok: true, envelope: again })).reason).toContain("reopens the closed merge request");
+    expect(await events.shadow.update("FEDORA-2019-8da6360454")).toMatchObject({ state: "open", closedReason: null, closedAt: null, version: 1 });
+  });
+
+  it("records a delivered-again message once and queues its commit once", async () => {
+    const edit = fixture("bodhi.update.edit/000.json");
+    const outcomes = await Promise.all([1, 2, 3].map(() => ingestBusMessage(deps, { ok: true, envelope: edit })));
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["accepted", "duplicate", "duplicate"]);
+    expect(await events.find(edit.id)).toMatchObject({ status: "accepted", deliveries: 3 });
+    expect((await events.shadow.changes({ alias: "FEDORA-2019-7dbbb74a13" })).filter((c) => c.messageId === edit.id)).toHaveLength(1);
+  });
+
+  it("applies concurrent messages of one update one after the other, none lost", async () => {
+    const alias = `FEDORA-2026-${String(process.pid).padStart(10, "0").slice(-10)}`;
+    const message = (n: number): Envelope => ({
+      id: uniq(`concurrent-${n}`),
+      topic: "org.fedoraproject.prod.bodhi.update.edit",
+      headers: {},
+      body: { update: { alias, release: { name: "F44" }, builds: [{ nvr: "bash-5.3-1.fc44" }], notes: `note ${n}`, request: "testing" } },
+    });
+    const results = await Promise.all([1, 2, 3, 4].map((n) => ingestBusMessage(deps, { ok: true, envelope: message(n) })));
+    expect(results.every((r) => r.outcome === "accepted")).toBe(true);
+    expect(await events.shadow.changes({ alias })).toHaveLength(4);
+    expect(await events.shadow.update(alias)).toMatchObject({ version: 3, state: "open" });
+  });
+
+  it("rejects an update message that cannot make a document, and writes nothing for it", async () => {
+    const bare: Envelope = { id: uniq("no-builds"), topic: "org.fedoraproject.prod.bodhi.update.edit", headers: {}, body: { update: { alias: "FEDORA-2026-aaaaaaaaaa", release: { name: "F44" } } } };
+    expect(await ingestBusMessage(deps, { ok: true, envelope: bare })).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/^\/body\/update\/builds must list/) });
+    expect(await events.shadow.update("FEDORA-2026-aaaaaaaaaa")).toBeNull();
+    expect(await events.shadow.changes({ alias: "FEDORA-2026-aaaaaaaaaa" })).toEqual([]);
+    expect(await events.find(bare.id)).toMatchObject({ status: "rejected" });
+  });
+
+  it("keeps the observed tag state, an older message never undoing a newer one", async () => {
+    const at = (iso: string) => ({ "sent-at": iso });
+    const tagged: Envelope = { ...fixture("buildsys.tag/000.json"), headers: at("2026-11-20T10:00:00Z") };
+    const untagged: Envelope = { id: uniq("untag"), topic: "org.fedoraproject.prod.buildsys.untag", headers: at("2026-11-20T11:00:00Z"), body: { ...tagged.body } };
+    const lateTag: Envelope = { ...tagged, id: uniq("late-tag"), headers: at("2026-11-20T10:30:00Z") };
+    expect(await ingestBusMessage(deps, { ok: true, envelope: tagged })).toMatchObject({ outcome: "accepted", reason: "observed: http-parser-2.9.3-1.fc31 tagged into f31-updates-pending (first seen)" });
+    expect(await events.kojiTags.observed("f31-updates-pending")).toMatchObject([{ nvr: "http-parser-2.9.3-1.fc31", buildId: 1457909, latest: true, messageId: tagged.id, taggedAt: "2026-11-20T10:00:00.000Z" }]);
+    expect(await ingestBusMessage(deps, { ok: true, envelope: untagged })).toMatchObject({ outcome: "accepted", reason: expect.stringContaining("untagged from f31-updates-pending (was tagged)") });
+    expect(await ingestBusMessage(deps, { ok: true, envelope: lateTag })).toMatchObject({ outcome: "ignored", reason: expect.stringContaining("older than what is observed") });
+    expect(await events.kojiTags.observed("f31-updates-pending")).toEqual([]);
+    expect(await events.kojiTags.find("f31-updates-pending", "http-parser-2.9.3-1.fc31")).toMatchObject({ tagged: false, messageId: untagged.id });
+    expect(await events.find(untagged.id)).toMatchObject({ status: "accepted", nvr: "http-parser-2.9.3-1.fc31" });
+  });
+
+  it("marks the last tagged build of each package the latest", async () => {
+    const tag = (nvr: [string, string, string], sent: string): Envelope => ({
+      id: uniq("tag"),
+      topic: "org.fedoraproject.prod.buildsys.tag",
+      headers: { "sent-at": sent },
+      body: { tag: "f45-latest-test", name: nvr[0], version: nvr[1], release: nvr[2], instance: "primary" },
+    });
+    for (const m of [tag(["bash", "5.2", "2.fc45"], "2026-11-20T09:00:00Z"), tag(["bash", "5.2", "1.fc45"], "2026-11-20T10:00:00Z"), tag(["zsh", "5.9", "1.fc45"], "2026-11-20T08:00:00Z")]) {
+      expect((await ingestBusMessage(deps, { ok: true, envelope: m })).outcome).toBe("accepted");
+    }
+    const observed = await events.kojiTags.observed("f45-latest-test");
+    expect(observed.map((b) => [b.nvr, b.latest])).toEqual([
+      ["bash-5.2-2.fc45", false],
+      ["bash-5.2-1.fc45", true],
+      ["zsh-5.9-1.fc45", true],
+    ]);
+    expect((await events.kojiTags.tags()).find((t) => t.tag === "f45-latest-test")).toMatchObject({ builds: 3, packages: 2 });
+  });
+
+  it("queues a finished compose's ComposeRequest for the shadow repository's main branch", async () => {
+    const finished = fixture("pungi.compose.status.change/000.json");
+    expect(await ingestBusMessage(deps, { ok: true, envelope: finished })).toMatchObject({
+      outcome: "accepted",
+      reason: "compose Fedora-24-20151208.n.7 FINISHED: composes/f24/20151208.n.7.yaml queued for the shadow repository's main",
+    });
+    const [change] = (await events.shadow.changes()).filter((c) => c.messageId === finished.id);
+    expect(change).toMatchObject({ kind: "compose", branch: "main", alias: null, path: "composes/f24/20151208.n.7.yaml" });
+    expect(parseDocumentText(change?.content ?? "", change?.path)).toMatchObject({ ok: true, value: { kind: "ComposeRequest", spec: { composeId: "Fedora-24-20151208.n.7", type: "nightly" } } });
+    expect(parseShadowCommitMessage(change?.message ?? "")).toMatchObject({ composeId: "Fedora-24-20151208.n.7", composeStatus: "FINISHED", problems: [] });
   });
 });

@@ -11,8 +11,9 @@ export const bodhiSeverities = ["unspecified", "low", "medium", "high", "urgent"
 export const bodhiRequests = ["testing", "stable"] as const;
 // Bodhi release names: F44, F44F, EPEL-9, EPEL-10.1, ELN.
 export const BODHI_RELEASE_PATTERN = /^[A-Z][A-Za-z0-9.-]{0,31}$/;
-// Bodhi update aliases: FEDORA-2019-6a5e0b8f19, FEDORA-EPEL-2024-0123456789.
-export const BODHI_ALIAS_PATTERN = /^[A-Z][A-Z0-9-]{4,63}$/;
+// Bodhi update aliases as Bodhi makes them: a prefix, the year, ten lowercase hex digits
+// (FEDORA-2019-d64d0caab3, FEDORA-EPEL-2023-3b5f9c33da).
+export const BODHI_ALIAS_PATTERN = /^[A-Z][A-Za-z0-9-]{4,63}$/;
 
 export const bodhiUpdateSpecSchema = z
   .strictObject({

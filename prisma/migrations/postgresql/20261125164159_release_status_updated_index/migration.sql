@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Release_status_updatedAt_idx" ON "Release"("status", "updatedAt");
+

@@ -1,0 +1,195 @@
+// The fedora-messaging publisher: sends the outbox's messages to a topic exchange on a confirm
+// channel, marks them published once the broker confirmed them, reconnects with backoff.
+import { connect, type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { Logger } from "pino";
+import { parseEnvelopeJson, renderAmqp } from "../domain/envelope.js";
+import type { StoredOutboxMessage } from "../store/busOutboxRepository.js";
+
+export interface PublisherOptions {
+  url: string;
+  /** A topic exchange; fedora-messaging publishes to amq.topic. */
+  exchange: string;
+  logger: Logger;
+  /** Messages sent per confirm round. */
+  batchSize?: number;
+  /** How often the outbox is looked at without being told (messages stored by other replicas). */
+  pollMs?: number;
+  /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Shown by `rabbitmqctl list_connections client_properties`. */
+  connectionName?: string;
+}
+
+/** Where the messages to publish are kept until the broker has them. */
+export interface Outbox {
+  unpublished(limit: number): Promise<StoredOutboxMessage[]>;
+  markPublished(seqs: number[]): Promise<void>;
+  countAttempt(seqs: number[]): Promise<void>;
+}
+
+export interface PublisherStats {
+  connects: number;
+  disconnects: number;
+  /** Messages the broker confirmed. */
+  published: number;
+}
+
+/**
+ * At least once: a message is marked published only after the broker confirmed it, so a
+ * connection lost between sending and confirming sends it again (with the same message id, so
+ * that consumers recognise it). A stored message that is not a valid envelope any more is
+ * logged and marked, never retried forever.
+ */
+export class BusPublisher {
+  private readonly batchSize: number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private connection: ChannelModel | undefined;
+  private channel: ConfirmChannel | undefined;
+  private started = false;
+  private stopping = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  readonly stats: PublisherStats = { connects: 0, disconnects: 0, published: 0 };
+
+  constructor(
+    private readonly opts: PublisherOptions,
+    private readonly outbox: Outbox,
+  ) {
+    this.batchSize = opts.batchSize ?? 100;
+    this.backoff = opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  }
+
+  /** Connects in the background: a broker that is down delays the messages, not the server. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 2000);
+    this.pollTimer.unref();
+    void this.connectOnce();
+  }
+
+  /** Messages were added to the outbox. */
+  wake(): void {
+    if (this.stopping || !this.channel) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((err: unknown) => this.opts.logger.warn({ err }, "bus publisher: messages not confirmed; they are sent again after reconnecting"))
+      .finally(() => {
+        this.draining = null;
+      });
+  }
+
+  /** Resolves when nothing is being sent. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.pollTimer);
+    await this.idle();
+    const connection = this.connection;
+    this.connection = undefined;
+    this.channel = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        const channel = this.channel;
+        if (!channel || this.stopping) return;
+        const batch = await this.outbox.unpublished(this.batchSize);
+        if (batch.length === 0) break;
+        await this.outbox.countAttempt(batch.map((m) => m.seq));
+        const sent: number[] = [];
+        for (const message of batch) {
+          const envelope = parseEnvelopeJson(message.envelope);
+          if (!envelope.ok) {
+            this.opts.logger.error({ seq: message.seq, issues: envelope.issues }, "bus publisher: stored message is not an envelope; dropped");
+            sent.push(message.seq);
+            continue;
+          }
+          const out = renderAmqp(envelope.value);
+          const accepted = channel.publish(this.opts.exchange, out.routingKey, Buffer.from(out.content), { ...out.properties, timestamp: Math.floor(Date.now() / 1000) });
+          sent.push(message.seq);
+          // The channel's buffer is full: let the socket catch up before sending more.
+          if (!accepted) {
+            await new Promise<void>((resolve) => {
+              channel.once("drain", () => resolve());
+              // Closed instead: waitForConfirms below fails, and the batch is sent again later.
+              channel.once("close", () => resolve());
+            });
+          }
+        }
+        await channel.waitForConfirms();
+        await this.outbox.markPublished(sent);
+        this.stats.published += sent.length;
+      }
+    } while (this.again && !this.stopping);
+  }
+
+  private async connectOnce(): Promise<void> {
+    if (this.stopping) return;
+    let conn: ChannelModel;
+    try {
+      conn = await connect(this.opts.url, { clientProperties: { connection_name: this.opts.connectionName ?? "relengd-publisher" }, timeout: 10_000 });
+    } catch (err) {
+      this.scheduleReconnect(err);
+      return;
+    }
+    if (this.stopping) {
+      await conn.close().catch(() => undefined);
+      return;
+    }
+    let lost = false;
+    const lose = (why: string, err?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (this.connection === conn) {
+        this.connection = undefined;
+        this.channel = undefined;
+        this.stats.disconnects++;
+      }
+      conn.close().catch(() => undefined);
+      if (!this.stopping) this.scheduleReconnect(err ?? new Error(why));
+    };
+    conn.on("error", (err: Error) => this.opts.logger.warn({ err }, "bus publisher: connection error"));
+    conn.on("close", (err?: Error) => lose("connection closed", err));
+    try {
+      const ch = await conn.createConfirmChannel();
+      ch.on("error", (err: Error) => this.opts.logger.warn({ err }, "bus publisher: channel error"));
+      ch.on("close", () => lose("channel closed"));
+      // The amq.* exchanges exist on every broker and may not be declared by clients.
+      if (this.opts.exchange.startsWith("amq.")) await ch.checkExchange(this.opts.exchange);
+      else await ch.assertExchange(this.opts.exchange, "topic", { durable: true });
+      if (lost || this.stopping) return;
+      this.connection = conn;
+      this.channel = ch;
+      this.stats.connects++;
+      this.attempt = 0;
+      this.opts.logger.info({ exchange: this.opts.exchange, reconnect: this.stats.connects > 1 }, "bus publisher: connected");
+      this.wake();
+    } catch (err) {
+      lose("setup failed", err);
+    }
+  }
+
+  private scheduleReconnect(err: unknown): void {
+    if (this.stopping) return;
+    clearTimeout(this.reconnectTimer);
+    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt, 30));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.attempt++;
+    this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, "bus publisher: disconnected; reconnecting");
+    this.reconnectTimer = setTimeout(() => void this.connectOnce(), delay);
+  }
+}

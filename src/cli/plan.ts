@@ -1,0 +1,149 @@
+// `relengd plan`: the Koji tag operations that would make Koji (as observed on the bus) hold what the GitOps repository asks for.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { simpleGit } from "simple-git";
+import { parseDocumentText } from "../domain/documents/index.js";
+import { planKojiTags, type DesiredTagBuild, type KojiTagPlan, type ObservedTagBuild } from "../domain/plan.js";
+import { RemoteUnavailable, Workspace } from "../gitops/workspace.js";
+import { apiClient, CliError, exitCodes, type ApiClient } from "./client.js";
+import { outputFormat, printJson, printTable } from "./output.js";
+
+interface PlanOptions {
+  environment?: string;
+  output: string;
+  repo?: string;
+  branch?: string;
+}
+
+/** What GET /api/v1/environments says of an environment (the fields plan reads). */
+interface EnvironmentView {
+  name: string;
+  kind: string;
+  kojiTag?: { tag: string };
+  url: string | null;
+  branch: string | null;
+}
+
+interface PlannedEnvironment {
+  name: string;
+  tag: string;
+  repository: string;
+  branch: string;
+  /** The commit the documents were read at; null when the branch does not exist yet. */
+  commit: string | null;
+}
+
+const help = `
+The desired state is the KojiTag documents (koji/tags/<tag>/<package>.yaml) on the branch of
+each KojiTag environment's repository, read with git from the URL the server reports (or
+--repo/--branch: e.g. a merge request's branch, to see what merging it would do). The observed
+state is what relengd saw on the Fedora message bus (buildsys.tag, buildsys.untag), from
+GET /api/v1/koji-tags/{tag}/observed: builds tagged before relengd listened are not known to it.
+
+For each document: its build is the tag's latest (in sync); or it is not in the tag (tag it); or
+builds were tagged after it (untag them, newest first). Packages of the tag that no document
+names are listed as unmanaged and get no operation.
+
+Exit codes: 0 in sync, 1 operations to do (drift), 2 usage error, 3 server error, 4 relengd or
+the repository unreachable. RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
+
+export function registerPlanCommand(program: Command): void {
+  program
+    .command("plan")
+    .description("print the Koji tag/untag operations that would make Koji hold what the GitOps repo asks for")
+    .option("--environment <env>", "only this KojiTag environment (default: every one)")
+    .option("--output <format>", "table or json", "table")
+    .option("--repo <url>", "read the documents from this repository instead of the environment's")
+    .option("--branch <name>", "read the documents from this branch instead of the environment's")
+    .addHelpText("after", help)
+    .action(async (o: PlanOptions) => {
+      const format = outputFormat(o.output);
+      if (o.branch !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(o.branch)) throw new CliError(`--branch "${o.branch}" is not a branch name`, exitCodes.usage);
+      const client = apiClient();
+      const environments = await kojiTagEnvironments(client, o.environment);
+      const scratch = mkdtempSync(path.join(tmpdir(), "relengd-plan-"));
+      try {
+        const planned: PlannedEnvironment[] = [];
+        const desired: DesiredTagBuild[] = [];
+        const problems: string[] = [];
+        const reads = new Map<string, Promise<{ commit: string | null; files: Map<string, string> }>>();
+        for (const env of environments) {
+          const repository = o.repo ?? env.url;
+          const branch = o.branch ?? env.branch ?? "main";
+          if (!repository) throw new CliError(`environment ${env.name} has no repository URL; give --repo`, exitCodes.usage);
+          const key = `${repository}\0${branch}`;
+          if (!reads.has(key)) reads.set(key, readKojiTagDocuments(repository, branch, path.join(scratch, `repo-${reads.size}.git`)));
+          const read = await (reads.get(key) as Promise<{ commit: string | null; files: Map<string, string> }>);
+          const tag = env.kojiTag?.tag as string;
+          planned.push({ name: env.name, tag, repository, branch, commit: read.commit });
+          for (const [file, text] of read.files) {
+            if (!file.startsWith(`koji/tags/${tag}/`)) continue;
+            const doc = parseDocumentText(text, file);
+            if (!doc.ok) problems.push(...doc.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path} ${i.message}`));
+            else if (doc.value.kind === "KojiTag") desired.push({ tag: doc.value.spec.tag, package: doc.value.spec.package, nvr: doc.value.spec.nvr, path: file });
+          }
+        }
+        const tags = [...new Set(planned.map((p) => p.tag))];
+        const observed: ObservedTagBuild[] = [];
+        for (const tag of tags) {
+          const res = await client.request<{ builds: ObservedTagBuild[] }>("GET", `/api/v1/koji-tags/${encodeURIComponent(tag)}/observed`);
+          observed.push(...res.body.builds);
+        }
+        // Two environments may share a tag: each document counts once.
+        const unique = [...new Map(desired.map((d) => [`${d.tag}\0${d.package}`, d])).values()];
+        const plan = planKojiTags(unique, observed, tags);
+        if (format === "json") printJson({ environments: planned, ...plan, problems });
+        else printPlan(plan, planned, problems);
+        if (plan.operations.length > 0) throw new CliError("", exitCodes.rejected);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    });
+}
+
+async function kojiTagEnvironments(client: ApiClient, only: string | undefined): Promise<EnvironmentView[]> {
+  const res = await client.request<{ items: EnvironmentView[] }>("GET", "/api/v1/environments");
+  const all = res.body.items;
+  if (only !== undefined) {
+    const env = all.find((e) => e.name === only);
+    if (!env) throw new CliError(`no environment ${only} (known: ${all.map((e) => e.name).join(", ") || "none"})`, exitCodes.usage);
+    if (env.kind !== "KojiTag" || !env.kojiTag) throw new CliError(`environment ${only} is a ${env.kind} environment; plan compares Koji tags only`, exitCodes.usage);
+    return [env];
+  }
+  const tagged = all.filter((e) => e.kind === "KojiTag" && e.kojiTag);
+  if (tagged.length === 0) throw new CliError("the server declares no KojiTag environment: nothing to plan", exitCodes.usage);
+  return tagged;
+}
+
+/** The files under koji/tags/ at the tip of `branch`, read with a fetch into a scratch bare clone. */
+async function readKojiTagDocuments(url: string, branch: string, dir: string): Promise<{ commit: string | null; files: Map<string, string> }> {
+  const ws = new Workspace(dir, url, branch);
+  try {
+    await ws.open();
+    if (!(await ws.fetch())) return { commit: null, files: new Map() };
+  } catch (err) {
+    if (err instanceof RemoteUnavailable) throw new CliError(`cannot read the GitOps repository: ${err.message}`, exitCodes.unreachable);
+    throw err;
+  }
+  const head = await ws.head();
+  if (!head) return { commit: null, files: new Map() };
+  const listing = await simpleGit({ baseDir: dir }).raw(["ls-tree", "-r", "--name-only", head, "--", "koji/tags/"]);
+  const paths = listing.split("\n").filter((p) => /\.ya?ml$/.test(p));
+  return { commit: head, files: await ws.readFiles(head, paths) };
+}
+
+function printPlan(plan: KojiTagPlan, planned: PlannedEnvironment[], problems: string[]): void {
+  for (const p of problems) process.stderr.write(`problem: ${p}\n`);
+  if (plan.operations.length > 0) {
+    printTable(
+      ["OP", "TAG", "PACKAGE", "NVR", "WHY"],
+      plan.operations.map((op) => [op.op, op.tag, op.package, op.nvr, op.reason]),
+    );
+  } else process.stdout.write(`in sync: ${plan.inSync.length} package${plan.inSync.length === 1 ? "" : "s"} in ${planned.map((p) => p.tag).filter((t, i, a) => a.indexOf(t) === i).join(", ")}\n`);
+  const at = planned.map((p) => `${p.name} (${p.tag}) at ${p.commit ? p.commit.slice(0, 7) : "an empty branch"} of ${p.repository}#${p.branch}`);
+  process.stderr.write(
+    `${plan.operations.length} operation${plan.operations.length === 1 ? "" : "s"}, ${plan.inSync.length} in sync, ${plan.unmanaged.length} unmanaged (no document); ${at.join("; ")}\n`,
+  );
+}

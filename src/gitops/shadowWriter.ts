@@ -1,0 +1,298 @@
+// The shadow writer: drains the shadow commits queued in the store into the shadow GitOps
+// repository — a commit per bus message on an update's merge-request branch `mr/<alias>`, a
+// real merge commit into main when the update goes stable, finished composes on main.
+import path from "node:path";
+import type { Logger } from "pino";
+import { simpleGit } from "simple-git";
+import type { BranchLease } from "../store/branchLease.js";
+import type { ShadowChangeRecord, ShadowRepository } from "../store/shadowRepository.js";
+import { parseShadowCommitMessage, SHADOW_MAIN, SHADOW_TRAILER } from "./shadowCommit.js";
+import { withBranchLock } from "./writer.js";
+import { PushRejected, RemoteUnavailable, Workspace, type Author } from "./workspace.js";
+
+export interface ShadowWriterOptions {
+  /** How often the queue is looked at without being told (other replicas, delayed retries). */
+  pollMs: number;
+  /** Delay before the n-th retry of a change that could not be written. */
+  retryDelayMs: (attempt: number) => number;
+  /** Rejected pushes (the branch moved) retried at once on the fresh head. */
+  pushRetries: number;
+  /** Queued changes read per round. */
+  batchSize: number;
+}
+
+export const defaultShadowWriterOptions: ShadowWriterOptions = {
+  pollMs: 2000,
+  retryDelayMs: (attempt) => Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1)),
+  pushRetries: 20,
+  batchSize: 500,
+};
+
+export interface ShadowWriterDeps {
+  changes: ShadowRepository;
+  /** The shadow repository: a path or a git URL (RELENGD_SHADOW_REMOTE). */
+  url: string;
+  /** Where the writer keeps its local bare clone. */
+  workspaceDir: string;
+  author?: Author;
+  logger: Logger;
+  /** Replicas sharing the store: only the holder of the shadow repository's lease writes it. */
+  lease?: BranchLease;
+  /** Told after each change is written (tests, metrics). */
+  onWritten?: (change: ShadowChangeRecord, shas: { commitSha: string; mergeSha?: string }) => void;
+}
+
+const DEFAULT_AUTHOR: Author = { name: "relengd shadow", email: "relengd@localhost" };
+
+/** The first commit of a new shadow repository's main branch: says what the repository is. */
+export const SHADOW_README = `# relengd shadow repository
+
+relengd writes this repository from the Fedora message bus, with its own request documents, to
+show what Fedora's release engineering would look like done the GitOps way:
+
+- every Bodhi update is a branch \`mr/<alias>\` (a git-native merge request) with its BodhiUpdate
+  document, one commit per bus message; when the update is pushed to stable the branch is merged
+  into \`main\` with a merge commit; an obsoleted, revoked or unpushed update's branch is closed by a
+  commit saying so (the branch is kept);
+- every compose Pungi finishes is a ComposeRequest document committed on \`main\`.
+
+Each commit names the bus message it mirrors (Relengd-Bus-Message-Id, Relengd-Bus-Topic).
+`;
+
+// Git outside the workspace's own commands, on the local clone only: no remote, no prompt.
+function localGit(dir: string, author?: Author) {
+  const env: Record<string, string> = { LC_ALL: "C", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };
+  for (const k of ["PATH", "HOME"]) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  if (author) Object.assign(env, { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email });
+  // simple-git guards some variables (GIT_CONFIG_NOSYSTEM, …): these are ours to set, on purpose.
+  return simpleGit({ baseDir: dir, allowEnvironment: Object.keys(env) }).env(env);
+}
+
+export class ShadowWriter {
+  private readonly options: ShadowWriterOptions;
+  private readonly author: Author;
+  private readonly workspaces = new Map<string, Workspace>();
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private mainSeen = false;
+
+  constructor(
+    private readonly deps: ShadowWriterDeps,
+    options: Partial<ShadowWriterOptions> = {},
+  ) {
+    this.options = { ...defaultShadowWriterOptions, ...options };
+    this.author = deps.author ?? DEFAULT_AUTHOR;
+  }
+
+  /** Finishes what a previous run left queued (crash recovery), then polls. */
+  start(): void {
+    this.notify();
+    this.timer = setInterval(() => this.notify(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** A change was queued: make sure the writer runs. */
+  notify(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err: unknown) => this.deps.logger.error({ err }, "shadow writer crashed; will resume on the next poll"))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** Resolves when no round runs (changes waiting for a retry may remain queued). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.deps.lease && !(await this.deps.lease.hold(`${this.deps.url}#shadow`).catch(() => false))) return;
+      while (!this.stopping && (await this.round())) {
+        // Another round: the queue may hold more than one batch.
+      }
+    } while (this.again && !this.stopping);
+  }
+
+  /**
+   * Writes the due changes of one batch in queue order. A branch whose change failed (or waits
+   * for its retry) takes no later change this round: its commits must land in order. Returns
+   * whether anything was written.
+   */
+  private async round(): Promise<boolean> {
+    const queued = await this.deps.changes.queued(this.options.batchSize);
+    const waiting = new Set<string>();
+    const now = Date.now();
+    let wrote = false;
+    for (const change of queued) {
+      if (this.stopping) break;
+      if (waiting.has(change.branch)) continue;
+      if (change.nextAttemptAt && change.nextAttemptAt.getTime() > now) {
+        waiting.add(change.branch);
+        continue;
+      }
+      try {
+        const shas = await this.write(change);
+        await this.deps.changes.markWritten(change.seq, shas);
+        this.deps.onWritten?.(change, shas);
+        wrote = true;
+      } catch (err) {
+        waiting.add(change.branch);
+        const message = err instanceof Error ? err.message : String(err);
+        const attempt = change.attempts + 1;
+        const log = { err: message, messageId: change.messageId, branch: change.branch, attempt };
+        if (err instanceof RemoteUnavailable) this.deps.logger.warn(log, "shadow repository unavailable; the change stays queued");
+        else this.deps.logger.error(log, "shadow change not written; it stays queued");
+        await this.deps.changes.markAttemptFailed(change.seq, message, new Date(Date.now() + this.options.retryDelayMs(attempt)));
+      }
+    }
+    return wrote;
+  }
+
+  private async write(change: ShadowChangeRecord): Promise<{ commitSha: string; mergeSha?: string }> {
+    const commitSha = await this.commitOn(change.kind === "compose" ? SHADOW_MAIN : change.branch, change);
+    if (change.kind !== "merge") return { commitSha };
+    return { commitSha, mergeSha: await this.mergeIntoMain(change, commitSha) };
+  }
+
+  private lockKey(branch: string): string {
+    return `${this.deps.url}\0${branch}`;
+  }
+
+  private async workspace(branch: string): Promise<Workspace> {
+    let ws = this.workspaces.get(branch);
+    if (!ws) {
+      // One local clone for every branch: a merge needs the branch's commits beside main's.
+      ws = new Workspace(this.deps.workspaceDir, this.deps.url, branch);
+      await ws.open();
+      if (this.workspaces.size >= 1000) this.workspaces.clear();
+      this.workspaces.set(branch, ws);
+    }
+    return ws;
+  }
+
+  /**
+   * One commit with the change's document on `branch` (a new merge request branches off main).
+   * A commit already carrying the change's message id is the change, written by a run that
+   * stopped before it could say so: it is not written twice.
+   */
+  private commitOn(branch: string, change: ShadowChangeRecord): Promise<string> {
+    return withBranchLock(this.lockKey(branch), async () => {
+      const ws = await this.workspace(branch);
+      for (let attempt = 0; ; attempt++) {
+        const exists = await ws.fetch();
+        let parent = exists ? await ws.head() : null;
+        if (parent) {
+          const found = await this.findCommit(ws.dir, parent, change.messageId, branch === SHADOW_MAIN);
+          if (found) return found;
+        } else parent = branch === SHADOW_MAIN ? await this.createMain(ws) : await this.mainHead();
+        const [sha] = await ws.commit(parent, [{ files: [{ path: change.path, content: change.content }], message: change.message }], this.author);
+        if (!sha) throw new Error("git fast-import made no commit");
+        try {
+          await ws.push(sha);
+          return sha;
+        } catch (err) {
+          if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
+        }
+      }
+    });
+  }
+
+  /**
+   * The merge request merged: a merge commit on main whose parents are main's head and the
+   * branch's commit, and whose tree is main's with the update's document — the document is
+   * declarative, so the branch's version of it wins, and no other file differs.
+   */
+  private mergeIntoMain(change: ShadowChangeRecord, branchSha: string): Promise<string> {
+    const message = change.mergeMessage;
+    if (!message) throw new Error(`merge change of ${change.messageId} has no merge message`);
+    return withBranchLock(this.lockKey(SHADOW_MAIN), async () => {
+      const ws = await this.workspace(SHADOW_MAIN);
+      for (let attempt = 0; ; attempt++) {
+        const head = (await ws.fetch()) ? await ws.head() : null;
+        const base = head ?? (await this.createMain(ws));
+        const found = await this.findCommit(ws.dir, base, change.messageId, true);
+        if (found) return found;
+        const [withDocument] = await ws.commit(base, [{ files: [{ path: change.path, content: change.content }], message }], this.author);
+        const merge = (await localGit(ws.dir, this.author).raw(["commit-tree", `${withDocument}^{tree}`, "-p", base, "-p", branchSha, "-m", message.trimEnd()])).trim();
+        try {
+          await ws.push(merge);
+          return merge;
+        } catch (err) {
+          if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
+        }
+      }
+    });
+  }
+
+  /**
+   * Where a new merge request branches off: main's head as last fetched or pushed (fetched once
+   * if never), the repository's first commit made if it has none. A fork point a little behind
+   * main changes nothing: the merge is made on main's fresh head.
+   */
+  private mainHead(): Promise<string> {
+    return withBranchLock(this.lockKey(SHADOW_MAIN), async () => {
+      const ws = await this.workspace(SHADOW_MAIN);
+      const known = this.mainSeen ? await ws.head() : null;
+      if (known) return known;
+      const exists = await ws.fetch();
+      this.mainSeen = true;
+      return exists ? ((await ws.head()) ?? this.createMain(ws)) : this.createMain(ws);
+    });
+  }
+
+  /** Called holding main's lock. */
+  private async createMain(ws: Workspace): Promise<string> {
+    const [root] = await ws.commit(null, [{ files: [{ path: "README.md", content: SHADOW_README }], message: "shadow repository\n" }], this.author);
+    if (!root) throw new Error("git fast-import made no commit");
+    try {
+      await ws.push(root);
+      return root;
+    } catch (err) {
+      // Another writer made main first: build on theirs.
+      if (!(err instanceof PushRejected) || !(await ws.fetch())) throw err;
+      const head = await ws.head();
+      if (!head) throw err;
+      return head;
+    }
+  }
+
+  /** The commit in `head`'s history (first parents only: main's own commits) that mirrors `messageId`. */
+  private async findCommit(dir: string, head: string, messageId: string, firstParent: boolean): Promise<string | undefined> {
+    const out = await localGit(dir).raw([
+      "log",
+      ...(firstParent ? ["--first-parent"] : []),
+      "--format=%H%x1f%B%x1e",
+      "--fixed-strings",
+      `--grep=${SHADOW_TRAILER.messageId}: ${messageId}`,
+      head,
+    ]);
+    for (const record of out.split("\x1e")) {
+      const [sha, message] = record.replace(/^\n/, "").split("\x1f");
+      if (sha && message !== undefined && parseShadowCommitMessage(message)?.messageId === messageId) return sha.trim();
+    }
+    return undefined;
+  }
+}
+
+/** Where a server keeps the shadow writer's clone. */
+export function shadowWorkspaceDir(dataDir: string): string {
+  return path.join(dataDir, "workspaces", "shadow.git");
+}

@@ -1,0 +1,166 @@
+// `relengd plan`: a seeded GitOps repository against the tag state a running server observed from bus messages.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TokenService } from "../../src/auth/tokens.js";
+import { loadConfig } from "../../src/config.js";
+import { buildKojiTag, renderKojiTag } from "../../src/domain/documents/kojiTag.js";
+import { startServer, type RunningServer } from "../../src/main.js";
+import { repoRoot, runRelengd } from "../support/cliProcess.js";
+import { git } from "../support/remote.js";
+import { cleanEnv } from "../support/serverProcess.js";
+
+/** A KojiTag document as the writer renders it. */
+const kojiTag = (tag: string, pkg: string, nvr: string) => renderKojiTag(buildKojiTag({ tag, package: pkg, nvr }, {}));
+
+describe("relengd plan against a seeded GitOps repository and the observed tag state", () => {
+  let dir: string;
+  let gitops: string;
+  let server: RunningServer;
+  let admin: string;
+  let reader: string;
+  let mainSha: string;
+  const run = `${process.pid}`;
+
+  const relengd = (args: string[]) => runRelengd(["plan", ...args], { ...cleanEnv(), RELENGD_URL: server.url, RELENGD_TOKEN: reader });
+
+  /** What Koji did, told the way the bus tells it (through POST /api/v1/events). */
+  const observe = async (action: "tag" | "untag", tag: string, nvr: [string, string, string], sentAt: string) => {
+    const res = await fetch(`${server.url}/api/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        id: `${run}-${action}-${tag}-${nvr.join("-")}-${sentAt}`,
+        topic: `org.fedoraproject.prod.buildsys.${action}`,
+        headers: { "sent-at": sentAt },
+        body: { tag, name: nvr[0], version: nvr[1], release: nvr[2], instance: "primary", user: "bodhi" },
+      }),
+    });
+    expect(res.status, await res.text()).toBe(201);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-plan-"));
+    // The GitOps repository as the writer (or people's merge requests) left it.
+    gitops = path.join(dir, "gitops.git");
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", gitops]);
+    const work = path.join(dir, "work");
+    git(dir, "clone", "--quiet", gitops, "work");
+    const put = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+      writeFileSync(path.join(work, file), text);
+    };
+    put("koji/tags/f45/bash.yaml", kojiTag("f45", "bash", "bash-5.2.37-1.fc45"));
+    put("koji/tags/f45/zsh.yaml", kojiTag("f45", "zsh", "zsh-5.9-2.fc45"));
+    put("koji/tags/f44-updates-candidate/vim.yaml", kojiTag("f44-updates-candidate", "vim", "vim-9.1-1.fc44"));
+    put("koji/tags/f45/broken.yaml", "apiVersion: relengd/v1\nkind: KojiTag\nspec:\n  tag: f45\n");
+    put("bodhi/F44/bash.yaml", "not a koji tag document, not read\n");
+    const commit = (message: string) => git(work, "-c", "user.name=Person", "-c", "user.email=person@example.org", "commit", "--quiet", "-m", message);
+    git(work, "add", ".");
+    commit("seed");
+    git(work, "push", "--quiet", "origin", "main");
+    mainSha = git(work, "rev-parse", "HEAD").trim();
+    // A merge request that moves bash forward.
+    git(work, "checkout", "--quiet", "-b", "mr/bash-5.2.38");
+    put("koji/tags/f45/bash.yaml", kojiTag("f45", "bash", "bash-5.2.38-1.fc45"));
+    git(work, "add", ".");
+    commit("bash 5.2.38");
+    git(work, "push", "--quiet", "origin", "mr/bash-5.2.38");
+
+    const secret = `plan-test-secret-${run}-0123456789abcdef`;
+    const config = loadConfig({
+      RELENGD_DATA_DIR: path.join(dir, "data"),
+      RELENGD_DATABASE_URL: `file:${path.join(dir, "data", "relengd.db")}`,
+      RELENGD_POLICIES_DIR: path.join(repoRoot, "policies"),
+      RELENGD_GITOPS_REPO: gitops,
+      RELENGD_PORT: "0",
+      RELENGD_TOKEN_SECRET: secret,
+    });
+    server = await startServer(config, pino({ level: "silent" }));
+    const tokens = new TokenService(secret);
+    admin = (await tokens.issue({ subject: "bus", role: "admin", ttlSeconds: 600 })).token;
+    reader = (await tokens.issue({ subject: "operator", role: "reader", ttlSeconds: 600 })).token;
+
+    // f45: bash 5.2.36, then 5.2.37 (asked for), then 5.2.38 tagged after it; zsh as asked; python3 unmanaged.
+    await observe("tag", "f45", ["bash", "5.2.36", "1.fc45"], "2026-11-20T09:00:00Z");
+    await observe("tag", "f45", ["bash", "5.2.37", "1.fc45"], "2026-11-20T10:00:00Z");
+    await observe("tag", "f45", ["bash", "5.2.38", "1.fc45"], "2026-11-20T11:00:00Z");
+    await observe("tag", "f45", ["zsh", "5.9", "2.fc45"], "2026-11-20T09:30:00Z");
+    await observe("tag", "f45", ["python3", "3.14.0", "1.fc45"], "2026-11-20T09:45:00Z");
+    // f44-updates-candidate: an older vim than asked for.
+    await observe("tag", "f44-updates-candidate", ["vim", "9.0", "1.fc44"], "2026-11-20T08:00:00Z");
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints the operations that would make Koji hold what every KojiTag environment's documents ask for, and exits 1", async () => {
+    const res = await relengd([]);
+    expect(res.code, res.stderr).toBe(1);
+    const rows = res.stdout.trimEnd().split("\n").map((l) => l.split(/\s{2,}/));
+    expect(rows[0]).toEqual(["OP", "TAG", "PACKAGE", "NVR", "WHY"]);
+    expect(rows.slice(1).map((r) => r.slice(0, 4))).toEqual([
+      ["tag", "f44-updates-candidate", "vim", "vim-9.1-1.fc44"],
+      ["untag", "f45", "bash", "bash-5.2.38-1.fc45"],
+    ]);
+    expect(rows[1]?.[4]).toBe("koji/tags/f44-updates-candidate/vim.yaml asks for vim-9.1-1.fc44; f44-updates-candidate has vim-9.0-1.fc44 as the latest vim");
+    // The broken document is named, with its line; the summary says what was compared with what.
+    expect(res.stderr).toContain("problem: koji/tags/f45/broken.yaml:");
+    expect(res.stderr).toContain(`2 operations, 1 in sync, 1 unmanaged (no document); rawhide (f45) at ${mainSha.slice(0, 7)} of ${gitops}#main`);
+  });
+
+  it("plans one environment as JSON", async () => {
+    const res = await relengd(["--environment", "rawhide", "--output", "json"]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(JSON.parse(res.stdout)).toEqual({
+      environments: [{ name: "rawhide", tag: "f45", repository: gitops, branch: "main", commit: mainSha }],
+      operations: [{ op: "untag", tag: "f45", package: "bash", nvr: "bash-5.2.38-1.fc45", reason: "tagged after bash-5.2.37-1.fc45, which koji/tags/f45/bash.yaml asks for" }],
+      inSync: [{ tag: "f45", package: "zsh", nvr: "zsh-5.9-2.fc45" }],
+      unmanaged: [{ tag: "f45", package: "python3", latest: "python3-3.14.0-1.fc45" }],
+      problems: expect.arrayContaining([expect.stringMatching(/^koji\/tags\/f45\/broken\.yaml:\d+: \/spec\/package /)]),
+    });
+  });
+
+  it("previews a merge request's branch, and says in sync once Koji holds what is asked for", async () => {
+    const preview = await relengd(["--environment", "rawhide", "--branch", "mr/bash-5.2.38"]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toBe("in sync: 2 packages in f45\n");
+
+    await observe("untag", "f45", ["bash", "5.2.38", "1.fc45"], "2026-11-20T12:00:00Z");
+    const after = await relengd(["--environment", "rawhide"]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toBe("in sync: 2 packages in f45\n");
+  });
+
+  it("refuses an environment that is not a Koji tag, and one that does not exist", async () => {
+    const compose = await relengd(["--environment", "rawhide-compose"]);
+    expect(compose.code).toBe(2);
+    expect(compose.stderr).toContain("environment rawhide-compose is a ComposeRequest environment; plan compares Koji tags only");
+    const unknown = await relengd(["--environment", "nowhere"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no environment nowhere");
+  });
+
+  it("answers the observed state by tag, refusing a tag name that is not one", async () => {
+    const get = (route: string) => fetch(`${server.url}${route}`, { headers: { authorization: `Bearer ${reader}` } });
+    const res = await get("/api/v1/koji-tags/f45/observed?package=bash");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { builds: { nvr: string; latest: boolean }[] }).builds.map((b) => [b.nvr, b.latest])).toEqual([
+      ["bash-5.2.36-1.fc45", false],
+      ["bash-5.2.37-1.fc45", true],
+    ]);
+    const bad = await get("/api/v1/koji-tags/..%2Fetc/observed");
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errors: [{ in: "params", path: "/tag" }] });
+    const tags = (await (await get("/api/v1/koji-tags")).json()) as { items: { tag: string; packages: number }[] };
+    expect(tags.items.map((t) => [t.tag, t.packages])).toEqual([
+      ["f44-updates-candidate", 1],
+      ["f45", 3],
+    ]);
+  });
+});
