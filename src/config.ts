@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
+import cron from "node-cron";
+import { parseDuration } from "./domain/token.js";
+import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
 
 // AMQP short strings: exchange and queue names.
 const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -38,6 +41,8 @@ const envSchema = z.object({
   RELENGD_DATA_DIR: z.string().min(1).default("./data"),
   RELENGD_POLICIES_DIR: z.string().min(1).default("./policies"),
   RELENGD_GITOPS_REPO: z.string().min(1).optional(),
+  // The shadow repository the bus mirror writes (issue 5); by default a local bare repo beside gitops.git.
+  RELENGD_SHADOW_REMOTE: z.string().min(1).optional(),
   RELENGD_POLICIES_GIT_URL: z.string().min(1).optional(),
   RELENGD_POLICIES_GIT_BRANCH: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),
   RELENGD_POLICIES_GIT_PATH: z.string().min(1).default("policies"),
@@ -47,6 +52,8 @@ const envSchema = z.object({
   // At most 300: the writer's typed queries list a batch's ids, and Prisma binds at most 999
   // parameters per statement on SQLite.
   RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(300).default(200),
+  // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
+  RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
   RELENGD_AMQP_URL: z.string().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
   RELENGD_AMQP_EXCHANGE: z.string().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),
@@ -58,6 +65,20 @@ const envSchema = z.object({
     .optional(),
   RELENGD_AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
+  // Retention on a schedule (five-field cron, UTC); unset, only `relengd prune` by hand or from a CronJob.
+  RELENGD_PRUNE_SCHEDULE: z
+    .string()
+    // node-cron's own check (it runs the schedule), not domain/policy's: every CLI verb loads this file.
+    .refine((c) => c.trim().split(/\s+/).length === 5 && cron.validate(c), "must be a five-field cron expression like 0 3 * * *")
+    .optional(),
+  RELENGD_PRUNE_OLDER_THAN: z
+    .string()
+    .refine((d) => parseDuration(d) !== undefined, "must be a duration like 180d")
+    .default("180d"),
+  // A YAML file of trusted OIDC issuers and their claim rules (src/auth/oidcConfig.ts); unset, only relengd's own tokens.
+  RELENGD_OIDC_CONFIG: z.string().min(1).optional(),
+  // Reader routes (and the web dashboard) without a token; off unless set to true.
+  RELENGD_ANONYMOUS_READ: z.enum(["true", "false"], "must be true or false").default("false"),
 });
 
 export interface Config {
@@ -70,16 +91,26 @@ export interface Config {
   policiesGit?: { url: string; branch: string; path: string };
   /** The default GitOps repository: a local bare repo created on start-up if missing. */
   gitopsRepo: string;
+  /** Where the bus mirror writes Bodhi updates and composes (RELENGD_SHADOW_REMOTE); a local bare repo by default. */
+  shadowRepo: string;
   /** Undefined until resolveTokenSecret ran (it may create one in the data dir). */
   tokenSecret?: string;
   logLevel: (typeof logLevels)[number];
   revocationRefreshMs: number;
   /** Releases the writer takes from the queue per commit-and-push round. */
   writerBatchSize: number;
+  /** How long a remote may be unreachable before /readyz fails. */
+  readyRemoteBoundMs: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
   amqp?: AmqpConfig;
   /** The Fedora version that is Rawhide (fcN builds with N at or above it map to rawhide). */
   rawhideVersion: number;
+  /** Scheduled retention (RELENGD_PRUNE_SCHEDULE, RELENGD_PRUNE_OLDER_THAN); absent when no schedule is set. */
+  prune?: { schedule: string; olderThanSeconds: number };
+  /** Outside identity providers whose tokens are accepted (RELENGD_OIDC_CONFIG), read at start-up. */
+  oidc?: OidcConfig;
+  /** Reader routes answer without a token (RELENGD_ANONYMOUS_READ=true). */
+  anonymousRead: boolean;
 }
 
 export interface AmqpConfig {
@@ -109,10 +140,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policiesDir: path.resolve(e.RELENGD_POLICIES_DIR),
     ...(e.RELENGD_POLICIES_GIT_URL ? { policiesGit: { url: e.RELENGD_POLICIES_GIT_URL, branch: e.RELENGD_POLICIES_GIT_BRANCH, path: e.RELENGD_POLICIES_GIT_PATH } } : {}),
     gitopsRepo: e.RELENGD_GITOPS_REPO ?? path.join(dataDir, "gitops.git"),
+    shadowRepo: e.RELENGD_SHADOW_REMOTE ?? path.join(dataDir, "shadow.git"),
     ...(e.RELENGD_TOKEN_SECRET ? { tokenSecret: e.RELENGD_TOKEN_SECRET } : {}),
     logLevel: e.RELENGD_LOG_LEVEL,
     revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
     writerBatchSize: e.RELENGD_WRITER_BATCH_SIZE,
+    readyRemoteBoundMs: e.RELENGD_READY_REMOTE_BOUND_SECONDS * 1000,
     ...(e.RELENGD_AMQP_URL
       ? {
           amqp: {
@@ -125,7 +158,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : {}),
     rawhideVersion: e.RELENGD_RAWHIDE_VERSION,
+    ...(e.RELENGD_PRUNE_SCHEDULE
+      ? { prune: { schedule: e.RELENGD_PRUNE_SCHEDULE, olderThanSeconds: parseDuration(e.RELENGD_PRUNE_OLDER_THAN) ?? 0 } }
+      : {}),
+    ...(e.RELENGD_OIDC_CONFIG ? { oidc: loadOidcConfig(e.RELENGD_OIDC_CONFIG) } : {}),
+    anonymousRead: e.RELENGD_ANONYMOUS_READ === "true",
   };
+}
+
+function loadOidcConfig(file: string): OidcConfig {
+  const read = readOidcConfig(file);
+  if (!read.ok) throw new ConfigError(`invalid RELENGD_OIDC_CONFIG:\n${read.problems.map((p) => `  ${p}`).join("\n")}`);
+  return read.value;
 }
 
 /**

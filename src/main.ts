@@ -4,11 +4,15 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "./api/app.js";
 import { Metrics } from "./api/plugins/metrics.js";
+import { OidcVerifier } from "./auth/oidc.js";
 import { RevocationList, TokenService } from "./auth/tokens.js";
 import { BusConsumer } from "./bus/consumer.js";
+import { BusPublisher } from "./bus/publisher.js";
+import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
 import { resolveTokenSecret, type Config } from "./config.js";
 import { ensureBareRepository } from "./gitops/repository.js";
-import { Writer } from "./gitops/writer.js";
+import { ShadowWriter, shadowWorkspaceDir } from "./gitops/shadowWriter.js";
+import { leaseKey, Writer, type WriterDeps } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
 import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
@@ -16,9 +20,14 @@ import { applyWaitingResults, ingestBusDelivery, type BusDeps } from "./flow/ing
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
 import { Scheduler } from "./policy/scheduler.js";
 import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
+import { PruneRepository } from "./store/pruneRepository.js";
+import { startPruneSchedule } from "./flow/prune.js";
 import { DecisionRepository } from "./store/decisionRepository.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
+import { branchLeaseFor } from "./store/branchLease.js";
 import { BusEventRepository } from "./store/busEventRepository.js";
+import { BusOutboxRepository } from "./store/busOutboxRepository.js";
+import { ShadowRepository } from "./store/shadowRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { ReleaseRepository } from "./store/releaseRepository.js";
 import { migrate } from "./store/migrator.js";
@@ -39,6 +48,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (report.modified.length > 0) logger.warn({ modified: report.modified }, "applied migrations changed on disk since they ran");
 
   if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
+  // The bus mirror's shadow repository (RELENGD_SHADOW_REMOTE): made here too when it is a local path.
+  if (!/^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/:]+:/i.test(config.shadowRepo) && (await ensureBareRepository(config.shadowRepo))) {
+    logger.info({ repo: config.shadowRepo }, "created local bare shadow repository");
+  }
 
   // A broken policy file at start-up stops the server: there is no previous set to keep.
   const source = config.policiesGit
@@ -55,21 +68,36 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const db = await openDatabase(config.databaseUrl);
   const releases = new ReleaseRepository(db.prisma);
   const decisions = new DecisionRepository(db.prisma);
+  const metrics = new Metrics();
+  const decided = (list: readonly { policy: string; fired: boolean; waiting: boolean }[]) => {
+    for (const d of list) metrics.policyDecisions.inc({ policy: d.policy, outcome: d.fired ? "fired" : d.waiting ? "waiting" : "skipped" });
+  };
   // Policies on a pushed artifact are decided inside its ingest transaction.
   const artifacts = new ArtifactRepository(db.prisma, {
-    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, tx, created),
+    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided }, tx, created),
   });
+  // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
+  const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
+  // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
+  const outbox = new BusOutboxRepository(db.prisma);
+  const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger }, outbox) : undefined;
+  const releaseEvents = publisher ? new ReleaseAnnouncer({ outbox, logger, added: () => publisher.wake() }) : undefined;
   const writer = new Writer(
-    { releases, artifacts, environments, workspacesDir: path.join(config.dataDir, "workspaces"), logger },
+    announcingWrites({ releases, artifacts, environments, workspacesDir: path.join(config.dataDir, "workspaces"), logger, lease, ...writerMetrics(metrics) }, releaseEvents),
     { batchSize: config.writerBatchSize },
   );
+  metrics.observeQueue(() => releases.queueStats());
+  metrics.observeLeases(() => {
+    const held = new Set(lease.held());
+    return [...environments().repositories.values()].filter((r) => held.has(leaseKey(r))).map((r) => r.name);
+  });
   const revocations = new RevocationList(
     () => new TokenRepository(db.prisma).activeRevocations(),
     config.revocationRefreshMs,
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
-  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo) };
+  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided };
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(db.prisma),
@@ -78,11 +106,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   policies.onReload(() => scheduler.rearm());
   const onPolicyEvent = policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed"));
-  const metrics = new Metrics();
   const app = await buildApp({
     prisma: db.prisma,
     artifacts,
-    tokens: new TokenService(secret, revocations.has),
+    tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
     releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo) },
     policies: {
       decisions,
@@ -92,6 +119,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     metrics,
     bus: { mapping: { rawhideVersion: config.rawhideVersion } },
+    readiness: { remotes: () => writer.health(), remoteBoundMs: config.readyRemoteBoundMs },
+    anonymousRead: config.anonymousRead,
   });
   const onHangup = () => {
     void policies.reload().then((result) => {
@@ -102,7 +131,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   process.on("SIGHUP", onHangup);
   // Resumes what a previous run left queued or committed (crash recovery).
   await writer.start();
+  // Finishes the shadow commits a previous run left queued, then follows the bus.
+  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
+  shadow.start();
+  await releaseEvents?.start();
+  publisher?.start();
   await scheduler.start();
+  // Retention on a schedule (RELENGD_PRUNE_SCHEDULE); each slot runs once across replicas.
+  const prune = config.prune
+    ? startPruneSchedule({ store: new PruneRepository(db.prisma), runs: new ScheduleRunRepository(db.prisma), logger }, config.prune)
+    : undefined;
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
   // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
@@ -112,6 +150,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     policyEvent: onPolicyEvent,
     mapping: { rawhideVersion: config.rawhideVersion },
     count: metrics.countBusMessage,
+    onShadowChange: () => shadow.notify(),
   };
   const bus = config.amqp
     ? new BusConsumer({
@@ -135,9 +174,34 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await bus?.stop();
       await app.close();
       await scheduler.stop();
+      await prune?.stop();
       await writer.stop();
+      await shadow.stop();
+      // What is not published yet stays in the outbox for the next start.
+      await releaseEvents?.stop();
+      await publisher?.stop();
+      await lease.close();
       revocations.stop();
       await db.close();
+    },
+  };
+}
+
+/** The writer's timings and outcomes, counted into the process's metrics. */
+function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWritten"> {
+  return {
+    instruments: {
+      commitSeconds: (repository, seconds) => metrics.writerCommit.observe({ repository }, seconds),
+      pushSeconds: (repository, seconds) => metrics.writerPush.observe({ repository }, seconds),
+      pushRetried: (repository) => metrics.pushRetries.inc({ repository }),
+      writeFailed: (repository, reason) => metrics.writeFailures.inc({ repository, reason }),
+    },
+    onWritten: (result) => {
+      const count = (outcome: string, n: number) => n > 0 && metrics.releasesWritten.inc({ repository: result.repository, outcome }, n);
+      count("pushed", result.pushed.length);
+      count("superseded", result.superseded.length);
+      count("blocked", result.blocked.length);
+      count("failed", result.failed.length);
     },
   };
 }

@@ -2,10 +2,14 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { registerArtifactCommands } from "./artifact.js";
+import { registerBusCommands } from "./bus.js";
 import { CliError, exitCodes } from "./client.js";
 import { registerHoldCommands } from "./hold.js";
 import { registerLintCommand } from "./lint.js";
+import { registerPlanCommand } from "./plan.js";
+import { registerNvrCommands } from "./nvr.js";
 import { registerPolicyCommands } from "./policy.js";
+import { registerPruneCommand } from "./prune.js";
 import { registerReleaseCommands } from "./release.js";
 import { registerRollbackCommand } from "./rollback.js";
 import { registerSchemaCommands } from "./schema.js";
@@ -26,7 +30,11 @@ export function buildProgram(): Command {
   registerRollbackCommand(program);
   registerHoldCommands(program);
   registerLintCommand(program);
+  registerPlanCommand(program);
+  registerBusCommands(program);
+  registerNvrCommands(program);
   registerPolicyCommands(program);
+  registerPruneCommand(program);
   registerSchemaCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -16,6 +16,8 @@ export interface EvaluateDeps {
   policies: () => PolicySet;
   notify: (repository: string) => void;
   now?: () => Date;
+  /** Told every decision once it is stored (metrics). */
+  decided?: (decisions: readonly NewDecision[]) => void;
 }
 
 export type PolicyEvent = "artifact" | "results" | "schedule";
@@ -116,7 +118,9 @@ export async function evaluatePolicies(
     return (input.decision as NonNullable<NewRelease["decision"]>)(outcome);
   });
   const [firedDecisions] = await Promise.all([Promise.all(fired), deps.decisions.record(p.decisions)]);
-  return [...p.decisions, ...firedDecisions];
+  const all = [...p.decisions, ...firedDecisions];
+  deps.decided?.(all);
+  return all;
 }
 
 /**
@@ -140,7 +144,10 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx:
   const outcomes = await deps.releases.enqueueIn(tx, releases, { fresh: true });
   await deps.decisions.recordIn(tx, decisions);
   const wake = new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository));
-  return () => wake.forEach((repository) => deps.notify(repository));
+  return () => {
+    if (deps.decided) deps.decided([...decisions, ...releases.map((r, i) => (r.decision as NonNullable<NewRelease["decision"]>)(outcomes[i] as EnqueueOutcome))]);
+    wake.forEach((repository) => deps.notify(repository));
+  };
 }
 
 function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome): NewDecision {
