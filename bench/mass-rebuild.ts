@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     RELENGD_TOKEN_SECRET: secret,
     RELENGD_WRITER_BATCH_SIZE: String(BATCH),
     RELENGD_LOG_LEVEL: process.env.BENCH_LOG ?? "warn",
+    // GIT_TRACE2_PERF=/path times every git command the server runs.
+    ...(process.env.GIT_TRACE2_PERF ? { GIT_TRACE2_PERF: process.env.GIT_TRACE2_PERF } : {}),
   };
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --trace-gc", looks inside the server during a run.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);

@@ -31,7 +31,8 @@ const WORK_REF = "refs/relengd/work";
  * prompt, and the C locale, because push rejections are recognised by git's English words.
  */
 function gitEnv(): Record<string, string> {
-  const keep = ["PATH", "HOME", "SSH_AUTH_SOCK", "GIT_SSH", "GIT_SSH_COMMAND", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"];
+  // GIT_TRACE*: an operator can time every git command relengd runs.
+  const keep = ["PATH", "HOME", "SSH_AUTH_SOCK", "GIT_SSH", "GIT_SSH_COMMAND", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", "GIT_TRACE", "GIT_TRACE2_PERF", "GIT_TRACE2_EVENT"];
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
   for (const k of keep) {
     const v = process.env[k];
@@ -119,22 +120,33 @@ export class Workspace {
     }
   }
 
-  /** The text of `paths` at `head` (absent paths are missing from the map), in one git process. */
+  /**
+   * The text of `paths` at `head` (absent paths are missing from the map). The blobs are found
+   * with one `ls-tree` walk and read by id: `cat-file` with `head:path` scans a directory's
+   * entries once per path, which in a 25,000-document Koji tag cost 0.8 s per batch of 200.
+   */
   async readFiles(head: string | null, paths: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const unique = [...new Set(paths)];
     if (!head || unique.length === 0) return out;
-    const raw = await runWithInput("git", ["-C", this.dir, "cat-file", "--batch"], Buffer.from(unique.map((p) => `${head}:${p}`).join("\n") + "\n"));
+    const listing = await runWithInput("git", ["-C", this.dir, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, "--", ...unique], Buffer.alloc(0));
+    const blobs: { path: string; oid: string }[] = [];
+    for (const entry of listing.toString("utf8").split("\0")) {
+      // <mode> SP <type> SP <oid> TAB <path>
+      const m = /^\d{6} blob ([0-9a-f]{40,64})\t(.*)$/s.exec(entry);
+      if (m) blobs.push({ oid: m[1] as string, path: m[2] as string });
+    }
+    if (blobs.length === 0) return out;
+    const raw = await runWithInput("git", ["-C", this.dir, "cat-file", "--batch"], Buffer.from(blobs.map((b) => b.oid).join("\n") + "\n"));
     let at = 0;
-    for (const p of unique) {
+    for (const b of blobs) {
       const nl = raw.indexOf(10, at);
       const header = raw.subarray(at, nl).toString();
       at = nl + 1;
-      if (header.endsWith(" missing")) continue;
-      const m = /^[0-9a-f]{40} blob (\d+)$/.exec(header);
-      if (!m) throw new Error(`git cat-file: unexpected answer for ${p}: ${header}`);
+      const m = /^[0-9a-f]{40,64} blob (\d+)$/.exec(header);
+      if (!m) throw new Error(`git cat-file: unexpected answer for ${b.path}: ${header}`);
       const size = Number(m[1]);
-      out.set(p, raw.subarray(at, at + size).toString("utf8"));
+      out.set(b.path, raw.subarray(at, at + size).toString("utf8"));
       at += size + 1;
     }
     return out;

@@ -165,7 +165,8 @@ describe.each(testProviders)("prune on %s", (provider) => {
     expect(await remainingIds()).toEqual([...keep].sort());
   }, 120_000);
 
-  it.skipIf(provider !== "postgresql")("keeps an artifact whose release another connection is committing while the prune runs", async () => {
+  // PostgreSQL only (row locks); registered only there, so a skipped test means a missing service.
+  if (provider === "postgresql") it("keeps an artifact whose release another connection is committing while the prune runs", async () => {
     const [contested, free] = (await stored(2, 300)) as [string, string];
     await decide(contested);
     // A second server's transaction, open across the prune: it has inserted a release for
