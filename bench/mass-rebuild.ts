@@ -19,7 +19,7 @@ import { git } from "./gitopsFixture.js";
 
 const COUNT = Number(process.env.BENCH_ARTIFACTS ?? 25_000);
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const BATCH = Number(process.env.BENCH_WRITER_BATCH ?? 200); // the writer's batch size: one bulk commit each
+const BATCH = Number(process.env.BENCH_WRITER_BATCH ?? 300); // the writer's batch size: one bulk commit each
 const root = path.resolve(import.meta.dirname, "..");
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 

@@ -51,7 +51,7 @@ const envSchema = z.object({
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
   // At most 300: the writer's typed queries list a batch's ids, and Prisma binds at most 999
   // parameters per statement on SQLite.
-  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(300).default(200),
+  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(300).default(300),
   // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
   RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.

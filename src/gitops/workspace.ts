@@ -215,6 +215,9 @@ function runWithInput(cmd: string, args: string[], input: Buffer): Promise<Buffe
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`${cmd} ${args.slice(0, 4).join(" ")} exited ${code}: ${stderr.trim()}`))));
+    // A command that exits without reading all its input (or none: ls-tree) closes the pipe;
+    // the exit code says whether it worked, and an unhandled EPIPE would end the process.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(input);
   });
 }

@@ -104,8 +104,11 @@ export class ReleaseRepository {
    */
   async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
     if (inputs.length === 0) return [];
-    const holdRows = await tx.hold.findMany({ where: { environment: { in: [...new Set(inputs.map((i) => i.environment))] } } });
-    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, h]));
+    // Raw: this runs in every ingest transaction, and an ORM query is compiled each time.
+    const holdRows = await tx.$queryRaw<(Omit<HoldRecord, "createdAt"> & { createdAt: Date | string })[]>(
+      Sql.sql`SELECT "id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId" FROM "Hold" WHERE "environment" IN (${Sql.join([...new Set(inputs.map((i) => i.environment))])})`,
+    );
+    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, { ...h, createdAt: new Date(h.createdAt) }]));
     const standing = new Map<string, ReleaseRecord | string>();
     // Artifacts created in this very transaction cannot have releases yet.
     if (!options.fresh) {
