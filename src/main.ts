@@ -106,6 +106,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   policies.onReload(() => scheduler.rearm());
   const onPolicyEvent = policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed"));
+  // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
+  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
   const app = await buildApp({
     prisma: db.prisma,
     artifacts,
@@ -118,7 +120,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     logger,
     metrics,
-    bus: { mapping: { rawhideVersion: config.rawhideVersion } },
+    bus: { mapping: { rawhideVersion: config.rawhideVersion }, onShadowChange: () => shadow.notify() },
     readiness: { remotes: () => writer.health(), remoteBoundMs: config.readyRemoteBoundMs },
     anonymousRead: config.anonymousRead,
   });
@@ -132,7 +134,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Resumes what a previous run left queued or committed (crash recovery).
   await writer.start();
   // Finishes the shadow commits a previous run left queued, then follows the bus.
-  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
   shadow.start();
   await releaseEvents?.start();
   publisher?.start();

@@ -43,7 +43,7 @@ export interface AppDeps {
   /** The process's metrics registry (the bus consumer counts into it too); a new one if absent. */
   metrics?: Metrics;
   /** How bus messages (POST /api/v1/events) map to artifacts. */
-  bus?: { mapping: MappingOptions };
+  bus?: { mapping: MappingOptions; onShadowChange?: () => void };
   /** Reader routes without a token (RELENGD_ANONYMOUS_READ); off unless true. */
   anonymousRead?: boolean;
   /** Check every response against its route schema (a mismatch is a 500); on under the test suite. */
@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       policyEvent: deps.policies.onEvent,
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,
+      ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
     },
   });
   // Koji tag state observed on the bus, for `relengd plan` (issue 5).
