@@ -1,7 +1,8 @@
 // relengd's own bus messages before and after they are published, and the releases they announce.
-import type { ReleaseStatus } from "../domain/release.js";
 import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import type { ReleaseStatus } from "../domain/release.js";
+import type { ReleaseRecord } from "./releaseRepository.js";
 
 export interface OutboxMessage {
   /** <release id>/<status>: a second message with the same key is never stored. */
@@ -20,26 +21,8 @@ export interface StoredOutboxMessage extends OutboxMessage {
   attempts: number;
 }
 
-/** What a release message says of a release. */
-export interface AnnouncedRelease {
-  seq: number;
-  id: string;
-  artifactId: string;
-  environment: string;
-  repository: string;
-  branch: string;
-  package: string;
-  trigger: string;
-  createdBy: string;
-  status: ReleaseStatus;
-  reason: string | null;
-  error: string | null;
-  attempts: number;
-  commitSha: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  pushedAt: Date | null;
-}
+/** What a release message says of a release: the stored release, but for what only the writer needs. */
+export type AnnouncedRelease = Omit<ReleaseRecord, "force" | "forceReason" | "bulk" | "supersededBy" | "nextAttemptAt">;
 
 const releaseFields = {
   seq: true,
