@@ -6,7 +6,7 @@ import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
-import type { Tx } from "../store/database.js";
+import type { SqlTx } from "../store/sql.js";
 import type { EnqueueOutcome, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 
 export interface EvaluateDeps {
@@ -128,7 +128,7 @@ export async function evaluatePolicies(
  * artifacts, the decisions about them and the releases they fire commit together, so a crash
  * cannot keep an accepted artifact and lose its decision. Returns what to do after the commit.
  */
-export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx: Tx, created: readonly Artifact[]): Promise<() => void> {
+export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx: SqlTx, created: readonly Artifact[]): Promise<() => void> {
   const set = deps.policies();
   const policies = policiesFor(set, "artifact");
   if (policies.length === 0) return () => undefined;

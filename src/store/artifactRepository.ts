@@ -10,9 +10,9 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
-import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
+import { inList, sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
 
 export interface StoredResult extends CiResultItem {
   createdAt: Date;
@@ -56,7 +56,7 @@ export type AppendOutcome =
 
 export class InvalidCursorError extends Error {}
 
-export type AfterCreate = (tx: Tx, created: Artifact[]) => Promise<(() => void) | void>;
+export type AfterCreate = (tx: SqlTx, created: Artifact[]) => Promise<(() => void) | void>;
 
 const CURSOR_PREFIX = "s";
 
@@ -97,6 +97,7 @@ function toStoredResult(row: ResultRow): StoredResult {
 export class ArtifactRepository {
   private readonly ingestQueue: GroupCommit<Artifact, IngestOutcome>;
   private readonly provider: Provider;
+  private readonly sql: SqlRunner;
   private readonly afterCreate: AfterCreate | undefined;
 
   constructor(
@@ -113,6 +114,7 @@ export class ArtifactRepository {
   ) {
     this.afterCreate = options.afterCreate;
     this.provider = providerOf(prisma);
+    this.sql = sqlRunnerOf(prisma, this.provider);
     this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
   }
 
@@ -123,23 +125,23 @@ export class ArtifactRepository {
 
   /**
    * Writes one batch in one transaction with plain multi-row SQL: this is the ingest hot path,
-   * and Prisma's per-call query compilation cost more than the commit itself.
+   * and an ORM call per statement cost more than the commit itself.
    */
   private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
     const now = new Date();
     const stamp = sqlTimestamp(this.provider, now);
     const after: { commit?: () => void } = {};
-    const outcomes = await this.prisma.$transaction(async (tx) => {
+    const outcomes = await this.sql.transaction(async (tx) => {
       const ids = [...new Set(batch.map((a) => a.id))];
       const existing: { id: string; bodyHash: string; createdAt: Date | string }[] = [];
       for (const chunk of chunksFor(ids, 1)) {
-        existing.push(...(await tx.$queryRaw<typeof existing>(Sql.sql`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${Sql.join(chunk)})`)));
+        existing.push(...(await tx.all<(typeof existing)[number]>(`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${inList(chunk.length)})`, chunk)));
       }
       const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: new Date(e.createdAt) }]));
       const outcomes: IngestOutcome[] = [];
       const created: Artifact[] = [];
-      const rows: ReturnType<typeof Sql.sql>[] = [];
-      const builds: ReturnType<typeof Sql.sql>[] = [];
+      const rows: SqlValue[][] = [];
+      const builds: SqlValue[][] = [];
       for (const artifact of batch) {
         const body = renderArtifact(artifact);
         const digest = digestOfRendered(body);
@@ -154,17 +156,20 @@ export class ArtifactRepository {
         }
         known.set(artifact.id, { digest, createdAt: now });
         const s = artifact.source;
-        rows.push(Sql.sql`(${artifact.id}, ${artifact.package}, ${artifact.release}, ${s.repo}, ${s.sha}, ${s.branch ?? null}, ${s.event}, ${stamp}, ${digest}, ${body})`);
-        for (const b of kojiBuilds(artifact)) builds.push(Sql.sql`(${artifact.id}, ${b.nvr}, ${parseNvrName(b.nvr)})`);
+        rows.push([artifact.id, artifact.package, artifact.release, s.repo, s.sha, s.branch ?? null, s.event, stamp, digest, body]);
+        for (const b of kojiBuilds(artifact)) builds.push([artifact.id, b.nvr, parseNvrName(b.nvr)]);
         outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
         created.push(artifact);
       }
       for (const chunk of chunksFor(rows, 10)) {
-        await tx.$executeRaw(
-          Sql.sql`INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${Sql.join(chunk)}`,
+        await tx.run(
+          `INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${valuesList(chunk.length, 10)}`,
+          chunk.flat(),
         );
       }
-      for (const chunk of chunksFor(builds, 3)) await tx.$executeRaw(Sql.sql`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${Sql.join(chunk)}`);
+      for (const chunk of chunksFor(builds, 3)) {
+        await tx.run(`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${valuesList(chunk.length, 3)}`, chunk.flat());
+      }
       if (this.afterCreate && created.length > 0) {
         const then = await this.afterCreate(tx, created);
         if (then) after.commit = then;

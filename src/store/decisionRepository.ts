@@ -1,7 +1,7 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
-import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
+import { sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
 
 export interface DecisionRecord {
   id: number;
@@ -20,18 +20,18 @@ export type NewDecision = Omit<DecisionRecord, "id" | "createdAt">;
 export class DecisionRepository {
   // Decisions of concurrent pushes are written together (a mass rebuild pushes thousands).
   private readonly queue = new GroupCommit<NewDecision[], void>(async (batches) => {
-    await this.prisma.$transaction((tx) => insertDecisionsIn(tx, this.provider, batches.flat(), new Date()));
+    await this.sql.transaction((tx) => insertDecisionsIn(tx, batches.flat(), new Date()));
     return batches.map(() => undefined);
   }, 512);
-  private readonly provider: Provider;
+  private readonly sql: SqlRunner;
 
   constructor(private readonly prisma: Prisma) {
-    this.provider = providerOf(prisma);
+    this.sql = sqlRunnerOf(prisma, providerOf(prisma));
   }
 
   /** Records decisions inside a transaction the caller holds. */
-  async recordIn(tx: Tx, decisions: NewDecision[]): Promise<void> {
-    await insertDecisionsIn(tx, this.provider, decisions, new Date());
+  async recordIn(tx: SqlTx, decisions: NewDecision[]): Promise<void> {
+    await insertDecisionsIn(tx, decisions, new Date());
   }
 
   async record(decisions: NewDecision[]): Promise<void> {
@@ -49,13 +49,11 @@ export class DecisionRepository {
  * Multi-row INSERTs: every pushed artifact leaves a decision per policy, and Prisma's createMany
  * spends more time compiling a statement of thousands of rows than the database takes to run it.
  */
-export async function insertDecisionsIn(tx: Tx, provider: Provider, decisions: readonly NewDecision[], now: Date): Promise<void> {
+export async function insertDecisionsIn(tx: SqlTx, decisions: readonly NewDecision[], now: Date): Promise<void> {
   if (decisions.length === 0) return;
-  const stamp = sqlTimestamp(provider, now);
-  const rows = decisions.map(
-    (d) => Sql.sql`(${d.artifactId}, ${d.policy}, ${d.event}, ${sqlBoolean(provider, d.fired)}, ${sqlBoolean(provider, d.waiting)}, ${d.releaseId}, ${d.reason}, ${stamp})`,
-  );
+  const stamp = sqlTimestamp(tx.provider, now);
+  const rows: SqlValue[][] = decisions.map((d) => [d.artifactId, d.policy, d.event, sqlBoolean(tx.provider, d.fired), sqlBoolean(tx.provider, d.waiting), d.releaseId, d.reason, stamp]);
   for (const chunk of chunksFor(rows, 8)) {
-    await tx.$executeRaw(Sql.sql`INSERT INTO "Decision" ("artifactId", "policy", "event", "fired", "waiting", "releaseId", "reason", "createdAt") VALUES ${Sql.join(chunk)}`);
+    await tx.run(`INSERT INTO "Decision" ("artifactId", "policy", "event", "fired", "waiting", "releaseId", "reason", "createdAt") VALUES ${valuesList(chunk.length, 8)}`, chunk.flat());
   }
 }

@@ -1,10 +1,11 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
 import type { ReleaseStatus } from "../domain/release.js";
 import { insertDecisionsIn, type NewDecision } from "./decisionRepository.js";
-import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider, type Tx } from "./database.js";
+import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { GroupCommit } from "./groupCommit.js";
 import { newId } from "./ids.js";
+import { inList, sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 
 export interface ReleaseRecord {
@@ -76,12 +77,51 @@ export interface ReleaseQuery {
 
 const asRecord = (row: Omit<ReleaseRecord, "status"> & { status: string }): ReleaseRecord => row as ReleaseRecord;
 
+// Rows read with plain SQL come back as the driver gives them: on SQLite booleans are 0/1,
+// timestamps ISO text and integers may be BigInt.
+const RELEASE_COLUMNS = `"seq", "id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "reason", "supersededBy", "error", "attempts", "nextAttemptAt", "commitSha", "createdAt", "updatedAt", "pushedAt"`;
+type Timestamp = Date | string;
+type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "status" | "nextAttemptAt" | "createdAt" | "updatedAt" | "pushedAt"> & {
+  seq: number | bigint;
+  force: boolean | number | bigint;
+  bulk: boolean | number | bigint;
+  attempts: number | bigint;
+  status: string;
+  nextAttemptAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  pushedAt: Timestamp | null;
+};
+
+const dateOrNull = (value: Timestamp | null): Date | null => (value === null ? null : new Date(value));
+
+function releaseFromRow(row: ReleaseRow): ReleaseRecord {
+  return {
+    ...row,
+    seq: Number(row.seq),
+    force: Boolean(Number(row.force)),
+    bulk: Boolean(Number(row.bulk)),
+    attempts: Number(row.attempts),
+    status: row.status as ReleaseStatus,
+    nextAttemptAt: dateOrNull(row.nextAttemptAt),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+    pushedAt: dateOrNull(row.pushedAt),
+  };
+}
+
+const HOLD_COLUMNS = `"id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId"`;
+type HoldRow = Omit<HoldRecord, "createdAt"> & { createdAt: Timestamp };
+const holdFromRow = (row: HoldRow): HoldRecord => ({ ...row, createdAt: new Date(row.createdAt) });
+
 export class ReleaseRepository {
   private readonly provider: Provider;
+  private readonly sql: SqlRunner;
   private readonly enqueueQueue: GroupCommit<NewRelease, EnqueueOutcome>;
 
   constructor(private readonly prisma: Prisma) {
     this.provider = providerOf(prisma);
+    this.sql = sqlRunnerOf(prisma, this.provider);
     this.enqueueQueue = new GroupCommit((batch) => this.enqueueBatch(batch), 256);
   }
 
@@ -95,36 +135,38 @@ export class ReleaseRepository {
   }
 
   private async enqueueBatch(inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
-    return this.prisma.$transaction((tx) => this.enqueueIn(tx, inputs));
+    return this.sql.transaction((tx) => this.enqueueIn(tx, inputs));
   }
 
   /**
    * Queues releases inside a transaction the caller holds (ingest: an artifact, its policy
-   * decisions and the releases they fire are committed together).
+   * decisions and the releases they fire are committed together). Plain SQL: this runs in
+   * every ingest transaction.
    */
-  async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
+  async enqueueIn(tx: SqlTx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
     if (inputs.length === 0) return [];
-    // Raw: this runs in every ingest transaction, and an ORM query is compiled each time.
-    const holdRows = await tx.$queryRaw<(Omit<HoldRecord, "createdAt"> & { createdAt: Date | string })[]>(
-      Sql.sql`SELECT "id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId" FROM "Hold" WHERE "environment" IN (${Sql.join([...new Set(inputs.map((i) => i.environment))])})`,
-    );
-    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, { ...h, createdAt: new Date(h.createdAt) }]));
+    const environments = [...new Set(inputs.map((i) => i.environment))];
+    const holdRows = await tx.all<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM "Hold" WHERE "environment" IN (${inList(environments.length)})`, environments);
+    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, holdFromRow(h)]));
     const standing = new Map<string, ReleaseRecord | string>();
     // Artifacts created in this very transaction cannot have releases yet.
     if (!options.fresh) {
       for (const ids of chunksFor([...new Set(inputs.map((i) => i.artifactId))], 1)) {
-        const standingRows = await tx.release.findMany({
-          where: { artifactId: { in: ids }, status: { notIn: ["failed", "superseded", "blocked"] } },
-          orderBy: { seq: "desc" },
-        });
-        for (const r of standingRows) if (!standing.has(`${r.artifactId}\0${r.environment}`)) standing.set(`${r.artifactId}\0${r.environment}`, asRecord(r));
+        const standingRows = await tx.all<ReleaseRow>(
+          `SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "artifactId" IN (${inList(ids.length)}) AND "status" NOT IN ('failed', 'superseded', 'blocked') ORDER BY "seq" DESC`,
+          ids,
+        );
+        for (const row of standingRows) {
+          const key = `${row.artifactId}\0${row.environment}`;
+          if (!standing.has(key)) standing.set(key, releaseFromRow(row));
+        }
       }
     }
 
     const now = new Date();
-    const stamp = sqlTimestamp(this.provider, now);
+    const stamp = sqlTimestamp(tx.provider, now);
     const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
-    const rows: ReturnType<typeof Sql.sql>[] = [];
+    const rows: SqlValue[][] = [];
     for (const input of inputs) {
       const hold = holds.get(`${input.environment}\0${input.package}`);
       const key = `${input.artifactId}\0${input.environment}`;
@@ -135,17 +177,30 @@ export class ReleaseRepository {
         // A later input of this batch for the same pair sees this one as standing.
         standing.set(key, id);
         plan.push({ kind: "new", id, input });
-        rows.push(
-          Sql.sql`(${id}, ${input.artifactId}, ${input.environment}, ${input.repository}, ${input.branch}, ${input.package}, ${input.trigger}, ${input.createdBy}, ${sqlBoolean(this.provider, input.force)}, ${input.forceReason ?? null}, ${sqlBoolean(this.provider, input.bulk ?? false)}, 'queued', 0, ${stamp}, ${stamp})`,
-        );
+        rows.push([
+          id,
+          input.artifactId,
+          input.environment,
+          input.repository,
+          input.branch,
+          input.package,
+          input.trigger,
+          input.createdBy,
+          sqlBoolean(tx.provider, input.force),
+          input.forceReason ?? null,
+          sqlBoolean(tx.provider, input.bulk ?? false),
+          stamp,
+          stamp,
+        ]);
       }
     }
     // The stored row is known but for its sequence number: RETURNING gives that, so nothing is
-    // read back (a Prisma read of thousands of ids costs more than the insert).
+    // read back.
     const seqs = new Map<string, number>();
     for (const chunk of chunksFor(rows, 13)) {
-      const returned = await tx.$queryRaw<{ id: string; seq: number | bigint }[]>(
-        Sql.sql`INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "attempts", "createdAt", "updatedAt") VALUES ${Sql.join(chunk)} RETURNING "id", "seq"`,
+      const returned = await tx.all<{ id: string; seq: number | bigint }>(
+        `INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "createdAt", "updatedAt", "status", "attempts") VALUES ${valuesList(chunk.length, 13, "'queued', 0")} RETURNING "id", "seq"`,
+        chunk.flat(),
       );
       for (const r of returned) seqs.set(r.id, Number(r.seq));
     }
@@ -191,17 +246,20 @@ export class ReleaseRepository {
       } else {
         const release = inserted.get(p.id) as ReleaseRecord;
         if (p.input.hold) {
-          const placed = await tx.hold.upsert({
-            where: { environment_package: { environment: p.input.environment, package: p.input.package } },
-            create: { id: newId(), environment: p.input.environment, package: p.input.package, reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
-            update: { reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: now, releaseId: release.id },
-          });
-          outcomes.push({ status: "queued", release, hold: placed });
+          // A rollback's hold replaces any hold on the pair, keeping the pair's one row.
+          const [placed] = await tx.all<HoldRow>(
+            `INSERT INTO "Hold" ("id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId") VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT ("environment", "package") DO UPDATE SET "reason" = excluded."reason", "createdBy" = excluded."createdBy", "createdAt" = excluded."createdAt", "releaseId" = excluded."releaseId"
+             RETURNING ${HOLD_COLUMNS}`,
+            [newId(), p.input.environment, p.input.package, p.input.hold.reason, p.input.createdBy, stamp, release.id],
+          );
+          if (!placed) throw new Error(`hold on ${p.input.environment}/${p.input.package} was not stored`);
+          outcomes.push({ status: "queued", release, hold: holdFromRow(placed) });
         } else outcomes.push({ status: "queued", release });
       }
     }
     const decisions = inputs.flatMap((input, i) => (input.decision ? [input.decision(outcomes[i] as EnqueueOutcome)] : []));
-    await insertDecisionsIn(tx, this.provider, decisions, now);
+    await insertDecisionsIn(tx, decisions, now);
     return outcomes;
   }
 
@@ -293,30 +351,29 @@ export class ReleaseRepository {
     return rows.map((r) => ({ repository: r.repository, depth: Number(r.depth), oldest: r.oldest === null ? null : new Date(r.oldest) }));
   }
 
-  /** Marks releases pushed; only those still in the writer's hands change. One statement for all. */
+  /** Marks releases pushed; only those still in the writer's hands change. One statement per chunk. */
   async markPushed(items: { id: string; commitSha: string }[]): Promise<void> {
-    const stamp = sqlTimestamp(this.provider, new Date());
-    for (const chunk of chunksFor(items, 3)) {
-      await this.prisma.$executeRaw(
-        Sql.sql`UPDATE "Release" SET "status" = 'pushed', "commitSha" = ${this.shaCase(chunk)}, "pushedAt" = ${stamp}, "updatedAt" = ${stamp}, "error" = NULL, "nextAttemptAt" = NULL
-                WHERE "id" IN (${Sql.join(chunk.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
-      );
-    }
+    await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL`, 2);
   }
 
   async markCommitted(items: { id: string; commitSha: string }[]): Promise<void> {
-    const stamp = sqlTimestamp(this.provider, new Date());
-    for (const chunk of chunksFor(items, 3)) {
-      await this.prisma.$executeRaw(
-        Sql.sql`UPDATE "Release" SET "status" = 'committed', "commitSha" = ${this.shaCase(chunk)}, "updatedAt" = ${stamp}
-                WHERE "id" IN (${Sql.join(chunk.map((i) => i.id))}) AND "status" IN ('queued', 'committed')`,
-      );
-    }
+    await this.markWritten(items, `"status" = 'committed', "updatedAt" = ?`, 1);
   }
 
-  // Each release its own commit id, in one statement (a batch is hundreds of releases).
-  private shaCase(items: { id: string; commitSha: string }[]) {
-    return Sql.sql`CASE "id" ${Sql.join(items.map((i) => Sql.sql`WHEN ${i.id} THEN ${i.commitSha}`), " ")} END`;
+  // Each release its own commit id, in one statement per chunk (a batch is hundreds of
+  // releases): a VALUES list of (id, sha) joined to the releases it names.
+  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number): Promise<void> {
+    if (items.length === 0) return;
+    const stamp = sqlTimestamp(this.provider, new Date());
+    await this.sql.transaction(async (tx) => {
+      for (const chunk of chunksFor(items, 4)) {
+        const shaCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
+        await tx.run(
+          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
+          [...new Array<SqlValue>(stamps).fill(stamp), ...chunk.flatMap((i) => [i.id, i.commitSha]), ...chunk.map((i) => i.id)],
+        );
+      }
+    });
   }
 
   async markSuperseded(items: { id: string; by: string }[]): Promise<void> {

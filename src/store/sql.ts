@@ -1,0 +1,205 @@
+// Transactions for the store's hot paths (ingest, release queueing, decisions, the writer's
+// status updates), written as plain SQL with `?` placeholders and run on either provider.
+//
+// On SQLite they bypass Prisma's client: every raw statement through it is serialised, planned
+// by its WebAssembly query compiler and prepared anew by the adapter, which cost more CPU than
+// the database spent (half the server's CPU during a mass rebuild). Here statements are
+// prepared once and run on the adapter's own connection, inside the adapter's own transaction
+// lock, so they never interleave with a Prisma transaction. On PostgreSQL the same SQL runs in
+// a Prisma interactive transaction (pooled connections, network round trips dominate there).
+import type Database from "better-sqlite3";
+import type { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import type { Prisma, Provider, Tx } from "./database.js";
+
+/** A bind value both drivers accept (booleans and dates go through sqlBoolean / sqlTimestamp). */
+export type SqlValue = string | number | bigint | boolean | Date | null;
+
+/** One open transaction. SQL uses `?` placeholders and double-quoted identifiers. */
+export interface SqlTx {
+  readonly provider: Provider;
+  /** Rows of a query (or of a statement with RETURNING). */
+  all<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlRunner {
+  readonly provider: Provider;
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+}
+
+type SqliteAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+
+/**
+ * Wraps the SQLite adapter factory so that the store can reach the adapter Prisma connects
+ * (Prisma connects lazily, and again after a disconnect).
+ */
+export class SqliteAdapterHandle {
+  readonly provider = "sqlite";
+  readonly adapterName: string;
+  private adapter: SqliteAdapter | undefined;
+
+  constructor(private readonly factory: PrismaBetterSQLite3) {
+    this.adapterName = factory.adapterName;
+  }
+
+  async connect(): Promise<SqliteAdapter> {
+    this.adapter = await this.factory.connect();
+    return this.adapter;
+  }
+
+  connectToShadowDb(): Promise<SqliteAdapter> {
+    return this.factory.connectToShadowDb();
+  }
+
+  current(): SqliteAdapter {
+    if (!this.adapter) throw new Error("the SQLite store is not connected yet (no query has run)");
+    return this.adapter;
+  }
+}
+
+/**
+ * The better-sqlite3 connection inside the adapter. The adapter keeps it in a plain `client`
+ * field that its typings do not declare; relengd pins @prisma/adapter-better-sqlite3 exactly,
+ * and this check fails loudly at start-up should a new version move it.
+ */
+function connectionOf(adapter: SqliteAdapter): Database.Database {
+  const client = (adapter as unknown as { client?: Database.Database }).client;
+  if (!client || typeof client.prepare !== "function" || typeof client.inTransaction !== "boolean") {
+    throw new Error("@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`; the SQLite fast path needs updating");
+  }
+  return client;
+}
+
+// Distinct statement texts are few (a shape per row count of the multi-row inserts), so the
+// cache is bounded only as a guard against a caller that builds SQL from data.
+const STATEMENT_CACHE_LIMIT = 512;
+
+class SqliteRunner implements SqlRunner {
+  readonly provider = "sqlite";
+  private readonly statements = new Map<string, Database.Statement>();
+  private connection: Database.Database | undefined;
+
+  constructor(private readonly handle: SqliteAdapterHandle) {}
+
+  async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const adapter = this.handle.current();
+    const db = connectionOf(adapter);
+    if (db !== this.connection) {
+      this.statements.clear();
+      this.connection = db;
+    }
+    // The adapter's lock serialises this with Prisma's own interactive transactions; it runs
+    // BEGIN. As in Prisma's client, COMMIT/ROLLBACK are sent as statements, then the
+    // transaction object releases the lock.
+    const open = await adapter.startTransaction();
+    let finished = false;
+    const tx: SqlTx = {
+      provider: "sqlite",
+      all: <Row>(sql: string, params: readonly SqlValue[] = []) => {
+        if (finished) return Promise.reject(new Error("transaction already finished"));
+        return Promise.resolve(this.statement(db, sql).all(...(params as unknown[])) as Row[]);
+      },
+      run: (sql: string, params: readonly SqlValue[] = []) => {
+        if (finished) return Promise.reject(new Error("transaction already finished"));
+        return Promise.resolve(this.statement(db, sql).run(...(params as unknown[])).changes);
+      },
+    };
+    try {
+      const result = await work(tx);
+      finished = true;
+      this.statement(db, "COMMIT").run();
+      await open.commit();
+      return result;
+    } catch (err) {
+      finished = true;
+      try {
+        if (db.inTransaction) this.statement(db, "ROLLBACK").run();
+      } finally {
+        await open.rollback();
+      }
+      throw err;
+    }
+  }
+
+  private statement(db: Database.Database, sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.delete(this.statements.keys().next().value as string);
+      stmt = db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the store's SQL has no `?` inside literals). */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+class PrismaTx implements SqlTx {
+  readonly provider: Provider;
+  constructor(
+    private readonly tx: Tx,
+    provider: Provider,
+  ) {
+    this.provider = provider;
+  }
+
+  all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+    return this.tx.$queryRawUnsafe<Row[]>(this.dialect(sql), ...params);
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.tx.$executeRawUnsafe(this.dialect(sql), ...params);
+  }
+
+  private dialect(sql: string): string {
+    return this.provider === "postgresql" ? numberedPlaceholders(sql) : sql;
+  }
+}
+
+class PrismaRunner implements SqlRunner {
+  constructor(
+    private readonly prisma: Prisma,
+    readonly provider: Provider,
+  ) {}
+
+  transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction((tx) => work(new PrismaTx(tx, this.provider)));
+  }
+}
+
+const runners = new WeakMap<Prisma, SqlRunner>();
+
+/** Registers the direct SQLite runner of a client opened by openDatabase. */
+export function registerSqliteRunner(prisma: Prisma, handle: SqliteAdapterHandle): void {
+  runners.set(prisma, new SqliteRunner(handle));
+}
+
+/** The runner for a client: the direct one on SQLite, Prisma's interactive transactions otherwise. */
+export function sqlRunnerOf(prisma: Prisma, provider: Provider): SqlRunner {
+  let runner = runners.get(prisma);
+  if (!runner) {
+    runner = new PrismaRunner(prisma, provider);
+    runners.set(prisma, runner);
+  }
+  return runner;
+}
+
+/**
+ * `(?, ?, ?), (?, ?, ?)`: the VALUES list of a multi-row statement of `rows` rows, each row
+ * ending in `constants` (SQL literals the same in every row) when given.
+ */
+export function valuesList(rows: number, columns: number, constants?: string): string {
+  const row = `(${new Array<string>(columns).fill("?").join(", ")}${constants ? `, ${constants}` : ""})`;
+  return new Array<string>(rows).fill(row).join(", ");
+}
+
+/** `?, ?, ?`: an IN list of `n` values. */
+export function inList(n: number): string {
+  return new Array<string>(n).fill("?").join(", ");
+}

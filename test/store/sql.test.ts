@@ -1,0 +1,96 @@
+// The store's plain-SQL transactions: same SQL on both providers, atomic, and on SQLite never
+// mixed into a Prisma transaction open on the same connection.
+import { afterEach, describe, expect, it } from "vitest";
+import { sqlTimestamp } from "../../src/store/database.js";
+import { inList, numberedPlaceholders, sqlRunnerOf, valuesList } from "../../src/store/sql.js";
+import { providerOf } from "../../src/store/database.js";
+import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+
+const HOLD_INSERT = `INSERT INTO "Hold" ("id", "environment", "package", "reason", "createdBy", "createdAt") VALUES`;
+
+describe("SQL text helpers", () => {
+  it("numbers placeholders for PostgreSQL in order", () => {
+    expect(numberedPlaceholders(`SELECT ? WHERE "a" IN (?, ?) AND "b" = 'x'`)).toBe(`SELECT $1 WHERE "a" IN ($2, $3) AND "b" = 'x'`);
+  });
+
+  it("builds VALUES and IN lists", () => {
+    expect(valuesList(2, 3)).toBe("(?, ?, ?), (?, ?, ?)");
+    expect(valuesList(1, 2, "'queued', 0")).toBe("(?, ?, 'queued', 0)");
+    expect(inList(3)).toBe("?, ?, ?");
+  });
+});
+
+describe.each(testProviders)("SQL runner on %s", (provider) => {
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    await database?.dispose();
+    database = undefined;
+  });
+
+  async function open() {
+    database = await freshDatabase(provider);
+    const prisma = database.db.prisma;
+    return { prisma, sql: sqlRunnerOf(prisma, providerOf(prisma)), stamp: sqlTimestamp(provider, new Date()) };
+  }
+
+  const packagesIn = async (prisma: TestDatabase["db"]["prisma"]) => (await prisma.hold.findMany({ orderBy: { package: "asc" } })).map((h) => h.package);
+
+  it("commits when the work resolves, with RETURNING rows and changed-row counts", async () => {
+    const { prisma, sql, stamp } = await open();
+    const out = await sql.transaction(async (tx) => {
+      const returned = await tx.all<{ id: string }>(`${HOLD_INSERT} ${valuesList(2, 6)} RETURNING "id"`, ["h1", "f44", "a", "r", "me", stamp, "h2", "f44", "b", "r", "me", stamp]);
+      const changed = await tx.run(`UPDATE "Hold" SET "reason" = ? WHERE "id" IN (${inList(2)})`, ["why", "h1", "h2"]);
+      return { returned: returned.map((r) => r.id).sort(), changed };
+    });
+    expect(out).toEqual({ returned: ["h1", "h2"], changed: 2 });
+    expect(await packagesIn(prisma)).toEqual(["a", "b"]);
+    expect((await prisma.hold.findUnique({ where: { id: "h1" } }))?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it("rolls everything back when the work throws, and the store stays usable", async () => {
+    const { prisma, sql, stamp } = await open();
+    await expect(
+      sql.transaction(async (tx) => {
+        await tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["h1", "f44", "a", "r", "me", stamp]);
+        // The same (environment, package) again: a unique violation from the database itself.
+        await tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["h2", "f44", "a", "r", "me", stamp]);
+      }),
+    ).rejects.toThrow();
+    expect(await packagesIn(prisma)).toEqual([]);
+    await sql.transaction((tx) => tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["h3", "f44", "c", "r", "me", stamp]));
+    expect(await packagesIn(prisma)).toEqual(["c"]);
+  });
+
+  it("waits for a Prisma transaction open on the same store: a rollback there does not take its write along", async () => {
+    const { prisma, sql, stamp } = await open();
+    let inside!: () => void;
+    const prismaOpen = new Promise<void>((resolve) => (inside = resolve));
+    const prismaTx = prisma
+      .$transaction(async (tx) => {
+        await tx.hold.create({ data: { id: "p1", environment: "f44", package: "prisma", reason: "r", createdBy: "me", createdAt: new Date() } });
+        inside();
+        await new Promise((r) => setTimeout(r, 150));
+        throw new Error("rolled back on purpose");
+      })
+      .catch((err: Error) => err.message);
+    await prismaOpen;
+    const ours = sql.transaction(async (tx) => {
+      // Inside the other transaction (one SQLite connection) this would see its uncommitted row.
+      const seen = await tx.all<{ id: string }>(`SELECT "id" FROM "Hold"`);
+      await tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["s1", "f44", "runner", "r", "me", stamp]);
+      return seen.map((h) => h.id);
+    });
+    expect(await prismaTx).toBe("rolled back on purpose");
+    expect(await ours).toEqual([]);
+    expect(await packagesIn(prisma)).toEqual(["runner"]);
+  });
+
+  it("refuses statements once its transaction has finished", async () => {
+    const { sql } = await open();
+    let leaked: Parameters<Parameters<typeof sql.transaction>[0]>[0] | undefined;
+    await sql.transaction(async (tx) => {
+      leaked = tx;
+    });
+    await expect((leaked as NonNullable<typeof leaked>).all(`SELECT 1 AS "one"`)).rejects.toThrow();
+  });
+});
