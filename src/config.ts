@@ -49,9 +49,10 @@ const envSchema = z.object({
   RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
-  // At most 300: the writer's typed queries list a batch's ids, and Prisma binds at most 999
-  // parameters per statement on SQLite.
-  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(300).default(300),
+  // Each batch rewrites the documents' directory trees once and pushes once: on a 25,000-entry
+  // tag directory that costs about 0.4 s of git whatever the batch holds, so a mass rebuild
+  // wants large batches (the writer's queries cut their id lists under the bind limit).
+  RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
   // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
   RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.

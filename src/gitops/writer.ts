@@ -28,7 +28,7 @@ export interface WriterOptions {
 }
 
 export const defaultWriterOptions: WriterOptions = {
-  batchSize: 300,
+  batchSize: 1000,
   maxAttempts: 8,
   pushRetries: 20,
   retryDelayMs: (attempt) => Math.min(300_000, 1000 * 2 ** (attempt - 1)),

@@ -182,8 +182,13 @@ export class ArtifactRepository {
 
   /** The stored artifacts among `ids` (missing ones are absent from the map). */
   async getMany(ids: string[]): Promise<Map<string, Artifact>> {
-    const rows = await this.prisma.artifact.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, body: true } });
-    return new Map(rows.map((r) => [r.id, readStoredArtifact(r.body)]));
+    const out = new Map<string, Artifact>();
+    // A writer batch names up to RELENGD_WRITER_BATCH_SIZE artifacts: cut under the bind limit.
+    for (const chunk of chunksFor([...new Set(ids)], 1)) {
+      const rows = await this.prisma.artifact.findMany({ where: { id: { in: chunk } }, select: { id: true, body: true } });
+      for (const r of rows) out.set(r.id, readStoredArtifact(r.body));
+    }
+    return out;
   }
 
   async packageOf(id: string): Promise<string | null> {

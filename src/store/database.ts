@@ -79,9 +79,12 @@ export function sqlBoolean(provider: Provider, value: boolean): boolean | number
  */
 export const MAX_BIND_PARAMETERS = 999;
 
-/** Splits `items` so that each chunk binds at most MAX_BIND_PARAMETERS at `perItem` each. */
-export function chunksFor<T>(items: readonly T[], perItem: number): T[][] {
-  const size = Math.max(1, Math.floor(MAX_BIND_PARAMETERS / perItem));
+/**
+ * Splits `items` so that each chunk binds at most MAX_BIND_PARAMETERS at `perItem` each, with
+ * `reserved` parameters of the statement's other conditions besides.
+ */
+export function chunksFor<T>(items: readonly T[], perItem: number, reserved = 0): T[][] {
+  const size = Math.max(1, Math.floor((MAX_BIND_PARAMETERS - reserved) / perItem));
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
@@ -92,14 +95,19 @@ export function pgSearchPathOption(schema: string): string {
   return `-c search_path="${schema}"`;
 }
 
-export async function openDatabase(url: string): Promise<Database> {
+export interface OpenOptions {
+  /** SQLite: how the log file is synced after the store's own commits (tests watch it). */
+  syncWal?: (walFile: string) => () => Promise<void>;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
   if (target.provider === "sqlite") {
     mkdirSync(path.dirname(target.location), { recursive: true });
     // busy timeout: CLI verbs (token revoke, migrate) may write while the server runs.
     const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: `file:${target.location}`, timeout: 10_000 }));
     const prisma = new SqliteClient({ adapter });
-    registerSqliteRunner(prisma, adapter);
+    registerSqliteRunner(prisma, adapter, options.syncWal);
     // WAL lets readers proceed during a write; synchronous=FULL makes every commit durable
     // before it returns (the API answers only after that). Group commit amortises the fsync.
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");

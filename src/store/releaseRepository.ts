@@ -396,19 +396,24 @@ export class ReleaseRepository {
   /** A write attempt failed: back to queued with a delay, or failed once attempts run out. */
   async markAttemptFailed(ids: string[], error: string, maxAttempts: number, delayMs: (attempt: number) => number): Promise<void> {
     const now = new Date();
-    const rows = await this.prisma.release.findMany({ where: { id: { in: ids }, status: { in: ["queued", "committed"] } }, select: { id: true, attempts: true } });
-    await this.prisma.$transaction(
-      rows.map((r) => {
-        const attempts = r.attempts + 1;
-        return this.prisma.release.update({
-          where: { id: r.id },
-          data:
-            attempts >= maxAttempts
-              ? { status: "failed", attempts, error, nextAttemptAt: null, commitSha: null, updatedAt: now }
-              : { status: "queued", attempts, error, nextAttemptAt: new Date(now.getTime() + delayMs(attempts)), commitSha: null, updatedAt: now },
-        });
-      }),
-    );
+    const stamp = sqlTimestamp(this.provider, now);
+    await this.sql.transaction(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1)) {
+        const rows = await tx.all<{ id: string; attempts: number | bigint }>(
+          `SELECT "id", "attempts" FROM "Release" WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
+          chunk,
+        );
+        for (const r of rows) {
+          const attempts = Number(r.attempts) + 1;
+          if (attempts >= maxAttempts) {
+            await tx.run(`UPDATE "Release" SET "status" = 'failed', "attempts" = ?, "error" = ?, "nextAttemptAt" = NULL, "commitSha" = NULL, "updatedAt" = ? WHERE "id" = ?`, [attempts, error, stamp, r.id]);
+          } else {
+            const next = sqlTimestamp(this.provider, new Date(now.getTime() + delayMs(attempts)));
+            await tx.run(`UPDATE "Release" SET "status" = 'queued', "attempts" = ?, "error" = ?, "nextAttemptAt" = ?, "commitSha" = NULL, "updatedAt" = ? WHERE "id" = ?`, [attempts, error, next, stamp, r.id]);
+          }
+        }
+      }
+    });
   }
 
   /** A failed release goes back to the queue with fresh attempts. */

@@ -5,11 +5,13 @@
 // by its WebAssembly query compiler and prepared anew by the adapter, which cost more CPU than
 // the database spent (half the server's CPU during a mass rebuild). Here statements are
 // prepared once and run on the adapter's own connection, inside the adapter's own transaction
-// lock, so they never interleave with a Prisma transaction. On PostgreSQL the same SQL runs in
+// lock, so they never interleave with a Prisma transaction, and their commits are made durable
+// off the event loop's thread (walSync.ts). On PostgreSQL the same SQL runs in
 // a Prisma interactive transaction (pooled connections, network round trips dominate there).
 import type Database from "better-sqlite3";
 import type { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import type { Prisma, Provider, Tx } from "./database.js";
+import { fileSync, WalSync } from "./walSync.js";
 
 /** A bind value both drivers accept (booleans and dates go through sqlBoolean / sqlTimestamp). */
 export type SqlValue = string | number | bigint | boolean | Date | null;
@@ -76,20 +78,29 @@ function connectionOf(adapter: SqliteAdapter): Database.Database {
 // cache is bounded only as a guard against a caller that builds SQL from data.
 const STATEMENT_CACHE_LIMIT = 512;
 
+/** What the runner found out about a connection when it first used it. */
+interface SqliteConnection {
+  db: Database.Database;
+  /**
+   * Set when the database is in WAL mode with synchronous=FULL (openDatabase's settings): the
+   * runner's transactions then commit with NORMAL and wait for this sync of the log instead.
+   */
+  walSync: WalSync | null;
+}
+
 class SqliteRunner implements SqlRunner {
   readonly provider = "sqlite";
   private readonly statements = new Map<string, Database.Statement>();
-  private connection: Database.Database | undefined;
+  private connection: SqliteConnection | undefined;
 
-  constructor(private readonly handle: SqliteAdapterHandle) {}
+  constructor(
+    private readonly handle: SqliteAdapterHandle,
+    private readonly syncOf: (walFile: string) => () => Promise<void>,
+  ) {}
 
   async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     const adapter = this.handle.current();
-    const db = connectionOf(adapter);
-    if (db !== this.connection) {
-      this.statements.clear();
-      this.connection = db;
-    }
+    const { db, walSync } = this.connectionFor(connectionOf(adapter));
     // The adapter's lock serialises this with Prisma's own interactive transactions; it runs
     // BEGIN. As in Prisma's client, COMMIT/ROLLBACK are sent as statements, then the
     // transaction object releases the lock.
@@ -106,21 +117,47 @@ class SqliteRunner implements SqlRunner {
         return Promise.resolve(this.statement(db, sql).run(...(params as unknown[])).changes);
       },
     };
+    let result: T;
     try {
-      const result = await work(tx);
+      if (walSync) {
+        // The safety level cannot change inside a transaction: the adapter's empty one is
+        // ended and begun again, still under its lock, so no other commit runs with NORMAL.
+        this.statement(db, "COMMIT").run();
+        this.statement(db, "PRAGMA synchronous = NORMAL").run();
+        this.statement(db, "BEGIN").run();
+      }
+      result = await work(tx);
       finished = true;
       this.statement(db, "COMMIT").run();
-      await open.commit();
-      return result;
     } catch (err) {
       finished = true;
       try {
         if (db.inTransaction) this.statement(db, "ROLLBACK").run();
       } finally {
+        this.restoreSafety(db, walSync);
         await open.rollback();
       }
       throw err;
     }
+    this.restoreSafety(db, walSync);
+    await open.commit();
+    // Answered only once the commit is on stable storage, as with FULL.
+    if (walSync) await walSync.afterCommit();
+    return result;
+  }
+
+  private restoreSafety(db: Database.Database, walSync: WalSync | null): void {
+    if (walSync && !db.inTransaction) this.statement(db, "PRAGMA synchronous = FULL").run();
+  }
+
+  private connectionFor(db: Database.Database): SqliteConnection {
+    if (this.connection?.db !== db) {
+      this.statements.clear();
+      const wal = String(db.pragma("journal_mode", { simple: true })).toLowerCase() === "wal";
+      const full = Number(db.pragma("synchronous", { simple: true })) === 2;
+      this.connection = { db, walSync: wal && full && db.name !== ":memory:" ? new WalSync(this.syncOf(`${db.name}-wal`)) : null };
+    }
+    return this.connection;
   }
 
   private statement(db: Database.Database, sql: string): Database.Statement {
@@ -176,8 +213,8 @@ class PrismaRunner implements SqlRunner {
 const runners = new WeakMap<Prisma, SqlRunner>();
 
 /** Registers the direct SQLite runner of a client opened by openDatabase. */
-export function registerSqliteRunner(prisma: Prisma, handle: SqliteAdapterHandle): void {
-  runners.set(prisma, new SqliteRunner(handle));
+export function registerSqliteRunner(prisma: Prisma, handle: SqliteAdapterHandle, syncOf: (walFile: string) => () => Promise<void> = fileSync): void {
+  runners.set(prisma, new SqliteRunner(handle, syncOf));
 }
 
 /** The runner for a client: the direct one on SQLite, Prisma's interactive transactions otherwise. */

@@ -313,6 +313,41 @@ describe.each(testProviders)("the GitOps writer on %s", (provider) => {
     await burstAgainstForeignWriter(await start(provider), { pauseMs: 1000, settleMs: 40_000 });
   }, 80_000);
 
+  // A mass rebuild is written in large batches: more ids than one statement may bind (999 on
+  // SQLite) go through every query the writer makes, on success and on failure.
+  it("writes a batch of 1,200 releases in one push, and fails a batch that large together while the remote is missing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-big-batch-"));
+    const remote = path.join(dir, "gitops.git");
+    const environments = parseEnvironments(readFileSync(SHIPPED_ENVIRONMENTS, "utf8"), "environments.yaml", remote);
+    const h = await start(provider, { environments, writer: { batchSize: 1200, maxAttempts: 1, pollMs: 600_000 } });
+    h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const artifacts = await h.pushArtifacts(Array.from({ length: 1200 }, (_, i) => ({ package: `big-${i}` })));
+    const queueAll = async () => {
+      const outcomes = await Promise.all(
+        artifacts.map((a) => h.releases.enqueue({ artifactId: a.id, environment: "rawhide", repository: "gitops", branch: "main", package: a.package, trigger: "user:test", createdBy: "test", force: false })),
+      );
+      return outcomes.map((o) => {
+        if (o.status !== "queued") throw new Error(`expected queued, got ${o.status}`);
+        return o.release.id;
+      });
+    };
+
+    const first = await queueAll();
+    h.writer.notify("gitops");
+    const failed = await h.allSettled(first, 30_000);
+    expect(new Set([...failed.values()].map((r) => `${r.status} attempts=${r.attempts}`))).toEqual(new Set(["failed attempts=1"]));
+
+    await ensureBareRepository(remote);
+    const recorder = recordPushes(remote);
+    // Failed releases do not stand in the way: the same artifacts are queued again.
+    const second = await queueAll();
+    h.writer.notify("gitops");
+    const settled = await h.allSettled(second, 60_000);
+    expectExactlyOnce(remote, settled);
+    expect(recorder.pushes().map((p) => p.push)).toHaveLength(1);
+    expect(Number(git(remote, "rev-list", "--count", "main").trim())).toBe(1200);
+  }, 120_000);
+
   // The Kargo lesson (kargo PR #5888): a refactor that makes a writer per request must not
   // lose or duplicate a release. Two Writer instances race on the same store and remote.
   // The shared data dir is the same on either database: PostgreSQL runs the two-process case.

@@ -3,8 +3,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sqlTimestamp } from "../../src/store/database.js";
 import { inList, numberedPlaceholders, sqlRunnerOf, valuesList } from "../../src/store/sql.js";
-import { providerOf } from "../../src/store/database.js";
-import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+import { openDatabase, providerOf } from "../../src/store/database.js";
+import { migrate } from "../../src/store/migrator.js";
+import { freshDatabase, freshDatabaseUrl, testProviders, type TestDatabase } from "../support/database.js";
 
 const HOLD_INSERT = `INSERT INTO "Hold" ("id", "environment", "package", "reason", "createdBy", "createdAt") VALUES`;
 
@@ -92,5 +93,44 @@ describe.each(testProviders)("SQL runner on %s", (provider) => {
       leaked = tx;
     });
     await expect((leaked as NonNullable<typeof leaked>).all(`SELECT 1 AS "one"`)).rejects.toThrow();
+  });
+});
+
+describe("SQL runner on sqlite, durability", () => {
+  it("commits without an inline fsync, answers after syncing the log, and leaves FULL for every other commit", async () => {
+    const { url, drop } = freshDatabaseUrl("sqlite");
+    await migrate(url);
+    const synced: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const db = await openDatabase(url, {
+      syncWal: (file) => async () => {
+        await gate;
+        synced.push(file);
+      },
+    });
+    try {
+      const prisma = db.prisma;
+      const sql = sqlRunnerOf(prisma, "sqlite");
+      let answered = false;
+      const committed = sql
+        .transaction((tx) => tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["h1", "f44", "a", "r", "me", sqlTimestamp("sqlite", new Date())]))
+        .then(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 50));
+      // Committed (another reader sees it) but not yet answered: the log is not synced yet.
+      expect(await prisma.hold.count()).toBe(1);
+      expect(answered).toBe(false);
+      const level = async () => Number((await prisma.$queryRawUnsafe<{ synchronous: number | bigint }[]>("PRAGMA synchronous"))[0]?.synchronous);
+      expect(await level()).toBe(2);
+      release();
+      await committed;
+      expect(synced).toEqual([`${db.target.location}-wal`]);
+      // A failed transaction restores the safety level too.
+      await expect(sql.transaction(async (tx) => tx.run(`INSERT INTO "Nope" VALUES (1)`))).rejects.toThrow();
+      expect(await level()).toBe(2);
+    } finally {
+      await db.close();
+      await drop();
+    }
   });
 });
