@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   };
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --trace-gc", looks inside the server during a run.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const server = spawn(process.execPath, [...nodeArgs, path.join(root, "bin/relengd.js"), "serve"], { cwd: dir, env, stdio: ["ignore", process.env.BENCH_SERVER_NODE_ARGS ? "inherit" : "ignore", "inherit"] });
+  // The node flags npm start runs the server with, then the bench's own (later ones win).
+  const server = spawn(process.execPath, ["--max-semi-space-size=8", ...nodeArgs, path.join(root, "bin/relengd.js"), "serve"], { cwd: dir, env, stdio: ["ignore", process.env.BENCH_SERVER_NODE_ARGS ? "inherit" : "ignore", "inherit"] });
   const pid = server.pid;
   if (pid === undefined) throw new Error("relengd serve did not start");
   let db: Database.Database | undefined;

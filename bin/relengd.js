@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The `relengd` command: runs the compiled CLI (npm start and `npm run build` produce dist/).
+// --max-semi-space-size=8 (here, in npm start and in the Containerfile): V8 sizes its young
+// generation when it starts, so `serve` cannot set it itself; see HEAP_GROWING_PERCENT.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 

@@ -267,7 +267,7 @@ describe("Containerfile", () => {
   });
 
   it("starts the server through bin/relengd.js", () => {
-    expect(JSON.parse(all(finalStage, "ENTRYPOINT").at(-1)?.args ?? "null")).toEqual(["node", "bin/relengd.js"]);
+    expect(JSON.parse(all(finalStage, "ENTRYPOINT").at(-1)?.args ?? "null")).toEqual(["node", "--max-semi-space-size=8", "bin/relengd.js"]);
     expect(JSON.parse(all(finalStage, "CMD").at(-1)?.args ?? "null")).toEqual(["serve"]);
     expect(readFileSync(path.join(repoRoot, "src/cli/server.ts"), "utf8")).toContain('.command("serve")');
   });

@@ -26,7 +26,10 @@ function globs(text: string | undefined, flag: string): string[] | undefined {
  * 330 MB of RSS for 40 MB of live objects. Growing by half instead kept the peak at 218-226 MB
  * with server CPU within run-to-run noise (44.6-50.9 s against 48.2 s for the 25,000 builds),
  * and, unlike a heap cap, never fails a process whose live data grows. A heap flag given on
- * the command line or in NODE_OPTIONS wins.
+ * the command line or in NODE_OPTIONS wins. The young generation is capped at 8 MB semi-spaces
+ * by the command line (bin/relengd.js, npm start, the Containerfile; V8 reads that flag only at
+ * start-up): V8's 16 MB default took the mass rebuild's peak from 205-208 MB to 227-232 MB at
+ * the same server CPU.
  */
 export const HEAP_GROWING_PERCENT = 50;
 
