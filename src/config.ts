@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
+import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
 import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
 import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
@@ -65,6 +66,8 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(BINDING_KEY, "must be topic binding keys (words, * and #) separated by commas")).min(1))
     .optional(),
   RELENGD_AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  // fedora-messaging's topic_prefix for what relengd publishes (org.fedoraproject.prod. …).
+  RELENGD_AMQP_PUBLISH_PREFIX: z.enum(TOPIC_PREFIXES, { message: `must be one of ${TOPIC_PREFIXES.join(", ")}` }).optional(),
   RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
   // Retention on a schedule (five-field cron, UTC); unset, only `relengd prune` by hand or from a CronJob.
   RELENGD_PRUNE_SCHEDULE: z
@@ -121,6 +124,8 @@ export interface AmqpConfig {
   /** Binding keys (topics with prefix; * and # wildcards). */
   topics: string[];
   prefetch: number;
+  /** Put before the topics relengd publishes (relengd.release.*); none when unset. */
+  publishPrefix?: TopicPrefix;
 }
 
 export class ConfigError extends Error {}
@@ -155,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             queue: e.RELENGD_AMQP_QUEUE,
             topics: e.RELENGD_AMQP_TOPICS ?? DEFAULT_AMQP_TOPICS,
             prefetch: e.RELENGD_AMQP_PREFETCH,
+            ...(e.RELENGD_AMQP_PUBLISH_PREFIX ? { publishPrefix: e.RELENGD_AMQP_PUBLISH_PREFIX } : {}),
           },
         }
       : {}),

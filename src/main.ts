@@ -80,7 +80,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
   // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
   const outbox = new BusOutboxRepository(db.prisma);
-  const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger }, outbox) : undefined;
+  const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger, ...(config.amqp.publishPrefix ? { topicPrefix: config.amqp.publishPrefix } : {}) }, outbox) : undefined;
   const releaseEvents = publisher ? new ReleaseAnnouncer({ outbox, logger, added: () => publisher.wake() }) : undefined;
   const writer = new Writer(
     announcingWrites({ releases, artifacts, environments, workspacesDir: path.join(config.dataDir, "workspaces"), logger, lease, ...writerMetrics(metrics) }, releaseEvents),

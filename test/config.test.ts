@@ -27,9 +27,10 @@ describe("configuration of the bus consumer", () => {
       RELENGD_AMQP_QUEUE: "relengd-shadow",
       RELENGD_AMQP_EXCHANGE: "relengd.test",
       RELENGD_AMQP_PREFETCH: "10",
+      RELENGD_AMQP_PUBLISH_PREFIX: "org.fedoraproject.prod.",
       RELENGD_RAWHIDE_VERSION: "46",
     });
-    expect(config.amqp).toMatchObject({ topics: ["org.fedoraproject.prod.buildsys.#", "org.centos.prod.ci.*.test.complete"], queue: "relengd-shadow", exchange: "relengd.test", prefetch: 10 });
+    expect(config.amqp).toMatchObject({ topics: ["org.fedoraproject.prod.buildsys.#", "org.centos.prod.ci.*.test.complete"], queue: "relengd-shadow", exchange: "relengd.test", prefetch: 10, publishPrefix: "org.fedoraproject.prod." });
     expect(config.rawhideVersion).toBe(46);
   });
 
@@ -38,6 +39,7 @@ describe("configuration of the bus consumer", () => {
     ["RELENGD_AMQP_TOPICS", "org.fedoraproject.prod.buildsys tag"],
     ["RELENGD_AMQP_TOPICS", " , "],
     ["RELENGD_AMQP_PREFETCH", "0"],
+    ["RELENGD_AMQP_PUBLISH_PREFIX", "org.fedoraproject.prod"],
     ["RELENGD_RAWHIDE_VERSION", "rawhide"],
   ])("refuses %s=%s, naming the variable", (name, value) => {
     const env = { RELENGD_AMQP_URL: "amqp://broker", [name]: value };

@@ -2,7 +2,7 @@
 // channel, marks them published once the broker confirmed them, reconnects with backoff.
 import { connect, type ChannelModel, type ConfirmChannel } from "amqplib";
 import type { Logger } from "pino";
-import { parseEnvelopeJson, renderAmqp } from "../domain/envelope.js";
+import { parseEnvelopeJson, renderAmqp, splitTopic, type TopicPrefix } from "../domain/envelope.js";
 import type { StoredOutboxMessage } from "../store/busOutboxRepository.js";
 
 export interface PublisherOptions {
@@ -18,6 +18,12 @@ export interface PublisherOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Shown by `rabbitmqctl list_connections client_properties`. */
   connectionName?: string;
+  /**
+   * fedora-messaging's topic_prefix: `org.fedoraproject.prod.` makes relengd.release.pushed
+   * org.fedoraproject.prod.relengd.release.pushed, as Fedora's own services publish. Applied
+   * when sent, so the outbox keeps bare topics and a changed prefix applies to what is pending.
+   */
+  topicPrefix?: TopicPrefix;
 }
 
 /** Where the messages to publish are kept until the broker has them. */
@@ -118,7 +124,8 @@ export class BusPublisher {
             sent.push(message.seq);
             continue;
           }
-          const out = renderAmqp(envelope.value);
+          const prefix = this.opts.topicPrefix;
+          const out = renderAmqp(prefix ? { ...envelope.value, topic: prefix + splitTopic(envelope.value.topic).topic } : envelope.value);
           const accepted = channel.publish(this.opts.exchange, out.routingKey, Buffer.from(out.content), { ...out.properties, timestamp: Math.floor(Date.now() / 1000) });
           sent.push(message.seq);
           // The channel's buffer is full: let the socket catch up before sending more.

@@ -154,11 +154,11 @@ describe("the release announcer", () => {
 });
 
 /** A queue of this test's own bound to relengd.release.#: what a subscriber to relengd's messages sees. */
-async function subscribe(url: string, queue: string): Promise<{ received: Envelope[]; close(): Promise<void> }> {
+async function subscribe(url: string, queue: string, bindingKey = "relengd.release.#"): Promise<{ received: Envelope[]; close(): Promise<void> }> {
   const connection: ChannelModel = await connect(url);
   const channel: Channel = await connection.createChannel();
   await channel.assertQueue(queue, { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, "amq.topic", "relengd.release.#");
+  await channel.bindQueue(queue, "amq.topic", bindingKey);
   const received: Envelope[] = [];
   await channel.consume(
     queue,
@@ -257,6 +257,38 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
         [`${release.id}/queued`, true],
         [`${release.id}/pushed`, true],
       ]);
+    });
+  });
+
+  describe("the publisher with fedora-messaging's topic prefix", () => {
+    let database: TestDatabase;
+    let subscriber: Awaited<ReturnType<typeof subscribe>>;
+    beforeAll(async () => {
+      database = await freshDatabase("sqlite");
+      subscriber = await subscribe(url, `relengd-release-prefix-${RUN}`, "org.fedoraproject.stg.relengd.release.#");
+    });
+    afterAll(async () => {
+      await subscriber?.close();
+      await database?.dispose();
+    });
+
+    it("publishes org.fedoraproject.stg.relengd.release.queued for an outbox message stored with the bare topic", async () => {
+      const outbox = new BusOutboxRepository(database.db.prisma);
+      const id = randomUUID();
+      const envelope = renderReleaseMessage({ ...facts, id: `${RUN}-prefixed` }, "queued", id, new Date());
+      expect(envelope.topic).toBe("relengd.release.queued");
+      await outbox.add([{ key: `${RUN}-prefixed/queued`, messageId: id, releaseSeq: 1, topic: envelope.topic, envelope: renderEnvelopeJson(envelope) }]);
+      const publisher = new BusPublisher({ url, exchange: "amq.topic", logger: pino({ level: "silent" }), topicPrefix: "org.fedoraproject.stg.", pollMs: 100 }, outbox);
+      publisher.start();
+      try {
+        await until("the prefixed message to arrive", () => subscriber.received.some((m) => m.id === id));
+      } finally {
+        await publisher.stop();
+      }
+      const arrived = subscriber.received.find((m) => m.id === id) as Envelope;
+      expect(arrived.topic).toBe("org.fedoraproject.stg.relengd.release.queued");
+      // A consumer reads it as relengd's message whatever the deployment's prefix.
+      expect(parseReleaseMessage(arrived)).toMatchObject({ ok: true, value: { release: { status: "queued", id: `${RUN}-prefixed` } } });
     });
   });
 
