@@ -1,7 +1,8 @@
 // The fedora-messaging consumer: a durable queue bound to a topic exchange, acks only after the effect is durable, reconnects with backoff.
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { Logger } from "pino";
 import type { AmqpDelivery } from "../domain/envelope.js";
+import { BrokerLink, DEFAULT_BACKOFF, useExchange, type Backoff, type LinkSetUp } from "./brokerLink.js";
 
 export interface ConsumerOptions {
   url: string;
@@ -22,7 +23,7 @@ export interface ConsumerOptions {
   sweep?: { run: () => Promise<unknown>; everyMs: number };
   logger: Logger;
   /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: Backoff;
   /** Shown by `rabbitmqctl list_connections client_properties` (and in the management UI). */
   connectionName?: string;
 }
@@ -38,8 +39,6 @@ export interface ConsumerStats {
   failures: number;
 }
 
-const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
-
 /**
  * Messages are handled one at a time in delivery order (a build before the results about it),
  * while `prefetch` keeps the next ones in flight. A message is acked only after `handle`
@@ -47,21 +46,27 @@ const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
  * and the event log recognises the duplicate.
  */
 export class BusConsumer {
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly link: BrokerLink;
   private stopping = false;
   private started = false;
   private connection: ChannelModel | undefined;
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
   private chain: Promise<void> = Promise.resolve();
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private waiters: (() => void)[] = [];
   readonly stats: ConsumerStats = { connects: 0, disconnects: 0, acked: 0, failures: 0 };
 
   constructor(private readonly opts: ConsumerOptions) {
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.link = new BrokerLink({
+      url: opts.url,
+      connectionName: opts.connectionName ?? "relengd",
+      logger: opts.logger,
+      label: "bus",
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      setUp: (link) => this.setUp(link),
+      onLost: (conn) => this.onLost(conn),
+    });
   }
 
   /** Starts connecting in the background: a broker that is down delays the bus, not the server. */
@@ -80,7 +85,7 @@ export class BusConsumer {
       }, everyMs);
       this.sweepTimer.unref();
     }
-    void this.connectOnce();
+    this.link.start();
   }
 
   /** Resolves once consuming (now, if already). */
@@ -97,7 +102,7 @@ export class BusConsumer {
   /** Stops consuming, lets messages already received finish (and be acked), then disconnects. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.reconnectTimer);
+    this.link.stop();
     clearInterval(this.sweepTimer);
     const { channel, consumerTag, connection } = this;
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
@@ -107,76 +112,35 @@ export class BusConsumer {
     await connection?.close().catch(() => undefined);
   }
 
-  private async connectOnce(): Promise<void> {
-    if (this.stopping) return;
-    const { logger, url, exchange, queue, topics, prefetch } = this.opts;
-    let conn: ChannelModel;
-    try {
-      // timeout: a broker that drops packets fails the attempt instead of hanging it.
-      conn = await connect(url, { clientProperties: { connection_name: this.opts.connectionName ?? "relengd" }, timeout: 10_000 });
-    } catch (err) {
-      this.scheduleReconnect(err);
-      return;
-    }
-    if (this.stopping) {
+  private async setUp({ conn, watch, lost }: LinkSetUp): Promise<void> {
+    const { logger, exchange, queue, topics, prefetch } = this.opts;
+    const ch = watch(await conn.createChannel());
+    await useExchange(ch, exchange);
+    await ch.assertQueue(queue, { durable: true });
+    for (const topic of topics) await ch.bindQueue(queue, exchange, topic);
+    await ch.prefetch(prefetch);
+    if (lost()) {
       await conn.close().catch(() => undefined);
       return;
     }
-    // The connection and its channel each report loss once or more; the first report wins.
-    let lost = false;
-    const lose = (why: string, err?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (this.connection === conn) {
-        this.connection = undefined;
-        this.channel = undefined;
-        this.consumerTag = undefined;
-        this.stats.disconnects++;
-      }
-      conn.close().catch(() => undefined);
-      if (!this.stopping) this.scheduleReconnect(err ?? new Error(why));
-    };
-    conn.on("error", (err: Error) => logger.warn({ err }, "bus: connection error"));
-    conn.on("close", (err?: Error) => lose("connection closed", err));
-    try {
-      const ch = await conn.createChannel();
-      ch.on("error", (err: Error) => logger.warn({ err }, "bus: channel error"));
-      // A channel closed by the broker (a channel-level error) leaves its connection open:
-      // start over with a new connection so that consuming resumes.
-      ch.on("close", () => lose("channel closed"));
-      // The amq.* exchanges exist on every broker and may not be declared by clients.
-      if (exchange.startsWith("amq.")) await ch.checkExchange(exchange);
-      else await ch.assertExchange(exchange, "topic", { durable: true });
-      await ch.assertQueue(queue, { durable: true });
-      for (const topic of topics) await ch.bindQueue(queue, exchange, topic);
-      await ch.prefetch(prefetch);
-      if (lost || this.stopping) {
-        await conn.close().catch(() => undefined);
-        return;
-      }
-      // Current before consuming: the first deliveries may arrive before consume() resolves.
-      this.connection = conn;
-      this.channel = ch;
-      const { consumerTag } = await ch.consume(queue, (msg) => this.receive(ch, conn, msg), { noAck: false });
-      // Lost meanwhile (a reconnect is scheduled), or stop() ran and closed this connection.
-      if (lost || this.stopping) return;
-      this.consumerTag = consumerTag;
-      this.stats.connects++;
-      logger.info({ exchange, queue, topics, prefetch, reconnect: this.stats.connects > 1 }, "bus: consuming");
-      for (const resolve of this.waiters.splice(0)) resolve();
-    } catch (err) {
-      lose("setup failed", err);
-    }
+    // Current before consuming: the first deliveries may arrive before consume() resolves.
+    this.connection = conn;
+    this.channel = ch;
+    const { consumerTag } = await ch.consume(queue, (msg) => this.receive(ch, conn, msg), { noAck: false });
+    // Lost meanwhile (a reconnect is scheduled), or stop() ran and closed this connection.
+    if (lost()) return;
+    this.consumerTag = consumerTag;
+    this.stats.connects++;
+    logger.info({ exchange, queue, topics, prefetch, reconnect: this.stats.connects > 1 }, "bus: consuming");
+    for (const resolve of this.waiters.splice(0)) resolve();
   }
 
-  private scheduleReconnect(err: unknown): void {
-    if (this.stopping) return;
-    clearTimeout(this.reconnectTimer);
-    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt, 30));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.attempt++;
-    this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, "bus: disconnected; reconnecting");
-    this.reconnectTimer = setTimeout(() => void this.connectOnce(), delay);
+  private onLost(conn: ChannelModel): void {
+    if (this.connection !== conn) return;
+    this.connection = undefined;
+    this.channel = undefined;
+    this.consumerTag = undefined;
+    this.stats.disconnects++;
   }
 
   private receive(ch: Channel, conn: ChannelModel, msg: ConsumeMessage | null): void {
@@ -216,7 +180,9 @@ export class BusConsumer {
     try {
       ch.ack(msg);
       this.stats.acked++;
-      this.attempt = 0;
+      // Reset only here, not on connecting: while the store fails, each message drops the
+      // connection again, and the backoff is what paces those retries.
+      this.link.resetBackoff();
     } catch (err) {
       // The channel closed while the message was handled: the broker redelivers it, and the
       // event log answers "duplicate" without applying it again.

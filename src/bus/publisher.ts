@@ -1,9 +1,10 @@
 // The fedora-messaging publisher: sends the outbox's messages to a topic exchange on a confirm
 // channel, marks them published once the broker confirmed them, reconnects with backoff.
-import { connect, type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { ChannelModel, ConfirmChannel } from "amqplib";
 import type { Logger } from "pino";
 import { parseEnvelopeJson, renderAmqp, splitTopic, type TopicPrefix } from "../domain/envelope.js";
 import type { StoredOutboxMessage } from "../store/busOutboxRepository.js";
+import { BrokerLink, DEFAULT_BACKOFF, useExchange, type Backoff, type LinkSetUp } from "./brokerLink.js";
 
 export interface PublisherOptions {
   url: string;
@@ -15,7 +16,7 @@ export interface PublisherOptions {
   /** How often the outbox is looked at without being told (messages stored by other replicas). */
   pollMs?: number;
   /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: Backoff;
   /** Shown by `rabbitmqctl list_connections client_properties`. */
   connectionName?: string;
   /**
@@ -48,13 +49,11 @@ export interface PublisherStats {
  */
 export class BusPublisher {
   private readonly batchSize: number;
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly link: BrokerLink;
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private started = false;
   private stopping = false;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -65,7 +64,15 @@ export class BusPublisher {
     private readonly outbox: Outbox,
   ) {
     this.batchSize = opts.batchSize ?? 100;
-    this.backoff = opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.link = new BrokerLink({
+      url: opts.url,
+      connectionName: opts.connectionName ?? "relengd-publisher",
+      logger: opts.logger,
+      label: "bus publisher",
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      setUp: (link) => this.setUp(link),
+      onLost: (conn) => this.onLost(conn),
+    });
   }
 
   /** Connects in the background: a broker that is down delays the messages, not the server. */
@@ -74,7 +81,7 @@ export class BusPublisher {
     this.started = true;
     this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 2000);
     this.pollTimer.unref();
-    void this.connectOnce();
+    this.link.start();
   }
 
   /** Messages were added to the outbox. */
@@ -98,7 +105,7 @@ export class BusPublisher {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.reconnectTimer);
+    this.link.stop();
     clearInterval(this.pollTimer);
     await this.idle();
     const connection = this.connection;
@@ -144,59 +151,25 @@ export class BusPublisher {
     } while (this.again && !this.stopping);
   }
 
-  private async connectOnce(): Promise<void> {
-    if (this.stopping) return;
-    let conn: ChannelModel;
-    try {
-      conn = await connect(this.opts.url, { clientProperties: { connection_name: this.opts.connectionName ?? "relengd-publisher" }, timeout: 10_000 });
-    } catch (err) {
-      this.scheduleReconnect(err);
-      return;
-    }
-    if (this.stopping) {
+  private async setUp({ conn, watch, lost }: LinkSetUp): Promise<void> {
+    const ch = watch(await conn.createConfirmChannel());
+    await useExchange(ch, this.opts.exchange);
+    if (lost()) {
       await conn.close().catch(() => undefined);
       return;
     }
-    let lost = false;
-    const lose = (why: string, err?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (this.connection === conn) {
-        this.connection = undefined;
-        this.channel = undefined;
-        this.stats.disconnects++;
-      }
-      conn.close().catch(() => undefined);
-      if (!this.stopping) this.scheduleReconnect(err ?? new Error(why));
-    };
-    conn.on("error", (err: Error) => this.opts.logger.warn({ err }, "bus publisher: connection error"));
-    conn.on("close", (err?: Error) => lose("connection closed", err));
-    try {
-      const ch = await conn.createConfirmChannel();
-      ch.on("error", (err: Error) => this.opts.logger.warn({ err }, "bus publisher: channel error"));
-      ch.on("close", () => lose("channel closed"));
-      // The amq.* exchanges exist on every broker and may not be declared by clients.
-      if (this.opts.exchange.startsWith("amq.")) await ch.checkExchange(this.opts.exchange);
-      else await ch.assertExchange(this.opts.exchange, "topic", { durable: true });
-      if (lost || this.stopping) return;
-      this.connection = conn;
-      this.channel = ch;
-      this.stats.connects++;
-      this.attempt = 0;
-      this.opts.logger.info({ exchange: this.opts.exchange, reconnect: this.stats.connects > 1 }, "bus publisher: connected");
-      this.wake();
-    } catch (err) {
-      lose("setup failed", err);
-    }
+    this.connection = conn;
+    this.channel = ch;
+    this.stats.connects++;
+    this.link.resetBackoff();
+    this.opts.logger.info({ exchange: this.opts.exchange, reconnect: this.stats.connects > 1 }, "bus publisher: connected");
+    this.wake();
   }
 
-  private scheduleReconnect(err: unknown): void {
-    if (this.stopping) return;
-    clearTimeout(this.reconnectTimer);
-    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt, 30));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.attempt++;
-    this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, "bus publisher: disconnected; reconnecting");
-    this.reconnectTimer = setTimeout(() => void this.connectOnce(), delay);
+  private onLost(conn: ChannelModel): void {
+    if (this.connection !== conn) return;
+    this.connection = undefined;
+    this.channel = undefined;
+    this.stats.disconnects++;
   }
 }
