@@ -9,7 +9,7 @@ export interface Backoff {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
+const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 /** What a set-up step gets: the new connection, and the means to watch its channel. */
 export interface LinkSetUp {
@@ -20,15 +20,18 @@ export interface LinkSetUp {
   lost(): boolean;
 }
 
-export interface BrokerLinkOptions {
+/** What the consumer's and the publisher's options say about their connection. */
+export interface BrokerConnectionOptions {
   url: string;
-  /** Shown by `rabbitmqctl list_connections client_properties` (and in the management UI). */
-  connectionName: string;
   logger: Logger;
-  /** Names the component in log lines: "bus", "bus publisher". */
-  label: string;
   /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
-  backoff: Backoff;
+  backoff?: Backoff;
+  /** Shown by `rabbitmqctl list_connections client_properties` (and in the management UI). */
+  connectionName?: string;
+}
+
+/** The owner of a link: what it sets up on each new connection, and forgets when it is lost. */
+export interface LinkOwner {
   /** Opens the channel and declares what it needs; a throw counts as a loss. */
   setUp(link: LinkSetUp): Promise<void>;
   /** The connection is lost: forget whatever refers to it (it may not have been set up). */
@@ -39,8 +42,20 @@ export class BrokerLink {
   private attempt = 0;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private readonly connectionName: string;
+  /** Names the owner in log lines: "bus", "bus publisher". */
+  private readonly label: string;
 
-  constructor(private readonly opts: BrokerLinkOptions) {}
+  constructor(
+    private readonly opts: BrokerConnectionOptions,
+    defaults: { label: string; connectionName: string },
+    private readonly owner: LinkOwner,
+  ) {
+    this.label = defaults.label;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.connectionName = opts.connectionName ?? defaults.connectionName;
+  }
 
   start(): void {
     void this.connectOnce();
@@ -59,11 +74,12 @@ export class BrokerLink {
 
   private async connectOnce(): Promise<void> {
     if (this.stopping) return;
-    const { logger, label } = this.opts;
+    const { logger } = this.opts;
+    const { label } = this;
     let conn: ChannelModel;
     try {
       // timeout: a broker that drops packets fails the attempt instead of hanging it.
-      conn = await connect(this.opts.url, { clientProperties: { connection_name: this.opts.connectionName }, timeout: 10_000 });
+      conn = await connect(this.opts.url, { clientProperties: { connection_name: this.connectionName }, timeout: 10_000 });
     } catch (err) {
       this.scheduleReconnect(err);
       return;
@@ -77,7 +93,7 @@ export class BrokerLink {
     const lose = (why: string, err?: unknown) => {
       if (lost) return;
       lost = true;
-      this.opts.onLost(conn);
+      this.owner.onLost(conn);
       conn.close().catch(() => undefined);
       if (!this.stopping) this.scheduleReconnect(err ?? new Error(why));
     };
@@ -89,7 +105,7 @@ export class BrokerLink {
       return channel;
     };
     try {
-      await this.opts.setUp({ conn, watch, lost: () => lost || this.stopping });
+      await this.owner.setUp({ conn, watch, lost: () => lost || this.stopping });
     } catch (err) {
       lose("setup failed", err);
     }
@@ -98,11 +114,11 @@ export class BrokerLink {
   private scheduleReconnect(err: unknown): void {
     if (this.stopping) return;
     clearTimeout(this.timer);
-    const { initialMs, maxMs } = this.opts.backoff;
+    const { initialMs, maxMs } = this.backoff;
     const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.attempt++;
-    this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, `${this.opts.label}: disconnected; reconnecting`);
+    this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, `${this.label}: disconnected; reconnecting`);
     this.timer = setTimeout(() => void this.connectOnce(), delay);
   }
 }

@@ -1,11 +1,9 @@
 // The fedora-messaging consumer: a durable queue bound to a topic exchange, acks only after the effect is durable, reconnects with backoff.
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import type { Logger } from "pino";
 import type { AmqpDelivery } from "../domain/envelope.js";
-import { BrokerLink, DEFAULT_BACKOFF, useExchange, type Backoff, type LinkSetUp } from "./brokerLink.js";
+import { BrokerLink, useExchange, type BrokerConnectionOptions, type LinkSetUp } from "./brokerLink.js";
 
-export interface ConsumerOptions {
-  url: string;
+export interface ConsumerOptions extends BrokerConnectionOptions {
   /** A topic exchange; fedora-messaging publishes to amq.topic. */
   exchange: string;
   /** Durable, shared by every replica (the broker hands each message to one of them). */
@@ -21,11 +19,6 @@ export interface ConsumerOptions {
   handle: (delivery: AmqpDelivery) => Promise<unknown>;
   /** Periodic work serialised with the messages (results waiting for their build). */
   sweep?: { run: () => Promise<unknown>; everyMs: number };
-  logger: Logger;
-  /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
-  backoff?: Backoff;
-  /** Shown by `rabbitmqctl list_connections client_properties` (and in the management UI). */
-  connectionName?: string;
 }
 
 export interface ConsumerStats {
@@ -58,15 +51,7 @@ export class BusConsumer {
   readonly stats: ConsumerStats = { connects: 0, disconnects: 0, acked: 0, failures: 0 };
 
   constructor(private readonly opts: ConsumerOptions) {
-    this.link = new BrokerLink({
-      url: opts.url,
-      connectionName: opts.connectionName ?? "relengd",
-      logger: opts.logger,
-      label: "bus",
-      backoff: opts.backoff ?? DEFAULT_BACKOFF,
-      setUp: (link) => this.setUp(link),
-      onLost: (conn) => this.onLost(conn),
-    });
+    this.link = new BrokerLink(opts, { label: "bus", connectionName: "relengd" }, { setUp: (link) => this.setUp(link), onLost: (conn) => this.onLost(conn) });
   }
 
   /** Starts connecting in the background: a broker that is down delays the bus, not the server. */

@@ -1,24 +1,17 @@
 // The fedora-messaging publisher: sends the outbox's messages to a topic exchange on a confirm
 // channel, marks them published once the broker confirmed them, reconnects with backoff.
 import type { ChannelModel, ConfirmChannel } from "amqplib";
-import type { Logger } from "pino";
 import { parseEnvelopeJson, renderAmqp, splitTopic, type TopicPrefix } from "../domain/envelope.js";
 import type { StoredOutboxMessage } from "../store/busOutboxRepository.js";
-import { BrokerLink, DEFAULT_BACKOFF, useExchange, type Backoff, type LinkSetUp } from "./brokerLink.js";
+import { BrokerLink, useExchange, type BrokerConnectionOptions, type LinkSetUp } from "./brokerLink.js";
 
-export interface PublisherOptions {
-  url: string;
+export interface PublisherOptions extends BrokerConnectionOptions {
   /** A topic exchange; fedora-messaging publishes to amq.topic. */
   exchange: string;
-  logger: Logger;
   /** Messages sent per confirm round. */
   batchSize?: number;
   /** How often the outbox is looked at without being told (messages stored by other replicas). */
   pollMs?: number;
-  /** Reconnect delays: initialMs doubling up to maxMs, ±20% jitter. */
-  backoff?: Backoff;
-  /** Shown by `rabbitmqctl list_connections client_properties`. */
-  connectionName?: string;
   /**
    * fedora-messaging's topic_prefix: `org.fedoraproject.prod.` makes relengd.release.pushed
    * org.fedoraproject.prod.relengd.release.pushed, as Fedora's own services publish. Applied
@@ -64,15 +57,7 @@ export class BusPublisher {
     private readonly outbox: Outbox,
   ) {
     this.batchSize = opts.batchSize ?? 100;
-    this.link = new BrokerLink({
-      url: opts.url,
-      connectionName: opts.connectionName ?? "relengd-publisher",
-      logger: opts.logger,
-      label: "bus publisher",
-      backoff: opts.backoff ?? DEFAULT_BACKOFF,
-      setUp: (link) => this.setUp(link),
-      onLost: (conn) => this.onLost(conn),
-    });
+    this.link = new BrokerLink(opts, { label: "bus publisher", connectionName: "relengd-publisher" }, { setUp: (link) => this.setUp(link), onLost: (conn) => this.onLost(conn) });
   }
 
   /** Connects in the background: a broker that is down delays the messages, not the server. */

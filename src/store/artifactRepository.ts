@@ -114,7 +114,7 @@ export class ArtifactRepository {
   ) {
     this.afterCreate = options.afterCreate;
     this.provider = providerOf(prisma);
-    this.sql = sqlRunnerOf(prisma, this.provider);
+    this.sql = sqlRunnerOf(prisma);
     this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
   }
 

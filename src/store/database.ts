@@ -5,7 +5,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
-import { registerSqliteRunner, SqliteAdapterHandle } from "./sql.js";
+import { postgresRunner, registerSqlRunner, SqliteAdapterHandle, sqliteRunner } from "./sql.js";
 
 /**
  * Both generated clients have the same models and methods (one schema, two providers); the
@@ -107,7 +107,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     // busy timeout: CLI verbs (token revoke, migrate) may write while the server runs.
     const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: `file:${target.location}`, timeout: 10_000 }));
     const prisma = new SqliteClient({ adapter });
-    registerSqliteRunner(prisma, adapter, options.syncWal);
+    registerSqlRunner(prisma, sqliteRunner(adapter, options.syncWal));
     // WAL lets readers proceed during a write; synchronous=FULL makes every commit durable
     // before it returns (the API answers only after that). Group commit amortises the fsync.
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
@@ -120,5 +120,6 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     { schema: target.schema },
   );
   const prisma = new PostgresClient({ adapter }) as unknown as Prisma;
+  registerSqlRunner(prisma, postgresRunner(prisma));
   return { target, prisma, close: () => prisma.$disconnect() };
 }

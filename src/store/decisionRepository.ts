@@ -1,5 +1,5 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
-import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma } from "./database.js";
+import { chunksFor, sqlBoolean, sqlTimestamp, type Prisma } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
 import { sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
 
@@ -26,7 +26,7 @@ export class DecisionRepository {
   private readonly sql: SqlRunner;
 
   constructor(private readonly prisma: Prisma) {
-    this.sql = sqlRunnerOf(prisma, providerOf(prisma));
+    this.sql = sqlRunnerOf(prisma);
   }
 
   /** Records decisions inside a transaction the caller holds. */

@@ -121,7 +121,7 @@ export class ReleaseRepository {
 
   constructor(private readonly prisma: Prisma) {
     this.provider = providerOf(prisma);
-    this.sql = sqlRunnerOf(prisma, this.provider);
+    this.sql = sqlRunnerOf(prisma);
     this.enqueueQueue = new GroupCommit((batch) => this.enqueueBatch(batch), 256);
   }
 

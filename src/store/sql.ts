@@ -177,53 +177,49 @@ export function numberedPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-class PrismaTx implements SqlTx {
-  readonly provider: Provider;
-  constructor(
-    private readonly tx: Tx,
-    provider: Provider,
-  ) {
-    this.provider = provider;
-  }
+class PostgresTx implements SqlTx {
+  readonly provider = "postgresql";
+  constructor(private readonly tx: Tx) {}
 
   all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return this.tx.$queryRawUnsafe<Row[]>(this.dialect(sql), ...params);
+    return this.tx.$queryRawUnsafe<Row[]>(numberedPlaceholders(sql), ...params);
   }
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.tx.$executeRawUnsafe(this.dialect(sql), ...params);
-  }
-
-  private dialect(sql: string): string {
-    return this.provider === "postgresql" ? numberedPlaceholders(sql) : sql;
+    return this.tx.$executeRawUnsafe(numberedPlaceholders(sql), ...params);
   }
 }
 
-class PrismaRunner implements SqlRunner {
-  constructor(
-    private readonly prisma: Prisma,
-    readonly provider: Provider,
-  ) {}
+class PostgresRunner implements SqlRunner {
+  readonly provider = "postgresql";
+  constructor(private readonly prisma: Prisma) {}
 
   transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction((tx) => work(new PrismaTx(tx, this.provider)));
+    return this.prisma.$transaction((tx) => work(new PostgresTx(tx)));
   }
+}
+
+/** The direct runner on SQLite's connection; `syncOf` syncs the log after its commits. */
+export function sqliteRunner(handle: SqliteAdapterHandle, syncOf: (walFile: string) => () => Promise<void> = fileSync): SqlRunner {
+  return new SqliteRunner(handle, syncOf);
+}
+
+/** The runner on PostgreSQL: Prisma's interactive transactions. */
+export function postgresRunner(prisma: Prisma): SqlRunner {
+  return new PostgresRunner(prisma);
 }
 
 const runners = new WeakMap<Prisma, SqlRunner>();
 
-/** Registers the direct SQLite runner of a client opened by openDatabase. */
-export function registerSqliteRunner(prisma: Prisma, handle: SqliteAdapterHandle, syncOf: (walFile: string) => () => Promise<void> = fileSync): void {
-  runners.set(prisma, new SqliteRunner(handle, syncOf));
+/** openDatabase registers the runner of each client it opens. */
+export function registerSqlRunner(prisma: Prisma, runner: SqlRunner): void {
+  runners.set(prisma, runner);
 }
 
-/** The runner for a client: the direct one on SQLite, Prisma's interactive transactions otherwise. */
-export function sqlRunnerOf(prisma: Prisma, provider: Provider): SqlRunner {
-  let runner = runners.get(prisma);
-  if (!runner) {
-    runner = new PrismaRunner(prisma, provider);
-    runners.set(prisma, runner);
-  }
+/** The runner of a client opened by openDatabase. */
+export function sqlRunnerOf(prisma: Prisma): SqlRunner {
+  const runner = runners.get(prisma);
+  if (!runner) throw new Error("this Prisma client was not opened by openDatabase: no SQL runner for it");
   return runner;
 }
 

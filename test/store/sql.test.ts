@@ -1,9 +1,8 @@
 // The store's plain-SQL transactions: same SQL on both providers, atomic, and on SQLite never
 // mixed into a Prisma transaction open on the same connection.
 import { afterEach, describe, expect, it } from "vitest";
-import { sqlTimestamp } from "../../src/store/database.js";
 import { inList, numberedPlaceholders, sqlRunnerOf, valuesList } from "../../src/store/sql.js";
-import { openDatabase, providerOf } from "../../src/store/database.js";
+import { openDatabase, sqlTimestamp } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrator.js";
 import { freshDatabase, freshDatabaseUrl, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -31,7 +30,7 @@ describe.each(testProviders)("SQL runner on %s", (provider) => {
   async function open() {
     database = await freshDatabase(provider);
     const prisma = database.db.prisma;
-    return { prisma, sql: sqlRunnerOf(prisma, providerOf(prisma)), stamp: sqlTimestamp(provider, new Date()) };
+    return { prisma, sql: sqlRunnerOf(prisma), stamp: sqlTimestamp(provider, new Date()) };
   }
 
   const packagesIn = async (prisma: TestDatabase["db"]["prisma"]) => (await prisma.hold.findMany({ orderBy: { package: "asc" } })).map((h) => h.package);
@@ -111,7 +110,7 @@ describe("SQL runner on sqlite, durability", () => {
     });
     try {
       const prisma = db.prisma;
-      const sql = sqlRunnerOf(prisma, "sqlite");
+      const sql = sqlRunnerOf(prisma);
       let answered = false;
       const committed = sql
         .transaction((tx) => tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["h1", "f44", "a", "r", "me", sqlTimestamp("sqlite", new Date())]))
