@@ -336,6 +336,9 @@ describe.each(testProviders)("the GitOps writer on %s", (provider) => {
     h.writer.notify("gitops");
     const failed = await h.allSettled(first, 30_000);
     expect(new Set([...failed.values()].map((r) => `${r.status} attempts=${r.attempts}`))).toEqual(new Set(["failed attempts=1"]));
+    // The writer looks at the queue once more after recording the failure; were that look to
+    // land while the second round is being queued, it would push part of the round on its own.
+    await h.writer.idle();
 
     await ensureBareRepository(remote);
     const recorder = recordPushes(remote);
