@@ -95,19 +95,30 @@ export function pgSearchPathOption(schema: string): string {
   return `-c search_path="${schema}"`;
 }
 
+/**
+ * How long a SQLite write waits for the lock another process (a CLI verb: token revoke, prune,
+ * migrate) holds on the same file before it gives up with SQLITE_BUSY, which the API answers
+ * with 503 and Retry-After.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
 export interface OpenOptions {
   /** SQLite: how the log file is synced after the store's own commits (tests watch it). */
   syncWal?: (walFile: string) => () => Promise<void>;
+  /** SQLite: how long a write waits for another process's lock (default SQLITE_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
 }
 
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
   if (target.provider === "sqlite") {
     mkdirSync(path.dirname(target.location), { recursive: true });
-    // busy timeout: CLI verbs (token revoke, migrate) may write while the server runs.
-    const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: `file:${target.location}`, timeout: 10_000 }));
+    // CLI verbs may write while the server runs. Prisma's own statements wait for them inside
+    // the driver (blocking the thread); the runner's transactions wait off it (sql.ts).
+    const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS;
+    const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: `file:${target.location}`, timeout: busyTimeoutMs }));
     const prisma = new SqliteClient({ adapter });
-    registerSqlRunner(prisma, sqliteRunner(adapter, options.syncWal));
+    registerSqlRunner(prisma, sqliteRunner(adapter, { ...(options.syncWal ? { syncOf: options.syncWal } : {}), busyTimeoutMs }));
     // WAL lets readers proceed during a write; synchronous=FULL makes every commit durable
     // before it returns (the API answers only after that). Group commit amortises the fsync.
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");

@@ -88,15 +88,34 @@ interface SqliteConnection {
   walSync: WalSync | null;
 }
 
+export interface SqliteRunnerOptions {
+  /** Syncs the log after the runner's commits (tests watch it). */
+  syncOf?: (walFile: string) => () => Promise<void>;
+  /** How long a transaction waits for a write lock another process holds. */
+  busyTimeoutMs: number;
+}
+
+/** Error codes of better-sqlite3 when another connection holds the lock (SQLITE_BUSY and its extended codes). */
+const isSqliteBusy = (err: unknown): boolean => typeof (err as { code?: unknown } | null)?.code === "string" && /^SQLITE_BUSY/.test((err as { code: string }).code);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The first waits are short (a CLI verb's write takes milliseconds); later ones back off. */
+const BUSY_RETRY_MAX_MS = 50;
+
 class SqliteRunner implements SqlRunner {
   readonly provider = "sqlite";
   private readonly statements = new Map<string, Database.Statement>();
   private connection: SqliteConnection | undefined;
+  private readonly syncOf: (walFile: string) => () => Promise<void>;
+  private readonly busyTimeoutMs: number;
 
   constructor(
     private readonly handle: SqliteAdapterHandle,
-    private readonly syncOf: (walFile: string) => () => Promise<void>,
-  ) {}
+    options: SqliteRunnerOptions,
+  ) {
+    this.syncOf = options.syncOf ?? fileSync;
+    this.busyTimeoutMs = options.busyTimeoutMs;
+  }
 
   async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     const adapter = this.handle.current();
@@ -119,13 +138,11 @@ class SqliteRunner implements SqlRunner {
     };
     let result: T;
     try {
-      if (walSync) {
-        // The safety level cannot change inside a transaction: the adapter's empty one is
-        // ended and begun again, still under its lock, so no other commit runs with NORMAL.
-        this.statement(db, "COMMIT").run();
-        this.statement(db, "PRAGMA synchronous = NORMAL").run();
-        this.statement(db, "BEGIN").run();
-      }
+      // The adapter's BEGIN is deferred: the write lock would be taken by the first write, and
+      // waiting for it there would block the thread for up to the busy timeout. The empty
+      // transaction is ended and the lock taken here, waiting off the thread.
+      this.statement(db, "COMMIT").run();
+      await this.beginImmediate(db, walSync);
       result = await work(tx);
       finished = true;
       this.statement(db, "COMMIT").run();
@@ -144,6 +161,32 @@ class SqliteRunner implements SqlRunner {
     // Answered only once the commit is on stable storage, as with FULL.
     if (walSync) await walSync.afterCommit();
     return result;
+  }
+
+  /**
+   * BEGIN IMMEDIATE (the write lock up front: nothing in the transaction can then be refused
+   * for another connection's write), tried without the driver's blocking busy wait and retried
+   * after a sleep while another process holds the lock, for up to the busy timeout. Each try is
+   * one synchronous step: no other statement on this connection can run while the busy timeout
+   * is zero or, with walSync, while the safety level is NORMAL outside this transaction.
+   */
+  private async beginImmediate(db: Database.Database, walSync: WalSync | null): Promise<void> {
+    const deadline = performance.now() + this.busyTimeoutMs;
+    for (let wait = 1; ; wait = Math.min(BUSY_RETRY_MAX_MS, wait * 2)) {
+      // The safety level cannot change inside a transaction: it is set before BEGIN.
+      if (walSync) this.statement(db, "PRAGMA synchronous = NORMAL").run();
+      this.statement(db, "PRAGMA busy_timeout = 0").run();
+      try {
+        this.statement(db, "BEGIN IMMEDIATE").run();
+        return;
+      } catch (err) {
+        this.restoreSafety(db, walSync);
+        if (!isSqliteBusy(err) || performance.now() >= deadline) throw err;
+      } finally {
+        this.statement(db, `PRAGMA busy_timeout = ${this.busyTimeoutMs}`).run();
+      }
+      await sleep(Math.min(wait, Math.max(0, deadline - performance.now())));
+    }
   }
 
   private restoreSafety(db: Database.Database, walSync: WalSync | null): void {
@@ -200,8 +243,8 @@ class PostgresRunner implements SqlRunner {
 }
 
 /** The direct runner on SQLite's connection; `syncOf` syncs the log after its commits. */
-export function sqliteRunner(handle: SqliteAdapterHandle, syncOf: (walFile: string) => () => Promise<void> = fileSync): SqlRunner {
-  return new SqliteRunner(handle, syncOf);
+export function sqliteRunner(handle: SqliteAdapterHandle, options: SqliteRunnerOptions): SqlRunner {
+  return new SqliteRunner(handle, options);
 }
 
 /** The runner on PostgreSQL: Prisma's interactive transactions. */

@@ -1,3 +1,4 @@
+import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
@@ -231,5 +232,37 @@ describe.each(testProviders)("artifacts API on %s", (provider) => {
   it("answers the probes without a token", async () => {
     expect((await t.app.inject({ method: "GET", url: "/healthz" })).json()).toEqual({ status: "ok" });
     expect((await t.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  });
+});
+
+// A CLI verb writing to the server's SQLite file (token revoke, prune) holds its lock meanwhile.
+describe("artifacts API on sqlite while another process holds the write lock", () => {
+  let t: TestApp;
+  let other: BetterSqlite3.Database;
+  beforeAll(async () => {
+    t = await startTestApp("sqlite", { busyTimeoutMs: 300 });
+    other = new BetterSqlite3(t.database.db.target.location);
+  });
+  afterAll(async () => {
+    if (other?.inTransaction) other.exec("ROLLBACK");
+    other?.close();
+    await t?.close();
+  });
+
+  it("keeps answering probes while a push waits, answers 503 with Retry-After past the busy timeout, stores nothing, and takes the retry", async () => {
+    const ci = await t.auth("ci");
+    const a = sampleArtifact();
+    const push = () => t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: a, headers: ci });
+    other.exec("BEGIN IMMEDIATE");
+    const waiting = push();
+    expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    const refused = await waiting;
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(refused.headers["retry-after"]).toBe("5");
+    expect(refused.json()).toMatchObject({ status: 503, type: expect.stringMatching(/database-unavailable$/) });
+    other.exec("COMMIT");
+    expect((await t.app.inject({ method: "GET", url: `/api/v1/artifacts/${a.id}`, headers: ci })).statusCode).toBe(404);
+    expect((await push()).statusCode).toBe(201);
   });
 });

@@ -1,6 +1,8 @@
 // The store's plain-SQL transactions: same SQL on both providers, atomic, and on SQLite never
 // mixed into a Prisma transaction open on the same connection.
+import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { isDatabaseUnavailable } from "../../src/api/plugins/errors.js";
 import { inList, numberedPlaceholders, sqlRunnerOf, valuesList } from "../../src/store/sql.js";
 import { openDatabase, sqlTimestamp } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrator.js";
@@ -130,6 +132,74 @@ describe("SQL runner on sqlite, durability", () => {
     } finally {
       await db.close();
       await drop();
+    }
+  });
+});
+
+// A CLI verb (token revoke, prune, migrate) writing to the server's SQLite file holds its lock
+// meanwhile. The runner waits for it without blocking the thread, and gives up with SQLITE_BUSY
+// after the busy timeout, leaving the connection as it found it.
+describe("SQL runner on sqlite, another process holding the write lock", () => {
+  async function openLocked(busyTimeoutMs: number) {
+    const { url, drop } = freshDatabaseUrl("sqlite");
+    await migrate(url);
+    const db = await openDatabase(url, { busyTimeoutMs });
+    // Prisma connects on its first query; the runner needs the connection.
+    await db.prisma.hold.count();
+    const other = new BetterSqlite3(db.target.location);
+    other.exec("BEGIN IMMEDIATE");
+    const level = async (pragma: "synchronous" | "busy_timeout") => Number(Object.values((await db.prisma.$queryRawUnsafe<Record<string, number | bigint>[]>(`PRAGMA ${pragma}`))[0] ?? {})[0]);
+    const insert = (id: string) => sqlRunnerOf(db.prisma).transaction((tx) => tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, [id, "f44", id, "r", "me", sqlTimestamp("sqlite", new Date())]));
+    return {
+      db,
+      other,
+      level,
+      insert,
+      async close() {
+        if (other.open) other.close();
+        await db.close();
+        await drop();
+      },
+    };
+  }
+
+  it("waits off the thread: reads go on meanwhile at full safety, and the write lands once the lock is released", async () => {
+    const t = await openLocked(30_000);
+    try {
+      let done = false;
+      const waiting = t.insert("waited").then(() => (done = true));
+      // Were the wait inside the driver, this process could not run anything until it ended,
+      // not even the other connection's COMMIT below.
+      for (let i = 0; i < 5; i++) {
+        expect(await t.db.prisma.hold.count()).toBe(0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(done).toBe(false);
+      // A Prisma write arriving now would commit with the connection's level: FULL, not the runner's NORMAL.
+      expect(await t.level("synchronous")).toBe(2);
+      expect(await t.level("busy_timeout")).toBe(30_000);
+      t.other.exec("COMMIT");
+      await waiting;
+      expect((await t.db.prisma.hold.findMany()).map((h) => h.id)).toEqual(["waited"]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("gives up after the busy timeout with SQLITE_BUSY, writes nothing, and leaves the connection as it was", async () => {
+    const t = await openLocked(150);
+    try {
+      const err: unknown = await t.insert("refused").catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe("SQLITE_BUSY");
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      t.other.exec("COMMIT");
+      expect(await t.db.prisma.hold.count()).toBe(0);
+      expect(await t.level("synchronous")).toBe(2);
+      expect(await t.level("busy_timeout")).toBe(150);
+      await t.insert("after");
+      expect((await t.db.prisma.hold.findMany()).map((h) => h.id)).toEqual(["after"]);
+    } finally {
+      await t.close();
     }
   });
 });

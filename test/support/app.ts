@@ -50,10 +50,12 @@ export interface TestAppOptions {
   now?: () => Date;
   /** /readyz: how long a remote may be unreachable (default 5 min, as the server's). */
   readyRemoteBoundMs?: number;
+  /** SQLite: how long a write waits for another process's lock (default as the server's). */
+  busyTimeoutMs?: number;
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await freshDatabase(provider);
+  const database = await freshDatabase(provider, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-git-"));
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { openDatabase, parseDatabaseUrl, type Database } from "../../src/store/database.js";
+import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrator.js";
 
 export type TestProvider = "sqlite" | "postgresql";
@@ -45,10 +45,10 @@ export function freshDatabaseUrl(provider: TestProvider): { url: string; drop():
 }
 
 /** A migrated, opened database; dispose closes and deletes it. */
-export async function freshDatabase(provider: TestProvider): Promise<TestDatabase> {
+export async function freshDatabase(provider: TestProvider, options: OpenOptions = {}): Promise<TestDatabase> {
   const { url, drop } = freshDatabaseUrl(provider);
   await migrate(url);
-  const db = await openDatabase(url);
+  const db = await openDatabase(url, options);
   return {
     url,
     db,

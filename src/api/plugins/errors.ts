@@ -26,7 +26,7 @@ function fromFastifyError(err: FastifyError): Problem | undefined {
   }
 }
 
-// A database that is down, restarting or out of connections: the request may succeed later,
+// A database that is down, restarting, out of connections or locked by another process: the request may succeed later,
 // so the caller hears 503 with Retry-After instead of a 500. Prisma codes: P1001 unreachable,
 // P1002/P1008 timed out, P1017 connection closed, P2037 too many connections. SQLSTATEs:
 // class 08 (connection exception), 57P01-57P03 (shutting down, crashed, starting up), 53300.
@@ -35,6 +35,9 @@ const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionCl
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 // node-postgres's own words when the socket goes away under a query or a connect times out.
 const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+// SQLite's file locked by another process (a CLI verb writing) for longer than the busy timeout;
+// better-sqlite3's own error code, as the store's SQL runner surfaces it.
+const SQLITE_BUSY = /^SQLITE_BUSY/;
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -45,7 +48,7 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (depth > 4 || typeof err !== "object" || err === null) return false;
   const e = err as { code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
-  if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
+  if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code) || SQLITE_BUSY.test(e.code))) return true;
   if (typeof e.kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(e.kind)) return true;
   if (typeof e.originalCode === "string" && UNAVAILABLE_SQLSTATE.test(e.originalCode)) return true;
   if (typeof e.message === "string" && PG_CONNECTION_LOST.test(e.message)) return true;
