@@ -59,11 +59,13 @@ export interface WriterInstruments {
   writeFailed(repository: string, reason: "unreachable" | "error"): void;
 }
 
-/** What readiness needs to know of a repository's writer. */
+/** What readiness (and an operator) needs to know of a repository's writer. */
 export interface WriterHealth {
   repository: string;
   /** Since when every attempt to reach the remote has failed; null while it answers. */
   unreachableSince: Date | null;
+  /** Releases found in the remote's history but not yet recorded as pushed: what the writer keeps in memory. */
+  rememberedReleases: number;
 }
 
 export interface BatchResult {
@@ -145,7 +147,7 @@ export class Writer {
   }
 
   health(): WriterHealth[] {
-    return [...this.branches.entries()].map(([repository, w]) => ({ repository, unreachableSince: w.unreachableSince }));
+    return [...this.branches.entries()].map(([repository, w]) => ({ repository, unreachableSince: w.unreachableSince, rememberedReleases: w.rememberedReleases }));
   }
 
   /** Resolves when every writer is idle (nothing running, nothing due). */
@@ -170,7 +172,12 @@ class BranchWriter {
   private stopping = false;
   private workspace: Workspace | null = null;
   private fetched = false;
-  /** Release ids found in the remote's history, with their commit; kept up to `scannedHead`. */
+  /**
+   * Release ids found in the remote's history, with their commit; kept up to `scannedHead`.
+   * Only releases not yet recorded as pushed are kept: those are the ones a batch may hold
+   * again (after a crash between push and record, or a retry), and they are few, where all
+   * the ids of a branch's history grow without bound.
+   */
   private readonly inHistory = new Map<string, string>();
   private scannedHead: string | null = null;
   unreachableSince: Date | null = null;
@@ -190,6 +197,9 @@ class BranchWriter {
   }
   get busy(): boolean {
     return this.running !== null;
+  }
+  get rememberedReleases(): number {
+    return this.inHistory.size;
   }
 
   kick(): void {
@@ -375,9 +385,16 @@ class BranchWriter {
       return commitSha ? [{ id: p.release.id, commitSha }] : [];
     });
     if (done.length === 0) return items;
-    await this.deps.releases.markPushed(done);
-    result.pushed.push(...done);
-    return items.filter((p) => !this.inHistory.has(p.release.id));
+    await this.recordPushed(done, result);
+    const doneIds = new Set(done.map((d) => d.id));
+    return items.filter((p) => !doneIds.has(p.release.id));
+  }
+
+  /** Records releases whose commits are in the remote's history as pushed; they need no remembering after that. */
+  private async recordPushed(items: { id: string; commitSha: string }[], result: BatchResult): Promise<void> {
+    await this.deps.releases.markPushed(items);
+    result.pushed.push(...items);
+    for (const i of items) this.inHistory.delete(i.id);
   }
 
   /** Brings `inHistory` up to `head`: the commits since the last scan, or all after a rewrite. */
@@ -390,7 +407,10 @@ class BranchWriter {
     }
     const from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
     if (!from) this.inHistory.clear();
-    for (const [id, sha] of await ws.releaseIdsBetween(from, head)) if (!this.inHistory.has(id)) this.inHistory.set(id, sha);
+    const found = await ws.releaseIdsBetween(from, head);
+    // Asked after the scan: a release in this history that is pushed by now stays pushed.
+    const open = found.size > 0 ? await this.deps.releases.notPushed([...found.keys()]) : new Set<string>();
+    for (const [id, sha] of found) if (open.has(id) && !this.inHistory.has(id)) this.inHistory.set(id, sha);
     this.scannedHead = head;
   }
 
@@ -408,9 +428,9 @@ class BranchWriter {
         return commitSha ? [{ id: p.release.id, commitSha }] : [];
       });
       if (done.length > 0) {
-        await this.deps.releases.markPushed(done);
-        result.pushed.push(...done);
-        pending = pending.filter((p) => !this.inHistory.has(p.release.id));
+        await this.recordPushed(done, result);
+        const doneIds = new Set(done.map((d) => d.id));
+        pending = pending.filter((p) => !doneIds.has(p.release.id));
       }
       if (pending.length === 0) return;
 
@@ -496,8 +516,7 @@ class BranchWriter {
       }
       pending = pending.filter((p) => !downgrades.some((d) => d.id === p.release.id));
       if (shas.length === 0) {
-        await this.deps.releases.markPushed(assigned);
-        result.pushed.push(...assigned);
+        await this.recordPushed(assigned, result);
         return;
       }
       await this.deps.releases.markCommitted(assigned);
@@ -515,10 +534,10 @@ class BranchWriter {
       }
       this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - pushStarted) / 1000);
       // These commits are history now; the next scan starts after them.
+      // Remembered until recorded: should that fail, the next batch finds them here.
       for (const a of assigned) if (!this.inHistory.has(a.id)) this.inHistory.set(a.id, a.commitSha);
       this.scannedHead = tip as string;
-      await this.deps.releases.markPushed(assigned);
-      result.pushed.push(...assigned);
+      await this.recordPushed(assigned, result);
       return;
     }
   }

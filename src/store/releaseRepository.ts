@@ -351,6 +351,19 @@ export class ReleaseRepository {
     return rows.map((r) => ({ repository: r.repository, depth: Number(r.depth), oldest: r.oldest === null ? null : new Date(r.oldest) }));
   }
 
+  /**
+   * Those of `ids` recorded as anything but pushed (unknown ids are left out). Pushed is final:
+   * no release leaves it, so the writer need not remember where in history such a release is.
+   */
+  async notPushed(ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const chunk of chunksFor(ids, 1, 1)) {
+      const rows = await this.prisma.release.findMany({ where: { id: { in: chunk }, status: { not: "pushed" } }, select: { id: true } });
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
+  }
+
   /** Marks releases pushed; only those still in the writer's hands change. One statement per chunk. */
   async markPushed(items: { id: string; commitSha: string }[]): Promise<void> {
     await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL`, 2);

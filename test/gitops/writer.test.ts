@@ -12,6 +12,7 @@ import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
 import { parseEnvironments, type EnvironmentSet } from "../../src/policy/environments.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
+import type { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { testProviders, type TestProvider } from "../support/database.js";
@@ -122,8 +123,8 @@ interface Harness extends TestApp {
   release(id: string): Promise<ReleaseView>;
   listReleases(ids: string[]): Promise<Map<string, ReleaseView>>;
   allSettled(ids: string[], timeoutMs: number): Promise<Map<string, ReleaseView>>;
-  /** Another Writer on this app's store and remote; `author` tells its commits apart, `log` hears it. */
-  extraWriter(workspacesDir: string, options?: Partial<WriterOptions>, extra?: { author?: string; log?: (line: string) => void }): Promise<Writer>;
+  /** Another Writer on this app's store and remote; `author` tells its commits apart, `log` hears it, `releases` stands in for the store's. */
+  extraWriter(workspacesDir: string, options?: Partial<WriterOptions>, extra?: { author?: string; log?: (line: string) => void; releases?: ReleaseRepository }): Promise<Writer>;
 }
 
 let current: Harness | undefined;
@@ -202,14 +203,14 @@ async function start(provider: TestProvider, options: { writer?: Partial<WriterO
         throw new Error(`${(err as Error).message}\n${[...summary].map(([k, n]) => `  ${n} × ${k}`).join("\n")}`);
       }
     },
-    async extraWriter(workspacesDir: string, writerOptions: Partial<WriterOptions> = {}, extra: { author?: string; log?: (line: string) => void } = {}) {
+    async extraWriter(workspacesDir: string, writerOptions: Partial<WriterOptions> = {}, extra: { author?: string; log?: (line: string) => void; releases?: ReleaseRepository } = {}) {
       const author = extra.author;
       const log = extra.log;
       const environments: EnvironmentSet = author
         ? { ...app.environments, repositories: new Map([...app.environments.repositories].map(([name, r]) => [name, { ...r, author: { name: author, email: `${author}@localhost` } }])) }
         : app.environments;
       const writer = new Writer(
-        { releases: app.releases, artifacts: new ArtifactRepository(app.database.db.prisma), environments: () => environments, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
+        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.prisma), environments: () => environments, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
         { pollMs: 200, ...writerOptions },
       );
       cleanups.push(() => writer.stop());
@@ -509,43 +510,82 @@ describe("the GitOps writer (SQLite)", () => {
     return { first: p1, second: p2, secondArtifact: second, head: git(h.remote, "rev-parse", "main").trim() };
   }
 
-  function expectFileStillNames(h: Harness, releaseId: string) {
+  function expectFileStillNames(h: Harness, releaseId: string, pkg = "idem-pkg") {
     const clone = cloneRemote(h.remote);
     try {
-      expect(parseYaml(clone.read("koji/tags/f45/idem-pkg.yaml") ?? "null")).toMatchObject({ metadata: { releaseId } });
+      expect(parseYaml(clone.read(`koji/tags/f45/${pkg}.yaml`) ?? "null")).toMatchObject({ metadata: { releaseId } });
     } finally {
       clone.dispose();
     }
   }
 
+  /**
+   * A writer in a new process, once the app's own has stopped (a crash, a restart): what the
+   * old one remembered of history went with it.
+   */
+  async function restartWriter(h: Harness): Promise<Writer> {
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-restarted-"));
+    h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return h.extraWriter(dir, { pollMs: 100 });
+  }
+
   it("after a crash between commit and push record, a restarted writer marks the release pushed with the commit in history", async () => {
     const h = await start(provider);
     const { first, second, head } = await twoPushedReleases(h);
+    // Nothing is remembered of releases recorded as pushed: that memory would grow with history.
+    expect(h.writer.health().map((w) => w.rememberedReleases)).toEqual([0]);
     // `committed` with a sha that never reached the remote, and a retry already counted.
+    await h.writer.stop();
     await h.database.db.prisma.release.update({ where: { id: first.id }, data: { status: "committed", commitSha: "0".repeat(40), pushedAt: null } });
-    const restarted = await h.extraWriter(mkdtempSync(path.join(tmpdir(), "relengd-restarted-")), { pollMs: 600_000 });
+    const restarted = await restartWriter(h);
+    await waitFor("the release to be recorded", async () => ((await h.release(first.id)).status === "pushed" ? true : undefined), 10_000);
     await restarted.idle();
-    await h.writer.idle();
     expect(await h.release(first.id)).toMatchObject({ status: "pushed", commitSha: first.commitSha });
     expect(git(h.remote, "rev-parse", "main").trim(), "no new commit").toBe(head);
     expectExactlyOnce(h.remote, new Map([[first.id, await h.release(first.id)], [second.id, await h.release(second.id)]]));
     expectFileStillNames(h, second.id);
+    // The restart read the whole history; of its two releases it kept neither once both were recorded.
+    expect(restarted.health().map((w) => w.rememberedReleases)).toEqual([0]);
   });
 
-  it("a release back in the queue after a failed attempt is found in history, not written again", async () => {
+  it("a release whose push landed but whose record failed is pushed on its next attempt, even after a newer build went out meanwhile: not written again, not superseded", async () => {
     const h = await start(provider);
-    const { first, head } = await twoPushedReleases(h);
-    await h.database.db.prisma.release.update({ where: { id: first.id }, data: { status: "queued", attempts: 1, commitSha: null, pushedAt: null } });
-    h.writer.notify("gitops");
-    await h.writer.idle();
-    expect(await h.release(first.id)).toMatchObject({ status: "pushed", commitSha: first.commitSha });
-    expect(git(h.remote, "rev-parse", "main").trim(), "no new commit").toBe(head);
-    expect(releaseIdCounts(h.remote).get(first.id)).toBe(1);
+    await h.writer.stop();
+    // The store drops the connection just as the first push is to be recorded.
+    let recordFailures = 1;
+    const flaky = new Proxy(h.releases, {
+      get(target, prop) {
+        if (prop === "markPushed" && recordFailures > 0) {
+          return async () => {
+            recordFailures--;
+            throw new Error("Connection terminated unexpectedly");
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-flaky-"));
+    h.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const writer = await h.extraWriter(dir, { pollMs: 100, retryDelayMs: () => 600_000 }, { releases: flaky });
+    const [older, newer] = await h.pushArtifacts([{ package: "record-fails" }, { package: "record-fails" }]);
+    const [olderId = ""] = await h.releaseAll([older?.id ?? ""], "rawhide", 1);
+    await waitFor("the failed record", async () => ((await h.release(olderId)).attempts === 1 ? true : undefined), 10_000, 20);
+    const landed = git(h.remote, "rev-parse", "main").trim();
+    // Its retry waits; a newer build of the package is released and pushed meanwhile.
+    const [newerId = ""] = await h.releaseAll([newer?.id ?? ""], "rawhide", 1);
+    await h.allSettled([newerId], 15_000);
+    await h.database.db.prisma.release.update({ where: { id: olderId }, data: { nextAttemptAt: new Date() } });
+    const settled = await h.allSettled([olderId, newerId], 15_000);
+    await writer.idle();
+    expect(recordFailures, "the record failed once").toBe(0);
+    expect(settled.get(olderId)).toMatchObject({ status: "pushed", attempts: 1, commitSha: landed });
+    expectExactlyOnce(h.remote, settled);
+    expect(Number(git(h.remote, "rev-list", "--count", "main").trim()), "one commit each").toBe(2);
+    expectFileStillNames(h, newerId, "record-fails");
+    expect(writer.health().map((w) => w.rememberedReleases)).toEqual([0]);
   });
 
-  // Bug: BranchWriter.writeAndPush (src/gitops/writer.ts) walks history only for releases with
-  // attempts > 0 or status committed when the head is the one it pushed itself, so a release
-  // whose commit is in history but whose record says queued with no attempts is written again.
   it.each([
     ["reset to queued in the database", false],
     ["retried through the API after being marked failed", true],
@@ -553,6 +593,8 @@ describe("the GitOps writer (SQLite)", () => {
     const h = await start(provider);
     const { first, head } = await twoPushedReleases(h);
     const prisma = h.database.db.prisma;
+    // The server restarted since: what its writer knew of history is gone.
+    await h.writer.stop();
     if (throughRetry) {
       // As if its push landed but recording it kept failing until the attempts ran out.
       await prisma.release.update({ where: { id: first.id }, data: { status: "failed", attempts: 8, error: "database unavailable", commitSha: null, pushedAt: null } });
@@ -560,10 +602,10 @@ describe("the GitOps writer (SQLite)", () => {
       expect(res.statusCode).toBe(202);
     } else {
       await prisma.release.update({ where: { id: first.id }, data: { status: "queued", commitSha: null, pushedAt: null } });
-      h.writer.notify("gitops");
     }
+    const restarted = await restartWriter(h);
     await waitFor("the release to leave the queue", async () => ((await h.release(first.id)).status === "pushed" ? true : undefined), 10_000);
-    await h.writer.idle();
+    await restarted.idle();
     expect(releaseIdCounts(h.remote).get(first.id), "commits carrying the release").toBe(1);
     expect(git(h.remote, "rev-parse", "main").trim(), "no new commit").toBe(head);
     expect(await h.release(first.id)).toMatchObject({ status: "pushed", commitSha: first.commitSha });
