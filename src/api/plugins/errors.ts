@@ -26,10 +26,11 @@ function fromFastifyError(err: FastifyError): Problem | undefined {
   }
 }
 
-// A database that is down, restarting, out of connections or locked by another process: the request may succeed later,
-// so the caller hears 503 with Retry-After instead of a 500. Prisma codes: P1001 unreachable,
-// P1002/P1008 timed out, P1017 connection closed, P2037 too many connections. SQLSTATEs:
-// class 08 (connection exception), 57P01-57P03 (shutting down, crashed, starting up), 53300.
+// A database that is down, restarting, out of connections or locked by another process: the
+// request may succeed later, so the caller hears 503 with Retry-After instead of a 500. Prisma
+// codes: P1001 unreachable, P1002/P1008 timed out, P1017 connection closed, P2037 too many
+// connections. SQLSTATEs: class 08 (connection exception), 57P01-57P03 (shutting down,
+// crashed, starting up), 53300.
 const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2037"]);
 const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
