@@ -6,9 +6,11 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import BetterSqlite3 from "better-sqlite3";
 import { artifactDigest, artifactSchema, kojiBuilds, parseNvrName, renderArtifact, type Artifact } from "../src/domain/artifact.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase } from "../src/store/database.js";
+import { openDatabase, SQLITE_BUSY_TIMEOUT_MS } from "../src/store/database.js";
 import { PrismaClient as SqliteClient } from "../src/store/generated/sqlite/client.js";
 import { migrate } from "../src/store/migrator.js";
+import { registerSqlRunner, sqliteRunner } from "../src/store/sql.js";
+import { SqliteAdapterHandle } from "../src/store/sqliteConnection.js";
 import { seedArtifact, seedPackageName } from "./fedoraArtifacts.js";
 import { ms, pause, ratio, runLoad, summarizeLatencies, table, verdict, type LatencySummary, type LoadResult } from "./load.js";
 import { startRelengd, type BenchServer } from "./relengdServer.js";
@@ -146,8 +148,11 @@ async function endpoints(file: string, server: BenchServer): Promise<{ list: End
 
 /** Captures the SQL Prisma generates for the list queries and shows SQLite's plan and raw time for each. */
 async function explain(databaseUrl: string, file: string, samples: Samples): Promise<void> {
-  const adapter = new PrismaBetterSQLite3({ url: databaseUrl });
+  // Opened by hand, not by openDatabase, for Prisma's query log; the repository wants the
+  // store's SQL runner registered for its client all the same.
+  const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: databaseUrl }));
   const prisma = new SqliteClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  registerSqlRunner(prisma, sqliteRunner(adapter, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }));
   const queries: { sql: string; params: unknown[] }[] = [];
   prisma.$on("query", (e) => queries.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] }));
   const repo = new ArtifactRepository(prisma);

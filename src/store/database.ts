@@ -5,7 +5,8 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
-import { postgresRunner, registerSqlRunner, SqliteAdapterHandle, sqliteRunner } from "./sql.js";
+import { postgresRunner, registerSqlRunner, sqliteRunner } from "./sql.js";
+import { SqliteAdapterHandle } from "./sqliteConnection.js";
 
 /**
  * Both generated clients have the same models and methods (one schema, two providers); the

@@ -4,13 +4,13 @@
 // On SQLite they bypass Prisma's client: every raw statement through it is serialised, planned
 // by its WebAssembly query compiler and prepared anew by the adapter, which cost more CPU than
 // the database spent (half the server's CPU during a mass rebuild). Here statements are
-// prepared once and run on the adapter's own connection, inside the adapter's own transaction
-// lock, so they never interleave with a Prisma transaction, and their commits are made durable
-// off the event loop's thread (walSync.ts). On PostgreSQL the same SQL runs in
+// prepared once and run on the adapter's own connection, holding the lock every use of that
+// connection takes (sqliteConnection.ts), and their commits are made durable off the event
+// loop's thread (walSync.ts). On PostgreSQL the same SQL runs in
 // a Prisma interactive transaction (pooled connections, network round trips dominate there).
 import type Database from "better-sqlite3";
-import type { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import type { Prisma, Provider, Tx } from "./database.js";
+import type { SqliteAdapterHandle } from "./sqliteConnection.js";
 import { fileSync, WalSync } from "./walSync.js";
 
 /** A bind value both drivers accept (booleans and dates go through sqlBoolean / sqlTimestamp). */
@@ -29,49 +29,6 @@ export interface SqlRunner {
   readonly provider: Provider;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
-}
-
-type SqliteAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
-
-/**
- * Wraps the SQLite adapter factory so that the store can reach the adapter Prisma connects
- * (Prisma connects lazily, and again after a disconnect).
- */
-export class SqliteAdapterHandle {
-  readonly provider = "sqlite";
-  readonly adapterName: string;
-  private adapter: SqliteAdapter | undefined;
-
-  constructor(private readonly factory: PrismaBetterSQLite3) {
-    this.adapterName = factory.adapterName;
-  }
-
-  async connect(): Promise<SqliteAdapter> {
-    this.adapter = await this.factory.connect();
-    return this.adapter;
-  }
-
-  connectToShadowDb(): Promise<SqliteAdapter> {
-    return this.factory.connectToShadowDb();
-  }
-
-  current(): SqliteAdapter {
-    if (!this.adapter) throw new Error("the SQLite store is not connected yet (no query has run)");
-    return this.adapter;
-  }
-}
-
-/**
- * The better-sqlite3 connection inside the adapter. The adapter keeps it in a plain `client`
- * field that its typings do not declare; relengd pins @prisma/adapter-better-sqlite3 exactly,
- * and this check fails loudly at start-up should a new version move it.
- */
-function connectionOf(adapter: SqliteAdapter): Database.Database {
-  const client = (adapter as unknown as { client?: Database.Database }).client;
-  if (!client || typeof client.prepare !== "function" || typeof client.inTransaction !== "boolean") {
-    throw new Error("@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`; the SQLite fast path needs updating");
-  }
-  return client;
 }
 
 // Distinct statement texts are few (a shape per row count of the multi-row inserts), so the
@@ -118,12 +75,7 @@ class SqliteRunner implements SqlRunner {
   }
 
   async transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
-    const adapter = this.handle.current();
-    const { db, walSync } = this.connectionFor(connectionOf(adapter));
-    // The adapter's lock serialises this with Prisma's own interactive transactions; it runs
-    // BEGIN. As in Prisma's client, COMMIT/ROLLBACK are sent as statements, then the
-    // transaction object releases the lock.
-    const open = await adapter.startTransaction();
+    const { db, walSync, release } = await this.begin();
     let finished = false;
     const tx: SqlTx = {
       provider: "sqlite",
@@ -138,11 +90,6 @@ class SqliteRunner implements SqlRunner {
     };
     let result: T;
     try {
-      // The adapter's BEGIN is deferred: the write lock would be taken by the first write, and
-      // waiting for it there would block the thread for up to the busy timeout. The empty
-      // transaction is ended and the lock taken here, waiting off the thread.
-      this.statement(db, "COMMIT").run();
-      await this.beginImmediate(db, walSync);
       result = await work(tx);
       finished = true;
       this.statement(db, "COMMIT").run();
@@ -152,39 +99,50 @@ class SqliteRunner implements SqlRunner {
         if (db.inTransaction) this.statement(db, "ROLLBACK").run();
       } finally {
         this.restoreSafety(db, walSync);
-        await open.rollback();
+        release();
       }
       throw err;
     }
     this.restoreSafety(db, walSync);
-    await open.commit();
+    release();
     // Answered only once the commit is on stable storage, as with FULL.
     if (walSync) await walSync.afterCommit();
     return result;
   }
 
   /**
-   * BEGIN IMMEDIATE (the write lock up front: nothing in the transaction can then be refused
-   * for another connection's write), tried without the driver's blocking busy wait and retried
-   * after a sleep while another process holds the lock, for up to the busy timeout. Each try is
-   * one synchronous step: no other statement on this connection can run while the busy timeout
-   * is zero or, with walSync, while the safety level is NORMAL outside this transaction.
+   * Takes the connection's lock and begins with BEGIN IMMEDIATE: the write lock up front, so
+   * that nothing in the transaction can be refused for another process's write. Each try is
+   * one synchronous step: no other statement on the connection runs while its busy timeout is
+   * zero or, with walSync, while the safety level is NORMAL outside this transaction. While
+   * another process holds the write lock the connection's lock is given back (Prisma's reads go
+   * on) and the try comes again after a sleep, until the busy timeout has passed: the driver's
+   * own wait would block the thread that long.
    */
-  private async beginImmediate(db: Database.Database, walSync: WalSync | null): Promise<void> {
+  private async begin(): Promise<{ db: Database.Database; walSync: WalSync | null; release: () => void }> {
     const deadline = performance.now() + this.busyTimeoutMs;
     for (let wait = 1; ; wait = Math.min(BUSY_RETRY_MAX_MS, wait * 2)) {
-      // The safety level cannot change inside a transaction: it is set before BEGIN.
-      if (walSync) this.statement(db, "PRAGMA synchronous = NORMAL").run();
-      this.statement(db, "PRAGMA busy_timeout = 0").run();
+      const release = await this.handle.lock.acquire();
       try {
-        this.statement(db, "BEGIN IMMEDIATE").run();
-        return;
+        const db = this.handle.current();
+        const { walSync } = this.connectionFor(db);
+        // The safety level cannot change inside a transaction: it is set before BEGIN.
+        if (walSync) this.statement(db, "PRAGMA synchronous = NORMAL").run();
+        this.statement(db, "PRAGMA busy_timeout = 0").run();
+        try {
+          this.statement(db, "BEGIN IMMEDIATE").run();
+          return { db, walSync, release };
+        } catch (err) {
+          this.restoreSafety(db, walSync);
+          if (!isSqliteBusy(err) || performance.now() >= deadline) throw err;
+        } finally {
+          this.statement(db, `PRAGMA busy_timeout = ${this.busyTimeoutMs}`).run();
+        }
       } catch (err) {
-        this.restoreSafety(db, walSync);
-        if (!isSqliteBusy(err) || performance.now() >= deadline) throw err;
-      } finally {
-        this.statement(db, `PRAGMA busy_timeout = ${this.busyTimeoutMs}`).run();
+        release();
+        throw err;
       }
+      release();
       await sleep(Math.min(wait, Math.max(0, deadline - performance.now())));
     }
   }

@@ -87,6 +87,37 @@ describe.each(testProviders)("SQL runner on %s", (provider) => {
     expect(await packagesIn(prisma)).toEqual(["runner"]);
   });
 
+  // On SQLite every statement shares one connection: a statement that ran while a transaction
+  // was open there would be part of it, and answered as done, then undone by its rollback.
+  it.each(["a Prisma transaction", "a runner transaction"])("keeps a write made while %s is open, when that transaction rolls back", async (which) => {
+    const { prisma, sql, stamp } = await open();
+    let inside!: () => void;
+    const opened = new Promise<void>((resolve) => (inside = resolve));
+    const rolledBack = (async () => {
+      const hold = async () => {
+        inside();
+        await new Promise((r) => setTimeout(r, 100));
+        throw new Error("rolled back on purpose");
+      };
+      if (which === "a Prisma transaction") {
+        await prisma.$transaction(async (tx) => {
+          await tx.hold.create({ data: { id: "in-tx", environment: "f44", package: "in-tx", reason: "r", createdBy: "me", createdAt: new Date() } });
+          await hold();
+        });
+      } else {
+        await sql.transaction(async (tx) => {
+          await tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["in-tx", "f44", "in-tx", "r", "me", stamp]);
+          await hold();
+        });
+      }
+    })().catch((err: Error) => err.message);
+    await opened;
+    await prisma.hold.create({ data: { id: "outside", environment: "f44", package: "outside", reason: "r", createdBy: "me", createdAt: new Date() } });
+    await sql.transaction((tx) => tx.run(`${HOLD_INSERT} ${valuesList(1, 6)}`, ["runner", "f44", "runner", "r", "me", stamp]));
+    expect(await rolledBack).toBe("rolled back on purpose");
+    expect(await packagesIn(prisma)).toEqual(["outside", "runner"]);
+  });
+
   it("refuses statements once its transaction has finished", async () => {
     const { sql } = await open();
     let leaked: Parameters<Parameters<typeof sql.transaction>[0]>[0] | undefined;
