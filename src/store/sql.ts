@@ -10,7 +10,7 @@
 // a Prisma interactive transaction (pooled connections, network round trips dominate there).
 import type Database from "better-sqlite3";
 import type { Prisma, Provider, Tx } from "./database.js";
-import type { SqliteAdapterHandle } from "./sqliteConnection.js";
+import { isSqliteBusy, type SqliteAdapterHandle } from "./sqliteConnection.js";
 import { fileSync, WalSync } from "./walSync.js";
 
 /** A bind value both drivers accept (booleans and dates go through sqlBoolean / sqlTimestamp). */
@@ -51,9 +51,6 @@ export interface SqliteRunnerOptions {
   /** How long a transaction waits for a write lock another process holds. */
   busyTimeoutMs: number;
 }
-
-/** Error codes of better-sqlite3 when another connection holds the lock (SQLITE_BUSY and its extended codes). */
-const isSqliteBusy = (err: unknown): boolean => typeof (err as { code?: unknown } | null)?.code === "string" && /^SQLITE_BUSY/.test((err as { code: string }).code);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The first waits are short (a CLI verb's write takes milliseconds); later ones back off. */

@@ -11,6 +11,12 @@ import type { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 type SqliteAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 type SqliteTransaction = Awaited<ReturnType<SqliteAdapter["startTransaction"]>>;
 
+/** better-sqlite3's error when another process holds the lock past the wait (SQLITE_BUSY and its extended codes). */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
 /** A first-come, first-served lock. */
 export class ConnectionLock {
   private tail: Promise<void> = Promise.resolve();

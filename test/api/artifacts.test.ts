@@ -240,7 +240,7 @@ describe("artifacts API on sqlite while another process holds the write lock", (
   let t: TestApp;
   let other: BetterSqlite3.Database;
   beforeAll(async () => {
-    t = await startTestApp("sqlite", { busyTimeoutMs: 300 });
+    t = await startTestApp("sqlite", { busyTimeoutMs: 1500 });
     other = new BetterSqlite3(t.database.db.target.location);
   });
   afterAll(async () => {
@@ -249,14 +249,25 @@ describe("artifacts API on sqlite while another process holds the write lock", (
     await t?.close();
   });
 
-  it("keeps answering probes while a push waits, answers 503 with Retry-After past the busy timeout, stores nothing, and takes the retry", async () => {
+  it("keeps answering while a push waits, and stores the push once the lock is released", async () => {
+    const ci = await t.auth("ci");
+    const a = sampleArtifact();
+    other.exec("BEGIN IMMEDIATE");
+    const waiting = t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: a, headers: ci });
+    // Were the push waiting inside the driver, the thread would be held until the busy timeout
+    // ran out: neither this timer nor the COMMIT after it could run before the push was refused.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    other.exec("COMMIT");
+    expect((await waiting).statusCode).toBe(201);
+  });
+
+  it("answers 503 with Retry-After past the busy timeout, stores nothing, and takes the retry", async () => {
     const ci = await t.auth("ci");
     const a = sampleArtifact();
     const push = () => t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: a, headers: ci });
     other.exec("BEGIN IMMEDIATE");
-    const waiting = push();
-    expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
-    const refused = await waiting;
+    const refused = await push();
     expect(refused.statusCode).toBe(503);
     expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
     expect(refused.headers["retry-after"]).toBe("5");

@@ -1,6 +1,7 @@
 // One error handler: every failure leaves as application/problem+json, and no 4xx is a 5xx.
 import type { FastifyError, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { isSqliteBusy } from "../../store/sqliteConnection.js";
 import { Problem, PROBLEM_CONTENT_TYPE } from "../problem.js";
 
 // Fastify's own client errors, by code, mapped to what the caller did wrong.
@@ -36,9 +37,6 @@ const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionCl
 const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 // node-postgres's own words when the socket goes away under a query or a connect times out.
 const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
-// SQLite's file locked by another process (a CLI verb writing) for longer than the busy timeout;
-// better-sqlite3's own error code, as the store's SQL runner surfaces it.
-const SQLITE_BUSY = /^SQLITE_BUSY/;
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -49,7 +47,10 @@ const DATABASE_RETRY_AFTER_SECONDS = 5;
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (depth > 4 || typeof err !== "object" || err === null) return false;
   const e = err as { code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
-  if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code) || SQLITE_BUSY.test(e.code))) return true;
+  if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
+  // SQLite's file locked by another process (a CLI verb writing) past the busy timeout, as the
+  // store's SQL runner surfaces it.
+  if (isSqliteBusy(e)) return true;
   if (typeof e.kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(e.kind)) return true;
   if (typeof e.originalCode === "string" && UNAVAILABLE_SQLSTATE.test(e.originalCode)) return true;
   if (typeof e.message === "string" && PG_CONNECTION_LOST.test(e.message)) return true;
