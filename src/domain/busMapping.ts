@@ -20,6 +20,7 @@ import {
   type BodhiUpdateDocument,
 } from "./documents/bodhiUpdate.js";
 import { COMPOSE_LABEL_PATTERN, type ComposeRequestDocument } from "./documents/composeRequest.js";
+import { distTagOf } from "./artifactRules.js";
 import { splitTopic, type Envelope } from "./envelope.js";
 import { parseNvr, renderNvr } from "./nvr.js";
 
@@ -196,22 +197,25 @@ function mapBuildStateChange(body: Record<string, unknown>, instance: "prod" | "
 }
 
 /**
- * The release of a build, from the dist tag in its Release field:
+ * The release of a build, from the dist tag in its Release field (see distTagOf):
  * - `fcN` → `rawhide` when N ≥ options.rawhideVersion, else `fN`;
  * - `elnN` → `eln`;
- * - `elN` → `epelN`, and `elN_M` (EPEL 10 minor versions) → `epelN.M`: on Fedora's Koji an
- *   elN dist tag is always an EPEL build;
+ * - `elN` → `epelN`, `elN_M` (EPEL 10 minor versions) → `epelN.M`, and EPEL Next's `elN.next`
+ *   → `epelN-next`: on Fedora's Koji an elN dist tag is always an EPEL build;
  * - anything else (images, modules, no dist tag) → undefined.
+ * The inverse of the ingest rule `dist-tag-mismatch`, so every mirrored build follows it.
  */
 export function releaseOfDistTag(release: string, options: MappingOptions): string | undefined {
-  for (const token of release.split(".")) {
-    const fc = /^fc([0-9]{1,3})$/.exec(token);
-    if (fc) return Number(fc[1]) >= options.rawhideVersion ? "rawhide" : `f${Number(fc[1])}`;
-    if (/^eln[0-9]{1,4}$/.test(token)) return "eln";
-    const el = /^el([0-9]{1,2})(?:_([0-9]{1,2}))?$/.exec(token);
-    if (el) return el[2] === undefined ? `epel${Number(el[1])}` : `epel${Number(el[1])}.${Number(el[2])}`;
+  const tag = distTagOf(release);
+  if (!tag) return undefined;
+  switch (tag.family) {
+    case "fc":
+      return tag.version >= options.rawhideVersion ? "rawhide" : `f${tag.version}`;
+    case "eln":
+      return "eln";
+    case "el":
+      return `epel${tag.major}${tag.minor === undefined ? "" : `.${tag.minor}`}${tag.next ? "-next" : ""}`;
   }
-  return undefined;
 }
 
 /**
@@ -515,6 +519,11 @@ function mapBodhiUpdate(body: Record<string, unknown>, topic: string): BusEffect
 function bodhiAlias(update: Record<string, unknown> | undefined, artifact: Record<string, unknown> | undefined): { kind: "found"; alias: string } | { kind: "none"; effect: BusEffect } {
   let alias: unknown = update?.alias;
   let path = "/body/update/alias";
+  // Bodhi 1 named an update by `updateid` (FEDORA-EPEL-2012-6650); Bodhi 2 sends both, equal.
+  if ((alias === undefined || alias === null) && update && update.updateid !== undefined && update.updateid !== null) {
+    alias = update.updateid;
+    path = "/body/update/updateid";
+  }
   if ((alias === undefined || alias === null) && artifact) {
     // CI's koji-build-group messages name the update by its URL (…/updates/<alias>) and their id (<alias>-<sha1>).
     const fromUrl = typeof artifact.repository === "string" ? /\/updates\/([A-Z][A-Za-z0-9-]{4,63})\/?$/.exec(artifact.repository)?.[1] : undefined;
@@ -524,9 +533,15 @@ function bodhiAlias(update: Record<string, unknown> | undefined, artifact: Recor
   if (alias === undefined || alias === null) {
     // Bodhi 1 gave an update its id only when it was first pushed; until then it had a title.
     if (update && typeof update.title === "string") {
-      return { kind: "none", effect: { kind: "ignored", reason: `update ${update.title} has no alias yet (a Bodhi 1 update before its first push); the shadow repository names merge requests by alias` } };
+      return {
+        kind: "none",
+        effect: {
+          kind: "ignored",
+          reason: `update ${update.title} has neither an alias nor an updateid (Bodhi 1 gave an update its id at its first push; status ${typeof update.status === "string" ? update.status : "unknown"}); the shadow repository names merge requests by that id`,
+        },
+      };
     }
-    return { kind: "none", effect: { kind: "rejected", path, reason: "must name the update's alias (FEDORA-2019-6a5e0b8f19)" } };
+    return { kind: "none", effect: { kind: "rejected", path, reason: "must name the update's alias (FEDORA-2019-6a5e0b8f19), or its updateid in a Bodhi 1 message" } };
   }
   if (typeof alias !== "string" || !BUS_ALIAS_PATTERN.test(alias)) return { kind: "none", effect: { kind: "rejected", path, reason: "must be a Bodhi update alias like FEDORA-2019-6a5e0b8f19" } };
   return { kind: "found", alias };

@@ -175,6 +175,7 @@ describe("buildsys.build.state.change COMPLETE → artifact", () => {
     ["1.el7", "epel7"],
     ["3.el9", "epel9"],
     ["1.el10_1", "epel10.1"],
+    ["1.el9.next", "epel9-next"],
     ["1.eln150", "eln"],
     ["1.module_f33+10411+6b1ab8d1", undefined],
     ["20240101.n.0", undefined],
@@ -382,7 +383,74 @@ describe("bodhi.update.* → a change to the update's merge request", () => {
     const stable = envelopeOf(fixtureJson("bodhi.update.request.stable/000.json"));
     expect(mapEnvelope({ ...stable, topic: "org.fedoraproject.stg.bodhi.update.request.stable" }, options)).toMatchObject({ kind: "ignored" });
     expect(mapFixture("bodhi.update.karma.threshold.reach/000.json")).toMatchObject({ kind: "ignored" });
-    expect(mapFixture("bodhi.update.request.testing/002.json")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("no alias yet") });
+    expect(mapFixture("bodhi.update.request.testing/002.json")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("neither an alias nor an updateid") });
+  });
+
+  // fedmsg_meta_fedora_infrastructure's recorded bodhi.update.complete.testing of 2012 (Bodhi 1:
+  // `updateid`, no `alias`), trimmed to the fields relengd reads.
+  const bodhi1Pushed: Envelope = {
+    id: "2012-bodhi1-complete-testing",
+    topic: "org.fedoraproject.prod.bodhi.update.complete.testing",
+    headers: { "sent-at": "2012-08-08T17:43:59+00:00" },
+    body: {
+      update: {
+        close_bugs: true,
+        critpath: false,
+        stable_karma: 3,
+        date_pushed: 1344447839.0,
+        title: "fedmsg-0.2.7-2.el6",
+        updateid: "FEDORA-EPEL-2012-6650",
+        type: "bugfix",
+        status: "testing",
+        date_submitted: 1344266152.0,
+        unstable_karma: -3,
+        release: { dist_tag: "dist-6E-epel", id_prefix: "FEDORA-EPEL", locked: false, name: "EL-6", long_name: "Fedora EPEL 6" },
+        builds: [{ nvr: "fedmsg-0.2.7-2.el6", package: { suggest_reboot: false, committers: ["ralph"], name: "fedmsg" } }],
+        notes: "Bugfix - Added a forgotten new requirement on python-requests.",
+        request: null,
+        bugs: [],
+        karma: 0,
+        submitter: "ralph",
+      },
+    },
+  };
+
+  it("names a Bodhi 1 update (no alias) by its updateid once it was pushed", () => {
+    expect(mapEnvelope(bodhi1Pushed, options)).toEqual({
+      kind: "bodhiUpdate",
+      update: {
+        alias: "FEDORA-EPEL-2012-6650",
+        action: "update",
+        summary: "pushed to testing",
+        fields: {
+          release: "EL-6",
+          builds: ["fedmsg-0.2.7-2.el6"],
+          type: "bugfix",
+          notes: "Bugfix - Added a forgotten new requirement on python-requests.",
+          bugs: [],
+          stable_karma: 3,
+          unstable_karma: -3,
+          request: "testing",
+        },
+        problems: [],
+      },
+    });
+    // The recorded Bodhi 2 message without its alias: its updateid names the same update.
+    const pushed = envelopeOf(fixtureJson("bodhi.update.complete.testing/000.json"));
+    const withoutAlias = withBody(pushed, (b) => delete (b.update as Record<string, unknown>).alias);
+    expect(mapEnvelope(withoutAlias, options)).toMatchObject({ kind: "bodhiUpdate", update: { alias: "FEDORA-2019-02cd019281" } });
+    // A malformed updateid is refused, naming the field it came from.
+    const badId = withBody(bodhi1Pushed, (b) => ((b.update as Record<string, unknown>).updateid = "../x"));
+    expect(mapEnvelope(badId, options)).toMatchObject({ kind: "rejected", path: "/body/update/updateid" });
+  });
+
+  it("says what an update without any id lacks, and since when Bodhi gives one", () => {
+    const effect = mapFixture("bodhi.update.request.testing/002.json");
+    expect(effect).toEqual({
+      kind: "ignored",
+      reason:
+        "update perl-Devel-CheckBin-0.02-2.fc20 has neither an alias nor an updateid (Bodhi 1 gave an update its id at its first push; status pending); the shadow repository names merge requests by that id",
+    });
   });
 });
 
