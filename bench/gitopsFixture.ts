@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { buildApp } from "../src/api/app.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { ArtifactInput } from "../src/domain/artifact.js";
@@ -54,7 +55,7 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
   });
   const writer = new Writer(
-    { releases, artifacts, environments: () => environments, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
+    { releases, artifacts, environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
     { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
   );
   await writer.start();
@@ -63,10 +64,10 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     prisma: db.prisma,
     artifacts,
     tokens,
-    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r) }, policies: {
+    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, policies: {
       decisions,
       holder,
-      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, (err) => {
+      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, (err) => {
         throw err;
       }),
     },

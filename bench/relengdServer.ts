@@ -1,6 +1,7 @@
 // The real relengd app served in-process on 127.0.0.1 for the benchmarks, with counters that tell when it has finished its requests.
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { buildApp } from "../src/api/app.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { Role } from "../src/domain/token.js";
@@ -37,7 +38,7 @@ export async function startRelengd(databaseUrl: string, role: Role): Promise<Ben
   const db = await openDatabase(databaseUrl);
   const artifacts = new ArtifactRepository(db.prisma);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
-  const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined };
+  const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
   const app = await buildApp({
     prisma: db.prisma,
     artifacts,

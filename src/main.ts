@@ -82,8 +82,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const outbox = new BusOutboxRepository(db.prisma);
   const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger, ...(config.amqp.publishPrefix ? { topicPrefix: config.amqp.publishPrefix } : {}) }, outbox) : undefined;
   const releaseEvents = publisher ? new ReleaseAnnouncer({ outbox, logger, added: () => publisher.wake() }) : undefined;
+  // The ingest rules read the Rawhide version from RELENGD_RAWHIDE_VERSION, as the bus mapping does.
+  const rules = { rawhideVersion: config.rawhideVersion };
   const writer = new Writer(
-    announcingWrites({ releases, artifacts, environments, workspacesDir: path.join(config.dataDir, "workspaces"), logger, lease, ...writerMetrics(metrics) }, releaseEvents),
+    announcingWrites({ releases, artifacts, environments, rules, workspacesDir: path.join(config.dataDir, "workspaces"), logger, lease, ...writerMetrics(metrics) }, releaseEvents),
     { batchSize: config.writerBatchSize },
   );
   metrics.observeQueue(() => releases.queueStats());
@@ -97,7 +99,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
-  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided };
+  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(db.prisma),
@@ -112,7 +114,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     prisma: db.prisma,
     artifacts,
     tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
-    releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo) },
+    releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
     policies: {
       decisions,
       holder: policies,

@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openapiPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
   await app.register(healthRoutes, { prisma: deps.prisma, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
-  await app.register(artifactRoutes, { artifacts: deps.artifacts, decisions: deps.policies.decisions, policyEvent: deps.policies.onEvent });
+  await app.register(artifactRoutes, { artifacts: deps.artifacts, decisions: deps.policies.decisions, policyEvent: deps.policies.onEvent, rules: deps.releases.rules });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
   // The Fedora message bus bridge (issue 5): the metrics registry and the event log.

@@ -55,12 +55,22 @@ export function invalid(where: ProblemLocation, issues: FieldIssue[]): Problem {
 }
 
 export const unauthorized = (detail: string) => new Problem(401, "Unauthorized", detail, "unauthorized");
-export const forbidden = (detail: string) => new Problem(403, "Forbidden", detail, "forbidden");
+export const forbidden = (detail: string, errors?: ProblemFieldIssue[]) => new Problem(403, "Forbidden", detail, "forbidden", {}, errors);
 export const notFound = (detail: string) => new Problem(404, "Not found", detail, "not-found");
 export const conflict = (detail: string, extensions: Record<string, unknown> = {}) =>
   new Problem(409, "Conflict", detail, "conflict", extensions);
 export const unprocessable = (detail: string, extensions: Record<string, unknown> = {}) =>
   new Problem(422, "Unprocessable request", detail, "unprocessable", extensions);
+
+/**
+ * An artifact that breaks an ingest rule (see domain/artifactRules): 422 with the rule as `code`;
+ * `errors` names the fields when they are the request's own (a push), `violations` otherwise.
+ */
+export function ruleBroken(detail: string, violations: readonly (FieldIssue & { rule: string })[], where?: ProblemLocation): Problem {
+  const code = violations[0]?.rule ?? "rule-broken";
+  if (where) return new Problem(422, "Unprocessable request", detail, "unprocessable", { code }, violations.map((v) => ({ path: v.path, message: v.message, in: where })));
+  return new Problem(422, "Unprocessable request", detail, "unprocessable", { code, violations: violations.map((v) => ({ rule: v.rule, path: v.path, message: v.message })) });
+}
 
 const problemLocations = ["body", "query", "params", "header"] as const satisfies readonly ProblemLocation[];
 

@@ -154,3 +154,9 @@ export function describeViolations(artifactId: string, violations: readonly Rule
   const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : "";
   return `artifact ${artifactId} breaks rule ${first.rule}: ${first.path} ${first.message}${more}`;
 }
+
+/** Why `artifact` may not be released (the first rule it breaks, in words), or undefined. */
+export function ruleRefusal(artifact: Pick<Artifact, "id" | "package" | "release" | "items">, options: ArtifactRuleOptions): string | undefined {
+  const violations = artifactRuleViolations(artifact, options);
+  return violations.length > 0 ? describeViolations(artifact.id, violations) : undefined;
+}

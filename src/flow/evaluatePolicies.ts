@@ -1,6 +1,7 @@
 // Use case: policies look at an artifact (pushed, or results appended) and release it where
 // they say; every policy leaves a decision in words.
 import type { Artifact, CiResultItem } from "../domain/artifact.js";
+import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
@@ -15,6 +16,8 @@ export interface EvaluateDeps {
   decisions: DecisionRepository;
   policies: () => PolicySet;
   notify: (repository: string) => void;
+  /** The ingest rules: an artifact stored before them that breaks one is never released by a policy. */
+  rules: ArtifactRuleOptions;
   now?: () => Date;
   /** Told every decision once it is stored (metrics). */
   decided?: (decisions: readonly NewDecision[]) => void;
@@ -54,6 +57,8 @@ function plan(
   history: readonly ReleaseRecord[],
   event: PolicyEvent,
   now: Date,
+  /** Why the artifact may not be released at all (an ingest rule it breaks), if it may not. */
+  refused?: string,
 ): Plan {
   const pushedAt = new Map<string, Date>();
   const standing = new Map<string, { releaseId: string; status: string }>();
@@ -71,6 +76,10 @@ function plan(
     const base = { artifactId: artifact.id, policy: policy.metadata.name, event };
     if (!decision.fire) {
       out.decisions.push({ ...base, fired: false, waiting: decision.waiting, releaseId: null, reason: decision.reason });
+      continue;
+    }
+    if (refused !== undefined) {
+      out.decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: refused });
       continue;
     }
     // The decision is written in the release's own transaction, from the queueing's outcome.
@@ -111,7 +120,7 @@ export async function evaluatePolicies(
   // Matching is pure: a policy that does not match needs nothing from the store.
   const anyMatch = policies.some((p) => mismatch(p, artifact) === undefined);
   const history = anyMatch ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
-  const p = plan(set, policies, artifact, stored.results, history, event, deps.now?.() ?? new Date());
+  const p = plan(set, policies, artifact, stored.results, history, event, deps.now?.() ?? new Date(), ruleRefusal(artifact, deps.rules));
   const fired = p.releases.map(async (input) => {
     const outcome = await deps.releases.enqueue(input);
     if (outcome.status === "queued") deps.notify(input.repository);
@@ -127,8 +136,10 @@ export async function evaluatePolicies(
  * Policies on `artifact` for artifacts just pushed, inside their ingest transaction: the
  * artifacts, the decisions about them and the releases they fire commit together, so a crash
  * cannot keep an accepted artifact and lose its decision. Returns what to do after the commit.
+ * The ingest rules are not asked again: a pushed artifact passed them, a mirrored one follows
+ * them by construction (its release is read from its build's dist tag).
  */
-export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts">, tx: SqlTx, created: readonly Artifact[]): Promise<() => void> {
+export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "rules">, tx: SqlTx, created: readonly Artifact[]): Promise<() => void> {
   const set = deps.policies();
   const policies = policiesFor(set, "artifact");
   if (policies.length === 0) return () => undefined;

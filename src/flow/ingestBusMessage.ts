@@ -174,7 +174,8 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "artifact": {
       const artifact = effect.artifact;
       const nvr = artifact.items.find((i) => i.kind === "koji-build")?.nvr ?? null;
-      const outcome = await pushArtifact(deps, BUS_PRINCIPAL, artifact);
+      // The mapping's options carry the Rawhide version the ingest rules read.
+      const outcome = await pushArtifact({ artifacts: deps.artifacts, rules: deps.mapping }, BUS_PRINCIPAL, artifact);
       switch (outcome.status) {
         case "created":
           return { status: "accepted", reason: `created artifact ${artifact.id}`, artifactId: artifact.id, nvr, created: nvr ? [nvr] : [] };
@@ -188,6 +189,7 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
             nvr,
           };
         case "forbidden":
+        case "rule-broken":
           return { status: "rejected", reason: outcome.reason, artifactId: null, nvr };
       }
       break;

@@ -1,11 +1,12 @@
 // Use case: a release engineer (or a policy) releases an artifact to an environment.
+import { artifactRuleViolations, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "../domain/artifactRules.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { releaseRequirement } from "../domain/release.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
-import { releaseDenied, triggerOf } from "./releaseAccess.js";
+import { buildsDenied, releaseDenied, triggerOf } from "./releaseAccess.js";
 
 export interface ReleaseDeps {
   releases: ReleaseRepository;
@@ -13,6 +14,8 @@ export interface ReleaseDeps {
   environments: () => EnvironmentSet;
   /** Wakes the writer of a repository. */
   notify: (repository: string) => void;
+  /** What the ingest rules need (the Rawhide version), checked again before a release is queued. */
+  rules: ArtifactRuleOptions;
 }
 
 export interface ReleaseRequest {
@@ -29,6 +32,8 @@ export type ReleaseOutcome =
   | { status: "unknown-environment"; environment: string }
   | { status: "unknown-artifact"; artifactId: string }
   | { status: "unprocessable"; reason: string }
+  /** The artifact breaks an ingest rule (stored before the rule existed): `violations[0].rule` is the code. */
+  | { status: "rule-broken"; reason: string; violations: RuleViolation[] }
   | { status: "held"; hold: HoldRecord }
   | { status: "frozen"; reason: string }
   | { status: "duplicate"; existing: ReleaseRecord };
@@ -43,8 +48,10 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   if (!repo) return { status: "unprocessable", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
   const artifact = (await deps.artifacts.getMany([req.artifactId])).get(req.artifactId);
   if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
-  const pkgDenied = releaseDenied(principal, req.environment, artifact.package);
+  const pkgDenied = releaseDenied(principal, req.environment, artifact.package) ?? buildsDenied(principal, artifact);
   if (pkgDenied) return { status: "forbidden", reason: pkgDenied };
+  const violations = artifactRuleViolations(artifact, deps.rules);
+  if (violations.length > 0) return { status: "rule-broken", reason: describeViolations(artifact.id, violations), violations };
   const requirement = releaseRequirement(artifact, env);
   if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
   const frozen = activeFreeze(env.freezes, new Date(), artifact.package, artifact.id);

@@ -1,10 +1,11 @@
 // Use case: roll a package in an environment back to an earlier artifact, and hold it there
 // so that auto-release does not undo the rollback.
+import { artifactRuleViolations, describeViolations } from "../domain/artifactRules.js";
 import { releaseRequirement } from "../domain/release.js";
 import type { Principal } from "../domain/token.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
 import type { ReleaseDeps } from "./release.js";
-import { releaseDenied } from "./releaseAccess.js";
+import { buildsDenied, releaseDenied } from "./releaseAccess.js";
 
 export interface RollbackRequest {
   environment: string;
@@ -41,6 +42,10 @@ export async function rollback(deps: ReleaseDeps, principal: Principal, req: Rol
   const artifact = (await deps.artifacts.getMany([targetId])).get(targetId);
   if (!artifact) return { status: "unprocessable", reason: `no artifact ${targetId}` };
   if (artifact.package !== req.package) return { status: "unprocessable", reason: `artifact ${targetId} is of package ${artifact.package}, not ${req.package}` };
+  const buildDenied = buildsDenied(principal, artifact);
+  if (buildDenied) return { status: "forbidden", reason: buildDenied };
+  const violations = artifactRuleViolations(artifact, deps.rules);
+  if (violations.length > 0) return { status: "unprocessable", reason: describeViolations(artifact.id, violations) };
   const requirement = releaseRequirement(artifact, env);
   if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
 

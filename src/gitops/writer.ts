@@ -3,6 +3,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Artifact } from "../domain/artifact.js";
+import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { sameRequest } from "../domain/documents/index.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
@@ -39,6 +40,8 @@ export interface WriterDeps {
   releases: ReleaseRepository;
   artifacts: ArtifactRepository;
   environments: () => EnvironmentSet;
+  /** The ingest rules, checked again at write time: an artifact that breaks one is never written. */
+  rules: ArtifactRuleOptions;
   workspacesDir: string;
   logger: Logger;
   /** Told after each batch (metrics, events, tests). */
@@ -304,9 +307,11 @@ class BranchWriter {
       const env = envs.environments.get(release.environment);
       const artifact = artifacts.get(release.artifactId);
       let reason: string | undefined;
+      const broken = artifact ? ruleRefusal(artifact, this.deps.rules) : undefined;
       if (!env) reason = `environment ${release.environment} is no longer declared in ${envs.source}`;
       else if (env.repository !== this.repo.name) reason = `environment ${release.environment} now writes to repository ${env.repository}`;
       else if (!artifact) reason = `artifact ${release.artifactId} no longer exists`;
+      else if (broken) reason = broken;
       else {
         const req = releaseRequirement(artifact, env);
         if (!req.ok) reason = req.reason;

@@ -42,11 +42,11 @@ describe.each(testProviders)("artifacts API on %s", (provider) => {
   it("answers 409 to the same id with a different body and keeps the first", async () => {
     const a = sampleArtifact();
     await push(a);
-    const res = await push({ ...a, release: "f42" });
+    const res = await push({ ...a, source: { ...a.source, branch: "f42" } });
     expect(res.statusCode).toBe(409);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.json()).toMatchObject({ status: 409, id: a.id, existingDigest: expect.any(String) });
-    expect((await get(`/api/v1/artifacts/${a.id}`)).json().release).toBe("f41");
+    expect((await get(`/api/v1/artifacts/${a.id}`)).json().source.branch).toBe("f41");
   });
 
   it("rejects an invalid artifact with problem+json naming the field, and stores nothing", async () => {

@@ -5,6 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import { InvalidTokenRequest, TokenService } from "../../src/auth/tokens.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
@@ -262,7 +263,7 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     const artifacts = new ArtifactRepository(database.db.prisma);
     const releases = new ReleaseRepository(database.db.prisma);
     const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
-    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined },
+    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
       policies: { decisions: new DecisionRepository(database.db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
     });
     await app.ready();

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import { OidcVerifier } from "../../src/auth/oidc.js";
 import { renderOidcConfig, type OidcConfigInput } from "../../src/auth/oidcConfig.js";
@@ -93,7 +94,7 @@ describe("OIDC tokens from a configured issuer", () => {
       prisma: database.db.prisma,
       artifacts,
       tokens,
-      releases: { releases, artifacts, environments: () => environments, notify: () => undefined },
+      releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
       policies: { decisions: new DecisionRepository(database.db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
       logger: false,
     });

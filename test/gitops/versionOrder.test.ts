@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
@@ -129,6 +130,7 @@ describe.each(testProviders)("rpm version order in the writer on %s", (provider)
       releases: s.t.releases,
       artifacts: new ArtifactRepository(s.t.database.db.prisma),
       environments: () => s.t.environments,
+      rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       workspacesDir: mkdtempSync(path.join(tmpdir(), "relengd-evr-ws-")),
       logger: pino({ level: "silent" }),
     });

@@ -7,6 +7,7 @@ import path from "node:path";
 import pino from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import type { ArtifactInput } from "../../src/domain/artifact.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
@@ -210,7 +211,7 @@ async function start(provider: TestProvider, options: { writer?: Partial<WriterO
         ? { ...app.environments, repositories: new Map([...app.environments.repositories].map(([name, r]) => [name, { ...r, author: { name: author, email: `${author}@localhost` } }])) }
         : app.environments;
       const writer = new Writer(
-        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.prisma), environments: () => environments, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
+        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.prisma), environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
         { pollMs: 200, ...writerOptions },
       );
       cleanups.push(() => writer.stop());

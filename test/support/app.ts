@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
@@ -64,6 +65,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     ? fixedPolicies({ policies: [], environments: options.environments })
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
   const environments = policies.environments();
+  const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
   const decisions = new DecisionRepository(database.db.prisma);
   const releases = new ReleaseRepository(database.db.prisma);
   const artifacts = new ArtifactRepository(database.db.prisma, {
@@ -71,7 +73,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
       evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
   });
   const writer = new Writer(
-    { releases, artifacts, environments: () => policies.environments(), workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
+    { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
     { pollMs: 200, ...options.writer },
   );
   await writer.start();
@@ -79,12 +81,12 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
-  const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) };
+  const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
   const app = await buildApp({
     prisma: database.db.prisma,
     artifacts,
     tokens,
-    releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo) },
+    releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo), rules },
     policies: {
       decisions,
       holder: policies,

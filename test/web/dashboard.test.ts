@@ -8,6 +8,7 @@ import path from "node:path";
 import pino from "pino";
 import { chromium, type BrowserContext, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { Writer } from "../../src/gitops/writer.js";
 import { anonymousReadApp, rawhideBuild, seed, type Seeded } from "./seed.js";
 
@@ -240,7 +241,7 @@ describe("web dashboard in Chromium", () => {
     expect(await page.locator("ol.timeline").innerText()).not.toContain("pushed");
 
     const writer = new Writer(
-      { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), workspacesDir: mkdtempSync(path.join(tmpdir(), "relengd-ws-")), logger: pino({ level: "silent" }) },
+      { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: mkdtempSync(path.join(tmpdir(), "relengd-ws-")), logger: pino({ level: "silent" }) },
       { pollMs: 200 },
     );
     await writer.start();

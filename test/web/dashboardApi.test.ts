@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { errorsPlugin } from "../../src/api/plugins/errors.js";
 import { requestValidatorCompiler } from "../../src/api/request.js";
 import { responseSerializerCompiler } from "../../src/api/response.js";
@@ -286,7 +287,7 @@ describe("dashboard files", () => {
       app.setValidatorCompiler(requestValidatorCompiler);
       app.setSerializerCompiler(responseSerializerCompiler(true));
       await app.register(errorsPlugin);
-      await app.register(dashboardRoutes, { prisma: s.t.database.db.prisma, releases: { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), notify: () => undefined }, webDir: empty });
+      await app.register(dashboardRoutes, { prisma: s.t.database.db.prisma, releases: { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, webDir: empty });
       const page = await app.inject({ method: "GET", url: "/" });
       expect(page.statusCode).toBe(404);
       expect(page.headers["content-type"]).toContain("application/problem+json");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import type { ArtifactInput } from "../../src/domain/artifact.js";
 import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
@@ -156,7 +157,7 @@ export async function anonymousReadApp(t: TestApp): Promise<FastifyInstance> {
     prisma: t.database.db.prisma,
     artifacts: t.evaluate.artifacts,
     tokens: t.tokens,
-    releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo) },
+    releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
     policies: {
       decisions: t.decisions,
       holder: t.policies,

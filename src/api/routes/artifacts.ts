@@ -13,6 +13,7 @@ import {
   RELEASE_PATTERN,
   sourceEvents,
 } from "../../domain/artifact.js";
+import type { ArtifactRuleOptions } from "../../domain/artifactRules.js";
 import { appendResults } from "../../flow/appendResults.js";
 import type { PolicyEventHandler } from "../../flow/evaluatePolicies.js";
 import { pushArtifact } from "../../flow/pushArtifact.js";
@@ -20,7 +21,7 @@ import { InvalidCursorError, type ArtifactRepository, type StoredArtifact, type 
 import type { DecisionRepository } from "../../store/decisionRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
-import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, unprocessable } from "../problem.js";
+import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
 
 const idParams = z.strictObject({
   id: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
@@ -103,10 +104,10 @@ export function artifactView(stored: StoredArtifact) {
 
 export async function artifactRoutes(
   app: FastifyInstance,
-  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler },
+  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions },
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent };
+  const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent, rules: opts.rules };
   const tags = ["artifacts"];
 
   api.post(
@@ -118,13 +119,15 @@ export async function artifactRoutes(
         operationId: "pushArtifact",
         summary: "Push an artifact",
         description:
-          "Stores an artifact and runs the policies on it. Re-pushing the same body under the same id is a no-op (200); a different body under an existing id is refused (409). A `ci` token may push only the packages in its scope.",
+          "Stores an artifact and runs the policies on it. Re-pushing the same body under the same id is a no-op (200); a different body under an existing id is refused (409). A `ci` token may push only the packages in its scope, and only builds (`/items/N/nvr`) of packages in its scope (403). The ingest rules (422, `code`): an artifact of one koji-build is that build's package (`build-of-other-package`); several koji-builds come from one side tag (`side-tag-required`); each build's dist tag fits the release, fcN for fN, fcN with N at or above the Rawhide version for rawhide, elN for epelN (`dist-tag-mismatch`).",
         tags,
         body: artifactSchema,
         response: {
           200: jsonResponse("The same artifact was already stored", pushedSchema),
           201: jsonResponse("Stored; `Location` names it", pushedSchema),
+          403: problemResponse(403, "The token's role or package scope does not allow this package, or a build (`errors` names each `/items/N/nvr`)"),
           409: problemResponse(409, "An artifact with this id exists with a different body (`existingDigest`, `digest`)"),
+          422: problemResponse(422, "The artifact breaks an ingest rule: `code` is build-of-other-package, side-tag-required or dist-tag-mismatch; `errors` names the fields"),
           503: problemResponse(503),
         },
       },
@@ -134,7 +137,9 @@ export async function artifactRoutes(
       const outcome = await pushArtifact(deps, principal, request.body);
       switch (outcome.status) {
         case "forbidden":
-          throw forbidden(outcome.reason);
+          throw forbidden(outcome.reason, outcome.issues?.map((i) => ({ ...i, in: "body" as const })));
+        case "rule-broken":
+          throw ruleBroken(outcome.reason, outcome.violations, "body");
         case "conflict":
           throw conflict(`artifact ${outcome.id} already exists with a different body; artifacts are immutable, push under a new id`, {
             id: outcome.id,

@@ -14,7 +14,7 @@ import { InvalidCursorError } from "../../store/artifactRepository.js";
 import type { HoldRecord, ReleaseRecord } from "../../store/releaseRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
-import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, unprocessable } from "../problem.js";
+import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const environmentName = z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name");
@@ -134,7 +134,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         response: {
           202: jsonResponse("Queued; `Location` names the release", queuedSchema),
           409: problemResponse(409, "Frozen, held (`hold`), or already released (`existingRelease`); force with a reason"),
-          422: problemResponse(422, "No such artifact, or it lacks what the environment's kind of request needs"),
+          422: problemResponse(422, "No such artifact, or it lacks what the environment's kind of request needs, or it breaks an ingest rule (stored before the rule: `code` names it, `violations` the fields)"),
           503: problemResponse(503),
         },
       },
@@ -154,6 +154,8 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
           throw unprocessable(`no artifact ${outcome.artifactId}`);
         case "unprocessable":
           throw unprocessable(outcome.reason);
+        case "rule-broken":
+          throw ruleBroken(outcome.reason, outcome.violations);
         case "frozen":
           throw conflict(outcome.reason);
         case "held":
