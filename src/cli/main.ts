@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { registerArtifactCommands } from "./artifact.js";
 import { registerBusCommands } from "./bus.js";
+import { registerCheckCommands } from "./check.js";
 import { CliError, exitCodes } from "./client.js";
 import { registerHoldCommands } from "./hold.js";
 import { registerLintCommand } from "./lint.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerNvrCommands(program);
   registerPolicyCommands(program);
   registerPruneCommand(program);
+  registerCheckCommands(program);
   registerSchemaCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
