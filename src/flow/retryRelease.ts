@@ -1,7 +1,8 @@
 // Use case: a failed release (its remote was unreachable too long) goes back to the queue.
 import type { Principal } from "../domain/token.js";
+import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
-import { releaseDenied } from "./releaseAccess.js";
+import { buildsDenied, releaseDenied } from "./releaseAccess.js";
 
 export type RetryOutcome =
   | { status: "queued"; release: ReleaseRecord }
@@ -10,7 +11,7 @@ export type RetryOutcome =
   | { status: "forbidden"; reason: string };
 
 export async function retryRelease(
-  deps: { releases: ReleaseRepository; notify: (repository: string) => void },
+  deps: { releases: ReleaseRepository; artifacts: ArtifactRepository; notify: (repository: string) => void },
   principal: Principal,
   id: string,
 ): Promise<RetryOutcome> {
@@ -18,6 +19,10 @@ export async function retryRelease(
   if (!current) return { status: "not-found" };
   const denied = releaseDenied(principal, current.environment, current.package);
   if (denied) return { status: "forbidden", reason: denied };
+  // The builds too: a policy may have queued an artifact whose builds reach past this token's scope.
+  const artifact = (await deps.artifacts.getMany([current.artifactId])).get(current.artifactId);
+  const buildDenied = artifact ? buildsDenied(principal, artifact) : undefined;
+  if (buildDenied) return { status: "forbidden", reason: buildDenied };
   if (current.status !== "failed") return { status: "not-failed", release: current };
   const queued = await deps.releases.retry(id);
   if (!queued) return { status: "not-failed", release: (await deps.releases.get(id)) ?? current };

@@ -119,6 +119,14 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
     expect(res.statusCode).toBe(403);
     expect(res.json().detail).toBe(`token of test-releaser may not release artifact ${a.id}: /items/1/nvr is a build of kernel, outside the token's package scope python-*`);
     expect((await releasesOf(a.id)).filter((r) => r.status !== "pushed" && r.status !== "queued")).toEqual([]);
+
+    // Nor may it retry the policy's release of that artifact once it failed.
+    await t.writer.idle();
+    const [byPolicy] = await releasesOf(a.id);
+    await t.database.db.prisma.release.update({ where: { id: byPolicy!.id }, data: { status: "failed" } });
+    const retry = await t.app.inject({ method: "POST", url: `/api/v1/releases/${byPolicy!.id}/retry`, headers: pythonReleaser });
+    expect(retry.statusCode).toBe(403);
+    expect(retry.json().detail).toContain("/items/1/nvr is a build of kernel, outside the token's package scope python-*");
   });
 
   it("refuses an artifact stored before the rules at release time with the rule as code; its policies skip it and the writer blocks it", async () => {
