@@ -64,8 +64,9 @@ export function ingestArtifact(id: string, n: number): ArtifactInput {
   };
 }
 
+// rawhide is fc45 (RELENGD_RAWHIDE_VERSION), so the seeded rows follow the ingest rule dist-tag-mismatch.
 const RELEASES = ["f41", "f42", "rawhide", "epel9"] as const;
-const RELEASE_DIST: Record<(typeof RELEASES)[number], string> = { f41: "fc41", f42: "fc42", rawhide: "fc43", epel9: "el9" };
+const RELEASE_DIST: Record<(typeof RELEASES)[number], string> = { f41: "fc41", f42: "fc42", rawhide: "fc45", epel9: "el9" };
 const PACKAGE_PREFIXES = ["python-", "rust-", "golang-", "perl-", "nodejs-", "ghc-", "texlive-", "R-", "php-", ""];
 
 /** The i-th of `count` package names of the query benchmark (python-pkg7, rust-pkg8, …). */
