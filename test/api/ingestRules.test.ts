@@ -120,6 +120,11 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
     expect(res.json().detail).toBe(`token of test-releaser may not release artifact ${a.id}: /items/1/nvr is a build of kernel, outside the token's package scope python-*`);
     expect((await releasesOf(a.id)).filter((r) => r.status !== "pushed" && r.status !== "queued")).toEqual([]);
 
+    // Nor roll python-a back to it.
+    const rollback = await t.app.inject({ method: "POST", url: "/api/v1/rollbacks", payload: { environment: "f44-updates-candidate", package: "python-a", artifactId: a.id }, headers: pythonReleaser });
+    expect(rollback.statusCode).toBe(403);
+    expect(rollback.json().detail).toContain("/items/1/nvr is a build of kernel");
+
     // Nor may it retry the policy's release of that artifact once it failed.
     await t.writer.idle();
     const [byPolicy] = await releasesOf(a.id);
