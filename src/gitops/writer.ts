@@ -358,7 +358,8 @@ class BranchWriter {
       log.warn({ err: err.message, held: sweep.held }, "workspace locks may be held by a running process; left in place");
       return `; left in place, held by ${[...new Set(sweep.held.map((h) => h.by))].join("; ")}`;
     }
-    if (sweep.removed.length > 0) {
+    // A lock the error named and gone by now was held by a git process that has ended since.
+    if (sweep.removed.length > 0 || err.locks.length > 0) {
       log.warn({ err: err.message, removed: sweep.removed }, "removed stale git locks from the workspace; writing again at once");
       return true;
     }

@@ -138,6 +138,17 @@ describe.each(testProviders)("stale git locks on %s", (provider) => {
     expect(git(h.remote, "rev-parse", "main").trim()).toBe(outcome.commitSha);
   });
 
+  it("rebuilds a broken workspace that no lock explains from the remote and writes at once", async () => {
+    const h = await start();
+    expect(await h.firstOutcome(await h.releaseOne("broken-first"))).toMatchObject({ status: "pushed" });
+    // A clone whose object store is gone (a disk cleaned by hand, a partial restore).
+    rmSync(path.join(h.workspace, "objects"), { recursive: true, force: true });
+    const outcome = await h.firstOutcome(await h.releaseOne("broken-second"));
+    expect(outcome, outcome.error ?? "").toMatchObject({ status: "pushed", attempts: 0, error: null });
+    expect(git(h.remote, "rev-parse", "main").trim()).toBe(outcome.commitSha);
+    expect(git(h.remote, "rev-list", "--count", "main").trim()).toBe("2");
+  });
+
   it("reports a lock in the remote repository as a remote problem, naming it, and leaves it to the remote's owner", async () => {
     const h = await start();
     expect(await h.firstOutcome(await h.releaseOne("remote-first"))).toMatchObject({ status: "pushed" });
