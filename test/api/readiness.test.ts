@@ -117,4 +117,39 @@ describe.each(testProviders)("readiness on %s", (provider) => {
     expect(existsSync(lock)).toBe(false);
     expect((await t.app.inject({ method: "GET", url: "/metrics" })).body).not.toContain("relengd_writer_not_ready{");
   });
+
+  it("fails once the writer has failed every attempt past the bound because of the store, saying so", async () => {
+    const policies = mkdtempSync(path.join(tmpdir(), "relengd-ready-policies-"));
+    cleanups.push(() => rmSync(policies, { recursive: true, force: true }));
+    copyFileSync(SHIPPED_ENVIRONMENTS, path.join(policies, "environments.yaml"));
+    let now = Date.parse("2030-03-01T12:00:00Z");
+    // Attempts only when told (notify): the test decides when the writer looks.
+    const t = await startTestApp(provider, { policiesDir: policies, readyRemoteBoundMs: 60_000, clock: () => new Date(now), writer: { maxAttempts: 1, pollMs: 600_000 } });
+    cleanups.push(() => t.close());
+    const ci = await t.auth("ci");
+    const a = sampleArtifact({ package: "ready-store" });
+    expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: a, headers: ci })).statusCode).toBe(201);
+    const queued = await t.releases.enqueue({ artifactId: a.id, environment: "rawhide", repository: "gitops", branch: "main", package: a.package, trigger: "user:test", createdBy: "test", force: false });
+    if (queued.status !== "queued") throw new Error(`expected queued, got ${queued.status}`);
+    // The holds the writer re-checks at write time can no longer be read; the queue still can.
+    await t.database.db.prisma.$executeRawUnsafe('ALTER TABLE "Hold" RENAME TO "HoldAway"');
+    t.writer.notify("gitops");
+    await t.writer.idle();
+    expect(t.writer.health()).toMatchObject([{ repository: "gitops", cause: "store" }]);
+    expect(await ready(t)).toMatchObject({ status: 200 });
+    now += 60_001;
+    const r = await ready(t);
+    // The database itself answers: it is the writer that fails.
+    expect(r).toMatchObject({ status: 503, body: { checks: { database: "ok", gitops: "failing" }, failing: [{ repository: "gitops", cause: "store" }], unreachable: [] } });
+    expect(String(r.body.detail)).toContain("the writer of repository gitops has failed every attempt since 2030-03-01T12:00:00.000Z, cause store");
+    expect((await t.app.inject({ method: "GET", url: "/metrics" })).body).toContain('relengd_writer_not_ready{repository="gitops",cause="store"} 1');
+
+    await t.database.db.prisma.$executeRawUnsafe('ALTER TABLE "HoldAway" RENAME TO "Hold"');
+    // Its one attempt spent, the release is failed; retried, it is written and the writer is well again.
+    expect(await t.releases.retry(queued.release.id)).toMatchObject({ status: "queued" });
+    t.writer.notify("gitops");
+    await t.writer.idle();
+    expect(await ready(t)).toMatchObject({ status: 200 });
+    expect(t.writer.health()).toMatchObject([{ failingSince: null, cause: null }]);
+  });
 });
