@@ -89,6 +89,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     { batchSize: config.writerBatchSize },
   );
   metrics.observeQueue(() => releases.queueStats());
+  const readiness = { writers: () => writer.health(), remoteBoundMs: config.readyRemoteBoundMs };
+  metrics.observeWriters(readiness);
   metrics.observeLeases(() => {
     const held = new Set(lease.held());
     return [...environments().repositories.values()].filter((r) => held.has(leaseKey(r))).map((r) => r.name);
@@ -123,7 +125,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     metrics,
     bus: { mapping: { rawhideVersion: config.rawhideVersion }, onShadowChange: () => shadow.notify() },
-    readiness: { remotes: () => writer.health(), remoteBoundMs: config.readyRemoteBoundMs },
+    readiness,
     anonymousRead: config.anonymousRead,
   });
   const onHangup = () => {
@@ -197,7 +199,7 @@ function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWr
       commitSeconds: (repository, seconds) => metrics.writerCommit.observe({ repository }, seconds),
       pushSeconds: (repository, seconds) => metrics.writerPush.observe({ repository }, seconds),
       pushRetried: (repository) => metrics.pushRetries.inc({ repository }),
-      writeFailed: (repository, reason) => metrics.writeFailures.inc({ repository, reason }),
+      writeFailed: (repository, cause) => metrics.writeFailures.inc({ repository, cause }),
     },
     onWritten: (result) => {
       const count = (outcome: string, n: number) => n > 0 && metrics.releasesWritten.inc({ repository: result.repository, outcome }, n);

@@ -8,7 +8,8 @@ import type { BranchLease } from "../store/branchLease.js";
 import type { ShadowChangeRecord, ShadowRepository } from "../store/shadowRepository.js";
 import { parseShadowCommitMessage, SHADOW_MAIN, SHADOW_TRAILER } from "./shadowCommit.js";
 import { withBranchLock } from "./writer.js";
-import { PushRejected, RemoteUnavailable, Workspace, type Author } from "./workspace.js";
+import { clearStaleLocks } from "./gitLocks.js";
+import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type Author } from "./workspace.js";
 
 export interface ShadowWriterOptions {
   /** How often the queue is looked at without being told (other replicas, delayed retries). */
@@ -149,7 +150,7 @@ export class ShadowWriter {
         continue;
       }
       try {
-        const shas = await this.write(change);
+        const shas = await this.writeRepairing(change);
         await this.deps.changes.markWritten(change.seq, shas);
         this.deps.onWritten?.(change, shas);
         wrote = true;
@@ -164,6 +165,19 @@ export class ShadowWriter {
       }
     }
     return wrote;
+  }
+
+  /** Writes the change; a stale lock git left in the workspace (see gitLocks) is removed and the write tried again at once. */
+  private async writeRepairing(change: ShadowChangeRecord): Promise<{ commitSha: string; mergeSha?: string }> {
+    try {
+      return await this.write(change);
+    } catch (err) {
+      if (!(err instanceof WorkspaceError)) throw err;
+      const sweep = clearStaleLocks(this.deps.workspaceDir, err.locks);
+      if (sweep.removed.length === 0) throw err;
+      this.deps.logger.warn({ removed: sweep.removed, messageId: change.messageId }, "removed stale git locks from the shadow workspace; writing again at once");
+      return this.write(change);
+    }
   }
 
   private async write(change: ShadowChangeRecord): Promise<{ commitSha: string; mergeSha?: string }> {

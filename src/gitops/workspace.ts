@@ -2,10 +2,11 @@
 // Commits are made with `git fast-import` (one process per batch, no work tree), so a burst of
 // releases costs one git process instead of two per commit.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { parseReleaseIds, TRAILER } from "../domain/trailers.js";
+import { clearStaleLocks, countedGitCommand, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
 
 const RELEASE_ID_TRAILER = TRAILER.releaseId;
 
@@ -23,6 +24,18 @@ export interface FileCommit {
 export class PushRejected extends Error {}
 /** The remote could not be reached or failed; nothing is known to have been written. */
 export class RemoteUnavailable extends Error {}
+/**
+ * The local workspace failed (a lock file git left, a broken clone), whatever the remote does:
+ * `locks` are the workspace's lock files the error names.
+ */
+export class WorkspaceError extends Error {
+  constructor(
+    message: string,
+    readonly locks: string[] = [],
+  ) {
+    super(message);
+  }
+}
 
 const WORK_REF = "refs/relengd/work";
 
@@ -60,27 +73,77 @@ export class Workspace {
     return simpleGit({ baseDir: this.dir, allowEnvironment: Object.keys(env) }).env(env);
   }
 
-  async open(): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    const g = this.g();
-    if (!existsSync(path.join(this.dir, "HEAD"))) await g.raw(["init", "--bare", "--quiet"]);
-    await g.raw(["config", "remote.origin.url", this.url]);
-    await g.raw(["config", "gc.auto", "0"]);
+  /** Every git command runs here: counted, so that a lock is never judged stale while one runs. */
+  private git(args: string[]): Promise<string> {
+    return countedGitCommand(this.dir, () => this.g().raw(args));
+  }
+
+  private gitWithInput(args: string[], input: Buffer): Promise<Buffer> {
+    return countedGitCommand(this.dir, () => runWithInput("git", ["-C", this.dir, ...args], input));
+  }
+
+  /** A local failure, with the lock files it names. */
+  private failed(what: string, err: unknown): WorkspaceError {
+    if (err instanceof WorkspaceError) return err;
+    const text = err instanceof Error ? err.message : String(err);
+    const locks = locksNamed(text, this.dir);
+    const named = locks.length > 0 ? `lock file ${locks.join(", ")} exists (${firstLine(text).split(" / ")[0]})` : firstLine(text);
+    return new WorkspaceError(`${this.dir}: ${what}: ${named}`, locks);
+  }
+
+  /**
+   * Makes the workspace ready; the locks a crash left in it (no process working in it) are
+   * removed first and returned, with those left because a process may hold them.
+   */
+  async open(): Promise<LockSweep> {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const sweep = clearStaleLocks(this.dir);
+      if (!existsSync(path.join(this.dir, "HEAD"))) await this.git(["init", "--bare", "--quiet"]);
+      await this.git(["config", "remote.origin.url", this.url]);
+      await this.git(["config", "gc.auto", "0"]);
+      return sweep;
+    } catch (err) {
+      throw this.failed("cannot open", err);
+    }
+  }
+
+  /** Removes the lock files no process can hold: those `named` by an error, and any other present. */
+  clearStaleLocks(named: string[] = []): LockSweep {
+    return clearStaleLocks(this.dir, named);
+  }
+
+  /**
+   * Deletes the workspace and opens it afresh (the next fetch brings the remote's branch back):
+   * it is a cache of the remote, plus commits not pushed yet that a retry makes again. Refused
+   * (false) while any process works in it.
+   */
+  async rebuild(): Promise<boolean> {
+    const working = processesIn(this.dir);
+    if (working && working.length > 0) return false;
+    const sweep = clearStaleLocks(this.dir);
+    if (sweep.held.some((h) => !h.by.startsWith("nobody"))) return false;
+    rmSync(this.dir, { recursive: true, force: true });
+    this.knownHead = undefined;
+    await this.open();
+    return true;
   }
 
   /** Brings the remote branch into refs/remotes/origin/<branch>; false if the branch does not exist yet. */
   async fetch(): Promise<boolean> {
     try {
-      await this.g().raw(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${this.branch}:${this.remoteRef}`]);
+      await this.git(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${this.branch}:${this.remoteRef}`]);
       this.knownHead = undefined;
       return true;
     } catch (err) {
       const text = (err as Error).message;
       if (/couldn't find remote ref|could not find remote ref/i.test(text)) {
-        await this.g().raw(["update-ref", "-d", this.remoteRef]).catch(() => undefined);
+        await this.git(["update-ref", "-d", this.remoteRef]).catch(() => undefined);
         this.knownHead = null;
         return false;
       }
+      // The remote answered but the fetched ref could not be stored here: a local failure.
+      if (locksNamed(text, this.dir).length > 0 || /not a git repository/i.test(text)) throw this.failed(`fetch from ${this.url} could not be stored`, err);
       throw new RemoteUnavailable(`fetch from ${this.url} failed: ${firstLine(text)}`);
     }
   }
@@ -89,7 +152,7 @@ export class Workspace {
   async head(): Promise<string | null> {
     if (this.knownHead === undefined) {
       try {
-        this.knownHead = (await this.g().raw(["rev-parse", "--verify", "--quiet", `${this.remoteRef}^{commit}`])).trim() || null;
+        this.knownHead = (await this.git(["rev-parse", "--verify", "--quiet", `${this.remoteRef}^{commit}`])).trim() || null;
       } catch {
         this.knownHead = null;
       }
@@ -102,7 +165,9 @@ export class Workspace {
     const found = new Map<string, string>();
     const range = from ? `${from}..${head}` : head;
     // Oldest first, so a release id that somehow appears twice maps to its first commit.
-    const out = await this.g().raw(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${RELEASE_ID_TRAILER}:`]);
+    const out = await this.git(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${RELEASE_ID_TRAILER}:`]).catch((err: unknown) => {
+      throw this.failed("cannot read history", err);
+    });
     for (const record of out.split("\x1e")) {
       const [sha, message] = record.replace(/^\n/, "").split("\x1f");
       if (!sha || message === undefined) continue;
@@ -113,7 +178,7 @@ export class Workspace {
 
   async isAncestor(ancestor: string, head: string): Promise<boolean> {
     try {
-      await this.g().raw(["merge-base", "--is-ancestor", ancestor, head]);
+      await this.git(["merge-base", "--is-ancestor", ancestor, head]);
       return true;
     } catch {
       return false;
@@ -129,7 +194,9 @@ export class Workspace {
     const out = new Map<string, string>();
     const unique = [...new Set(paths)];
     if (!head || unique.length === 0) return out;
-    const listing = await runWithInput("git", ["-C", this.dir, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, "--", ...unique], Buffer.alloc(0));
+    const listing = await this.gitWithInput(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, "--", ...unique], Buffer.alloc(0)).catch((err: unknown) => {
+      throw this.failed("cannot list documents", err);
+    });
     const blobs: { path: string; oid: string }[] = [];
     for (const entry of listing.toString("utf8").split("\0")) {
       // <mode> SP <type> SP <oid> TAB <path>
@@ -137,7 +204,9 @@ export class Workspace {
       if (m) blobs.push({ oid: m[1] as string, path: m[2] as string });
     }
     if (blobs.length === 0) return out;
-    const raw = await runWithInput("git", ["-C", this.dir, "cat-file", "--batch"], Buffer.from(blobs.map((b) => b.oid).join("\n") + "\n"));
+    const raw = await this.gitWithInput(["cat-file", "--batch"], Buffer.from(blobs.map((b) => b.oid).join("\n") + "\n")).catch((err: unknown) => {
+      throw this.failed("cannot read documents", err);
+    });
     let at = 0;
     for (const b of blobs) {
       const nl = raw.indexOf(10, at);
@@ -179,7 +248,9 @@ export class Workspace {
     // get-mark answers on the cat-blob channel (stdout here): one commit id per mark, in order.
     commits.forEach((_, i) => chunks.push(Buffer.from(`get-mark :${i + 1}\n`)));
     chunks.push(Buffer.from("done\n"));
-    const out = await runWithInput("git", ["-C", this.dir, "fast-import", "--quiet", "--done", "--force", "--cat-blob-fd=1"], Buffer.concat(chunks));
+    const out = await this.gitWithInput(["fast-import", "--quiet", "--done", "--force", "--cat-blob-fd=1"], Buffer.concat(chunks)).catch((err: unknown) => {
+      throw this.failed("cannot commit", err);
+    });
     const shas = out.toString().trim().split("\n").filter((l) => /^[0-9a-f]{40}$/.test(l));
     if (shas.length !== commits.length) throw new Error(`fast-import made ${shas.length} commits, expected ${commits.length}`);
     return shas;
@@ -188,16 +259,22 @@ export class Workspace {
   /** Pushes `sha` to the remote branch as a fast-forward; never forces. */
   async push(sha: string): Promise<void> {
     try {
-      await this.g().raw(["push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]);
+      await this.git(["push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]);
     } catch (err) {
       const text = (err as Error).message;
+      // A lock file in the remote repository: the remote's problem (its git crashed or runs), never ours to remove.
+      const remoteLock = remoteLockNamed(text);
+      if (remoteLock) throw new RemoteUnavailable(`push to ${this.url} failed: the remote repository has a lock file, ${remoteLock} (File exists): a git process there runs or crashed`);
       if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(stale|lock|cannot lock)/i.test(text)) {
         throw new PushRejected(`push to ${this.url} rejected: ${firstLine(text)}`);
       }
       throw new RemoteUnavailable(`push to ${this.url} failed: ${firstLine(text)}`);
     }
     // Now known to be the remote head: the next batch builds on it without fetching.
-    await this.g().raw(["update-ref", this.remoteRef, sha]);
+    await this.git(["update-ref", this.remoteRef, sha]).catch((err: unknown) => {
+      this.knownHead = undefined;
+      throw this.failed(`pushed ${sha}, but cannot record it`, err);
+    });
     this.knownHead = sha;
   }
 }

@@ -13,7 +13,7 @@ import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
-import { PushRejected, RemoteUnavailable, Workspace, type FileCommit } from "./workspace.js";
+import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type FileCommit } from "./workspace.js";
 
 export interface WriterOptions {
   /** Releases taken from the queue per write. */
@@ -53,13 +53,37 @@ export interface WriterDeps {
   lease?: BranchLease;
   /** Timings and counts for metrics. */
   instruments?: WriterInstruments;
+  /** The clock of `failingSince` (tests move it instead of waiting). */
+  now?: () => Date;
 }
+
+/**
+ * Why a write attempt failed: the remote (unreachable, refusing, its own lock), this process's
+ * workspace (a lock git left, a broken clone), the store, or anything else.
+ */
+export type WriteFailureCause = "remote" | "workspace" | "store" | "other";
+
+/** Errors of the store's client and drivers (Prisma, better-sqlite3, pg). */
+function isStoreError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { name?: unknown; severity?: unknown; code?: unknown };
+  return (typeof e.name === "string" && /^(PrismaClient|DriverAdapterError$|SqliteError$)/.test(e.name)) || (typeof e.severity === "string" && typeof e.code === "string");
+}
+
+export function failureCause(err: unknown): WriteFailureCause {
+  if (err instanceof RemoteUnavailable || err instanceof PushRejected) return "remote";
+  if (err instanceof WorkspaceError) return "workspace";
+  return isStoreError(err) ? "store" : "other";
+}
+
+/** Workspace repairs (stale locks removed, the clone rebuilt) tried per attempt before it counts as failed. */
+const WORKSPACE_RECOVERIES = 2;
 
 export interface WriterInstruments {
   commitSeconds(repository: string, seconds: number): void;
   pushSeconds(repository: string, seconds: number): void;
   pushRetried(repository: string): void;
-  writeFailed(repository: string, reason: "unreachable" | "error"): void;
+  writeFailed(repository: string, cause: WriteFailureCause): void;
 }
 
 /** What readiness (and an operator) needs to know of a repository's writer. */
@@ -67,6 +91,12 @@ export interface WriterHealth {
   repository: string;
   /** Since when every attempt to reach the remote has failed; null while it answers. */
   unreachableSince: Date | null;
+  /** Since when every write attempt has failed, whatever the cause; null once one succeeds. */
+  failingSince: Date | null;
+  /** The cause of the last failed attempt while failing. */
+  cause: WriteFailureCause | null;
+  /** The last failed attempt's error while failing. */
+  error: string | null;
   /** Releases found in the remote's history but not yet recorded as pushed: what the writer keeps in memory. */
   rememberedReleases: number;
 }
@@ -150,7 +180,14 @@ export class Writer {
   }
 
   health(): WriterHealth[] {
-    return [...this.branches.entries()].map(([repository, w]) => ({ repository, unreachableSince: w.unreachableSince, rememberedReleases: w.rememberedReleases }));
+    return [...this.branches.entries()].map(([repository, w]) => ({
+      repository,
+      unreachableSince: w.failing?.cause === "remote" ? w.failing.since : null,
+      failingSince: w.failing?.since ?? null,
+      cause: w.failing?.cause ?? null,
+      error: w.failing?.error ?? null,
+      rememberedReleases: w.rememberedReleases,
+    }));
   }
 
   /** Resolves when every writer is idle (nothing running, nothing due). */
@@ -183,7 +220,10 @@ class BranchWriter {
    */
   private readonly inHistory = new Map<string, string>();
   private scannedHead: string | null = null;
-  unreachableSince: Date | null = null;
+  /** Since when every attempt failed, and why the last one did; null once one succeeds. */
+  failing: { since: Date; cause: WriteFailureCause; error: string } | null = null;
+  /** Workspace repairs tried since the last attempt counted (see WORKSPACE_RECOVERIES). */
+  private recoveries = 0;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -259,7 +299,9 @@ class BranchWriter {
   private async open(): Promise<Workspace> {
     if (!this.workspace) {
       const ws = new Workspace(this.dir, this.repo.url, this.repo.branch);
-      await ws.open();
+      // At start-up: the locks a crash left in the workspace.
+      const sweep = await ws.open();
+      if (sweep.removed.length > 0) this.deps.logger.warn({ repository: this.repo.name, removed: sweep.removed }, "removed stale git locks from the workspace");
       this.workspace = ws;
     }
     if (!this.fetched) {
@@ -279,21 +321,57 @@ class BranchWriter {
       const unwritten = await this.alreadyWritten(writable, result);
       const live = await this.supersede(unwritten, result);
       if (live.length > 0) await this.writeAndPush(live, result);
-      this.unreachableSince = null;
+      this.failing = null;
+      this.recoveries = 0;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof RemoteUnavailable) {
-        log.warn({ err: message, releases: ids.length }, "remote unavailable; releases stay queued");
-        this.unreachableSince ??= new Date();
-      } else log.error({ err }, "write failed");
-      this.deps.instruments?.writeFailed(this.repo.name, err instanceof RemoteUnavailable ? "unreachable" : "error");
       // A fetch is due next time: the local view of the remote may be stale.
       this.fetched = false;
+      const repair = err instanceof WorkspaceError ? await this.repairWorkspace(err, log) : "";
+      if (repair === true) {
+        // Written again at once: the drain loop takes what is still due.
+        this.deps.onWritten?.(result);
+        return;
+      }
+      this.recoveries = 0;
+      const cause = failureCause(err);
+      const message = `${cause}: ${err instanceof Error ? err.message : String(err)}${repair}`;
+      if (err instanceof RemoteUnavailable) log.warn({ err: message, cause, releases: ids.length }, "remote unavailable; releases stay queued");
+      else if (cause === "workspace") log.warn({ err: message, cause, releases: ids.length }, "local workspace failed; releases stay queued");
+      else log.error({ err, cause }, "write failed");
+      this.failing = { since: this.failing?.since ?? (this.deps.now?.() ?? new Date()), cause, error: message };
+      this.deps.instruments?.writeFailed(this.repo.name, cause);
       const pending = ids.filter((id) => !result.pushed.some((p) => p.id === id) && !result.superseded.includes(id) && !result.blocked.includes(id));
       await this.deps.releases.markAttemptFailed(pending, message, this.options.maxAttempts, this.options.retryDelayMs);
       result.failed.push(...pending);
     }
     this.deps.onWritten?.(result);
+  }
+
+  /**
+   * A failed workspace is repaired when that is safe: the stale locks the error names (and any
+   * other) are removed, or, when no lock explains it, the clone is rebuilt from the remote.
+   * True when the write should be tried again at once, else what the failure's record should add.
+   */
+  private async repairWorkspace(err: WorkspaceError, log: Logger): Promise<true | string> {
+    if (this.recoveries >= WORKSPACE_RECOVERIES) return "";
+    this.recoveries++;
+    const ws = this.workspace ?? new Workspace(this.dir, this.repo.url, this.repo.branch);
+    const sweep = ws.clearStaleLocks(err.locks);
+    if (sweep.held.length > 0) {
+      log.warn({ err: err.message, held: sweep.held }, "workspace locks may be held by a running process; left in place");
+      return `; left in place, held by ${[...new Set(sweep.held.map((h) => h.by))].join("; ")}`;
+    }
+    // A lock the error named and gone by now was held by a git process that has ended since.
+    if (sweep.removed.length > 0 || err.locks.length > 0) {
+      log.warn({ err: err.message, removed: sweep.removed }, "removed stale git locks from the workspace; writing again at once");
+      return true;
+    }
+    if (!(await ws.rebuild().catch(() => false))) return "; the workspace could not be rebuilt";
+    log.warn({ err: err.message }, "workspace rebuilt from the remote; writing again at once");
+    this.workspace = ws;
+    this.scannedHead = null;
+    this.inHistory.clear();
+    return true;
   }
 
   /** Releases that still qualify now, at write time; the others become `blocked` with the reason. */

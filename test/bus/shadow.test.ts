@@ -1,6 +1,6 @@
 // The shadow repository: bus messages through the real ingest into the store, the shadow writer into a real bare remote.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -199,6 +199,23 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
     expect(commitsOf(unreachable, `mr/${alias}`).flatMap((c) => (c.info ? [c.info.messageId] : []))).toEqual([second.id, first.id]);
     expect(parse(fileAt(unreachable, `mr/${alias}`, "bodhi/F44/fish.yaml") ?? "")).toMatchObject({ spec: { notes: "note 2" } });
     expect((await events.shadow.changes({ alias })).every((c) => c.status === "written")).toBe(true);
+  });
+
+  it("removes a stale lock git left in its workspace and writes the change at once (issue 13)", async () => {
+    const locked = newRemote("locked.git");
+    const w = shadowWriter(locked, "ws-locked.git");
+    await ingest(fixture("pungi.compose.status.change/000.json"));
+    await written(w);
+    expect(commitsOf(locked, "main").length).toBeGreaterThan(0);
+    // A git process killed while updating the remote-tracking ref of main leaves this behind.
+    const lock = path.join(dir, "ws-locked.git", "refs", "remotes", "origin", "main.lock");
+    writeFileSync(lock, "");
+    const compose = await ingest(fixture("pungi.compose.status.change/000.json"));
+    await written(w);
+    await w.stop();
+    expect(existsSync(lock)).toBe(false);
+    expect(commitsOf(locked, "main")[0]?.info?.messageId).toBe(compose.id);
+    expect((await events.shadow.changes({})).find((c) => c.messageId === compose.id)).toMatchObject({ status: "written", attempts: 0 });
   });
 
   it("builds on what others pushed to main and never force-pushes", async () => {

@@ -1,8 +1,10 @@
 // Crash safety of the writer: a real `relengd serve` killed with SIGKILL in the middle of a
-// burst and started again on the same data dir pushes every release exactly once.
+// burst and started again on the same data dir pushes every release exactly once, also when the
+// kill left git's lock files in its workspace (this test once failed with "cannot lock ref …
+// File exists" after a SIGKILL; issue 13).
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -16,6 +18,9 @@ import { cloneRemote, git } from "../support/remote.js";
 import { cleanEnv, freePort, startServerProcess, type ServerProcess } from "../support/serverProcess.js";
 
 const RELEASES = 300;
+
+/** Lock files a git process killed mid-write leaves in the writer's bare workspace (relative to it). */
+const LOCKS_A_KILL_LEAVES = ["config.lock", "packed-refs.lock", "refs/remotes/origin/main.lock", "refs/relengd/work.lock", "objects/info/commit-graph.lock"];
 
 interface ReleaseView {
   id: string;
@@ -159,12 +164,22 @@ describe("a writer killed with SIGKILL in the middle of a burst", () => {
       alive = false;
       await posting;
       kills.push({ scope, atCommits: count, statuses: statusesAtRest(path.join(dir, "data", "relengd.db")) });
+      if (scope === "group") {
+        // Every git process died with the server: what they were writing stays locked, as a
+        // SIGKILL between git's taking a lock and its rename leaves it.
+        const workspace = path.join(dir, "data", "workspaces", "gitops.git");
+        for (const lock of LOCKS_A_KILL_LEAVES) {
+          mkdirSync(path.dirname(path.join(workspace, lock)), { recursive: true });
+          writeFileSync(path.join(workspace, lock), "");
+        }
+      }
       server = await startServerProcess(env);
       started.push(server);
     }
 
     await burst(() => true);
     expect(acknowledged.size).toBe(RELEASES);
+    const workspace = path.join(dir, "data", "workspaces", "gitops.git");
     const ids = [...acknowledged.values()];
 
     let last: ReleaseView[] = [];
@@ -181,6 +196,7 @@ describe("a writer killed with SIGKILL in the middle of a burst", () => {
       await sleep(250);
     }
 
+    expect(LOCKS_A_KILL_LEAVES.filter((lock) => existsSync(path.join(workspace, lock))), "stale locks left in the workspace").toEqual([]);
     // Exactly the releases asked for: one per artifact, none made twice by a retried request.
     expect(last).toHaveLength(RELEASES);
     expect(new Set(last.map((r) => r.id))).toEqual(new Set(ids));

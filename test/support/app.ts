@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
+import { Metrics } from "../../src/api/plugins/metrics.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
@@ -49,8 +50,10 @@ export interface TestAppOptions {
   /** A policies folder to load instead of the shipped one (its repositories default to the test remote). */
   policiesDir?: string;
   now?: () => Date;
-  /** /readyz: how long a remote may be unreachable (default 5 min, as the server's). */
+  /** /readyz: how long a writer may fail every attempt (default 5 min, as the server's). */
   readyRemoteBoundMs?: number;
+  /** The clock of the writer's failures and of /readyz (and /metrics) judging them. */
+  clock?: () => Date;
   /** SQLite: how long a write waits for another process's lock (default as the server's). */
   busyTimeoutMs?: number;
 }
@@ -73,7 +76,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
       evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
   });
   const writer = new Writer(
-    { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
+    { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }), ...(options.clock ? { now: options.clock } : {}) },
     { pollMs: 200, ...options.writer },
   );
   await writer.start();
@@ -82,8 +85,12 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
   const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
+  const readiness = { writers: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000, ...(options.clock ? { now: options.clock } : {}) };
+  const metrics = new Metrics();
+  metrics.observeWriters(readiness);
   const app = await buildApp({
     prisma: database.db.prisma,
+    metrics,
     artifacts,
     tokens,
     releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo), rules },
@@ -95,7 +102,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
       }),
     },
     logger: false,
-    readiness: { remotes: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000 },
+    readiness,
   });
   await app.ready();
   return {

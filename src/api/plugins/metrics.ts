@@ -4,6 +4,7 @@ import fp from "fastify-plugin";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { z } from "zod";
 import type { BusOutcome } from "../../domain/busMapping.js";
+import { writersNotReady, type Readiness } from "../routes/health.js";
 import { noQuery } from "../request.js";
 
 /**
@@ -62,8 +63,8 @@ export class Metrics {
   });
   readonly writeFailures = new Counter({
     name: "relengd_writer_failures_total",
-    help: "Batches that could not be written, by repository and reason: unreachable (remote), error",
-    labelNames: ["repository", "reason"] as const,
+    help: "Batches that could not be written, by repository and cause: remote (unreachable, refusing, a lock in the remote), workspace (the local clone: a lock git left that could not be removed, a broken clone), store, other",
+    labelNames: ["repository", "cause"] as const,
     registers: [this.registry],
   });
   readonly releasesWritten = new Counter({
@@ -97,6 +98,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly writerFailing = new Gauge({
+    name: "relengd_writer_failing_seconds",
+    help: "How long every write attempt of a repository's writer has failed, with the last attempt's cause (remote, workspace, store, other); absent while writes succeed",
+    labelNames: ["repository", "cause"] as const,
+    registers: [this.registry],
+  });
+  readonly writerNotReady = new Gauge({
+    name: "relengd_writer_not_ready",
+    help: "1 for each repository whose writer has failed every attempt for longer than RELENGD_READY_REMOTE_BOUND_SECONDS, by cause: why /readyz answers 503",
+    labelNames: ["repository", "cause"] as const,
+    registers: [this.registry],
+  });
+
+  private writerSource: Readiness | undefined;
   private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
   private leaseSource: (() => string[]) | undefined;
 
@@ -114,8 +129,22 @@ export class Metrics {
     this.leaseSource = source;
   }
 
+  /** The writers' failures, read at scrape time, judged as /readyz judges them. */
+  observeWriters(readiness: Readiness): void {
+    this.writerSource = readiness;
+  }
+
   /** Brings the gauges up to date; runs before each scrape. */
   async refresh(now = new Date()): Promise<void> {
+    if (this.writerSource) {
+      const at = this.writerSource.now?.() ?? now;
+      this.writerFailing.reset();
+      this.writerNotReady.reset();
+      for (const w of this.writerSource.writers()) {
+        if (w.failingSince) this.writerFailing.set({ repository: w.repository, cause: w.cause ?? "other" }, Math.max(0, (at.getTime() - w.failingSince.getTime()) / 1000));
+      }
+      for (const w of writersNotReady(this.writerSource.writers(), this.writerSource.remoteBoundMs, at)) this.writerNotReady.set({ repository: w.repository, cause: w.cause }, 1);
+    }
     if (this.queueSource) {
       const rows = await this.queueSource();
       this.queueDepth.reset();
