@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { Writer } from "../../src/gitops/writer.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -127,7 +128,7 @@ describe.each(testProviders)("stale git locks on %s", (provider) => {
     // Queued while no writer runs; the restarted writer finds it on its first poll.
     const id = await h.releaseOne("restart-second");
     const restarted = new Writer(
-      { releases: h.releases, artifacts: new ArtifactRepository(h.database.db.prisma), environments: () => h.environments, workspacesDir: path.dirname(h.workspace), logger: pino({ level: "silent" }) },
+      { releases: h.releases, artifacts: new ArtifactRepository(h.database.db.prisma), environments: () => h.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.dirname(h.workspace), logger: pino({ level: "silent" }) },
       { pollMs: 100, retryDelayMs: () => 60_000 },
     );
     cleanups.push(() => restarted.stop());
