@@ -1,6 +1,7 @@
 // Use case: a release engineer (or a policy) releases an artifact to an environment.
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { releaseRequirement } from "../domain/release.js";
+import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
@@ -28,7 +29,7 @@ export type ReleaseOutcome =
   | { status: "forbidden"; reason: string }
   | { status: "unknown-environment"; environment: string }
   | { status: "unknown-artifact"; artifactId: string }
-  | { status: "unprocessable"; reason: string }
+  | { status: "unprocessable"; code: RefusalCode; reason: string }
   | { status: "held"; hold: HoldRecord }
   | { status: "frozen"; reason: string }
   | { status: "duplicate"; existing: ReleaseRecord };
@@ -40,13 +41,13 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   const env = envs.environments.get(req.environment);
   if (!env) return { status: "unknown-environment", environment: req.environment };
   const repo = envs.repositories.get(env.repository);
-  if (!repo) return { status: "unprocessable", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
+  if (!repo) return { status: "unprocessable", code: "repository-undeclared", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
   const artifact = (await deps.artifacts.getMany([req.artifactId])).get(req.artifactId);
   if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
   const pkgDenied = releaseDenied(principal, req.environment, artifact.package);
   if (pkgDenied) return { status: "forbidden", reason: pkgDenied };
   const requirement = releaseRequirement(artifact, env);
-  if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
+  if (!requirement.ok) return { status: "unprocessable", code: "artifact-incomplete", reason: requirement.reason };
   const frozen = activeFreeze(env.freezes, new Date(), artifact.package, artifact.id);
   if (frozen && !req.force) return { status: "frozen", reason: `${describeFreeze(env.name, frozen)}; force with a reason to release anyway` };
 
