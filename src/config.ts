@@ -1,6 +1,6 @@
 // The server's configuration: environment variables, validated once at start-up.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { wellFormedString } from "./domain/text.js";
@@ -9,6 +9,7 @@ import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
 import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
 import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
+import { ensurePrivateDir } from "./store/privateFiles.js";
 
 // AMQP short strings: exchange and queue names.
 const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -190,7 +191,7 @@ export function resolveTokenSecret(config: Config, warn: (msg: string) => void):
     config.tokenSecret = secret;
     return secret;
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const secret = randomBytes(32).toString("base64url");
   // "wx": never overwrite a secret another process just wrote.
   try {
