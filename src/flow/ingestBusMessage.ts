@@ -152,6 +152,8 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
 
   const known = await deps.events.countDelivery(messageId);
   if (known) return done("duplicate", `message ${messageId} was received before (${known.status}: ${known.reason}); not applied again`, known.artifactId);
+  // Rendered before any effect: content that cannot be rendered fails the message with nothing applied.
+  const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
   if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose")) {
@@ -160,7 +162,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
     const envelope = message.envelope;
     const now = new Date();
     const recorded = await deps.events.recordWith(
-      { messageId, topic, bareTopic: bare, parsed: true, envelope: renderEnvelopeJson(envelope) },
+      { messageId, topic, bareTopic: bare, parsed: true, envelope: envelopeText },
       (tx) => applyObserved(deps, tx, envelope, effect, now),
       now,
     );
@@ -182,7 +184,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
     artifactId: applied.artifactId,
     nvr: applied.nvr,
     parsed: message.ok,
-    envelope: message.ok ? renderEnvelopeJson(message.envelope) : message.raw,
+    envelope: envelopeText,
   });
   // Another consumer recorded it between our look-up and insert; the effect is idempotent.
   if (recorded === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, applied.artifactId);
