@@ -27,12 +27,7 @@ export function jsonTextDepthIssue(text: string, limit = MAX_JSON_DEPTH): FieldI
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // Skip the string: to the next quote not escaped by a backslash.
-      for (i++; i < n; i++) {
-        const s = text.charCodeAt(i);
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
+      i = closingQuote(text, i);
     } else if (c === 0x5b || c === 0x7b) {
       if (++depth > limit) return { path: pointerAt(text, i), message: tooDeep(limit) };
     } else if (c === 0x5d || c === 0x7d) {
@@ -40,6 +35,17 @@ export function jsonTextDepthIssue(text: string, limit = MAX_JSON_DEPTH): FieldI
     }
   }
   return undefined;
+}
+
+// Where the string opened at `open` ends: the next quote not escaped by an odd run of backslashes
+// (indexOf keeps the scan of long strings at native speed). The text's end if it never does.
+function closingQuote(text: string, open: number): number {
+  for (let q = text.indexOf('"', open + 1); q !== -1; q = text.indexOf('"', q + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q;
+  }
+  return text.length;
 }
 
 interface Frame {
@@ -56,11 +62,7 @@ function pointerAt(text: string, end: number): string {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
       const start = i;
-      for (i++; i < end; i++) {
-        const s = text.charCodeAt(i);
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
+      i = closingQuote(text, i);
       lastString = text.slice(start, i + 1);
     } else if (c === 0x5b || c === 0x7b) {
       frames.push({ array: c === 0x5b, index: 0, key: "" });

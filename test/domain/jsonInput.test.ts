@@ -29,6 +29,9 @@ describe("the JSON nesting limit", () => {
     expect(jsonTextDepthIssue(text, 6)).toBeUndefined();
     expect(jsonTextDepthIssue(text, 5)).toEqual({ path: "/list/1/x~1y/0/0", message: expect.any(String) });
     expect(jsonTextDepthIssue(`{"a": 1, "b~c": [[[0]]]}`, 3)).toEqual({ path: "/b~0c/0/0", message: expect.any(String) });
+    // A string ending in an escaped backslash ends at the quote after it.
+    expect(jsonTextDepthIssue(String.raw`{"k\\": "v\\\\", "l": [[1]]}`, 2)).toEqual({ path: "/l/0", message: expect.any(String) });
+    expect(jsonTextDepthIssue(String.raw`{"k\\": "v\\\\", "l": [[1]]}`, 3)).toBeUndefined();
   });
 
   it("scans 20,000 levels without recursion and refuses them", () => {
