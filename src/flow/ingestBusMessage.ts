@@ -1,5 +1,5 @@
 // Use case: one message from the Fedora message bus (or POST /api/v1/events) is mapped, its effect made durable, and the event recorded.
-import type { CiResultItem, FieldIssue } from "../domain/artifact.js";
+import type { CiResultItem, FieldIssue, Parsed } from "../domain/artifact.js";
 import {
   mapEnvelope,
   nextBodhiSpec,
@@ -74,7 +74,13 @@ const RAW_KEPT_CHARS = 64 * 1024;
 
 /** Reads an AMQP delivery into a message; a broken one keeps its bytes (as text) for inspection. */
 export function busMessageOfDelivery(delivery: AmqpDelivery): BusMessage {
-  const parsed = parseAmqp(delivery);
+  let parsed: Parsed<Envelope>;
+  try {
+    parsed = parseAmqp(delivery);
+  } catch (err) {
+    // Whatever the bytes did to the decoder, they are this message's own: rejected, not redelivered.
+    parsed = { ok: false, issues: [{ path: "/content", message: wellFormedText(`could not be read: ${err instanceof Error ? err.message : String(err)}`) }] };
+  }
   if (parsed.ok) return { ok: true, envelope: parsed.value };
   const id = delivery.properties.messageId;
   return {
