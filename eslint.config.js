@@ -11,6 +11,28 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 13: every string a schema accepts is well-formed Unicode (src/domain/text.ts), so a
+    // schema that forgets the rule is refused here rather than found by a 500.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.object.name='z'][callee.property.name='string']",
+          message: "use wellFormedString() from src/domain/text.ts: strings must be well-formed Unicode",
+        },
+        {
+          selector: "MemberExpression[object.object.name='z'][object.property.name='coerce'][property.name='string']",
+          message: "use wellFormedString() from src/domain/text.ts: strings must be well-formed Unicode",
+        },
+        {
+          selector: "CallExpression[callee.object.name='z'][callee.property.name=/^(url|email|httpUrl)$/]:not(CallExpression[callee.name='wellFormed'] > CallExpression)",
+          message: "wrap it in wellFormed() from src/domain/text.ts: strings must be well-formed Unicode",
+        },
+      ],
+    },
+  },
+  {
     files: ["src/domain/**/*.ts"],
     rules: {
       "no-restricted-imports": [

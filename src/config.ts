@@ -1,13 +1,15 @@
 // The server's configuration: environment variables, validated once at start-up.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { wellFormedString } from "./domain/text.js";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
 import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
 import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
 import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
+import { ensurePrivateDir } from "./store/privateFiles.js";
 
 // AMQP short strings: exchange and queue names.
 const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -33,21 +35,20 @@ export const DEFAULT_AMQP_TOPICS = [
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const envSchema = z.object({
-  RELENGD_DATABASE_URL: z
-    .string()
+  RELENGD_DATABASE_URL: wellFormedString()
     .regex(/^(file:|postgres(ql)?:\/\/)/, "must be file:PATH (SQLite) or postgresql://… (PostgreSQL)")
     .default("file:./data/relengd.db"),
-  RELENGD_HOST: z.string().min(1).default("127.0.0.1"),
+  RELENGD_HOST: wellFormedString().min(1).default("127.0.0.1"),
   RELENGD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  RELENGD_DATA_DIR: z.string().min(1).default("./data"),
-  RELENGD_POLICIES_DIR: z.string().min(1).default("./policies"),
-  RELENGD_GITOPS_REPO: z.string().min(1).optional(),
+  RELENGD_DATA_DIR: wellFormedString().min(1).default("./data"),
+  RELENGD_POLICIES_DIR: wellFormedString().min(1).default("./policies"),
+  RELENGD_GITOPS_REPO: wellFormedString().min(1).optional(),
   // The shadow repository the bus mirror writes (issue 5); by default a local bare repo beside gitops.git.
-  RELENGD_SHADOW_REMOTE: z.string().min(1).optional(),
-  RELENGD_POLICIES_GIT_URL: z.string().min(1).optional(),
-  RELENGD_POLICIES_GIT_BRANCH: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),
-  RELENGD_POLICIES_GIT_PATH: z.string().min(1).default("policies"),
-  RELENGD_TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  RELENGD_SHADOW_REMOTE: wellFormedString().min(1).optional(),
+  RELENGD_POLICIES_GIT_URL: wellFormedString().min(1).optional(),
+  RELENGD_POLICIES_GIT_BRANCH: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),
+  RELENGD_POLICIES_GIT_PATH: wellFormedString().min(1).default("policies"),
+  RELENGD_TOKEN_SECRET: wellFormedString().min(32, "must be at least 32 characters").optional(),
   RELENGD_LOG_LEVEL: z.enum(logLevels).default("info"),
   RELENGD_REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
   // Each batch rewrites the documents' directory trees once and pushes once: on a 25,000-entry
@@ -57,30 +58,27 @@ const envSchema = z.object({
   // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
   RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
-  RELENGD_AMQP_URL: z.string().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
-  RELENGD_AMQP_EXCHANGE: z.string().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),
-  RELENGD_AMQP_QUEUE: z.string().regex(AMQP_NAME, "must be a queue name").default("relengd"),
-  RELENGD_AMQP_TOPICS: z
-    .string()
+  RELENGD_AMQP_URL: wellFormedString().regex(/^amqps?:\/\/./, "must be amqp://… or amqps://…").optional(),
+  RELENGD_AMQP_EXCHANGE: wellFormedString().regex(AMQP_NAME, "must be an exchange name").default("amq.topic"),
+  RELENGD_AMQP_QUEUE: wellFormedString().regex(AMQP_NAME, "must be a queue name").default("relengd"),
+  RELENGD_AMQP_TOPICS: wellFormedString()
     .transform((s) => s.split(",").map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(BINDING_KEY, "must be topic binding keys (words, * and #) separated by commas")).min(1))
+    .pipe(z.array(wellFormedString().regex(BINDING_KEY, "must be topic binding keys (words, * and #) separated by commas")).min(1))
     .optional(),
   RELENGD_AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
   // fedora-messaging's topic_prefix for what relengd publishes (org.fedoraproject.prod. …).
   RELENGD_AMQP_PUBLISH_PREFIX: z.enum(TOPIC_PREFIXES, { message: `must be one of ${TOPIC_PREFIXES.join(", ")}` }).optional(),
   RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
   // Retention on a schedule (five-field cron, UTC); unset, only `relengd prune` by hand or from a CronJob.
-  RELENGD_PRUNE_SCHEDULE: z
-    .string()
+  RELENGD_PRUNE_SCHEDULE: wellFormedString()
     // node-cron's own check (it runs the schedule), not domain/policy's: every CLI verb loads this file.
     .refine((c) => c.trim().split(/\s+/).length === 5 && cron.validate(c), "must be a five-field cron expression like 0 3 * * *")
     .optional(),
-  RELENGD_PRUNE_OLDER_THAN: z
-    .string()
+  RELENGD_PRUNE_OLDER_THAN: wellFormedString()
     .refine((d) => parseDuration(d) !== undefined, "must be a duration like 180d")
     .default("180d"),
   // A YAML file of trusted OIDC issuers and their claim rules (src/auth/oidcConfig.ts); unset, only relengd's own tokens.
-  RELENGD_OIDC_CONFIG: z.string().min(1).optional(),
+  RELENGD_OIDC_CONFIG: wellFormedString().min(1).optional(),
   // Reader routes (and the web dashboard) without a token; off unless set to true.
   RELENGD_ANONYMOUS_READ: z.enum(["true", "false"], "must be true or false").default("false"),
 });
@@ -193,7 +191,7 @@ export function resolveTokenSecret(config: Config, warn: (msg: string) => void):
     config.tokenSecret = secret;
     return secret;
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const secret = randomBytes(32).toString("base64url");
   // "wx": never overwrite a secret another process just wrote.
   try {

@@ -31,6 +31,7 @@ import { ShadowRepository } from "./store/shadowRepository.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { ReleaseRepository } from "./store/releaseRepository.js";
 import { migrate } from "./store/migrator.js";
+import { ensurePrivateDir } from "./store/privateFiles.js";
 import { TokenRepository } from "./store/tokenRepository.js";
 
 export interface RunningServer {
@@ -42,6 +43,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  // First: the GitOps repository and the database would otherwise create the data dir 0755.
+  ensurePrivateDir(config.dataDir);
   const secret = resolveTokenSecret(config, (msg) => logger.warn(msg));
   const report = await migrate(config.databaseUrl);
   if (report.applied.length > 0) logger.info({ applied: report.applied }, "database migrated");

@@ -1,7 +1,7 @@
 // The fastify application factory: tests build it in-process with real dependencies.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { TokenService } from "../auth/tokens.js";
 import { artifactLimits } from "../domain/artifact.js";
 import { DEFAULT_RAWHIDE_VERSION, type MappingOptions } from "../domain/busMapping.js";
@@ -14,7 +14,9 @@ import { BusEventRepository } from "../store/busEventRepository.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
-import { errorsPlugin } from "./plugins/errors.js";
+import { answerClientError, errorsPlugin, frameworkProblem } from "./plugins/errors.js";
+import { parseJsonBody } from "./jsonBody.js";
+import { PROBLEM_CONTENT_TYPE } from "./problem.js";
 import { Metrics, metricsPlugin } from "./plugins/metrics.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { requestValidatorCompiler } from "./request.js";
@@ -64,6 +66,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // find-my-way's default (100) is shorter than the ids relengd accepts (artifact ids up to
+    // 200 characters, message ids 255): such a route would answer 404. Longer targets get 414.
+    routerOptions: { maxParamLength: 1024 },
+    // What fastify and node refuse before any route or hook runs is problem+json too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const problem = frameworkProblem(error);
+      void reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.body());
+    },
+    clientErrorHandler: answerClientError,
   });
 
   app.addHook("onSend", async (request, reply) => {
@@ -72,6 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // JSON only: a text/plain body would otherwise reach the routes as a string.
   app.removeContentTypeParser("text/plain");
+  // relengd's own JSON parser: UTF-8 only, bounded nesting, no prototype keys, well-formed text.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJsonBody);
   // Route schemas are zod: requests fail as problems naming the field; in tests, responses are
   // checked against what the OpenAPI document promises.
   app.setValidatorCompiler(requestValidatorCompiler);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { z } from "zod";
+import { wellFormed, wellFormedString } from "../domain/text.js";
 import { API_VERSION, parseYaml, validateDocument } from "../domain/documents/envelope.js";
 import { GLOB_PATTERN, matchesGlob } from "../domain/glob.js";
 import { roles } from "../domain/token.js";
@@ -24,7 +25,7 @@ const CLAIM_GLOB = /^!?[\x21-\x7e]{1,256}$/;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** https, or http to this machine only (a JWKS served over plain HTTP from elsewhere could be swapped in transit). */
-const secureUrl = z.url({ protocol: /^https?$/ }).max(2048).refine((u) => {
+const secureUrl = wellFormed(z.url({ protocol: /^https?$/ })).max(2048).refine((u) => {
   const url = new URL(u);
   return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
 }, "must be an https:// URL (http:// only on the loopback interface)");
@@ -41,21 +42,21 @@ function compiles(glob: string): boolean {
 
 // YAML reads `ref_protected: true` as a boolean; GitLab sends the string "true". Both mean the text.
 const claimGlob = z
-  .union([z.string(), z.number(), z.boolean()])
+  .union([wellFormedString(), z.number(), z.boolean()])
   .transform(String)
-  .pipe(z.string().regex(CLAIM_GLOB, "must be a glob of printable characters without spaces, optionally starting with !"))
+  .pipe(wellFormedString().regex(CLAIM_GLOB, "must be a glob of printable characters without spaces, optionally starting with !"))
   .refine(compiles, "is not a glob picomatch can compile");
 
 const scopeGlobs = (what: string) =>
   z
-    .array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel"))
+    .array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel"))
     .min(1, `must list at least one glob; leave it out for every ${what}`)
     .max(50);
 
 const ruleSchema = z.strictObject({
   /** Every named claim must match its globs (a list-valued claim: one of its values). */
   claims: z
-    .record(z.string().regex(CLAIM_NAME, "must be a claim name"), z.union([claimGlob.transform((g) => [g]), z.array(claimGlob).min(1).max(50)]))
+    .record(wellFormedString().regex(CLAIM_NAME, "must be a claim name"), z.union([claimGlob.transform((g) => [g]), z.array(claimGlob).min(1).max(50)]))
     .refine((c) => Object.keys(c).length > 0, "must name at least one claim: a rule matching every token of an issuer would admit everyone it issues to"),
   role: z.enum(roles),
   packages: scopeGlobs("package").optional(),
@@ -64,15 +65,15 @@ const ruleSchema = z.strictObject({
 
 const issuerSchema = z.strictObject({
   /** Short name: the prefix of the subjects this issuer's tokens become (`gitlab:…`). */
-  name: z.string().regex(ISSUER_NAME, "must be a short name of lowercase letters, digits and -"),
+  name: wellFormedString().regex(ISSUER_NAME, "must be a short name of lowercase letters, digits and -"),
   /** The `iss` claim, exactly. Being a URL, it can never be "relengd", the issuer of relengd's own tokens. */
   issuer: secureUrl,
   jwksUrl: secureUrl,
   /** The `aud` claim must name one of these. */
-  audience: z.union([z.string().min(1).max(512).transform((a) => [a]), z.array(z.string().min(1).max(512)).min(1).max(20)]),
+  audience: z.union([wellFormedString().min(1).max(512).transform((a) => [a]), z.array(wellFormedString().min(1).max(512)).min(1).max(20)]),
   algorithms: z.array(z.enum(oidcAlgorithms)).min(1).default([...oidcAlgorithms]),
   /** The claim that names the caller in decisions, holds and commit trailers. */
-  subjectClaim: z.string().regex(CLAIM_NAME, "must be a claim name").default("sub"),
+  subjectClaim: wellFormedString().regex(CLAIM_NAME, "must be a claim name").default("sub"),
   clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
   /** After a fetch, a token with an unknown key id waits this long before the JWKS is fetched again. */
   jwksCooldownSeconds: z.number().min(0).max(3600).default(30),

@@ -1,6 +1,7 @@
 // The messages relengd publishes about its releases (relengd.release.queued|pushed|failed|blocked):
 // built here as fedora-messaging envelopes, and read back (by tests, by anyone consuming them). Pure.
 import { z } from "zod";
+import { wellFormedString } from "../domain/text.js";
 import { parseWith, type Parsed } from "../domain/artifact.js";
 import { SCHEMA_HEADER, SENT_AT_HEADER, splitTopic, type Envelope, type HeaderValue } from "../domain/envelope.js";
 import type { ReleaseStatus } from "../domain/release.js";
@@ -37,25 +38,25 @@ export interface ReleaseFacts {
 }
 
 const releaseBodySchema = z.strictObject({
-  id: z.string().min(1),
+  id: wellFormedString().min(1),
   status: z.enum(announcedStatuses),
-  artifactId: z.string().min(1),
-  environment: z.string().min(1),
-  package: z.string().min(1),
-  repository: z.string().min(1),
-  branch: z.string().min(1),
-  trigger: z.string().min(1),
-  createdBy: z.string().min(1),
+  artifactId: wellFormedString().min(1),
+  environment: wellFormedString().min(1),
+  package: wellFormedString().min(1),
+  repository: wellFormedString().min(1),
+  branch: wellFormedString().min(1),
+  trigger: wellFormedString().min(1),
+  createdBy: wellFormedString().min(1),
   createdAt: z.iso.datetime(),
-  commitSha: z.string().regex(/^[0-9a-f]{40}$/).optional(),
-  reason: z.string().optional(),
-  error: z.string().optional(),
+  commitSha: wellFormedString().regex(/^[0-9a-f]{40}$/).optional(),
+  reason: wellFormedString().optional(),
+  error: wellFormedString().optional(),
   attempts: z.number().int().min(0).optional(),
 });
 
 export const releaseMessageBodySchema = z.strictObject({
   /** Who or what asked for the release (fedora-messaging's `agent_name`). */
-  agent: z.string().min(1),
+  agent: wellFormedString().min(1),
   release: releaseBodySchema,
 });
 

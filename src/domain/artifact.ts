@@ -2,6 +2,7 @@
 // This module is the only place that knows how an artifact looks on the wire and at rest.
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { wellFormed, wellFormedString } from "./text.js";
 import { MAX_NVR_LENGTH, parseNvr } from "./nvr.js";
 
 export const MAX_NVR_LENGTH_FOR_QUERY = MAX_NVR_LENGTH;
@@ -33,11 +34,10 @@ export const ciOutcomes = ["PASSED", "FAILED", "INFO", "NEEDS_INSPECTION", "ERRO
 export const composeStatuses = ["STARTED", "FINISHED", "FINISHED_INCOMPLETE", "DOOMED", "TERMINATED"] as const;
 export const composeTypes = ["nightly", "test", "production", "ci"] as const;
 
-const text = (max: number) => z.string().min(1).max(max);
-const url = z.url({ protocol: /^(https?|git|ssh|file)$/ }).max(2048);
+const text = (max: number) => wellFormedString().min(1).max(max);
+const url = wellFormed(z.url({ protocol: /^(https?|git|ssh|file)$/ })).max(2048);
 
-const nvr = z
-  .string()
+const nvr = wellFormedString()
   .superRefine((value, ctx) => {
     const parsed = parseNvr(value);
     if (!parsed.ok) ctx.addIssue({ code: "custom", message: `NVR "${value}" ${parsed.reason}` });
@@ -48,14 +48,14 @@ export const kojiBuildItemSchema = z.strictObject({
   nvr,
   buildId: z.number().int().positive().optional(),
   taskId: z.number().int().positive().optional(),
-  target: z.string().regex(KOJI_TAG_PATTERN, "must be a koji target name").optional(),
-  sideTag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name").optional(),
+  target: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji target name").optional(),
+  sideTag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag name").optional(),
   owner: text(128).optional(),
 });
 
 export const ciResultItemSchema = z.strictObject({
   kind: z.literal("ci-result"),
-  testcase: z.string().regex(TESTCASE_PATTERN, "must be a testcase name like fedora-ci.koji-build.tier0.functional"),
+  testcase: wellFormedString().regex(TESTCASE_PATTERN, "must be a testcase name like fedora-ci.koji-build.tier0.functional"),
   outcome: z.enum(ciOutcomes),
   refUrl: url.optional(),
   scenario: text(255).optional(),
@@ -64,10 +64,10 @@ export const ciResultItemSchema = z.strictObject({
 
 export const composeItemSchema = z.strictObject({
   kind: z.literal("compose"),
-  composeId: z.string().regex(COMPOSE_ID_PATTERN, "must be a compose id like Fedora-Rawhide-20230502.n.0"),
+  composeId: wellFormedString().regex(COMPOSE_ID_PATTERN, "must be a compose id like Fedora-Rawhide-20230502.n.0"),
   status: z.enum(composeStatuses),
   type: z.enum(composeTypes).optional(),
-  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a compose label like RC-1.2").optional(),
+  label: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a compose label like RC-1.2").optional(),
 });
 
 export const linkItemSchema = z.strictObject({
@@ -85,29 +85,29 @@ export const artifactItemSchema = z.discriminatedUnion("kind", [
 
 export const sourceSchema = z.strictObject({
   repo: text(2048),
-  sha: z.string().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id (7 to 64 lowercase hex digits)"),
+  sha: wellFormedString().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id (7 to 64 lowercase hex digits)"),
   branch: text(255).optional(),
   event: z.enum(sourceEvents),
   pr: z.union([z.number().int().positive(), text(64)]).optional(),
   author: text(256).optional(),
   committer: text(256).optional(),
-  message: z.string().max(8192).optional(),
+  message: wellFormedString().max(8192).optional(),
   url: url.optional(),
 });
 
 export const contextSchema = z
   .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "context keys are variable names"),
-    z.string().max(artifactLimits.contextValueLength),
+    wellFormedString().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "context keys are variable names"),
+    wellFormedString().max(artifactLimits.contextValueLength),
   )
   .refine((c) => Object.keys(c).length <= artifactLimits.contextEntries, {
     message: `at most ${artifactLimits.contextEntries} context entries`,
   });
 
 export const artifactSchema = z.strictObject({
-  id: z.string().regex(ARTIFACT_ID_PATTERN, "must be 1-200 characters of letters, digits and ._:+- starting with a letter or digit"),
-  package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
-  release: z.string().regex(RELEASE_PATTERN, "must be a distro release like rawhide, f41 or epel9"),
+  id: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be 1-200 characters of letters, digits and ._:+- starting with a letter or digit"),
+  package: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name"),
+  release: wellFormedString().regex(RELEASE_PATTERN, "must be a distro release like rawhide, f41 or epel9"),
   source: sourceSchema,
   items: z.array(artifactItemSchema).max(artifactLimits.items).default([]),
   context: contextSchema.default({}),

@@ -1,5 +1,6 @@
 // What a Fedora message-bus message means to relengd: an artifact, results to append, or nothing (and why). Pure.
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import {
   ciOutcomes,
   KOJI_TAG_PATTERN,
@@ -113,18 +114,18 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
 }
 
 const positiveInt = z.number().int().positive();
-const shortText = (max: number) => z.string().min(1).max(max);
+const shortText = (max: number) => wellFormedString().min(1).max(max);
 
 const buildStateChangeSchema = z.object({
   build_id: positiveInt,
-  name: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
+  name: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name"),
   version: shortText(255),
   release: shortText(255),
   // Imported builds have no task.
   task_id: positiveInt.nullish(),
   owner: z.unknown().optional(),
-  instance: z.string().nullish(),
-  url: z.string().nullish(),
+  instance: wellFormedString().nullish(),
+  url: wellFormedString().nullish(),
   request: z.array(z.unknown()).nullish(),
   task: z.object({ request: z.array(z.unknown()).nullish() }).nullish(),
 });
@@ -650,12 +651,12 @@ export interface KojiTagChange {
 }
 
 const tagChangeSchema = z.object({
-  tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
-  name: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
+  tag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
+  name: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name"),
   version: shortText(255),
   release: shortText(255),
   build_id: positiveInt.nullish(),
-  instance: z.string().nullish(),
+  instance: wellFormedString().nullish(),
 });
 
 /** `buildsys.tag` / `buildsys.untag`: a build entered or left a tag of the primary Koji. */

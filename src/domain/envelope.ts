@@ -1,7 +1,9 @@
 // The fedora-messaging envelope (id, topic, headers, JSON body): parsed from an AMQP delivery or its JSON form, rendered back to both.
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import { parseWith, type FieldIssue, type Parsed } from "./artifact.js";
+import { jsonTextDepthIssue, jsonValueIssue } from "./jsonInput.js";
 
 /**
  * The prefixes Fedora's and CentOS's brokers put in front of a topic (fedora-messaging's
@@ -59,7 +61,7 @@ export const MESSAGE_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const TOPIC_PATTERN = /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/;
 
 const headersSchema = z
-  .record(z.string().min(1).max(255), z.json())
+  .record(wellFormedString().min(1).max(255), z.json())
   .superRefine((headers, ctx) => {
     const sentAt = headers[SENT_AT_HEADER];
     if (sentAt !== undefined && (typeof sentAt !== "string" || Number.isNaN(Date.parse(sentAt)))) {
@@ -72,14 +74,23 @@ const headersSchema = z
   });
 
 export const envelopeSchema = z.strictObject({
-  id: z.string().regex(MESSAGE_ID_PATTERN, "must be a message id of 1-255 printable characters without spaces"),
-  topic: z.string().max(255).regex(TOPIC_PATTERN, "must be a dotted topic like org.fedoraproject.prod.buildsys.tag"),
+  id: wellFormedString().regex(MESSAGE_ID_PATTERN, "must be a message id of 1-255 printable characters without spaces"),
+  topic: wellFormedString().max(255).regex(TOPIC_PATTERN, "must be a dotted topic like org.fedoraproject.prod.buildsys.tag"),
   headers: headersSchema.default({}),
-  body: z.record(z.string(), z.unknown(), "must be a JSON object"),
+  body: z.record(wellFormedString(), z.unknown(), "must be a JSON object"),
 });
 
-/** Validates the JSON form (`{id, topic, headers, body}`) used by fixtures and POST /api/v1/events. */
+/**
+ * Validates the JSON form (`{id, topic, headers, body}`) used by fixtures and POST /api/v1/events.
+ * The headers' and the body's nesting is bounded first: zod's z.json() and JSON.stringify recurse.
+ */
 export function parseEnvelope(input: unknown): Parsed<Envelope> {
+  if (typeof input === "object" && input !== null) {
+    for (const part of ["headers", "body"] as const) {
+      const issue = jsonValueIssue((input as Record<string, unknown>)[part]);
+      if (issue) return fail(`/${part}${issue.path === "/" ? "" : issue.path}`, issue.message);
+    }
+  }
   const parsed = parseWith(envelopeSchema, input);
   return parsed.ok ? { ok: true, value: parsed.value as Envelope } : parsed;
 }
@@ -149,6 +160,10 @@ export function parseAmqp(delivery: AmqpDelivery): Parsed<Envelope> {
   } catch {
     return fail("/content", "is not valid UTF-8");
   }
+  const depth = jsonTextDepthIssue(text);
+  if (depth) return fail(`/content${depth.path === "/" ? "" : depth.path}`, depth.message);
+  const headerDepth = jsonValueIssue(properties.headers);
+  if (headerDepth) return fail(`/properties/headers${headerDepth.path === "/" ? "" : headerDepth.path}`, headerDepth.message);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,32 +1,32 @@
 // Environments and repositories (policies/environments.yaml): where each kind of request goes.
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import { KOJI_TAG_PATTERN, RELEASE_PATTERN } from "./artifact.js";
 import { BODHI_RELEASE_PATTERN, bodhiRequests, bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { composeRequestTypes } from "./documents/composeRequest.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
 import { freezeSchema } from "./freeze.js";
 
-const name = z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be lowercase letters, digits and ._-");
+const name = wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be lowercase letters, digits and ._-");
 
 export const repositorySchema = z.strictObject({
   name,
   /** A path, file://, ssh:// or https:// URL, or user@host:path. Omitted: the server's RELENGD_GITOPS_REPO. */
-  url: z
-    .string()
+  url: wellFormedString()
     .min(1)
     .max(1024)
     .refine((u) => !/[\s\0]/.test(u) && !u.startsWith("-"), "must be a path or git URL without spaces")
     .optional(),
-  branch: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").refine((b) => !b.includes("..") && !b.endsWith(".lock"), "must be a valid branch name").default("main"),
+  branch: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").refine((b) => !b.includes("..") && !b.endsWith(".lock"), "must be a valid branch name").default("main"),
   author: z
-    .strictObject({ name: z.string().min(1).max(100), email: z.string().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address") })
+    .strictObject({ name: wellFormedString().min(1).max(100), email: wellFormedString().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address") })
     .default({ name: "relengd", email: "relengd@localhost" }),
 });
 
-const kojiTagTarget = z.strictObject({ tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag") });
+const kojiTagTarget = z.strictObject({ tag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag") });
 
 const bodhiTarget = z.strictObject({
-  release: z.string().regex(BODHI_RELEASE_PATTERN, "must be a Bodhi release like F44"),
+  release: wellFormedString().regex(BODHI_RELEASE_PATTERN, "must be a Bodhi release like F44"),
   request: z.enum(bodhiRequests),
   type: z.enum(bodhiUpdateTypes).default("unspecified"),
   severity: z.enum(bodhiSeverities).default("unspecified"),
@@ -41,7 +41,7 @@ const bodhiTarget = z.strictObject({
 });
 
 const composeTarget = z.strictObject({
-  release: z.string().regex(RELEASE_PATTERN, "must be a distro release"),
+  release: wellFormedString().regex(RELEASE_PATTERN, "must be a distro release"),
   type: z.enum(composeRequestTypes),
 });
 
@@ -49,7 +49,7 @@ const composeTarget = z.strictObject({
 const common = {
   name,
   repository: name,
-  description: z.string().max(500).optional(),
+  description: wellFormedString().max(500).optional(),
   freezes: z.array(freezeSchema).max(100).default([]),
 };
 

@@ -1,5 +1,6 @@
 // Freeze windows of an environment: when policy releases stop, and who is excepted.
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import { ARTIFACT_ID_PATTERN } from "./artifact.js";
 import { GLOB_PATTERN, matchesGlobs } from "./glob.js";
 
@@ -7,11 +8,11 @@ export const freezeSchema = z
   .strictObject({
     start: z.iso.datetime({ offset: true }),
     end: z.iso.datetime({ offset: true }),
-    reason: z.string().min(1).max(200),
+    reason: wellFormedString().min(1).max(200),
     exceptions: z
       .strictObject({
-        packages: z.array(z.string().regex(GLOB_PATTERN, "must be a package glob")).max(200).default([]),
-        artifacts: z.array(z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id")).max(200).default([]),
+        packages: z.array(wellFormedString().regex(GLOB_PATTERN, "must be a package glob")).max(200).default([]),
+        artifacts: z.array(wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id")).max(200).default([]),
       })
       .default({ packages: [], artifacts: [] }),
   })

@@ -2,6 +2,7 @@
 // and the decision they reach for one artifact. Pure: every input is a value.
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import { ciOutcomes, kojiBuilds, resultKey, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
@@ -12,16 +13,15 @@ import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
 import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
 
-const globs = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
+const globs = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 // An rpm version range (`>= 2.0, < 3`) checked against the artifact's koji-build NVRs.
-const evrRangeText = z
-  .string()
+const evrRangeText = wellFormedString()
   .max(500)
   .superRefine((text, ctx) => {
     const r = parseEvrRange(text);
     if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason });
   });
-const durationText = z.string().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
+const durationText = wellFormedString().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must be a duration like 7d, 12h or 30m");
 
 export const policyTriggers = ["artifact", "results", "schedule"] as const;
 
@@ -30,13 +30,13 @@ export const policySchema = z
     apiVersion: z.literal(API_VERSION),
     kind: z.literal("Policy"),
     metadata: z.strictObject({
-      name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and -"),
-      description: z.string().max(500).optional(),
+      name: wellFormedString().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and -"),
+      description: wellFormedString().max(500).optional(),
     }),
     spec: z.strictObject({
       on: z.array(z.enum(policyTriggers)).min(1).max(3),
       schedule: z
-        .strictObject({ cron: z.string().min(9).max(100), timezone: z.string().min(1).max(64).default("UTC") })
+        .strictObject({ cron: wellFormedString().min(9).max(100), timezone: wellFormedString().min(1).max(64).default("UTC") })
         .superRefine((s, ctx) => {
           const problem = cronProblem(s.cron, s.timezone);
           if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["cron"] });
@@ -45,7 +45,7 @@ export const policySchema = z
       /** For a schedule: which artifacts to look at (those pushed to an environment). */
       select: z
         .strictObject({
-          pushedTo: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
+          pushedTo: wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
           limit: z.number().int().min(1).max(100_000).default(10_000),
         })
         .optional(),
@@ -64,19 +64,19 @@ export const policySchema = z
       require: z
         .strictObject({
           results: z
-            .array(z.strictObject({ testcase: z.string().regex(GLOB_PATTERN, "must be a testcase or a glob"), outcomes: z.array(z.enum(ciOutcomes)).min(1).default(["PASSED"]) }))
+            .array(z.strictObject({ testcase: wellFormedString().regex(GLOB_PATTERN, "must be a testcase or a glob"), outcomes: z.array(z.enum(ciOutcomes)).min(1).default(["PASSED"]) }))
             .max(50)
             .default([]),
           allPassed: z.boolean().default(false),
           noFailed: z.boolean().default(false),
-          minAge: z.strictObject({ duration: durationText, sincePushedTo: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name") }).optional(),
+          minAge: z.strictObject({ duration: durationText, sincePushedTo: wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name") }).optional(),
         })
         .default({ results: [], allPassed: false, noFailed: false }),
       release: z.strictObject({
-        environment: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
-        trigger: z.string().regex(/^[a-z0-9][a-z0-9/:._-]{0,99}$/, "must be a trigger label").optional(),
+        environment: wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name"),
+        trigger: wellFormedString().regex(/^[a-z0-9][a-z0-9/:._-]{0,99}$/, "must be a trigger label").optional(),
         bodhi: z
-          .strictObject({ type: z.enum(bodhiUpdateTypes).optional(), severity: z.enum(bodhiSeverities).optional(), notes: z.string().max(5000).optional() })
+          .strictObject({ type: z.enum(bodhiUpdateTypes).optional(), severity: z.enum(bodhiSeverities).optional(), notes: wellFormedString().max(5000).optional() })
           .optional(),
         bulk: z.boolean().default(false),
       }),

@@ -1,5 +1,6 @@
 // Access-token claims: roles, scopes and what each role may do. Signing lives in src/auth.
 import { z } from "zod";
+import { wellFormedString } from "./text.js";
 import { GLOB_PATTERN, matchesGlobs } from "./glob.js";
 
 /** Ordered: each role can do everything the ones before it can. */
@@ -10,13 +11,13 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
   return roles.indexOf(role) >= roles.indexOf(needed);
 }
 
-const globList = z.array(z.string().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).max(50);
+const globList = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).max(50);
 
 /** The claims relengd puts in its tokens (beside the registered sub, jti, iat, exp). */
 export const tokenClaimsSchema = z.object({
-  sub: z.string().min(1).max(256),
+  sub: wellFormedString().min(1).max(256),
   role: z.enum(roles),
-  jti: z.string().min(1).max(64),
+  jti: wellFormedString().min(1).max(64),
   packages: globList.optional(),
   environments: globList.optional(),
   exp: z.number().int().optional(),

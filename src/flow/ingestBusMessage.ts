@@ -1,5 +1,5 @@
 // Use case: one message from the Fedora message bus (or POST /api/v1/events) is mapped, its effect made durable, and the event recorded.
-import type { CiResultItem, FieldIssue } from "../domain/artifact.js";
+import type { CiResultItem, FieldIssue, Parsed } from "../domain/artifact.js";
 import {
   mapEnvelope,
   nextBodhiSpec,
@@ -25,11 +25,13 @@ import {
   type Envelope,
 } from "../domain/envelope.js";
 import { UnsafePathError } from "../domain/paths.js";
+import { wellFormedText } from "../domain/text.js";
 import type { Principal } from "../domain/token.js";
 import { mergeRequestBranch, renderShadowCommitMessage, SHADOW_MAIN } from "../gitops/shadowCommit.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BusEventOutcome, BusEventRepository } from "../store/busEventRepository.js";
 import type { Tx } from "../store/database.js";
+import { isTransientStoreFailure } from "../store/storeFailure.js";
 import type { ShadowState } from "../store/shadowRepository.js";
 import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
@@ -72,7 +74,13 @@ const RAW_KEPT_CHARS = 64 * 1024;
 
 /** Reads an AMQP delivery into a message; a broken one keeps its bytes (as text) for inspection. */
 export function busMessageOfDelivery(delivery: AmqpDelivery): BusMessage {
-  const parsed = parseAmqp(delivery);
+  let parsed: Parsed<Envelope>;
+  try {
+    parsed = parseAmqp(delivery);
+  } catch (err) {
+    // Whatever the bytes did to the decoder, they are this message's own: rejected, not redelivered.
+    parsed = { ok: false, issues: [{ path: "/content", message: wellFormedText(`could not be read: ${err instanceof Error ? err.message : String(err)}`) }] };
+  }
   if (parsed.ok) return { ok: true, envelope: parsed.value };
   const id = delivery.properties.messageId;
   return {
@@ -99,8 +107,47 @@ interface Applied {
  * Maps and applies one message. Resolves once the effect and the event are durable, so the
  * caller may then ack it; rejects only when the store failed (the message must come again).
  * A message id seen before is a duplicate: counted, never applied twice.
+ *
+ * A message that fails for a reason of its own (its content breaks the mapping, a renderer or
+ * a store statement) is recorded `rejected` with the error and resolves: redelivering it would
+ * fail the same way for ever and hold back every message behind it (issue 13). Only a store
+ * that cannot act right now, or that cannot record the rejection, rejects.
  */
 export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Promise<BusIngestResult> {
+  try {
+    return await applyMessage(deps, message);
+  } catch (err) {
+    if (isTransientStoreFailure(err)) throw err;
+    return recordFailure(deps, message, err);
+  }
+}
+
+async function recordFailure(deps: BusDeps, message: BusMessage, err: unknown): Promise<BusIngestResult> {
+  const messageId = message.ok ? message.envelope.id : message.messageId;
+  const topic = message.ok ? message.envelope.topic : message.topic;
+  const bare = bareTopic(topic);
+  // Failed after its event was recorded (appending results that waited for it): that record stands.
+  const known = await deps.events.find(messageId);
+  if (known) {
+    deps.count?.(bare, known.status);
+    return { messageId, topic, bareTopic: bare, outcome: known.status, reason: known.reason, artifactId: known.artifactId };
+  }
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  // Error texts may quote the message's own content, lone surrogates included.
+  const reason = wellFormedText(`could not be applied: ${what.length > 500 ? what.slice(0, 500) + "..." : what}`);
+  let envelope: string;
+  try {
+    envelope = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
+  } catch {
+    envelope = "";
+  }
+  const recorded = await deps.events.record({ messageId, topic, bareTopic: bare, status: "rejected", reason, artifactId: null, nvr: null, parsed: message.ok && envelope !== "", envelope });
+  const outcome: BusOutcome = recorded === "duplicate" ? "duplicate" : "rejected";
+  deps.count?.(bare, outcome);
+  return { messageId, topic, bareTopic: bare, outcome, reason, artifactId: null };
+}
+
+async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusIngestResult> {
   const messageId = message.ok ? message.envelope.id : message.messageId;
   const topic = message.ok ? message.envelope.topic : message.topic;
   const bare = bareTopic(topic);
@@ -111,6 +158,8 @@ export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Prom
 
   const known = await deps.events.countDelivery(messageId);
   if (known) return done("duplicate", `message ${messageId} was received before (${known.status}: ${known.reason}); not applied again`, known.artifactId);
+  // Rendered before any effect: content that cannot be rendered fails the message with nothing applied.
+  const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
   if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose")) {
@@ -119,7 +168,7 @@ export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Prom
     const envelope = message.envelope;
     const now = new Date();
     const recorded = await deps.events.recordWith(
-      { messageId, topic, bareTopic: bare, parsed: true, envelope: renderEnvelopeJson(envelope) },
+      { messageId, topic, bareTopic: bare, parsed: true, envelope: envelopeText },
       (tx) => applyObserved(deps, tx, envelope, effect, now),
       now,
     );
@@ -141,7 +190,7 @@ export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Prom
     artifactId: applied.artifactId,
     nvr: applied.nvr,
     parsed: message.ok,
-    envelope: message.ok ? renderEnvelopeJson(message.envelope) : message.raw,
+    envelope: envelopeText,
   });
   // Another consumer recorded it between our look-up and insert; the effect is idempotent.
   if (recorded === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, applied.artifactId);

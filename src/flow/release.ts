@@ -2,6 +2,7 @@
 import { artifactRuleViolations, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "../domain/artifactRules.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { releaseRequirement } from "../domain/release.js";
+import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
@@ -31,7 +32,7 @@ export type ReleaseOutcome =
   | { status: "forbidden"; reason: string }
   | { status: "unknown-environment"; environment: string }
   | { status: "unknown-artifact"; artifactId: string }
-  | { status: "unprocessable"; reason: string }
+  | { status: "unprocessable"; code: RefusalCode; reason: string }
   /** The artifact breaks an ingest rule (stored before the rule existed): `violations[0].rule` is the code. */
   | { status: "rule-broken"; reason: string; violations: RuleViolation[] }
   | { status: "held"; hold: HoldRecord }
@@ -45,7 +46,7 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   const env = envs.environments.get(req.environment);
   if (!env) return { status: "unknown-environment", environment: req.environment };
   const repo = envs.repositories.get(env.repository);
-  if (!repo) return { status: "unprocessable", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
+  if (!repo) return { status: "unprocessable", code: "repository-undeclared", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
   const artifact = (await deps.artifacts.getMany([req.artifactId])).get(req.artifactId);
   if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
   const pkgDenied = releaseDenied(principal, req.environment, artifact.package) ?? buildsDenied(principal, artifact);
@@ -53,7 +54,7 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   const violations = artifactRuleViolations(artifact, deps.rules);
   if (violations.length > 0) return { status: "rule-broken", reason: describeViolations(artifact.id, violations), violations };
   const requirement = releaseRequirement(artifact, env);
-  if (!requirement.ok) return { status: "unprocessable", reason: requirement.reason };
+  if (!requirement.ok) return { status: "unprocessable", code: "artifact-incomplete", reason: requirement.reason };
   const frozen = activeFreeze(env.freezes, new Date(), artifact.package, artifact.id);
   if (frozen && !req.force) return { status: "frozen", reason: `${describeFreeze(env.name, frozen)}; force with a reason to release anyway` };
 

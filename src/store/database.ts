@@ -1,11 +1,11 @@
 // Opens the artifact store on SQLite or PostgreSQL, chosen by the database URL's scheme.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 import { postgresRunner, registerSqlRunner, sqliteRunner } from "./sql.js";
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from "./privateFiles.js";
 import { SqliteAdapterHandle } from "./sqliteConnection.js";
 
 /**
@@ -113,7 +113,8 @@ export interface OpenOptions {
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const target = parseDatabaseUrl(url);
   if (target.provider === "sqlite") {
-    mkdirSync(path.dirname(target.location), { recursive: true });
+    ensurePrivateDir(path.dirname(target.location));
+    ensurePrivateDatabaseFile(target.location);
     // CLI verbs may write while the server runs. Prisma's own statements wait for them inside
     // the driver (blocking the thread); the runner's transactions wait off it (sql.ts).
     const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS;

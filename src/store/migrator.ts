@@ -3,11 +3,12 @@
 // Prisma's CLI cannot migrate PostgreSQL through a driver adapter (prisma/orm#27403) and needs
 // the CLI at run time on SQLite, so the application applies its migrations itself on both.
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from "./privateFiles.js";
 import { parseDatabaseUrl, pgSearchPathOption, type DatabaseTarget, type Provider } from "./database.js";
 
 export interface Migration {
@@ -80,7 +81,8 @@ const SQLITE_BOOKKEEPING = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 function migrateSqlite(target: DatabaseTarget, list: Migration[]): MigrationReport {
   const report: MigrationReport = { applied: [], alreadyApplied: [], modified: [] };
   // A fresh data dir may not exist yet: migration is the first thing that opens the file.
-  mkdirSync(path.dirname(target.location), { recursive: true });
+  ensurePrivateDir(path.dirname(target.location));
+  ensurePrivateDatabaseFile(target.location);
   const db = new BetterSqlite3(target.location, { timeout: 10_000 });
   try {
     db.exec(SQLITE_BOOKKEEPING);

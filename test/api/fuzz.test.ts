@@ -10,6 +10,7 @@ import type { HTTPMethods, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactInput } from "../../src/domain/artifact.js";
 import type { Envelope } from "../../src/domain/envelope.js";
+import { MAX_JSON_DEPTH } from "../../src/domain/jsonInput.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { buildCompleteMessage, ciTestMessage, fixtureMessages } from "../support/fedoraMessages.js";
 import { git } from "../support/remote.js";
@@ -62,7 +63,23 @@ const hugeNumber = fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2
 const wrongType = fc.constantFrom<unknown>(null, true, false, [], {}, 0, "", [null], { kind: "koji-build" }, [[[]]]);
 const unicode = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }));
 const longText = fc.string({ minLength: 250, maxLength: 5000 });
-const nasty: fc.Arbitrary<unknown> = fc.oneof(traversal, hugeNumber, wrongType, unicode, longText, fc.integer(), fc.double(), fc.jsonValue({ maxDepth: 2 }));
+// Half of a surrogate pair alone in otherwise plain text: no UTF-8 form, the store cannot hold it (issue 13).
+const loneSurrogate = fc
+  .tuple(fc.string({ maxLength: 10 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 10 }))
+  .map(([before, unit, after]) => before + String.fromCharCode(unit) + after);
+// Arrays or objects nested around the limit and far past it (issue 13). Such a value cannot be
+// built and stringified here without the stack overflow it tests for, so it travels as a
+// placeholder string that `withDeepNesting` replaces in the request's text.
+const DEEP_PLACEHOLDER = /"relengd-fuzz-deep-(\d+)-([ao])"/g;
+const deepNesting = fc
+  .tuple(fc.oneof(fc.integer({ min: 120, max: 136 }), fc.constantFrom(1000, 5000, 20_000)), fc.constantFrom("a", "o"))
+  .map(([depth, kind]) => `relengd-fuzz-deep-${depth}-${kind}`);
+function withDeepNesting(text: string): string {
+  return text.replace(DEEP_PLACEHOLDER, (_, depth: string, kind: string) =>
+    kind === "a" ? "[".repeat(Number(depth)) + "]".repeat(Number(depth)) : '{"d":'.repeat(Number(depth)) + "1" + "}".repeat(Number(depth)),
+  );
+}
+const nasty: fc.Arbitrary<unknown> = fc.oneof(traversal, hugeNumber, wrongType, unicode, longText, fc.integer(), fc.double(), fc.jsonValue({ maxDepth: 2 }), loneSurrogate, deepNesting);
 
 // ---- near-valid documents: a valid one with one field set, deleted or added -------------------
 
@@ -145,6 +162,18 @@ function nearValid<T>(valid: fc.Arbitrary<T>, validEvery = 4): fc.Arbitrary<unkn
 // ---- checking each answer ---------------------------------------------------------------------
 
 const statuses = new Map<number, number>();
+/** Requests that carried nesting past the limit, and a lone surrogate: proof the fuzz made them. */
+const sent = { deep: 0, loneSurrogate: 0 };
+// JSON.stringify writes a lone surrogate as an escape; a pair's halves stay together.
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+
+function requestText(payload: unknown): string {
+  const text = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const deep = [...text.matchAll(DEEP_PLACEHOLDER)].some((m) => Number(m[1]) > MAX_JSON_DEPTH);
+  if (deep) sent.deep++;
+  if (LONE_SURROGATE_ESCAPE.test(text)) sent.loneSurrogate++;
+  return withDeepNesting(text);
+}
 
 function checkAnswer(res: LightMyRequestResponse, what: string): void {
   statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
@@ -200,7 +229,7 @@ describe("fuzzing the artifact, release and event endpoints (SQLite, writer runn
       headers: { ...admin, ...(opts.payload !== undefined ? { "content-type": "application/json" } : {}), ...opts.headers },
       ...(opts.query ? { query: opts.query } : {}),
       // A string payload is sent as it is: malformed JSON included.
-      ...(opts.payload !== undefined ? { payload: typeof opts.payload === "string" ? opts.payload : JSON.stringify(opts.payload) } : {}),
+      ...(opts.payload !== undefined ? { payload: requestText(opts.payload) } : {}),
     });
     checkAnswer(res, `${what} ${opts.method} ${opts.url}`);
     return res;
@@ -348,9 +377,11 @@ describe("fuzzing the artifact, release and event endpoints (SQLite, writer runn
     const body = fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 }),
-      fc.constantFrom("{", "[1,", '{"id":', "\u0000", "null", '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}'),
+      fc.constantFrom("{", "[1,", '{"id":', "\u0000", "null", '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}', '{"reason":"x\\ud83dy"}', '["\\udc00"]'),
+      deepNesting.map((placeholder) => JSON.stringify({ id: placeholder })),
+      loneSurrogate.map((text) => JSON.stringify({ environment: "rawhide", package: "lspkg", reason: text })),
     );
-    const contentType = fc.constantFrom("application/json", "application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "application/yaml");
+    const contentType = fc.constantFrom("application/json", "application/json", "application/json; charset=utf-8", "application/json; charset=latin1", "text/plain", "application/x-www-form-urlencoded", "application/yaml");
     await fc.assert(
       fc.asyncProperty(endpoint, body, contentType, async (url, payload, type) => {
         await inject("garbage", { method: "POST", url: url.replace("fuzz-seed", created[0] ?? "x"), payload, headers: { "content-type": type } });
@@ -372,6 +403,9 @@ describe("fuzzing the artifact, release and event endpoints (SQLite, writer runn
     }
     // Nothing carrying the mark next to the repository, in the temp folder or the working directory.
     expect([...marked(path.dirname(t.remote), 6), ...marked(tmpdir(), 2), ...marked(process.cwd(), 2)]).toEqual([]);
-    console.log(`fuzz: ${[...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}; ${files.length} documents in the remote`);
+    // The generators reached the server with both kinds of input of issue 13, and none got a 5xx.
+    expect(sent.deep).toBeGreaterThan(50);
+    expect(sent.loneSurrogate).toBeGreaterThan(50);
+    console.log(`fuzz: deep ${sent.deep}, lone surrogates ${sent.loneSurrogate}; ${[...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}; ${files.length} documents in the remote`);
   });
 });

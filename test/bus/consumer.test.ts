@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { connect } from "amqplib";
 import pino from "pino";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -331,6 +332,68 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ tag: "f31-updates-pending", builds: [{ nvr: "http-parser-2.9.3-1.fc31", latest: true }] });
     });
+  });
+
+  describe.each(testProviders)("a poisoned message among ordinary ones on %s", (provider) => {
+    const queue = `relengd-test-${RUN}-${provider}-poisoned`;
+    let h: Harness;
+    let consumer: BusConsumer;
+    let publisher: Publisher;
+    const foreign = { count: 0 };
+    afterAll(async () => {
+      await consumer?.stop();
+      await publisher?.close();
+      await deleteQueue(url, queue).catch(() => undefined);
+      await h?.close();
+    });
+
+    it("records a message nested 20,000 deep as rejected and acks it; the five after it are applied (issue 13)", async () => {
+      h = await harness(provider);
+      const topic = "org.fedoraproject.prod.buildsys.build.state.change";
+      consumer = new BusConsumer({
+        url,
+        exchange: "amq.topic",
+        queue,
+        topics: [topic],
+        prefetch: 50,
+        handle: onlyThisRun((d) => ingestBusDelivery(h.deps, d), foreign),
+        logger: quiet,
+        backoff: { initialMs: 50, maxMs: 200 },
+        connectionName: queue,
+      });
+      consumer.start();
+      await consumer.whenConnected();
+      publisher = await openPublisher(url);
+      const runHeader = { [TEST_RUN_HEADER]: RUN };
+      const ordinary = (i: number) => buildCompleteMessage({ id: `${RUN}-ordinary-${i}`, buildId: 7_000_000 + i, name: `ordinary${i}`, version: "1.0", release: "1.fc45" });
+      const poisonedId = `${RUN}-poisoned`;
+      publisher.publish(ordinary(0), runHeader);
+      // 40 KB: far below the bus's size limit, far beyond any stack.
+      const deep = `{"build_id": 1, "nested": ${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+      publisher.publishRaw(topic, Buffer.from(deep), { messageId: poisonedId, contentType: "application/json", headers: runHeader });
+      for (let i = 1; i <= 5; i++) publisher.publish(ordinary(i), runHeader);
+      await publisher.confirmed();
+
+      await until("all seven messages to be handled", async () => consumer.stats.acked - foreign.count >= 7);
+      await consumer.idle();
+      expect(consumer.stats.failures).toBe(0);
+      expect(consumer.stats.acked - foreign.count).toBe(7);
+      expect(await h.events.countByStatus()).toEqual({ accepted: 6, rejected: 1 });
+      const poisoned = await h.events.find(poisonedId);
+      expect(poisoned).toMatchObject({ status: "rejected", deliveries: 1, parsed: false });
+      expect(poisoned?.reason).toMatch(/^\/content\/nested(\/0){127} nests deeper than 128 levels/);
+      for (let i = 0; i <= 5; i++) expect(await h.events.find(`${RUN}-ordinary-${i}`)).toMatchObject({ status: "accepted", deliveries: 1 });
+      // Nothing left in the queue, nothing waiting to be redelivered.
+      await consumer.stop();
+      const conn = await connect(url);
+      try {
+        const ch = await conn.createChannel();
+        expect((await ch.checkQueue(queue)).messageCount).toBe(0);
+        await ch.close();
+      } finally {
+        await conn.close();
+      }
+    }, 120_000);
   });
 
   describe.each(testProviders)("a server-side close mid-stream on %s", (provider) => {

@@ -56,6 +56,20 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
     expect(counted.at(-1)).toEqual(["buildsys.build.state.change", "accepted"]);
   });
 
+  it("records as rejected, with nothing applied, a message that fails for a reason of its own, and resolves (issue 13)", async () => {
+    // Built in code, past the parser's limit: what any path that skips parseEnvelope might hand over.
+    let deep: unknown = [];
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const buildId = 3_900_000 + counter++;
+    const message = buildCompleteMessage({ id: uniq("deep"), buildId, name: "deepbuild", version: "1", release: "1.fc45" });
+    const result = await ingestBusMessage(deps, { ok: true, envelope: { ...message, body: { ...message.body, nested: deep } } });
+    expect(result).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/^could not be applied: RangeError/) });
+    expect(await events.find(message.id)).toMatchObject({ status: "rejected", deliveries: 1 });
+    expect(await artifacts.get(`koji-build-${buildId}`)).toBeNull();
+    // Delivered again: a duplicate, not a second failure.
+    expect((await ingestBusMessage(deps, { ok: true, envelope: { ...message, body: { ...message.body, nested: deep } } })).outcome).toBe("duplicate");
+  });
+
   it("recognises a redelivered message by its id: counted as a duplicate, not applied again", async () => {
     const message = ciTestMessage({ id: uniq("ci"), nvr: "nothing-1-1.fc45" });
     expect((await ingestBusMessage(deps, { ok: true, envelope: message })).outcome).toBe("waiting");

@@ -7,7 +7,7 @@ import fp from "fastify-plugin";
 import type { TokenService } from "../../auth/tokens.js";
 import { SigningKeysUnavailable, TokenGrantsNothing, TokenRejected } from "../../auth/tokens.js";
 import { roleAtLeast, type Principal, type Role } from "../../domain/token.js";
-import { forbidden, Problem, unauthorized } from "../problem.js";
+import { forbidden, invalidToken, Problem, unauthorized } from "../problem.js";
 
 // How long a caller should wait before trying again when an issuer's keys could not be fetched.
 const KEYS_RETRY_AFTER_SECONDS = 5;
@@ -42,7 +42,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenS
     try {
       request.principal = await opts.tokens.verify(m[1]);
     } catch (err) {
-      if (err instanceof TokenRejected) throw unauthorized(err.reason);
+      if (err instanceof TokenRejected) throw invalidToken(err.reason);
       if (err instanceof TokenGrantsNothing) throw forbidden(err.reason);
       if (err instanceof SigningKeysUnavailable) {
         request.log.warn({ err: err.reason }, "token not checked: an issuer's signing keys are unavailable");

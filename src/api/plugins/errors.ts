@@ -1,8 +1,12 @@
 // One error handler: every failure leaves as application/problem+json, and no 4xx is a 5xx.
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { isSqliteBusy } from "../../store/sqliteConnection.js";
+import { isDatabaseUnavailable } from "../../store/storeFailure.js";
 import { Problem, PROBLEM_CONTENT_TYPE } from "../problem.js";
+
+// Where it lived before the bus needed it too; tests import it from here.
+export { isDatabaseUnavailable };
 
 // Fastify's own client errors, by code, mapped to what the caller did wrong.
 function fromFastifyError(err: FastifyError): Problem | undefined {
@@ -27,35 +31,7 @@ function fromFastifyError(err: FastifyError): Problem | undefined {
   }
 }
 
-// A database that is down, restarting, out of connections or locked by another process: the
-// request may succeed later, so the caller hears 503 with Retry-After instead of a 500. Prisma
-// codes: P1001 unreachable, P1002/P1008 timed out, P1017 connection closed, P2037 too many
-// connections. SQLSTATEs: class 08 (connection exception), 57P01-57P03 (shutting down,
-// crashed, starting up), 53300.
-const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2037"]);
-const UNAVAILABLE_ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
-const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
-// node-postgres's own words when the socket goes away under a query or a connect times out.
-const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 const DATABASE_RETRY_AFTER_SECONDS = 5;
-
-/**
- * Whether `err` says the database cannot be reached right now. Prisma wraps driver errors
- * (meta.driverAdapterError), raw queries may surface the DriverAdapterError itself (its `cause`
- * has the kind and the SQLSTATE), and pg's own errors may come through unwrapped.
- */
-export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof err !== "object" || err === null) return false;
-  const e = err as { code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
-  if (typeof e.code === "string" && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_SQLSTATE.test(e.code))) return true;
-  // SQLite's file locked by another process (a CLI verb writing) past the busy timeout, as the
-  // store's SQL runner surfaces it.
-  if (isSqliteBusy(e)) return true;
-  if (typeof e.kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(e.kind)) return true;
-  if (typeof e.originalCode === "string" && UNAVAILABLE_SQLSTATE.test(e.originalCode)) return true;
-  if (typeof e.message === "string" && PG_CONNECTION_LOST.test(e.message)) return true;
-  return isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.meta?.driverAdapterError, depth + 1);
-}
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
@@ -69,16 +45,68 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
       request.log.error({ err }, "unhandled error");
       problem = new Problem(500, "Internal error", "the server failed; the request id is in the logs", "internal");
     }
+    for (const [name, value] of Object.entries(problem.headers)) void reply.header(name, value);
     void reply
       .code(problem.status)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(problem.body(request.url.split("?")[0]));
+      .send(problem.body(pathOf(request.url)));
   });
 
   app.setNotFoundHandler((request, reply) => {
     void reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(new Problem(404, "Not found", `no route ${request.method} ${request.url.split("?")[0]}`, "no-route").body());
+      .send(new Problem(404, "Not found", `no route ${request.method} ${pathOf(request.url)}`, "no-route").body());
+  });
+
+  // Longer URLs are refused before routing, below node's own 16 KiB header limit (which gives 431).
+  app.addHook("onRequest", async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      throw new Problem(414, "URI too long", `the request target is ${request.url.length} characters; relengd accepts at most ${MAX_URL_LENGTH}`, "uri-too-long");
+    }
   });
 });
+
+/** Longest request target (path and query) accepted; ids are at most 255 characters, queries a few filters. */
+export const MAX_URL_LENGTH = 8192;
+
+// The path part of a request target, cut short: a problem names where it happened, not the whole URL.
+function pathOf(url: string): string {
+  const path = url.split("?")[0] ?? "";
+  return path.length > 512 ? `${path.slice(0, 512)}...` : path;
+}
+
+/**
+ * fastify's `frameworkErrors`: a request target it cannot decode (`/api/v1/artifacts/%ff`,
+ * FST_ERR_BAD_URL) or a failed route constraint, answered before any route or hook runs.
+ */
+export function frameworkProblem(error: FastifyError): Problem {
+  if (error.code === "FST_ERR_BAD_URL") {
+    return new Problem(400, "Bad request target", "the path holds a percent-encoding that is not valid UTF-8", "bad-url", {}, [
+      { path: "/", message: "is not a valid percent-encoded UTF-8 path", in: "params" },
+    ]);
+  }
+  return fromFastifyError(error) ?? new Problem(400, "Bad request", error.message, "bad-request");
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; title: string; detail: string; slug: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, title: "Request header fields too large", detail: "the request's headers are larger than the 16 KiB accepted", slug: "headers-too-large" },
+  HPE_URI_TOO_LONG: { status: 414, title: "URI too long", detail: "the request target is too long", slug: "uri-too-long" },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: "Request timeout", detail: "the request did not arrive in time", slug: "request-timeout" },
+};
+
+/**
+ * The server's `clientError` handler (fastify's `clientErrorHandler`): node refused the request
+ * before fastify saw it (headers over the limit, bytes that are not HTTP), so the answer is
+ * written on the socket, as problem+json like every other.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const known = CLIENT_ERRORS[err.code ?? ""] ?? { status: 400, title: "Bad request", detail: "the request is not valid HTTP", slug: "bad-http" };
+  const body = JSON.stringify(new Problem(known.status, known.title, known.detail, known.slug).body());
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  socket.end(`HTTP/1.1 ${known.status} ${known.title}\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

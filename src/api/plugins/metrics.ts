@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import type { BusOutcome } from "../../domain/busMapping.js";
 import { writersNotReady, type Readiness } from "../routes/health.js";
 import { noQuery } from "../request.js";
@@ -196,7 +196,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { metrics: Me
         description: "The Prometheus text exposition format; no token, as Prometheus scrapes it.",
         tags: ["operations"],
         querystring: noQuery,
-        response: { 200: { description: "The metrics", content: { "text/plain": { schema: z.string() } } } },
+        response: { 200: { description: "The metrics", content: { "text/plain": { schema: wellFormedString() } } } },
       },
     },
     async (_request, reply) => {

@@ -110,7 +110,7 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
         title: "relengd",
         version: PACKAGE_VERSION,
         description:
-          "Release-artifact server for distribution packaging done the GitOps way. Errors are `application/problem+json` (RFC 9457); a 400 names each failing field in `errors` (`path` is a JSON pointer, `in` says which part of the request).",
+          "Release-artifact server for distribution packaging done the GitOps way. Errors are `application/problem+json` (RFC 9457); a 400 names each failing field in `errors` (`path` is a JSON pointer, `in` says which part of the request); a 409 or 422 refusal carries a machine-readable `code`. JSON bodies are UTF-8 (another charset is 415), nest at most 128 levels of arrays and objects, hold no `__proto__` or `constructor` key and only well-formed Unicode text (no lone UTF-16 surrogate); request targets are at most 8 KiB (414), headers 16 KiB (431).",
         license: { name: "MIT", identifier: "MIT" },
       },
       tags: API_TAGS.map((t) => ({ ...t })),
@@ -156,6 +156,11 @@ function refsIn(value: Json, found = new Set<string>()): Set<string> {
  * date-time`. Keeps the components that are referenced, names a request-only one without its
  * `Input` suffix, and lets `format` speak for timestamps.
  */
+const WWW_AUTHENTICATE_HEADER: Json = {
+  description: 'RFC 6750: `Bearer realm="relengd"`, with `error="invalid_token"` and an `error_description` when the token sent does not verify',
+  schema: { type: "string" },
+};
+
 function tidyDocument(document: OpenApiDocument): OpenApiDocument {
   // The document is plain JSON: it is served as such.
   let doc = mapJson(document as unknown as Json, (node) => {
@@ -185,6 +190,13 @@ function tidyDocument(document: OpenApiDocument): OpenApiDocument {
   }
   const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)).map(([name, s]) => [renames.get(name) ?? name, s]));
   doc = { ...doc, components: { ...components, schemas: kept } };
+  // The zod transform keeps a response's description and content only; a 401's header is added here.
+  for (const operations of Object.values((doc.paths ?? {}) as { [path: string]: { [method: string]: { responses?: { [status: string]: { [key: string]: Json } } } } })) {
+    for (const operation of Object.values(operations)) {
+      const unauthorized = operation.responses?.["401"];
+      if (unauthorized) unauthorized.headers = { "WWW-Authenticate": WWW_AUTHENTICATE_HEADER };
+    }
+  }
   return mapJson(doc, (node) => {
     if (typeof node.$ref !== "string" || !node.$ref.startsWith(SCHEMA_REF)) return node;
     const renamed = renames.get(node.$ref.slice(SCHEMA_REF.length));

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import {
   appendResultsSchema,
   ARTIFACT_ID_PATTERN,
@@ -24,21 +25,21 @@ import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
 
 const idParams = z.strictObject({
-  id: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
+  id: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
 });
 
 const listQuery = z
   .strictObject({
-    package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name").optional(),
-    release: z.string().regex(RELEASE_PATTERN, "must be a distro release").optional(),
-    nvr: z.string().min(1).max(MAX_NVR_LENGTH_FOR_QUERY).optional(),
-    sha: z.string().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id").optional().meta({ description: "Source commit id, as pushed" }),
-    branch: z.string().min(1).max(255).optional(),
+    package: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name").optional(),
+    release: wellFormedString().regex(RELEASE_PATTERN, "must be a distro release").optional(),
+    nvr: wellFormedString().min(1).max(MAX_NVR_LENGTH_FOR_QUERY).optional(),
+    sha: wellFormedString().regex(/^[0-9a-f]{7,64}$/, "must be a hex commit id").optional().meta({ description: "Source commit id, as pushed" }),
+    branch: wellFormedString().min(1).max(255).optional(),
     event: z.enum(sourceEvents).optional(),
     since: z.iso.datetime({ offset: true }).optional().meta({ description: "Pushed at or after" }),
     until: z.iso.datetime({ offset: true }).optional().meta({ description: "Pushed before" }),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
+    cursor: wellFormedString().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
   })
   .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: "must be later than since", path: ["until"] });
 
@@ -50,21 +51,21 @@ const storedResultSchema = ciResultItemSchema
 
 const artifactViewSchema = artifactSchema
   .extend({
-    digest: z.string().meta({ description: "SHA-256 of the canonical artifact" }),
+    digest: wellFormedString().meta({ description: "SHA-256 of the canonical artifact" }),
     createdAt: timestamp,
     results: z.array(storedResultSchema).meta({ description: "Results appended after the push" }),
   })
   .meta({ id: "StoredArtifact", description: "An artifact as pushed, plus what the store added" });
 
 const pushedSchema = z.strictObject({
-  id: z.string(),
+  id: wellFormedString(),
   status: z.enum(["created", "unchanged"]),
-  digest: z.string(),
+  digest: wellFormedString(),
   createdAt: timestamp,
 });
 
 const appendedSchema = z.strictObject({
-  id: z.string(),
+  id: wellFormedString(),
   added: z.number().int(),
   updated: z.number().int(),
   unchanged: z.number().int(),
@@ -74,19 +75,19 @@ const appendedSchema = z.strictObject({
 const decisionSchema = z
   .strictObject({
     id: z.number().int(),
-    artifactId: z.string(),
-    policy: z.string(),
-    event: z.string().meta({ description: "What the evaluation ran on: artifact, results or schedule" }),
+    artifactId: wellFormedString(),
+    policy: wellFormedString(),
+    event: wellFormedString().meta({ description: "What the evaluation ran on: artifact, results or schedule" }),
     fired: z.boolean(),
     waiting: z.boolean().meta({ description: "Skipped for now; a later event may fire it" }),
-    releaseId: z.string().nullable(),
-    reason: z.string().nullable(),
+    releaseId: wellFormedString().nullable(),
+    reason: wellFormedString().nullable(),
     createdAt: timestamp,
   })
   .meta({ id: "Decision", description: "One policy evaluation of an artifact: fired, or skipped with the reason" });
 
 const pageOf = <T extends z.ZodType>(item: T) =>
-  z.strictObject({ items: z.array(item), nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last" }) });
+  z.strictObject({ items: z.array(item), nextCursor: wellFormedString().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last" }) });
 
 function resultView(r: StoredResult) {
   return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
@@ -141,7 +142,7 @@ export async function artifactRoutes(
         case "rule-broken":
           throw ruleBroken(outcome.reason, outcome.violations, "body");
         case "conflict":
-          throw conflict(`artifact ${outcome.id} already exists with a different body; artifacts are immutable, push under a new id`, {
+          throw conflict("artifact-immutable", `artifact ${outcome.id} already exists with a different body; artifacts are immutable, push under a new id`, {
             id: outcome.id,
             existingDigest: outcome.existingDigest,
             digest: outcome.digest,
@@ -243,7 +244,7 @@ export async function artifactRoutes(
         case "not-found":
           throw notFound(`no artifact ${id}`);
         case "too-many":
-          throw unprocessable(`artifact ${id} would have more than ${outcome.limit} results`, { limit: outcome.limit });
+          throw unprocessable("too-many-results", `artifact ${id} would have more than ${outcome.limit} results`, { limit: outcome.limit });
         case "appended":
           return reply.code(outcome.added > 0 ? 201 : 200).send({
             id,

@@ -8,6 +8,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import { PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { ENVIRONMENT_NAME_PATTERN } from "../../domain/documents/envelope.js";
 import { freezeSchema, type Freeze } from "../../domain/freeze.js";
@@ -46,12 +47,12 @@ const UPCOMING_FREEZE_DAYS = 14;
 // The counter src/api/plugins/metrics.ts registers; read back here for the bus's tally since start.
 const BUS_MESSAGES_METRIC = "relengd_bus_messages_total";
 
-const releaseParams = z.strictObject({ id: z.string().regex(ULID, "must be a release id") });
-const environmentParams = z.strictObject({ name: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name") });
+const releaseParams = z.strictObject({ id: wellFormedString().regex(ULID, "must be a release id") });
+const environmentParams = z.strictObject({ name: wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name") });
 const environmentStateQuery = z.strictObject({
-  package: z.string().regex(PACKAGE_PATTERN, "must be the start of a koji package name").optional().meta({ description: "Only packages whose name starts with this" }),
+  package: wellFormedString().regex(PACKAGE_PATTERN, "must be the start of a koji package name").optional().meta({ description: "Only packages whose name starts with this" }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().min(1).max(200).optional().meta({ description: "`nextCursor` of the previous page" }),
+  cursor: wellFormedString().min(1).max(200).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 
 const timestamp = z.iso.datetime();
@@ -59,10 +60,10 @@ const count = z.number().int().min(0);
 const timelineStates = ["decided", "queued", "held", "retrying", "committed", "pushed", "failed", "blocked", "superseded"] as const;
 
 const freezeWindowSchema = z.strictObject({
-  environment: z.string(),
+  environment: wellFormedString(),
   start: timestamp,
   end: timestamp,
-  reason: z.string(),
+  reason: wellFormedString(),
   exceptions: freezeSchema.shape.exceptions.unwrap(),
   active: z.boolean().meta({ description: "In force now" }),
 });
@@ -72,19 +73,19 @@ const overviewSchema = z.strictObject({
   queue: z
     .array(
       z.strictObject({
-        repository: z.string(),
-        branch: z.string(),
+        repository: wellFormedString(),
+        branch: wellFormedString(),
         depth: z.number().int().meta({ description: "Releases queued or committed, not pushed yet" }),
         queued: z.number().int(),
         committed: z.number().int(),
         oldest: z
           .object({
-            id: z.string(),
-            package: z.string(),
-            environment: z.string(),
+            id: wellFormedString(),
+            package: wellFormedString(),
+            environment: wellFormedString(),
             createdAt: timestamp,
             attempts: z.number().int(),
-            error: z.string().nullable(),
+            error: wellFormedString().nullable(),
             nextAttemptAt: timestamp.nullable(),
           })
           .nullable()
@@ -97,49 +98,49 @@ const overviewSchema = z.strictObject({
     .meta({ description: "Releases that reached each final state since `since`" }),
   freezes: z.array(freezeWindowSchema).meta({ description: `Freezes in force now or starting within ${UPCOMING_FREEZE_DAYS} days` }),
   bus: z.strictObject({
-    lastMessage: z.strictObject({ topic: z.string(), status: z.string(), receivedAt: timestamp }).nullable(),
+    lastMessage: z.strictObject({ topic: wellFormedString(), status: wellFormedString(), receivedAt: timestamp }).nullable(),
     waitingResults: z.number().int().meta({ description: "CI results received before their build" }),
-    sinceStart: z.record(z.string(), z.number()).meta({ description: "Messages handled by this server process since it started, by outcome" }),
+    sinceStart: z.record(wellFormedString(), z.number()).meta({ description: "Messages handled by this server process since it started, by outcome" }),
   }),
 });
 
 const environmentStateSchema = z.strictObject({
-  environment: z.string(),
-  kind: z.string(),
+  environment: wellFormedString(),
+  kind: wellFormedString(),
   freezes: z.array(freezeWindowSchema),
   pending: z.number().int().meta({ description: "Releases to this environment queued or committed" }),
   items: z.array(
     z.strictObject({
-      package: z.string(),
-      nvrs: z.array(z.string()).meta({ description: "For a Koji tag: the one build of the package" }),
-      releaseId: z.string(),
-      artifactId: z.string(),
-      trigger: z.string(),
-      commitSha: z.string().nullable(),
+      package: wellFormedString(),
+      nvrs: z.array(wellFormedString()).meta({ description: "For a Koji tag: the one build of the package" }),
+      releaseId: wellFormedString(),
+      artifactId: wellFormedString(),
+      trigger: wellFormedString(),
+      commitSha: wellFormedString().nullable(),
       pushedAt: timestamp.nullable(),
     }),
   ),
-  nextCursor: z.string().nullable(),
+  nextCursor: wellFormedString().nullable(),
 });
 
 const timelineSchema = z.strictObject({
-  releaseId: z.string(),
-  status: z.string(),
-  entries: z.array(z.strictObject({ state: z.enum(timelineStates), at: timestamp.nullable(), detail: z.string() })).meta({ description: "Oldest first" }),
-  decision: z.strictObject({ policy: z.string(), event: z.string(), reason: z.string().nullable(), createdAt: timestamp }).nullable().meta({ description: "The policy decision that queued it" }),
+  releaseId: wellFormedString(),
+  status: wellFormedString(),
+  entries: z.array(z.strictObject({ state: z.enum(timelineStates), at: timestamp.nullable(), detail: wellFormedString() })).meta({ description: "Oldest first" }),
+  decision: z.strictObject({ policy: wellFormedString(), event: wellFormedString(), reason: wellFormedString().nullable(), createdAt: timestamp }).nullable().meta({ description: "The policy decision that queued it" }),
 });
 
 const documentSchema = z.strictObject({
-  releaseId: z.string(),
-  kind: z.string(),
-  path: z.string().meta({ description: "Where the document lives in the GitOps repository" }),
-  content: z.string().meta({ description: "The YAML the writer commits" }),
+  releaseId: wellFormedString(),
+  kind: wellFormedString(),
+  path: wellFormedString().meta({ description: "Where the document lives in the GitOps repository" }),
+  content: wellFormedString().meta({ description: "The YAML the writer commits" }),
   commit: z.strictObject({
-    sha: z.string().nullable(),
+    sha: wellFormedString().nullable(),
     bulk: z.boolean(),
-    subject: z.string().nullable(),
-    message: z.string().nullable().meta({ description: "Null for a bulk release: its commit is shared with its batch" }),
-    trailers: z.array(z.strictObject({ name: z.string(), value: z.string() })),
+    subject: wellFormedString().nullable(),
+    message: wellFormedString().nullable().meta({ description: "Null for a bulk release: its commit is shared with its batch" }),
+    trailers: z.array(z.strictObject({ name: wellFormedString(), value: wellFormedString() })),
   }),
 });
 
@@ -228,7 +229,7 @@ function renderOrExplain(id: string, render: () => RenderedRelease): RenderedRel
   try {
     return render();
   } catch (err) {
-    throw unprocessable(`release ${id}'s document cannot be rendered: ${err instanceof Error ? err.message : String(err)}`);
+    throw unprocessable("document-unrenderable", `release ${id}'s document cannot be rendered: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -425,9 +426,9 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
       const r = await deps.releases.get(id);
       if (!r) throw notFound(`no release ${id}`);
       const env = deps.environments().environments.get(r.environment);
-      if (!env) throw unprocessable(`environment ${r.environment} is no longer declared; release ${id}'s document cannot be rendered`);
+      if (!env) throw unprocessable("environment-undeclared", `environment ${r.environment} is no longer declared; release ${id}'s document cannot be rendered`);
       const artifact = (await deps.artifacts.getMany([r.artifactId])).get(r.artifactId);
-      if (!artifact) throw unprocessable(`artifact ${r.artifactId} no longer exists`);
+      if (!artifact) throw unprocessable("unknown-artifact", `artifact ${r.artifactId} no longer exists`);
       const spec: ReleaseSpec = { id: r.id, artifactId: r.artifactId, environment: r.environment, trigger: r.trigger, createdAt: r.createdAt, ...(r.forceReason ? { forceReason: r.forceReason } : {}) };
       const rendered = renderOrExplain(id, () => renderRelease(spec, artifact, env));
       // A bulk release shares one commit with its batch; only its own trailer lines are known here.

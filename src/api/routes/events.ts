@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import { busEventStatuses, busOutcomes } from "../../domain/busMapping.js";
 import { envelopeSchema, MAX_MESSAGE_BYTES, MESSAGE_ID_PATTERN, splitTopic } from "../../domain/envelope.js";
 import { ingestBusMessage, type BusDeps } from "../../flow/ingestBusMessage.js";
@@ -12,31 +13,31 @@ import { invalid, notFound, problemResponse, problemResponses, unprocessable } f
 
 const listQuery = z.strictObject({
   status: z.enum([...busEventStatuses, "duplicate"]).optional().meta({ description: "`duplicate`: events delivered more than once" }),
-  topic: z.string().min(1).max(255).optional().meta({ description: "With a broker prefix it matches the full topic, without one the bare topic" }),
+  topic: wellFormedString().min(1).max(255).optional().meta({ description: "With a broker prefix it matches the full topic, without one the bare topic" }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
+  cursor: wellFormedString().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 
 const idParams = z.strictObject({
-  id: z.string().regex(MESSAGE_ID_PATTERN, "must be a message id"),
+  id: wellFormedString().regex(MESSAGE_ID_PATTERN, "must be a message id"),
 });
 
 const timestamp = z.iso.datetime();
 
 const busEventSchema = z
   .strictObject({
-    messageId: z.string(),
-    topic: z.string(),
-    bareTopic: z.string().meta({ description: "The topic without its broker prefix" }),
+    messageId: wellFormedString(),
+    topic: wellFormedString(),
+    bareTopic: wellFormedString().meta({ description: "The topic without its broker prefix" }),
     status: z.enum(busEventStatuses),
-    reason: z.string(),
-    artifactId: z.string().nullable(),
-    nvr: z.string().nullable(),
+    reason: wellFormedString(),
+    artifactId: wellFormedString().nullable(),
+    nvr: wellFormedString().nullable(),
     deliveries: z.number().int().meta({ description: "How many times the message arrived" }),
     receivedAt: timestamp,
     updatedAt: timestamp,
     envelope: envelopeSchema.optional().meta({ description: "The message, when it parsed as an envelope" }),
-    raw: z.string().optional().meta({ description: "What arrived, when it did not parse" }),
+    raw: wellFormedString().optional().meta({ description: "What arrived, when it did not parse" }),
   })
   .meta({ id: "BusEvent", description: "A bus message as received and what became of it" });
 
@@ -44,7 +45,7 @@ const outcome = z.enum(busOutcomes).meta({ description: "What this delivery did:
 // The event as stored, or (when it is no longer there to read back) what the ingest said of it.
 const ingestedSchema = z.union([
   busEventSchema.extend({ outcome }),
-  z.strictObject({ messageId: z.string(), topic: z.string(), bareTopic: z.string(), outcome, reason: z.string(), artifactId: z.string().nullable() }),
+  z.strictObject({ messageId: wellFormedString(), topic: wellFormedString(), bareTopic: wellFormedString(), outcome, reason: wellFormedString(), artifactId: wellFormedString().nullable() }),
 ]);
 
 /** What the API shows of an event; the envelope as received (or the raw content that did not parse). */
@@ -89,7 +90,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }):
       const stored = await events.find(result.messageId);
       const view = stored ? { ...busEventView(stored), outcome: result.outcome } : { ...result };
       if (result.outcome === "rejected") {
-        throw unprocessable(`message ${result.messageId} rejected: ${result.reason}`, { event: view });
+        throw unprocessable("message-rejected", `message ${result.messageId} rejected: ${result.reason}`, { event: view });
       }
       return reply.code(result.outcome === "duplicate" ? 200 : 201).send(view);
     },
@@ -106,7 +107,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }):
         tags,
         querystring: listQuery,
         response: {
-          200: jsonResponse("A page of events, newest first", z.strictObject({ items: z.array(busEventSchema), nextCursor: z.string().nullable() })),
+          200: jsonResponse("A page of events, newest first", z.strictObject({ items: z.array(busEventSchema), nextCursor: wellFormedString().nullable() })),
           503: problemResponse(503),
         },
       },

@@ -2,32 +2,33 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import { KOJI_TAG_PATTERN, PACKAGE_PATTERN } from "../../domain/artifact.js";
 import type { KojiTagRepository } from "../../store/kojiTagRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { problemResponse } from "../problem.js";
 import { noQuery } from "../request.js";
 
-const tagParams = z.strictObject({ tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name") });
+const tagParams = z.strictObject({ tag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag name") });
 const observedQuery = z.strictObject({
-  package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name").optional().meta({ description: "Only this package's builds" }),
+  package: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name").optional().meta({ description: "Only this package's builds" }),
 });
 
 const observedBuildSchema = z
   .strictObject({
-    tag: z.string(),
-    package: z.string(),
-    nvr: z.string(),
+    tag: wellFormedString(),
+    package: wellFormedString(),
+    nvr: wellFormedString(),
     buildId: z.number().int().nullable(),
     taggedAt: z.iso.datetime().meta({ description: "When Koji tagged it (the message's sent-at, else when relengd received it)" }),
-    messageId: z.string().meta({ description: "The bus message that tagged it" }),
+    messageId: wellFormedString().meta({ description: "The bus message that tagged it" }),
     latest: z.boolean().meta({ description: "The package's last tagged build: the one Koji hands out for the tag" }),
   })
   .meta({ id: "ObservedTagBuild", description: "A build a Koji tag holds, as observed on the bus" });
 
 const tagSummarySchema = z
   .strictObject({
-    tag: z.string(),
+    tag: wellFormedString(),
     builds: z.number().int(),
     packages: z.number().int(),
     lastEventAt: z.iso.datetime(),
@@ -71,7 +72,7 @@ export async function kojiTagRoutes(app: FastifyInstance, opts: { kojiTags: Koji
         params: tagParams,
         querystring: observedQuery,
         response: {
-          200: jsonResponse("The tag's builds", z.strictObject({ tag: z.string(), builds: z.array(observedBuildSchema) })),
+          200: jsonResponse("The tag's builds", z.strictObject({ tag: wellFormedString(), builds: z.array(observedBuildSchema) })),
           503: problemResponse(503),
         },
       },

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import { policyTrigger, policyTriggers } from "../../domain/policy.js";
 import type { PolicyHolder } from "../../policy/loader.js";
 import { jsonResponse } from "../plugins/openapi.js";
@@ -9,12 +10,12 @@ import { problemResponse, unprocessable } from "../problem.js";
 
 const policySummarySchema = z
   .strictObject({
-    name: z.string(),
-    description: z.string().nullable(),
+    name: wellFormedString(),
+    description: wellFormedString().nullable(),
     on: z.array(z.enum(policyTriggers)),
-    schedule: z.strictObject({ cron: z.string(), timezone: z.string() }).nullable(),
-    environment: z.string().meta({ description: "Where it releases to" }),
-    trigger: z.string().meta({ description: "The trigger its releases record (Relengd-Trigger)" }),
+    schedule: z.strictObject({ cron: wellFormedString(), timezone: wellFormedString() }).nullable(),
+    environment: wellFormedString().meta({ description: "Where it releases to" }),
+    trigger: wellFormedString().meta({ description: "The trigger its releases record (Relengd-Trigger)" }),
     bulk: z.boolean().meta({ description: "Its releases are written one commit per batch" }),
   })
   .meta({ id: "PolicySummary" });
@@ -71,7 +72,7 @@ export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<Po
       const result = await opts.holder.reload();
       if (!result.ok) {
         request.log.warn({ error: result.error }, "policy reload refused; the old set stays");
-        throw unprocessable(`policies not reloaded, the previous set stays in force:\n${result.error}`);
+        throw unprocessable("policies-invalid", `policies not reloaded, the previous set stays in force:\n${result.error}`);
       }
       request.log.info({ policies: result.policies, environments: result.environments }, "policies reloaded");
       return result;

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { wellFormedString } from "../../domain/text.js";
 import { ARTIFACT_ID_PATTERN, PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { ENVIRONMENT_NAME_PATTERN } from "../../domain/documents/envelope.js";
 import { environmentsFileSchema } from "../../domain/environment.js";
@@ -17,13 +18,13 @@ import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const environmentName = z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name");
-const packageName = z.string().regex(PACKAGE_PATTERN, "must be a koji package name");
-const reasonText = z.string().trim().min(1).max(500);
+const environmentName = wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name");
+const packageName = wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name");
+const reasonText = wellFormedString().trim().min(1).max(500);
 
 const releaseBody = z
   .strictObject({
-    artifactId: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
+    artifactId: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id"),
     environment: environmentName,
     force: z.boolean().optional().meta({ description: "Release even if already released, held or frozen (needs `reason`)" }),
     reason: reasonText.optional().meta({ description: "Recorded in the commit" }),
@@ -34,18 +35,18 @@ const releaseQuery = z.strictObject({
   environment: environmentName.optional(),
   package: packageName.optional(),
   status: z.enum(releaseStatuses).optional(),
-  artifactId: z.string().regex(ARTIFACT_ID_PATTERN).optional(),
+  artifactId: wellFormedString().regex(ARTIFACT_ID_PATTERN).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
+  cursor: wellFormedString().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 
-const idParams = z.strictObject({ id: z.string().regex(ULID, "must be a release id") });
-const holdParams = z.strictObject({ id: z.string().regex(ULID, "must be a hold id") });
+const idParams = z.strictObject({ id: wellFormedString().regex(ULID, "must be a release id") });
+const holdParams = z.strictObject({ id: wellFormedString().regex(ULID, "must be a hold id") });
 
 const rollbackBody = z.strictObject({
   environment: environmentName,
   package: packageName,
-  artifactId: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional().meta({ description: "The artifact to go back to; the one released before the current one if absent" }),
+  artifactId: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional().meta({ description: "The artifact to go back to; the one released before the current one if absent" }),
   reason: reasonText.optional(),
 });
 
@@ -56,24 +57,24 @@ const timestamp = z.iso.datetime();
 
 const releaseSchema = z
   .strictObject({
-    id: z.string(),
-    artifactId: z.string(),
-    environment: z.string(),
-    repository: z.string(),
-    branch: z.string(),
-    package: z.string(),
-    trigger: z.string().meta({ description: "policy/<name>, user:<subject>, rollback or mirror" }),
-    createdBy: z.string(),
+    id: wellFormedString(),
+    artifactId: wellFormedString(),
+    environment: wellFormedString(),
+    repository: wellFormedString(),
+    branch: wellFormedString(),
+    package: wellFormedString(),
+    trigger: wellFormedString().meta({ description: "policy/<name>, user:<subject>, rollback or mirror" }),
+    createdBy: wellFormedString(),
     force: z.boolean(),
-    forceReason: z.string().nullable(),
+    forceReason: wellFormedString().nullable(),
     bulk: z.boolean(),
     status: z.enum(releaseStatuses),
-    reason: z.string().nullable().meta({ description: "Why it was blocked or superseded" }),
-    supersededBy: z.string().nullable(),
-    error: z.string().nullable().meta({ description: "The last write or push error" }),
+    reason: wellFormedString().nullable().meta({ description: "Why it was blocked or superseded" }),
+    supersededBy: wellFormedString().nullable(),
+    error: wellFormedString().nullable().meta({ description: "The last write or push error" }),
     attempts: z.number().int(),
     nextAttemptAt: timestamp.nullable(),
-    commitSha: z.string().nullable(),
+    commitSha: wellFormedString().nullable(),
     createdAt: timestamp,
     updatedAt: timestamp,
     pushedAt: timestamp.nullable(),
@@ -82,21 +83,21 @@ const releaseSchema = z
 
 const holdSchema = z
   .strictObject({
-    id: z.string(),
-    environment: z.string(),
-    package: z.string(),
-    reason: z.string(),
-    createdBy: z.string(),
+    id: wellFormedString(),
+    environment: wellFormedString(),
+    package: wellFormedString(),
+    reason: wellFormedString(),
+    createdBy: wellFormedString(),
     createdAt: timestamp,
-    releaseId: z.string().nullable().meta({ description: "The rollback that placed it" }),
+    releaseId: wellFormedString().nullable().meta({ description: "The rollback that placed it" }),
   })
   .meta({ id: "Hold", description: "Stops policies from releasing a package to an environment until lifted" });
 
-const queuedSchema = z.strictObject({ id: z.string(), status: z.enum(releaseStatuses) });
+const queuedSchema = z.strictObject({ id: wellFormedString(), status: z.enum(releaseStatuses) });
 
 // An environment as policies/environments.yaml declares it, with where its repository is.
 const declaredEnvironment = environmentsFileSchema.shape.environments.element;
-const repositoryWhere = { branch: z.string().nullable(), url: z.string().nullable() };
+const repositoryWhere = { branch: wellFormedString().nullable(), url: wellFormedString().nullable() };
 const environmentSchema = z
   .discriminatedUnion("kind", [
     declaredEnvironment.options[0].extend(repositoryWhere),
@@ -151,17 +152,17 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         case "unknown-environment":
           throw invalid("body", [{ path: "/environment", message: `no environment ${outcome.environment} (GET /api/v1/environments lists them)` }]);
         case "unknown-artifact":
-          throw unprocessable(`no artifact ${outcome.artifactId}`);
+          throw unprocessable("unknown-artifact", `no artifact ${outcome.artifactId}`);
         case "unprocessable":
-          throw unprocessable(outcome.reason);
+          throw unprocessable(outcome.code, outcome.reason);
         case "rule-broken":
           throw ruleBroken(outcome.reason, outcome.violations);
         case "frozen":
-          throw conflict(outcome.reason);
+          throw conflict("frozen", outcome.reason);
         case "held":
-          throw conflict(`${outcome.hold.environment}/${outcome.hold.package} is held: ${outcome.hold.reason}; lift the hold or force with a reason`, { hold: holdView(outcome.hold) });
+          throw conflict("held", `${outcome.hold.environment}/${outcome.hold.package} is held: ${outcome.hold.reason}; lift the hold or force with a reason`, { hold: holdView(outcome.hold) });
         case "duplicate":
-          throw conflict(`artifact ${outcome.existing.artifactId} was already released to ${outcome.existing.environment} (release ${outcome.existing.id}, ${outcome.existing.status}); force to release it again`, {
+          throw conflict("already-released", `artifact ${outcome.existing.artifactId} was already released to ${outcome.existing.environment} (release ${outcome.existing.id}, ${outcome.existing.status}); force to release it again`, {
             existingRelease: outcome.existing.id,
           });
       }
@@ -179,7 +180,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         tags: ["releases"],
         querystring: releaseQuery,
         response: {
-          200: jsonResponse("A page of releases, newest first", z.strictObject({ items: z.array(releaseSchema), nextCursor: z.string().nullable() })),
+          200: jsonResponse("A page of releases, newest first", z.strictObject({ items: z.array(releaseSchema), nextCursor: wellFormedString().nullable() })),
           503: problemResponse(503),
         },
       },
@@ -252,7 +253,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         case "forbidden":
           throw forbidden(outcome.reason);
         case "not-failed":
-          throw conflict(`release ${id} is ${outcome.release.status}; only failed releases can be retried`);
+          throw conflict("not-failed", `release ${id} is ${outcome.release.status}; only failed releases can be retried`);
       }
     },
   );
@@ -285,7 +286,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         case "unknown-environment":
           throw invalid("body", [{ path: "/environment", message: `no environment ${outcome.environment}` }]);
         case "unprocessable":
-          throw unprocessable(outcome.reason);
+          throw unprocessable(outcome.code, outcome.reason);
       }
     },
   );
@@ -329,7 +330,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         case "added":
           return reply.code(201).send(holdView(outcome.hold));
         case "exists":
-          throw conflict(`${body.environment}/${body.package} is already held: ${outcome.hold.reason}`, { hold: holdView(outcome.hold) });
+          throw conflict("already-held", `${body.environment}/${body.package} is already held: ${outcome.hold.reason}`, { hold: holdView(outcome.hold) });
         case "forbidden":
           throw forbidden(outcome.reason);
         case "unknown-environment":

@@ -1,5 +1,6 @@
 // BodhiUpdate: a desired Bodhi update, in Bodhi's own field names (bodhi.server.schemas).
 import { z } from "zod";
+import { wellFormedString } from "../text.js";
 import { KOJI_TAG_PATTERN } from "../artifact.js";
 import { parseNvr } from "../nvr.js";
 import { repoPath } from "../paths.js";
@@ -17,11 +18,11 @@ export const BODHI_ALIAS_PATTERN = /^[A-Z][A-Za-z0-9-]{4,63}$/;
 
 export const bodhiUpdateSpecSchema = z
   .strictObject({
-    release: z.string().regex(BODHI_RELEASE_PATTERN, "must be a Bodhi release name like F44 or EPEL-9"),
-    builds: z.array(z.string().refine((v) => parseNvr(v).ok, "must be a valid NVR")).min(1).max(200),
+    release: wellFormedString().regex(BODHI_RELEASE_PATTERN, "must be a Bodhi release name like F44 or EPEL-9"),
+    builds: z.array(wellFormedString().refine((v) => parseNvr(v).ok, "must be a valid NVR")).min(1).max(200),
     type: z.enum(bodhiUpdateTypes),
     severity: z.enum(bodhiSeverities),
-    notes: z.string().max(10_000),
+    notes: wellFormedString().max(10_000),
     bugs: z.array(z.number().int().positive()).max(100).default([]),
     request: z.enum(bodhiRequests),
     autokarma: z.boolean(),
@@ -29,8 +30,8 @@ export const bodhiUpdateSpecSchema = z
     unstable_karma: z.number().int().min(-100).max(-1),
     autotime: z.boolean(),
     stable_days: z.number().int().min(0).max(365),
-    from_tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji side tag").optional(),
-    alias: z.string().regex(BODHI_ALIAS_PATTERN, "must be a Bodhi update alias").optional(),
+    from_tag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji side tag").optional(),
+    alias: wellFormedString().regex(BODHI_ALIAS_PATTERN, "must be a Bodhi update alias").optional(),
   })
   .refine((s) => s.builds.length === 1 || s.from_tag !== undefined, {
     message: "an update of several builds must come from a side tag (from_tag)",

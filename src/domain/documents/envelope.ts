@@ -1,6 +1,7 @@
 // What every request document shares: apiVersion, kind, metadata; YAML in and out.
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify } from "yaml";
 import { z } from "zod";
+import { wellFormedString } from "../text.js";
 import { ARTIFACT_ID_PATTERN, type FieldIssue } from "../artifact.js";
 
 export const API_VERSION = "relengd/v1";
@@ -9,9 +10,9 @@ export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Hand-written documents (a merge request by a person) may leave metadata out. */
 export const metadataSchema = z.strictObject({
-  artifactId: z.string().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional(),
-  releaseId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a relengd release id (ULID)").optional(),
-  environment: z.string().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name").optional(),
+  artifactId: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional(),
+  releaseId: wellFormedString().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a relengd release id (ULID)").optional(),
+  environment: wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name").optional(),
 });
 
 export type DocumentMetadata = z.output<typeof metadataSchema>;

@@ -1,5 +1,6 @@
 // KojiTag: "<package> in <tag> is <nvr>" — declarative, the latest document wins.
 import { z } from "zod";
+import { wellFormedString } from "../text.js";
 import { KOJI_TAG_PATTERN, PACKAGE_PATTERN } from "../artifact.js";
 import { parseNvr } from "../nvr.js";
 import { repoPath } from "../paths.js";
@@ -7,9 +8,9 @@ import { documentSchema, renderYaml, type DocumentMetadata } from "./envelope.js
 
 export const kojiTagSpecSchema = z
   .strictObject({
-    tag: z.string().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
-    package: z.string().regex(PACKAGE_PATTERN, "must be a koji package name"),
-    nvr: z.string().refine((v) => parseNvr(v).ok, "must be a valid NVR"),
+    tag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag name"),
+    package: wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name"),
+    nvr: wellFormedString().refine((v) => parseNvr(v).ok, "must be a valid NVR"),
   })
   .superRefine((s, ctx) => {
     const p = parseNvr(s.nvr);

@@ -1,0 +1,48 @@
+// The JSON body parser of every route: UTF-8 only, bounded nesting, no prototype keys, well-formed text.
+import type { FastifyRequest } from "fastify";
+import { jsonTextDepthIssue, jsonValueIssue } from "../domain/jsonInput.js";
+import { invalid, Problem } from "./problem.js";
+
+// RFC 8259 §8.1: JSON exchanged between systems is UTF-8. A body declared in another charset
+// would be decoded as UTF-8 anyway and its "é" stored as U+FFFD, so it is refused instead.
+const CHARSET = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
+const UTF8 = /^utf-?8$/i;
+
+const invalidJson = (message: string) =>
+  new Problem(400, "Invalid request body", `body is not valid JSON: ${message}`, "invalid-json", {}, [{ path: "/", message: `is not valid JSON: ${message}`, in: "body" }]);
+
+/**
+ * fastify content-type parser for application/json (bytes in, value out). The nesting depth is
+ * measured on the text before JSON.parse, and the parsed value is walked (without recursion)
+ * only when the text could hold what the walk looks for: an escape (a lone surrogate is only
+ * reachable as `\uD83D`) or a prototype key.
+ */
+export async function parseJsonBody(request: FastifyRequest, body: Buffer): Promise<unknown> {
+  const declared = CHARSET.exec(request.headers["content-type"] ?? "");
+  const charset = declared ? (declared[1] ?? declared[2] ?? "") : "utf-8";
+  if (!UTF8.test(charset)) {
+    throw new Problem(415, "Unsupported media type", `the body is declared charset=${charset}; relengd reads JSON as UTF-8 only`, "unsupported-media-type", {}, [
+      { path: "/content-type", message: "must be application/json with no charset or charset=utf-8", in: "header" },
+    ]);
+  }
+  if (body.byteLength === 0) throw invalidJson("the body is empty");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    throw new Problem(400, "Invalid request body", "body is not valid UTF-8; JSON must be sent as UTF-8", "invalid-utf8", {}, [{ path: "/", message: "is not valid UTF-8", in: "body" }]);
+  }
+  const depth = jsonTextDepthIssue(text);
+  if (depth) throw invalid("body", [depth]);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw invalidJson((err as Error).message);
+  }
+  if (text.includes("\\u") || text.includes("__proto__") || text.includes("constructor")) {
+    const issue = jsonValueIssue(value, { forbidPrototypeKeys: true, wellFormedText: true });
+    if (issue) throw invalid("body", [issue]);
+  }
+  return value;
+}
