@@ -12,6 +12,7 @@ import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
 import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
+import { WaiverRepository } from "../../src/store/waiverRepository.js";
 import { DecisionRepository } from "../../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { ReleaseRepository } from "../../src/store/releaseRepository.js";
@@ -65,10 +66,11 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
   const environments = policies.environments();
   const decisions = new DecisionRepository(database.db.prisma);
+  const waivers = new WaiverRepository(database.db.prisma);
   const releases = new ReleaseRepository(database.db.prisma);
   const artifacts = new ArtifactRepository(database.db.prisma, {
     afterCreate: (tx, created) =>
-      evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
+      evaluateCreated({ releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
   });
   const writer = new Writer(
     { releases, artifacts, environments: () => policies.environments(), workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }) },
@@ -79,7 +81,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
-  const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) };
+  const evaluate: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) };
   const app = await buildApp({
     prisma: database.db.prisma,
     artifacts,
