@@ -87,7 +87,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     decisions: deps.policies.decisions,
     policyEvent: deps.policies.onEvent,
     waivers: new WaiverRepository(deps.prisma),
-    policies: () => deps.policies.holder.get(),
   });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });

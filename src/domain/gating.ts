@@ -1,6 +1,6 @@
 // Greenwave's gating rule: which result of a testcase decides, and which waivers stand. Pure.
 import type { CiResultItem } from "./artifact.js";
-import { matchesGlob } from "./glob.js";
+import { matchesGlob, matchesGlobs } from "./glob.js";
 
 /** A result and when relengd received its current outcome (absent in dry runs: its position in the list tells). */
 export type ReceivedResult = CiResultItem & { receivedAt?: Date };
@@ -17,6 +17,16 @@ export interface Waiver {
   username: string;
   /** When it was made by its own account (a message's sent-at), else when relengd received it. */
   waivedAt: Date;
+  /**
+   * Globs of the environments whose releases it acts on: the environment scope of the token that
+   * made it, which may release only there. Absent: every environment.
+   */
+  environments?: readonly string[];
+}
+
+/** Whether the waiver acts on a policy's decision to release to `environment`. */
+export function waiverActsOn(w: Pick<Waiver, "environments">, environment: string): boolean {
+  return w.environments === undefined || matchesGlobs(environment, w.environments);
 }
 
 /** The results one testcase keeps apart: Greenwave decides per (testcase, scenario). */

@@ -6,7 +6,7 @@ import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome } from "./artifac
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
 import type { Environment } from "./environment.js";
-import { describeTestcase, describeWaiver, latestResults, standingWaivers, waiverMatching, waiverOf, type ReceivedResult, type Waiver } from "./gating.js";
+import { describeTestcase, describeWaiver, latestResults, standingWaivers, waiverActsOn, waiverMatching, waiverOf, type ReceivedResult, type Waiver } from "./gating.js";
 import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
@@ -244,7 +244,8 @@ export function gate(policy: Policy, artifact: Artifact, ctx: DecisionContext): 
   const waived: string[] = [];
   if (req.results.length === 0 && !req.noFailed && !req.allPassed && !req.minAge) return { met: true, waived };
   const results = effectiveResults(artifact, ctx.results, ctx.artifactReceivedAt);
-  const waivers = ctx.waivers.length > 0 ? standingWaivers(ctx.waivers) : [];
+  const target = policy.spec.release.environment;
+  const waivers = ctx.waivers.length > 0 ? standingWaivers(ctx.waivers.filter((w) => waiverActsOn(w, target))) : [];
   const waiverFor = (r: ReceivedResult) => waiverOf(waivers, r.testcase, r.scenario);
   for (const r of req.results) {
     const matching = results.filter((x) => matchesGlob(x.testcase, r.testcase));

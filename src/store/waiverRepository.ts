@@ -32,6 +32,7 @@ type WaiverRow = {
   username: string;
   source: string;
   messageId: string | null;
+  environments: string | null;
   waivedAt: Date;
   createdAt: Date;
 };
@@ -48,6 +49,7 @@ function toRecord(row: WaiverRow): WaiverRecord {
     username: row.username,
     source: row.source as WaiverSource,
     messageId: row.messageId,
+    ...(row.environments !== null ? { environments: JSON.parse(row.environments) as string[] } : {}),
     waivedAt: row.waivedAt,
     createdAt: row.createdAt,
   };
@@ -65,6 +67,7 @@ function dataOf(w: NewWaiver, now: Date) {
     username: w.username,
     source: w.source,
     messageId: w.messageId,
+    environments: w.environments !== undefined ? JSON.stringify(w.environments) : null,
     waivedAt: w.waivedAt,
     createdAt: now,
   };
@@ -100,15 +103,15 @@ export class WaiverRepository {
    */
   async forNvrsIn(tx: SqlTx, nvrs: readonly string[]): Promise<Map<string, WaiverRecord[]>> {
     const out = new Map<string, WaiverRecord[]>();
-    type RawRow = Omit<WaiverRow, "waived" | "waivedAt" | "createdAt"> & { waived: boolean | number; waivedAt: Date | string; createdAt: Date | string };
+    type RawRow = Omit<WaiverRow, "waived" | "waivedAt" | "createdAt"> & { waived: boolean | number | bigint; waivedAt: Date | string; createdAt: Date | string };
     const rows: RawRow[] = [];
     for (const chunk of chunksFor([...new Set(nvrs)], 1)) {
       rows.push(...(await tx.all<RawRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)));
     }
-    rows.sort((a, b) => a.seq - b.seq);
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     for (const row of rows) {
-      // SQLite hands Prisma's Boolean back as 0/1 and its DateTime as text.
-      const record = toRecord({ ...row, waived: row.waived === true || row.waived === 1, waivedAt: new Date(row.waivedAt), createdAt: new Date(row.createdAt) });
+      // SQLite hands Prisma's Boolean back as a number and its DateTime as text.
+      const record = toRecord({ ...row, waived: Boolean(Number(row.waived)), waivedAt: new Date(row.waivedAt), createdAt: new Date(row.createdAt) });
       const nvr = record.nvr as string;
       out.set(nvr, [...(out.get(nvr) ?? []), record]);
     }
@@ -116,4 +119,4 @@ export class WaiverRepository {
   }
 }
 
-const COLUMNS = ["seq", "id", "artifactId", "nvr", "testcase", "scenario", "waived", "comment", "username", "source", "messageId", "waivedAt", "createdAt"].map((c) => `"${c}"`).join(", ");
+const COLUMNS = ["seq", "id", "artifactId", "nvr", "testcase", "scenario", "waived", "comment", "username", "source", "messageId", "environments", "waivedAt", "createdAt"].map((c) => `"${c}"`).join(", ");

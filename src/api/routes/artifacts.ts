@@ -17,7 +17,6 @@ import {
 } from "../../domain/artifact.js";
 import { standingWaivers } from "../../domain/gating.js";
 import { waive } from "../../flow/waive.js";
-import type { PolicySet } from "../../policy/loader.js";
 import { waiverSources, type WaiverRecord, type WaiverRepository } from "../../store/waiverRepository.js";
 import { appendResults } from "../../flow/appendResults.js";
 import type { PolicyEventHandler } from "../../flow/evaluatePolicies.js";
@@ -72,6 +71,7 @@ const waiverSchema = z
     username: z.string().meta({ description: "Who waived" }),
     source: z.enum(waiverSources),
     messageId: z.string().nullable().meta({ description: "The waiverdb.waiver.new message it came from" }),
+    environments: z.array(z.string()).optional().meta({ description: "It acts only on releases to these environments (globs): the environment scope of the token that made it. Absent: every environment" }),
     waivedAt: timestamp.meta({ description: "When it was made (a message's sent-at), else when it arrived; the latest per testcase and scenario stands" }),
     createdAt: timestamp,
     inForce: z.boolean().meta({ description: "It is the latest of its testcase and scenario and waives (not revoked)" }),
@@ -126,7 +126,16 @@ function resultView(r: StoredResult) {
 /** Waivers with whether each stands (the latest of its testcase and scenario, not a revocation). */
 export function waiverViews(records: readonly WaiverRecord[]) {
   const standing = new Set<WaiverRecord>(standingWaivers(records) as WaiverRecord[]);
-  return records.map((w) => ({ ...w, waivedAt: w.waivedAt.toISOString(), createdAt: w.createdAt.toISOString(), inForce: standing.has(w) }));
+  return records.map((w) => {
+    const { environments, waivedAt, createdAt, ...rest } = w;
+    return {
+      ...rest,
+      ...(environments !== undefined ? { environments: [...environments] } : {}),
+      waivedAt: waivedAt.toISOString(),
+      createdAt: createdAt.toISOString(),
+      inForce: standing.has(w),
+    };
+  });
 }
 
 /** What the API shows of a stored artifact: the pushed document plus what the store added. */
@@ -141,7 +150,7 @@ export function artifactView(stored: StoredArtifact) {
 
 export async function artifactRoutes(
   app: FastifyInstance,
-  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; waivers: WaiverRepository; policies: () => PolicySet },
+  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; waivers: WaiverRepository },
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent };
@@ -319,7 +328,7 @@ export async function artifactRoutes(
         operationId: "waiveResult",
         summary: "Waive a failed or missing result",
         description:
-          "Waives the artifact's result of a testcase (one scenario, or all): a policy requiring it then counts it as met, and its decision says \"waived by <you>: <comment>\". `waived: false` revokes the waiver. The policies run again. Takes what a release takes: the releaser role, the artifact's package and every environment a policy matching the artifact releases to in the token's scopes.",
+          "Waives the artifact's result of a testcase (one scenario, or all): a policy requiring it then counts it as met, and its decision says \"waived by <you>: <comment>\". `waived: false` revokes the waiver. The policies run again. Takes the releaser role and the artifact's package in the token's scope; a token scoped to environments makes a waiver that acts only on releases to them.",
         tags,
         params: idParams,
         body: waiveSchema,
@@ -329,7 +338,7 @@ export async function artifactRoutes(
     async (request, reply) => {
       const principal = requirePrincipal(request);
       const { id } = request.params;
-      const outcome = await waive({ ...deps, waivers: opts.waivers, policies: opts.policies }, principal, id, request.body);
+      const outcome = await waive({ ...deps, waivers: opts.waivers }, principal, id, request.body);
       switch (outcome.status) {
         case "forbidden":
           throw forbidden(outcome.reason);

@@ -12,6 +12,7 @@ CREATE TABLE "Waiver" (
     "waived" BOOLEAN NOT NULL,
     "comment" TEXT NOT NULL,
     "username" TEXT NOT NULL,
+    "environments" TEXT,
     "source" TEXT NOT NULL,
     "messageId" TEXT,
     "waivedAt" DATETIME NOT NULL,
