@@ -73,6 +73,14 @@ describe.each(testProviders)("gating and waivers on %s", (provider) => {
     expect(late.json()).toMatchObject({ added: 0, updated: 0, unchanged: 0, stale: 1, results: [{ outcome: "PASSED", submittedAt: "2026-11-25T10:05:00.000Z" }] });
   });
 
+  it("refuses a submittedAt that is not an RFC 3339 time with 400 naming the field, and appends nothing", async () => {
+    const a = await gatedArtifact();
+    const res = await append(a.id, [{ kind: "ci-result", testcase: TIER0, outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/4", submittedAt: "yesterday" }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toContain("/results/0/submittedAt");
+    expect((await t.app.inject({ method: "GET", url: `/api/v1/artifacts/${a.id}`, headers: reader })).json().results).toEqual([]);
+  });
+
   it("over the bus: a redelivered older result (earlier sent-at, other run) does not override the newer one", async () => {
     const a = await gatedArtifact({ hold: true });
     const newer = ciTestMessage({ id: uniq("rerun"), nvr: a.nvr, result: "passed" });
