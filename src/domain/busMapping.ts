@@ -450,6 +450,8 @@ function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: strin
  * `subject: {type, item}`). Only waivers of a `koji_build` are about an artifact; the oldest
  * messages name only a ResultsDB result id, which says nothing of the build.
  */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEffect {
   const subject = isObject(body.subject) ? body.subject : {};
   const type = body.subject_type ?? subject.type;
@@ -467,6 +469,10 @@ function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEf
   if (typeof body.waived !== "boolean") return { kind: "rejected", path: "/body/waived", reason: "must be true (waived) or false (the waiver revoked)" };
   if (typeof body.username !== "string" || body.username.length === 0 || body.username.length > 255) {
     return { kind: "rejected", path: "/body/username", reason: "must name who waived (1-255 characters)" };
+  }
+  // A lone UTF-16 surrogate cannot be stored: refused here, it is recorded rejected instead of failing the store (and coming back for ever).
+  for (const field of ["username", "comment", "scenario"] as const) {
+    if (typeof body[field] === "string" && LONE_SURROGATE.test(body[field])) return { kind: "rejected", path: `/body/${field}`, reason: "must be well-formed Unicode (it holds a lone surrogate)" };
   }
   const comment = typeof body.comment === "string" && body.comment.length > 0 ? body.comment.slice(0, 4096) : "(no comment)";
   const scenario = typeof body.scenario === "string" && body.scenario.length > 0 ? body.scenario.slice(0, 255) : undefined;

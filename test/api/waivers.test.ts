@@ -166,6 +166,7 @@ describe.each(testProviders)("gating and waivers on %s", (provider) => {
         [{ testcase: TIER0, comment: "" }, "/comment"],
         [{ testcase: TIER0, comment: "x", waived: "yes" }, "/waived"],
         [{ testcase: TIER0, comment: "x", extra: 1 }, "/"],
+        [{ testcase: TIER0, comment: "x\ud83dy" }, "/comment"],
       ] as const) {
         const res = await waive(a.id, body);
         expect(res.statusCode, JSON.stringify(body)).toBe(400);

@@ -528,6 +528,7 @@ describe("WaiverDB waivers → waivers of a build", () => {
     ["testcase", (b: Record<string, unknown>) => (b.testcase = 42), "/body/testcase"],
     ["waived", (b: Record<string, unknown>) => (b.waived = "yes"), "/body/waived"],
     ["username", (b: Record<string, unknown>) => delete b.username, "/body/username"],
+    ["comment (a lone surrogate)", (b: Record<string, unknown>) => (b.comment = "fine\ud83d"), "/body/comment"],
   ])("rejects a waiver with a bad %s, naming the field", (_what, change, path) => {
     expect(mapEnvelope(withBody(envelopeOf(fixtureJson("waiverdb.waiver.new/000.json")), change), options)).toMatchObject({ kind: "rejected", path });
   });
