@@ -15,6 +15,7 @@ import { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
 import { evaluateCreated, policyEventHandler } from "../src/flow/evaluatePolicies.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
+import { WaiverRepository } from "../src/store/waiverRepository.js";
 import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
 import { openDatabase, type Database } from "../src/store/database.js";
@@ -51,8 +52,9 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
   const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
   const environments = holder.environments();
   const decisions = new DecisionRepository(db.prisma);
+  const waivers = new WaiverRepository(db.prisma);
   const artifacts = new ArtifactRepository(db.prisma, {
-    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
+    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
   });
   const writer = new Writer(
     { releases, artifacts, environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
@@ -67,7 +69,7 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, policies: {
       decisions,
       holder,
-      onEvent: policyEventHandler({ artifacts, releases, decisions, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, (err) => {
+      onEvent: policyEventHandler({ artifacts, releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, (err) => {
         throw err;
       }),
     },

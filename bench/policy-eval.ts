@@ -108,6 +108,7 @@ function contextFor(environment: string, index: number): DecisionContext {
   return {
     now: NOW,
     results: APPENDED,
+    waivers: [],
     freezes: freezesOf(index),
     pushedAt: new Map([[environment, new Date("2026-11-20T00:00:00Z")]]),
     environmentExists: true,

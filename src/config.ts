@@ -28,6 +28,7 @@ export const DEFAULT_AMQP_TOPICS = [
   "org.fedoraproject.prod.buildsys.untag",
   "org.fedoraproject.prod.pungi.compose.status.change",
   "org.fedoraproject.prod.resultsdb.result.new",
+  "org.fedoraproject.prod.waiverdb.waiver.new",
   "org.centos.prod.ci.koji-build.test.complete",
   "org.centos.prod.ci.koji-build.test.error",
 ];

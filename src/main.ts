@@ -22,6 +22,7 @@ import { Scheduler } from "./policy/scheduler.js";
 import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
 import { PruneRepository } from "./store/pruneRepository.js";
 import { startPruneSchedule } from "./flow/prune.js";
+import { WaiverRepository } from "./store/waiverRepository.js";
 import { DecisionRepository } from "./store/decisionRepository.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
 import { branchLeaseFor } from "./store/branchLease.js";
@@ -71,13 +72,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const db = await openDatabase(config.databaseUrl);
   const releases = new ReleaseRepository(db.prisma);
   const decisions = new DecisionRepository(db.prisma);
+  const waivers = new WaiverRepository(db.prisma);
   const metrics = new Metrics();
   const decided = (list: readonly { policy: string; fired: boolean; waiting: boolean }[]) => {
     for (const d of list) metrics.policyDecisions.inc({ policy: d.policy, outcome: d.fired ? "fired" : d.waiting ? "waiting" : "skipped" });
   };
   // Policies on a pushed artifact are decided inside its ingest transaction.
   const artifacts = new ArtifactRepository(db.prisma, {
-    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided }, tx, created),
+    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided }, tx, created),
   });
   // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
   const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
@@ -104,7 +106,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
-  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
+  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(db.prisma),

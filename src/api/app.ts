@@ -12,6 +12,7 @@ import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
+import { WaiverRepository } from "../store/waiverRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
 import { answerClientError, errorsPlugin, frameworkProblem } from "./plugins/errors.js";
@@ -95,7 +96,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openapiPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
   await app.register(healthRoutes, { prisma: deps.prisma, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
-  await app.register(artifactRoutes, { artifacts: deps.artifacts, decisions: deps.policies.decisions, policyEvent: deps.policies.onEvent, rules: deps.releases.rules });
+  await app.register(artifactRoutes, {
+    artifacts: deps.artifacts,
+    decisions: deps.policies.decisions,
+    policyEvent: deps.policies.onEvent,
+    rules: deps.releases.rules,
+    waivers: new WaiverRepository(deps.prisma),
+  });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
   // The Fedora message bus bridge (issue 5): the metrics registry and the event log.

@@ -115,6 +115,7 @@ export function registerArtifactCommands(program: Command): void {
     .option("--ref-url <url>", "reference URL of the (single) --ci-result")
     .option("--scenario <name>", "scenario of the --ci-result")
     .option("--note <text>", "note on the --ci-result")
+    .option("--submitted-at <iso-time>", "when the --ci-result was submitted (RFC 3339); of one testcase and scenario the latest result decides")
     .option("--compose <id>", "a compose id (with --status)")
     .option("--status <status>", "compose status")
     .option("--compose-type <type>", "compose type: nightly, test, production, ci")
@@ -134,8 +135,8 @@ export function registerArtifactCommands(program: Command): void {
         items.push(item as ArtifactItem);
       }
       const results = (o.ciResult as string[] | undefined) ?? [];
-      const perResult = ["refUrl", "scenario", "note"].filter((k) => o[k] !== undefined);
-      if (perResult.length > 0 && results.length !== 1) throw new CliError("--ref-url/--scenario/--note go with exactly one --ci-result", exitCodes.usage);
+      const perResult = ["refUrl", "scenario", "note", "submittedAt"].filter((k) => o[k] !== undefined);
+      if (perResult.length > 0 && results.length !== 1) throw new CliError("--ref-url/--scenario/--note/--submitted-at go with exactly one --ci-result", exitCodes.usage);
       for (const r of results) {
         const [testcase, outcome] = splitPair(r, "--ci-result");
         const item: Record<string, unknown> = { kind: "ci-result", testcase, outcome: outcome.toUpperCase() };

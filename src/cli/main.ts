@@ -15,6 +15,7 @@ import { registerReleaseCommands } from "./release.js";
 import { registerRollbackCommand } from "./rollback.js";
 import { registerSchemaCommands } from "./schema.js";
 import { registerServerCommands } from "./server.js";
+import { registerWaiveCommands } from "./waive.js";
 
 export function buildProgram(): Command {
   const program = new Command("relengd")
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program);
   registerRollbackCommand(program);
   registerHoldCommands(program);
+  registerWaiveCommands(program);
   registerLintCommand(program);
   registerPlanCommand(program);
   registerBusCommands(program);

@@ -97,14 +97,15 @@ export function dryRunDecision(policy: Policy, artifact: Artifact, event: Policy
   const decision = decidePolicy(policy, artifact, facts);
   if (!decision.fire) return { ...base, fire: false, waiting: decision.waiting, reason: decision.reason };
   const what = decision.nvrs.length > 0 ? decision.nvrs.join(", ") : `artifact ${artifact.id}`;
-  return { ...base, fire: true, waiting: false, reason: `would release ${what} to ${target} (${decision.environment.kind})` };
+  const waived = decision.waived ? `; ${decision.waived.join("; ")}` : "";
+  return { ...base, fire: true, waiting: false, reason: `would release ${what} to ${target} (${decision.environment.kind})${waived}` };
 }
 
 /** A decision as GET /api/v1/artifacts/ID/decisions answers it: the stored record, its time in ISO 8601. */
 type DecisionView = Omit<DecisionRecord, "createdAt"> & { createdAt: string };
 
 export const decisionOutcome = (d: Pick<DecisionView, "fired" | "waiting" | "releaseId" | "reason">): string =>
-  d.fired ? `FIRED → ${d.releaseId ?? "?"}` : `SKIPPED${d.waiting ? " (waiting)" : ""} ${d.reason ?? ""}`.trimEnd();
+  d.fired ? `FIRED → ${d.releaseId ?? "?"}${d.reason ? ` (${d.reason})` : ""}` : `SKIPPED${d.waiting ? " (waiting)" : ""} ${d.reason ?? ""}`.trimEnd();
 
 interface TestOptions {
   file: string;
@@ -155,7 +156,7 @@ Exit codes: 0 no problems, 1 problems found, 2 DIR is not a directory.`,
     .addHelpText(
       "after",
       `
-Holds and earlier releases live on the server: a dry run sees none of them.
+Holds, waivers and earlier releases live on the server: a dry run sees none of them.
 
 Example:
   relengd policy test --file artifact.json --results results.json --now 2026-12-02T00:00:00Z \\
@@ -181,10 +182,11 @@ Exit codes: 0 evaluated (whatever the decisions), 1 an input file or the policie
         throw new CliError(`${dir}: ${count(problems.length, "problem")}; fix them (relengd policy lint) before a dry run`, exitCodes.rejected);
       }
       const { environments, repositories } = set.environments;
-      const facts: DecisionFacts<unknown> = { now, results, environments, repositories, pushedAt, holds: new Map(), standing: new Map() };
+      // Waivers, like holds, live on the server: a dry run sees none.
+      const facts: DecisionFacts<unknown> = { now, results, waivers: [], environments, repositories, pushedAt, holds: new Map(), standing: new Map() };
       const decisions = set.policies.map((p) => dryRunDecision(p, artifact, event, facts));
       const ownResults = artifact.items.filter((i) => i.kind === "ci-result").length;
-      const holds = "none (a dry run does not see the server's holds or earlier releases)";
+      const holds = "none (a dry run does not see the server's holds, waivers or earlier releases)";
       if (output === "json") {
         return printJson({
           dryRun: true,

@@ -60,6 +60,12 @@ export const ciResultItemSchema = z.strictObject({
   refUrl: url.optional(),
   scenario: text(255).optional(),
   note: text(4096).optional(),
+  // Greenwave's rule: of the results of one (testcase, scenario), the latest decides; a re-run
+  // sent late or a message redelivered out of order must not be taken for the newer one.
+  submittedAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: "When the result was submitted (RFC 3339). Of the results of one testcase and scenario the latest decides; without it, the one that arrived last." }),
 });
 
 export const composeItemSchema = z.strictObject({

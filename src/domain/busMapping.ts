@@ -22,7 +22,8 @@ import {
 } from "./documents/bodhiUpdate.js";
 import { COMPOSE_LABEL_PATTERN, type ComposeRequestDocument } from "./documents/composeRequest.js";
 import { distTagOf } from "./artifactRules.js";
-import { splitTopic, type Envelope } from "./envelope.js";
+import { sentAt, splitTopic, type Envelope } from "./envelope.js";
+import type { Waiver } from "./gating.js";
 import { parseNvr, renderNvr } from "./nvr.js";
 
 /** What became of a message, as the event log and the metrics say it. */
@@ -60,6 +61,8 @@ export interface MappingOptions {
 export type BusEffect =
   | { kind: "artifact"; artifact: Artifact }
   | { kind: "results"; nvr: string; results: CiResultItem[] }
+  /** WaiverDB waived (or revoked the waiver of) a result of a build: every artifact carrying it. */
+  | { kind: "waiver"; nvr: string; waiver: BusWaiver }
   /** A change to a Bodhi update: a commit on its merge request in the shadow repository. */
   | { kind: "bodhiUpdate"; update: BodhiUpdateMessage }
   /** A build tagged into or untagged from a Koji tag: the observed tag state. */
@@ -80,6 +83,9 @@ export const UNKNOWN_SHA = "0".repeat(40);
 const KOJI_BUILD_STATES = ["BUILDING", "COMPLETE", "DELETED", "FAILED", "CANCELED"] as const;
 const COMPLETE = 1;
 
+/** A waiver as WaiverDB announces it; without a sent-at header, its time is when relengd received it. */
+export type BusWaiver = Omit<Waiver, "waivedAt"> & { waivedAt?: Date };
+
 /** Maps one envelope; never throws (a mapping bug becomes a rejection naming it). */
 export function mapEnvelope(envelope: Envelope, options: MappingOptions): BusEffect {
   try {
@@ -97,10 +103,16 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
     }
     return mapBuildStateChange(envelope.body, prefix === "org.fedoraproject.stg." ? "stg" : "prod", options);
   }
-  if (topic === "resultsdb.result.new") return mapResultsdbResult(envelope.body);
+  // A result's own time orders it against the other results of its testcase (Greenwave's rule).
+  const sent = sentAt(envelope);
+  if (topic === "resultsdb.result.new") return mapResultsdbResult(envelope.body, sent);
   const modern = /^ci\.([a-z0-9-]+)\.test\.(complete|error|queued|running)$/.exec(topic);
-  if (modern) return mapCiTestMessage(envelope.body, modern[1] as string, modern[2] as string);
-  if (/^ci\.pipeline\..+\.test\.[a-z0-9_-]+\.(complete|error)$/.test(topic)) return mapLegacyPipelineResult(envelope.body, envelope.topic);
+  if (modern) return mapCiTestMessage(envelope.body, modern[1] as string, modern[2] as string, sent);
+  if (/^ci\.pipeline\..+\.test\.[a-z0-9_-]+\.(complete|error)$/.test(topic)) return mapLegacyPipelineResult(envelope.body, envelope.topic, sent);
+  if (topic === "waiverdb.waiver.new") {
+    if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a waiver in ${prefix}* WaiverDB, not Fedora's production WaiverDB` };
+    return mapWaiver(envelope.body, sent);
+  }
   if (topic === "pungi.compose.status.change") return mapComposeStatus(envelope.body, options);
   if (topic === "buildsys.tag" || topic === "buildsys.untag") {
     if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a tag change in ${prefix}* Koji, not Fedora's production Koji` };
@@ -292,6 +304,8 @@ function resultFor(
     refUrl?: unknown;
     scenario?: unknown;
     note?: unknown;
+    /** When the result was submitted: ResultsDB's submit_time, else the message's sent-at. */
+    submittedAt?: Date | undefined;
   },
 ): BusEffect {
   if (typeof nvr !== "string" || nvr.length === 0) return { kind: "rejected", path: nvrPath, reason: "must be the NVR of a Koji build" };
@@ -313,6 +327,7 @@ function resultFor(
     ...(refUrl ? { refUrl } : {}),
     ...(scenario ? { scenario } : {}),
     ...(noteText ? { note: noteText.slice(0, 4096) } : {}),
+    ...(fields.submittedAt ? { submittedAt: fields.submittedAt.toISOString() } : {}),
   };
   return { kind: "results", nvr: renderNvr(parsed.nvr), results: [result] };
 }
@@ -323,7 +338,7 @@ function resultFor(
  * `{testcase: {name}, outcome, ref_url, data: {type: [..], item: [..]}}`. Only results about a
  * `koji_build` are about an artifact.
  */
-function mapResultsdbResult(body: Record<string, unknown>): BusEffect {
+function mapResultsdbResult(body: Record<string, unknown>, sent: Date | undefined): BusEffect {
   if (isObject(body.task)) {
     const task = body.task;
     if (task.type !== "koji_build") return { kind: "ignored", reason: `a result about a ${String(task.type)} (${String(task.item)}), not a koji_build` };
@@ -334,6 +349,7 @@ function mapResultsdbResult(body: Record<string, unknown>): BusEffect {
       outcome: resultOutcome(result.outcome),
       outcomePath: "/body/result/outcome",
       refUrl: result.log_url,
+      submittedAt: resultsdbTime(result.submit_time) ?? sent,
     });
   }
   if (!isObject(body.data)) return { kind: "rejected", path: "/body/data", reason: "must hold the result's item and type (or /body/task, in the older shape)" };
@@ -348,7 +364,23 @@ function mapResultsdbResult(body: Record<string, unknown>): BusEffect {
     refUrl: body.ref_url,
     scenario: firstOf(body.data.scenario),
     note: body.note,
+    submittedAt: resultsdbTime(body.submit_time) ?? sent,
   });
+}
+
+/**
+ * ResultsDB's submit_time: `2019-04-24 13:06:12 UTC` in fedmsg-era messages, ISO 8601 without a
+ * zone (UTC) in ResultsDB 2's. Undefined when it is neither.
+ */
+export function resultsdbTime(value: unknown): Date | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = /^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?)(?: ?(UTC|Z|[+-][0-9]{2}:?[0-9]{2}))?$/.exec(value.trim());
+  if (!m) return undefined;
+  const zone = m[3] === undefined || m[3] === "UTC" ? "Z" : m[3];
+  // Date.parse takes at most milliseconds.
+  const time = (m[2] as string).replace(/(\.[0-9]{3})[0-9]+$/, "$1");
+  const t = Date.parse(`${m[1]}T${time}${zone}`);
+  return Number.isNaN(t) ? undefined : new Date(t);
 }
 
 /**
@@ -357,7 +389,7 @@ function mapResultsdbResult(body: Record<string, unknown>): BusEffect {
  * (`fedora-ci.koji-build.tier0.functional`). `.error` is an ERROR result; queued/running are
  * progress, not results.
  */
-function mapCiTestMessage(body: Record<string, unknown>, artifactType: string, state: string): BusEffect {
+function mapCiTestMessage(body: Record<string, unknown>, artifactType: string, state: string, sent: Date | undefined): BusEffect {
   if (state === "queued" || state === "running") return { kind: "ignored", reason: `test ${state}: progress, not a result (only complete and error are recorded)` };
   if (artifactType !== "koji-build") return { kind: "ignored", reason: `a CI result about a ${artifactType}, not a koji-build` };
   if (!isObject(body.artifact)) return { kind: "rejected", path: "/body/artifact", reason: "must describe the tested koji-build" };
@@ -378,6 +410,7 @@ function mapCiTestMessage(body: Record<string, unknown>, artifactType: string, s
     refUrl: run.url,
     scenario: test.scenario,
     note: state === "error" ? error?.reason : test.note,
+    submittedAt: sent,
   });
 }
 
@@ -399,7 +432,7 @@ const PIPELINE_STATUS: Record<string, CiOutcome> = {
  * policies; results of scratch (pull-request) builds and of composes/images are not about a
  * Koji build artifact.
  */
-function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: string): BusEffect {
+function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: string, sent: Date | undefined): BusEffect {
   if (body.scratch === true || body.scratch === "true") return { kind: "ignored", reason: "a result about a scratch build, which is never an artifact" };
   if (!("nvr" in body)) return { kind: "ignored", reason: "a pipeline result without an NVR (a compose or image test), not about a Koji build" };
   const status = typeof body.status === "string" ? PIPELINE_STATUS[body.status.toUpperCase()] : undefined;
@@ -410,7 +443,49 @@ function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: strin
     outcomePath: "/body/status",
     outcomeHint: `a Jenkins result: one of ${Object.keys(PIPELINE_STATUS).join(", ")}`,
     refUrl: body.build_url,
+    submittedAt: sent,
   });
+}
+
+// --- waivers (WaiverDB) -------------------------------------------------------------------
+
+/**
+ * `waiverdb.waiver.new`: WaiverDB's `{subject_type, subject_identifier, testcase, scenario?,
+ * waived, username, comment, proxied_by?}` (older messages nest the subject as
+ * `subject: {type, item}`). Only waivers of a `koji_build` are about an artifact; the oldest
+ * messages name only a ResultsDB result id, which says nothing of the build.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEffect {
+  const subject = isObject(body.subject) ? body.subject : {};
+  const type = body.subject_type ?? subject.type;
+  if (type === undefined) {
+    if (body.result_id !== undefined) return { kind: "ignored", reason: `a waiver of ResultsDB result ${String(body.result_id)} (an old WaiverDB message): it names no build` };
+    return { kind: "rejected", path: "/body/subject_type", reason: "must say what the waiver is about (koji_build)" };
+  }
+  const item = body.subject_identifier ?? subject.item;
+  if (type !== "koji_build") return { kind: "ignored", reason: `a waiver of a ${String(type)} (${String(item)}), not a koji_build` };
+  const itemPath = body.subject_identifier !== undefined ? "/body/subject_identifier" : "/body/subject/item";
+  if (typeof item !== "string" || item.length === 0) return { kind: "rejected", path: itemPath, reason: "must be the NVR of a Koji build" };
+  const nvr = parseNvr(item);
+  if (!nvr.ok) return { kind: "rejected", path: itemPath, reason: `NVR ${item} ${nvr.reason}` };
+  if (typeof body.testcase !== "string" || !TESTCASE_PATTERN.test(body.testcase)) return { kind: "rejected", path: "/body/testcase", reason: "must be a testcase name" };
+  if (typeof body.waived !== "boolean") return { kind: "rejected", path: "/body/waived", reason: "must be true (waived) or false (the waiver revoked)" };
+  if (typeof body.username !== "string" || body.username.length === 0 || body.username.length > 255) {
+    return { kind: "rejected", path: "/body/username", reason: "must name who waived (1-255 characters)" };
+  }
+  // A lone UTF-16 surrogate cannot be stored: refused here, it is recorded rejected instead of failing the store (and coming back for ever).
+  for (const field of ["username", "comment", "scenario"] as const) {
+    if (typeof body[field] === "string" && LONE_SURROGATE.test(body[field])) return { kind: "rejected", path: `/body/${field}`, reason: "must be well-formed Unicode (it holds a lone surrogate)" };
+  }
+  const comment = typeof body.comment === "string" && body.comment.length > 0 ? body.comment.slice(0, 4096) : "(no comment)";
+  const scenario = typeof body.scenario === "string" && body.scenario.length > 0 ? body.scenario.slice(0, 255) : undefined;
+  return {
+    kind: "waiver",
+    nvr: renderNvr(nvr.nvr),
+    waiver: { testcase: body.testcase, ...(scenario ? { scenario } : {}), waived: body.waived, comment, username: body.username, ...(sent ? { waivedAt: sent } : {}) },
+  };
 }
 
 // --- Bodhi updates (the shadow repository's merge requests) ---------------------------------

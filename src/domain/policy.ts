@@ -3,10 +3,11 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { wellFormedString } from "./text.js";
-import { ciOutcomes, kojiBuilds, resultKey, type Artifact, type CiOutcome, type CiResultItem } from "./artifact.js";
+import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
 import type { Environment } from "./environment.js";
+import { describeTestcase, describeWaiver, latestResults, standingWaivers, waiverActsOn, waiverMatching, waiverOf, type ReceivedResult, type Waiver } from "./gating.js";
 import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
@@ -127,8 +128,12 @@ export function policyTrigger(policy: Policy): string {
 /** Everything a decision depends on besides the policy and the artifact. */
 export interface DecisionContext {
   now: Date;
-  /** Results appended to the artifact after it was pushed (they override same testcase+refUrl items). */
-  results: readonly CiResultItem[];
+  /** Results appended to the artifact after it was pushed; of one (testcase, scenario) the latest decides (see gating.ts). */
+  results: readonly ReceivedResult[];
+  /** When relengd received the artifact (its own ci-result items arrived then). */
+  artifactReceivedAt?: Date;
+  /** Waivers of this artifact's results (made on it, or on one of its builds), in arrival order. */
+  waivers: readonly Waiver[];
   /** Freezes of the policy's target environment. */
   freezes: readonly Freeze[];
   /** The hold on (target environment, package), if any. */
@@ -141,7 +146,7 @@ export interface DecisionContext {
   alreadyReleased?: { releaseId: string; status: string };
 }
 
-export type Decision = { fire: true } | { fire: false; reason: string; /** true when a later event may change the answer */ waiting: boolean };
+export type Decision = { fire: true; /** requirements met only through waivers, in words */ waived?: string[] } | { fire: false; reason: string; /** true when a later event may change the answer */ waiting: boolean };
 
 /** Why the artifact does not match, or undefined when it matches. */
 export function mismatch(policy: Policy, artifact: Artifact): string | undefined {
@@ -203,17 +208,18 @@ function manyMismatch(field: string, list: readonly string[], values: readonly (
 }
 
 // One evaluation asks for the same artifact's results once per policy: computed once per (artifact, appended list).
-const effectiveCache = new WeakMap<Artifact, { appended: readonly CiResultItem[]; results: readonly CiResultItem[] }>();
+const latestCache = new WeakMap<Artifact, { appended: readonly ReceivedResult[]; results: readonly ReceivedResult[] }>();
 
-/** The artifact's CI results: its own ci-result items, overridden by appended results (same testcase and refUrl). */
-export function effectiveResults(artifact: Artifact, appended: readonly CiResultItem[]): readonly CiResultItem[] {
-  const hit = effectiveCache.get(artifact);
+/**
+ * The artifact's deciding CI results, one per (testcase, scenario): its own ci-result items and
+ * the appended results, the latest by the result's own time, else by arrival (Greenwave's rule).
+ */
+export function effectiveResults(artifact: Artifact, appended: readonly ReceivedResult[], receivedAt?: Date): readonly ReceivedResult[] {
+  const hit = latestCache.get(artifact);
   if (hit && hit.appended === appended) return hit.results;
-  const byKey = new Map<string, CiResultItem>();
-  for (const r of artifact.items) if (r.kind === "ci-result") byKey.set(resultKey(r), r);
-  for (const r of appended) byKey.set(resultKey(r), r);
-  const results = [...byKey.values()];
-  effectiveCache.set(artifact, { appended, results });
+  const own = artifact.items.filter((i) => i.kind === "ci-result");
+  const results = latestResults(own, receivedAt, appended);
+  latestCache.set(artifact, { appended, results });
   return results;
 }
 
@@ -226,37 +232,70 @@ function durationMs(text: string): number {
   return n * unit;
 }
 
-/** Why the requirements are not met (and whether waiting may help), or undefined when they are. */
-export function unmetRequirement(policy: Policy, artifact: Artifact, ctx: DecisionContext): { reason: string; waiting: boolean } | undefined {
+/** Whether the requirements are met (and which only through waivers), or why not and whether waiting may help. */
+export type Gate = { met: true; waived: string[] } | { met: false; reason: string; waiting: boolean };
+
+/**
+ * The policy's requirements against the deciding results: a failed, pending or missing result
+ * a standing waiver covers counts as met, and the decision says so ("waived by X: comment").
+ */
+export function gate(policy: Policy, artifact: Artifact, ctx: DecisionContext): Gate {
   const req = policy.spec.require;
-  if (req.results.length === 0 && !req.noFailed && !req.allPassed && !req.minAge) return undefined;
-  const results = effectiveResults(artifact, ctx.results);
+  const waived: string[] = [];
+  if (req.results.length === 0 && !req.noFailed && !req.allPassed && !req.minAge) return { met: true, waived };
+  const results = effectiveResults(artifact, ctx.results, ctx.artifactReceivedAt);
+  const target = policy.spec.release.environment;
+  const waivers = ctx.waivers.length > 0 ? standingWaivers(ctx.waivers.filter((w) => waiverActsOn(w, target))) : [];
+  const waiverFor = (r: ReceivedResult) => waiverOf(waivers, r.testcase, r.scenario);
   for (const r of req.results) {
     const matching = results.filter((x) => matchesGlob(x.testcase, r.testcase));
-    if (matching.length === 0) return { reason: `required testcase ${r.testcase} has no result yet`, waiting: true };
-    const bad = matching.find((x) => !r.outcomes.includes(x.outcome));
-    if (bad) {
+    if (matching.length === 0) {
+      const w = waiverMatching(waivers, r.testcase);
+      if (w) {
+        waived.push(`required testcase ${r.testcase} has no result; ${describeWaiver(w)}`);
+        continue;
+      }
+      return { met: false, reason: `required testcase ${r.testcase} has no result yet`, waiting: true };
+    }
+    for (const bad of matching.filter((x) => !r.outcomes.includes(x.outcome))) {
+      const w = waiverFor(bad);
+      if (w) {
+        waived.push(`required testcase ${describeTestcase(bad)} is ${bad.outcome}; ${describeWaiver(w)}`);
+        continue;
+      }
       const pending = PENDING.includes(bad.outcome);
-      return { reason: `required testcase ${bad.testcase} is ${bad.outcome}${pending ? "" : ` (needs ${r.outcomes.join(" or ")})`}`, waiting: pending };
+      return { met: false, reason: `required testcase ${describeTestcase(bad)} is ${bad.outcome}${pending ? "" : ` (needs ${r.outcomes.join(" or ")})`}`, waiting: pending };
     }
   }
   if (req.noFailed) {
-    const failed = results.find((x) => FAILING.includes(x.outcome));
-    if (failed) return { reason: `testcase ${failed.testcase} is ${failed.outcome}`, waiting: false };
+    for (const failed of results.filter((x) => FAILING.includes(x.outcome))) {
+      const w = waiverFor(failed);
+      if (!w) return { met: false, reason: `testcase ${describeTestcase(failed)} is ${failed.outcome}`, waiting: false };
+      waived.push(`testcase ${describeTestcase(failed)} is ${failed.outcome}; ${describeWaiver(w)}`);
+    }
   }
   if (req.allPassed) {
-    const notPassed = results.find((x) => x.outcome !== "PASSED" && x.outcome !== "INFO");
-    if (notPassed) return { reason: `testcase ${notPassed.testcase} is ${notPassed.outcome}, not PASSED`, waiting: PENDING.includes(notPassed.outcome) };
+    for (const notPassed of results.filter((x) => x.outcome !== "PASSED" && x.outcome !== "INFO")) {
+      const w = waiverFor(notPassed);
+      if (!w) return { met: false, reason: `testcase ${describeTestcase(notPassed)} is ${notPassed.outcome}, not PASSED`, waiting: PENDING.includes(notPassed.outcome) };
+      waived.push(`testcase ${describeTestcase(notPassed)} is ${notPassed.outcome}; ${describeWaiver(w)}`);
+    }
   }
   if (req.minAge) {
     const since = ctx.pushedAt.get(req.minAge.sincePushedTo);
-    if (!since) return { reason: `not yet pushed to ${req.minAge.sincePushedTo}`, waiting: true };
+    if (!since) return { met: false, reason: `not yet pushed to ${req.minAge.sincePushedTo}`, waiting: true };
     const due = since.getTime() + durationMs(req.minAge.duration);
     if (ctx.now.getTime() < due) {
-      return { reason: `pushed to ${req.minAge.sincePushedTo} ${since.toISOString()}; ${req.minAge.duration} not yet passed (due ${new Date(due).toISOString()})`, waiting: true };
+      return { met: false, reason: `pushed to ${req.minAge.sincePushedTo} ${since.toISOString()}; ${req.minAge.duration} not yet passed (due ${new Date(due).toISOString()})`, waiting: true };
     }
   }
-  return undefined;
+  return { met: true, waived: [...new Set(waived)] };
+}
+
+/** Why the requirements are not met (and whether waiting may help), or undefined when they are. */
+export function unmetRequirement(policy: Policy, artifact: Artifact, ctx: DecisionContext): { reason: string; waiting: boolean } | undefined {
+  const g = gate(policy, artifact, ctx);
+  return g.met ? undefined : { reason: g.reason, waiting: g.waiting };
 }
 
 /**
@@ -269,12 +308,12 @@ export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext)
   if (mis) return { fire: false, reason: mis, waiting: false };
   if (!ctx.environmentExists) return { fire: false, reason: `environment ${target} is not declared`, waiting: false };
   if (ctx.alreadyReleased) return { fire: false, reason: `already released to ${target} (release ${ctx.alreadyReleased.releaseId}, ${ctx.alreadyReleased.status})`, waiting: false };
-  const unmet = unmetRequirement(policy, artifact, ctx);
-  if (unmet) return { fire: false, reason: unmet.reason, waiting: unmet.waiting };
+  const gated = gate(policy, artifact, ctx);
+  if (!gated.met) return { fire: false, reason: gated.reason, waiting: gated.waiting };
   if (ctx.hold) return { fire: false, reason: `${target}/${artifact.package} is held: ${ctx.hold.reason}`, waiting: true };
   const frozen = activeFreeze(ctx.freezes, ctx.now, artifact.package, artifact.id);
   if (frozen) return { fire: false, reason: describeFreeze(target, frozen), waiting: true };
-  return { fire: true };
+  return gated.waived.length > 0 ? { fire: true, waived: gated.waived } : { fire: true };
 }
 
 /**
@@ -284,7 +323,10 @@ export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext)
  */
 export interface DecisionFacts<R> {
   now: Date;
-  results: readonly CiResultItem[];
+  results: readonly ReceivedResult[];
+  /** When relengd received the artifact; absent in a dry run (then list order alone orders results). */
+  artifactReceivedAt?: Date;
+  waivers: readonly Waiver[];
   /** Declared environments, by name. */
   environments: ReadonlyMap<string, Environment>;
   /** Declared repositories, by name. */
@@ -305,6 +347,8 @@ export function decisionContext(policy: Policy, facts: DecisionFacts<unknown>): 
   return {
     now: facts.now,
     results: facts.results,
+    waivers: facts.waivers,
+    ...(facts.artifactReceivedAt ? { artifactReceivedAt: facts.artifactReceivedAt } : {}),
     freezes: env?.freezes ?? [],
     pushedAt: facts.pushedAt,
     environmentExists: env !== undefined,
@@ -315,7 +359,15 @@ export function decisionContext(policy: Policy, facts: DecisionFacts<unknown>): 
 
 /** A policy's decision; when it fires, with what the release needs. */
 export type PolicyDecision<R> =
-  | { fire: true; environment: Environment; repository: R; /** The NVRs the request document names (none for a compose). */ nvrs: string[] }
+  | {
+      fire: true;
+      environment: Environment;
+      repository: R;
+      /** The NVRs the request document names (none for a compose). */
+      nvrs: string[];
+      /** Requirements met only through waivers, in words ("… is FAILED; waived by X: comment"). */
+      waived?: string[];
+    }
   | { fire: false; reason: string; /** true when a later event may change the answer */ waiting: boolean };
 
 /**
@@ -332,5 +384,5 @@ export function decidePolicy<R>(policy: Policy, artifact: Artifact, facts: Decis
   if (!requirement.ok) return { fire: false, reason: requirement.reason, waiting: false };
   const repository = facts.repositories.get(environment.repository);
   if (repository === undefined) return { fire: false, reason: `repository ${environment.repository} is not declared`, waiting: false };
-  return { fire: true, environment, repository, nvrs: requirement.nvrs };
+  return { fire: true, environment, repository, nvrs: requirement.nvrs, ...(decision.waived ? { waived: decision.waived } : {}) };
 }

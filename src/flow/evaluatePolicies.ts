@@ -1,19 +1,22 @@
 // Use case: policies look at an artifact (pushed, or results appended) and release it where
 // they say; every policy leaves a decision in words.
-import type { Artifact, CiResultItem } from "../domain/artifact.js";
+import { kojiBuilds, type Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
+import type { ReceivedResult, Waiver } from "../domain/gating.js";
 import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
 import type { SqlTx } from "../store/sql.js";
+import type { WaiverRepository } from "../store/waiverRepository.js";
 import type { EnqueueOutcome, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 
 export interface EvaluateDeps {
   artifacts: ArtifactRepository;
   releases: ReleaseRepository;
   decisions: DecisionRepository;
+  waivers: WaiverRepository;
   policies: () => PolicySet;
   notify: (repository: string) => void;
   /** The ingest rules: an artifact stored before them that breaks one is never released by a policy. */
@@ -23,10 +26,19 @@ export interface EvaluateDeps {
   decided?: (decisions: readonly NewDecision[]) => void;
 }
 
-export type PolicyEvent = "artifact" | "results" | "schedule";
+/** What an evaluation runs on; a waiver (made or revoked) runs the policies that run on results. */
+export type PolicyEvent = "artifact" | "results" | "schedule" | "waiver";
+
+/** The artifact as a caller already has it: saves reading it back. */
+export interface KnownArtifact {
+  artifact: Artifact;
+  results: readonly ReceivedResult[];
+  /** When relengd received the artifact. */
+  createdAt?: Date;
+}
 
 /** What the append use case calls once its write is durable (a push is evaluated in its own transaction). */
-export type PolicyEventHandler = (artifactId: string, event: PolicyEvent, known?: { artifact: Artifact; results: readonly CiResultItem[] }) => Promise<void>;
+export type PolicyEventHandler = (artifactId: string, event: PolicyEvent, known?: KnownArtifact) => Promise<void>;
 
 /**
  * Binds evaluation for the use cases. A failure is logged, never turned into a failed push: the
@@ -53,7 +65,7 @@ function plan(
   set: PolicySet,
   policies: readonly Policy[],
   artifact: Artifact,
-  results: readonly CiResultItem[],
+  received: { results: readonly ReceivedResult[]; createdAt?: Date | undefined; waivers: readonly Waiver[] },
   history: readonly ReleaseRecord[],
   event: PolicyEvent,
   now: Date,
@@ -68,7 +80,17 @@ function plan(
   }
   const { environments, repositories } = set.environments;
   // Holds are checked where the release is queued (atomically), not read here first.
-  const facts: DecisionFacts<ResolvedRepository> = { now, results, environments, repositories, pushedAt, holds: new Map(), standing };
+  const facts: DecisionFacts<ResolvedRepository> = {
+    now,
+    results: received.results,
+    waivers: received.waivers,
+    ...(received.createdAt ? { artifactReceivedAt: received.createdAt } : {}),
+    environments,
+    repositories,
+    pushedAt,
+    holds: new Map(),
+    standing,
+  };
   const out: Plan = { decisions: [], releases: [] };
   for (const policy of policies) {
     const target = policy.spec.release.environment;
@@ -93,14 +115,16 @@ function plan(
       createdBy: `policy/${policy.metadata.name}`,
       force: false,
       bulk: policy.spec.release.bulk,
-      decision: (outcome) => decisionOf(base, target, artifact.package, outcome),
+      decision: (outcome) => decisionOf(base, target, artifact.package, outcome, decision.waived),
     });
   }
   return out;
 }
 
 function policiesFor(set: PolicySet, event: PolicyEvent, only?: string): Policy[] {
-  return set.policies.filter((p) => p.spec.on.includes(event) && (only === undefined || p.metadata.name === only));
+  // A waiver changes what the results mean: the policies that wait for results decide again.
+  const trigger = event === "waiver" ? "results" : event;
+  return set.policies.filter((p) => p.spec.on.includes(trigger) && (only === undefined || p.metadata.name === only));
 }
 
 export async function evaluatePolicies(
@@ -109,7 +133,7 @@ export async function evaluatePolicies(
   event: PolicyEvent,
   only?: string,
   /** The artifact as the caller already has it: saves reading it back. */
-  known?: { artifact: Artifact; results: readonly CiResultItem[] },
+  known?: KnownArtifact,
 ): Promise<NewDecision[]> {
   const set = deps.policies();
   const policies = policiesFor(set, event, only);
@@ -120,7 +144,10 @@ export async function evaluatePolicies(
   // Matching is pure: a policy that does not match needs nothing from the store.
   const anyMatch = policies.some((p) => mismatch(p, artifact) === undefined);
   const history = anyMatch ? (await deps.releases.list({ artifactId, limit: 500 })).items : [];
-  const p = plan(set, policies, artifact, stored.results, history, event, deps.now?.() ?? new Date(), ruleRefusal(artifact, deps.rules));
+  const waivers = anyMatch ? await deps.waivers.forArtifact(artifactId, kojiBuilds(artifact).map((b) => b.nvr)) : [];
+  // A stored result's outcome arrived when it was last updated.
+  const results = stored.results.map((r) => ("updatedAt" in r && r.updatedAt instanceof Date ? { ...r, receivedAt: r.updatedAt } : r));
+  const p = plan(set, policies, artifact, { results, createdAt: stored.createdAt, waivers }, history, event, deps.now?.() ?? new Date(), ruleRefusal(artifact, deps.rules));
   const fired = p.releases.map(async (input) => {
     const outcome = await deps.releases.enqueue(input);
     if (outcome.status === "queued") deps.notify(input.repository);
@@ -146,9 +173,13 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "ru
   const now = deps.now?.() ?? new Date();
   const decisions: NewDecision[] = [];
   const releases: NewRelease[] = [];
+  // WaiverDB may have waived a build before an artifact carrying it was pushed; only gating policies need them.
+  const gating = policies.some((p) => p.spec.require.results.length > 0 || p.spec.require.noFailed || p.spec.require.allPassed);
+  const waivers = gating ? await deps.waivers.forNvrsIn(tx, created.flatMap((a) => kojiBuilds(a).map((b) => b.nvr))) : new Map<string, Waiver[]>();
   for (const artifact of created) {
     // Just pushed: no releases exist yet, and no results but its own items.
-    const p = plan(set, policies, artifact, [], [], "artifact", now);
+    const own = kojiBuilds(artifact).flatMap((b) => waivers.get(b.nvr) ?? []);
+    const p = plan(set, policies, artifact, { results: [], createdAt: now, waivers: own }, [], "artifact", now);
     decisions.push(...p.decisions);
     releases.push(...p.releases);
   }
@@ -161,10 +192,11 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "ru
   };
 }
 
-function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome): NewDecision {
+function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome, waived?: string[]): NewDecision {
   switch (outcome.status) {
     case "queued":
-      return { ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: null };
+      // A release that went through only by waivers says so in its decision (policy explain).
+      return { ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: waived && waived.length > 0 ? waived.join("; ") : null };
     case "held":
       return { ...base, fired: false, waiting: true, releaseId: null, reason: `${target}/${pkg} is held: ${outcome.hold.reason}` };
     case "duplicate":

@@ -7,6 +7,7 @@ import {
   type BusEffect,
   type BusEventStatus,
   type BusOutcome,
+  type BusWaiver,
   type ComposeDone,
   type KojiTagChange,
   type MappingOptions,
@@ -35,6 +36,7 @@ import { isTransientStoreFailure } from "../store/storeFailure.js";
 import type { ShadowState } from "../store/shadowRepository.js";
 import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
+import { describeWaiver } from "../domain/gating.js";
 import { pushArtifact } from "./pushArtifact.js";
 
 export interface BusDeps {
@@ -162,7 +164,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
   const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
-  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose")) {
+  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver")) {
     // State the bus observes (shadow repository, Koji tags) is written in the event's own
     // transaction: once the message is acked, the shadow writer will find its commit queued.
     const envelope = message.envelope;
@@ -173,8 +175,9 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
       now,
     );
     if (recorded.status === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, null);
-    if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag") deps.onShadowChange?.();
-    return done(recorded.outcome.status, recorded.outcome.reason, null);
+    if (recorded.outcome.status === "accepted" && effect.kind === "waiver") await rerunWaived(deps, effect.nvr);
+    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag") deps.onShadowChange?.();
+    return done(recorded.outcome.status, recorded.outcome.reason, recorded.outcome.artifactId);
   }
 
   const applied: Applied = effect
@@ -217,6 +220,7 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "bodhiUpdate":
     case "kojiTag":
     case "compose":
+    case "waiver":
       throw new Error(`${effect.kind} effects are applied in the event's transaction`);
     case "rejected":
       return { status: "rejected", reason: `${effect.path} ${effect.reason}`, artifactId: null, nvr: null };
@@ -306,7 +310,7 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
 
 // --- what the bus observes: the shadow repository and Koji tags --------------------------------
 
-type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" }>;
+type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" }>;
 
 function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
   switch (effect.kind) {
@@ -316,7 +320,32 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
       return queueCompose(deps, tx, envelope, effect.compose, now);
     case "bodhiUpdate":
       return mirrorBodhiUpdate(deps, tx, envelope, effect.update, now);
+    case "waiver":
+      return recordWaiver(deps, tx, envelope, effect.nvr, effect.waiver, now);
   }
+}
+
+/**
+ * A WaiverDB waiver is kept for its build, not for the artifacts that carry it now: an artifact
+ * pushed later with the build finds it too.
+ */
+async function recordWaiver(deps: BusDeps, tx: Tx, envelope: Envelope, nvr: string, waiver: BusWaiver, now: Date): Promise<BusEventOutcome> {
+  await deps.events.waivers.createIn(
+    tx,
+    { ...waiver, waivedAt: waiver.waivedAt ?? now, artifactId: null, nvr, source: "waiverdb", messageId: envelope.id },
+    now,
+  );
+  const carrying = await tx.artifactBuild.findMany({ where: { nvr }, select: { artifactId: true }, orderBy: { id: "desc" }, take: MAX_ARTIFACTS_PER_NVR });
+  const what = `${waiver.waived ? "waiver" : "revocation of the waiver"} of ${waiver.testcase}${waiver.scenario ? ` (scenario ${waiver.scenario})` : ""} for ${nvr}`;
+  const by = waiver.waived ? describeWaiver(waiver) : `by ${waiver.username}: ${waiver.comment}`;
+  const where = carrying.length > 0 ? `; policies run again on ${carrying.map((c) => c.artifactId).join(", ")}` : `; no artifact carries ${nvr} yet, one pushed later finds it`;
+  return { status: "accepted", reason: `${what} recorded (${by})${where}`, artifactId: carrying[0]?.artifactId ?? null, nvr };
+}
+
+/** The policies decide again on every artifact that carries a build whose waivers changed. */
+async function rerunWaived(deps: BusDeps, nvr: string): Promise<void> {
+  const page = await deps.artifacts.list({ nvr, limit: MAX_ARTIFACTS_PER_NVR });
+  for (const { artifact } of page.items) await deps.policyEvent?.(artifact.id, "waiver");
 }
 
 async function observeTag(deps: BusDeps, tx: Tx, envelope: Envelope, change: KojiTagChange, now: Date): Promise<BusEventOutcome> {

@@ -10,6 +10,7 @@ import {
   type CiResultItem,
   type SourceEvent,
 } from "../domain/artifact.js";
+import { replaces } from "../domain/gating.js";
 import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
 import { inList, sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
@@ -52,7 +53,15 @@ export interface ArtifactPage {
 export type AppendOutcome =
   | { status: "not-found" }
   | { status: "too-many"; limit: number }
-  | { status: "appended"; added: number; updated: number; unchanged: number; results: StoredResult[] };
+  | {
+      status: "appended";
+      added: number;
+      updated: number;
+      unchanged: number;
+      /** Older, by their own time, than the outcome already recorded for their (testcase, refUrl): not applied. */
+      stale: number;
+      results: StoredResult[];
+    };
 
 export class InvalidCursorError extends Error {}
 
@@ -77,6 +86,7 @@ type ResultRow = {
   refUrl: string;
   scenario: string | null;
   note: string | null;
+  submittedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -89,6 +99,7 @@ function toStoredResult(row: ResultRow): StoredResult {
     ...(row.refUrl ? { refUrl: row.refUrl } : {}),
     ...(row.scenario !== null ? { scenario: row.scenario } : {}),
     ...(row.note !== null ? { note: row.note } : {}),
+    ...(row.submittedAt !== null ? { submittedAt: row.submittedAt.toISOString() } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -240,10 +251,17 @@ export class ArtifactRepository {
     };
   }
 
-  /** Appends CI results; (testcase, refUrl) already present is updated, identical is a no-op. */
+  /**
+   * Appends CI results; (testcase, refUrl) already present is updated, identical is a no-op, and
+   * one older by its own time than the recorded outcome (a late redelivery) is not applied.
+   */
   async appendResults(artifactId: string, results: CiResultItem[], limit: number): Promise<AppendOutcome> {
-    // Last one wins within one request, as if they had been sent one after another.
-    const byKey = new Map(results.map((r) => [resultKey(r), r]));
+    // Within one request, as if they had been sent one after another.
+    const byKey = new Map<string, CiResultItem>();
+    for (const r of results) {
+      const before = byKey.get(resultKey(r));
+      if (!before || replaces(r, before)) byKey.set(resultKey(r), r);
+    }
     return this.prisma.$transaction(async (tx) => {
       const artifact = await tx.artifact.findUnique({ where: { id: artifactId }, select: { id: true } });
       if (!artifact) return { status: "not-found" } as const;
@@ -255,21 +273,29 @@ export class ArtifactRepository {
       let added = 0;
       let updated = 0;
       let unchanged = 0;
+      let stale = 0;
       for (const [key, r] of byKey) {
         const prior = current.get(key);
-        const fields = { outcome: r.outcome, scenario: r.scenario ?? null, note: r.note ?? null };
+        const fields = { outcome: r.outcome, scenario: r.scenario ?? null, note: r.note ?? null, submittedAt: r.submittedAt !== undefined ? new Date(r.submittedAt) : null };
         if (!prior) {
           await tx.artifactResult.create({
             data: { artifactId, testcase: r.testcase, refUrl: r.refUrl ?? "", ...fields, createdAt: now, updatedAt: now },
           });
           added++;
-        } else if (prior.outcome !== fields.outcome || prior.scenario !== fields.scenario || prior.note !== fields.note) {
+        } else if (!replaces({ ...r, receivedAt: now }, { ...toStoredResult(prior), receivedAt: prior.updatedAt })) {
+          stale++;
+        } else if (
+          prior.outcome !== fields.outcome ||
+          prior.scenario !== fields.scenario ||
+          prior.note !== fields.note ||
+          prior.submittedAt?.getTime() !== fields.submittedAt?.getTime()
+        ) {
           await tx.artifactResult.update({ where: { id: prior.id }, data: { ...fields, updatedAt: now } });
           updated++;
         } else unchanged++;
       }
       const all = await tx.artifactResult.findMany({ where: { artifactId }, orderBy: { id: "asc" } });
-      return { status: "appended", added, updated, unchanged, results: all.map(toStoredResult) } as const;
+      return { status: "appended", added, updated, unchanged, stale, results: all.map(toStoredResult) } as const;
     });
   }
 }

@@ -2,6 +2,7 @@
 import type { BusEventStatus } from "../domain/busMapping.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 import type { Prisma, Tx } from "./database.js";
+import { WaiverRepository } from "./waiverRepository.js";
 import { KojiTagRepository } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
 
@@ -56,10 +57,12 @@ export class BusEventRepository {
   /** What the bus observed besides the event log: written in the same transaction as an event. */
   readonly shadow: ShadowRepository;
   readonly kojiTags: KojiTagRepository;
+  readonly waivers: WaiverRepository;
 
   constructor(private readonly prisma: Prisma) {
     this.shadow = new ShadowRepository(prisma);
     this.kojiTags = new KojiTagRepository(prisma);
+    this.waivers = new WaiverRepository(prisma);
   }
 
   async find(messageId: string): Promise<BusEventRecord | null> {

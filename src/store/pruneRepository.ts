@@ -112,6 +112,10 @@ export class PruneRepository {
     const results = await tx.$executeRaw(
       Sql.sql`DELETE FROM "ArtifactResult" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactResult"."artifactId")`,
     );
+    // Waivers made on the artifact go with it: an artifact pushed later under the same id must not inherit them.
+    await tx.$executeRaw(
+      Sql.sql`DELETE FROM "Waiver" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Waiver"."artifactId")`,
+    );
     const builds = await tx.$executeRaw(
       Sql.sql`DELETE FROM "ArtifactBuild" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactBuild"."artifactId")`,
     );

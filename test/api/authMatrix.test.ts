@@ -17,6 +17,8 @@ interface Fixtures {
   artifactId: string;
   /** A release of that artifact to f44-updates-candidate. */
   releaseId: string;
+  /** An artifact of python-requests for f41, which no shipped policy gates (a waiver of it can release it nowhere). */
+  ungatedArtifactId: string;
   /** A fresh hold on f44-updates-candidate for a package of python-requests' scope. */
   newHold(): Promise<string>;
 }
@@ -68,6 +70,14 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
     }),
   },
   "GET /api/v1/artifacts/:id/decisions": { role: "reader", scopes: [], request: (f) => ({ url: `/api/v1/artifacts/${f.artifactId}/decisions` }) },
+  // A waiver needs the package's scope; a token's environment scope does not refuse it but limits the releases it
+  // acts on (test/api/waivers.test.ts).
+  "POST /api/v1/artifacts/:id/waivers": {
+    role: "releaser",
+    scopes: ["package"],
+    request: (f) => ({ url: `/api/v1/artifacts/${f.ungatedArtifactId}/waivers`, payload: { testcase: "fedora-ci.koji-build.tier0.functional", comment: "auth matrix" } }),
+  },
+  "GET /api/v1/artifacts/:id/waivers": { role: "reader", scopes: [], request: (f) => ({ url: `/api/v1/artifacts/${f.artifactId}/waivers` }) },
   "GET /api/v1/policies": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/policies" }) },
   "POST /api/v1/policies/reload": { role: "admin", scopes: [], request: () => ({ url: "/api/v1/policies/reload" }) },
   "POST /api/v1/releases": {
@@ -165,9 +175,12 @@ describe("auth matrix over every registered route", () => {
     expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: artifact, headers: admin })).statusCode).toBe(201);
     const released = await t.app.inject({ method: "POST", url: "/api/v1/releases", payload: { artifactId: artifact.id, environment: ENVIRONMENT }, headers: admin });
     expect(released.statusCode, released.body).toBe(202);
+    const ungated = sampleArtifact({ package: PACKAGE });
+    expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: ungated, headers: admin })).statusCode).toBe(201);
     let holds = 0;
     fixtures = {
       artifactId: artifact.id,
+      ungatedArtifactId: ungated.id,
       releaseId: released.json().id as string,
       async newHold() {
         holds += 1;

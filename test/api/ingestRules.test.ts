@@ -132,6 +132,11 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
     const retry = await t.app.inject({ method: "POST", url: `/api/v1/releases/${byPolicy!.id}/retry`, headers: pythonReleaser });
     expect(retry.statusCode).toBe(403);
     expect(retry.json().detail).toContain("/items/1/nvr is a build of kernel, outside the token's package scope python-*");
+
+    // Nor waive a result of it: a waiver lets policies release every build it carries.
+    const waiver = await t.app.inject({ method: "POST", url: `/api/v1/artifacts/${a.id}/waivers`, payload: { testcase: "fedora-ci.koji-build.tier0.functional", comment: "flaky" }, headers: pythonReleaser });
+    expect(waiver.statusCode).toBe(403);
+    expect(waiver.json().detail).toContain("/items/1/nvr is a build of kernel, outside the token's package scope python-*");
   });
 
   it("refuses an artifact stored before the rules at release time with the rule as code; its policies skip it and the writer blocks it", async () => {

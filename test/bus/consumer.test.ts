@@ -201,7 +201,14 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
         expected[status] = (expected[status] ?? 0) + 1;
       }
       expect(await h.events.countByStatus()).toEqual(expected);
-      expect(expected).toEqual({ accepted: 22, ignored: 106, rejected: 4 });
+      expect(expected).toEqual({ accepted: 23, ignored: 105, rejected: 4 });
+      // WaiverDB's waiver of a build is kept for the build, whether or not an artifact carries it yet.
+      const waiver = fixtures.find((f) => f.file === "waiverdb.waiver.new/000.json");
+      expect(await h.events.find(waiver?.envelope.id ?? "")).toMatchObject({
+        status: "accepted",
+        nvr: "dummy-test-package-gloster-0-548.fc33",
+        reason: expect.stringContaining("waiver of fedora-ci.koji-build.tier0.functional for dummy-test-package-gloster-0-548.fc33 recorded (waived by ralph: This is fine.)"),
+      });
       for (const f of fixtures) {
         const event = await h.events.find(f.envelope.id);
         expect(event, f.file).toMatchObject({ status: expectedStatus(mapEnvelope(f.envelope, h.deps.mapping)), parsed: true });

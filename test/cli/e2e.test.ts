@@ -69,7 +69,7 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
     const result = await relengd([
       "artifact", "add", "--file", file,
       "--ci-result", "fedora-ci.koji-build.tier0.functional=PASSED", "--ref-url", "https://artifacts.dev.testing-farm.io/1234",
-      "--context", "CI_JOB_ID=1",
+      "--submitted-at", "2026-11-25T10:05:00Z", "--context", "CI_JOB_ID=1",
     ]);
     expect(result.code, result.stderr).toBe(0);
     // A retried job records its own id over the first one's.
@@ -98,7 +98,7 @@ describe("relengd serve and the relengd CLI, as separate processes", () => {
       source: { sha, branch: "f41", event: "build" },
       items: [
         { kind: "koji-build", nvr },
-        { kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/1234" },
+        { kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/1234", submittedAt: "2026-11-25T10:05:00Z" },
       ],
       context: { CI_JOB_ID: "2" },
       results: [],

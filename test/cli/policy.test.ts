@@ -181,6 +181,7 @@ describe("relengd policy explain and reload against a running server", () => {
   let url: string;
   let ciToken: string;
   let adminToken: string;
+  let releaserToken: string;
   const tag = `p${process.pid}`;
 
   const relengd = (args: string[], token: string) => runRelengd(args, { ...cleanEnv(), RELENGD_URL: url, RELENGD_TOKEN: token });
@@ -194,10 +195,12 @@ describe("relengd policy explain and reload against a running server", () => {
     const serverEnv = await serverEnvironment(dir, { RELENGD_POLICIES_DIR: policiesDir, RELENGD_GITOPS_REPO: remote, RELENGD_LOG_LEVEL: "warn" });
     server = await startServerProcess(serverEnv);
     url = server.url;
-    const [ci, admin] = await Promise.all([
+    const [ci, admin, releaser] = await Promise.all([
       runRelengd(["token", "issue", "--subject", "fedora-ci", "--role", "ci"], serverEnv),
       runRelengd(["token", "issue", "--subject", "root", "--role", "admin"], serverEnv),
+      runRelengd(["token", "issue", "--subject", "releng", "--role", "releaser"], serverEnv),
     ]);
+    releaserToken = releaser.stdout.trim();
     expect(ci.code, ci.stderr).toBe(0);
     expect(admin.code, admin.stderr).toBe(0);
     ciToken = ci.stdout.trim();
@@ -232,6 +235,45 @@ describe("relengd policy explain and reload against a running server", () => {
     expect(items).toContainEqual(expect.objectContaining({ policy: "rawhide-auto", fired: true, releaseId: expect.stringMatching(new RegExp(`^${ULID}$`)) }));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/404/);
+  });
+
+  it("waives a failed tier0 result with `relengd waive`: rawhide-auto fires, and explain says who waived and why", async () => {
+    const push = async (id: string) => {
+      const res = await fetch(`${url}/api/v1/artifacts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ciToken}`, "content-type": "application/json" },
+        body: JSON.stringify(rawhideBuild(id, `${id}-pkg`, [{ testcase: TIER0, outcome: "FAILED" }])),
+      });
+      expect(res.status, await res.text()).toBe(201);
+    };
+    const [table, json] = [`${tag}-waived`, `${tag}-waived-json`];
+    await Promise.all([push(table), push(json)]);
+    const because = "Testing Farm outage, see releng#1234";
+    const waived = await relengd(["waive", table, "--testcase", TIER0, "--comment", because], releaserToken);
+    expect(waived.code, waived.stderr).toBe(0);
+    expect(waived.stdout).toMatch(new RegExp(`^waived ${TIER0} on ${table} \\(waiver ${ULID}\\)$`, "m"));
+    const why = `required testcase ${TIER0} is FAILED; waived by releng: ${because}`;
+    expect(waived.stdout).toMatch(new RegExp(`^rawhide-auto\\s+FIRED → ${ULID} \\(`, "m"));
+    expect(waived.stdout).toContain(`(${why})`);
+
+    const asJson = await relengd(["waive", json, "--testcase", TIER0, "--comment", because, "--output", "json"], releaserToken);
+    expect(asJson.code, asJson.stderr).toBe(0);
+    const body = JSON.parse(asJson.stdout) as { waiver: { username: string; inForce: boolean }; decisions: { policy: string; fired: boolean; reason: string }[] };
+    expect(body.waiver).toMatchObject({ username: "releng", inForce: true });
+    expect(body.decisions).toContainEqual(expect.objectContaining({ policy: "rawhide-auto", fired: true, reason: why }));
+
+    const [explain, list, byCi, badTestcase] = await Promise.all([
+      relengd(["policy", "explain", table], ciToken),
+      relengd(["waivers", table, "--output", "json"], ciToken),
+      relengd(["waive", table, "--testcase", TIER0, "--comment", "x"], ciToken),
+      relengd(["waive", table, "--testcase", "not a testcase", "--comment", "x"], releaserToken),
+    ]);
+    expect(explain.stdout).toMatch(new RegExp(`^\\S+Z\\s+rawhide-auto\\s+waiver\\s+FIRED → ${ULID} \\(required testcase`, "m"));
+    expect(explain.stdout).toContain(`waived by releng: ${because}`);
+    expect(JSON.parse(list.stdout).items).toMatchObject([{ testcase: TIER0, username: "releng", source: "api", inForce: true }]);
+    expect(byCi.code).toBe(1);
+    expect(byCi.stderr).toMatch(/403/);
+    expect(badTestcase.code).toBe(2);
   });
 
   it("reloads the policies with an admin token and prints the problems of a broken file", async () => {

@@ -48,6 +48,8 @@ const EXPECTED: Record<string, BusEffect["kind"]> = {
   "pungi.compose.status.change/001.json": "ignored", // DOOMED
   "pungi.compose.status.change/002.json": "ignored", // STARTED
   "resultsdb.result.new/000.json": "ignored", // about a bodhi_update
+  "waiverdb.waiver.new/000.json": "waiver", // dummy-test-package-gloster-0-548.fc33
+  "waiverdb.waiver.new/001.json": "ignored", // names only a ResultsDB result id
 };
 /** Folders whose every message changes a Bodhi update's document. */
 const BODHI_FOLDERS = [
@@ -75,7 +77,7 @@ describe("bus message mapping over every fixture", () => {
     if (effect.kind === "ignored") expect(effect.reason.length).toBeGreaterThan(10);
   });
 
-  it("covers the corpus: one artifact, one result, 15 Bodhi changes, 2 tag changes, 1 compose, the rest ignored, nothing rejected", () => {
+  it("covers the corpus: one artifact, one result, 15 Bodhi changes, 2 tag changes, 1 compose, 1 waiver, the rest ignored, nothing rejected", () => {
     const kinds = fixtures.map((f) => mapFixture(f.file).kind);
     const count = (k: string) => kinds.filter((x) => x === k).length;
     expect({
@@ -84,13 +86,14 @@ describe("bus message mapping over every fixture", () => {
       bodhiUpdate: count("bodhiUpdate"),
       kojiTag: count("kojiTag"),
       compose: count("compose"),
+      waiver: count("waiver"),
       rejected: count("rejected"),
-    }).toEqual({ artifact: 1, results: 1, bodhiUpdate: 15, kojiTag: 2, compose: 1, rejected: 0 });
-    expect(count("ignored")).toBe(126 - 20);
+    }).toEqual({ artifact: 1, results: 1, bodhiUpdate: 15, kojiTag: 2, compose: 1, waiver: 1, rejected: 0 });
+    expect(count("ignored")).toBe(126 - 21);
   });
 
   it("says an unknown topic is not mapped, and why a known one changes nothing", () => {
-    expect(mapFixture("waiverdb.waiver.new/000.json")).toEqual({ kind: "ignored", reason: "topic waiverdb.waiver.new is not one relengd maps" });
+    expect(mapFixture("taskotron.result.new/000.json")).toMatchObject({ kind: "ignored", reason: "topic taskotron.result.new is not one relengd maps" });
     expect(mapFixture("bodhi.update.comment/000.json")).toEqual({
       kind: "ignored",
       reason: "bodhi.update.comment does not change an update's document (only requests, pushes, edits and closures do)",
@@ -206,6 +209,8 @@ describe("CI results → results appended by NVR", () => {
           outcome: "PASSED",
           refUrl:
             "https://jenkins-continuous-infra.apps.ci.centos.org/blue/organizations/jenkins/fedora-f28-build-pipeline/detail/fedora-f28-build-pipeline/384/pipeline/",
+          // The message's sent-at: the result's own time.
+          submittedAt: "2019-04-12T13:10:28.000Z",
         },
       ],
     });
@@ -223,7 +228,7 @@ describe("CI results → results appended by NVR", () => {
     expect(mapEnvelope(ciTestMessage({ id: "c1", nvr: "bash-5.2.37-1.fc45", result: "passed" }), options)).toEqual({
       kind: "results",
       nvr: "bash-5.2.37-1.fc45",
-      results: [{ kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/c1" }],
+      results: [{ kind: "ci-result", testcase: "fedora-ci.koji-build.tier0.functional", outcome: "PASSED", refUrl: "https://artifacts.dev.testing-farm.io/c1", submittedAt: "2026-11-17T15:00:00.000Z" }],
     });
     expect(mapEnvelope(ciTestMessage({ id: "c2", nvr: "bash-5.2.37-1.fc45", result: "needs_inspection" }), options)).toMatchObject({
       results: [{ outcome: "NEEDS_INSPECTION" }],
@@ -261,7 +266,8 @@ describe("CI results → results appended by NVR", () => {
     expect(mapEnvelope(old, options)).toEqual({
       kind: "results",
       nvr: "bash-5.2.37-1.fc45",
-      results: [{ kind: "ci-result", testcase: "dist.rpmdeplint", outcome: "PASSED", refUrl: "https://openqa.stg.fedoraproject.org/tests/528801" }],
+      // ResultsDB's own submit_time ("2019-04-24 13:06:12 UTC"), not a sent-at.
+      results: [{ kind: "ci-result", testcase: "dist.rpmdeplint", outcome: "PASSED", refUrl: "https://openqa.stg.fedoraproject.org/tests/528801", submittedAt: "2019-04-24T13:06:12.000Z" }],
     });
     const v2: Envelope = {
       id: "r2",
@@ -290,6 +296,8 @@ describe("CI results → results appended by NVR", () => {
         },
       ],
     });
+    // ResultsDB 2's submit_time is ISO 8601 without a zone, in UTC.
+    expect(mapEnvelope(withBody(v2, (b) => (b.submit_time = "2026-11-20T08:15:30.123456")), options)).toMatchObject({ results: [{ submittedAt: "2026-11-20T08:15:30.123Z" }] });
     expect(mapEnvelope(withBody(v2, (b) => (b.data = { item: ["FEDORA-2026-1"], type: ["bodhi_update"] })), options)).toMatchObject({ kind: "ignored" });
     expect(mapEnvelope(withBody(v2, (b) => (b.outcome = "GREAT")), options)).toMatchObject({ kind: "rejected", path: "/body/outcome" });
     expect(mapEnvelope(withBody(v2, (b) => delete b.data), options)).toMatchObject({ kind: "rejected", path: "/body/data" });
@@ -539,5 +547,57 @@ describe("pungi.compose.status.change FINISHED → a ComposeRequest recorded as 
     const finished = envelopeOf(fixtureJson("pungi.compose.status.change/000.json"));
     expect(mapEnvelope(withBody(finished, (b) => (b.compose_id = "CentOS-Stream-9-20240101.0")), options)).toMatchObject({ kind: "ignored" });
     expect(mapEnvelope(withBody(finished, (b) => delete b.compose_id), options)).toMatchObject({ kind: "rejected", path: "/body/compose_id" });
+  });
+});
+
+describe("WaiverDB waivers → waivers of a build", () => {
+  it("maps waiverdb.waiver.new about a koji_build to a waiver of that NVR at the message's sent-at", () => {
+    expect(mapFixture("waiverdb.waiver.new/000.json")).toEqual({
+      kind: "waiver",
+      nvr: "dummy-test-package-gloster-0-548.fc33",
+      waiver: {
+        testcase: "fedora-ci.koji-build.tier0.functional",
+        waived: true,
+        comment: "This is fine.",
+        username: "ralph",
+        waivedAt: new Date("2020-05-19T22:48:13Z"),
+      },
+    });
+  });
+
+  it("reads a revocation, a scenario and the nested subject of older messages", () => {
+    const base = envelopeOf(fixtureJson("waiverdb.waiver.new/000.json"));
+    expect(mapEnvelope(withBody(base, (b) => (b.waived = false)), options)).toMatchObject({ kind: "waiver", waiver: { waived: false } });
+    expect(mapEnvelope(withBody(base, (b) => (b.scenario = "fedora.rawhide.x86_64")), options)).toMatchObject({ waiver: { scenario: "fedora.rawhide.x86_64" } });
+    const nested = withBody(base, (b) => {
+      delete b.subject_type;
+      delete b.subject_identifier;
+    });
+    expect(mapEnvelope(nested, options)).toMatchObject({ kind: "waiver", nvr: "dummy-test-package-gloster-0-548.fc33" });
+  });
+
+  it("ignores waivers of other subjects, of staging, and the oldest shape that names only a result id", () => {
+    expect(mapFixture("waiverdb.waiver.new/001.json")).toMatchObject({ kind: "ignored", reason: "a waiver in org.fedoraproject.stg.* WaiverDB, not Fedora's production WaiverDB" });
+    const base = envelopeOf(fixtureJson("waiverdb.waiver.new/000.json"));
+    const oldShape = withBody(base, (b) => {
+      for (const k of ["subject_type", "subject_identifier", "subject", "testcase"]) delete b[k];
+      b.result_id = 123;
+    });
+    expect(mapEnvelope(oldShape, options)).toEqual({ kind: "ignored", reason: "a waiver of ResultsDB result 123 (an old WaiverDB message): it names no build" });
+    const update = withBody(base, (b) => {
+      b.subject_type = "bodhi_update";
+      b.subject_identifier = "FEDORA-2026-1";
+    });
+    expect(mapEnvelope(update, options)).toMatchObject({ kind: "ignored", reason: "a waiver of a bodhi_update (FEDORA-2026-1), not a koji_build" });
+  });
+
+  it.each([
+    ["subject_identifier", (b: Record<string, unknown>) => (b.subject_identifier = "not an nvr"), "/body/subject_identifier"],
+    ["testcase", (b: Record<string, unknown>) => (b.testcase = 42), "/body/testcase"],
+    ["waived", (b: Record<string, unknown>) => (b.waived = "yes"), "/body/waived"],
+    ["username", (b: Record<string, unknown>) => delete b.username, "/body/username"],
+    ["comment (a lone surrogate)", (b: Record<string, unknown>) => (b.comment = "fine\ud83d"), "/body/comment"],
+  ])("rejects a waiver with a bad %s, naming the field", (_what, change, path) => {
+    expect(mapEnvelope(withBody(envelopeOf(fixtureJson("waiverdb.waiver.new/000.json")), change), options)).toMatchObject({ kind: "rejected", path });
   });
 });

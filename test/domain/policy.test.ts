@@ -37,7 +37,7 @@ function artifact(overrides: Parameters<typeof sampleArtifact>[0] = {}): Artifac
 const result = (testcase: string, outcome: CiResultItem["outcome"]): CiResultItem => ({ kind: "ci-result", testcase, outcome });
 
 function ctx(over: Partial<DecisionContext> = {}): DecisionContext {
-  return { now: new Date("2026-11-25T12:00:00Z"), results: [], freezes: [], pushedAt: new Map(), environmentExists: true, ...over };
+  return { now: new Date("2026-11-25T12:00:00Z"), results: [], waivers: [], freezes: [], pushedAt: new Map(), environmentExists: true, ...over };
 }
 
 describe("policy decisions", () => {

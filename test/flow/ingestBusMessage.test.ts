@@ -177,8 +177,8 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
     const noBuildId = buildCompleteMessage({ id: uniq("nobuild"), buildId: 1, name: "bash", version: "5.2", release: "1.fc41" });
     delete noBuildId.body.build_id;
     expect(await ingestBusMessage(deps, { ok: true, envelope: noBuildId })).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/^\/body\/build_id /) });
-    const waiver = { ...(fixtureJson("waiverdb.waiver.new/000.json") as unknown as Envelope), id: uniq("waiver") };
-    expect(await ingestBusMessage(deps, { ok: true, envelope: waiver })).toMatchObject({ outcome: "ignored", reason: "topic waiverdb.waiver.new is not one relengd maps" });
+    const unmapped = { ...(fixtureJson("taskotron.result.new/000.json") as unknown as Envelope), id: uniq("taskotron") };
+    expect(await ingestBusMessage(deps, { ok: true, envelope: unmapped })).toMatchObject({ outcome: "ignored", reason: "topic taskotron.result.new is not one relengd maps" });
     const rejected = await events.list({ status: "rejected", limit: 200 });
     expect(rejected.items.map((e) => e.messageId)).toContain(noBuildId.id);
   });

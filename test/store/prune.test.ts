@@ -9,6 +9,7 @@ import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { chunksFor, parseDatabaseUrl } from "../../src/store/database.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ScheduleRunRepository } from "../../src/store/scheduleRunRepository.js";
+import { WaiverRepository } from "../../src/store/waiverRepository.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -102,6 +103,10 @@ describe.each(testProviders)("prune on %s", (provider) => {
     await appendResult(old[0] as string);
     await appendResult(referenced[0] as string);
     for (const id of referenced) await release(id);
+    const waivers = new WaiverRepository(prisma());
+    for (const id of [old[0], referenced[0]] as string[]) {
+      await waivers.create({ artifactId: id, nvr: null, testcase: "dist.rpmdeplint", waived: true, comment: "ok", username: "alice", source: "api", messageId: null, waivedAt: new Date(0) });
+    }
 
     const report = await pruneArtifacts({ store }, { olderThanSeconds: RETENTION, dryRun: false });
 
@@ -111,6 +116,9 @@ describe.each(testProviders)("prune on %s", (provider) => {
     expect(await prisma().artifactBuild.count({ where: { artifactId: { in: old } } })).toBe(0);
     expect(await prisma().artifactResult.count({ where: { artifactId: { in: old } } })).toBe(0);
     expect(await prisma().decision.count({ where: { artifactId: { in: old } } })).toBe(0);
+    // A waiver made on a deleted artifact must not pass to one pushed later under its id.
+    expect(await prisma().waiver.count({ where: { artifactId: { in: old } } })).toBe(0);
+    expect(await prisma().waiver.count({ where: { artifactId: referenced[0] as string } })).toBe(1);
     expect(await rowCounts()).toEqual({ artifacts: 4, builds: 4, results: 1, decisions: 2, releases: 2 });
     expect((await artifacts.get(referenced[0] as string))?.results).toHaveLength(1);
   });

@@ -14,6 +14,7 @@ import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
 import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
+import { WaiverRepository } from "../../src/store/waiverRepository.js";
 import { DecisionRepository } from "../../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { ReleaseRepository } from "../../src/store/releaseRepository.js";
@@ -70,10 +71,11 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const environments = policies.environments();
   const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
   const decisions = new DecisionRepository(database.db.prisma);
+  const waivers = new WaiverRepository(database.db.prisma);
   const releases = new ReleaseRepository(database.db.prisma);
   const artifacts = new ArtifactRepository(database.db.prisma, {
     afterCreate: (tx, created) =>
-      evaluateCreated({ releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
+      evaluateCreated({ releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
   });
   const writer = new Writer(
     { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }), ...(options.clock ? { now: options.clock } : {}) },
@@ -84,7 +86,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
-  const evaluate: EvaluateDeps = { artifacts, releases, decisions, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
+  const evaluate: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
   const readiness = { writers: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000, ...(options.clock ? { now: options.clock } : {}) };
   const metrics = new Metrics();
   metrics.observeWriters(readiness);

@@ -282,6 +282,32 @@ describe("web dashboard in Chromium", () => {
     }
   });
 
+  it("shows an artifact's waivers, and the decision that went through by one says who waived and why", async () => {
+    const gated = rawhideBuild("python-waived", "1.0", "FAILED");
+    expect((await s.t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: gated, headers: s.ci })).statusCode).toBe(201);
+    await page.goto(`${base}/#/artifacts/${encodeURIComponent(gated.id)}`);
+    await settled();
+    expect(await page.getByRole("region", { name: "Waivers", exact: true }).innerText()).toContain("No waiver");
+    const waived = await s.t.app.inject({
+      method: "POST",
+      url: `/api/v1/artifacts/${encodeURIComponent(gated.id)}/waivers`,
+      payload: { testcase: "fedora-ci.koji-build.tier0.functional", comment: "Testing Farm outage" },
+      headers: s.releaser,
+    });
+    expect(waived.statusCode, waived.body).toBe(201);
+    // Away and back: the page reads the artifact again.
+    await page.goto(`${base}/#/artifacts`);
+    await settled();
+    await page.goto(`${base}/#/artifacts/${encodeURIComponent(gated.id)}`);
+    await settled();
+    const waivers = await page.getByRole("region", { name: "Waivers of this artifact" }).innerText();
+    expect(waivers).toContain("fedora-ci.koji-build.tier0.functional");
+    expect(waivers).toContain("in force");
+    expect(waivers).toContain("Testing Farm outage");
+    expect(await page.getByRole("region", { name: "Policy decisions" }).innerText()).toContain("waived by test-releaser: Testing Farm outage");
+    await shot("artifact-waived");
+  });
+
   it("needs no token when the server allows anonymous read", async () => {
     const anon = await anonymousReadApp(s.t);
     const anonBase = await anon.listen({ host: "127.0.0.1", port: 0 });

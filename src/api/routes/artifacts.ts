@@ -13,8 +13,13 @@ import {
   PACKAGE_PATTERN,
   RELEASE_PATTERN,
   sourceEvents,
+  TESTCASE_PATTERN,
+  kojiBuilds,
 } from "../../domain/artifact.js";
 import type { ArtifactRuleOptions } from "../../domain/artifactRules.js";
+import { standingWaivers } from "../../domain/gating.js";
+import { waive } from "../../flow/waive.js";
+import { waiverSources, type WaiverRecord, type WaiverRepository } from "../../store/waiverRepository.js";
 import { appendResults } from "../../flow/appendResults.js";
 import type { PolicyEventHandler } from "../../flow/evaluatePolicies.js";
 import { pushArtifact } from "../../flow/pushArtifact.js";
@@ -46,8 +51,34 @@ const listQuery = z
 const timestamp = z.iso.datetime();
 
 const storedResultSchema = ciResultItemSchema
-  .extend({ createdAt: timestamp, updatedAt: timestamp })
+  .extend({ createdAt: timestamp, updatedAt: timestamp.meta({ description: "When its current outcome arrived: orders it among the results of its testcase and scenario when it has no submittedAt" }) })
   .meta({ id: "StoredResult", description: "A CI result as the store keeps it: the latest outcome per (testcase, refUrl)" });
+
+const waiveSchema = z.strictObject({
+  testcase: wellFormedString().regex(TESTCASE_PATTERN, "must be a testcase name like fedora-ci.koji-build.tier0.functional"),
+  scenario: wellFormedString().min(1).max(255).optional().meta({ description: "Waive only this scenario's result; absent: every scenario of the testcase" }),
+  comment: wellFormedString().min(1).max(4096).meta({ description: "Why; decisions quote it (\"waived by you: comment\")" }),
+  waived: z.boolean().default(true).meta({ description: "false revokes an earlier waiver of the same testcase and scenario" }),
+});
+
+const waiverSchema = z
+  .strictObject({
+    id: wellFormedString(),
+    artifactId: wellFormedString().nullable().meta({ description: "The artifact it was made on (through this API)" }),
+    nvr: wellFormedString().nullable().meta({ description: "The build WaiverDB waived (every artifact carrying it)" }),
+    testcase: wellFormedString(),
+    scenario: wellFormedString().optional(),
+    waived: z.boolean().meta({ description: "false: it revokes an earlier waiver" }),
+    comment: wellFormedString(),
+    username: wellFormedString().meta({ description: "Who waived" }),
+    source: z.enum(waiverSources),
+    messageId: wellFormedString().nullable().meta({ description: "The waiverdb.waiver.new message it came from" }),
+    environments: z.array(wellFormedString()).optional().meta({ description: "It acts only on releases to these environments (globs): the environment scope of the token that made it. Absent: every environment" }),
+    waivedAt: timestamp.meta({ description: "When it was made (a message's sent-at), else when it arrived; the latest per testcase and scenario stands" }),
+    createdAt: timestamp,
+    inForce: z.boolean().meta({ description: "It is the latest of its testcase and scenario and waives (not revoked)" }),
+  })
+  .meta({ id: "Waiver", description: "A waiver of a failed or missing result of the artifact" });
 
 const artifactViewSchema = artifactSchema
   .extend({
@@ -69,6 +100,7 @@ const appendedSchema = z.strictObject({
   added: z.number().int(),
   updated: z.number().int(),
   unchanged: z.number().int(),
+  stale: z.number().int().meta({ description: "Older by their submittedAt than the outcome already recorded for their (testcase, refUrl): not applied" }),
   results: z.array(storedResultSchema),
 });
 
@@ -77,11 +109,11 @@ const decisionSchema = z
     id: z.number().int(),
     artifactId: wellFormedString(),
     policy: wellFormedString(),
-    event: wellFormedString().meta({ description: "What the evaluation ran on: artifact, results or schedule" }),
+    event: wellFormedString().meta({ description: "What the evaluation ran on: artifact, results, schedule or waiver" }),
     fired: z.boolean(),
     waiting: z.boolean().meta({ description: "Skipped for now; a later event may fire it" }),
     releaseId: wellFormedString().nullable(),
-    reason: wellFormedString().nullable(),
+    reason: wellFormedString().nullable().meta({ description: "Why it was skipped; for a fired decision, the requirements met only by waivers (\"waived by X: comment\"), else null" }),
     createdAt: timestamp,
   })
   .meta({ id: "Decision", description: "One policy evaluation of an artifact: fired, or skipped with the reason" });
@@ -91,6 +123,21 @@ const pageOf = <T extends z.ZodType>(item: T) =>
 
 function resultView(r: StoredResult) {
   return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
+}
+
+/** Waivers with whether each stands (the latest of its testcase and scenario, not a revocation). */
+export function waiverViews(records: readonly WaiverRecord[]) {
+  const standing = new Set<WaiverRecord>(standingWaivers(records) as WaiverRecord[]);
+  return records.map((w) => {
+    const { environments, waivedAt, createdAt, ...rest } = w;
+    return {
+      ...rest,
+      ...(environments !== undefined ? { environments: [...environments] } : {}),
+      waivedAt: waivedAt.toISOString(),
+      createdAt: createdAt.toISOString(),
+      inForce: standing.has(w),
+    };
+  });
 }
 
 /** What the API shows of a stored artifact: the pushed document plus what the store added. */
@@ -105,7 +152,7 @@ export function artifactView(stored: StoredArtifact) {
 
 export async function artifactRoutes(
   app: FastifyInstance,
-  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions },
+  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions; waivers: WaiverRepository },
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent, rules: opts.rules };
@@ -251,6 +298,7 @@ export async function artifactRoutes(
             added: outcome.added,
             updated: outcome.updated,
             unchanged: outcome.unchanged,
+            stale: outcome.stale,
             results: outcome.results.map(resultView),
           });
       }
@@ -275,6 +323,65 @@ export async function artifactRoutes(
       if ((await opts.artifacts.packageOf(id)) === null) throw notFound(`no artifact ${id}`);
       const decisions = await opts.decisions.forArtifact(id);
       return { items: decisions.map((d) => ({ ...d, createdAt: d.createdAt.toISOString() })) };
+    },
+  );
+
+  api.post(
+    "/api/v1/artifacts/:id/waivers",
+    {
+      config: { role: "releaser" },
+      schema: {
+        operationId: "waiveResult",
+        summary: "Waive a failed or missing result",
+        description:
+          "Waives the artifact's result of a testcase (one scenario, or all): a policy requiring it then counts it as met, and its decision says \"waived by <you>: <comment>\". `waived: false` revokes the waiver. The policies run again. Takes the releaser role and the artifact's package in the token's scope; a token scoped to environments makes a waiver that acts only on releases to them.",
+        tags,
+        params: idParams,
+        body: waiveSchema,
+        response: { 201: jsonResponse("Recorded; the policies ran again", waiverSchema), ...problemResponses(404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request);
+      const { id } = request.params;
+      const outcome = await waive({ ...deps, waivers: opts.waivers }, principal, id, request.body);
+      switch (outcome.status) {
+        case "forbidden":
+          throw forbidden(outcome.reason);
+        case "not-found":
+          throw notFound(`no artifact ${id}`);
+        case "created": {
+          const stored = await opts.artifacts.get(id);
+          const all = await opts.waivers.forArtifact(id, stored ? kojiBuilds(stored.artifact).map((b) => b.nvr) : []);
+          // Whether it stands depends on the others (one from WaiverDB may carry a later time).
+          const views = waiverViews(all.some((w) => w.id === outcome.waiver.id) ? all : [...all, outcome.waiver]);
+          const view = views.find((w) => w.id === outcome.waiver.id);
+          if (!view) throw new Error(`waiver ${outcome.waiver.id} vanished`);
+          return reply.code(201).header("location", `/api/v1/artifacts/${encodeURIComponent(id)}/waivers`).send(view);
+        }
+      }
+    },
+  );
+
+  api.get(
+    "/api/v1/artifacts/:id/waivers",
+    {
+      config: { role: "reader" },
+      schema: {
+        operationId: "listArtifactWaivers",
+        summary: "List the waivers of an artifact",
+        description: "Waivers made on the artifact and WaiverDB's waivers of its builds, oldest first, revocations included; `inForce` says which stand.",
+        tags,
+        params: idParams,
+        response: { 200: jsonResponse("The waivers, oldest first", z.strictObject({ items: z.array(waiverSchema) })), ...problemResponses(404, 503) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const stored = await opts.artifacts.get(id);
+      if (!stored) throw notFound(`no artifact ${id}`);
+      const all = await opts.waivers.forArtifact(id, kojiBuilds(stored.artifact).map((b) => b.nvr));
+      return { items: waiverViews(all) };
     },
   );
 }

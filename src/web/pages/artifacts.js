@@ -105,7 +105,11 @@ function itemsSections(a) {
   const composes = a.items.filter((i) => i.kind === "compose");
   const links = a.items.filter((i) => i.kind === "link");
   // Results pushed with the artifact, then those appended later (by CI or the bus).
-  const results = [...a.items.filter((i) => i.kind === "ci-result").map((r) => ({ ...r, when: a.createdAt, origin: "pushed" })), ...a.results.map((r) => ({ ...r, when: r.updatedAt, origin: "appended" }))];
+  // A result's own time (submittedAt) orders it, where it tells one; else when it arrived.
+  const results = [
+    ...a.items.filter((i) => i.kind === "ci-result").map((r) => ({ ...r, when: r.submittedAt ?? a.createdAt, origin: "pushed" })),
+    ...a.results.map((r) => ({ ...r, when: r.submittedAt ?? r.updatedAt, origin: "appended" })),
+  ];
   return [
     h(
       "section",
@@ -166,13 +170,37 @@ function itemsSections(a) {
   ];
 }
 
+/** Waivers of the artifact (made on it, or WaiverDB's of its builds): which stand, who waived and why. */
+function waiversSection(waivers) {
+  const state = (w) => (!w.waived ? "revocation" : w.inForce ? "in force" : "revoked or superseded");
+  return h(
+    "section",
+    { "aria-labelledby": "waivers-heading" },
+    h("h2", { id: "waivers-heading" }, "Waivers"),
+    table(
+      "Waivers of this artifact",
+      [
+        { title: "Test case", cell: (w) => [mono(w.testcase), w.scenario ? [" ", h("span", { class: "muted" }, w.scenario)] : null] },
+        { title: "State", cell: (w) => h("span", { class: `badge tone-${w.inForce ? "ok" : "muted"}` }, state(w)) },
+        { title: "Waived by", cell: (w) => `${w.username} (${w.source === "waiverdb" ? "WaiverDB" : "relengd"})` },
+        { title: "Comment", cell: (w) => w.comment },
+        { title: "Applies to", cell: (w) => [w.nvr ? mono(w.nvr) : "this artifact", w.environments ? [" ", h("span", { class: "muted" }, `releases to ${w.environments.join(", ")}`)] : null] },
+        { title: "When", cell: (w) => time(w.waivedAt) },
+      ],
+      waivers.items,
+      { empty: "No waiver: every gating result counts as reported." },
+    ),
+  );
+}
+
 export async function renderArtifact(ctx) {
   const id = ctx.params[0];
   ctx.setTitle(`Artifact ${id}`);
   const enc = encodeURIComponent(id);
-  const [a, decisions, releases] = await Promise.all([
+  const [a, decisions, waivers, releases] = await Promise.all([
     ctx.api(`/api/v1/artifacts/${enc}`),
     ctx.api(`/api/v1/artifacts/${enc}/decisions`),
+    ctx.api(`/api/v1/artifacts/${enc}/waivers`),
     ctx.api("/api/v1/releases", { artifactId: id, limit: 100 }),
   ]);
   const s = a.source;
@@ -196,6 +224,7 @@ export async function renderArtifact(ctx) {
       ["Digest", mono(a.digest)],
     ]),
     itemsSections(a),
+    waiversSection(waivers),
     h(
       "section",
       {},
