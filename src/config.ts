@@ -179,20 +179,40 @@ function loadOidcConfig(file: string): OidcConfig {
   return read.value;
 }
 
-/**
- * The token-signing secret: RELENGD_TOKEN_SECRET, else the one kept in DATA_DIR/token-secret,
- * else a new one written there (0600). `warn` is told when a secret is generated, since tokens
- * then only verify on servers sharing that data dir.
- */
-export function resolveTokenSecret(config: Config, warn: (msg: string) => void): string {
+/** The secret the server uses, if it has one yet: RELENGD_TOKEN_SECRET, else DATA_DIR/token-secret. */
+function existingTokenSecret(config: Config): string | undefined {
   if (config.tokenSecret) return config.tokenSecret;
   const file = path.join(config.dataDir, "token-secret");
-  if (existsSync(file)) {
-    const secret = readFileSync(file, "utf8").trim();
-    if (secret.length < 32) throw new ConfigError(`${file}: token secret shorter than 32 characters`);
-    config.tokenSecret = secret;
-    return secret;
-  }
+  if (!existsSync(file)) return undefined;
+  const secret = readFileSync(file, "utf8").trim();
+  if (secret.length < 32) throw new ConfigError(`${file}: token secret shorter than 32 characters`);
+  config.tokenSecret = secret;
+  return secret;
+}
+
+/**
+ * The server's token-signing secret for a verb that only uses it (`token issue`). It never
+ * creates one: a secret made in the wrong directory signs tokens the server rejects.
+ */
+export function readTokenSecret(config: Config): string {
+  const secret = existingTokenSecret(config);
+  if (secret) return secret;
+  throw new ConfigError(
+    `no token secret: RELENGD_TOKEN_SECRET is not set and the data dir ${config.dataDir} has no token-secret file. ` +
+      "Run this on the server's host with its RELENGD_DATA_DIR, or set RELENGD_TOKEN_SECRET to the server's secret; " +
+      "only `relengd serve` and `relengd migrate` create one.",
+  );
+}
+
+/**
+ * The token-signing secret for `serve` and `migrate`: RELENGD_TOKEN_SECRET, else the one kept in
+ * DATA_DIR/token-secret, else a new one written there (0600). `warn` is told when a secret is
+ * generated, since tokens then only verify on servers sharing that data dir.
+ */
+export function resolveTokenSecret(config: Config, warn: (msg: string) => void): string {
+  const existing = existingTokenSecret(config);
+  if (existing) return existing;
+  const file = path.join(config.dataDir, "token-secret");
   mkdirSync(config.dataDir, { recursive: true });
   const secret = randomBytes(32).toString("base64url");
   // "wx": never overwrite a secret another process just wrote.
