@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
+import { fieldErrorMap } from "./domain/fieldIssues.js";
 import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
 import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
@@ -131,7 +132,7 @@ export interface AmqpConfig {
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(env, { error: fieldErrorMap });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
