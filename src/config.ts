@@ -108,6 +108,8 @@ export interface Config {
   readyRemoteBoundMs: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
   amqp?: AmqpConfig;
+  /** Where the consumer's queue is bound, whether or not RELENGD_AMQP_URL turns the consumer on (`relengd bus topics`). */
+  busBindings: Pick<AmqpConfig, "exchange" | "queue" | "topics">;
   /** The Fedora version that is Rawhide (fcN builds with N at or above it map to rawhide). */
   rawhideVersion: number;
   /** Scheduled retention (RELENGD_PRUNE_SCHEDULE, RELENGD_PRUNE_OLDER_THAN); absent when no schedule is set. */
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           },
         }
       : {}),
+    busBindings: { exchange: e.RELENGD_AMQP_EXCHANGE, queue: e.RELENGD_AMQP_QUEUE, topics: e.RELENGD_AMQP_TOPICS ?? DEFAULT_AMQP_TOPICS },
     rawhideVersion: e.RELENGD_RAWHIDE_VERSION,
     ...(e.RELENGD_PRUNE_SCHEDULE
       ? { prune: { schedule: e.RELENGD_PRUNE_SCHEDULE, olderThanSeconds: parseDuration(e.RELENGD_PRUNE_OLDER_THAN) ?? 0 } }
