@@ -5,6 +5,7 @@ import path from "node:path";
 import { z } from "zod";
 import { wellFormedString } from "./domain/text.js";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
+import { fieldErrorMap } from "./domain/fieldIssues.js";
 import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
 import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
@@ -106,6 +107,8 @@ export interface Config {
   readyRemoteBoundMs: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
   amqp?: AmqpConfig;
+  /** Where the consumer's queue is bound, whether or not RELENGD_AMQP_URL turns the consumer on (`relengd bus topics`). */
+  busBindings: Pick<AmqpConfig, "exchange" | "queue" | "topics">;
   /** The Fedora version that is Rawhide (fcN builds with N at or above it map to rawhide). */
   rawhideVersion: number;
   /** Scheduled retention (RELENGD_PRUNE_SCHEDULE, RELENGD_PRUNE_OLDER_THAN); absent when no schedule is set. */
@@ -130,7 +133,7 @@ export interface AmqpConfig {
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(env, { error: fieldErrorMap });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           },
         }
       : {}),
+    busBindings: { exchange: e.RELENGD_AMQP_EXCHANGE, queue: e.RELENGD_AMQP_QUEUE, topics: e.RELENGD_AMQP_TOPICS ?? DEFAULT_AMQP_TOPICS },
     rawhideVersion: e.RELENGD_RAWHIDE_VERSION,
     ...(e.RELENGD_PRUNE_SCHEDULE
       ? { prune: { schedule: e.RELENGD_PRUNE_SCHEDULE, olderThanSeconds: parseDuration(e.RELENGD_PRUNE_OLDER_THAN) ?? 0 } }
@@ -178,20 +182,40 @@ function loadOidcConfig(file: string): OidcConfig {
   return read.value;
 }
 
-/**
- * The token-signing secret: RELENGD_TOKEN_SECRET, else the one kept in DATA_DIR/token-secret,
- * else a new one written there (0600). `warn` is told when a secret is generated, since tokens
- * then only verify on servers sharing that data dir.
- */
-export function resolveTokenSecret(config: Config, warn: (msg: string) => void): string {
+/** The secret the server uses, if it has one yet: RELENGD_TOKEN_SECRET, else DATA_DIR/token-secret. */
+function existingTokenSecret(config: Config): string | undefined {
   if (config.tokenSecret) return config.tokenSecret;
   const file = path.join(config.dataDir, "token-secret");
-  if (existsSync(file)) {
-    const secret = readFileSync(file, "utf8").trim();
-    if (secret.length < 32) throw new ConfigError(`${file}: token secret shorter than 32 characters`);
-    config.tokenSecret = secret;
-    return secret;
-  }
+  if (!existsSync(file)) return undefined;
+  const secret = readFileSync(file, "utf8").trim();
+  if (secret.length < 32) throw new ConfigError(`${file}: token secret shorter than 32 characters`);
+  config.tokenSecret = secret;
+  return secret;
+}
+
+/**
+ * The server's token-signing secret for a verb that only uses it (`token issue`). It never
+ * creates one: a secret made in the wrong directory signs tokens the server rejects.
+ */
+export function readTokenSecret(config: Config): string {
+  const secret = existingTokenSecret(config);
+  if (secret) return secret;
+  throw new ConfigError(
+    `no token secret: RELENGD_TOKEN_SECRET is not set and the data dir ${config.dataDir} has no token-secret file. ` +
+      "Run this on the server's host with its RELENGD_DATA_DIR, or set RELENGD_TOKEN_SECRET to the server's secret; " +
+      "only `relengd serve` and `relengd migrate` create one.",
+  );
+}
+
+/**
+ * The token-signing secret for `serve` and `migrate`: RELENGD_TOKEN_SECRET, else the one kept in
+ * DATA_DIR/token-secret, else a new one written there (0600). `warn` is told when a secret is
+ * generated, since tokens then only verify on servers sharing that data dir.
+ */
+export function resolveTokenSecret(config: Config, warn: (msg: string) => void): string {
+  const existing = existingTokenSecret(config);
+  if (existing) return existing;
+  const file = path.join(config.dataDir, "token-secret");
   ensurePrivateDir(config.dataDir);
   const secret = randomBytes(32).toString("base64url");
   // "wx": never overwrite a secret another process just wrote.

@@ -2,6 +2,7 @@
 import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { principalFromClaims, tokenClaimsSchema, type Principal, type Role } from "../domain/token.js";
+import { fieldErrorMap } from "../domain/fieldIssues.js";
 import type { OidcVerifier } from "./oidc.js";
 
 const ISSUER = "relengd";
@@ -104,7 +105,7 @@ export class TokenService {
       ...(req.environments ? { environments: req.environments } : {}),
     };
     // Never sign what verify() would refuse (an over-long subject, too many or malformed globs).
-    const checked = tokenClaimsSchema.safeParse({ sub: req.subject, role: req.role, jti, exp, iat: now, ...scope });
+    const checked = tokenClaimsSchema.safeParse({ sub: req.subject, role: req.role, jti, exp, iat: now, ...scope }, { error: fieldErrorMap });
     if (!checked.success) {
       const issue = checked.error.issues[0];
       throw new InvalidTokenRequest(`${issue?.path.join(".") || "token"}: ${issue?.message ?? "is not valid"}`);

@@ -11,7 +11,7 @@ import {
   type FieldIssue,
 } from "../domain/artifact.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
-import { outputFormat, printJson, printNextPage, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printNextPage, printTable } from "./output.js";
 
 /** A file given on the command line that is not what it should be: one line per field. */
 export function describeIssues(file: string, what: string, issues: FieldIssue[]): string {
@@ -172,18 +172,18 @@ export function registerArtifactCommands(program: Command): void {
       process.stderr.write(`updated ${file}: ${merged.length} items, ${Object.keys(context).length} context entries\n`);
     });
 
-  artifact
-    .command("push")
+  clientVerb(artifact.command("push"))
     .description("push an artifact file to relengd (RELENGD_URL, RELENGD_TOKEN)")
     .requiredOption("--file <path>", "artifact file")
-    .action(async (o: { file: string }) => {
+    .action(async (o: { file: string; output: string }) => {
+      const output = outputFormat(o.output);
       const a = readArtifactFile(o.file);
       const res = await apiClient().request<{ id: string; status: string; digest: string }>("POST", "/api/v1/artifacts", a);
+      if (output === "json") return printJson(res.body);
       process.stdout.write(`${res.body.status} ${res.body.id} sha256:${res.body.digest}\n`);
     });
 
-  artifact
-    .command("list")
+  clientVerb(artifact.command("list"))
     .description("list artifacts, newest first")
     .option("--package <name>")
     .option("--release <release>")
@@ -195,7 +195,6 @@ export function registerArtifactCommands(program: Command): void {
     .option("--until <iso-time>")
     .option("--limit <n>", "page size", "50")
     .option("--cursor <cursor>", "continue from a previous page")
-    .option("--output <format>", "table or json", "table")
     .action(async (o: Record<string, string | undefined>) => {
       const output = outputFormat(o.output);
       const params = new URLSearchParams();
@@ -220,11 +219,11 @@ export function registerArtifactCommands(program: Command): void {
       printNextPage(res.body.nextCursor);
     });
 
-  artifact
-    .command("show")
+  clientVerb(artifact.command("show"), ["json"])
     .description("show one artifact with its appended results")
     .argument("<id>", "artifact id")
-    .action(async (id: string) => {
+    .action(async (id: string, o: { output: string }) => {
+      outputFormat(o.output, ["json"]);
       const res = await apiClient().request("GET", `/api/v1/artifacts/${encodeURIComponent(id)}`);
       printJson(res.body);
     });

@@ -1,11 +1,13 @@
 // `relengd bus replay PATH`: captured bus messages (a folder of JSON files, a JSON-lines file, a datagrepper export) sent through POST /api/v1/events, with a progress line and a summary.
+// `relengd bus topics`: the topics relengd's queue is bound to, from its configuration.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { inSendingOrder, parseCapture, type CapturedMessage } from "../bus/capture.js";
 import { bareTopic, type Envelope } from "../domain/envelope.js";
+import { loadConfig } from "../config.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
-import { outputFormat, printJson, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
 
 const outcomes = ["accepted", "waiting", "ignored", "deferred", "duplicate", "rejected"] as const;
 type ReplayOutcome = (typeof outcomes)[number];
@@ -37,13 +39,34 @@ Exit codes: 0 every message was taken (accepted, waiting, ignored or duplicate),
 rejected (the summary and GET /api/v1/events?status=rejected say why), 2 usage error, 3 server
 error, 4 relengd unreachable. RELENGD_URL and RELENGD_TOKEN (role admin) name the server and the token.`;
 
+/** What `bus topics` says below the bindings: the broker drops every other topic before relengd sees it. */
+export const NOT_BOUND_NOTE =
+  "Only messages whose topic matches one of these bindings (* is one word, # any number of words) reach relengd. " +
+  "Neighbouring topics (other buildsys.*, bodhi.* or ci.* messages, the stg. environment, other prefixes) are not received, by design: " +
+  "the broker never routes them to relengd's queue, so they are neither lost nor counted. RELENGD_AMQP_TOPICS changes the bindings.";
+
 export function registerBusCommands(program: Command): void {
   const bus = program.command("bus").description("the Fedora message bus bridge");
+
   bus
-    .command("replay")
+    .command("topics")
+    .description("print the topics relengd's queue is bound to (RELENGD_AMQP_TOPICS or the defaults); no other topic reaches relengd")
+    .option("--output <format>", "table or json", "table")
+    .action((o: { output: string }) => {
+      const output = outputFormat(o.output);
+      const config = loadConfig();
+      const { exchange, queue, topics } = config.busBindings;
+      const consuming = config.amqp !== undefined;
+      if (output === "json") return printJson({ exchange, queue, consuming, topics, note: NOT_BOUND_NOTE });
+      const state = consuming ? "the consumer is on" : "the consumer is off: RELENGD_AMQP_URL is not set";
+      process.stdout.write(`queue ${queue} on exchange ${exchange} (${state}) is bound to:\n`);
+      for (const t of topics) process.stdout.write(`  ${t}\n`);
+      process.stdout.write(`\n${NOT_BOUND_NOTE}\n`);
+    });
+
+  clientVerb(bus.command("replay"))
     .description("send captured bus messages through relengd's mapping, as if consumed from the bus")
     .argument("<path>", "a folder of JSON message files, a JSON-lines file, or a datagrepper export")
-    .option("--output <format>", "table or json", "table")
     .option("--keep-order", "replay in file order even when every message says when it was sent")
     .addHelpText("after", help)
     .action(async (target: string, o: ReplayOptions) => {

@@ -1,7 +1,7 @@
 // `relengd hold add|list|remove`: stop (and allow again) non-forced releases of a package to an environment.
 import type { Command } from "commander";
 import { apiClient } from "./client.js";
-import { outputFormat, printJson, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
 import { ulidArgument } from "./track.js";
 
 /** A hold as /api/v1/holds answers it. */
@@ -23,23 +23,22 @@ export function registerHoldCommands(program: Command): void {
     .command("hold")
     .description("hold a package in an environment: releases of it there are refused unless forced");
 
-  hold
-    .command("add")
+  clientVerb(hold.command("add"))
     .description("hold a package in an environment")
     .requiredOption("--environment <env>", "the environment")
     .requiredOption("--package <name>", "the source package")
     .requiredOption("--reason <text>", "why; shown to whoever is refused a release")
-    .action(async (o: { environment: string; package: string; reason: string }) => {
+    .action(async (o: { environment: string; package: string; reason: string; output: string }) => {
+      const output = outputFormat(o.output);
       const res = await apiClient().request<HoldView>("POST", "/api/v1/holds", { environment: o.environment, package: o.package, reason: o.reason });
+      if (output === "json") return printJson(res.body);
       process.stdout.write(holdLine(res.body) + "\n");
     });
 
-  hold
-    .command("list")
+  clientVerb(hold.command("list"))
     .description("list holds")
     .option("--environment <env>")
     .option("--package <name>")
-    .option("--output <format>", "table or json", "table")
     .action(async (o: { environment?: string; package?: string; output?: string }) => {
       const output = outputFormat(o.output);
       const params = new URLSearchParams();
@@ -54,12 +53,13 @@ export function registerHoldCommands(program: Command): void {
       );
     });
 
-  hold
-    .command("remove")
+  clientVerb(hold.command("remove"))
     .description("lift a hold (the next non-forced release of the package may go through)")
     .argument("<id>", "hold id, from `hold list`")
-    .action(async (id: string) => {
+    .action(async (id: string, o: { output: string }) => {
+      const output = outputFormat(o.output);
       const res = await apiClient().request<HoldView>("DELETE", `/api/v1/holds/${ulidArgument("hold", id)}`);
+      if (output === "json") return printJson(res.body);
       process.stdout.write(`lifted hold ${res.body.id} on ${res.body.environment}/${res.body.package}\n`);
     });
 }

@@ -1,12 +1,31 @@
-// How client verbs print: pretty JSON for scripts, aligned tables for people.
+// How client verbs print: pretty JSON for scripts, aligned tables (or a line) for people.
+import type { Command } from "commander";
 import { CliError, exitCodes } from "./client.js";
 
 export type OutputFormat = "table" | "json";
+const ALL_FORMATS: readonly OutputFormat[] = ["table", "json"];
+
+const clientVerbs = new WeakSet<Command>();
+
+/**
+ * Makes `command` a client verb (it talks to a relengd server, RELENGD_URL): it takes
+ * `--output table|json`, the first of `formats` by default. A verb whose answer is a document
+ * (`release show`) prints JSON only and has `formats` ["json"].
+ */
+export function clientVerb(command: Command, formats: readonly OutputFormat[] = ALL_FORMATS): Command {
+  clientVerbs.add(command);
+  const help = formats.length === 1 ? `${formats[0]} (the only format)` : formats.join(" or ");
+  return command.option("--output <format>", help, formats[0]);
+}
+
+/** Whether `command` was made with clientVerb. */
+export const isClientVerb = (command: Command): boolean => clientVerbs.has(command);
 
 /** Checks an --output value before any request is made. */
-export function outputFormat(value: string | undefined): OutputFormat {
-  if (value !== "json" && value !== "table") throw new CliError("--output must be table or json", exitCodes.usage);
-  return value;
+export function outputFormat(value: string | undefined, formats: readonly OutputFormat[] = ALL_FORMATS): OutputFormat {
+  const found = formats.find((f) => f === value);
+  if (!found) throw new CliError(`--output must be ${formats.join(" or ")}`, exitCodes.usage);
+  return found;
 }
 
 export function printJson(value: unknown): void {

@@ -8,7 +8,7 @@ import { parseDocumentText } from "../domain/documents/index.js";
 import { planKojiTags, type DesiredTagBuild, type KojiTagPlan, type ObservedTagBuild } from "../domain/plan.js";
 import { RemoteUnavailable, Workspace } from "../gitops/workspace.js";
 import { apiClient, CliError, exitCodes, type ApiClient } from "./client.js";
-import { outputFormat, printJson, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
 
 interface PlanOptions {
   environment?: string;
@@ -50,11 +50,9 @@ Exit codes: 0 in sync, 1 operations to do (drift), 2 usage error, 3 server error
 the repository unreachable. RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
 
 export function registerPlanCommand(program: Command): void {
-  program
-    .command("plan")
+  clientVerb(program.command("plan"))
     .description("print the Koji tag/untag operations that would make Koji hold what the GitOps repo asks for")
     .option("--environment <env>", "only this KojiTag environment (default: every one)")
-    .option("--output <format>", "table or json", "table")
     .option("--repo <url>", "read the documents from this repository instead of the environment's")
     .option("--branch <name>", "read the documents from this branch instead of the environment's")
     .addHelpText("after", help)

@@ -11,7 +11,7 @@ import { checkPolicies } from "../policy/loader.js";
 import type { DecisionRecord } from "../store/decisionRepository.js";
 import { describeIssues, readArtifactFile, readJsonFile } from "./artifact.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
-import { outputFormat, printJson, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
 
 // Offline verbs never write, so where a repository without a url would point does not matter;
 // the loader only needs something to resolve it to.
@@ -213,11 +213,9 @@ Exit codes: 0 evaluated (whatever the decisions), 1 an input file or the policie
       if (decisions.length === 0) process.stderr.write(`${dir} has no policies\n`);
     });
 
-  policy
-    .command("explain")
+  clientVerb(policy.command("explain"))
     .description("why the server released an artifact or not: every policy decision about it, oldest first")
     .argument("<artifact-id>", "the artifact")
-    .option("--output <format>", "table or json", "table")
     .addHelpText(
       "after",
       `
@@ -236,8 +234,7 @@ RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`,
       if (res.body.items.length === 0) process.stderr.write(`no decisions about ${id} yet: no policy has been evaluated on it\n`);
     });
 
-  policy
-    .command("reload")
+  clientVerb(policy.command("reload"))
     .description("make the server read its policies folder again (admin); a broken file keeps the old set")
     .addHelpText(
       "after",
@@ -245,8 +242,10 @@ RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`,
 Exit codes: 0 reloaded, 1 refused (the problems are printed; the previous set stays), 3 server error,
 4 relengd unreachable. RELENGD_URL and RELENGD_TOKEN (role admin) name the server and the token.`,
     )
-    .action(async () => {
+    .action(async (o: { output: string }) => {
+      const output = outputFormat(o.output);
       const res = await apiClient().request<{ policies: number; environments: number }>("POST", "/api/v1/policies/reload");
+      if (output === "json") return printJson(res.body);
       process.stdout.write(`reloaded: ${count(res.body.policies, "policy", "policies")}, ${count(res.body.environments, "environment")}\n`);
     });
 }

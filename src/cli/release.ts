@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { releaseStatuses } from "../domain/release.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
-import { outputFormat, printJson, printNextPage, printTable, wholeNumber } from "./output.js";
+import { clientVerb, outputFormat, printJson, printNextPage, printTable, wholeNumber } from "./output.js";
 import { DEFAULT_WAIT, trackRelease, ulidArgument, waitTimeoutSeconds, type ReleaseView } from "./track.js";
 
 interface ReleaseOptions {
@@ -12,6 +12,7 @@ interface ReleaseOptions {
   reason?: string;
   wait?: boolean;
   timeout?: string;
+  output: string;
 }
 
 const exitCodeHelp = `
@@ -29,7 +30,8 @@ RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
  * before a subcommand's name would be taken as `release`'s own; say so instead of ignoring them.
  */
 function refuseReleaseOptions(release: Command, subcommand: string): void {
-  const given = Object.keys(release.opts());
+  // --output has a default, so it is always in opts(): only options the user typed count.
+  const given = Object.keys(release.opts()).filter((k) => release.getOptionValueSource(k) !== "default");
   if (given.length > 0) {
     const flags = given.map((k) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
     throw new CliError(`${flags.join(", ")} must come after \`release ${subcommand}\`, not before it`, exitCodes.usage);
@@ -37,10 +39,9 @@ function refuseReleaseOptions(release: Command, subcommand: string): void {
 }
 
 export function registerReleaseCommands(program: Command): void {
-  const release = program
-    .command("release")
+  const release = clientVerb(program.command("release"))
     .description("release an artifact to an environment (or show, list and track releases)")
-    .usage("--artifact-id <id> --environment <env> [--force --reason <text>] [--wait [--timeout 120s]]\n       relengd release <show|list|track> …")
+    .usage("--artifact-id <id> --environment <env> [--force --reason <text>] [--wait [--timeout 120s]] [--output json]\n       relengd release <show|list|track> …")
     // The subcommands have options of the same names (--environment, --wait): stop parsing
     // release's own options at a subcommand's name.
     .enablePositionalOptions()
@@ -73,28 +74,35 @@ ${exitCodeHelp}`,
       if (o.force && !o.reason?.trim()) throw new CliError("--force needs --reason: a forced release records why in its commit", exitCodes.usage);
       if (!o.force && o.reason !== undefined) throw new CliError("--reason goes with --force (only a forced release records a reason)", exitCodes.usage);
       const timeoutSeconds = waitTimeoutSeconds(o.wait, o.timeout);
+      const output = outputFormat(o.output);
       const client = apiClient();
       const res = await client.request<{ id: string; status: string }>("POST", "/api/v1/releases", {
         artifactId: o.artifactId,
         environment: o.environment,
         ...(o.force ? { force: true, reason: o.reason } : {}),
       });
-      process.stdout.write(`${res.body.status} ${res.body.id}: artifact ${o.artifactId} to ${o.environment}\n`);
-      if (o.wait) await trackRelease(client, res.body.id, { wait: true, timeoutSeconds });
+      // With --wait and JSON, the one document printed is the release as tracking left it.
+      if (o.wait) {
+        if (output === "table") process.stdout.write(`${res.body.status} ${res.body.id}: artifact ${o.artifactId} to ${o.environment}\n`);
+        await trackRelease(client, res.body.id, { wait: true, timeoutSeconds, output });
+      } else if (output === "json") {
+        printJson(res.body);
+      } else {
+        process.stdout.write(`${res.body.status} ${res.body.id}: artifact ${o.artifactId} to ${o.environment}\n`);
+      }
     });
 
-  release
-    .command("show")
+  clientVerb(release.command("show"), ["json"])
     .description("print one release as JSON: status, commit, reason or error, attempts")
     .argument("<id>", "release id")
-    .action(async (id: string) => {
+    .action(async (id: string, o: { output: string }) => {
       refuseReleaseOptions(release, "show");
+      outputFormat(o.output, ["json"]);
       const res = await apiClient().request<ReleaseView>("GET", `/api/v1/releases/${ulidArgument("release", id)}`);
       printJson(res.body);
     });
 
-  release
-    .command("list")
+  clientVerb(release.command("list"))
     .description("list releases, newest first")
     .option("--environment <env>")
     .option("--package <name>")
@@ -102,7 +110,6 @@ ${exitCodeHelp}`,
     .option("--artifact-id <id>")
     .option("--limit <n>", "page size (at most 500)", "50")
     .option("--cursor <cursor>", "continue from a previous page")
-    .option("--output <format>", "table or json", "table")
     .action(async (o: { environment?: string; package?: string; status?: string; artifactId?: string; limit: string; cursor?: string; output?: string }) => {
       refuseReleaseOptions(release, "list");
       const output = outputFormat(o.output);
@@ -123,8 +130,7 @@ ${exitCodeHelp}`,
       printNextPage(res.body.nextCursor);
     });
 
-  release
-    .command("track")
+  clientVerb(release.command("track"))
     .description("print a release's state; with --wait, each change as it happens until it is final")
     .argument("<id>", "release id")
     .option("--wait", "follow the release until it is pushed, failed, blocked or superseded")
@@ -137,9 +143,10 @@ Prints one line per state, e.g.
   13:52:02 pushed abc1234
 ${trackExitCodeHelp}`,
     )
-    .action(async (id: string, o: { wait?: boolean; timeout?: string }) => {
+    .action(async (id: string, o: { wait?: boolean; timeout?: string; output: string }) => {
       refuseReleaseOptions(release, "track");
       const timeoutSeconds = waitTimeoutSeconds(o.wait, o.timeout);
-      await trackRelease(apiClient(), ulidArgument("release", id), { wait: o.wait ?? false, timeoutSeconds });
+      const output = outputFormat(o.output);
+      await trackRelease(apiClient(), ulidArgument("release", id), { wait: o.wait ?? false, timeoutSeconds, output });
     });
 }

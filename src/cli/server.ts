@@ -2,7 +2,7 @@
 import { setFlagsFromString } from "node:v8";
 import type { Command } from "commander";
 import { InvalidTokenRequest, TokenService } from "../auth/tokens.js";
-import { loadConfig, resolveTokenSecret } from "../config.js";
+import { loadConfig, readTokenSecret, resolveTokenSecret } from "../config.js";
 import { GLOB_PATTERN } from "../domain/glob.js";
 import { parseDuration, roles, type Role } from "../domain/token.js";
 import { CliError, exitCodes } from "./client.js";
@@ -54,9 +54,11 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command("migrate")
-    .description("apply pending database migrations (the server also does this at start-up)")
+    .description("apply pending database migrations (the server also does this at start-up) and create the token secret if there is none")
     .action(async () => {
       const config = loadConfig();
+      // An operator may migrate and issue the first tokens before the server's first start.
+      resolveTokenSecret(config, (msg) => process.stderr.write(`warning: ${msg}\n`));
       const { migrate } = await import("../store/migrator.js");
       const report = await migrate(config.databaseUrl);
       process.stdout.write(`applied ${report.applied.length} migration(s), ${report.alreadyApplied.length} already applied\n`);
@@ -79,7 +81,7 @@ export function registerServerCommands(program: Command): void {
       const ttlSeconds = parseDuration(o.ttl);
       if (ttlSeconds === undefined) throw new CliError(`--ttl "${o.ttl}" is not a duration like 30d`, exitCodes.usage);
       const config = loadConfig();
-      const secret = resolveTokenSecret(config, (msg) => process.stderr.write(`warning: ${msg}\n`));
+      const secret = readTokenSecret(config);
       const packages = globs(o.packages, "--packages");
       const environments = globs(o.environments, "--environments");
       const issued = await new TokenService(secret)

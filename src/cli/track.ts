@@ -3,6 +3,7 @@
 import { finalStatuses, type ReleaseStatus } from "../domain/release.js";
 import { parseDuration } from "../domain/token.js";
 import { CliError, exitCodes, type ApiClient } from "./client.js";
+import { printJson, type OutputFormat } from "./output.js";
 
 /** A release as GET /api/v1/releases/{id} answers it. */
 export interface ReleaseView {
@@ -75,6 +76,12 @@ export interface TrackOptions {
   wait: boolean;
   timeoutSeconds: number;
   pollMs?: number;
+  /**
+   * json: no state lines; `report` (by default: print it as JSON) gets the release as it last
+   * was, once, when tracking ends, however it ends.
+   */
+  output?: OutputFormat;
+  report?: (release: ReleaseView) => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +93,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function trackRelease(client: ApiClient, id: string, options: TrackOptions): Promise<void> {
   const pollMs = options.pollMs ?? 250;
+  const json = options.output === "json";
+  // In JSON, stdout carries one document whatever the outcome; the exit code and stderr say the rest.
+  const finish = () => {
+    if (json && last) (options.report ?? printJson)(last);
+  };
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   let lastKey: string | undefined;
   let last: ReleaseView | undefined;
@@ -105,17 +117,19 @@ export async function trackRelease(client: ApiClient, id: string, options: Track
       // Attempts count too: a retry after a failed push is news to the person waiting.
       const key = `${last.status}|${last.commitSha ?? ""}|${last.attempts}`;
       if (key !== lastKey) {
-        process.stdout.write(releaseStateLine(last) + "\n");
+        if (!json) process.stdout.write(releaseStateLine(last) + "\n");
         lastKey = key;
       }
       if (finalStatuses.includes(last.status)) {
+        finish();
         if (last.status === "pushed") return;
         throw new CliError(`release ${id} was not pushed: it is ${last.status}`, exitCodes.rejected);
       }
-      if (!options.wait) return;
+      if (!options.wait) return finish();
     }
     const left = deadline - Date.now();
     if (left <= 0) {
+      finish();
       const state = last ? `it is still ${last.status}` : "its state is unknown";
       const why = outage ? ` (last error: ${outage.message.split("\n")[0]})` : "";
       throw new CliError(`gave up waiting for release ${id} after ${options.timeoutSeconds}s: ${state}${why}; \`relengd release track ${id} --wait\` follows it further`, exitCodes.timeout);

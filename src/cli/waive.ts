@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ARTIFACT_ID_PATTERN, TESTCASE_PATTERN } from "../domain/artifact.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
-import { outputFormat, printJson, printTable } from "./output.js";
+import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
 import { decisionOutcome } from "./policy.js";
 
 /** A waiver as /api/v1/artifacts/ID/waivers answers it. */
@@ -39,15 +39,13 @@ function artifactArgument(id: string): string {
 }
 
 export function registerWaiveCommands(program: Command): void {
-  program
-    .command("waive")
+  clientVerb(program.command("waive"))
     .description("waive a failed or missing result of an artifact, so that policies gating on it may release it (releaser)")
     .argument("<artifact-id>", "the artifact")
     .requiredOption("--testcase <name>", "the testcase, e.g. fedora-ci.koji-build.tier0.functional")
     .requiredOption("--comment <text>", 'why; every decision it lets through says "waived by <you>: <comment>"')
     .option("--scenario <name>", "waive only this scenario's result (default: every scenario of the testcase)")
     .option("--revoke", "revoke an earlier waiver of the testcase (and scenario) instead")
-    .option("--output <format>", "table or json", "table")
     .addHelpText(
       "after",
       `
@@ -91,11 +89,9 @@ Exit codes: 0 recorded, 1 refused (role, package scope, no such artifact), 2 usa
       );
     });
 
-  program
-    .command("waivers")
+  clientVerb(program.command("waivers"))
     .description("list an artifact's waivers: made on it, and WaiverDB's waivers of its builds, oldest first")
     .argument("<artifact-id>", "the artifact")
-    .option("--output <format>", "table or json", "table")
     .addHelpText("after", `\nExit codes: 0 shown, 1 no such artifact, 2 usage error, 3 server error, 4 relengd unreachable.`)
     .action(async (idArg: string, o: { output?: string }) => {
       const output = outputFormat(o.output);

@@ -3,7 +3,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { wellFormed, wellFormedString } from "./text.js";
+import { parseWith, type Parsed } from "./fieldIssues.js";
 import { MAX_NVR_LENGTH, parseNvr } from "./nvr.js";
+
+// Where issues are said in words; re-exported because callers have always found them here.
+export { parseWith, toFieldIssues, type FieldIssue, type Parsed } from "./fieldIssues.js";
 
 export const MAX_NVR_LENGTH_FOR_QUERY = MAX_NVR_LENGTH;
 
@@ -133,26 +137,6 @@ export type LinkItem = z.output<typeof linkItemSchema>;
 export type ArtifactSource = z.output<typeof sourceSchema>;
 export type SourceEvent = (typeof sourceEvents)[number];
 export type CiOutcome = (typeof ciOutcomes)[number];
-
-/** One failing field: `path` is a JSON pointer into the input (`/items/0/nvr`). */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
-
-export function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: "/" + issue.path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("/"),
-    message: issue.message,
-  }));
-}
-
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown): Parsed<z.output<S>> {
-  const result = schema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, issues: toFieldIssues(result.error) };
-}
 
 /** Validates untrusted input (a request body, a file) into an artifact. */
 export function parseArtifact(input: unknown): Parsed<Artifact> {

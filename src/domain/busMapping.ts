@@ -1,6 +1,7 @@
 // What a Fedora message-bus message means to relengd: an artifact, results to append, or nothing (and why). Pure.
 import { z } from "zod";
 import { wellFormedString } from "./text.js";
+import { fieldErrorMap } from "./fieldIssues.js";
 import {
   ciOutcomes,
   KOJI_TAG_PATTERN,
@@ -153,7 +154,7 @@ function mapBuildStateChange(body: Record<string, unknown>, instance: "prod" | "
   if (state !== COMPLETE) {
     return { kind: "ignored", reason: `build state ${KOJI_BUILD_STATES[state] ?? state}; only COMPLETE builds become artifacts` };
   }
-  const parsed = buildStateChangeSchema.safeParse(body);
+  const parsed = buildStateChangeSchema.safeParse(body, { error: fieldErrorMap });
   if (!parsed.success) return rejectedBy(parsed.error, "/body");
   const b = parsed.data;
   if (b.instance && b.instance !== "primary") return { kind: "ignored", reason: `a build on the ${b.instance} Koji instance, not the primary one` };
@@ -710,7 +711,7 @@ export function nextBodhiSpec(previous: BodhiUpdateSpec | undefined, message: Bo
     ...(merged.from_tag !== undefined ? { from_tag: merged.from_tag } : {}),
     alias: message.alias,
   };
-  const checked = bodhiUpdateSpecSchema.safeParse(spec);
+  const checked = bodhiUpdateSpecSchema.safeParse(spec, { error: fieldErrorMap });
   const schemaProblems = checked.success ? [] : checked.error.issues.map((i) => `/spec${i.path.length > 0 ? "/" + i.path.map(String).join("/") : ""} ${i.message}`);
   return { ok: true, spec, problems: [...message.problems, ...schemaProblems] };
 }
@@ -736,7 +737,7 @@ const tagChangeSchema = z.object({
 
 /** `buildsys.tag` / `buildsys.untag`: a build entered or left a tag of the primary Koji. */
 function mapTagChange(body: Record<string, unknown>, action: "tag" | "untag"): BusEffect {
-  const parsed = tagChangeSchema.safeParse(body);
+  const parsed = tagChangeSchema.safeParse(body, { error: fieldErrorMap });
   if (!parsed.success) return rejectedBy(parsed.error, "/body");
   const b = parsed.data;
   // Secondary-architecture Kojis (s390, ppc) had tags of the same names.

@@ -81,17 +81,36 @@ export const envelopeSchema = z.strictObject({
 });
 
 /**
- * Validates the JSON form (`{id, topic, headers, body}`) used by fixtures and POST /api/v1/events.
- * The headers' and the body's nesting is bounded first: zod's z.json() and JSON.stringify recurse.
+ * Top-level keys of the JSON form that start with this are annotations beside the message (a
+ * fixture's `_source`: where and when it was captured), not part of it: they are dropped before
+ * the envelope is checked. Any other key the envelope does not know is refused.
  */
+export const ANNOTATION_PREFIX = "_";
+
+/** The JSON form without its annotations; anything that is not an object is left to the schema to refuse. */
+export function withoutAnnotations(input: unknown): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  return Object.fromEntries(Object.entries(input).filter(([key]) => !key.startsWith(ANNOTATION_PREFIX)));
+}
+
+/**
+ * The JSON form as it is accepted (`relengd bus replay`, POST /api/v1/events): annotations
+ * dropped, then the envelope's own fields, nothing else.
+ */
+export const envelopeInputSchema = z.preprocess(withoutAnnotations, envelopeSchema).meta({
+  description: `A fedora-messaging message: \`id\`, \`topic\`, \`headers\`, \`body\`. Top-level keys starting with \`${ANNOTATION_PREFIX}\` (a captured fixture's \`_source\`) are annotations and are ignored; any other unknown key is refused.`,
+});
+
+/** Validates the JSON form (`{id, topic, headers, body}`) used by fixtures and POST /api/v1/events. */
 export function parseEnvelope(input: unknown): Parsed<Envelope> {
+  // The headers' and the body's nesting is bounded first: zod's z.json() and JSON.stringify recurse.
   if (typeof input === "object" && input !== null) {
     for (const part of ["headers", "body"] as const) {
       const issue = jsonValueIssue((input as Record<string, unknown>)[part]);
       if (issue) return fail(`/${part}${issue.path === "/" ? "" : issue.path}`, issue.message);
     }
   }
-  const parsed = parseWith(envelopeSchema, input);
+  const parsed = parseWith(envelopeInputSchema, input);
   return parsed.ok ? { ok: true, value: parsed.value as Envelope } : parsed;
 }
 

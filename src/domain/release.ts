@@ -88,6 +88,20 @@ function yyyymmdd(d: Date): string {
   return d.toISOString().slice(0, 10).replace(/-/g, "");
 }
 
+/**
+ * The context entry a scheduled run records on the artifact it makes: the slot (an ISO instant)
+ * the run is for. A nightly compose is named after its slot, not after the moment the writer
+ * happens to render it (a catch-up run or a retry can be days later).
+ */
+export const SCHEDULE_SLOT_CONTEXT_KEY = "RELENGD_SCHEDULE_SLOT";
+
+/** The day a compose without a Pungi label is named after: its schedule slot, else the release's creation. */
+function composeDay(artifact: Artifact, release: ReleaseSpec): Date {
+  const slot = artifact.context[SCHEDULE_SLOT_CONTEXT_KEY];
+  const at = slot === undefined ? undefined : new Date(slot);
+  return at && !Number.isNaN(at.getTime()) ? at : release.createdAt;
+}
+
 // Bugzilla references in the commit message become the update's bugs (Bodhi closes them).
 function bugsIn(text: string | undefined): number[] {
   if (!text) return [];
@@ -138,7 +152,7 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
     }
     case "ComposeRequest": {
       const compose = artifact.items.find((i) => i.kind === "compose");
-      const label = compose?.label ?? composeLabel(compose?.composeId) ?? `${yyyymmdd(release.createdAt)}.n.0`;
+      const label = compose?.label ?? composeLabel(compose?.composeId) ?? `${yyyymmdd(composeDay(artifact, release))}.n.0`;
       document = buildComposeRequest(
         {
           release: environment.compose.release,

@@ -2,6 +2,7 @@
 // compose request) and release what qualifies, leaving a decision for each.
 import { renderArtifact, type Artifact } from "../domain/artifact.js";
 import type { Policy } from "../domain/policy.js";
+import { SCHEDULE_SLOT_CONTEXT_KEY } from "../domain/release.js";
 import { evaluatePolicies, type EvaluateDeps } from "./evaluatePolicies.js";
 
 export interface ScheduleSummary {
@@ -50,7 +51,7 @@ async function composeArtifact(deps: EvaluateDeps, policy: Policy, release: stri
     release,
     source: { repo: `relengd:policy/${policy.metadata.name}`, sha: "0000000", event: "build", message: `scheduled ${policy.spec.schedule?.cron ?? ""} (${policy.spec.schedule?.timezone ?? "UTC"})` },
     items: [],
-    context: { RELENGD_SCHEDULE_SLOT: slot.toISOString() },
+    context: { [SCHEDULE_SLOT_CONTEXT_KEY]: slot.toISOString() },
   };
   const outcome = await deps.artifacts.ingest(artifact);
   if (outcome.status === "conflict") throw new Error(`artifact ${artifact.id} exists with another body: ${renderArtifact(artifact).slice(0, 80)}…`);

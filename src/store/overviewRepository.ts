@@ -27,6 +27,18 @@ export interface EnvironmentEntry {
   pushedAt: Date | null;
 }
 
+/** A recent release with the builds its artifact carries (name and NVR, in the artifact's order). */
+export interface LatestRelease {
+  id: string;
+  package: string;
+  environment: string;
+  status: string;
+  trigger: string;
+  reason: string | null;
+  updatedAt: Date;
+  builds: { name: string; nvr: string }[];
+}
+
 export interface EnvironmentStateQuery {
   environment: string;
   /** Only packages whose name starts with this. */
@@ -139,6 +151,23 @@ export class OverviewRepository {
       });
     }
     return { items, hasMore: groups.length > q.limit };
+  }
+
+  /** The newest `limit` releases (by when they were queued), each with its artifact's builds. */
+  async latestReleases(limit: number): Promise<LatestRelease[]> {
+    const releases = await this.prisma.release.findMany({
+      orderBy: { seq: "desc" },
+      take: limit,
+      select: { id: true, package: true, environment: true, status: true, trigger: true, reason: true, updatedAt: true, artifactId: true },
+    });
+    const builds = await this.prisma.artifactBuild.findMany({
+      where: { artifactId: { in: [...new Set(releases.map((r) => r.artifactId))] } },
+      select: { artifactId: true, nvr: true, name: true },
+      orderBy: { id: "asc" },
+    });
+    const buildsOf = new Map<string, { nvr: string; name: string }[]>();
+    for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), { name: b.name, nvr: b.nvr }]);
+    return releases.map(({ artifactId, ...r }) => ({ ...r, builds: buildsOf.get(artifactId) ?? [] }));
   }
 
   /** The decision that queued this release, if a policy did (looked up through the artifact's index). */

@@ -3,6 +3,7 @@ import { ApiError, forgetToken, get, storedToken } from "./api.js";
 import { h, replaceContent } from "./dom.js";
 import { renderArtifact, renderArtifacts } from "./pages/artifacts.js";
 import { renderEnvironment, renderEnvironments } from "./pages/environments.js";
+import { renderEvents } from "./pages/events.js";
 import { renderLogin } from "./pages/login.js";
 import { renderOverview } from "./pages/overview.js";
 import { renderRelease, renderReleases } from "./pages/releases.js";
@@ -15,6 +16,7 @@ const routes = [
   { pattern: /^\/releases\/([0-9A-HJKMNP-TV-Z]{26})$/, nav: "releases", render: renderRelease },
   { pattern: /^\/environments$/, nav: "environments", render: renderEnvironments },
   { pattern: /^\/environments\/([a-z0-9][a-z0-9._-]{0,63})$/, nav: "environments", render: renderEnvironment },
+  { pattern: /^\/events$/, nav: "events", render: renderEvents },
   { pattern: /^\/login$/, nav: null, render: renderLogin },
 ];
 

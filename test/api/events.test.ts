@@ -3,7 +3,7 @@ import type { Envelope } from "../../src/domain/envelope.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { testProviders } from "../support/database.js";
-import { buildCompleteMessage, ciTestMessage, fixtureJson } from "../support/fedoraMessages.js";
+import { buildCompleteMessage, ciTestMessage, fixtureFile, fixtureJson } from "../support/fedoraMessages.js";
 
 let counter = 0;
 const uniq = (label: string) => `${label}-${process.pid}-${++counter}`;
@@ -66,6 +66,21 @@ describe.each(testProviders)("events API on %s", (provider) => {
     const res = await post({ topic: "org.fedoraproject.prod.buildsys.tag", body: {} });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0]).toMatchObject({ path: "/id", in: "body" });
+  });
+
+  it("takes a fixture file as it is (its _source annotation ignored, as bus replay does) and refuses any other unknown key", async () => {
+    const fixture = fixtureFile("bodhi.update.comment/000.json");
+    expect(fixture._source).toBeDefined();
+    const id = uniq("annotated");
+    const res = await post({ ...fixture, id });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().envelope).toEqual({ id, topic: fixture.topic, headers: fixture.headers, body: fixture.body });
+
+    const unknownId = uniq("unknown");
+    const unknown = await post({ ...fixture, id: unknownId, source: fixture._source });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors).toEqual([{ path: "/source", message: "is not a known field", in: "body" }]);
+    expect((await get(`/api/v1/events/${unknownId}`)).statusCode).toBe(404);
   });
 
   it("takes a whole Koji message bigger than an artifact's body limit", async () => {

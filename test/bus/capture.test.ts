@@ -17,6 +17,13 @@ describe("captured bus messages", () => {
     expect(read).toEqual({ ok: true, envelope: envelopeOf(fixtureJson("buildsys.tag/000.json")), where: "buildsys.tag/000.json" });
   });
 
+  it("refuses a captured message with an unknown key that is not an annotation, as POST /api/v1/events does", () => {
+    const file = new URL("../fixtures/fedora-messages/buildsys.tag/000.json", import.meta.url);
+    const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const [read] = parseCapture(JSON.stringify({ ...raw, source: raw._source }), "renamed.json");
+    expect(read).toEqual({ ok: false, where: "renamed.json", topic: raw.topic, issues: [{ path: "/source", message: "is not a known field" }] });
+  });
+
   it("reads datagrepper's shape back into the envelope it was rendered from, alone, as JSON lines and as a page", () => {
     const envelopes = fixtureMessages().slice(0, 20).map((f) => envelopeOf(f.json));
     const lines = envelopes.map((e) => JSON.stringify(renderDatagrepperMessage(e))).join("\n") + "\n";

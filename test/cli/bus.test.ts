@@ -142,3 +142,27 @@ describe("relengd bus replay against a running server", () => {
     expect(forbidden.stderr).toMatch(/relengd answered 403/);
   });
 });
+
+describe("relengd bus topics", () => {
+  it("prints the bindings the consumer binds, from RELENGD_AMQP_TOPICS or the defaults, and says other topics never arrive", async () => {
+    const topics = "org.fedoraproject.prod.buildsys.tag,org.fedoraproject.stg.bodhi.update.#";
+    const env = { ...cleanEnv(), RELENGD_AMQP_URL: "amqp://guest:guest@127.0.0.1:5672", RELENGD_AMQP_TOPICS: topics, RELENGD_AMQP_QUEUE: "relengd-stg" };
+    const [json, table, defaults] = await Promise.all([
+      runRelengd(["bus", "topics", "--output", "json"], env),
+      runRelengd(["bus", "topics"], env),
+      runRelengd(["bus", "topics", "--output", "json"], cleanEnv()),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    // What the consumer binds its queue with (config.amqp), not a second reading of the variable.
+    const consumerBindings = loadConfig(env).amqp?.topics;
+    expect(JSON.parse(json.stdout)).toMatchObject({ exchange: "amq.topic", queue: "relengd-stg", consuming: true, topics: consumerBindings });
+    expect(consumerBindings).toEqual(topics.split(","));
+
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain("queue relengd-stg on exchange amq.topic (the consumer is on) is bound to:\n  org.fedoraproject.prod.buildsys.tag\n  org.fedoraproject.stg.bodhi.update.#\n");
+    expect(table.stdout).toMatch(/Neighbouring topics .* are not received, by design/);
+
+    expect(defaults.code, defaults.stderr).toBe(0);
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ consuming: false, topics: loadConfig({ ...cleanEnv(), RELENGD_AMQP_URL: "amqp://x" }).amqp?.topics });
+  });
+});

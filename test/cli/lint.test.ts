@@ -101,6 +101,28 @@ describe("relengd lint and relengd schema export", () => {
     expect(missing.stderr).toContain("nowhere: no such directory");
   });
 
+  it("says of each refused field what it must be, in words, never zod's own text", async () => {
+    const words = path.join(dir, "words");
+    const hand = bodhiUpdate
+      .replace("  stable_karma: 3\n", "")
+      .replace("stable_days: 7", "stable_days: seven")
+      .replace("type: security", "type: hotfix")
+      .replace("bugs: [2282114]", "bugs: [0]")
+      .replace("builds:\n    - python-requests-2.32.3-1.fc44", "builds: []");
+    write(words, "bodhi/F44/python-requests.yaml", hand);
+    const run = await relengd(["lint", words]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout.trimEnd().split("\n")).toEqual([
+      "bodhi/F44/python-requests.yaml:3: /spec/stable_karma is required: a whole number",
+      "bodhi/F44/python-requests.yaml:5: /spec/builds must have at least one item",
+      'bodhi/F44/python-requests.yaml:6: /spec/type must be one of "newpackage", "security", "bugfix", "enhancement", "unspecified"',
+      "bodhi/F44/python-requests.yaml:9: /spec/bugs/0 must be greater than 0",
+      "bodhi/F44/python-requests.yaml:14: /spec/stable_days must be a whole number, not a string",
+      "1 document, 5 problems",
+    ]);
+    expect(run.stdout).not.toMatch(/Invalid input|expected \w+, received|Too (small|big)/);
+  });
+
   it("exports the JSON Schema of the artifact and of each document kind", async () => {
     const out = path.join(dir, "schemas", "v1");
     const [exported, shown] = await Promise.all([relengd(["schema", "export", out]), relengd(["schema", "show", "bodhiupdate"])]);

@@ -152,6 +152,24 @@ describe("relengd release, rollback, hold and track against a running server", (
     expect(tracked.stdout).toMatch(new RegExp(`^${CLOCK} pushed ${pushedLine?.[1]}\\n$`));
   });
 
+  it("prints one JSON document with --output json: the queued release, and the tracked one as --wait leaves it", async () => {
+    const queued = await relengd(["release", "--artifact-id", idna.id, "--environment", "rawhide", "--output", "json"]);
+    expect(queued.code, queued.stderr).toBe(0);
+    const answer = JSON.parse(queued.stdout) as { id: string; status: string };
+    expect(answer).toMatchObject({ id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/), status: "queued" });
+    const tracked = await relengd(["release", "track", answer.id, "--wait", "--output", "json"]);
+    expect(tracked.code, tracked.stderr).toBe(0);
+    expect(JSON.parse(tracked.stdout)).toMatchObject({ id: answer.id, status: "pushed", package: "python-idna", environment: "rawhide", commitSha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const [shown, held] = await Promise.all([
+      relengd(["release", "show", answer.id, "--output", "json"]),
+      relengd(["hold", "list", "--package", "python-idna", "--output", "json"]),
+    ]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: answer.id, status: "pushed" });
+    expect(held.code, held.stderr).toBe(0);
+    expect(JSON.parse(held.stdout)).toEqual({ items: [] });
+  });
+
   it("rolls back to the previous artifact and holds the package until the hold is removed", async () => {
     const [first, second, third] = requests;
     if (!first || !second || !third) throw new Error("no artifacts");
@@ -254,7 +272,8 @@ describe("relengd release, rollback, hold and track against a running server", (
       expect(clone.read("bodhi/F44/python-requests.yaml")).toContain("kind: BodhiUpdate");
       const lint = await relengd(["lint", clone.dir]);
       expect(lint.code, lint.stdout + lint.stderr).toBe(0);
-      expect(lint.stdout).toMatch(/^3 documents, 0 problems\n$/);
+      // python-requests and python-idna tagged into f45, one Bodhi update, one compose.
+      expect(lint.stdout).toMatch(/^4 documents, 0 problems\n$/);
     } finally {
       clone.dispose();
     }

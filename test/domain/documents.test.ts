@@ -12,7 +12,7 @@ import { documentPath, parseDocumentText, renderDocument, type RequestDocument }
 import { buildKojiTag } from "../../src/domain/documents/kojiTag.js";
 import { parseEnvironmentsYaml, type Environment } from "../../src/domain/environment.js";
 import { isSafeRepoPath, repoPath, UnsafePathError } from "../../src/domain/paths.js";
-import { releaseRequirement, renderRelease, type ReleaseSpec } from "../../src/domain/release.js";
+import { releaseRequirement, renderRelease, SCHEDULE_SLOT_CONTEXT_KEY, type ReleaseSpec } from "../../src/domain/release.js";
 import { parseCommitMessage } from "../../src/domain/trailers.js";
 import { sampleArtifact } from "../support/artifacts.js";
 
@@ -392,6 +392,15 @@ describe("what each shipped environment turns a release into", () => {
     const out = renderRelease(spec("rawhide-compose"), a, env("rawhide-compose"));
     expect(out.path).toBe("composes/rawhide/20260502.n.0.yaml");
     expect(out.commitMessage.split("\n")[0]).toBe("compose: rawhide nightly 20260502.n.0");
+    expectLintClean(out);
+  });
+
+  it("rawhide-compose: a scheduled compose is named by its slot's day, not by the day it is rendered", () => {
+    // A catch-up run (or a retry) renders days after the slot; the release was created then.
+    const a = artifact({ package: "compose", release: "rawhide", items: [], context: { [SCHEDULE_SLOT_CONTEXT_KEY]: "2026-04-28T05:00:00.000Z" } });
+    const out = renderRelease(spec("rawhide-compose", "policy/rawhide-nightly-compose"), a, env("rawhide-compose"));
+    expect(out.path).toBe("composes/rawhide/20260428.n.0.yaml");
+    expect(out.document.spec).toMatchObject({ label: "20260428.n.0" });
     expectLintClean(out);
   });
 

@@ -45,7 +45,7 @@ describe("policy folder checks", () => {
       files: 2,
       environments: 0,
       // nowhere.yaml's environment is not reported: there are no environments to check it against.
-      problems: [`${d}/environments.yaml:3: /repositories: Too small: expected array to have >=1 items`, `${d}/bad.yaml:4: /metadata/name: must be lowercase letters, digits and -`],
+      problems: [`${d}/environments.yaml:3: /repositories: must have at least one item`, `${d}/bad.yaml:4: /metadata/name: must be lowercase letters, digits and -`],
     });
     try {
       loadPolicies(d, REPO);

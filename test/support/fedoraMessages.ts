@@ -31,6 +31,11 @@ export function fixtureJson(file: string): Record<string, unknown> {
   return found.json;
 }
 
+/** A fixture file exactly as it is on disk, `_source` and all (what `relengd bus replay` reads). */
+export function fixtureFile(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(ROOT, file), "utf8")) as Record<string, unknown>;
+}
+
 /** A Koji build that completed, as koji-fedoramessaging publishes it (trimmed to what relengd reads). */
 export function buildCompleteMessage(opts: { id: string; buildId: number; name: string; version: string; release: string; sha?: string; owner?: string; topicPrefix?: string }): Envelope {
   const scm = `git+https://src.fedoraproject.org/rpms/${opts.name}.git#${opts.sha ?? "ddbac739fc9482082b06028e5606f74c06e1db07"}`;

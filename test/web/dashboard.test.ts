@@ -113,6 +113,12 @@ describe("web dashboard in Chromium", () => {
     expect(await freezes.innerText()).toContain("frozen now");
     expect(await page.getByRole("region", { name: "Holds on packages" }).innerText()).toContain("regression in 2.2.40");
     expect(await page.getByRole("heading", { level: 2, name: "Message bus" }).count()).toBe(1);
+    // The latest releases name the build, not only the package.
+    const latest = page.getByRole("region", { name: "Latest releases" });
+    const newest = s.pushed[2] as Seeded["pushed"][number];
+    expect(await latest.locator(`[data-latest-release="${newest.releaseId}"]`).innerText()).toBe(newest.nvr);
+    // A blocked one says why beside its status.
+    expect(await latest.innerText()).toContain("environment retired is no longer declared");
     await shot("overview");
   });
 
@@ -223,8 +229,54 @@ describe("web dashboard in Chromium", () => {
     const row = tagged.locator("tbody tr", { hasText: "python-requests" });
     expect(await row.innerText()).toContain((s.pushed[2] as Seeded["pushed"][number]).nvr);
     expect(await row.innerText()).not.toContain((s.pushed[0] as Seeded["pushed"][number]).nvr);
+    // The release that put it there, linked by its id.
+    const newest = s.pushed[2] as Seeded["pushed"][number];
+    const link = row.getByRole("link", { name: newest.releaseId });
+    expect(await link.getAttribute("href")).toBe(`#/releases/${newest.releaseId}`);
     expect(await page.getByRole("region", { name: "Freeze windows" }).innerText()).toContain(s.upcomingFreeze.reason);
     await shot("environment");
+  });
+
+  it("says why a blocked release was never written, instead of a commit still to come", async () => {
+    await page.goto(`${base}/#/releases/${s.blockedReleaseId}`);
+    await page.getByRole("heading", { level: 1, name: `Release ${s.blockedReleaseId}` }).waitFor();
+    await settled();
+    const text = await page.locator("main dl.details").first().innerText();
+    expect(text).toMatch(/Blocked because\nenvironment retired is no longer declared/);
+    expect(text).toMatch(/Commit\nnever written: blocked, environment retired is no longer declared/);
+    expect(await page.locator("main").innerText()).not.toContain("not written yet");
+    // Its document cannot be rendered for an environment that is gone: the page's request for it is refused.
+    forget(/status of 422/);
+    await shot("release-blocked");
+  });
+
+  it("lists the bus events with their status, reason and envelope, filtered by status", async () => {
+    const admin = await s.t.auth("admin");
+    const id = `web-event-${process.pid}`;
+    const unknown = { id, topic: "org.fedoraproject.prod.planet.post.new", headers: { "sent-at": new Date().toISOString() }, body: { title: "hello" } };
+    expect((await s.t.app.inject({ method: "POST", url: "/api/v1/events", payload: unknown, headers: admin })).statusCode).toBe(201);
+    const broken = { id: `${id}-broken`, topic: "org.fedoraproject.prod.buildsys.build.state.change", headers: {}, body: { new: 1, name: "bash" } };
+    expect((await s.t.app.inject({ method: "POST", url: "/api/v1/events", payload: broken, headers: admin })).statusCode).toBe(422);
+    const brokenReason = "/body/build_id is required: a whole number";
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Event log" }).click();
+    await page.getByRole("heading", { level: 1, name: "Event log" }).waitFor();
+    await settled();
+    const events = page.getByRole("region", { name: "Bus events" });
+    const row = events.locator("tbody tr", { has: page.locator(`[data-event-reason="${id}"]`) });
+    expect(await row.innerText()).toContain("org.fedoraproject.prod.planet.post.new");
+    expect(await row.locator(".badge").first().innerText()).toBe("ignored");
+    await row.getByText("Envelope").click();
+    expect(JSON.parse(await row.locator("pre.document").innerText())).toEqual(unknown);
+
+    await page.getByLabel("Status").selectOption("rejected");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForFunction(() => location.hash.includes("status=rejected"));
+    await settled();
+    const rejected = page.getByRole("region", { name: "Bus events" }).locator("tbody tr");
+    expect(await rejected.count()).toBe(1);
+    expect(await page.locator(`[data-event-reason="${id}-broken"]`).innerText()).toBe(brokenReason);
+    await shot("events");
   });
 
   it("follows a queued release live until it is pushed", async () => {

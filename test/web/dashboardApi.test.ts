@@ -48,6 +48,11 @@ describe.each(testProviders)("dashboard endpoints on %s", (provider) => {
       expect.objectContaining({ environment: "rawhide", reason: s.upcomingFreeze.reason, active: false }),
     ]);
     expect(o.bus).toEqual({ lastMessage: null, waitingResults: 0, sinceStart: {} });
+    // The newest releases first, each with the build it puts in its environment, a blocked one with its reason.
+    const newest = s.pushed[2] as (typeof s.pushed)[number];
+    expect(o.latest.find((r: { id: string }) => r.id === newest.releaseId)).toMatchObject({ package: "python-requests", environment: "rawhide", status: "pushed", nvrs: [newest.nvr] });
+    expect(o.latest.find((r: { id: string }) => r.id === s.blockedReleaseId)).toMatchObject({ status: "blocked", reason: expect.stringContaining("environment retired is no longer declared") });
+    expect(o.latest[0]).toMatchObject({ id: s.queuedReleaseId });
   });
 
   it("overview counts a new push and a new queued release", async () => {

@@ -12,7 +12,7 @@ import { wellFormedString } from "../../domain/text.js";
 import { PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { ENVIRONMENT_NAME_PATTERN } from "../../domain/documents/envelope.js";
 import { freezeSchema, type Freeze } from "../../domain/freeze.js";
-import { renderRelease, type ReleaseSpec, type RenderedRelease } from "../../domain/release.js";
+import { releaseStatuses, renderRelease, type ReleaseSpec, type ReleaseStatus, type RenderedRelease } from "../../domain/release.js";
 import { parseCommitMessage, renderBulkCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../domain/trailers.js";
 import type { ReleaseDeps } from "../../flow/release.js";
 import type { Prisma } from "../../store/database.js";
@@ -44,6 +44,8 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Freezes starting within this many days are shown as upcoming. */
 const UPCOMING_FREEZE_DAYS = 14;
+// The overview's "Latest releases": enough to see what just happened, cheap to read every 5 s.
+const LATEST_RELEASES = 10;
 // The counter src/api/plugins/metrics.ts registers; read back here for the bus's tally since start.
 const BUS_MESSAGES_METRIC = "relengd_bus_messages_total";
 
@@ -97,6 +99,20 @@ const overviewSchema = z.strictObject({
     .strictObject({ since: timestamp, pushed: count, failed: count, blocked: count, superseded: count })
     .meta({ description: "Releases that reached each final state since `since`" }),
   freezes: z.array(freezeWindowSchema).meta({ description: `Freezes in force now or starting within ${UPCOMING_FREEZE_DAYS} days` }),
+  latest: z
+    .array(
+      z.strictObject({
+        id: wellFormedString(),
+        package: wellFormedString(),
+        environment: wellFormedString(),
+        status: z.enum(releaseStatuses),
+        trigger: wellFormedString(),
+        reason: wellFormedString().nullable().meta({ description: "Why it was blocked or superseded" }),
+        updatedAt: timestamp,
+        nvrs: z.array(wellFormedString()).meta({ description: "The builds the release puts in its environment (for a Koji tag: the build of the package)" }),
+      }),
+    )
+    .meta({ description: `The ${LATEST_RELEASES} newest releases` }),
   bus: z.strictObject({
     lastMessage: z.strictObject({ topic: wellFormedString(), status: wellFormedString(), receivedAt: timestamp }).nullable(),
     waitingResults: z.number().int().meta({ description: "CI results received before their build" }),
@@ -298,7 +314,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
       const at = now();
       const since = new Date(at.getTime() - DAY_MS);
       const envs = deps.environments();
-      const [queue, outcomes, bus] = await Promise.all([overview.queueDepths(), overview.outcomesSince(since), overview.busActivity()]);
+      const [queue, outcomes, bus, latest] = await Promise.all([overview.queueDepths(), overview.outcomesSince(since), overview.busActivity(), overview.latestReleases(LATEST_RELEASES)]);
       const rows = queue.map((q) => ({
         ...q,
         depth: q.queued + q.committed,
@@ -323,6 +339,13 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
         queue: [...rows, ...idle].sort((a, b) => a.repository.localeCompare(b.repository) || a.branch.localeCompare(b.branch)),
         last24h: { since: since.toISOString(), ...outcomes },
         freezes,
+        latest: latest.map((r) => {
+          // A Koji tag holds one build per package: the one named like it; other kinds carry them all.
+          const ownOnly = envs.environments.get(r.environment)?.kind === "KojiTag";
+          const builds = ownOnly ? r.builds.filter((b) => b.name === r.package) : r.builds;
+          const { builds: _all, ...rest } = r;
+          return { ...rest, status: r.status as ReleaseStatus, updatedAt: r.updatedAt.toISOString(), nvrs: builds.map((b) => b.nvr) };
+        }),
         bus: {
           lastMessage: bus.last ? { topic: bus.last.topic, status: bus.last.status, receivedAt: bus.last.receivedAt.toISOString() } : null,
           waitingResults: bus.waiting,

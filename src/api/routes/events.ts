@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { wellFormedString } from "../../domain/text.js";
 import { busEventStatuses, busOutcomes } from "../../domain/busMapping.js";
-import { envelopeSchema, MAX_MESSAGE_BYTES, MESSAGE_ID_PATTERN, splitTopic } from "../../domain/envelope.js";
+import { envelopeInputSchema, envelopeSchema, MAX_MESSAGE_BYTES, MESSAGE_ID_PATTERN, splitTopic } from "../../domain/envelope.js";
 import { ingestBusMessage, type BusDeps } from "../../flow/ingestBusMessage.js";
 import { InvalidCursorError } from "../../store/artifactRepository.js";
 import type { BusEventRecord } from "../../store/busEventRepository.js";
@@ -74,9 +74,9 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }):
         operationId: "ingestEvent",
         summary: "Ingest a fedora-messaging message",
         description:
-          "The JSON form of a message (`id`, `topic`, `headers`, `body`) goes through the same mapping as one consumed from the bus. A message id seen before is a duplicate and is not applied again.",
+          "The JSON form of a message (`id`, `topic`, `headers`, `body`) goes through the same mapping as one consumed from the bus. Top-level keys starting with `_` (a captured fixture's `_source`) are ignored, as `relengd bus replay` ignores them; any other unknown key is refused. A message id seen before is a duplicate and is not applied again.",
         tags,
-        body: envelopeSchema,
+        body: envelopeInputSchema,
         response: {
           200: jsonResponse("A duplicate: received before, not applied again", ingestedSchema),
           201: jsonResponse("Recorded and applied: accepted, waiting, deferred or ignored", ingestedSchema),

@@ -3,6 +3,7 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify }
 import { z } from "zod";
 import { wellFormedString } from "../text.js";
 import { ARTIFACT_ID_PATTERN, type FieldIssue } from "../artifact.js";
+import { fieldErrorMap, fieldIssuesOf, jsonPointer } from "../fieldIssues.js";
 
 export const API_VERSION = "relengd/v1";
 
@@ -82,17 +83,14 @@ export function validateDocument<S extends z.ZodType>(
   raw: unknown,
   lineOf: (path: (string | number)[]) => number | undefined = () => undefined,
 ): DocumentParse<z.output<S>> {
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { error: fieldErrorMap });
   if (r.success) return { ok: true, value: r.data };
   // An unknown key is reported on its own line, one issue per key.
-  const issues = r.error.issues.flatMap((issue) => {
-    const at = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
-    return issue.code === "unrecognized_keys" ? issue.keys.map((k) => ({ path: [...at, k], message: "is not a known field" })) : [{ path: at, message: issue.message }];
-  });
+  const issues = fieldIssuesOf(r.error).map((i) => ({ path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: i.message }));
   return {
     ok: false,
     issues: issues.map((i) => {
-      const pointer = "/" + i.path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
+      const pointer = jsonPointer(i.path);
       const line = lineOf(i.path);
       return line === undefined ? { path: pointer, message: i.message } : { path: pointer, message: i.message, line };
     }),

@@ -130,7 +130,8 @@ export async function renderEnvironment(ctx) {
         [
           { title: "Package", cell: (i) => i.package },
           { title: isTag ? "NVR" : "Builds", cell: (i) => (i.nvrs.length > 0 ? i.nvrs.map((n, k) => [k > 0 ? h("br") : null, mono(n)]) : h("span", { class: "muted" }, "—")) },
-          { title: "Release", cell: (i) => h("a", { href: `#/releases/${i.releaseId}` }, i.trigger) },
+          { title: "Release", cell: (i) => h("a", { href: `#/releases/${i.releaseId}`, "data-release-id": i.releaseId }, mono(i.releaseId)) },
+          { title: "Trigger", cell: (i) => i.trigger },
           { title: "Commit", cell: (i) => shortSha(i.commitSha) },
           { title: "Pushed", cell: (i) => time(i.pushedAt) },
         ],

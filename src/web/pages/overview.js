@@ -3,7 +3,6 @@ import { details, h, replaceContent, table } from "../dom.js";
 import { ago, mono, status, time, utc } from "../format.js";
 
 const REFRESH_MS = 5000;
-const RECENT = 10;
 const MAX_HOLDS_SHOWN = 100;
 
 function queueSection(ctx, queue) {
@@ -105,10 +104,11 @@ function busSection(bus) {
       ["Results waiting for their build", String(bus.waitingResults)],
       ["Since this server started", counts.length > 0 ? counts.map(([k, v]) => `${k} ${v}`).join(", ") : h("span", { class: "muted" }, "no messages")],
     ]),
+    h("p", {}, h("a", { href: "#/events" }, "Event log")),
   );
 }
 
-function recentSection(ctx, recent) {
+function recentSection(ctx, latest) {
   return h(
     "section",
     {},
@@ -116,13 +116,16 @@ function recentSection(ctx, recent) {
     table(
       "Latest releases",
       [
-        { title: "Package", cell: (r) => h("a", { href: `#/releases/${r.id}` }, r.package) },
+        {
+          title: "Build",
+          cell: (r) => h("a", { href: `#/releases/${r.id}`, "data-latest-release": r.id }, r.nvrs.length > 0 ? r.nvrs.map((n, k) => [k > 0 ? ", " : null, mono(n)]) : r.package),
+        },
         { title: "Environment", cell: (r) => r.environment },
-        { title: "Status", cell: (r) => status(r.status) },
+        { title: "Status", cell: (r) => [status(r.status), r.status === "blocked" && r.reason ? h("div", { class: "small warn-text" }, r.reason) : null] },
         { title: "Trigger", cell: (r) => r.trigger },
         { title: "Changed", cell: (r) => time(r.updatedAt) },
       ],
-      recent.items,
+      latest,
       { empty: "No release yet." },
     ),
     h("p", {}, h("a", { href: "#/releases" }, "All releases")),
@@ -131,21 +134,21 @@ function recentSection(ctx, recent) {
 
 export async function renderOverview(ctx) {
   ctx.setTitle("Overview");
-  const load = () => Promise.all([ctx.api("/api/v1/overview"), ctx.api("/api/v1/releases", { limit: RECENT }), ctx.api("/api/v1/holds")]);
-  const [first, firstRecent, firstHolds] = await load();
+  const load = () => Promise.all([ctx.api("/api/v1/overview"), ctx.api("/api/v1/holds")]);
+  const [first, firstHolds] = await load();
   const data = h("div", { class: "overview-grid" });
   const stamp = h("span", {});
-  const fill = (o, recent, holds) => {
-    replaceContent(data, outcomesSection(ctx, o.last24h), queueSection(ctx, o.queue), recentSection(ctx, recent), freezesSection(o.freezes), holdsSection(holds.items), busSection(o.bus));
+  const fill = (o, holds) => {
+    replaceContent(data, outcomesSection(ctx, o.last24h), queueSection(ctx, o.queue), recentSection(ctx, o.latest), freezesSection(o.freezes), holdsSection(holds.items), busSection(o.bus));
     replaceContent(stamp, "Updated ", h("time", { datetime: o.generatedAt }, utc(o.generatedAt)));
   };
-  fill(first, firstRecent, firstHolds);
+  fill(first, firstHolds);
   let previous = JSON.stringify([first.last24h, first.queue]);
   let previousAt = first.generatedAt;
   ctx.every(REFRESH_MS, async () => {
-    let o, recent, holds;
+    let o, holds;
     try {
-      [o, recent, holds] = await load();
+      [o, holds] = await load();
     } catch (err) {
       // The last data stays on screen, marked as such; the next tick tries again.
       if (ctx.live) replaceContent(stamp, h("span", { class: "warn-text" }, `Not updated since ${utc(previousAt)}: ${err.message}`));
@@ -153,7 +156,7 @@ export async function renderOverview(ctx) {
     }
     if (!ctx.live) return;
     previousAt = o.generatedAt;
-    fill(o, recent, holds);
+    fill(o, holds);
     const now = JSON.stringify([o.last24h, o.queue]);
     if (now !== previous) ctx.announce(`Overview updated: ${o.last24h.pushed} pushed, ${o.last24h.failed} failed in the last 24 hours`);
     previous = now;

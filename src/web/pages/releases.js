@@ -66,6 +66,24 @@ export async function renderReleases(ctx) {
   );
 }
 
+/**
+ * What became of a release's commit, in words: a blocked, superseded or failed release was never
+ * written, and says why, instead of sounding like one still on its way.
+ */
+function commitState(r, sha) {
+  if (sha) return mono(sha);
+  switch (r.status) {
+    case "blocked":
+      return h("span", { class: "warn-text", "data-commit-state": "blocked" }, `never written: blocked, ${r.reason ?? "no reason recorded"}`);
+    case "superseded":
+      return h("span", { class: "muted", "data-commit-state": "superseded" }, [`never written: superseded by `, r.supersededBy ? h("a", { href: `#/releases/${r.supersededBy}` }, r.supersededBy) : "a newer release"]);
+    case "failed":
+      return h("span", { class: "warn-text", "data-commit-state": "failed" }, `not written: the writer gave up after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"} (see Error)`);
+    default:
+      return h("span", { class: "muted", "data-commit-state": "pending" }, "not written yet");
+  }
+}
+
 function summary(r) {
   return details([
     ["Status", status(r.status)],
@@ -77,10 +95,10 @@ function summary(r) {
     ["Repository", [mono(r.repository), " ", h("span", { class: "muted" }, r.branch)]],
     ["Forced", r.force ? `yes: ${r.forceReason ?? ""}` : null],
     ["Bulk", r.bulk ? "written in one commit with its batch" : null],
-    ["Reason", r.reason],
+    [r.status === "blocked" ? "Blocked because" : "Reason", r.reason],
     ["Error", r.error ? h("pre", { class: "message" }, r.error) : null],
     ["Attempts", r.attempts > 0 ? String(r.attempts) : null],
-    ["Commit", r.commitSha ? mono(r.commitSha) : h("span", { class: "muted" }, "not written yet")],
+    ["Commit", commitState(r, r.commitSha)],
   ]);
 }
 
@@ -92,12 +110,12 @@ function timelineList(entries) {
   );
 }
 
-function commitSection(doc) {
+function commitSection(doc, release) {
   if (!doc) return h("p", { class: "muted" }, "The document could not be rendered.");
   const c = doc.commit;
   return [
     details([
-      ["Commit", c.sha ? mono(c.sha) : h("span", { class: "muted" }, "not written yet")],
+      ["Commit", commitState(release, c.sha)],
       ["Subject", c.subject],
     ]),
     h("h3", { id: "trailers-heading" }, "Trailers"),
@@ -129,7 +147,7 @@ export async function renderRelease(ctx) {
   const fill = (t, doc) => {
     replaceContent(summaryBox, summary(t.release));
     replaceContent(timelineBox, timelineList(t.entries));
-    replaceContent(commitBox, doc.error ? h("p", { class: "alert" }, doc.error) : commitSection(doc));
+    replaceContent(commitBox, doc.error ? h("p", { class: "alert" }, doc.error) : commitSection(doc, t.release));
     replaceContent(
       documentBox,
       doc.error ? h("p", { class: "muted" }, "Not available.") : [h("p", {}, "Path in the GitOps repository: ", mono(doc.path), " (", doc.kind, ")"), h("pre", { class: "document", tabindex: "0", "aria-label": `Document ${doc.path}` }, doc.content)],
