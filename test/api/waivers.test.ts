@@ -165,7 +165,7 @@ describe.each(testProviders)("gating and waivers on %s", (provider) => {
         [{ testcase: "not a testcase", comment: "x" }, "/testcase"],
         [{ testcase: TIER0, comment: "" }, "/comment"],
         [{ testcase: TIER0, comment: "x", waived: "yes" }, "/waived"],
-        [{ testcase: TIER0, comment: "x", extra: 1 }, "/"],
+        [{ testcase: TIER0, comment: "x", extra: 1 }, "/extra"],
         [{ testcase: TIER0, comment: "x\ud83dy" }, "/comment"],
       ] as const) {
         const res = await waive(a.id, body);
