@@ -355,6 +355,11 @@ export class ReleaseRepository {
     );
   }
 
+  /** Where releases were failed (attempts run out): the writer reconciles them with history at start. */
+  async attemptedRepositories(): Promise<{ repository: string; branch: string }[]> {
+    return this.prisma.$queryRaw<{ repository: string; branch: string }[]>(Sql.sql`SELECT DISTINCT "repository", "branch" FROM "Release" WHERE "status" = 'failed'`);
+  }
+
   /** Per repository: releases not yet pushed, and when the oldest of them was queued. */
   async queueStats(): Promise<{ repository: string; depth: number; oldest: Date | null }[]> {
     const rows = await this.prisma.$queryRaw<{ repository: string; depth: number | bigint; oldest: Date | string | null }[]>(
@@ -387,9 +392,39 @@ export class ReleaseRepository {
     await this.markWritten(items, `"status" = 'committed', "updatedAt" = ?`, 1);
   }
 
+  /**
+   * Releases found in the remote's history are pushed with the commit that has them, whatever
+   * they are recorded as (a crash between push and record, attempts run out meanwhile, a retry):
+   * history is what happened.
+   */
+  async markPushedFromHistory(items: { id: string; commitSha: string }[]): Promise<void> {
+    await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL, "reason" = NULL`, 2, `"status" <> 'pushed'`);
+  }
+
+  /**
+   * A commit of (repository, branch) whose history holds only releases recorded as pushed: the
+   * commit of the newest release recorded pushed. Every path that records a release pushed has
+   * first recorded every release in the history below its commit (the writer scans and records
+   * history before it writes on top of it), so history before this commit need not be read again.
+   */
+  async pushedWatermark(repository: string, branch: string): Promise<string | null> {
+    const row = await this.prisma.release.findFirst({
+      where: { repository, branch, status: "pushed", commitSha: { not: null } },
+      orderBy: { seq: "desc" },
+      select: { commitSha: true },
+    });
+    return row?.commitSha ?? null;
+  }
+
+  /** Releases of (repository, branch) that a write may have reached but that are not recorded pushed. */
+  async unrecordedReleases(repository: string, branch: string): Promise<string[]> {
+    const rows = await this.prisma.release.findMany({ where: { repository, branch, status: { in: ["queued", "committed", "failed"] } }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
   // Each release its own commit id, in one statement per chunk (a batch is hundreds of
   // releases): a VALUES list of (id, sha) joined to the releases it names.
-  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number): Promise<void> {
+  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number, from = `"status" IN ('queued', 'committed')`): Promise<void> {
     if (items.length === 0) return;
     const stamp = sqlTimestamp(this.provider, new Date());
     await this.sql.transaction(async (tx) => {
@@ -397,7 +432,7 @@ export class ReleaseRepository {
       for (const chunk of chunksFor(items, 3, stamps)) {
         const shaCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
         await tx.run(
-          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
+          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND ${from}`,
           [...new Array<SqlValue>(stamps).fill(stamp), ...chunk.flatMap((i) => [i.id, i.commitSha]), ...chunk.map((i) => i.id)],
         );
       }

@@ -91,6 +91,12 @@ const releaseCases: Record<ListTaking<ReleaseRepository>, Case> = {
   async markCommitted(store, n) {
     await marked(store, n, (items) => store.releases.markCommitted(items), "committed");
   },
+  async markPushedFromHistory(store, n) {
+    const real = await store.queued(2);
+    // Attempts ran out for the first: history still wins.
+    await setup(() => store.releases.markAttemptFailed([real[0]?.id as string], "remote down", 1, () => 0));
+    await marked(store, n, (items) => store.releases.markPushedFromHistory(items), "pushed", real);
+  },
   async markSuperseded(store, n) {
     const real = await store.queued(2);
     const items = spread(
@@ -122,8 +128,8 @@ const releaseCases: Record<ListTaking<ReleaseRepository>, Case> = {
   },
 };
 
-async function marked(store: Store, n: number, mark: (items: { id: string; commitSha: string }[]) => Promise<void>, status: string): Promise<void> {
-  const real = await store.queued(2);
+async function marked(store: Store, n: number, mark: (items: { id: string; commitSha: string }[]) => Promise<void>, status: string, given?: ReleaseRecord[]): Promise<void> {
+  const real = given ?? (await store.queued(2));
   const items = spread(
     real.map((r, i) => ({ id: r.id, commitSha: String(i + 1).repeat(40) })),
     absent(store, n).map((id) => ({ id, commitSha: "f".repeat(40) })),
