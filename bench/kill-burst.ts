@@ -131,7 +131,8 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       let alive = true;
       const posting = burst(() => alive);
       const from = remoteCount(remote);
-      const step = Math.max(1, Math.floor(RELEASES / (KILLS + 1) / 2));
+      // Spread over the whole burst: the later kills restart over more release commits than one statement binds.
+      const step = Math.max(1, Math.floor(RELEASES / (KILLS + 1)));
       for (const deadline = Date.now() + 60_000; ; ) {
         const count = remoteCount(remote);
         if (count >= from + step || count >= RELEASES - 1) break;

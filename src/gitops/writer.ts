@@ -446,12 +446,14 @@ class BranchWriter {
     // Pushed by this writer, their record failed: recorded before anything else is, or the
     // watermark would pass over them.
     if (this.inHistory.size > 0) await this.recordPushed([...this.inHistory].map(([id, commitSha]) => ({ id, commitSha })), result);
-    if (head === this.scannedHead) return;
     if (!head) {
+      // No branch yet: nothing can be in its history.
       this.inHistory.clear();
       this.scannedHead = null;
+      this.reconciled = true;
       return;
     }
+    if (head === this.scannedHead) return;
     let from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
     if (!from) {
       this.inHistory.clear();
