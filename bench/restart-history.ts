@@ -1,6 +1,6 @@
 // Restart over a long history: a real `relengd serve` process (compiled dist/, SQLite, file://
-// remote) started on a store and remote holding BENCH_HISTORY (30,000) pushed releases, each its
-// own commit; then one release is queued. Measured: from the process's spawn to that release's
+// remote) started on a store, remote and workspace holding BENCH_HISTORY (30,000) pushed releases,
+// each its own commit (BENCH_PACKAGES packages, 1,000, each tagged many times); then one release is queued. Measured: from the process's spawn to that release's
 // `pushed`, and the server's RSS then (VmRSS, VmHWM). Baseline in the same run: the same start
 // on an empty store and remote. Targets: ≤ 5 s to pushed, RSS ≤ +10 % of the baseline.
 import { execFileSync, spawn } from "node:child_process";
@@ -32,15 +32,19 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
 
-/** Release number n of the history: one koji build of its own package, for the rawhide tag. */
+/** Packages of the history: each released BENCH_HISTORY / PACKAGES times, a newer build each time. */
+const PACKAGES = Number(process.env.BENCH_PACKAGES ?? 1000);
+
+/** Release number n of the history: build n / PACKAGES of package n % PACKAGES, for the rawhide tag. */
 function historyArtifact(n: number): ArtifactInput {
-  const pkg = `restart-${n}`;
+  const pkg = `restart-${n % PACKAGES}`;
+  const version = `1.${Math.floor(n / PACKAGES)}`;
   return {
     id: `restart-history-${n}`,
     package: pkg,
     release: "rawhide",
     source: { repo: `https://src.fedoraproject.org/rpms/${pkg}.git`, sha: "3c92f33a1b2c3d4e5f60718293a4b5c6d7e8f901", branch: "rawhide", event: "build" },
-    items: [{ kind: "koji-build", nvr: `${pkg}-1.0-1.fc45`, buildId: 3_000_000 + n, taskId: 130_000_000 + n, target: "rawhide" }],
+    items: [{ kind: "koji-build", nvr: `${pkg}-${version}-1.fc45`, buildId: 3_000_000 + n, taskId: 130_000_000 + n, target: "rawhide" }],
   };
 }
 
@@ -70,7 +74,8 @@ async function seed(n: number, label: string): Promise<Setup> {
     const releases = new ReleaseRepository(db.prisma);
     const env = loadEnvironments(path.join(root, "policies"), remote).environments.get("rawhide");
     if (!env) throw new Error("the shipped environments have no rawhide");
-    const ws = new Workspace(path.join(dir, "seed.git"), remote, "main");
+    // The server's own workspace, as a restart finds it (a first start would clone the remote).
+    const ws = new Workspace(path.join(dir, "workspaces", "gitops.git"), remote, "main");
     await ws.open();
     await ws.fetch();
     let head: string | null = null;
