@@ -160,18 +160,24 @@ export class Workspace {
     return this.knownHead;
   }
 
-  /** Every release id carried by commits in `from..head` (all of head's history without `from`), with its commit. */
-  async releaseIdsBetween(from: string | null, head: string): Promise<Map<string, string>> {
+  /**
+   * Every release id carried by commits in `from..head` (all of head's history without `from`),
+   * with its commit; with `only`, just those ids (git matches them, so the output stays small).
+   */
+  async releaseIdsBetween(from: string | null, head: string, only?: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
+    if (only && only.length === 0) return found;
     const range = from ? `${from}..${head}` : head;
+    const greps = only ? only.map((id) => `--grep=${RELEASE_ID_TRAILER}: ${id}`) : [`--grep=${RELEASE_ID_TRAILER}:`];
     // Oldest first, so a release id that somehow appears twice maps to its first commit.
-    const out = await this.git(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${RELEASE_ID_TRAILER}:`]).catch((err: unknown) => {
+    const out = await this.git(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", ...greps]).catch((err: unknown) => {
       throw this.failed("cannot read history", err);
     });
+    const wanted = only ? new Set(only) : null;
     for (const record of out.split("\x1e")) {
       const [sha, message] = record.replace(/^\n/, "").split("\x1f");
       if (!sha || message === undefined) continue;
-      for (const id of parseReleaseIds(message)) if (!found.has(id)) found.set(id, sha.trim());
+      for (const id of parseReleaseIds(message)) if (!found.has(id) && (!wanted || wanted.has(id))) found.set(id, sha.trim());
     }
     return found;
   }

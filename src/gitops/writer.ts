@@ -111,6 +111,9 @@ export interface BatchResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Release ids looked for in one `git log` (each a --grep of its own). */
+const RELEASE_IDS_PER_GREP = 500;
+
 // One lock per (remote, branch) for the whole process, shared by every Writer and BranchWriter
 // that exists: a refactor that makes a writer per request must still write one batch at a time
 // (Kargo shipped exactly that regression, kargo#5888). Across processes: see the README.
@@ -151,9 +154,13 @@ export class Writer {
     this.options = { ...defaultWriterOptions, ...options };
   }
 
-  /** Resumes every repository with queued releases (crash recovery), then polls. */
+  /**
+   * Resumes every repository with queued releases (crash recovery), and reconciles those with
+   * releases a write may have reached (failed ones too) with their remote's history; then polls.
+   */
   async start(): Promise<void> {
-    for (const p of await this.deps.releases.pendingRepositories()) this.notify(p.repository);
+    const repositories = new Set([...(await this.deps.releases.pendingRepositories()), ...(await this.deps.releases.attemptedRepositories())].map((p) => p.repository));
+    for (const repository of repositories) this.notify(repository);
     this.timer = setInterval(() => {
       void this.deps.releases
         .pendingRepositories()
@@ -224,6 +231,8 @@ class BranchWriter {
   failing: { since: Date; cause: WriteFailureCause; error: string } | null = null;
   /** Workspace repairs tried since the last attempt counted (see WORKSPACE_RECOVERIES). */
   private recoveries = 0;
+  /** Whether this process has looked in history for the releases a write may have reached before it started. */
+  private reconciled = false;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -273,6 +282,7 @@ class BranchWriter {
       for (;;) {
         if (this.stopping) return;
         if (!(await this.leased())) return;
+        if (!this.reconciled) await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, () => this.reconcile());
         // The queue is read under the lock too: what another writer just wrote is no longer due.
         const wrote = await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, async () => {
           const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
@@ -283,6 +293,24 @@ class BranchWriter {
         if (!wrote) break;
       }
     } while (this.again && !this.stopping);
+  }
+
+  /**
+   * Start-up: releases in the remote's history are recorded pushed before anything is written,
+   * whatever they are recorded as (failed after a crash, queued for a retry). Tried again on the
+   * next drain when the remote cannot be read.
+   */
+  private async reconcile(): Promise<void> {
+    const result: BatchResult = { repository: this.repo.name, pushed: [], superseded: [], blocked: [], failed: [] };
+    try {
+      const ws = await this.open();
+      await this.scanHistory(ws, await ws.head(), result);
+    } catch (err) {
+      this.fetched = false;
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), repository: this.repo.name }, "cannot reconcile the store with the remote's history yet");
+      return;
+    }
+    if (result.pushed.length > 0) this.deps.onWritten?.(result);
   }
 
   /** Whether this process may write the branch now; the poll asks again while it may not. */
@@ -462,38 +490,78 @@ class BranchWriter {
   private async alreadyWritten(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
     if (items.length === 0) return items;
     const ws = await this.open();
-    await this.scanHistory(ws, await ws.head());
+    await this.scanHistory(ws, await ws.head(), result);
+    return this.withoutWritten(items, result);
+  }
+
+  /**
+   * Leaves out of a batch what history already has: releases the scan just recorded pushed, and
+   * those pushed by this writer whose record failed (recorded now).
+   */
+  private async withoutWritten<T extends { release: ReleaseRecord }>(items: T[], result: BatchResult): Promise<T[]> {
+    const recorded = new Set(result.pushed.map((p) => p.id));
     const done = items.flatMap((p) => {
-      const commitSha = this.inHistory.get(p.release.id);
+      const commitSha = recorded.has(p.release.id) ? undefined : this.inHistory.get(p.release.id);
       return commitSha ? [{ id: p.release.id, commitSha }] : [];
     });
-    if (done.length === 0) return items;
-    await this.recordPushed(done, result);
-    const doneIds = new Set(done.map((d) => d.id));
-    return items.filter((p) => !doneIds.has(p.release.id));
+    if (done.length > 0) await this.recordPushed(done, result);
+    for (const d of done) recorded.add(d.id);
+    return items.filter((p) => !recorded.has(p.release.id));
   }
 
   /** Records releases whose commits are in the remote's history as pushed; they need no remembering after that. */
-  private async recordPushed(items: { id: string; commitSha: string }[], result: BatchResult): Promise<void> {
-    await this.deps.releases.markPushed(items);
+  private async recordPushed(items: { id: string; commitSha: string }[], result: BatchResult, how: "written" | "fromHistory" = "fromHistory"): Promise<void> {
+    if (items.length === 0) return;
+    if (how === "written") await this.deps.releases.markPushed(items);
+    else await this.deps.releases.markPushedFromHistory(items);
     result.pushed.push(...items);
     for (const i of items) this.inHistory.delete(i.id);
   }
 
-  /** Brings `inHistory` up to `head`: the commits since the last scan, or all after a rewrite. */
-  private async scanHistory(ws: Workspace, head: string | null): Promise<void> {
-    if (head === this.scannedHead) return;
+  /**
+   * Records every release in history up to `head` that the store does not have as pushed, reading
+   * only what is new: the commits since the last scan, or, first in a process (or after a rewrite),
+   * since the store's watermark (a commit below which every release is recorded), so that a
+   * restart costs what was written since, not the repository's whole history. Only without a
+   * watermark in `head`'s history is all of it read.
+   */
+  private async scanHistory(ws: Workspace, head: string | null, result: BatchResult): Promise<void> {
+    // Pushed by this writer, their record failed: recorded before anything else is, or the
+    // watermark would pass over them.
+    if (this.inHistory.size > 0) await this.recordPushed([...this.inHistory].map(([id, commitSha]) => ({ id, commitSha })), result);
     if (!head) {
+      // No branch yet: nothing can be in its history.
       this.inHistory.clear();
       this.scannedHead = null;
+      this.reconciled = true;
       return;
     }
-    const from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
-    if (!from) this.inHistory.clear();
+    if (head === this.scannedHead) return;
+    let from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
+    if (!from) {
+      this.inHistory.clear();
+      const watermark = await this.deps.releases.pushedWatermark(this.repo.name, this.repo.branch);
+      if (watermark && (await ws.isAncestor(watermark, head))) from = watermark;
+    }
     const found = await ws.releaseIdsBetween(from, head);
+    if (!this.reconciled && from) {
+      // Releases a write reached before this process started (its record lost in a crash, failed
+      // by attempts since, retried) may lie below the watermark: looked for by id, so the cost
+      // is what is not recorded, not the history's length.
+      const attempted = (await this.deps.releases.unrecordedReleases(this.repo.name, this.repo.branch)).filter((id) => !found.has(id));
+      for (let i = 0; i < attempted.length; i += RELEASE_IDS_PER_GREP) {
+        for (const [id, sha] of await ws.releaseIdsBetween(null, from ?? head, attempted.slice(i, i + RELEASE_IDS_PER_GREP))) found.set(id, sha);
+      }
+    }
     // Asked after the scan: a release in this history that is pushed by now stays pushed.
     const open = found.size > 0 ? await this.deps.releases.notPushed([...found.keys()]) : new Set<string>();
-    for (const [id, sha] of found) if (open.has(id) && !this.inHistory.has(id)) this.inHistory.set(id, sha);
+    const recorded = new Set(result.pushed.map((p) => p.id));
+    const written = [...found].filter(([id]) => open.has(id) && !recorded.has(id)).map(([id, commitSha]) => ({ id, commitSha }));
+    if (written.length > 0) {
+      this.deps.logger.info({ repository: this.repo.name, releases: written.length }, "releases found in the remote's history recorded as pushed");
+      await this.recordPushed(written, result);
+    }
+    this.reconciled = true;
     this.scannedHead = head;
   }
 
@@ -505,16 +573,8 @@ class BranchWriter {
       const head = await ws.head();
       // Crash recovery and idempotency: what history already has is done, whatever the
       // release's record says. History is read once, then only the commits new since.
-      await this.scanHistory(ws, head);
-      const done = pending.flatMap((p) => {
-        const commitSha = this.inHistory.get(p.release.id);
-        return commitSha ? [{ id: p.release.id, commitSha }] : [];
-      });
-      if (done.length > 0) {
-        await this.recordPushed(done, result);
-        const doneIds = new Set(done.map((d) => d.id));
-        pending = pending.filter((p) => !doneIds.has(p.release.id));
-      }
+      await this.scanHistory(ws, head, result);
+      pending = await this.withoutWritten(pending, result);
       if (pending.length === 0) return;
 
       const rendered: { release: ReleaseRecord; out: RenderedRelease }[] = [];
@@ -599,7 +659,7 @@ class BranchWriter {
       }
       pending = pending.filter((p) => !downgrades.some((d) => d.id === p.release.id));
       if (shas.length === 0) {
-        await this.recordPushed(assigned, result);
+        await this.recordPushed(assigned, result, "written");
         return;
       }
       await this.deps.releases.markCommitted(assigned);
@@ -620,7 +680,7 @@ class BranchWriter {
       // Remembered until recorded: should that fail, the next batch finds them here.
       for (const a of assigned) if (!this.inHistory.has(a.id)) this.inHistory.set(a.id, a.commitSha);
       this.scannedHead = tip as string;
-      await this.recordPushed(assigned, result);
+      await this.recordPushed(assigned, result, "written");
       return;
     }
   }

@@ -195,10 +195,12 @@ export class ArtifactRepository {
   async getMany(ids: string[]): Promise<Map<string, Artifact>> {
     const out = new Map<string, Artifact>();
     // A writer batch names up to RELENGD_WRITER_BATCH_SIZE artifacts: cut under the bind limit.
-    for (const chunk of chunksFor([...new Set(ids)], 1)) {
-      const rows = await this.prisma.artifact.findMany({ where: { id: { in: chunk } }, select: { id: true, body: true } });
-      for (const r of rows) out.set(r.id, readStoredArtifact(r.body));
-    }
+    await this.sql.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1)) {
+        const rows = await tx.all<{ id: string; body: string }>(`SELECT "id", "body" FROM "Artifact" WHERE "id" IN (${inList(chunk.length)})`, chunk);
+        for (const r of rows) out.set(r.id, readStoredArtifact(r.body));
+      }
+    });
     return out;
   }
 

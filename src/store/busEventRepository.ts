@@ -1,10 +1,11 @@
 // The bus event log: every message consumed (or POSTed) once per message id, with what became of it.
 import type { BusEventStatus } from "../domain/busMapping.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
-import type { Prisma, Tx } from "./database.js";
+import { chunksFor, type Prisma, type Tx } from "./database.js";
 import { WaiverRepository } from "./waiverRepository.js";
 import { KojiTagRepository } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
+import { inList, sqlRunnerOf } from "./sql.js";
 
 export interface BusEventRecord {
   seq: number;
@@ -52,6 +53,19 @@ function isUniqueViolation(err: unknown): boolean {
 function toRecord(row: Omit<BusEventRecord, "status"> & { status: string }): BusEventRecord {
   return { ...row, status: row.status as BusEventStatus };
 }
+
+const BUS_EVENT_COLUMNS = `"seq", "messageId", "topic", "bareTopic", "status", "reason", "artifactId", "nvr", "deliveries", "receivedAt", "updatedAt", "parsed", "envelope"`;
+/** A row as the drivers give it with plain SQL: SQLite's booleans 0/1, timestamps text, integers maybe BigInt. */
+type BusEventRow = Omit<BusEventRecord, "seq" | "deliveries" | "receivedAt" | "updatedAt" | "parsed" | "status"> & {
+  seq: number | bigint;
+  deliveries: number | bigint;
+  receivedAt: Date | string;
+  updatedAt: Date | string;
+  parsed: boolean | number | bigint;
+  status: string;
+};
+const fromRow = (row: BusEventRow): BusEventRecord =>
+  toRecord({ ...row, seq: Number(row.seq), deliveries: Number(row.deliveries), receivedAt: new Date(row.receivedAt), updatedAt: new Date(row.updatedAt), parsed: Boolean(Number(row.parsed)) });
 
 export class BusEventRepository {
   /** What the bus observed besides the event log: written in the same transaction as an event. */
@@ -144,8 +158,15 @@ export class BusEventRepository {
   /** Waiting results about any of these NVRs, oldest first. */
   async waitingFor(nvrs: string[], limit = 500): Promise<BusEventRecord[]> {
     if (nvrs.length === 0) return [];
-    const rows = await this.prisma.busEvent.findMany({ where: { status: "waiting", nvr: { in: [...new Set(nvrs)] } }, orderBy: { seq: "asc" }, take: limit });
-    return rows.map(toRecord);
+    const found: BusEventRecord[] = [];
+    await sqlRunnerOf(this.prisma).read(async (tx) => {
+      // The oldest `limit` of each chunk: together they hold the oldest `limit` of all.
+      for (const chunk of chunksFor([...new Set(nvrs)], 1, 1)) {
+        const rows = await tx.all<BusEventRow>(`SELECT ${BUS_EVENT_COLUMNS} FROM "BusEvent" WHERE "status" = 'waiting' AND "nvr" IN (${inList(chunk.length)}) ORDER BY "seq" LIMIT ?`, [...chunk, limit]);
+        found.push(...rows.map(fromRow));
+      }
+    });
+    return found.sort((a, b) => a.seq - b.seq).slice(0, limit);
   }
 
   /** Waiting results whose build some artifact now carries (pushed by CI, or mirrored), oldest first. */
@@ -158,11 +179,13 @@ export class BusEventRepository {
     });
     const nvrs = waiting.map((w) => w.nvr).filter((n): n is string => n !== null);
     if (nvrs.length === 0) return [];
-    const builds = await this.prisma.artifactBuild.findMany({ where: { nvr: { in: nvrs } }, select: { nvr: true }, distinct: ["nvr"] });
-    return this.waitingFor(
-      builds.map((b) => b.nvr),
-      limit,
-    );
+    const built = new Set<string>();
+    await sqlRunnerOf(this.prisma).read(async (tx) => {
+      for (const chunk of chunksFor(nvrs, 1)) {
+        for (const b of await tx.all<{ nvr: string }>(`SELECT DISTINCT "nvr" FROM "ArtifactBuild" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)) built.add(b.nvr);
+      }
+    });
+    return this.waitingFor([...built], limit);
   }
 
   /**

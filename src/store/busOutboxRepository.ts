@@ -1,8 +1,8 @@
 // relengd's own bus messages before and after they are published, and the releases they announce.
 import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { inList, sqlRunnerOf, valuesList, type SqlRunner } from "./sql.js";
 import type { ReleaseStatus } from "../domain/release.js";
-import type { ReleaseRecord } from "./releaseRepository.js";
+import { RELEASE_COLUMNS, releaseFromRow, type ReleaseRecord, type ReleaseRow } from "./releaseRepository.js";
 
 export interface OutboxMessage {
   /** <release id>/<status>: a second message with the same key is never stored. */
@@ -48,23 +48,28 @@ const asAnnounced = (row: Omit<AnnouncedRelease, "status"> & { status: string })
 
 export class BusOutboxRepository {
   private readonly provider: Provider;
+  private readonly sql: SqlRunner;
 
   constructor(private readonly prisma: Prisma) {
     this.provider = providerOf(prisma);
+    this.sql = sqlRunnerOf(prisma);
   }
 
   /** Stores messages; those whose key is stored already are left out. Returns how many were new. */
   async add(messages: OutboxMessage[], now = new Date()): Promise<number> {
-    let added = 0;
+    if (messages.length === 0) return 0;
     const stamp = sqlTimestamp(this.provider, now);
-    for (const chunk of chunksFor(messages, 6)) {
-      const rows = chunk.map((m) => Sql.sql`(${m.messageId}, ${m.key}, ${m.releaseSeq}, ${m.topic}, ${m.envelope}, ${stamp})`);
-      // Both SQLite (3.24+) and PostgreSQL know ON CONFLICT … DO NOTHING.
-      added += await this.prisma.$executeRaw(
-        Sql.sql`INSERT INTO "BusOutbox" ("messageId", "key", "releaseSeq", "topic", "envelope", "createdAt") VALUES ${Sql.join(rows)} ON CONFLICT ("key") DO NOTHING`,
-      );
-    }
-    return added;
+    return this.sql.transaction(async (tx) => {
+      let added = 0;
+      for (const chunk of chunksFor(messages, 6)) {
+        // Both SQLite (3.24+) and PostgreSQL know ON CONFLICT … DO NOTHING.
+        added += await tx.run(
+          `INSERT INTO "BusOutbox" ("messageId", "key", "releaseSeq", "topic", "envelope", "createdAt") VALUES ${valuesList(chunk.length, 6)} ON CONFLICT ("key") DO NOTHING`,
+          chunk.flatMap((m) => [m.messageId, m.key, m.releaseSeq, m.topic, m.envelope, stamp]),
+        );
+      }
+      return added;
+    });
   }
 
   async unpublished(limit: number): Promise<StoredOutboxMessage[]> {
@@ -72,11 +77,21 @@ export class BusOutboxRepository {
   }
 
   async markPublished(seqs: number[], now = new Date()): Promise<void> {
-    if (seqs.length > 0) await this.prisma.busOutbox.updateMany({ where: { seq: { in: seqs } }, data: { publishedAt: now } });
+    const stamp = sqlTimestamp(this.provider, now);
+    await this.updateEach(seqs, `"publishedAt" = ?`, [stamp]);
   }
 
   async countAttempt(seqs: number[]): Promise<void> {
-    if (seqs.length > 0) await this.prisma.busOutbox.updateMany({ where: { seq: { in: seqs } }, data: { attempts: { increment: 1 } } });
+    await this.updateEach(seqs, `"attempts" = "attempts" + 1`, []);
+  }
+
+  private async updateEach(seqs: readonly number[], set: string, setParams: readonly (string | Date)[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.sql.transaction(async (tx) => {
+      for (const chunk of chunksFor([...new Set(seqs)], 1, setParams.length)) {
+        await tx.run(`UPDATE "BusOutbox" SET ${set} WHERE "seq" IN (${inList(chunk.length)})`, [...setParams, ...chunk]);
+      }
+    });
   }
 
   async all(): Promise<StoredOutboxMessage[]> {
@@ -113,10 +128,14 @@ export class BusOutboxRepository {
 
   async releasesByIds(ids: string[]): Promise<AnnouncedRelease[]> {
     const out: AnnouncedRelease[] = [];
-    for (const chunk of chunksFor([...new Set(ids)], 1)) {
-      const rows = await this.prisma.release.findMany({ where: { id: { in: chunk } }, orderBy: { seq: "asc" }, select: releaseFields });
-      out.push(...rows.map(asAnnounced));
-    }
+    await this.sql.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1)) {
+        for (const row of await tx.all<ReleaseRow>(`SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "id" IN (${inList(chunk.length)})`, chunk)) {
+          const r = releaseFromRow(row);
+          out.push(Object.fromEntries(Object.keys(releaseFields).map((k) => [k, r[k as keyof typeof releaseFields]])) as AnnouncedRelease);
+        }
+      }
+    });
     return out.sort((a, b) => a.seq - b.seq);
   }
 }

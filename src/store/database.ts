@@ -75,8 +75,13 @@ export function sqlBoolean(provider: Provider, value: boolean): boolean | number
 }
 
 /**
- * Prisma refuses statements with more than 999 bind parameters on SQLite ("The query parameter
- * limit supported by your database is exceeded"); multi-row statements are cut to stay under it.
+ * The most bind parameters one store statement carries, on both providers. Prisma 6.19 refuses
+ * (P2029, before the database sees it) statements of its query builder with more than 999 on
+ * SQLite and 32,766 on PostgreSQL; SQLite builds before 3.32 allow 999, later ones 32,766, and
+ * PostgreSQL's protocol 65,535. The smallest is used everywhere, so one statement shape is
+ * tested on both databases. Prisma's query builder also adds bind parameters of its own
+ * (`LIMIT ? OFFSET ?` on every findMany), so a list is never given to it: statements that bind a
+ * list run through the SQL runner (sql.ts), which counts exactly what is bound and refuses more.
  */
 export const MAX_BIND_PARAMETERS = 999;
 

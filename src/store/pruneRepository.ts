@@ -1,6 +1,6 @@
 // Retention in the store: finds and deletes old artifacts that no release references.
-import { chunksFor, providerOf, type Prisma, type Provider, type Tx } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { chunksFor, providerOf, type Prisma, type Provider } from "./database.js";
+import { inList, sqlRunnerOf, type SqlRunner, type SqlTx } from "./sql.js";
 
 export interface PruneCandidate {
   seq: number;
@@ -34,9 +34,11 @@ function isConcurrentWrite(err: unknown): boolean {
 
 export class PruneRepository {
   private readonly provider: Provider;
+  private readonly sql: SqlRunner;
 
   constructor(private readonly prisma: Prisma) {
     this.provider = providerOf(prisma);
+    this.sql = sqlRunnerOf(prisma);
   }
 
   /** Up to `limit` artifacts created before `cutoff` that no release references, after `afterSeq` in insertion order. */
@@ -57,13 +59,15 @@ export class PruneRepository {
   /** What would go with these artifacts (a dry run). */
   async countDependents(artifactIds: readonly string[]): Promise<Omit<PrunedCounts, "artifacts">> {
     const counts = { builds: 0, results: 0, decisions: 0 };
-    // Two per id: Prisma's count binds parameters of its own beside the list (999 ids overflow).
-    for (const chunk of chunksFor(artifactIds, 2)) {
-      const where = { artifactId: { in: chunk } };
-      counts.builds += await this.prisma.artifactBuild.count({ where });
-      counts.results += await this.prisma.artifactResult.count({ where });
-      counts.decisions += await this.prisma.decision.count({ where });
-    }
+    const count = async (tx: SqlTx, table: string, ids: string[]) =>
+      Number((await tx.all<{ n: number | bigint }>(`SELECT COUNT(*) AS "n" FROM "${table}" WHERE "artifactId" IN (${inList(ids.length)})`, ids))[0]?.n ?? 0);
+    await this.sql.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(artifactIds)], 1)) {
+        counts.builds += await count(tx, "ArtifactBuild", chunk);
+        counts.results += await count(tx, "ArtifactResult", chunk);
+        counts.decisions += await count(tx, "Decision", chunk);
+      }
+    });
     return counts;
   }
 
@@ -88,40 +92,28 @@ export class PruneRepository {
   private async deleteChunk(ids: string[]): Promise<PrunedCounts> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.prisma.$transaction((tx) => this.deleteInTransaction(tx, ids), { timeout: 60_000 });
+        return await this.sql.transaction((tx) => this.deleteInTransaction(tx, ids));
       } catch (err) {
         if (attempt >= ATTEMPTS || !isConcurrentWrite(err)) throw err;
       }
     }
   }
 
-  private async deleteInTransaction(tx: Tx, ids: string[]): Promise<PrunedCounts> {
-    const list = Sql.join(ids);
+  private async deleteInTransaction(tx: SqlTx, ids: string[]): Promise<PrunedCounts> {
+    const list = inList(ids.length);
     if (this.provider === "postgresql") {
       // Locks the artifacts first: a release being created for one of them waits on its foreign
       // key check until this commits (and then fails), so every statement below sees the same set.
-      await tx.$queryRaw(
-        Sql.sql`SELECT a."id" FROM "Artifact" a WHERE a."id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = a."id") FOR UPDATE OF a`,
-      );
+      await tx.all(`SELECT a."id" FROM "Artifact" a WHERE a."id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = a."id") FOR UPDATE OF a`, ids);
     }
-    // On SQLite the first DELETE takes the database's write lock, so nothing changes in between.
+    // On SQLite BEGIN IMMEDIATE took the database's write lock, so nothing changes in between.
     // Each statement repeats "no release references it": the same set on both providers.
-    const decisions = await tx.$executeRaw(
-      Sql.sql`DELETE FROM "Decision" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Decision"."artifactId")`,
-    );
-    const results = await tx.$executeRaw(
-      Sql.sql`DELETE FROM "ArtifactResult" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactResult"."artifactId")`,
-    );
+    const decisions = await tx.run(`DELETE FROM "Decision" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Decision"."artifactId")`, ids);
+    const results = await tx.run(`DELETE FROM "ArtifactResult" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactResult"."artifactId")`, ids);
     // Waivers made on the artifact go with it: an artifact pushed later under the same id must not inherit them.
-    await tx.$executeRaw(
-      Sql.sql`DELETE FROM "Waiver" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Waiver"."artifactId")`,
-    );
-    const builds = await tx.$executeRaw(
-      Sql.sql`DELETE FROM "ArtifactBuild" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactBuild"."artifactId")`,
-    );
-    const artifacts = await tx.$executeRaw(
-      Sql.sql`DELETE FROM "Artifact" WHERE "id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Artifact"."id")`,
-    );
+    await tx.run(`DELETE FROM "Waiver" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Waiver"."artifactId")`, ids);
+    const builds = await tx.run(`DELETE FROM "ArtifactBuild" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactBuild"."artifactId")`, ids);
+    const artifacts = await tx.run(`DELETE FROM "Artifact" WHERE "id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Artifact"."id")`, ids);
     return { artifacts, builds, results, decisions };
   }
 }

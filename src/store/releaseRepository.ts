@@ -79,9 +79,9 @@ const asRecord = (row: Omit<ReleaseRecord, "status"> & { status: string }): Rele
 
 // Rows read with plain SQL come back as the driver gives them: on SQLite booleans are 0/1,
 // timestamps ISO text and integers may be BigInt.
-const RELEASE_COLUMNS = `"seq", "id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "reason", "supersededBy", "error", "attempts", "nextAttemptAt", "commitSha", "createdAt", "updatedAt", "pushedAt"`;
+export const RELEASE_COLUMNS = `"seq", "id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "reason", "supersededBy", "error", "attempts", "nextAttemptAt", "commitSha", "createdAt", "updatedAt", "pushedAt"`;
 type Timestamp = Date | string;
-type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "status" | "nextAttemptAt" | "createdAt" | "updatedAt" | "pushedAt"> & {
+export type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "status" | "nextAttemptAt" | "createdAt" | "updatedAt" | "pushedAt"> & {
   seq: number | bigint;
   force: boolean | number | bigint;
   bulk: boolean | number | bigint;
@@ -95,7 +95,7 @@ type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "s
 
 const dateOrNull = (value: Timestamp | null): Date | null => (value === null ? null : new Date(value));
 
-function releaseFromRow(row: ReleaseRow): ReleaseRecord {
+export function releaseFromRow(row: ReleaseRow): ReleaseRecord {
   return {
     ...row,
     seq: Number(row.seq),
@@ -113,6 +113,20 @@ function releaseFromRow(row: ReleaseRow): ReleaseRecord {
 const HOLD_COLUMNS = `"id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId"`;
 type HoldRow = Omit<HoldRecord, "createdAt"> & { createdAt: Timestamp };
 const holdFromRow = (row: HoldRow): HoldRecord => ({ ...row, createdAt: new Date(row.createdAt) });
+
+/** The holds on any of these (environment, package) pairs, keyed `environment\0package`. */
+async function holdsIn(tx: SqlTx, pairs: readonly { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
+  const wanted = new Set(pairs.map((p) => `${p.environment}\0${p.package}`));
+  const out = new Map<string, HoldRecord>();
+  for (const environments of chunksFor([...new Set(pairs.map((p) => p.environment))], 1)) {
+    const rows = await tx.all<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM "Hold" WHERE "environment" IN (${inList(environments.length)})`, environments);
+    for (const h of rows) {
+      const key = `${h.environment}\0${h.package}`;
+      if (wanted.has(key)) out.set(key, holdFromRow(h));
+    }
+  }
+  return out;
+}
 
 export class ReleaseRepository {
   private readonly provider: Provider;
@@ -145,9 +159,7 @@ export class ReleaseRepository {
    */
   async enqueueIn(tx: SqlTx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
     if (inputs.length === 0) return [];
-    const environments = [...new Set(inputs.map((i) => i.environment))];
-    const holdRows = await tx.all<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM "Hold" WHERE "environment" IN (${inList(environments.length)})`, environments);
-    const holds = new Map(holdRows.map((h) => [`${h.environment}\0${h.package}`, holdFromRow(h)]));
+    const holds = await holdsIn(tx, inputs);
     const standing = new Map<string, ReleaseRecord | string>();
     // Artifacts created in this very transaction cannot have releases yet.
     if (!options.fresh) {
@@ -307,22 +319,22 @@ export class ReleaseRepository {
    */
   async tagContenders(pairs: { environment: string; package: string }[], sinceSeq: number): Promise<ReleaseRecord[]> {
     if (pairs.length === 0) return [];
-    const environments = [...new Set(pairs.map((p) => p.environment))];
-    const wanted = new Set(pairs.map((p) => `${p.environment}\0${p.package}`));
-    const out: ReleaseRecord[] = [];
-    // Half the bind parameters for packages: the rest leaves room for the environments.
-    for (const packages of chunksFor([...new Set(pairs.map((p) => p.package))], 2)) {
-      const rows = await this.prisma.release.findMany({
-        where: {
-          environment: { in: environments },
-          package: { in: packages },
-          OR: [{ status: { in: ["queued", "committed"] } }, { status: "pushed", seq: { gt: sinceSeq } }],
-        },
-        orderBy: { seq: "asc" },
-      });
-      for (const r of rows) if (wanted.has(`${r.environment}\0${r.package}`)) out.push(asRecord(r));
-    }
-    return out;
+    const unique = [...new Map(pairs.map((p) => [`${p.environment}\0${p.package}`, p])).values()];
+    const wanted = new Set(unique.map((p) => `${p.environment}\0${p.package}`));
+    const out = new Map<string, ReleaseRecord>();
+    await this.sql.read(async (tx) => {
+      // Per pair at most one environment and one package, and the sequence number once.
+      for (const chunk of chunksFor(unique, 2, 1)) {
+        const environments = [...new Set(chunk.map((p) => p.environment))];
+        const packages = [...new Set(chunk.map((p) => p.package))];
+        const rows = await tx.all<ReleaseRow>(
+          `SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "environment" IN (${inList(environments.length)}) AND "package" IN (${inList(packages.length)}) AND ("status" IN ('queued', 'committed') OR ("status" = 'pushed' AND "seq" > ?))`,
+          [...environments, ...packages, sinceSeq],
+        );
+        for (const r of rows) if (wanted.has(`${r.environment}\0${r.package}`)) out.set(r.id, releaseFromRow(r));
+      }
+    });
+    return [...out.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** When the next delayed retry of (repository, branch) is due, if any. */
@@ -343,6 +355,11 @@ export class ReleaseRepository {
     );
   }
 
+  /** Where releases were failed (attempts run out): the writer reconciles them with history at start. */
+  async attemptedRepositories(): Promise<{ repository: string; branch: string }[]> {
+    return this.prisma.$queryRaw<{ repository: string; branch: string }[]>(Sql.sql`SELECT DISTINCT "repository", "branch" FROM "Release" WHERE "status" = 'failed'`);
+  }
+
   /** Per repository: releases not yet pushed, and when the oldest of them was queued. */
   async queueStats(): Promise<{ repository: string; depth: number; oldest: Date | null }[]> {
     const rows = await this.prisma.$queryRaw<{ repository: string; depth: number | bigint; oldest: Date | string | null }[]>(
@@ -357,10 +374,12 @@ export class ReleaseRepository {
    */
   async notPushed(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const chunk of chunksFor(ids, 1, 1)) {
-      const rows = await this.prisma.release.findMany({ where: { id: { in: chunk }, status: { not: "pushed" } }, select: { id: true } });
-      for (const r of rows) out.add(r.id);
-    }
+    await this.sql.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1)) {
+        const rows = await tx.all<{ id: string }>(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(chunk.length)}) AND "status" <> 'pushed'`, chunk);
+        for (const r of rows) out.add(r.id);
+      }
+    });
     return out;
   }
 
@@ -373,16 +392,47 @@ export class ReleaseRepository {
     await this.markWritten(items, `"status" = 'committed', "updatedAt" = ?`, 1);
   }
 
+  /**
+   * Releases found in the remote's history are pushed with the commit that has them, whatever
+   * they are recorded as (a crash between push and record, attempts run out meanwhile, a retry):
+   * history is what happened.
+   */
+  async markPushedFromHistory(items: { id: string; commitSha: string }[]): Promise<void> {
+    await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL, "reason" = NULL`, 2, `"status" <> 'pushed'`);
+  }
+
+  /**
+   * A commit of (repository, branch) whose history holds only releases recorded as pushed: the
+   * commit of the newest release recorded pushed. Every path that records a release pushed has
+   * first recorded every release in the history below its commit (the writer scans and records
+   * history before it writes on top of it), so history before this commit need not be read again.
+   */
+  async pushedWatermark(repository: string, branch: string): Promise<string | null> {
+    const row = await this.prisma.release.findFirst({
+      where: { repository, branch, status: "pushed", commitSha: { not: null } },
+      orderBy: { seq: "desc" },
+      select: { commitSha: true },
+    });
+    return row?.commitSha ?? null;
+  }
+
+  /** Releases of (repository, branch) that a write may have reached but that are not recorded pushed. */
+  async unrecordedReleases(repository: string, branch: string): Promise<string[]> {
+    const rows = await this.prisma.release.findMany({ where: { repository, branch, status: { in: ["queued", "committed", "failed"] } }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
   // Each release its own commit id, in one statement per chunk (a batch is hundreds of
   // releases): a VALUES list of (id, sha) joined to the releases it names.
-  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number): Promise<void> {
+  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number, from = `"status" IN ('queued', 'committed')`): Promise<void> {
     if (items.length === 0) return;
     const stamp = sqlTimestamp(this.provider, new Date());
     await this.sql.transaction(async (tx) => {
-      for (const chunk of chunksFor(items, 4)) {
+      // Per release: its id and commit in the CASE, its id in the IN list; the stamps once.
+      for (const chunk of chunksFor(items, 3, stamps)) {
         const shaCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
         await tx.run(
-          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
+          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND ${from}`,
           [...new Array<SqlValue>(stamps).fill(stamp), ...chunk.flatMap((i) => [i.id, i.commitSha]), ...chunk.map((i) => i.id)],
         );
       }
@@ -391,15 +441,18 @@ export class ReleaseRepository {
 
   async markSuperseded(items: { id: string; by: string }[]): Promise<void> {
     if (items.length === 0) return;
-    const now = new Date();
-    await this.prisma.$transaction(
-      items.map((i) =>
-        this.prisma.release.updateMany({
-          where: { id: i.id, status: { in: ["queued", "committed"] } },
-          data: { status: "superseded", supersededBy: i.by, reason: `superseded by release ${i.by}`, updatedAt: now },
-        }),
-      ),
-    );
+    const stamp = sqlTimestamp(this.provider, new Date());
+    await this.sql.transaction(async (tx) => {
+      // Per release: its id and superseder in each of the two CASEs, and its id in the IN list.
+      for (const chunk of chunksFor(items, 5, 1)) {
+        const byCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
+        const pairs = chunk.flatMap((i) => [i.id, i.by]);
+        await tx.run(
+          `UPDATE "Release" SET "status" = 'superseded', "supersededBy" = ${byCase}, "reason" = 'superseded by release ' || ${byCase}, "updatedAt" = ? WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
+          [...pairs, ...pairs, stamp, ...chunk.map((i) => i.id)],
+        );
+      }
+    });
   }
 
   async markBlocked(id: string, reason: string): Promise<void> {
@@ -416,13 +469,17 @@ export class ReleaseRepository {
           `SELECT "id", "attempts" FROM "Release" WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
           chunk,
         );
-        for (const r of rows) {
-          const attempts = Number(r.attempts) + 1;
-          if (attempts >= maxAttempts) {
-            await tx.run(`UPDATE "Release" SET "status" = 'failed', "attempts" = ?, "error" = ?, "nextAttemptAt" = NULL, "commitSha" = NULL, "updatedAt" = ? WHERE "id" = ?`, [attempts, error, stamp, r.id]);
-          } else {
-            const next = sqlTimestamp(this.provider, new Date(now.getTime() + delayMs(attempts)));
-            await tx.run(`UPDATE "Release" SET "status" = 'queued', "attempts" = ?, "error" = ?, "nextAttemptAt" = ?, "commitSha" = NULL, "updatedAt" = ? WHERE "id" = ?`, [attempts, error, next, stamp, r.id]);
+        // One statement per attempt count (a batch shares one, mostly), not one per release: a
+        // batch of a thousand took longer than PostgreSQL's transaction timeout under load.
+        const byAttempts = new Map<number, string[]>();
+        for (const r of rows) byAttempts.set(Number(r.attempts) + 1, [...(byAttempts.get(Number(r.attempts) + 1) ?? []), r.id]);
+        for (const [attempts, all] of byAttempts) {
+          const next = attempts >= maxAttempts ? null : sqlTimestamp(this.provider, new Date(now.getTime() + delayMs(attempts)));
+          for (const same of chunksFor(all, 1, 4)) {
+            await tx.run(
+              `UPDATE "Release" SET "status" = ${next === null ? "'failed'" : "'queued'"}, "attempts" = ?, "error" = ?, "nextAttemptAt" = ?, "commitSha" = NULL, "updatedAt" = ? WHERE "id" IN (${inList(same.length)})`,
+              [attempts, error, next, stamp, ...same],
+            );
           }
         }
       }
@@ -463,9 +520,7 @@ export class ReleaseRepository {
   /** The holds on any of these (environment, package) pairs, keyed `environment\0package`. */
   async holdsOn(pairs: { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
     if (pairs.length === 0) return new Map();
-    const rows = await this.prisma.hold.findMany({ where: { environment: { in: [...new Set(pairs.map((p) => p.environment))] } } });
-    const wanted = new Set(pairs.map((p) => `${p.environment}\0${p.package}`));
-    return new Map(rows.filter((h) => wanted.has(`${h.environment}\0${h.package}`)).map((h) => [`${h.environment}\0${h.package}`, h]));
+    return this.sql.read((tx) => holdsIn(tx, pairs));
   }
 
   async holds(filter: { environment?: string; package?: string } = {}): Promise<HoldRecord[]> {

@@ -9,7 +9,7 @@
 // loop's thread (walSync.ts). On PostgreSQL the same SQL runs in
 // a Prisma interactive transaction (pooled connections, network round trips dominate there).
 import type Database from "better-sqlite3";
-import type { Prisma, Provider, Tx } from "./database.js";
+import { MAX_BIND_PARAMETERS, type Prisma, type Provider, type Tx } from "./database.js";
 import { isSqliteBusy, type SqliteAdapterHandle } from "./sqliteConnection.js";
 import { fileSync, WalSync } from "./walSync.js";
 
@@ -29,6 +29,44 @@ export interface SqlRunner {
   readonly provider: Provider;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs reads only: on SQLite in a deferred transaction (one snapshot, no write lock, no log
+   * sync to wait for), on PostgreSQL on the pool without a transaction.
+   */
+  read<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+}
+
+/** A statement with more bind parameters than MAX_BIND_PARAMETERS: a caller did not chunk its list. */
+export class BindLimitExceeded extends Error {
+  constructor(
+    readonly binds: number,
+    sql: string,
+  ) {
+    super(`statement binds ${binds} parameters, more than the ${MAX_BIND_PARAMETERS} one statement may carry: ${sql.slice(0, 120)}`);
+  }
+}
+
+type StatementObserver = (sql: string, binds: number) => void;
+const observers = new Set<StatementObserver>();
+
+/**
+ * Calls `observer` with every statement the runners are about to send and its bind count, until
+ * the returned function is called (tests: the bind-limit suite measures each store statement).
+ */
+export function observeStatements(observer: StatementObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/**
+ * The one place where a statement's bind parameters are counted: every store statement that
+ * binds a list runs through here, so the count is the parameters themselves, nothing hidden
+ * (Prisma's query builder adds LIMIT and OFFSET parameters of its own to every findMany).
+ */
+function checkedParams(sql: string, params: readonly SqlValue[]): unknown[] {
+  for (const o of observers) o(sql, params.length);
+  if (params.length > MAX_BIND_PARAMETERS) throw new BindLimitExceeded(params.length, sql);
+  return params as unknown[];
 }
 
 // Distinct statement texts are few (a shape per row count of the multi-row inserts), so the
@@ -78,11 +116,11 @@ class SqliteRunner implements SqlRunner {
       provider: "sqlite",
       all: <Row>(sql: string, params: readonly SqlValue[] = []) => {
         if (finished) return Promise.reject(new Error("transaction already finished"));
-        return Promise.resolve(this.statement(db, sql).all(...(params as unknown[])) as Row[]);
+        return Promise.resolve(this.statement(db, sql).all(...checkedParams(sql, params)) as Row[]);
       },
       run: (sql: string, params: readonly SqlValue[] = []) => {
         if (finished) return Promise.reject(new Error("transaction already finished"));
-        return Promise.resolve(this.statement(db, sql).run(...(params as unknown[])).changes);
+        return Promise.resolve(this.statement(db, sql).run(...checkedParams(sql, params)).changes);
       },
     };
     let result: T;
@@ -105,6 +143,33 @@ class SqliteRunner implements SqlRunner {
     // Answered only once the commit is on stable storage, as with FULL.
     if (walSync) await walSync.afterCommit();
     return result;
+  }
+
+  async read<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const release = await this.handle.lock.acquire();
+    try {
+      const db = this.handle.current();
+      this.connectionFor(db);
+      let finished = false;
+      const tx: SqlTx = {
+        provider: "sqlite",
+        all: <Row>(sql: string, params: readonly SqlValue[] = []) => {
+          if (finished) return Promise.reject(new Error("read already finished"));
+          return Promise.resolve(this.statement(db, sql).all(...checkedParams(sql, params)) as Row[]);
+        },
+        run: () => Promise.reject(new Error("a read runs no statement that writes")),
+      };
+      // Deferred: a snapshot for the chunks of one read, taking no write lock.
+      this.statement(db, "BEGIN").run();
+      try {
+        return await work(tx);
+      } finally {
+        finished = true;
+        if (db.inTransaction) this.statement(db, "COMMIT").run();
+      }
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -177,14 +242,23 @@ export function numberedPlaceholders(sql: string): string {
 
 class PostgresTx implements SqlTx {
   readonly provider = "postgresql";
-  constructor(private readonly tx: Tx) {}
+  /** `tx`: an interactive transaction, or the client itself for reads outside one. */
+  constructor(private readonly tx: Tx | Prisma) {}
 
   all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return this.tx.$queryRawUnsafe<Row[]>(numberedPlaceholders(sql), ...params);
+    try {
+      return this.tx.$queryRawUnsafe<Row[]>(numberedPlaceholders(sql), ...checkedParams(sql, params));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.tx.$executeRawUnsafe(numberedPlaceholders(sql), ...params);
+    try {
+      return this.tx.$executeRawUnsafe(numberedPlaceholders(sql), ...checkedParams(sql, params));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 }
 
@@ -194,6 +268,10 @@ class PostgresRunner implements SqlRunner {
 
   transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.prisma.$transaction((tx) => work(new PostgresTx(tx)));
+  }
+
+  read<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return work(new PostgresTx(this.prisma));
   }
 }
 

@@ -240,7 +240,11 @@ async function burstAgainstForeignWriter(h: Harness, options: { pauseMs: number;
   await waitFor("the foreign writer to push", () => (foreign.pushed().length >= 1 ? true : undefined), 10_000);
   const foreignBefore = foreign.pushed().length;
 
-  const ids = await h.releaseAll(artifacts.map((a) => a.id), "rawhide", 20);
+  // Half the burst, a foreign push, the other half: a writer faster than the foreign writer's
+  // pace would otherwise finish before anyone else pushed.
+  const ids = await h.releaseAll(artifacts.slice(0, 100).map((a) => a.id), "rawhide", 20);
+  await waitFor("the foreign writer to push during the burst", () => (foreign.pushed().length > foreignBefore ? true : undefined), 10_000);
+  ids.push(...(await h.releaseAll(artifacts.slice(100).map((a) => a.id), "rawhide", 20)));
   const settled = await h.allSettled(ids, options.settleMs);
   const foreignDuring = foreign.pushed().length - foreignBefore;
   stopped = true;

@@ -1,0 +1,445 @@
+// Every store statement that binds a list, at, just under and just beyond the bind limit, on both
+// databases. The cases come from one table whose keys the compiler derives from the store's
+// classes: a new method that takes an array does not compile until it has a case here. Each case
+// is measured, not declared: its statements are observed in the SQL runner, their bind count per
+// item and besides is found from two and three items, and the item counts that fill one statement
+// exactly (and one fewer, one more) are derived from that.
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseArtifact, type Artifact } from "../../src/domain/artifact.js";
+import { ArtifactRepository } from "../../src/store/artifactRepository.js";
+import { BusEventRepository } from "../../src/store/busEventRepository.js";
+import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
+import { MAX_BIND_PARAMETERS, sqlTimestamp } from "../../src/store/database.js";
+import * as decisionModule from "../../src/store/decisionRepository.js";
+import { DecisionRepository, insertDecisionsIn, type NewDecision } from "../../src/store/decisionRepository.js";
+import { PruneRepository } from "../../src/store/pruneRepository.js";
+import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
+import { BindLimitExceeded, inList, observeStatements, sqlRunnerOf } from "../../src/store/sql.js";
+import { sampleArtifact } from "../support/artifacts.js";
+import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+
+/** True when some parameter is an array, or an object with an array-valued property. */
+type TakesList<Args extends unknown[]> = true extends {
+  [I in keyof Args]: Args[I] extends readonly unknown[] ? true : Args[I] extends object ? (true extends { [P in keyof Args[I]]-?: Args[I][P] extends readonly unknown[] | undefined ? (Args[I][P] extends undefined ? false : true) : false }[keyof Args[I]] ? true : false) : false;
+}[number]
+  ? true
+  : false;
+/** The names of T's functions that take a list. */
+type ListTaking<T> = { [K in keyof T]: T[K] extends (...args: infer A) => unknown ? (TakesList<A> extends true ? K : never) : never }[keyof T] & string;
+
+interface Store {
+  db: TestDatabase["db"];
+  releases: ReleaseRepository;
+  artifacts: ArtifactRepository;
+  busEvents: BusEventRepository;
+  outbox: BusOutboxRepository;
+  prune: PruneRepository;
+  decisions: DecisionRepository;
+  /** Stored artifacts nobody else uses, handed out one at a time. */
+  freshArtifacts(n: number): Promise<Artifact[]>;
+  /** Queued releases of fresh artifacts. */
+  queued(n: number): Promise<ReleaseRecord[]>;
+  /** A name no earlier call returned. */
+  unique(prefix: string): string;
+}
+
+/** Runs the method with `n` items and checks what it did; items the store does not know fill the list. */
+type Case = (store: Store, n: number) => Promise<void>;
+
+const absent = (store: Store, n: number) => Array.from({ length: n }, () => store.unique("absent"));
+/** `n` items with `real` at the first and last place and (past one statement) everywhere between. */
+function spread<T>(real: T[], filler: T[], n: number): T[] {
+  const out = filler.slice(0, n);
+  real.forEach((r, i) => (out[i === 0 ? 0 : n - real.length + i] = r));
+  return out;
+}
+
+function release(a: Artifact, environment: string, store: Store): NewRelease {
+  return { artifactId: a.id, environment, repository: "gitops", branch: "main", package: store.unique("pkg"), trigger: "user:test", createdBy: "user:test", force: false };
+}
+
+const releaseCases: Record<ListTaking<ReleaseRepository>, Case> = {
+  async enqueueIn(store, n) {
+    // Each input its own environment and artifact: every list in the statement grows with n.
+    const inputs = (await store.freshArtifacts(n)).map((a) => ({ ...release(a, store.unique("env"), store), decision: () => decision(a.id, store) }));
+    const outcomes = await sqlRunnerOf(store.db.prisma).transaction((tx) => store.releases.enqueueIn(tx, inputs));
+    expect(outcomes.filter((o) => o.status === "queued")).toHaveLength(n);
+    const again = await sqlRunnerOf(store.db.prisma).transaction((tx) => store.releases.enqueueIn(tx, inputs.map(({ decision: _d, ...i }) => i)));
+    expect(again.filter((o) => o.status === "duplicate")).toHaveLength(n);
+  },
+  async tagContenders(store, n) {
+    const [first, last] = await store.queued(2);
+    const pairs = spread(
+      [first, last].map((r) => ({ environment: (r as ReleaseRecord).environment, package: (r as ReleaseRecord).package })),
+      absent(store, n).map((x) => ({ environment: `${x}-env`, package: `${x}-pkg` })),
+      n,
+    );
+    const found = await store.releases.tagContenders(pairs, 0);
+    expect(found.map((r) => r.id)).toEqual(n === 1 ? [last?.id] : [first?.id, last?.id]);
+  },
+  async notPushed(store, n) {
+    const [first, last] = await store.queued(2);
+    const ids = spread([first?.id as string, last?.id as string], absent(store, n), n);
+    expect([...(await store.releases.notPushed(ids))].sort()).toEqual(ids.filter((id) => id === first?.id || id === last?.id).sort());
+  },
+  async markPushed(store, n) {
+    await marked(store, n, (items) => store.releases.markPushed(items), "pushed");
+  },
+  async markCommitted(store, n) {
+    await marked(store, n, (items) => store.releases.markCommitted(items), "committed");
+  },
+  async markPushedFromHistory(store, n) {
+    const real = await store.queued(2);
+    // Attempts ran out for the first: history still wins.
+    await setup(() => store.releases.markAttemptFailed([real[0]?.id as string], "remote down", 1, () => 0));
+    await marked(store, n, (items) => store.releases.markPushedFromHistory(items), "pushed", real);
+  },
+  async markSuperseded(store, n) {
+    const real = await store.queued(2);
+    const items = spread(
+      real.map((r) => ({ id: r.id, by: `by-${r.id}` })),
+      absent(store, n).map((id) => ({ id, by: "nobody" })),
+      n,
+    );
+    await store.releases.markSuperseded(items);
+    for (const r of real.filter((r) => items.some((i) => i.id === r.id))) {
+      expect(await store.releases.get(r.id)).toMatchObject({ status: "superseded", supersededBy: `by-${r.id}`, reason: `superseded by release by-${r.id}` });
+    }
+  },
+  async markAttemptFailed(store, n) {
+    // Every id a queued release: the UPDATEs bind only those the SELECT found.
+    const real = await store.queued(n);
+    await store.releases.markAttemptFailed(
+      real.map((r) => r.id),
+      "remote down",
+      8,
+      () => 60_000,
+    );
+    for (const r of [real[0], real.at(-1)]) expect(await store.releases.get((r as ReleaseRecord).id)).toMatchObject({ status: "queued", attempts: 1, error: "remote down" });
+  },
+  async holdsOn(store, n) {
+    const environment = store.unique("held-env");
+    await store.releases.addHold({ environment, package: "glibc", reason: "mass rebuild", createdBy: "user:test" });
+    const pairs = spread([{ environment, package: "glibc" }], absent(store, n).map((x) => ({ environment: x, package: "glibc" })), n);
+    expect([...(await store.releases.holdsOn(pairs)).keys()]).toEqual([`${environment}\0glibc`]);
+  },
+};
+
+async function marked(store: Store, n: number, mark: (items: { id: string; commitSha: string }[]) => Promise<void>, status: string, given?: ReleaseRecord[]): Promise<void> {
+  const real = given ?? (await store.queued(2));
+  const items = spread(
+    real.map((r, i) => ({ id: r.id, commitSha: String(i + 1).repeat(40) })),
+    absent(store, n).map((id) => ({ id, commitSha: "f".repeat(40) })),
+    n,
+  );
+  await mark(items);
+  for (const item of items.filter((i) => real.some((r) => r.id === i.id))) expect(await store.releases.get(item.id)).toMatchObject({ status, commitSha: item.commitSha });
+}
+
+function decision(artifactId: string, store: Store): NewDecision {
+  return { artifactId, policy: store.unique("policy"), event: "artifact", fired: false, waiting: true, releaseId: null, reason: "needs tier0" };
+}
+
+/** The first and the last decision are stored (the last one in the last statement). */
+async function decisionsStored(store: Store, decisions: NewDecision[]): Promise<void> {
+  const ends = [...new Set([decisions[0]?.policy as string, decisions.at(-1)?.policy as string])];
+  expect(await store.db.prisma.decision.count({ where: { policy: { in: ends } } })).toBe(ends.length);
+}
+
+const decisionCases: Record<ListTaking<DecisionRepository>, Case> = {
+  async recordIn(store, n) {
+    const decisions = Array.from({ length: n }, () => decision("artifact-x", store));
+    await sqlRunnerOf(store.db.prisma).transaction((tx) => store.decisions.recordIn(tx, decisions));
+    await decisionsStored(store, decisions);
+  },
+  async record(store, n) {
+    const decisions = Array.from({ length: n }, () => decision("artifact-y", store));
+    await store.decisions.record(decisions);
+    await decisionsStored(store, decisions);
+  },
+};
+
+const decisionFunctionCases: Record<ListTaking<typeof decisionModule>, Case> = {
+  async insertDecisionsIn(store, n) {
+    const decisions = Array.from({ length: n }, () => decision("artifact-z", store));
+    await sqlRunnerOf(store.db.prisma).transaction((tx) => insertDecisionsIn(tx, decisions, new Date()));
+    await decisionsStored(store, decisions);
+  },
+};
+
+const artifactCases: Record<ListTaking<ArtifactRepository>, Case> = {
+  // Concurrent calls are written as one batch (a group commit): its statements bind every artifact.
+  async ingest(store, n) {
+    const artifacts = Array.from({ length: n }, () => parsed(sampleArtifact({ package: store.unique("ingest") })));
+    const outcomes = await Promise.all(artifacts.map((a) => store.artifacts.ingest(a)));
+    expect(outcomes.filter((o) => o.status === "created")).toHaveLength(n);
+  },
+  async getMany(store, n) {
+    const real = await store.freshArtifacts(2);
+    const ids = spread(
+      real.map((a) => a.id),
+      absent(store, n),
+      n,
+    );
+    expect([...(await store.artifacts.getMany(ids)).keys()].sort()).toEqual(ids.filter((id) => real.some((a) => a.id === id)).sort());
+  },
+  // One statement per result (a request carries few): its binds do not grow with the list.
+  async appendResults(store, n) {
+    const [artifact] = await store.freshArtifacts(1);
+    const results = Array.from({ length: n }, (_, i) => ({ kind: "ci-result" as const, testcase: `fedora-ci.koji-build.tier0.t${i}`, outcome: "PASSED" as const }));
+    expect(await store.artifacts.appendResults((artifact as Artifact).id, results, n + 10)).toMatchObject({ status: "appended", added: n });
+  },
+};
+
+const busEventCases: Record<ListTaking<BusEventRepository>, Case> = {
+  async waitingFor(store, n) {
+    const nvrs = [store.unique("waiting-1.0-1.fc45"), store.unique("waiting-2.0-1.fc45")];
+    for (const nvr of nvrs) {
+      await store.busEvents.record({ messageId: store.unique("msg"), topic: "org.fedoraproject.prod.ci.koji-build.test.complete", bareTopic: "ci.koji-build.test.complete", status: "waiting", reason: "no artifact yet", artifactId: null, nvr, parsed: true, envelope: "{}" });
+    }
+    const asked = spread(nvrs, absent(store, n), n);
+    expect((await store.busEvents.waitingFor(asked, 10)).map((e) => e.nvr)).toEqual(nvrs.filter((v) => asked.includes(v)));
+  },
+};
+
+const outboxCases: Record<ListTaking<BusOutboxRepository>, Case> = {
+  async add(store, n) {
+    const messages = Array.from({ length: n }, () => ({ key: store.unique("key"), messageId: store.unique("mid"), releaseSeq: 1, topic: "relengd.release.queued", envelope: "{}" }));
+    expect(await store.outbox.add(messages)).toBe(n);
+    expect(await store.outbox.add(messages)).toBe(0);
+  },
+  async markPublished(store, n) {
+    const seqs = await outboxSeqs(store, n);
+    await store.outbox.markPublished(seqs);
+    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, publishedAt: { not: null } } })).toBe(Math.min(n, 2));
+  },
+  async countAttempt(store, n) {
+    const seqs = await outboxSeqs(store, n);
+    await store.outbox.countAttempt(seqs);
+    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, attempts: 1 } })).toBe(Math.min(n, 2));
+  },
+  async releasesByIds(store, n) {
+    const real = await store.queued(2);
+    const ids = spread(
+      real.map((r) => r.id),
+      absent(store, n),
+      n,
+    );
+    expect((await store.outbox.releasesByIds(ids)).map((r) => r.id)).toEqual(real.map((r) => r.id).filter((id) => ids.includes(id)));
+  },
+};
+
+/** `n` outbox sequence numbers: stored messages first and last, numbers nobody has between. */
+async function outboxSeqs(store: Store, n: number): Promise<number[]> {
+  const keys = [store.unique("key"), store.unique("key")];
+  await setup(() => store.outbox.add(keys.map((key) => ({ key, messageId: store.unique("mid"), releaseSeq: 1, topic: "relengd.release.queued", envelope: "{}" }))));
+  const rows = await store.db.prisma.busOutbox.findMany({ where: { key: { in: keys } }, orderBy: { seq: "asc" } });
+  const filler = Array.from({ length: n }, (_, i) => -1 - i);
+  return spread(
+    rows.map((r) => r.seq),
+    filler,
+    n,
+  );
+}
+
+const pruneCases: Record<ListTaking<PruneRepository>, Case> = {
+  async countDependents(store, n) {
+    const real = await store.freshArtifacts(2);
+    const ids = spread(
+      real.map((a) => a.id),
+      absent(store, n),
+      n,
+    );
+    // sampleArtifact has one koji build each.
+    expect(await store.prune.countDependents(ids)).toEqual({ builds: Math.min(n, 2), results: 0, decisions: 0 });
+  },
+  async deleteUnreferenced(store, n) {
+    const real = await store.freshArtifacts(2);
+    const ids = spread(
+      real.map((a) => a.id),
+      absent(store, n),
+      n,
+    );
+    expect(await store.prune.deleteUnreferenced(ids)).toEqual({ artifacts: Math.min(n, 2), builds: Math.min(n, 2), results: 0, decisions: 0 });
+  },
+};
+
+const cases: Record<string, Case> = {
+  ...prefixed("ReleaseRepository", releaseCases),
+  ...prefixed("DecisionRepository", decisionCases),
+  ...prefixed("decisionRepository", decisionFunctionCases),
+  ...prefixed("ArtifactRepository", artifactCases),
+  ...prefixed("BusEventRepository", busEventCases),
+  ...prefixed("BusOutboxRepository", outboxCases),
+  ...prefixed("PruneRepository", pruneCases),
+};
+/** Store classes whose methods take no list (checked by the compiler below where it can be). */
+const listFree = ["BranchLease", "GroupCommit", "KojiTagRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
+const _noLists: [ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>, ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>, ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>] = [] as unknown as [never, never, never];
+void _noLists;
+/** Whose methods only do per-row statements: their binds must not grow with the list. */
+const perRow = new Set(["ArtifactRepository.appendResults"]);
+
+function prefixed(owner: string, table: Record<string, Case>): Record<string, Case> {
+  return Object.fromEntries(Object.entries(table).map(([k, v]) => [`${owner}.${k}`, v]));
+}
+
+function parsed(input: unknown): Artifact {
+  const p = parseArtifact(input);
+  if (!p.ok) throw new Error("sample artifact does not parse");
+  return p.value;
+}
+
+/** A statement's text with its lists folded, so that one statement of any length has one name. */
+export function statementFamily(sql: string): string {
+  return sql
+    .replace(/\?(\s*,\s*\?)*/g, "?…")
+    .replace(/(WHEN \?…? THEN \?…?\s*)+/g, "WHEN… ")
+    .replace(/\((\?…?)[^()]*\)(\s*,\s*\((\?…?)[^()]*\))*/g, "(…)")
+    .replace(/\s+/g, " ");
+}
+
+interface Observed {
+  family: string;
+  binds: number;
+}
+
+/** While above zero, statements are not observed: a case's setup is not what it measures. */
+let setupDepth = 0;
+async function setup<T>(work: () => Promise<T>): Promise<T> {
+  setupDepth++;
+  try {
+    return await work();
+  } finally {
+    setupDepth--;
+  }
+}
+
+async function observed(run: () => Promise<void>): Promise<Observed[]> {
+  const seen: Observed[] = [];
+  const stop = observeStatements((sql, binds) => {
+    if (setupDepth === 0) seen.push({ family: statementFamily(sql), binds });
+  });
+  try {
+    await run();
+  } finally {
+    stop();
+  }
+  return seen;
+}
+
+/** Per statement family, its largest bind count in `seen`. */
+function largest(seen: Observed[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of seen) out.set(s.family, Math.max(out.get(s.family) ?? 0, s.binds));
+  return out;
+}
+
+describe("the bind-limit table", () => {
+  it("names every store class whose methods take lists, or says it takes none", () => {
+    const dir = fileURLToPath(new URL("../../src/store", import.meta.url));
+    const classes = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => path.basename(f, ".ts"))
+      .filter((name) => /Repository$|Lease$|Commit$/.test(name))
+      .map((name) => name[0]?.toUpperCase() + name.slice(1));
+    const covered = new Set(Object.keys(cases).map((k) => k.split(".")[0] as string));
+    expect(classes.filter((c) => !covered.has(c) && !listFree.includes(c))).toEqual([]);
+  });
+
+  it("folds a statement's lists into one family name", () => {
+    expect(statementFamily(`SELECT "id" FROM "R" WHERE "id" IN (${inList(3)}) AND "s" = ?`)).toBe(statementFamily(`SELECT "id" FROM "R" WHERE "id" IN (${inList(7)}) AND "s" = ?`));
+    expect(statementFamily(`INSERT INTO "T" ("a", "b") VALUES (?, ?), (?, ?) RETURNING "a"`)).toBe(statementFamily(`INSERT INTO "T" ("a", "b") VALUES (?, ?) RETURNING "a"`));
+  });
+});
+
+describe.each(testProviders)("store statements at the bind limit on %s", (provider) => {
+  let database: TestDatabase;
+  let store: Store;
+  const pool: Artifact[] = [];
+  let counter = 0;
+
+  beforeAll(async () => {
+    database = await freshDatabase(provider);
+    const prisma = database.db.prisma;
+    // Concurrent ingests all in one batch, so that one batch can fill a statement.
+    const artifacts = new ArtifactRepository(prisma, { maxBatch: 10 * MAX_BIND_PARAMETERS });
+    const releases = new ReleaseRepository(prisma);
+    const unique = (prefix: string) => `${prefix}-${++counter}`;
+    store = {
+      db: database.db,
+      releases,
+      artifacts,
+      busEvents: new BusEventRepository(prisma),
+      outbox: new BusOutboxRepository(prisma),
+      prune: new PruneRepository(prisma),
+      decisions: new DecisionRepository(prisma),
+      unique,
+      // Stored a statement's worth at a time, as the cases ask for them.
+      freshArtifacts(n) {
+        return setup(async () => {
+          while (pool.length < n) {
+            const more = Array.from({ length: MAX_BIND_PARAMETERS }, () => parsed(sampleArtifact({ package: unique("pool") })));
+            for (let i = 0; i < more.length; i += 500) await Promise.all(more.slice(i, i + 500).map((a) => artifacts.ingest(a)));
+            pool.push(...more);
+          }
+          return pool.splice(0, n);
+        });
+      },
+      queued(n) {
+        return setup(async () => {
+          const outcomes = await Promise.all((await this.freshArtifacts(n)).map((a) => releases.enqueue(release(a, unique("env"), this))));
+          return outcomes.map((o) => {
+            if (o.status !== "queued") throw new Error(`not queued: ${o.status}`);
+            return o.release;
+          });
+        });
+      },
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await database?.dispose();
+  });
+
+  it("refuses, before the database, a statement with more binds than the limit", async () => {
+    const ids = Array.from({ length: MAX_BIND_PARAMETERS + 1 }, (_, i) => `id-${i}`);
+    await expect(sqlRunnerOf(database.db.prisma).read((tx) => tx.all(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(ids.length)})`, ids))).rejects.toBeInstanceOf(BindLimitExceeded);
+    const stamp = sqlTimestamp(provider, new Date());
+    await expect(sqlRunnerOf(database.db.prisma).read((tx) => tx.all(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(ids.length - 2)}) AND "createdAt" < ?`, [...ids.slice(2), stamp]))).resolves.toEqual([]);
+  });
+
+  it.each(Object.keys(cases))("%s", async (name) => {
+    const run = cases[name] as Case;
+    // The shape of each statement: binds with two items and with three.
+    const two = largest(await observed(() => run(store, 2)));
+    const three = largest(await observed(() => run(store, 3)));
+    const growing = [...three].flatMap(([family, b3]) => {
+      const b2 = two.get(family) ?? 0;
+      const perItem = b3 - b2;
+      return perItem > 0 ? [{ family, perItem, reserved: b2 - 2 * perItem }] : [];
+    });
+    if (perRow.has(name)) {
+      expect(growing).toEqual([]);
+      return;
+    }
+    // A list that no runner statement grows with went around the runner (and its count).
+    expect(growing.length, `${name}: no statement through the SQL runner grows with its list`).toBeGreaterThan(0);
+    for (const { family, perItem, reserved } of growing) {
+      const capacity = Math.floor((MAX_BIND_PARAMETERS - reserved) / perItem);
+      const full = reserved + capacity * perItem;
+      // A case may call its method more than once: per call, one statement or two.
+      const calls = (await observed(() => run(store, capacity - 1))).filter((s) => s.family === family).length;
+      expect(calls, `${name}: ${capacity - 1} items fit one statement per call`).toBeGreaterThan(0);
+      for (const n of [capacity, capacity + 1]) {
+        const seen = await observed(() => run(store, n));
+        const ofFamily = seen.filter((s) => s.family === family);
+        expect(Math.max(...seen.map((s) => s.binds)), `${name} with ${n} items`).toBeLessThanOrEqual(MAX_BIND_PARAMETERS);
+        if (n === capacity) expect(ofFamily.map((s) => s.binds), `${name}: ${capacity} items fill one statement (${family})`).toEqual(new Array<number>(calls).fill(full));
+        else expect(ofFamily.length, `${name}: ${n} items take two statements (${family})`).toBe(2 * calls);
+      }
+    }
+  }, 60_000);
+});
