@@ -221,13 +221,13 @@ export class ArtifactRepository {
   async list(query: ArtifactQuery): Promise<ArtifactPage> {
     const createdAt = query.since || query.until ? { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } : undefined;
     // NVR first, through its own index: Prisma's `builds: { some }` becomes a correlated EXISTS
-    // that SQLite answers by scanning every artifact.
-    const nvrIds = query.nvr
-      ? (await this.prisma.artifactBuild.findMany({ where: { nvr: query.nvr }, select: { artifactId: true }, take: 10_000 })).map((b) => b.artifactId)
-      : undefined;
+    // that SQLite answers by scanning every artifact. The page is found in SQL (an NVR may be
+    // carried by more artifacts than one statement binds), then read like any other page.
+    const nvrPage = query.nvr ? await this.pageIdsOfNvr(query.nvr, query) : undefined;
     const rows = await this.prisma.artifact.findMany({
       where: {
-        ...(nvrIds ? { id: { in: nvrIds } } : {}),
+        // At most limit + 1 (≤ 501) ids: within one statement whatever Prisma adds.
+        ...(nvrPage ? { id: { in: nvrPage } } : {}),
         ...(query.package ? { package: query.package } : {}),
         ...(query.release ? { release: query.release } : {}),
         ...(query.sha ? { sourceSha: query.sha } : {}),
@@ -251,6 +251,28 @@ export class ArtifactRepository {
       })),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
     };
+  }
+
+  /** The ids of the page of `query` among the artifacts carrying `nvr`, newest first. */
+  private async pageIdsOfNvr(nvr: string, query: ArtifactQuery): Promise<string[]> {
+    const where = [`a."id" IN (SELECT b."artifactId" FROM "ArtifactBuild" b WHERE b."nvr" = ?)`];
+    const binds: SqlValue[] = [nvr];
+    const compare = (condition: string, value: SqlValue | undefined) => {
+      if (value === undefined) return;
+      where.push(condition);
+      binds.push(value);
+    };
+    compare(`a."package" = ?`, query.package);
+    compare(`a."release" = ?`, query.release);
+    compare(`a."sourceSha" = ?`, query.sha);
+    compare(`a."sourceBranch" = ?`, query.branch);
+    compare(`a."sourceEvent" = ?`, query.event);
+    compare(`a."createdAt" >= ?`, query.since && sqlTimestamp(this.provider, query.since));
+    compare(`a."createdAt" < ?`, query.until && sqlTimestamp(this.provider, query.until));
+    compare(`a."seq" < ?`, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+    binds.push(query.limit + 1);
+    const rows = await this.sql.read((tx) => tx.all<{ id: string }>(`SELECT a."id" FROM "Artifact" a WHERE ${where.join(" AND ")} ORDER BY a."seq" DESC LIMIT ?`, binds));
+    return rows.map((r) => r.id);
   }
 
   /**
