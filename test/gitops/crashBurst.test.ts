@@ -132,9 +132,9 @@ describe.each(testProviders)("a burst into a long history with SIGKILL in the mi
       if (Date.now() > deadline) throw new Error(`the remote did not reach ${KILL_AFTER} commits within 40 s (at ${atKill})\n${server.output()}`);
       await sleep(5);
     }
-    // The server alone: its git children finish as orphans. Killing the group too can leave a
-    // stale ref lock in the workspace, which is issue 13's item 2 (its own fix and test).
-    await server.kill("process");
+    // The whole group, as a crashed container goes: git children die mid-write too, and the
+    // locks they leave in the workspace are the restarted writer's to clear.
+    await server.kill("group");
     alive = false;
     await posting;
     server = await startServerProcess(env);
