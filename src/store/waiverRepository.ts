@@ -2,7 +2,7 @@
 import type { Waiver } from "../domain/gating.js";
 import { chunksFor, type Prisma, type Tx } from "./database.js";
 import { newId } from "./ids.js";
-import { inList, type SqlTx } from "./sql.js";
+import { inList, sqlRunnerOf, type SqlTx } from "./sql.js";
 
 export const waiverSources = ["api", "waiverdb"] as const;
 export type WaiverSource = (typeof waiverSources)[number];
@@ -90,11 +90,18 @@ export class WaiverRepository {
    * ones too: the domain decides which stand).
    */
   async forArtifact(artifactId: string, nvrs: readonly string[]): Promise<WaiverRecord[]> {
-    const rows: WaiverRow[] = await this.prisma.waiver.findMany({ where: { artifactId }, orderBy: { seq: "asc" } });
-    for (const chunk of chunksFor([...new Set(nvrs)], 1)) {
-      rows.push(...(await this.prisma.waiver.findMany({ where: { nvr: { in: chunk } }, orderBy: { seq: "asc" } })));
-    }
-    return rows.sort((a, b) => a.seq - b.seq).map(toRecord);
+    // Statements that bind a list go through the SQL runner, which counts their binds.
+    const rows = await sqlRunnerOf(this.prisma).read(async (tx) => {
+      const out = await tx.all<RawWaiverRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "artifactId" = ?`, [artifactId]);
+      out.push(...(await rowsOfNvrs(tx, nvrs)));
+      return out;
+    });
+    // A waiver of the artifact's own build made on the artifact shows up twice: once.
+    const seen = new Set<string>();
+    return rows
+      .filter((r) => !seen.has(r.id) && seen.add(r.id))
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map(recordOfRaw);
   }
 
   /**
@@ -103,20 +110,30 @@ export class WaiverRepository {
    */
   async forNvrsIn(tx: SqlTx, nvrs: readonly string[]): Promise<Map<string, WaiverRecord[]>> {
     const out = new Map<string, WaiverRecord[]>();
-    type RawRow = Omit<WaiverRow, "waived" | "waivedAt" | "createdAt"> & { waived: boolean | number | bigint; waivedAt: Date | string; createdAt: Date | string };
-    const rows: RawRow[] = [];
-    for (const chunk of chunksFor([...new Set(nvrs)], 1)) {
-      rows.push(...(await tx.all<RawRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)));
-    }
+    const rows = await rowsOfNvrs(tx, nvrs);
     rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     for (const row of rows) {
-      // SQLite hands Prisma's Boolean back as a number and its DateTime as text.
-      const record = toRecord({ ...row, waived: Boolean(Number(row.waived)), waivedAt: new Date(row.waivedAt), createdAt: new Date(row.createdAt) });
+      const record = recordOfRaw(row);
       const nvr = record.nvr as string;
       out.set(nvr, [...(out.get(nvr) ?? []), record]);
     }
     return out;
   }
+}
+
+type RawWaiverRow = Omit<WaiverRow, "waived" | "waivedAt" | "createdAt"> & { waived: boolean | number | bigint; waivedAt: Date | string; createdAt: Date | string };
+
+async function rowsOfNvrs(tx: SqlTx, nvrs: readonly string[]): Promise<RawWaiverRow[]> {
+  const rows: RawWaiverRow[] = [];
+  for (const chunk of chunksFor([...new Set(nvrs)], 1)) {
+    rows.push(...(await tx.all<RawWaiverRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)));
+  }
+  return rows;
+}
+
+// SQLite hands Prisma's Boolean back as a number and its DateTime as text.
+function recordOfRaw(row: RawWaiverRow): WaiverRecord {
+  return toRecord({ ...row, seq: Number(row.seq), waived: Boolean(Number(row.waived)), waivedAt: new Date(row.waivedAt), createdAt: new Date(row.createdAt) });
 }
 
 const COLUMNS = ["seq", "id", "artifactId", "nvr", "testcase", "scenario", "waived", "comment", "username", "source", "messageId", "environments", "waivedAt", "createdAt"].map((c) => `"${c}"`).join(", ");

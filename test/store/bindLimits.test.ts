@@ -17,6 +17,7 @@ import * as decisionModule from "../../src/store/decisionRepository.js";
 import { DecisionRepository, insertDecisionsIn, type NewDecision } from "../../src/store/decisionRepository.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
+import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
 import { BindLimitExceeded, inList, observeStatements, sqlRunnerOf } from "../../src/store/sql.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
@@ -38,6 +39,7 @@ interface Store {
   outbox: BusOutboxRepository;
   prune: PruneRepository;
   decisions: DecisionRepository;
+  waivers: WaiverRepository;
   /** Stored artifacts nobody else uses, handed out one at a time. */
   freshArtifacts(n: number): Promise<Artifact[]>;
   /** Queued releases of fresh artifacts. */
@@ -267,6 +269,41 @@ const pruneCases: Record<ListTaking<PruneRepository>, Case> = {
   },
 };
 
+function newWaiver(store: Store, fields: Partial<NewWaiver>): NewWaiver {
+  return { artifactId: null, nvr: null, testcase: "fedora-ci.koji-build.tier0.functional", waived: true, comment: "flaky", username: "releaser", source: "waiverdb", messageId: null, waivedAt: new Date(0), ...fields };
+}
+
+const waiverCases: Record<ListTaking<WaiverRepository>, Case> = {
+  // One row, its environments kept as one JSON value: the binds do not grow with them.
+  async create(store, n) {
+    const environments = Array.from({ length: n }, () => store.unique("env"));
+    expect((await store.waivers.create(newWaiver(store, { artifactId: store.unique("a"), environments }))).environments).toEqual(environments);
+  },
+  async createIn(store, n) {
+    const environments = Array.from({ length: n }, () => store.unique("env"));
+    const made = await store.db.prisma.$transaction((tx) => store.waivers.createIn(tx, newWaiver(store, { artifactId: store.unique("a"), environments }), new Date(0)));
+    expect(made.environments).toEqual(environments);
+  },
+  async forArtifact(store, n) {
+    const artifactId = store.unique("artifact");
+    const nvrs = [store.unique("waived-1.0-1.fc45"), store.unique("waived-2.0-1.fc45")];
+    await setup(async () => {
+      for (const nvr of nvrs) await store.waivers.create(newWaiver(store, { nvr }));
+      await store.waivers.create(newWaiver(store, { artifactId, source: "api" }));
+    });
+    const found = await store.waivers.forArtifact(artifactId, spread(nvrs, absent(store, n), n));
+    expect(found.map((w) => w.nvr ?? w.artifactId).sort()).toEqual([...nvrs.slice(0, Math.min(n, 2)), artifactId].sort());
+  },
+  async forNvrsIn(store, n) {
+    const nvrs = [store.unique("waived-1.0-1.fc45"), store.unique("waived-2.0-1.fc45")];
+    await setup(async () => {
+      for (const nvr of nvrs) await store.waivers.create(newWaiver(store, { nvr }));
+    });
+    const found = await sqlRunnerOf(store.db.prisma).read((tx) => store.waivers.forNvrsIn(tx, spread(nvrs, absent(store, n), n)));
+    expect([...found.keys()].sort()).toEqual(nvrs.slice(0, Math.min(n, 2)).sort());
+  },
+};
+
 const cases: Record<string, Case> = {
   ...prefixed("ReleaseRepository", releaseCases),
   ...prefixed("DecisionRepository", decisionCases),
@@ -275,13 +312,14 @@ const cases: Record<string, Case> = {
   ...prefixed("BusEventRepository", busEventCases),
   ...prefixed("BusOutboxRepository", outboxCases),
   ...prefixed("PruneRepository", pruneCases),
+  ...prefixed("WaiverRepository", waiverCases),
 };
 /** Store classes whose methods take no list (checked by the compiler below where it can be). */
 const listFree = ["BranchLease", "GroupCommit", "KojiTagRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
 const _noLists: [ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>, ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>, ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>] = [] as unknown as [never, never, never];
 void _noLists;
 /** Whose methods only do per-row statements: their binds must not grow with the list. */
-const perRow = new Set(["ArtifactRepository.appendResults"]);
+const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn"]);
 
 function prefixed(owner: string, table: Record<string, Case>): Record<string, Case> {
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [`${owner}.${k}`, v]));
@@ -377,6 +415,7 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
       outbox: new BusOutboxRepository(prisma),
       prune: new PruneRepository(prisma),
       decisions: new DecisionRepository(prisma),
+      waivers: new WaiverRepository(prisma),
       unique,
       // Stored a statement's worth at a time, as the cases ask for them.
       freshArtifacts(n) {
