@@ -14,6 +14,7 @@
 // Where /proc cannot be read, only this process's own running git commands are known.
 import { readdirSync, readlinkSync, statSync, unlinkSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Git commands of this process running now, by workspace directory. */
 const runningIn = new Map<string, number>();
@@ -153,4 +154,31 @@ export function clearStaleLocks(gitDir: string, named: string[] = []): LockSweep
     }
   }
   return sweep;
+}
+
+/**
+ * The directory of a remote on this host's file system (a path, or a file:// URL: the embedded
+ * default ./data/gitops.git), else undefined (ssh://, https://, user@host:path: another host's).
+ */
+export function localRemoteDir(url: string): string | undefined {
+  if (/^file:\/\//i.test(url)) return fileURLToPath(url);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
+  // scp-like `host:path`: a colon before any slash.
+  if (/^[^/]*:/.test(url)) return undefined;
+  return path.resolve(url);
+}
+
+/**
+ * A lock file a push found in a remote on this host: git's receive-pack runs there as a child of
+ * our push (the local transport), so a server killed mid-push leaves the lock for ever and no
+ * replica could push again. It is removed, with any other lock in that repository, only when the
+ * lock is inside the remote's directory and /proc shows no process on this host working there
+ * (a foreign pusher's receive-pack would be; where /proc cannot be read, nothing is removed).
+ * Remotes on other hosts clean up after themselves: their receive-pack sees the connection close.
+ */
+export function clearStaleRemoteLock(remoteDir: string, lock: string): LockSweep {
+  if (!isInside(remoteDir, lock)) return { removed: [], held: [{ lock, by: "outside the remote repository" }] };
+  const others = processesIn(remoteDir);
+  if (others === undefined) return { removed: [], held: [{ lock, by: "unknown (no readable /proc)" }] };
+  return clearStaleLocks(remoteDir, [lock]);
 }

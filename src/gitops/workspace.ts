@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { parseReleaseIds, TRAILER } from "../domain/trailers.js";
-import { clearStaleLocks, countedGitCommand, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
+import { clearStaleLocks, clearStaleRemoteLock, countedGitCommand, localRemoteDir, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
 
 const RELEASE_ID_TRAILER = TRAILER.releaseId;
 
@@ -263,14 +263,22 @@ export class Workspace {
   }
 
   /** Pushes `sha` to the remote branch as a fast-forward; never forces. */
-  async push(sha: string): Promise<void> {
+  async push(sha: string, lockCleared = false): Promise<void> {
     try {
       await this.git(["push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]);
     } catch (err) {
       const text = (err as Error).message;
-      // A lock file in the remote repository: the remote's problem (its git crashed or runs), never ours to remove.
       const remoteLock = remoteLockNamed(text);
-      if (remoteLock) throw new RemoteUnavailable(`push to ${this.url} failed: the remote repository has a lock file, ${remoteLock} (File exists): a git process there runs or crashed`);
+      if (remoteLock) {
+        // A remote on this host: a receive-pack of ours killed mid-push may have left it (see
+        // clearStaleRemoteLock); pushed again at once when no process works there. Else it is
+        // the remote's problem: its git runs, or crashed on another host.
+        const remoteDir = localRemoteDir(this.url);
+        const sweep = remoteDir && !lockCleared ? clearStaleRemoteLock(remoteDir, remoteLock) : undefined;
+        if (sweep && sweep.removed.length > 0 && sweep.held.length === 0) return this.push(sha, true);
+        const held = sweep?.held[0] ? `; left in place, held by ${sweep.held[0].by}` : "";
+        throw new RemoteUnavailable(`push to ${this.url} failed: the remote repository has a lock file, ${remoteLock} (File exists): a git process there runs or crashed${held}`);
+      }
       if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(stale|lock|cannot lock)/i.test(text)) {
         throw new PushRejected(`push to ${this.url} rejected: ${firstLine(text)}`);
       }

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { clearStaleLocks, countedGitCommand, locksNamed, locksPresent, remoteLockNamed } from "../../src/gitops/gitLocks.js";
+import { clearStaleLocks, countedGitCommand, localRemoteDir, locksNamed, locksPresent, remoteLockNamed } from "../../src/gitops/gitLocks.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { RemoteUnavailable, Workspace, WorkspaceError } from "../../src/gitops/workspace.js";
 import { git } from "../support/remote.js";
@@ -91,9 +91,30 @@ describe("git lock files", () => {
     const head = (await ws.head()) as string;
     const [sha] = await ws.commit(head, [{ files: [{ path: "a.yaml", content: "a\n" }], message: "a" }], { name: "t", email: "t@localhost" });
     const remoteLock = lockIn(remote, "refs/heads/main.lock");
-    const pushed = await ws.push(sha as string).then(() => undefined, (e: unknown) => e);
-    expect(pushed).toBeInstanceOf(RemoteUnavailable);
-    expect((pushed as Error).message).toContain(`the remote repository has a lock file, ${remoteLock}`);
-    expect(existsSync(remoteLock)).toBe(true);
+    // While a process works in the remote, its lock may be held: the remote's problem.
+    const holder = spawn("sleep", ["60"], { cwd: remote, stdio: "ignore" });
+    try {
+      const pushed = await ws.push(sha as string).then(() => undefined, (e: unknown) => e);
+      expect(pushed).toBeInstanceOf(RemoteUnavailable);
+      expect((pushed as Error).message).toContain(`the remote repository has a lock file, ${remoteLock}`);
+      expect((pushed as Error).message).toContain(`held by process ${holder.pid}`);
+      expect(existsSync(remoteLock)).toBe(true);
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((resolve) => holder.once("exit", resolve));
+    }
+    // Once nobody works there, the lock a killed receive-pack left is removed and the push goes through.
+    await ws.push(sha as string);
+    expect(existsSync(remoteLock)).toBe(false);
+    expect(git(remote, "rev-parse", "main").trim()).toBe(sha);
+  });
+
+  it("knows a remote on this host from another host's", () => {
+    expect(localRemoteDir("/srv/gitops.git")).toBe("/srv/gitops.git");
+    expect(localRemoteDir("file:///srv/gitops.git")).toBe("/srv/gitops.git");
+    expect(localRemoteDir("data/gitops.git")).toBe(path.resolve("data/gitops.git"));
+    for (const url of ["ssh://git@pagure.io/releng/gitops.git", "https://pagure.io/releng/gitops.git", "git@pagure.io:releng/gitops.git", "git://example.org/x.git"]) {
+      expect(localRemoteDir(url), url).toBeUndefined();
+    }
   });
 });

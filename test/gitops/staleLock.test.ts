@@ -1,6 +1,7 @@
 // Issue 13 item 2: a git lock file left in the writer's workspace by a crash (or a git process
 // killed mid-write) is the workspace's problem, not the remote's: the writer removes a lock no
-// process holds and writes at once. A lock in the remote repository stays a remote problem.
+// process holds and writes at once. A lock in a remote on this host that no process works in
+// (a receive-pack killed with the server) is removed too; one a process may hold stays a remote problem.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -150,17 +151,34 @@ describe.each(testProviders)("stale git locks on %s", (provider) => {
     expect(git(h.remote, "rev-list", "--count", "main").trim()).toBe("2");
   });
 
-  it("reports a lock in the remote repository as a remote problem, naming it, and leaves it to the remote's owner", async () => {
+  it("removes a lock a killed push left in a remote on this host, where no process works, and pushes at once", async () => {
+    const h = await start();
+    expect(await h.firstOutcome(await h.releaseOne("remote-first"))).toMatchObject({ status: "pushed" });
+    // What a receive-pack killed with the server's process group leaves in a file:// remote.
+    const remoteLock = path.join(h.remote, "HEAD.lock");
+    writeFileSync(remoteLock, "");
+    cleanups.push(() => rmSync(remoteLock, { force: true }));
+    const outcome = await h.firstOutcome(await h.releaseOne("remote-second"));
+    expect(outcome).toMatchObject({ status: "pushed", attempts: 0 });
+    expect(git(h.remote, "rev-parse", "main").trim()).toBe(outcome.commitSha);
+    expect(existsSync(remoteLock)).toBe(false);
+  });
+
+  it("reports a lock in the remote repository that a process there may hold as a remote problem, naming it, and leaves it", async () => {
     const h = await start();
     expect(await h.firstOutcome(await h.releaseOne("remote-first"))).toMatchObject({ status: "pushed" });
     const remoteLock = path.join(h.remote, "refs/heads/main.lock");
     writeFileSync(remoteLock, "");
     cleanups.push(() => rmSync(remoteLock, { force: true }));
+    // A process working in the remote, as a foreign pusher's receive-pack would.
+    const holder = spawn("sleep", ["60"], { cwd: h.remote, stdio: "ignore" });
+    cleanups.push(() => void holder.kill("SIGKILL"));
     const outcome = await h.firstOutcome(await h.releaseOne("remote-second"));
     expect(outcome).toMatchObject({ status: "queued", attempts: 1, commitSha: null });
     expect(outcome.error).toMatch(/^remote: /);
     expect(outcome.error).toContain(remoteLock);
-    expect(existsSync(remoteLock), "the remote's lock is not ours to remove").toBe(true);
+    expect(outcome.error).toContain(`held by process ${holder.pid}`);
+    expect(existsSync(remoteLock), "a lock a live process may hold is not removed").toBe(true);
     expect(h.writer.health()).toMatchObject([{ repository: "gitops", cause: "remote", failingSince: expect.any(Date) }]);
   });
 });
