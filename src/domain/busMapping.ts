@@ -1,6 +1,6 @@
 // What a Fedora message-bus message means to relengd: an artifact, results to append, or nothing (and why). Pure.
 import { z } from "zod";
-import { wellFormedString } from "./text.js";
+import { isWellFormedText, NOT_WELL_FORMED, wellFormedString } from "./text.js";
 import { fieldErrorMap } from "./fieldIssues.js";
 import {
   ciOutcomes,
@@ -456,8 +456,6 @@ function mapLegacyPipelineResult(body: Record<string, unknown>, fullTopic: strin
  * `subject: {type, item}`). Only waivers of a `koji_build` are about an artifact; the oldest
  * messages name only a ResultsDB result id, which says nothing of the build.
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEffect {
   const subject = isObject(body.subject) ? body.subject : {};
   const type = body.subject_type ?? subject.type;
@@ -478,7 +476,7 @@ function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEf
   }
   // A lone UTF-16 surrogate cannot be stored: refused here, it is recorded rejected instead of failing the store (and coming back for ever).
   for (const field of ["username", "comment", "scenario"] as const) {
-    if (typeof body[field] === "string" && LONE_SURROGATE.test(body[field])) return { kind: "rejected", path: `/body/${field}`, reason: "must be well-formed Unicode (it holds a lone surrogate)" };
+    if (typeof body[field] === "string" && !isWellFormedText(body[field])) return { kind: "rejected", path: `/body/${field}`, reason: NOT_WELL_FORMED };
   }
   const comment = typeof body.comment === "string" && body.comment.length > 0 ? body.comment.slice(0, 4096) : "(no comment)";
   const scenario = typeof body.scenario === "string" && body.scenario.length > 0 ? body.scenario.slice(0, 255) : undefined;
