@@ -101,7 +101,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return [...environments().repositories.values()].filter((r) => held.has(leaseKey(r))).map((r) => r.name);
   });
   const revocations = new RevocationList(
-    () => new TokenRepository(db.prisma).activeRevocations(),
+    () => new TokenRepository(db.store).activeRevocations(),
     config.revocationRefreshMs,
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );

@@ -115,7 +115,7 @@ export function registerServerCommands(program: Command): void {
       await migrate(config.databaseUrl);
       const db = await openDatabase(config.databaseUrl);
       try {
-        const result = await new TokenRepository(db.prisma).revoke(jti);
+        const result = await new TokenRepository(db.store).revoke(jti);
         process.stdout.write(`${result} ${jti}\n`);
       } finally {
         await db.close();

@@ -1,5 +1,7 @@
 // Opens the artifact store on SQLite or PostgreSQL, chosen by the database URL's scheme.
 import path from "node:path";
+import { parseDatabaseUrl, pgSearchPathOption, type DatabaseTarget, type Provider } from "./databaseUrl.js";
+import { openStore, type Store } from "./store.js";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "./generated/sqlite/client.js";
@@ -18,7 +20,7 @@ export type Prisma = SqliteClient;
 /** A client bound to an open interactive transaction. */
 export type Tx = SqlitePrisma.TransactionClient;
 
-export type Provider = "sqlite" | "postgresql";
+export { parseDatabaseUrl, pgSearchPathOption, type DatabaseTarget, type Provider } from "./databaseUrl.js";
 
 /**
  * Which provider a client was generated for, so repositories can pick provider-specific SQL for
@@ -31,34 +33,12 @@ export function providerOf(prisma: Prisma): Provider {
   return active;
 }
 
-export interface DatabaseTarget {
-  provider: Provider;
-  /** SQLite: absolute file path. PostgreSQL: connection string without relengd's own params. */
-  location: string;
-  /** PostgreSQL schema (the `schema` URL parameter, as Prisma spells it); default "public". */
-  schema: string;
-}
-
 export interface Database {
   target: DatabaseTarget;
   prisma: Prisma;
+  /** The store's one typed way to the database; repositories move onto it from `prisma`. */
+  store: Store;
   close(): Promise<void>;
-}
-
-export function parseDatabaseUrl(url: string): DatabaseTarget {
-  if (url.startsWith("file:")) {
-    const file = url.slice("file:".length).replace(/^\/\/(?=\/)/, "");
-    if (!file) throw new Error("database URL file: needs a path, e.g. file:./data/relengd.db");
-    return { provider: "sqlite", location: path.resolve(file), schema: "main" };
-  }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    const u = new URL(url);
-    const schema = u.searchParams.get("schema") ?? "public";
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`database URL: schema "${schema}" is not a plain identifier`);
-    u.searchParams.delete("schema");
-    return { provider: "postgresql", location: u.toString(), schema };
-  }
-  throw new Error("database URL must start with file: (SQLite) or postgresql:// (PostgreSQL)");
 }
 
 /**
@@ -96,11 +76,6 @@ export function chunksFor<T>(items: readonly T[], perItem: number, reserved = 0)
   return out;
 }
 
-/** The pg session option that puts every unqualified name in the configured schema. */
-export function pgSearchPathOption(schema: string): string {
-  return `-c search_path="${schema}"`;
-}
-
 /**
  * How long a SQLite write waits for the lock another process (a CLI verb: token revoke, prune,
  * migrate) holds on the same file before it gives up with SQLITE_BUSY, which the API answers
@@ -131,7 +106,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await prisma.$executeRawUnsafe("PRAGMA synchronous = FULL");
     await prisma.$executeRawUnsafe("PRAGMA foreign_keys = ON");
-    return { target, prisma, close: () => prisma.$disconnect() };
+    const store = await openStore(url, options);
+    return { target, prisma, store, close: () => Promise.all([prisma.$disconnect(), store.close()]).then(() => undefined) };
   }
   const adapter = new PrismaPg(
     { connectionString: target.location, options: pgSearchPathOption(target.schema), max: 10 },
@@ -139,5 +115,6 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   );
   const prisma = new PostgresClient({ adapter }) as unknown as Prisma;
   registerSqlRunner(prisma, postgresRunner(prisma));
-  return { target, prisma, close: () => prisma.$disconnect() };
+  const store = await openStore(url, options);
+  return { target, prisma, store, close: () => Promise.all([prisma.$disconnect(), store.close()]).then(() => undefined) };
 }

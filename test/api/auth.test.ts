@@ -138,7 +138,7 @@ describe.each(testProviders)("authentication and authorization on %s", (provider
       detail: /revoked/,
       headers: async () => {
         const issued = await t.tokens.issue({ subject: "revoked-ci", role: "ci", ttlSeconds: 3600 });
-        await new TokenRepository(t.database.db.prisma).revoke(issued.jti);
+        await new TokenRepository(t.database.db.store).revoke(issued.jti);
         await t.revocations.refresh();
         return bearer(issued.token);
       },

@@ -28,7 +28,7 @@ describe("the data dir and the SQLite database are private to their owner", () =
     const db = await openDatabase(`file:${file}`);
     try {
       // A write, so that the log and its index exist.
-      await new TokenRepository(db.prisma).revoke("jti-private-files");
+      await new TokenRepository(db.store).revoke("jti-private-files");
       expect(mode(dataDir).toString(8)).toBe("700");
       for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(mode(f).toString(8), path.basename(f)).toBe("600");
     } finally {

@@ -82,7 +82,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     { pollMs: 200, ...options.writer },
   );
   await writer.start();
-  const tokenRepo = new TokenRepository(database.db.prisma);
+  const tokenRepo = new TokenRepository(database.db.store);
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
