@@ -64,6 +64,7 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
   const tokens = new TokenService(randomBytes(32).toString("hex"));
   const app = await buildApp({
     prisma: db.prisma,
+    store: db.store,
     artifacts,
     tokens,
     releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, policies: {

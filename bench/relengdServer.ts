@@ -41,6 +41,7 @@ export async function startRelengd(databaseUrl: string, role: Role): Promise<Ben
   const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
   const app = await buildApp({
     prisma: db.prisma,
+    store: db.store,
     artifacts,
     tokens,
     releases,

@@ -119,6 +119,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
   const app = await buildApp({
     prisma: db.prisma,
+    store: db.store,
     artifacts,
     tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
     releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules },

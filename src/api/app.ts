@@ -22,6 +22,7 @@ import { Metrics, metricsPlugin } from "./plugins/metrics.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { requestValidatorCompiler } from "./request.js";
 import { responseSerializerCompiler } from "./response.js";
+import type { Store } from "../store/store.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
@@ -32,6 +33,8 @@ import { releaseRoutes } from "./routes/releases.js";
 
 export interface AppDeps {
   prisma: Prisma;
+  /** The store the routes' repositories are built on. */
+  store: Store;
   artifacts: ArtifactRepository;
   tokens: TokenService;
   /** Releases, rollbacks, holds, environments. */

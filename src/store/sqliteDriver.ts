@@ -66,7 +66,6 @@ class SqliteConnection implements DatabaseConnection {
     }
   }
 
-  // eslint-disable-next-line require-yield -- the store never streams; Kysely's interface asks for it
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("the SQLite store does not stream query results");
   }

@@ -263,7 +263,8 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     const artifacts = new ArtifactRepository(database.db.prisma);
     const releases = new ReleaseRepository(database.db.prisma);
     const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
-    app = await buildApp({ prisma: database.db.prisma, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
+    app = await buildApp({ prisma: database.db.prisma,
+    store: database.db.store, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
       policies: { decisions: new DecisionRepository(database.db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
     });
     await app.ready();

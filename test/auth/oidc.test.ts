@@ -92,6 +92,7 @@ describe("OIDC tokens from a configured issuer", () => {
     tokens = new TokenService(TEST_SECRET, () => false, new OidcVerifier(oidc));
     app = await buildApp({
       prisma: database.db.prisma,
+    store: database.db.store,
       artifacts,
       tokens,
       releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },

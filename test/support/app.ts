@@ -92,6 +92,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   metrics.observeWriters(readiness);
   const app = await buildApp({
     prisma: database.db.prisma,
+    store: database.db.store,
     metrics,
     artifacts,
     tokens,

@@ -155,6 +155,7 @@ environments:
 export async function anonymousReadApp(t: TestApp): Promise<FastifyInstance> {
   const app = await buildApp({
     prisma: t.database.db.prisma,
+    store: t.database.db.store,
     artifacts: t.evaluate.artifacts,
     tokens: t.tokens,
     releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
