@@ -109,7 +109,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
   const scheduler = new Scheduler({
     policies: () => policies.get(),
-    runs: new ScheduleRunRepository(db.prisma),
+    runs: new ScheduleRunRepository(db.store),
     run: async (policy, slot) => describeSummary(await runSchedule(evaluateDeps, policy, slot)),
     logger,
   });
@@ -150,7 +150,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await scheduler.start();
   // Retention on a schedule (RELENGD_PRUNE_SCHEDULE); each slot runs once across replicas.
   const prune = config.prune
-    ? startPruneSchedule({ store: new PruneRepository(db.prisma), runs: new ScheduleRunRepository(db.prisma), logger }, config.prune)
+    ? startPruneSchedule({ store: new PruneRepository(db.store), runs: new ScheduleRunRepository(db.store), logger }, config.prune)
     : undefined;
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");

@@ -98,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before any route: it documents each route as it is added.
   await app.register(openapiPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
-  await app.register(healthRoutes, { prisma: deps.prisma, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
+  await app.register(healthRoutes, { store: deps.store, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
   await app.register(artifactRoutes, {
     artifacts: deps.artifacts,
     decisions: deps.policies.decisions,
@@ -124,6 +124,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Koji tag state observed on the bus, for `relengd plan` (issue 5).
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
   // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
-  await app.register(dashboardRoutes, { prisma: deps.prisma, releases: deps.releases });
+  await app.register(dashboardRoutes, { store: deps.store, releases: deps.releases });
   return app;
 }

@@ -30,7 +30,7 @@ export function registerPruneCommand(program: Command): void {
         const dryRun = o.dryRun === true;
         const listed: { id: string; package: string; release: string; createdAt: string }[] = [];
         const report = await pruneArtifacts(
-          { store: new PruneRepository(db.prisma) },
+          { store: new PruneRepository(db.store) },
           {
             olderThanSeconds,
             dryRun,

@@ -1,7 +1,8 @@
 // Read-only summaries for the dashboard: queue depth per repository, recent outcomes, what each
 // environment holds now. Every query is bounded and answered from an index of the Release table.
 import type { ReleaseStatus } from "../domain/release.js";
-import type { Prisma } from "./database.js";
+import { sql } from "kysely";
+import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface QueueDepth {
   repository: string;
@@ -51,57 +52,76 @@ export interface EnvironmentStateQuery {
 }
 
 export class OverviewRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly store: Store) {}
 
   /** Releases still in a writer's hands, per (repository, branch), with the one it takes next. */
   async queueDepths(): Promise<QueueDepth[]> {
-    const groups = await this.prisma.release.groupBy({
-      by: ["repository", "branch", "status"],
-      where: { status: { in: ["queued", "committed"] } },
-      _count: { _all: true },
-      _min: { seq: true },
+    return this.store.read(async (tx) => {
+      const groups = await tx
+        .selectFrom("Release")
+        .select((e) => ["repository", "branch", "status", e.fn.countAll<number>().as("n"), e.fn.min("seq").as("minSeq")])
+        .where("status", "in", ["queued", "committed"])
+        .groupBy(["repository", "branch", "status"])
+        .execute();
+      const byBranch = new Map<string, { repository: string; branch: string; queued: number; committed: number; minSeq: number }>();
+      for (const g of groups) {
+        const key = JSON.stringify([g.repository, g.branch]);
+        const entry = byBranch.get(key) ?? { repository: g.repository, branch: g.branch, queued: 0, committed: 0, minSeq: Number.MAX_SAFE_INTEGER };
+        if (g.status === "queued") entry.queued += g.n;
+        else entry.committed += g.n;
+        entry.minSeq = Math.min(entry.minSeq, g.minSeq);
+        byBranch.set(key, entry);
+      }
+      if (byBranch.size === 0) return [];
+      const bySeq = new Map<number, QueueDepth["oldest"]>();
+      for (const chunk of chunksFor([...byBranch.values()].map((b) => b.minSeq), 1)) {
+        const rows = await tx
+          .selectFrom("Release")
+          .select(["seq", "id", "package", "environment", "createdAt", "attempts", "error", "nextAttemptAt"])
+          .where("seq", "in", chunk)
+          .execute();
+        for (const { seq, createdAt, nextAttemptAt, ...rest } of rows) {
+          bySeq.set(seq, { ...rest, createdAt: fromStamp(createdAt), nextAttemptAt: nextAttemptAt === null ? null : fromStamp(nextAttemptAt) });
+        }
+      }
+      const out: QueueDepth[] = [];
+      for (const b of byBranch.values()) {
+        const oldest = bySeq.get(b.minSeq);
+        // Pushed between the two reads (PostgreSQL reads without one snapshot): counted again on the next poll.
+        if (!oldest) continue;
+        out.push({ repository: b.repository, branch: b.branch, queued: b.queued, committed: b.committed, oldest });
+      }
+      return out.sort((a, b) => a.repository.localeCompare(b.repository) || a.branch.localeCompare(b.branch));
     });
-    const byBranch = new Map<string, { repository: string; branch: string; queued: number; committed: number; minSeq: number }>();
-    for (const g of groups) {
-      const key = `${g.repository}\0${g.branch}`;
-      const entry = byBranch.get(key) ?? { repository: g.repository, branch: g.branch, queued: 0, committed: 0, minSeq: Number.MAX_SAFE_INTEGER };
-      if (g.status === "queued") entry.queued += g._count._all;
-      else entry.committed += g._count._all;
-      entry.minSeq = Math.min(entry.minSeq, g._min.seq ?? Number.MAX_SAFE_INTEGER);
-      byBranch.set(key, entry);
-    }
-    if (byBranch.size === 0) return [];
-    const oldest = await this.prisma.release.findMany({
-      where: { seq: { in: [...byBranch.values()].map((b) => b.minSeq) } },
-      select: { seq: true, id: true, package: true, environment: true, createdAt: true, attempts: true, error: true, nextAttemptAt: true },
-    });
-    const bySeq = new Map(oldest.map((r) => [r.seq, r]));
-    const out: QueueDepth[] = [];
-    for (const b of byBranch.values()) {
-      const r = bySeq.get(b.minSeq);
-      // Pushed between the two reads: the branch is counted again on the next poll.
-      if (!r) continue;
-      const { seq: _seq, ...rest } = r;
-      out.push({ repository: b.repository, branch: b.branch, queued: b.queued, committed: b.committed, oldest: rest });
-    }
-    return out.sort((a, b) => a.repository.localeCompare(b.repository) || a.branch.localeCompare(b.branch));
   }
 
   /** How many releases reached each final status since `since` (by their last change). */
   async outcomesSince(since: Date): Promise<Record<OutcomeStatus, number>> {
-    const groups = await this.prisma.release.groupBy({
-      by: ["status"],
-      where: { status: { in: [...outcomeStatuses] }, updatedAt: { gte: since } },
-      _count: { _all: true },
-    });
+    const groups = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select((e) => ["status", e.fn.countAll<number>().as("n")])
+        .where("status", "in", [...outcomeStatuses])
+        .where("updatedAt", ">=", stamp(since))
+        .groupBy("status")
+        .execute(),
+    );
     const out: Record<OutcomeStatus, number> = { pushed: 0, failed: 0, blocked: 0, superseded: 0 };
-    for (const g of groups) out[g.status as OutcomeStatus] = g._count._all;
+    for (const g of groups) out[g.status as OutcomeStatus] = g.n;
     return out;
   }
 
   /** Releases queued or committed for one environment (its backlog). */
   async pendingIn(environment: string): Promise<number> {
-    return this.prisma.release.count({ where: { environment, status: { in: ["queued", "committed"] } } });
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .where("environment", "=", environment)
+        .where("status", "in", ["queued", "committed"])
+        .executeTakeFirstOrThrow(),
+    );
+    return row.n;
   }
 
   /**
@@ -109,82 +129,107 @@ export class OverviewRepository {
    * release ("latest wins", rollbacks included), in package-name order, one page at a time.
    */
   async environmentState(q: EnvironmentStateQuery): Promise<{ items: EnvironmentEntry[]; hasMore: boolean }> {
-    const packageFilter = {
-      ...(q.after !== undefined ? { gt: q.after } : {}),
-      ...(q.packagePrefix ? { startsWith: q.packagePrefix } : {}),
-    };
-    const groups = await this.prisma.release.groupBy({
-      by: ["package"],
-      where: { environment: q.environment, status: "pushed", ...(Object.keys(packageFilter).length > 0 ? { package: packageFilter } : {}) },
-      _max: { seq: true },
-      orderBy: { package: "asc" },
-      take: q.limit + 1,
+    return this.store.read(async (tx) => {
+      const groups = await tx
+        .selectFrom("Release")
+        .select((e) => ["package", e.fn.max("seq").as("maxSeq")])
+        .where("environment", "=", q.environment)
+        .where("status", "=", "pushed")
+        .$if(q.after !== undefined, (w) => w.where("package", ">", q.after as string))
+        .$if(Boolean(q.packagePrefix), (w) => w.where(startsWith("package", q.packagePrefix as string)))
+        .groupBy("package")
+        .orderBy("package", "asc")
+        .limit(q.limit + 1)
+        .execute();
+      const page = groups.slice(0, q.limit);
+      if (page.length === 0) return { items: [], hasMore: false };
+      const releases = new Map<number, { id: string; package: string; artifactId: string; trigger: string; commitSha: string | null; pushedAt: string | null }>();
+      for (const chunk of chunksFor(page.map((g) => g.maxSeq), 1)) {
+        const rows = await tx.selectFrom("Release").select(["seq", "id", "package", "artifactId", "trigger", "commitSha", "pushedAt"]).where("seq", "in", chunk).execute();
+        for (const { seq, ...r } of rows) releases.set(seq, r);
+      }
+      const buildsOf = await buildsOfArtifacts(tx, [...releases.values()].map((r) => r.artifactId));
+      const items: EnvironmentEntry[] = [];
+      for (const g of page) {
+        const r = releases.get(g.maxSeq);
+        if (!r) continue;
+        const all = buildsOf.get(r.artifactId) ?? [];
+        items.push({
+          package: r.package,
+          nvrs: (q.ownBuildOnly ? all.filter((b) => b.name === r.package) : all).map((b) => b.nvr),
+          releaseId: r.id,
+          artifactId: r.artifactId,
+          trigger: r.trigger,
+          commitSha: r.commitSha,
+          pushedAt: r.pushedAt === null ? null : fromStamp(r.pushedAt),
+        });
+      }
+      return { items, hasMore: groups.length > q.limit };
     });
-    const page = groups.slice(0, q.limit);
-    const seqs = page.map((g) => g._max.seq).filter((s): s is number => s !== null);
-    if (seqs.length === 0) return { items: [], hasMore: false };
-    const releases = await this.prisma.release.findMany({
-      where: { seq: { in: seqs } },
-      select: { seq: true, id: true, package: true, artifactId: true, trigger: true, commitSha: true, pushedAt: true },
-    });
-    const builds = await this.prisma.artifactBuild.findMany({
-      where: { artifactId: { in: [...new Set(releases.map((r) => r.artifactId))] } },
-      select: { artifactId: true, nvr: true, name: true },
-      orderBy: { id: "asc" },
-    });
-    const buildsOf = new Map<string, { nvr: string; name: string }[]>();
-    for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), b]);
-    const bySeq = new Map(releases.map((r) => [r.seq, r]));
-    const items: EnvironmentEntry[] = [];
-    for (const g of page) {
-      const r = g._max.seq === null ? undefined : bySeq.get(g._max.seq);
-      if (!r) continue;
-      const all = buildsOf.get(r.artifactId) ?? [];
-      items.push({
-        package: r.package,
-        nvrs: (q.ownBuildOnly ? all.filter((b) => b.name === r.package) : all).map((b) => b.nvr),
-        releaseId: r.id,
-        artifactId: r.artifactId,
-        trigger: r.trigger,
-        commitSha: r.commitSha,
-        pushedAt: r.pushedAt,
-      });
-    }
-    return { items, hasMore: groups.length > q.limit };
   }
 
   /** The newest `limit` releases (by when they were queued), each with its artifact's builds. */
   async latestReleases(limit: number): Promise<LatestRelease[]> {
-    const releases = await this.prisma.release.findMany({
-      orderBy: { seq: "desc" },
-      take: limit,
-      select: { id: true, package: true, environment: true, status: true, trigger: true, reason: true, updatedAt: true, artifactId: true },
+    return this.store.read(async (tx) => {
+      const releases = await tx
+        .selectFrom("Release")
+        .select(["id", "package", "environment", "status", "trigger", "reason", "updatedAt", "artifactId"])
+        .orderBy("seq", "desc")
+        .limit(limit)
+        .execute();
+      const buildsOf = await buildsOfArtifacts(tx, releases.map((r) => r.artifactId));
+      return releases.map(({ artifactId, updatedAt, ...r }) => ({ ...r, updatedAt: fromStamp(updatedAt), builds: buildsOf.get(artifactId) ?? [] }));
     });
-    const builds = await this.prisma.artifactBuild.findMany({
-      where: { artifactId: { in: [...new Set(releases.map((r) => r.artifactId))] } },
-      select: { artifactId: true, nvr: true, name: true },
-      orderBy: { id: "asc" },
-    });
-    const buildsOf = new Map<string, { nvr: string; name: string }[]>();
-    for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), { name: b.name, nvr: b.nvr }]);
-    return releases.map(({ artifactId, ...r }) => ({ ...r, builds: buildsOf.get(artifactId) ?? [] }));
   }
 
   /** The decision that queued this release, if a policy did (looked up through the artifact's index). */
   async decisionFor(artifactId: string, releaseId: string): Promise<{ policy: string; event: string; reason: string | null; createdAt: Date } | null> {
-    return this.prisma.decision.findFirst({
-      where: { artifactId, releaseId, fired: true },
-      orderBy: { id: "asc" },
-      select: { policy: true, event: true, reason: true, createdAt: true },
-    });
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Decision")
+        .select(["policy", "event", "reason", "createdAt"])
+        .where("artifactId", "=", artifactId)
+        .where("releaseId", "=", releaseId)
+        .where("fired", "=", 1)
+        .orderBy("id", "asc")
+        .limit(1)
+        .executeTakeFirst(),
+    );
+    return row ? { ...row, createdAt: fromStamp(row.createdAt) } : null;
   }
 
   /** The newest bus event and how many results wait for their build. */
   async busActivity(): Promise<{ last: { topic: string; status: string; receivedAt: Date } | null; waiting: number }> {
-    const [last, waiting] = await Promise.all([
-      this.prisma.busEvent.findFirst({ orderBy: { seq: "desc" }, select: { topic: true, status: true, receivedAt: true } }),
-      this.prisma.busEvent.count({ where: { status: "waiting" } }),
-    ]);
-    return { last, waiting };
+    return this.store.read(async (tx) => {
+      const last = await tx.selectFrom("BusEvent").select(["topic", "status", "receivedAt"]).orderBy("seq", "desc").limit(1).executeTakeFirst();
+      const { waiting } = await tx
+        .selectFrom("BusEvent")
+        .select((e) => e.fn.countAll<number>().as("waiting"))
+        .where("status", "=", "waiting")
+        .executeTakeFirstOrThrow();
+      return { last: last ? { ...last, receivedAt: fromStamp(last.receivedAt) } : null, waiting };
+    });
   }
+}
+
+/**
+ * `column LIKE 'prefix%'` with the prefix's own wildcards escaped. ESCAPE is spelled out: SQLite
+ * has no default escape character.
+ */
+function startsWith(column: "package", prefix: string) {
+  return sql<boolean>`${sql.ref(column)} LIKE ${`${prefix.replace(/[\\%_]/g, "\\$&")}%`} ESCAPE '\\'`;
+}
+
+/** The builds of these artifacts (name and NVR, in each artifact's order). */
+async function buildsOfArtifacts(tx: Tx, artifactIds: readonly string[]): Promise<Map<string, { name: string; nvr: string }[]>> {
+  const buildsOf = new Map<string, { name: string; nvr: string }[]>();
+  for (const chunk of chunksFor([...new Set(artifactIds)], 1)) {
+    const rows = await tx.selectFrom("ArtifactBuild").select(["artifactId", "nvr", "name"]).where("artifactId", "in", chunk).orderBy("id", "asc").execute();
+    for (const b of rows) {
+      const list = buildsOf.get(b.artifactId) ?? [];
+      list.push({ name: b.name, nvr: b.nvr });
+      buildsOf.set(b.artifactId, list);
+    }
+  }
+  return buildsOf;
 }

@@ -1,6 +1,5 @@
 // Retention in the store: finds and deletes old artifacts that no release references.
-import { chunksFor, providerOf, type Prisma, type Provider } from "./database.js";
-import { inList, sqlRunnerOf, type SqlRunner, type SqlTx } from "./sql.js";
+import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface PruneCandidate {
   seq: number;
@@ -23,45 +22,64 @@ const ATTEMPTS = 3;
 
 /**
  * Errors that mean "someone wrote at the same time; try again": a release now references an
- * artifact being deleted (P2003, the Release foreign key is RESTRICT), a serialization failure
- * (P2034), or SQLite's lock held by the server process for longer than the busy timeout.
+ * artifact being deleted (the Release foreign key is RESTRICT: PostgreSQL 23503, SQLite
+ * SQLITE_CONSTRAINT_FOREIGNKEY), a serialization failure or deadlock (40001, 40P01), or
+ * SQLite's lock held by the server process for longer than the busy timeout.
  */
 function isConcurrentWrite(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
-  if (e.code === "P2003" || e.code === "P2034") return true;
-  return typeof e.message === "string" && /SQLITE_BUSY|database is locked|foreign key constraint/i.test(e.message);
+  if (e.code === "23503" || e.code === "40001" || e.code === "40P01") return true;
+  if (typeof e.code === "string" && (e.code.startsWith("SQLITE_BUSY") || e.code === "SQLITE_CONSTRAINT_FOREIGNKEY")) return true;
+  return typeof e.message === "string" && /database is locked|foreign key constraint/i.test(e.message);
 }
 
-export class PruneRepository {
-  private readonly provider: Provider;
-  private readonly sql: SqlRunner;
+/** The tables whose rows belong to one artifact and go with it. */
+const DEPENDENTS = ["Decision", "ArtifactResult", "Waiver", "ArtifactBuild"] as const;
 
-  constructor(private readonly prisma: Prisma) {
-    this.provider = providerOf(prisma);
-    this.sql = sqlRunnerOf(prisma);
-  }
+export class PruneRepository {
+  constructor(private readonly store: Store) {}
 
   /** Up to `limit` artifacts created before `cutoff` that no release references, after `afterSeq` in insertion order. */
-  unreferencedBefore(cutoff: Date, afterSeq: number, limit: number): Promise<PruneCandidate[]> {
-    return this.prisma.artifact.findMany({
-      where: { seq: { gt: afterSeq }, createdAt: { lt: cutoff }, releases: { none: {} } },
-      orderBy: { seq: "asc" },
-      take: limit,
-      select: { seq: true, id: true, package: true, release: true, createdAt: true },
-    });
+  async unreferencedBefore(cutoff: Date, afterSeq: number, limit: number): Promise<PruneCandidate[]> {
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Artifact as a")
+        .select(["a.seq", "a.id", "a.package", "a.release", "a.createdAt"])
+        .where("a.seq", ">", afterSeq)
+        .where("a.createdAt", "<", stamp(cutoff))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
+        .orderBy("a.seq", "asc")
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((r) => ({ ...r, createdAt: fromStamp(r.createdAt) }));
   }
 
   /** Artifacts created before `cutoff` that some release references: what retention keeps. */
-  countReferencedBefore(cutoff: Date): Promise<number> {
-    return this.prisma.artifact.count({ where: { createdAt: { lt: cutoff }, releases: { some: {} } } });
+  async countReferencedBefore(cutoff: Date): Promise<number> {
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Artifact as a")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .where("a.createdAt", "<", stamp(cutoff))
+        .where(({ exists, selectFrom }) => exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id")))
+        .executeTakeFirstOrThrow(),
+    );
+    return row.n;
   }
 
   /** What would go with these artifacts (a dry run). */
   async countDependents(artifactIds: readonly string[]): Promise<Omit<PrunedCounts, "artifacts">> {
     const counts = { builds: 0, results: 0, decisions: 0 };
-    const count = async (tx: SqlTx, table: string, ids: string[]) =>
-      Number((await tx.all<{ n: number | bigint }>(`SELECT COUNT(*) AS "n" FROM "${table}" WHERE "artifactId" IN (${inList(ids.length)})`, ids))[0]?.n ?? 0);
-    await this.sql.read(async (tx) => {
+    const count = async (tx: Tx, table: "ArtifactBuild" | "ArtifactResult" | "Decision", ids: string[]) =>
+      (
+        await tx
+          .selectFrom(table)
+          .select((e) => e.fn.countAll<number>().as("n"))
+          .where("artifactId", "in", ids)
+          .executeTakeFirstOrThrow()
+      ).n;
+    await this.store.read(async (tx) => {
       for (const chunk of chunksFor([...new Set(artifactIds)], 1)) {
         counts.builds += await count(tx, "ArtifactBuild", chunk);
         counts.results += await count(tx, "ArtifactResult", chunk);
@@ -73,8 +91,8 @@ export class PruneRepository {
 
   /**
    * Deletes those of `artifactIds` that no release references at the time of deletion, with
-   * their builds, results and decisions; one transaction per chunk, so a chunk goes whole or not
-   * at all. An artifact a release referenced meanwhile stays.
+   * their builds, results, waivers and decisions; one transaction per chunk, so a chunk goes
+   * whole or not at all. An artifact a release referenced meanwhile stays.
    */
   async deleteUnreferenced(artifactIds: readonly string[]): Promise<PrunedCounts> {
     const total: PrunedCounts = { artifacts: 0, builds: 0, results: 0, decisions: 0 };
@@ -92,28 +110,41 @@ export class PruneRepository {
   private async deleteChunk(ids: string[]): Promise<PrunedCounts> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.sql.transaction((tx) => this.deleteInTransaction(tx, ids));
+        return await this.store.transaction((tx) => this.deleteIn(tx, ids));
       } catch (err) {
         if (attempt >= ATTEMPTS || !isConcurrentWrite(err)) throw err;
       }
     }
   }
 
-  private async deleteInTransaction(tx: SqlTx, ids: string[]): Promise<PrunedCounts> {
-    const list = inList(ids.length);
-    if (this.provider === "postgresql") {
+  private async deleteIn(tx: Tx, ids: string[]): Promise<PrunedCounts> {
+    if (this.store.provider === "postgresql") {
       // Locks the artifacts first: a release being created for one of them waits on its foreign
       // key check until this commits (and then fails), so every statement below sees the same set.
-      await tx.all(`SELECT a."id" FROM "Artifact" a WHERE a."id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = a."id") FOR UPDATE OF a`, ids);
+      await tx
+        .selectFrom("Artifact as a")
+        .select("a.id")
+        .where("a.id", "in", ids)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
+        .forUpdate("a")
+        .execute();
     }
     // On SQLite BEGIN IMMEDIATE took the database's write lock, so nothing changes in between.
-    // Each statement repeats "no release references it": the same set on both providers.
-    const decisions = await tx.run(`DELETE FROM "Decision" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Decision"."artifactId")`, ids);
-    const results = await tx.run(`DELETE FROM "ArtifactResult" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactResult"."artifactId")`, ids);
-    // Waivers made on the artifact go with it: an artifact pushed later under the same id must not inherit them.
-    await tx.run(`DELETE FROM "Waiver" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Waiver"."artifactId")`, ids);
-    const builds = await tx.run(`DELETE FROM "ArtifactBuild" WHERE "artifactId" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "ArtifactBuild"."artifactId")`, ids);
-    const artifacts = await tx.run(`DELETE FROM "Artifact" WHERE "id" IN (${list}) AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."artifactId" = "Artifact"."id")`, ids);
-    return { artifacts, builds, results, decisions };
+    // Each statement repeats "no release references it": the same set on both databases.
+    const deleted: Record<(typeof DEPENDENTS)[number], number> = { Decision: 0, ArtifactResult: 0, Waiver: 0, ArtifactBuild: 0 };
+    for (const table of DEPENDENTS) {
+      const result = await tx
+        .deleteFrom(table)
+        .where("artifactId", "in", ids)
+        .where(({ not, exists, selectFrom, ref }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", ref(`${table}.artifactId`)))))
+        .executeTakeFirst();
+      deleted[table] = Number(result.numDeletedRows);
+    }
+    const artifacts = await tx
+      .deleteFrom("Artifact")
+      .where("id", "in", ids)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "Artifact.id"))))
+      .executeTakeFirst();
+    return { artifacts: Number(artifacts.numDeletedRows), builds: deleted.ArtifactBuild, results: deleted.ArtifactResult, decisions: deleted.Decision };
   }
 }

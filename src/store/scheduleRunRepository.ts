@@ -1,28 +1,32 @@
 // Runs of scheduled policies: claiming a slot is what keeps a run from happening twice.
-import type { Prisma } from "./database.js";
+import { fromStamp, stamp, type Store } from "./store.js";
 
 export class ScheduleRunRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly store: Store) {}
 
   /** Claims (policy, slot); false when a run of that slot was already claimed by anyone. */
   async claim(policy: string, slot: Date): Promise<boolean> {
-    const existing = await this.prisma.scheduleRun.findUnique({ where: { policy_slot: { policy, slot } } });
-    if (existing) return false;
-    try {
-      await this.prisma.scheduleRun.create({ data: { policy, slot, startedAt: new Date() } });
-      return true;
-    } catch (err) {
-      // P2002: another tick or replica claimed it between the read and the insert.
-      if ((err as { code?: string }).code === "P2002") return false;
-      throw err;
-    }
+    // The unique (policy, slot) decides between ticks and replicas racing for the same slot.
+    const inserted = await this.store.transaction((tx) =>
+      tx
+        .insertInto("ScheduleRun")
+        .values({ policy, slot: stamp(slot), startedAt: stamp(new Date()) })
+        .onConflict((c) => c.columns(["policy", "slot"]).doNothing())
+        .executeTakeFirst(),
+    );
+    return inserted.numInsertedOrUpdatedRows === 1n;
   }
 
   async finish(policy: string, slot: Date, summary: string): Promise<void> {
-    await this.prisma.scheduleRun.updateMany({ where: { policy, slot }, data: { finishedAt: new Date(), summary } });
+    await this.store.transaction((tx) =>
+      tx.updateTable("ScheduleRun").set({ finishedAt: stamp(new Date()), summary }).where("policy", "=", policy).where("slot", "=", stamp(slot)).execute(),
+    );
   }
 
   async last(policy: string): Promise<{ slot: Date; finishedAt: Date | null; summary: string | null } | null> {
-    return this.prisma.scheduleRun.findFirst({ where: { policy }, orderBy: { slot: "desc" }, select: { slot: true, finishedAt: true, summary: true } });
+    const row = await this.store.read((tx) =>
+      tx.selectFrom("ScheduleRun").select(["slot", "finishedAt", "summary"]).where("policy", "=", policy).orderBy("slot", "desc").limit(1).executeTakeFirst(),
+    );
+    return row ? { slot: fromStamp(row.slot), finishedAt: row.finishedAt === null ? null : fromStamp(row.finishedAt), summary: row.summary } : null;
   }
 }

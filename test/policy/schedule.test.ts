@@ -1,3 +1,4 @@
+import { fromStamp } from "../../src/store/store.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import pino from "pino";
@@ -23,7 +24,7 @@ describe.each(testProviders)("scheduled policies on %s", (provider) => {
   function scheduler(): Scheduler {
     return new Scheduler({
       policies: () => t.policies.get(),
-      runs: new ScheduleRunRepository(t.database.db.prisma),
+      runs: new ScheduleRunRepository(t.database.db.store),
       run: async (policy, slot) => describeSummary(await runSchedule(t.evaluate, policy, slot)),
       logger: pino({ level: "silent" }),
       now,
@@ -53,15 +54,15 @@ describe.each(testProviders)("scheduled policies on %s", (provider) => {
   });
 
   it("runs a slot missed while the server was down once at start-up, and only the latest one", async () => {
-    const runs = new ScheduleRunRepository(t.database.db.prisma);
+    const runs = new ScheduleRunRepository(t.database.db.store);
     // Last ran on the 25th; the server comes back on the 28th at noon: the 05:00 slot of the 28th was missed.
     clock = new Date("2026-11-28T12:00:00Z");
     const s = scheduler();
     await s.catchUp();
     expect((await runs.last("rawhide-nightly-compose"))?.slot.toISOString()).toBe("2026-11-28T05:00:00.000Z");
     await s.catchUp();
-    const all = await t.database.db.prisma.scheduleRun.findMany({ where: { policy: "rawhide-nightly-compose" }, orderBy: { slot: "asc" } });
-    expect(all.map((r) => r.slot.toISOString())).toEqual(["2026-11-25T05:00:00.000Z", "2026-11-28T05:00:00.000Z"]);
+    const all = await t.database.db.store.read((tx) => tx.selectFrom("ScheduleRun").select("slot").where("policy", "=", "rawhide-nightly-compose").orderBy("slot", "asc").execute());
+    expect(all.map((r) => fromStamp(r.slot).toISOString())).toEqual(["2026-11-25T05:00:00.000Z", "2026-11-28T05:00:00.000Z"]);
     await t.writer.idle();
   });
 

@@ -19,6 +19,7 @@ import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
 import { BindLimitExceeded, inList, observeStatements, sqlRunnerOf } from "../../src/store/sql.js";
+import { observeStatements as observeStoreStatements } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -334,6 +335,8 @@ function parsed(input: unknown): Artifact {
 /** A statement's text with its lists folded, so that one statement of any length has one name. */
 export function statementFamily(sql: string): string {
   return sql
+    // PostgreSQL's numbered placeholders are placeholders all the same.
+    .replace(/\$\d+/g, "?")
     .replace(/\?(\s*,\s*\?)*/g, "?…")
     .replace(/(WHEN \?…? THEN \?…?\s*)+/g, "WHEN… ")
     .replace(/\((\?…?)[^()]*\)(\s*,\s*\((\?…?)[^()]*\))*/g, "(…)")
@@ -358,13 +361,14 @@ async function setup<T>(work: () => Promise<T>): Promise<T> {
 
 async function observed(run: () => Promise<void>): Promise<Observed[]> {
   const seen: Observed[] = [];
-  const stop = observeStatements((sql, binds) => {
+  const see = (sql: string, binds: number) => {
     if (setupDepth === 0) seen.push({ family: statementFamily(sql), binds });
-  });
+  };
+  const stops = [observeStatements(see), observeStoreStatements(see)];
   try {
     await run();
   } finally {
-    stop();
+    for (const stop of stops) stop();
   }
   return seen;
 }
@@ -391,6 +395,7 @@ describe("the bind-limit table", () => {
   it("folds a statement's lists into one family name", () => {
     expect(statementFamily(`SELECT "id" FROM "R" WHERE "id" IN (${inList(3)}) AND "s" = ?`)).toBe(statementFamily(`SELECT "id" FROM "R" WHERE "id" IN (${inList(7)}) AND "s" = ?`));
     expect(statementFamily(`INSERT INTO "T" ("a", "b") VALUES (?, ?), (?, ?) RETURNING "a"`)).toBe(statementFamily(`INSERT INTO "T" ("a", "b") VALUES (?, ?) RETURNING "a"`));
+    expect(statementFamily(`select "id" from "R" where "id" in ($1, $2, $3) and "s" = $4`)).toBe(statementFamily(`select "id" from "R" where "id" in ($1) and "s" = $2`));
   });
 });
 
@@ -413,7 +418,7 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
       artifacts,
       busEvents: new BusEventRepository(prisma),
       outbox: new BusOutboxRepository(prisma),
-      prune: new PruneRepository(prisma),
+      prune: new PruneRepository(database.db.store),
       decisions: new DecisionRepository(prisma),
       waivers: new WaiverRepository(prisma),
       unique,

@@ -6,12 +6,14 @@ import { parseArtifact } from "../../src/domain/artifact.js";
 import { loadConfig } from "../../src/config.js";
 import { PRUNE_RUN_NAME, pruneArtifacts, startPruneSchedule } from "../../src/flow/prune.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
-import { chunksFor, parseDatabaseUrl } from "../../src/store/database.js";
+import { parseDatabaseUrl } from "../../src/store/databaseUrl.js";
+import { chunksFor, fromStamp, stamp } from "../../src/store/store.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ScheduleRunRepository } from "../../src/store/scheduleRunRepository.js";
 import { WaiverRepository } from "../../src/store/waiverRepository.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+import { countRows } from "../support/rows.js";
 
 const DAY = 86_400;
 const RETENTION = 180 * DAY;
@@ -25,13 +27,13 @@ describe.each(testProviders)("prune on %s", (provider) => {
   beforeEach(async () => {
     database = await freshDatabase(provider);
     artifacts = new ArtifactRepository(database.db.prisma);
-    store = new PruneRepository(database.db.prisma);
+    store = new PruneRepository(database.db.store);
   });
   afterEach(async () => {
     await database.dispose();
   });
 
-  const prisma = () => database.db.prisma;
+  const count = (table: Parameters<typeof countRows>[1], where?: Parameters<typeof countRows>[2]) => countRows(database.db.store, table, where);
 
   /** Stores `n` artifacts created `ageDays` ago (one koji build each); returns their ids. */
   async function stored(n: number, ageDays: number): Promise<string[]> {
@@ -47,7 +49,13 @@ describe.each(testProviders)("prune on %s", (provider) => {
     // The store stamps createdAt at ingest; age is what retention reads, so set it.
     // Cut under the bind limit: the ids plus the date.
     for (const chunk of chunksFor(ids, 2)) {
-      await prisma().artifact.updateMany({ where: { id: { in: chunk } }, data: { createdAt: new Date(Date.now() - ageDays * DAY * 1000) } });
+      await database.db.store.transaction((tx) =>
+        tx
+          .updateTable("Artifact")
+          .set({ createdAt: stamp(new Date(Date.now() - ageDays * DAY * 1000)) })
+          .where("id", "in", chunk)
+          .execute(),
+      );
     }
     return ids;
   }
@@ -55,8 +63,10 @@ describe.each(testProviders)("prune on %s", (provider) => {
   async function release(artifactId: string): Promise<void> {
     const now = new Date();
     const n = ++counter;
-    await prisma().release.create({
-      data: {
+    await database.db.store.transaction((tx) =>
+      tx
+        .insertInto("Release")
+        .values({
         id: `rel-${provider}-${n}`,
         artifactId,
         environment: "f41-updates-candidate",
@@ -66,14 +76,17 @@ describe.each(testProviders)("prune on %s", (provider) => {
         trigger: "user:alice",
         createdBy: "alice",
         status: "pushed",
-        createdAt: now,
-        updatedAt: now,
-      },
-    });
+        createdAt: stamp(now),
+        updatedAt: stamp(now),
+        })
+        .execute(),
+    );
   }
 
   async function decide(artifactId: string): Promise<void> {
-    await prisma().decision.create({ data: { artifactId, policy: "f41-auto", event: "artifact", fired: false, reason: "required result missing", createdAt: new Date() } });
+    await database.db.store.transaction((tx) =>
+      tx.insertInto("Decision").values({ artifactId, policy: "f41-auto", event: "artifact", fired: 0, reason: "required result missing", createdAt: stamp(new Date()) }).execute(),
+    );
   }
 
   async function appendResult(artifactId: string): Promise<void> {
@@ -82,16 +95,16 @@ describe.each(testProviders)("prune on %s", (provider) => {
   }
 
   async function remainingIds(): Promise<string[]> {
-    return (await prisma().artifact.findMany({ select: { id: true }, orderBy: { seq: "asc" } })).map((a) => a.id).sort();
+    return (await database.db.store.read((tx) => tx.selectFrom("Artifact").select("id").orderBy("seq", "asc").execute())).map((a) => a.id).sort();
   }
 
   async function rowCounts() {
     return {
-      artifacts: await prisma().artifact.count(),
-      builds: await prisma().artifactBuild.count(),
-      results: await prisma().artifactResult.count(),
-      decisions: await prisma().decision.count(),
-      releases: await prisma().release.count(),
+      artifacts: await count("Artifact"),
+      builds: await count("ArtifactBuild"),
+      results: await count("ArtifactResult"),
+      decisions: await count("Decision"),
+      releases: await count("Release"),
     };
   }
 
@@ -103,7 +116,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
     await appendResult(old[0] as string);
     await appendResult(referenced[0] as string);
     for (const id of referenced) await release(id);
-    const waivers = new WaiverRepository(prisma());
+    const waivers = new WaiverRepository(database.db.prisma);
     for (const id of [old[0], referenced[0]] as string[]) {
       await waivers.create({ artifactId: id, nvr: null, testcase: "dist.rpmdeplint", waived: true, comment: "ok", username: "alice", source: "api", messageId: null, waivedAt: new Date(0) });
     }
@@ -113,12 +126,12 @@ describe.each(testProviders)("prune on %s", (provider) => {
     expect(report).toMatchObject({ dryRun: false, artifacts: 3, builds: 3, results: 1, decisions: 3, referencedKept: 2 });
     expect(await remainingIds()).toEqual([...referenced, ...young].sort());
     // What belonged to the deleted artifacts is gone; the kept ones keep theirs.
-    expect(await prisma().artifactBuild.count({ where: { artifactId: { in: old } } })).toBe(0);
-    expect(await prisma().artifactResult.count({ where: { artifactId: { in: old } } })).toBe(0);
-    expect(await prisma().decision.count({ where: { artifactId: { in: old } } })).toBe(0);
+    expect(await count("ArtifactBuild", { column: "artifactId", in: old })).toBe(0);
+    expect(await count("ArtifactResult", { column: "artifactId", in: old })).toBe(0);
+    expect(await count("Decision", { column: "artifactId", in: old })).toBe(0);
     // A waiver made on a deleted artifact must not pass to one pushed later under its id.
-    expect(await prisma().waiver.count({ where: { artifactId: { in: old } } })).toBe(0);
-    expect(await prisma().waiver.count({ where: { artifactId: referenced[0] as string } })).toBe(1);
+    expect(await count("Waiver", { column: "artifactId", in: old })).toBe(0);
+    expect(await count("Waiver", { column: "artifactId", in: [referenced[0] as string] })).toBe(1);
     expect(await rowCounts()).toEqual({ artifacts: 4, builds: 4, results: 1, decisions: 2, releases: 2 });
     expect((await artifacts.get(referenced[0] as string))?.results).toHaveLength(1);
   });
@@ -155,9 +168,9 @@ describe.each(testProviders)("prune on %s", (provider) => {
 
     expect(counts).toEqual({ artifacts: 1, builds: 1, results: 0, decisions: 0 });
     expect(await remainingIds()).toEqual([late]);
-    expect(await prisma().artifactBuild.count({ where: { artifactId: late } })).toBe(1);
-    expect(await prisma().decision.count({ where: { artifactId: late } })).toBe(1);
-    expect(await prisma().artifact.count({ where: { id: other } })).toBe(0);
+    expect(await count("ArtifactBuild", { column: "artifactId", in: [late] })).toBe(1);
+    expect(await count("Decision", { column: "artifactId", in: [late] })).toBe(1);
+    expect(await count("Artifact", { column: "id", in: [other] })).toBe(0);
   });
 
   it("deletes more artifacts than one statement may bind (SQLite's 999 parameters) in chunks", async () => {
@@ -198,9 +211,9 @@ describe.each(testProviders)("prune on %s", (provider) => {
       await other.end();
     }
     expect(await remainingIds()).toEqual([contested]);
-    expect(await prisma().artifactBuild.count({ where: { artifactId: contested } })).toBe(1);
-    expect(await prisma().decision.count({ where: { artifactId: contested } })).toBe(1);
-    expect(await prisma().release.count({ where: { artifactId: contested } })).toBe(1);
+    expect(await count("ArtifactBuild", { column: "artifactId", in: [contested] })).toBe(1);
+    expect(await count("Decision", { column: "artifactId", in: [contested] })).toBe(1);
+    expect(await count("Release", { column: "artifactId", in: [contested] })).toBe(1);
   });
 });
 
@@ -215,11 +228,11 @@ describe("scheduled prune", () => {
 
   it.each(testProviders)("runs once per slot across two replicas on %s", async (provider) => {
     const database = await freshDatabase(provider);
-    const prisma = database.db.prisma;
+    const store = database.db.store;
     const logger = pino({ level: "silent" });
     const schedules: { stop(): Promise<void> }[] = [];
     try {
-      const artifacts = new ArtifactRepository(prisma);
+      const artifacts = new ArtifactRepository(database.db.prisma);
       const ids: string[] = [];
       for (let i = 0; i < 2; i++) {
         const parsed = parseArtifact(sampleArtifact({ id: `prune-schedule-${provider}-${++counter}` }));
@@ -227,28 +240,36 @@ describe("scheduled prune", () => {
         await artifacts.ingest(parsed.value);
         ids.push(parsed.value.id);
       }
-      await prisma.artifact.updateMany({ where: { id: { in: ids } }, data: { createdAt: new Date(Date.now() - 365 * DAY * 1000) } });
+      await store.transaction((tx) =>
+        tx
+          .updateTable("Artifact")
+          .set({ createdAt: stamp(new Date(Date.now() - 365 * DAY * 1000)) })
+          .where("id", "in", ids)
+          .execute(),
+      );
       // Two replicas ticking every second (node-cron's six-field form; the config allows only five
       // fields, the slot is the minute either way): only one may run a given minute.
       for (let r = 0; r < 2; r++) {
         schedules.push(
-          startPruneSchedule({ store: new PruneRepository(prisma), runs: new ScheduleRunRepository(prisma), logger }, { schedule: "* * * * * *", olderThanSeconds: RETENTION }),
+          startPruneSchedule({ store: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger }, { schedule: "* * * * * *", olderThanSeconds: RETENTION }),
         );
       }
       const deadline = Date.now() + 20_000;
-      while ((await prisma.scheduleRun.count({ where: { policy: PRUNE_RUN_NAME, finishedAt: { not: null } } })) === 0) {
+      const finished = () =>
+        store.read((tx) => tx.selectFrom("ScheduleRun").select("id").where("policy", "=", PRUNE_RUN_NAME).where("finishedAt", "is not", null).execute());
+      while ((await finished()).length === 0) {
         if (Date.now() > deadline) throw new Error("no scheduled prune finished within 20 s");
         await new Promise((r) => setTimeout(r, 200));
       }
       // Ticks keep coming for a while: still one run per minute, and the artifacts went once.
       await new Promise((r) => setTimeout(r, 2500));
       for (const s of schedules.splice(0)) await s.stop();
-      const runs = await prisma.scheduleRun.findMany({ where: { policy: PRUNE_RUN_NAME }, orderBy: { slot: "asc" } });
-      const minutes = runs.map((r) => r.slot.getTime());
+      const runs = await store.read((tx) => tx.selectFrom("ScheduleRun").select(["slot", "summary"]).where("policy", "=", PRUNE_RUN_NAME).orderBy("slot", "asc").execute());
+      const minutes = runs.map((r) => fromStamp(r.slot).getTime());
       expect(new Set(minutes).size).toBe(runs.length);
       expect(minutes.every((m) => m % 60_000 === 0)).toBe(true);
       expect(runs.map((r) => r.summary).filter((s) => s?.startsWith("deleted 2 artifact(s)"))).toHaveLength(1);
-      expect(await prisma.artifact.count()).toBe(0);
+      expect(await countRows(store, "Artifact")).toBe(0);
     } finally {
       for (const s of schedules) await s.stop();
       await database.dispose();

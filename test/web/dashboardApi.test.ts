@@ -292,7 +292,7 @@ describe("dashboard files", () => {
       app.setValidatorCompiler(requestValidatorCompiler);
       app.setSerializerCompiler(responseSerializerCompiler(true));
       await app.register(errorsPlugin);
-      await app.register(dashboardRoutes, { prisma: s.t.database.db.prisma, releases: { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, webDir: empty });
+      await app.register(dashboardRoutes, { store: s.t.database.db.store, releases: { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, webDir: empty });
       const page = await app.inject({ method: "GET", url: "/" });
       expect(page.statusCode).toBe(404);
       expect(page.headers["content-type"]).toContain("application/problem+json");

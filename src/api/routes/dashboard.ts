@@ -15,7 +15,7 @@ import { freezeSchema, type Freeze } from "../../domain/freeze.js";
 import { releaseStatuses, renderRelease, type ReleaseSpec, type ReleaseStatus, type RenderedRelease } from "../../domain/release.js";
 import { parseCommitMessage, renderBulkCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../domain/trailers.js";
 import type { ReleaseDeps } from "../../flow/release.js";
-import type { Prisma } from "../../store/database.js";
+import type { Store } from "../../store/store.js";
 import { OverviewRepository } from "../../store/overviewRepository.js";
 import type { HoldRecord, ReleaseRecord } from "../../store/releaseRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
@@ -276,7 +276,7 @@ async function servePage(app: FastifyInstance, webDir: string): Promise<void> {
 }
 
 export interface DashboardOptions {
-  prisma: Prisma;
+  store: Store;
   releases: ReleaseDeps;
   /** Where index.html and its assets are; DEFAULT_WEB_DIR unless a test says otherwise. */
   webDir?: string;
@@ -285,7 +285,7 @@ export interface DashboardOptions {
 
 export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const overview = new OverviewRepository(opts.prisma);
+  const overview = new OverviewRepository(opts.store);
   const deps = opts.releases;
   const now = opts.now ?? (() => new Date());
   const webDir = opts.webDir ?? DEFAULT_WEB_DIR;

@@ -4,7 +4,8 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { WriteFailureCause, WriterHealth } from "../../gitops/writer.js";
-import type { Prisma } from "../../store/database.js";
+import { sql } from "kysely";
+import type { Store } from "../../store/store.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { Problem, PROBLEM_CONTENT_TYPE, problemResponse } from "../problem.js";
 import { noQuery } from "../request.js";
@@ -41,11 +42,11 @@ const checksSchema = z.strictObject({
   gitops: z.enum(["ok", "failing"]),
 });
 
-async function databaseAnswers(prisma: Prisma): Promise<boolean> {
+async function databaseAnswers(store: Store): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DATABASE_PROBE_MS)));
   try {
-    return await Promise.race([prisma.$queryRawUnsafe("SELECT 1").then(() => true as const), timeout]);
+    return await Promise.race([store.read((tx) => sql`SELECT 1`.execute(tx)).then(() => true as const), timeout]);
   } catch {
     return false;
   } finally {
@@ -53,7 +54,7 @@ async function databaseAnswers(prisma: Prisma): Promise<boolean> {
   }
 }
 
-export async function healthRoutes(app: FastifyInstance, opts: { prisma: Prisma; readiness?: Readiness }): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, opts: { store: Store; readiness?: Readiness }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const tags = ["operations"];
 
@@ -89,7 +90,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { prisma: Prisma;
       },
     },
     async (request, reply) => {
-      const database = await databaseAnswers(opts.prisma);
+      const database = await databaseAnswers(opts.store);
       const readiness = opts.readiness;
       const failing = readiness ? writersNotReady(readiness.writers(), readiness.remoteBoundMs, readiness.now?.() ?? new Date()).map((w) => ({ ...w, since: w.since.toISOString() })) : [];
       const unreachable = failing.filter((w) => w.cause === "remote").map((w) => ({ repository: w.repository, since: w.since }));
