@@ -5,7 +5,7 @@
 // poll takes the branch over. On SQLite one process owns the database file, so holding is
 // trivially true.
 import pg from "pg";
-import { pgSearchPathOption, type DatabaseTarget } from "./database.js";
+import { pgSearchPathOption, type DatabaseTarget } from "./databaseUrl.js";
 
 export interface BranchLease {
   /** True when this process holds the lease of `key` (taking it if it is free). */

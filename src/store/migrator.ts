@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from "./privateFiles.js";
-import { parseDatabaseUrl, pgSearchPathOption, type DatabaseTarget, type Provider } from "./database.js";
+import { parseDatabaseUrl, pgSearchPathOption, type DatabaseTarget, type Provider } from "./databaseUrl.js";
 
 export interface Migration {
   name: string;
