@@ -171,6 +171,10 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
     ]),
   );
   console.log(`p99 relengd/echo at ${RATE}/s: ${ratio(relengdAtRate.p99, echoAtRate.p99)}`);
+  for (const r of [echoRated, relengdRated]) {
+    const answered = r.ok2xx / r.durationSeconds;
+    if (answered < 0.95 * RATE) console.log(`  ${r.title} answered ${answered.toFixed(0)}/s, below the offered ${RATE}/s: its latencies are those of a saturated server`);
+  }
 
   const non2xx = runs.reduce((n, r) => n + r.non2xx, 0);
   const relengdMeasured = runs.filter((r) => r.server === "relengd" && r.mode !== "warm-up");
