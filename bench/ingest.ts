@@ -1,4 +1,5 @@
 // Benchmark: artifacts/s pushed over HTTP (64 connections) and p99 at a fixed offered rate, on two paths (no policy fires; Rawhide, where rawhide-auto fires and the writer commits meanwhile), each against a fastify JSON echo of the same bodies in the same run. SQLite, or PostgreSQL with BENCH_DATABASE_URL.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -206,7 +207,8 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
   console.log(`${verdict(durable)}  every accepted artifact is stored (stored = 201 sent, none of the 201 received missing)`);
   if (p.shippedPolicies) {
     const releases = await relengd.db.prisma.release.groupBy({ by: ["status"], _count: { _all: true } });
-    console.log(`releases by status: ${releases.map((r) => `${r.status} ${r._count._all}`).join(", ") || "none"}`);
+    const commits = relengd.remote ? execFileSync("git", ["-C", relengd.remote, "rev-list", "--count", "main"], { encoding: "utf8" }).trim() : "?";
+    console.log(`releases by status: ${releases.map((r) => `${r.status} ${r._count._all}`).join(", ") || "none"}; ${commits} commits in the remote`);
   }
 
   await relengd.close();

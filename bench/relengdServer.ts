@@ -36,6 +36,8 @@ export interface BenchServer {
   created201(): number;
   /** Waits until no request is being handled; false if that took more than a minute. */
   settle(): Promise<boolean>;
+  /** The bare GitOps repository the writer pushes to (with `shippedPolicies` only). */
+  remote?: string;
   /** Releases queued or committed but not yet pushed (0 without the writer). */
   queueDepth(): Promise<number>;
   close(): Promise<void>;
@@ -94,7 +96,7 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
   const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
   const releaseRepo = new ReleaseRepository(db.prisma);
   const decisions = new DecisionRepository(db.prisma);
-  let gitops: { dir: string; writer: Writer; lease: ReturnType<typeof branchLeaseFor> } | undefined;
+  let gitops: { dir: string; remote: string; writer: Writer; lease: ReturnType<typeof branchLeaseFor> } | undefined;
   let built: Pick<Parameters<typeof buildApp>[0], "artifacts" | "releases" | "policies">;
   if (options.shippedPolicies) {
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-gitops-"));
@@ -111,7 +113,7 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
       { releases: releaseRepo, artifacts, environments, rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }), lease },
       process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {},
     );
-    gitops = { dir, writer, lease };
+    gitops = { dir, remote, writer, lease };
     const evaluateDeps = { artifacts, releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo: string) => writer.notify(repo), rules };
     built = {
       artifacts,
@@ -162,6 +164,7 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
     artifacts,
     url,
     token,
+    ...(gitops ? { remote: gitops.remote } : {}),
     created201: () => created201,
     async settle() {
       const deadline = Date.now() + 60_000;
