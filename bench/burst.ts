@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchArtifact, git, startGitopsBench } from "./gitopsFixture.js";
+import { benchLine } from "./load.js";
 
 const COUNT = Number(process.env.BENCH_RELEASES ?? 2000);
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
     console.log(`  plain git   ${(plainMs / 1000).toFixed(2)} s  ${plainRate.toFixed(0)} commits/s  (write + add + commit per file, one push)`);
     console.log(`  ratio relengd/plain git throughput: ${(rate / plainRate).toFixed(2)}×`);
     if (commits !== COUNT) console.log(`  WARNING: expected ${COUNT} commits`);
+    benchLine("burst", "releases-per-s", rate, "higher");
+    benchLine("burst", "vs-plain-git", rate / plainRate, "higher");
   } finally {
     await b.close();
   }

@@ -1,5 +1,6 @@
 // Fedora-CI-shaped artifacts for the benchmarks: the ~1 KB push of bench/ingest.ts and the stored artifacts bench/query.ts seeds.
 import type { Artifact, ArtifactInput } from "../src/domain/artifact.js";
+import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 
 const INGEST_PACKAGES = [
   "python-requests",
@@ -61,6 +62,38 @@ export function ingestArtifact(id: string, n: number): ArtifactInput {
       { kind: "link", name: "koji task", url: `https://koji.fedoraproject.org/koji/taskinfo?taskID=${task}` },
     ],
     context: { CI_PIPELINE_ID: String(n), ZUUL_PIPELINE: "fedora-ci-build", TMT_PLAN: "/plans/tier0", ARCH: "x86_64" },
+  };
+}
+
+/**
+ * The package of Rawhide push number n of a run: every push its own package (python-rh1-42,
+ * rust-rh1-43, …), so each release is a new document in the tag's tree and none supersedes
+ * another, as when many packagers build at once. `run` (letters, digits, dashes) keeps runs apart.
+ */
+export function rawhidePackageName(run: string, n: number): string {
+  return `${PACKAGE_PREFIXES[n % PACKAGE_PREFIXES.length] ?? ""}${run}${n}`;
+}
+
+/**
+ * The push of a Rawhide build as Fedora CI makes it once tier-0 gating passed: the koji build of
+ * a package of its own, its NVR carrying Rawhide's dist tag, and the tier-0 result PASSED, so the
+ * ingest rules accept it and the shipped `rawhide-auto` policy fires in the push's transaction.
+ */
+export function rawhideArtifact(id: string, n: number, run: string): ArtifactInput {
+  const base = ingestArtifact(id, n);
+  const pkg = rawhidePackageName(run, n);
+  const task = 120_000_000 + n;
+  const dist = `fc${DEFAULT_RAWHIDE_VERSION}`;
+  return {
+    ...base,
+    package: pkg,
+    release: "rawhide",
+    source: { ...base.source, repo: `https://src.fedoraproject.org/rpms/${pkg}.git`, branch: "rawhide" },
+    items: (base.items ?? []).map((item) => {
+      if (item.kind === "koji-build") return { ...item, nvr: `${pkg}-2.32.3-${n}.${dist}`, target: "rawhide", buildId: 2_500_000 + n, taskId: task };
+      if (item.kind === "ci-result" && item.scenario !== undefined) return { ...item, scenario: "fedora-rawhide-x86_64" };
+      return item;
+    }),
   };
 }
 

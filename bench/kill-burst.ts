@@ -17,6 +17,7 @@ import { ensureBareRepository } from "../src/gitops/repository.js";
 import { parseDatabaseUrl } from "../src/store/database.js";
 import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
+import { benchLine } from "./load.js";
 
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 2000);
 const KILLS = Number(process.env.BENCH_KILLS ?? 5);
@@ -177,6 +178,8 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
     console.log(`kill-burst on ${provider}: ${RELEASES} releases, ${KILLS} × SIGKILL (${SCOPE}) at ${atKills.join(", ")} commits; writer batch ${env.RELENGD_WRITER_BATCH_SIZE}`);
     console.log(`  acknowledged ${acknowledged.size}/${RELEASES}; statuses ${[...byStatus].map(([s, n]) => `${s} ${n}`).join(", ")}; all settled ${settleSeconds.toFixed(1)} s after the last restart`);
     console.log(`  lost ${lost}, duplicated ${duplicated}, stuck ${stuck}, not exactly once in git ${notInGit}   target 0/0/0/0: ${lost + duplicated + stuck + notInGit === 0 && acknowledged.size === RELEASES ? "PASS" : "FAIL"}`);
+    benchLine(`kill-burst-${provider}`, "settle-s", settleSeconds, "lower");
+    benchLine(`kill-burst-${provider}`, "problems", lost + duplicated + stuck + notInGit + (RELEASES - acknowledged.size), "lower");
   } finally {
     try {
       process.kill(-(server!.pid as number), "SIGKILL");

@@ -1,10 +1,16 @@
 // Runs autocannon in a worker thread (so the load generator does not share the server's event loop) and summarises latencies.
 import { Worker } from "node:worker_threads";
 
-/** What the worker sends: generated artifacts with unique ids, or a fixed list of GET paths. */
+/**
+ * What the worker sends: generated artifacts with unique ids, or a fixed list of GET paths.
+ * Artifacts are shaped as `f41` (no shipped policy matches) unless `shape` says `rawhide`
+ * (a distinct package per artifact, gated, so `rawhide-auto` fires; see fedoraArtifacts.ts).
+ */
 export type LoadRequests =
-  | { kind: "artifacts"; path: string; idPrefix: string }
+  | { kind: "artifacts"; path: string; idPrefix: string; shape?: ArtifactShape }
   | { kind: "paths"; paths: string[] };
+
+export type ArtifactShape = "f41" | "rawhide";
 
 export interface LoadSpec {
   title: string;
@@ -14,6 +20,8 @@ export interface LoadSpec {
   durationSeconds: number;
   headers: Record<string, string>;
   requests: LoadRequests;
+  /** Requests per second over all connections (autocannon's overallRate); saturation when absent. */
+  overallRate?: number;
 }
 
 /** What the worker posts back (structured-cloned). */
@@ -102,6 +110,14 @@ export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ")).join("\n");
+}
+
+/**
+ * One machine-readable line per key figure, for bench/guard.sh to compare two trees:
+ * `BENCH <name> <metric> <value> <higher|lower>-is-better`. Names and metrics are single words.
+ */
+export function benchLine(name: string, metric: string, value: number, better: "higher" | "lower"): void {
+  console.log(`BENCH ${name} ${metric} ${Number.isFinite(value) ? Number(value.toPrecision(6)) : "nan"} ${better}-is-better`);
 }
 
 export const pause = (msDelay: number) => new Promise<void>((r) => setTimeout(r, msDelay));

@@ -1,7 +1,7 @@
 // Worker-thread entry of bench/load.ts: runs one autocannon measurement and posts the raw figures back.
 import { parentPort, workerData } from "node:worker_threads";
 import autocannon from "autocannon";
-import { ingestArtifact } from "./fedoraArtifacts.js";
+import { ingestArtifact, rawhideArtifact } from "./fedoraArtifacts.js";
 import type { LoadRequests, LoadSpec, WorkerResult } from "./load.js";
 
 const spec = workerData as LoadSpec;
@@ -9,6 +9,7 @@ const spec = workerData as LoadSpec;
 function requestsOf(source: LoadRequests, createdIds: string[]): autocannon.Request[] {
   if (source.kind === "paths") return source.paths.map((path) => ({ method: "GET", path }));
   let counter = 0;
+  const make = source.shape === "rawhide" ? (n: number) => rawhideArtifact(`${source.idPrefix}${n}`, n, source.idPrefix) : (n: number) => ingestArtifact(`${source.idPrefix}${n}`, n);
   return [
     {
       method: "POST",
@@ -16,7 +17,7 @@ function requestsOf(source: LoadRequests, createdIds: string[]): autocannon.Requ
       // One counter shared by every connection of this run: each request carries a new id.
       setupRequest: (request) => {
         counter += 1;
-        return { ...request, body: JSON.stringify(ingestArtifact(`${source.idPrefix}${counter}`, counter)) };
+        return { ...request, body: JSON.stringify(make(counter)) };
       },
       onResponse: (status, body) => {
         if (status === 201) createdIds.push((JSON.parse(body) as { id: string }).id);
@@ -36,6 +37,7 @@ function run(): Promise<WorkerResult> {
         duration: spec.durationSeconds,
         headers: spec.headers,
         requests: requestsOf(spec.requests, createdIds),
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
       },
       (err: unknown, result) => {
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));

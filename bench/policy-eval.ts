@@ -2,7 +2,7 @@
 import { parseArtifact, type Artifact, type ArtifactInput, type CiResultItem } from "../src/domain/artifact.js";
 import type { Freeze } from "../src/domain/freeze.js";
 import { decide, mismatch, policySchema, unmetRequirement, type DecisionContext, type Policy } from "../src/domain/policy.js";
-import { ms, ratio, table, verdict } from "./load.js";
+import { benchLine, ms, ratio, table, verdict } from "./load.js";
 import { prng } from "./prng.js";
 
 const POLICIES = Number(process.env.BENCH_POLICIES ?? 1000);
@@ -200,6 +200,9 @@ function main(): void {
   );
   const pass = results.decide.summary.mean <= MAX_MEAN_MS;
   console.log(`\ntarget mean ≤ ${MAX_MEAN_MS} ms per ${POLICIES}-policy evaluation: ${verdict(pass)} (${ms(results.decide.summary.mean)})`);
+  benchLine("policy-eval", "decide-mean-ms", results.decide.summary.mean, "lower");
+  benchLine("policy-eval", "decide-p99-ms", results.decide.summary.p99, "lower");
+  benchLine("policy-eval", "decide-vs-parseArtifact", results.decide.summary.mean / baselines.parseArtifact.summary.mean, "lower");
   // Keeps the measured work observable, so none of it is optimised away.
   const sinks = Object.values({ ...baselines, ...results }).reduce((n, r) => n + r.sink, 0);
   if (sinks < 0) console.log(sinks);

@@ -12,7 +12,7 @@ import { migrate } from "../src/store/migrator.js";
 import { registerSqlRunner, sqliteRunner } from "../src/store/sql.js";
 import { SqliteAdapterHandle } from "../src/store/sqliteConnection.js";
 import { seedArtifact, seedPackageName } from "./fedoraArtifacts.js";
-import { ms, pause, ratio, runLoad, summarizeLatencies, table, verdict, type LatencySummary, type LoadResult } from "./load.js";
+import { benchLine, ms, pause, ratio, runLoad, summarizeLatencies, table, verdict, type LatencySummary, type LoadResult } from "./load.js";
 import { startRelengd, type BenchServer } from "./relengdServer.js";
 import { prng } from "./prng.js";
 
@@ -284,6 +284,8 @@ async function main(): Promise<void> {
     });
     console.log(table([["endpoint", "requests", "p50", "p95", "p99", "p50/healthz", "p95/healthz", "p95/by-id", "non-2xx"], ...rows]));
     console.log(`\n${verdict(target.p95 <= MAX_P95_MS)}  package list p95 ≤ ${MAX_P95_MS} ms (${ms(target.p95)})`);
+    for (const e of list) benchLine(`query-${e.key}`, "p95-ms", summaries.get(e.key)?.p95 ?? Number.NaN, "lower");
+    benchLine("query-package", "p95-vs-by-id", target.p95 / byId.p95, "lower");
 
     await explain(databaseUrl, file, samples);
   } finally {

@@ -4,6 +4,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchArtifact, git, ms, percentile, startGitopsBench } from "./gitopsFixture.js";
+import { benchLine } from "./load.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 100);
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
     console.log(`  plain git   p50 ${ms(p50)}  p99 ${ms(p99)}   (write + add + commit + push in a work tree)`);
     console.log(`  ratio relengd/plain git: p50 ${(r50 / p50).toFixed(2)}×  p99 ${(r99 / p99).toFixed(2)}×`);
     console.log(`  target p50 ≤ 150 ms: ${r50 <= 150 ? "PASS" : "FAIL"};  target p99 ≤ 500 ms: ${r99 <= 500 ? "PASS" : "FAIL"}`);
+    benchLine("release-latency", "p50-ms", r50, "lower");
+    benchLine("release-latency", "p99-ms", r99, "lower");
+    benchLine("release-latency", "p50-vs-plain-git", r50 / p50, "lower");
   } finally {
     await b.close();
   }

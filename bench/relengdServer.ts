@@ -1,16 +1,26 @@
 // The real relengd app served in-process on 127.0.0.1 for the benchmarks, with counters that tell when it has finished its requests.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { pino } from "pino";
 import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { buildApp } from "../src/api/app.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { Role } from "../src/domain/token.js";
+import { evaluateCreated, policyEventHandler } from "../src/flow/evaluatePolicies.js";
+import { ensureBareRepository } from "../src/gitops/repository.js";
+import { Writer } from "../src/gitops/writer.js";
 import type { EnvironmentSet } from "../src/policy/environments.js";
-import { fixedPolicies } from "../src/policy/loader.js";
+import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
+import { branchLeaseFor } from "../src/store/branchLease.js";
 import { DecisionRepository } from "../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase, type Database } from "../src/store/database.js";
+import { openDatabase, parseDatabaseUrl, type Database } from "../src/store/database.js";
 import { ReleaseRepository } from "../src/store/releaseRepository.js";
+import { WaiverRepository } from "../src/store/waiverRepository.js";
 import { pause } from "./load.js";
 
 const noEnvironments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "(none: benchmark)" };
@@ -26,28 +36,107 @@ export interface BenchServer {
   created201(): number;
   /** Waits until no request is being handled; false if that took more than a minute. */
   settle(): Promise<boolean>;
+  /** The bare GitOps repository the writer pushes to (with `shippedPolicies` only). */
+  remote?: string;
+  /** Releases queued or committed but not yet pushed (0 without the writer). */
+  queueDepth(): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface BenchDatabase {
+  url: string;
+  provider: "sqlite" | "postgresql";
+  /** Where it is, for the header line (no credentials). */
+  where: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A new, empty database for one benchmark: a SQLite file in `dir`, or with `postgresUrl` a schema
+ * of its own in that PostgreSQL database (made by the migration, dropped afterwards), as
+ * test/support/database.ts makes them.
+ */
+export function benchDatabase(dir: string, name: string, postgresUrl?: string): BenchDatabase {
+  if (!postgresUrl) {
+    const file = path.join(dir, `${name}.db`);
+    return { url: `file:${file}`, provider: "sqlite", where: `${file} (WAL, synchronous=FULL)`, drop: async () => rmSync(file, { force: true }) };
+  }
+  const schema = `bench_${name.replace(/[^a-z0-9]/g, "_")}_${randomBytes(4).toString("hex")}`;
+  const location = parseDatabaseUrl(postgresUrl).location;
+  const host = new URL(location).host;
+  return {
+    url: `${postgresUrl}${postgresUrl.includes("?") ? "&" : "?"}schema=${schema}`,
+    provider: "postgresql",
+    where: `PostgreSQL ${host}, schema ${schema}`,
+    async drop() {
+      const client = new pg.Client({ connectionString: location });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+    },
+  };
+}
+
+export interface StartOptions {
+  /**
+   * Serve the shipped policies/ with the GitOps writer running, its environments pointed at a
+   * temp bare repository: wired as src/main.ts wires them (policies decided in the push's
+   * transaction, releases queued there, the writer told and committing meanwhile).
+   */
+  shippedPolicies?: boolean;
 }
 
 /**
  * Opens an already migrated database and serves relengd on it, as src/main.ts does minus
- * logging, token revocations and the GitOps writer: the benchmarks only push and read artifacts,
- * so no environment is configured and nothing is released.
+ * logging, metrics, token revocations, the bus and schedules. Without `shippedPolicies` no
+ * environment is configured and nothing is released: the server only stores and reads artifacts.
  */
-export async function startRelengd(databaseUrl: string, role: Role): Promise<BenchServer> {
+export async function startRelengd(databaseUrl: string, role: Role, options: StartOptions = {}): Promise<BenchServer> {
   const db = await openDatabase(databaseUrl);
-  const artifacts = new ArtifactRepository(db.prisma);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
-  const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
-  const app = await buildApp({
-    prisma: db.prisma,
-    store: db.store,
-    artifacts,
-    tokens,
-    releases,
-    policies: { decisions: new DecisionRepository(db.prisma), holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
-    logger: false,
-  });
+  const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
+  const releaseRepo = new ReleaseRepository(db.prisma);
+  const decisions = new DecisionRepository(db.prisma);
+  let gitops: { dir: string; remote: string; writer: Writer; lease: ReturnType<typeof branchLeaseFor> } | undefined;
+  let built: Pick<Parameters<typeof buildApp>[0], "artifacts" | "releases" | "policies">;
+  if (options.shippedPolicies) {
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-gitops-"));
+    const remote = path.join(dir, "gitops.git");
+    await ensureBareRepository(remote);
+    const policies = new PolicyHolder(path.resolve(import.meta.dirname, "../policies"), remote);
+    const environments = policies.environments;
+    const waivers = new WaiverRepository(db.prisma);
+    const artifacts = new ArtifactRepository(db.prisma, {
+      afterCreate: (tx, created) => evaluateCreated({ releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, tx, created),
+    });
+    const lease = branchLeaseFor(db.target);
+    const writer = new Writer(
+      { releases: releaseRepo, artifacts, environments, rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }), lease },
+      process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {},
+    );
+    gitops = { dir, remote, writer, lease };
+    const evaluateDeps = { artifacts, releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo: string) => writer.notify(repo), rules };
+    built = {
+      artifacts,
+      releases: { releases: releaseRepo, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
+      policies: {
+        decisions,
+        holder: policies,
+        onEvent: policyEventHandler(evaluateDeps, (err) => {
+          throw err;
+        }),
+      },
+    };
+    await writer.start();
+  } else {
+    const artifacts = new ArtifactRepository(db.prisma);
+    built = {
+      artifacts,
+      releases: { releases: releaseRepo, artifacts, environments: () => noEnvironments, notify: () => undefined, rules },
+      policies: { decisions, holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
+    };
+  }
+  const { artifacts } = built;
+  const app = await buildApp({ prisma: db.prisma, store: db.store, tokens, ...built, logger: false });
 
   // The load generator ends a run by dropping its connections, requests in flight included, and
   // the server goes on with them; these hooks count what it answered and tell when it is done.
@@ -75,15 +164,23 @@ export async function startRelengd(databaseUrl: string, role: Role): Promise<Ben
     artifacts,
     url,
     token,
+    ...(gitops ? { remote: gitops.remote } : {}),
     created201: () => created201,
     async settle() {
       const deadline = Date.now() + 60_000;
       while (inFlight > 0 && Date.now() < deadline) await pause(20);
       return inFlight === 0;
     },
+    async queueDepth() {
+      if (!gitops) return 0;
+      return (await releaseRepo.queueStats()).reduce((n, q) => n + q.depth, 0);
+    },
     async close() {
       await app.close();
+      await gitops?.writer.stop();
+      await gitops?.lease.close();
       await db.close();
+      if (gitops) rmSync(gitops.dir, { recursive: true, force: true });
     },
   };
 }

@@ -20,6 +20,7 @@ import { migrate } from "../src/store/migrator.js";
 import { ReleaseRepository } from "../src/store/releaseRepository.js";
 import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
+import { benchLine } from "./load.js";
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 30_000);
 const root = path.resolve(import.meta.dirname, "..");
@@ -184,6 +185,10 @@ async function main(): Promise<void> {
     console.log(`  time to pushed with history: ${h.seconds.toFixed(2)} s   target ≤ 5 s: ${h.seconds <= 5 ? "PASS" : "FAIL"}   (×${(h.seconds / e.seconds).toFixed(2)} of empty)`);
     const ratio = h.peak / e.peak;
     console.log(`  RSS peak with history: ×${ratio.toFixed(3)} of empty (RSS ×${(h.rss / e.rss).toFixed(3)})   target ≤ +10 %: ${ratio <= 1.1 ? "PASS" : "FAIL"}`);
+    benchLine("restart-history", "history-s", h.seconds, "lower");
+    benchLine("restart-history", "history-vs-empty", h.seconds / e.seconds, "lower");
+    benchLine("restart-history", "peak-rss-mb", h.peak / 1024 / 1024, "lower");
+    benchLine("restart-history", "peak-rss-vs-empty", ratio, "lower");
   } finally {
     rmSync(empty.dir, { recursive: true, force: true });
     rmSync(long.dir, { recursive: true, force: true });
