@@ -22,6 +22,7 @@ import {
   kyselySqlitePath,
   kyselySqliteWalSyncPath,
   kyselyThroughPrismaPath,
+  kyselyThroughRunnerPath,
   LIST_PAGE,
   prismaModelPath,
   sqlRunnerPath,
@@ -183,7 +184,7 @@ function sqliteTarget(): Target {
     label: "SQLite",
     provider: "sqlite",
     url: `file:${file}`,
-    paths: (db) => [prismaModelPath(db), sqlRunnerPath(db), kyselyThroughPrismaPath(db), kyselySqlitePath(file), kyselySqliteWalSyncPath(file)],
+    paths: (db) => [prismaModelPath(db), sqlRunnerPath(db), kyselyThroughPrismaPath(db), kyselySqlitePath(file), kyselySqliteWalSyncPath(file), kyselyThroughRunnerPath(db)],
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     describe: () => {
       const conn = new BetterSqlite3(":memory:");

@@ -20,7 +20,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import { pgSearchPathOption, sqlTimestamp, SQLITE_BUSY_TIMEOUT_MS, type Database, type Provider, type Tx } from "../src/store/database.js";
-import { sqlRunnerOf, valuesList, type SqlValue } from "../src/store/sql.js";
+import { sqlRunnerOf, valuesList, type SqlTx, type SqlValue } from "../src/store/sql.js";
 import { fileSync, WalSync } from "../src/store/walSync.js";
 import type { Artifact, DB } from "./generated/storeTables.js";
 
@@ -181,6 +181,41 @@ export function kyselyThroughPrismaPath(db: Database): StorePath {
     list: (pkg) => rowsThroughPrisma(prisma, k.selectFrom("Artifact").selectAll().where("package", "=", pkg).orderBy("seq", "desc").limit(LIST_PAGE)),
     setStatus: (id, status, at) =>
       prisma.$transaction((tx) => runThroughPrisma(tx, k.updateTable("Release").set({ status, updatedAt: sqlTimestamp(provider, at) }).where("id", "=", id))),
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * (2k) Kysely builds and compiles; the SQL runner runs it (its lock, statement cache and log
+ * sync on SQLite). Not one of the four candidates as asked: against (2) it is the builder's own
+ * cost, since the runner runs both.
+ */
+export function kyselyThroughRunnerPath(db: Database): StorePath {
+  const runner = sqlRunnerOf(db.prisma);
+  const provider = db.target.provider;
+  const k = compilingKysely(provider);
+  const rows = <Row>(tx: SqlTx, query: Compilable<Row>) => {
+    const { sql, parameters } = query.compile();
+    return tx.all<Row>(sql, parameters as SqlValue[]);
+  };
+  const run = (tx: SqlTx, query: Compilable<unknown>) => {
+    const { sql, parameters } = query.compile();
+    return tx.run(sql, parameters as SqlValue[]);
+  };
+  return {
+    key: "2k",
+    title: "Kysely compiled, run by the SQL runner",
+    ingest(a) {
+      return runner.transaction(async (tx) => {
+        await run(tx, k.insertInto("Artifact").values(artifactValues(provider, a)));
+        await run(tx, k.insertInto("ArtifactBuild").values(a.builds.map((b) => ({ artifactId: a.id, ...b }))));
+        const [row] = await rows(tx, k.selectFrom("Artifact").selectAll().where("id", "=", a.id));
+        return found(row, a.id);
+      });
+    },
+    list: (pkg) => runner.read((tx) => rows(tx, k.selectFrom("Artifact").selectAll().where("package", "=", pkg).orderBy("seq", "desc").limit(LIST_PAGE))),
+    setStatus: (id, status, at) =>
+      runner.transaction((tx) => run(tx, k.updateTable("Release").set({ status, updatedAt: sqlTimestamp(provider, at) }).where("id", "=", id))),
     close: () => Promise.resolve(),
   };
 }
