@@ -3,8 +3,9 @@
 // id; (b) list: the newest 50 artifacts of a package; (c) status: a transaction updating one
 // release's status by id — on SQLite (a temp file, migrated, opened as the server opens it) and
 // on PostgreSQL when BENCH_DATABASE_URL is set (a schema of its own, dropped afterwards).
-// Operations run one after another; each cell runs ~BENCH_SECONDS per round, two rounds, the
-// second in the reverse path order. Reported per cell: ops/s, p50 and p99 of every operation's
+// Operations run one after another; each cell (workload × path) runs BENCH_SECONDS (default 3)
+// in all, split over BENCH_ROUNDS rounds (default 2), every other round in the reverse path
+// order, so that a slow spell of the shared machine falls on every path alike. Reported per cell: ops/s, p50 and p99 of every operation's
 // time, this process's CPU time per operation (user + system, libuv's threads included; not the
 // PostgreSQL server's), and the ratios to path 2 (the SQL runner, today's fast path).
 import { createHash } from "node:crypto";
@@ -30,10 +31,11 @@ import {
   type StorePath,
 } from "./storePaths.js";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2.5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 if (!(SECONDS > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not ${process.env.BENCH_SECONDS}`);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be a positive integer, not ${process.env.BENCH_ROUNDS}`);
 const WARMUP_SECONDS = Math.min(1, SECONDS / 4);
-const ROUNDS = 2;
 const LIST_PACKAGES = 100;
 const PER_LIST_PACKAGE = 200;
 const RELEASES = 2000;
@@ -108,28 +110,28 @@ async function operation(p: StorePath, workload: WorkloadKey, i: number): Promis
   }
 }
 
-/** Runs operations for `seconds` (at least 20): the per-operation time sizes the measured runs. */
-async function warmUp(p: StorePath, workload: WorkloadKey, seconds: number): Promise<number> {
+/** Runs operations for `seconds`, at least 20 of them (JIT, statement caches, Prisma's plan cache). */
+async function warmUp(p: StorePath, workload: WorkloadKey, seconds: number): Promise<void> {
   const started = performance.now();
-  let n = 0;
-  while (n < 20 || performance.now() - started < seconds * 1000) await operation(p, workload, n++);
-  return (performance.now() - started) / n;
+  for (let n = 0; n < 20 || performance.now() - started < seconds * 1000; n++) await operation(p, workload, n);
 }
 
-async function measure(p: StorePath, workload: WorkloadKey, ops: number, into: Cell): Promise<void> {
-  const times = new Float64Array(ops);
+/** Runs operations for `seconds` (at least 20), timing each. */
+async function measure(p: StorePath, workload: WorkloadKey, seconds: number, into: Cell): Promise<void> {
+  const times: number[] = [];
   const cpu = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < ops; i++) {
+  const until = started + seconds * 1000;
+  for (let i = 0; i < 20 || performance.now() < until; i++) {
     const t = performance.now();
     await operation(p, workload, i);
-    times[i] = performance.now() - t;
+    times.push(performance.now() - t);
   }
   into.wallMs += performance.now() - started;
   const used = process.cpuUsage(cpu);
   into.cpuMicros += used.user + used.system;
-  into.ops += ops;
-  into.samples.push(times);
+  into.ops += times.length;
+  into.samples.push(Float64Array.from(times));
 }
 
 /** Seeds the list workload's artifacts and the status workload's releases through the SQL runner. */
@@ -240,13 +242,7 @@ async function benchTarget(target: Target): Promise<Result[]> {
       await seed(db);
       console.log(`seeded ${LIST_PACKAGES * PER_LIST_PACKAGE} artifacts (${LIST_PACKAGES} packages) and ${RELEASES} releases in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       t = performance.now();
-      const sizes = new Map<string, number>();
-      for (const w of WORKLOADS) {
-        for (const p of paths) {
-          const perOp = await warmUp(p, w.key, WARMUP_SECONDS);
-          sizes.set(`${w.key}/${p.key}`, Math.max(20, Math.round((SECONDS * 1000) / perOp)));
-        }
-      }
+      for (const w of WORKLOADS) for (const p of paths) await warmUp(p, w.key, WARMUP_SECONDS);
       console.log(`rows read back (seq, createdAt): ${(await shapes(paths)).join("; ")}`);
       console.log(`warmed up every cell (${WARMUP_SECONDS} s each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       const cells = new Map<string, Cell>();
@@ -257,7 +253,7 @@ async function benchTarget(target: Target): Promise<Result[]> {
             const id = `${w.key}/${p.key}`;
             let cell = cells.get(id);
             if (!cell) cells.set(id, (cell = { samples: [], wallMs: 0, cpuMicros: 0, ops: 0 }));
-            await measure(p, w.key, sizes.get(id) ?? 20, cell);
+            await measure(p, w.key, SECONDS / ROUNDS, cell);
           }
         }
         console.log(`round ${round + 1} done (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`);
@@ -326,7 +322,7 @@ const HEADER = ["db", "workload", "path", "ops", "ops/s", "ops/s ÷ (2)", "p50",
 async function main(): Promise<void> {
   const started = new Date();
   console.log(`store paths bench: ${started.toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  console.log(`${SECONDS} s per cell per round, ${ROUNDS} rounds (the second in reverse path order), warm-up ${WARMUP_SECONDS} s per cell`);
+  console.log(`${SECONDS} s per cell over ${ROUNDS} rounds (every other one in reverse path order), warm-up ${WARMUP_SECONDS} s per cell`);
   const targets = [sqliteTarget()];
   const pgUrl = process.env.BENCH_DATABASE_URL;
   if (pgUrl) targets.push(postgresTarget(pgUrl));
