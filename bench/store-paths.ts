@@ -18,18 +18,7 @@ import { openDatabase, parseDatabaseUrl, sqlTimestamp, type Database, type Provi
 import { migrate } from "../src/store/migrator.js";
 import { sqlRunnerOf, valuesList, type SqlValue } from "../src/store/sql.js";
 import { ms, summarizeLatencies, table } from "./load.js";
-import {
-  kyselyPostgresPath,
-  kyselySqlitePath,
-  kyselySqliteWalSyncPath,
-  kyselyThroughPrismaPath,
-  kyselyThroughRunnerPath,
-  LIST_PAGE,
-  prismaModelPath,
-  sqlRunnerPath,
-  type ArtifactInput,
-  type StorePath,
-} from "./storePaths.js";
+import { candidatePaths, LIST_PAGE, type ArtifactInput, type StorePath } from "./storePaths.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 if (!(SECONDS > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not ${process.env.BENCH_SECONDS}`);
@@ -174,7 +163,6 @@ interface Target {
   label: string;
   provider: Provider;
   url: string;
-  paths(db: Database): StorePath[];
   cleanup(): Promise<void>;
   describe(): Promise<string>;
 }
@@ -186,7 +174,6 @@ function sqliteTarget(): Target {
     label: "SQLite",
     provider: "sqlite",
     url: `file:${file}`,
-    paths: (db) => [prismaModelPath(db), sqlRunnerPath(db), kyselyThroughPrismaPath(db), kyselySqlitePath(file), kyselySqliteWalSyncPath(file), kyselyThroughRunnerPath(db)],
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     describe: () => {
       const conn = new BetterSqlite3(":memory:");
@@ -218,7 +205,6 @@ function postgresTarget(base: string): Target {
     label: "PostgreSQL",
     provider: "postgresql",
     url: u.toString(),
-    paths: (db) => [prismaModelPath(db), sqlRunnerPath(db), kyselyThroughPrismaPath(db), kyselyPostgresPath(location, schema)],
     cleanup: () => admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined)),
     describe: () => admin(async (c) => `${(await c.query<{ v: string }>("SELECT version() AS v")).rows[0]?.v.split(" on ")[0] ?? "PostgreSQL"}, 127.0.0.1, schema ${schema}`),
   };
@@ -236,7 +222,7 @@ async function benchTarget(target: Target): Promise<Result[]> {
   try {
     await migrate(target.url);
     const db = await openDatabase(target.url);
-    const paths = target.paths(db);
+    const paths = candidatePaths(db);
     try {
       let t = performance.now();
       await seed(db);

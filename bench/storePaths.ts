@@ -57,7 +57,16 @@ export const LIST_PAGE = 50;
 
 const ARTIFACT_COLUMNS = `"seq", "id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body"`;
 
-function artifactValues(provider: Provider, a: ArtifactInput) {
+/** How a path binds a DateTime. */
+type Stamp = (date: Date) => Date | string;
+
+/** What the store's raw SQL binds for a DateTime through Prisma or the runner. */
+const storeStamp =
+  (provider: Provider): Stamp =>
+  (d) =>
+    sqlTimestamp(provider, d);
+
+function artifactValues(a: ArtifactInput, stamp: Stamp) {
   return {
     id: a.id,
     package: a.package,
@@ -66,7 +75,7 @@ function artifactValues(provider: Provider, a: ArtifactInput) {
     sourceSha: a.sourceSha,
     sourceBranch: a.sourceBranch,
     sourceEvent: a.sourceEvent,
-    createdAt: sqlTimestamp(provider, a.createdAt),
+    createdAt: stamp(a.createdAt),
     bodyHash: a.bodyHash,
     body: a.body,
   };
@@ -109,7 +118,7 @@ export function sqlRunnerPath(db: Database): StorePath {
     title: "SQL runner, hand-written SQL",
     ingest(a) {
       return runner.transaction(async (tx) => {
-        const v = artifactValues(provider, a);
+        const v = artifactValues(a, storeStamp(provider));
         await tx.run(
           `INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${valuesList(1, 10)}`,
           [v.id, v.package, v.release, v.sourceRepo, v.sourceSha, v.sourceBranch, v.sourceEvent, v.createdAt, v.bodyHash, v.body],
@@ -172,7 +181,7 @@ export function kyselyThroughPrismaPath(db: Database): StorePath {
     title: "Kysely compiled, run through Prisma ($queryRawUnsafe)",
     ingest(a) {
       return prisma.$transaction(async (tx) => {
-        await runThroughPrisma(tx, k.insertInto("Artifact").values(artifactValues(provider, a)));
+        await runThroughPrisma(tx, k.insertInto("Artifact").values(artifactValues(a, storeStamp(provider))));
         await runThroughPrisma(tx, k.insertInto("ArtifactBuild").values(a.builds.map((b) => ({ artifactId: a.id, ...b }))));
         const [row] = await rowsThroughPrisma(tx, k.selectFrom("Artifact").selectAll().where("id", "=", a.id));
         return found(row, a.id);
@@ -207,7 +216,7 @@ export function kyselyThroughRunnerPath(db: Database): StorePath {
     title: "Kysely compiled, run by the SQL runner",
     ingest(a) {
       return runner.transaction(async (tx) => {
-        await run(tx, k.insertInto("Artifact").values(artifactValues(provider, a)));
+        await run(tx, k.insertInto("Artifact").values(artifactValues(a, storeStamp(provider))));
         await run(tx, k.insertInto("ArtifactBuild").values(a.builds.map((b) => ({ artifactId: a.id, ...b }))));
         const [row] = await rows(tx, k.selectFrom("Artifact").selectAll().where("id", "=", a.id));
         return found(row, a.id);
@@ -220,13 +229,13 @@ export function kyselyThroughRunnerPath(db: Database): StorePath {
   };
 }
 
-function kyselyPath(key: string, title: string, provider: Provider, k: Kysely<DB>, afterWrite: () => Promise<void>, close: () => Promise<void>): StorePath {
+function kyselyPath(key: string, title: string, stamp: Stamp, k: Kysely<DB>, afterWrite: () => Promise<void>, close: () => Promise<void>): StorePath {
   return {
     key,
     title,
     async ingest(a) {
       const row = await k.transaction().execute(async (trx) => {
-        await trx.insertInto("Artifact").values(artifactValues(provider, a)).execute();
+        await trx.insertInto("Artifact").values(artifactValues(a, stamp)).execute();
         await trx
           .insertInto("ArtifactBuild")
           .values(a.builds.map((b) => ({ artifactId: a.id, ...b })))
@@ -240,7 +249,7 @@ function kyselyPath(key: string, title: string, provider: Provider, k: Kysely<DB
     async setStatus(id, status, at) {
       const result = await k
         .transaction()
-        .execute((trx) => trx.updateTable("Release").set({ status, updatedAt: sqlTimestamp(provider, at) }).where("id", "=", id).executeTakeFirstOrThrow());
+        .execute((trx) => trx.updateTable("Release").set({ status, updatedAt: stamp(at) }).where("id", "=", id).executeTakeFirstOrThrow());
       await afterWrite();
       return Number(result.numUpdatedRows);
     },
@@ -260,7 +269,7 @@ export function kyselySqlitePath(file: string): StorePath {
   conn.pragma("synchronous = FULL");
   conn.pragma("foreign_keys = ON");
   const k = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
-  return kyselyPath("4", "Kysely on better-sqlite3 (synchronous=FULL)", "sqlite", k, () => Promise.resolve(), () => k.destroy());
+  return kyselyPath("4", "Kysely on better-sqlite3 (synchronous=FULL)", storeStamp("sqlite"), k, () => Promise.resolve(), () => k.destroy());
 }
 
 /**
@@ -276,12 +285,37 @@ export function kyselySqliteWalSyncPath(file: string): StorePath {
   conn.pragma("foreign_keys = ON");
   const walSync = new WalSync(fileSync(`${file}-wal`));
   const k = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
-  return kyselyPath("4w", "Kysely on better-sqlite3, log synced off-thread", "sqlite", k, () => walSync.afterCommit(), () => k.destroy());
+  return kyselyPath("4w", "Kysely on better-sqlite3, log synced off-thread", storeStamp("sqlite"), k, () => walSync.afterCommit(), () => k.destroy());
 }
 
-/** (4) Kysely on a pg Pool of its own (10 connections, as PrismaPg's) in the store's schema. */
+/** The pg type id of `timestamp without time zone`, the column type of Prisma's DateTime on PostgreSQL. */
+const PG_TIMESTAMP = 1114;
+
+/**
+ * (4) Kysely on a pg Pool of its own (10 connections, as PrismaPg's) in the store's schema.
+ * Prisma's DateTime is `timestamp(3)` without time zone holding UTC, and pg reads and binds a
+ * Date in the process's local zone: the pool reads those columns as UTC, and DateTimes are bound
+ * as ISO text (PostgreSQL ignores the zone of a literal cast to timestamp without time zone).
+ */
 export function kyselyPostgresPath(location: string, schema: string): StorePath {
-  const pool = new pg.Pool({ connectionString: location, options: pgSearchPathOption(schema), max: 10 });
+  const pool = new pg.Pool({
+    connectionString: location,
+    options: pgSearchPathOption(schema),
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === PG_TIMESTAMP && format !== "binary" ? (value: string) => new Date(`${value.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+    },
+  });
   const k = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return kyselyPath("4", "Kysely on a pg Pool", "postgresql", k, () => Promise.resolve(), () => k.destroy());
+  return kyselyPath("4", "Kysely on a pg Pool", (d) => d.toISOString(), k, () => Promise.resolve(), () => k.destroy());
+}
+
+/** Every path the bench times on the database's provider, in the order it reports them. */
+export function candidatePaths(db: Database): StorePath[] {
+  const { provider, location, schema } = db.target;
+  const common = [prismaModelPath(db), sqlRunnerPath(db), kyselyThroughPrismaPath(db)];
+  return provider === "sqlite"
+    ? [...common, kyselySqlitePath(location), kyselySqliteWalSyncPath(location), kyselyThroughRunnerPath(db)]
+    : [...common, kyselyPostgresPath(location, schema)];
 }
