@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { openDatabase, parseDatabaseUrl, sqlTimestamp, type Database, type Provider } from "../src/store/database.js";
+import { openDatabase, parseDatabaseUrl, sqlTimestamp, type Database } from "../src/store/database.js";
 import { migrate } from "../src/store/migrator.js";
 import { sqlRunnerOf, valuesList, type SqlValue } from "../src/store/sql.js";
 import { ms, summarizeLatencies, table } from "./load.js";
@@ -161,7 +161,6 @@ async function seed(db: Database): Promise<void> {
 
 interface Target {
   label: string;
-  provider: Provider;
   url: string;
   cleanup(): Promise<void>;
   describe(): Promise<string>;
@@ -172,7 +171,6 @@ function sqliteTarget(): Target {
   const file = path.join(dir, "store.db");
   return {
     label: "SQLite",
-    provider: "sqlite",
     url: `file:${file}`,
     cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     describe: () => {
@@ -203,7 +201,6 @@ function postgresTarget(base: string): Target {
   };
   return {
     label: "PostgreSQL",
-    provider: "postgresql",
     url: u.toString(),
     cleanup: () => admin((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined)),
     describe: () => admin(async (c) => `${(await c.query<{ v: string }>("SELECT version() AS v")).rows[0]?.v.split(" on ")[0] ?? "PostgreSQL"}, 127.0.0.1, schema ${schema}`),
