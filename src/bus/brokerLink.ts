@@ -3,6 +3,7 @@
 // backoff until stopped.
 import { connect, type Channel, type ChannelModel } from "amqplib";
 import type { Logger } from "pino";
+import { backoff } from "../concurrency/index.js";
 
 export interface Backoff {
   initialMs: number;
@@ -42,7 +43,7 @@ export class BrokerLink {
   private attempt = 0;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly backoff: Backoff;
+  private readonly delayMs: (retry: number) => number;
   private readonly connectionName: string;
   /** Names the owner in log lines: "bus", "bus publisher". */
   private readonly label: string;
@@ -53,7 +54,8 @@ export class BrokerLink {
     private readonly owner: LinkOwner,
   ) {
     this.label = defaults.label;
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    const { initialMs, maxMs } = opts.backoff ?? DEFAULT_BACKOFF;
+    this.delayMs = backoff({ firstMs: initialMs, maxMs, jitter: 0.2 });
     this.connectionName = opts.connectionName ?? defaults.connectionName;
   }
 
@@ -114,9 +116,7 @@ export class BrokerLink {
   private scheduleReconnect(err: unknown): void {
     if (this.stopping) return;
     clearTimeout(this.timer);
-    const { initialMs, maxMs } = this.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = this.delayMs(this.attempt);
     this.attempt++;
     this.opts.logger.warn({ err, attempt: this.attempt, delayMs: delay }, `${this.label}: disconnected; reconnecting`);
     this.timer = setTimeout(() => void this.connectOnce(), delay);

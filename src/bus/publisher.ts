@@ -2,6 +2,7 @@
 // channel, marks them published once the broker confirmed them, reconnects with backoff.
 import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { parseEnvelopeJson, renderAmqp, splitTopic, type TopicPrefix } from "../domain/envelope.js";
+import { Drain } from "../concurrency/index.js";
 import type { StoredOutboxMessage } from "../store/busOutboxRepository.js";
 import { BrokerLink, useExchange, type BrokerConnectionOptions, type LinkSetUp } from "./brokerLink.js";
 
@@ -46,10 +47,8 @@ export class BusPublisher {
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private started = false;
-  private stopping = false;
   private pollTimer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | null = null;
-  private again = false;
+  private readonly sending: Drain;
   readonly stats: PublisherStats = { connects: 0, disconnects: 0, published: 0 };
 
   constructor(
@@ -57,6 +56,9 @@ export class BusPublisher {
     private readonly outbox: Outbox,
   ) {
     this.batchSize = opts.batchSize ?? 100;
+    this.sending = new Drain(() => this.sendUnpublished(), {
+      onError: (err) => this.opts.logger.warn({ err }, "bus publisher: messages not confirmed; they are sent again after reconnecting"),
+    });
     this.link = new BrokerLink(opts, { label: "bus publisher", connectionName: "relengd-publisher" }, { setUp: (link) => this.setUp(link), onLost: (conn) => this.onLost(conn) });
   }
 
@@ -71,69 +73,59 @@ export class BusPublisher {
 
   /** Messages were added to the outbox. */
   wake(): void {
-    if (this.stopping || !this.channel) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((err: unknown) => this.opts.logger.warn({ err }, "bus publisher: messages not confirmed; they are sent again after reconnecting"))
-      .finally(() => {
-        this.draining = null;
-      });
+    if (!this.channel) return;
+    this.sending.wake();
   }
 
   /** Resolves when nothing is being sent. */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+  idle(): Promise<void> {
+    return this.sending.settled();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    const stopped = this.sending.stop();
     this.link.stop();
     clearInterval(this.pollTimer);
-    await this.idle();
+    await stopped;
     const connection = this.connection;
     this.connection = undefined;
     this.channel = undefined;
     await connection?.close().catch(() => undefined);
   }
 
-  private async drain(): Promise<void> {
-    do {
-      this.again = false;
-      for (;;) {
-        const channel = this.channel;
-        if (!channel || this.stopping) return;
-        const batch = await this.outbox.unpublished(this.batchSize);
-        if (batch.length === 0) break;
-        await this.outbox.countAttempt(batch.map((m) => m.seq));
-        const sent: number[] = [];
-        for (const message of batch) {
-          const envelope = parseEnvelopeJson(message.envelope);
-          if (!envelope.ok) {
-            this.opts.logger.error({ seq: message.seq, issues: envelope.issues }, "bus publisher: stored message is not an envelope; dropped");
-            sent.push(message.seq);
-            continue;
-          }
-          const prefix = this.opts.topicPrefix;
-          const out = renderAmqp(prefix ? { ...envelope.value, topic: prefix + splitTopic(envelope.value.topic).topic } : envelope.value);
-          const accepted = channel.publish(this.opts.exchange, out.routingKey, Buffer.from(out.content), { ...out.properties, timestamp: Math.floor(Date.now() / 1000) });
+  /** One drain pass: batches until the outbox is empty; false when there is no channel to send on. */
+  private async sendUnpublished(): Promise<boolean> {
+    for (;;) {
+      const channel = this.channel;
+      if (!channel || this.sending.stopped) return false;
+      const batch = await this.outbox.unpublished(this.batchSize);
+      if (batch.length === 0) return true;
+      await this.outbox.countAttempt(batch.map((m) => m.seq));
+      const sent: number[] = [];
+      for (const message of batch) {
+        const envelope = parseEnvelopeJson(message.envelope);
+        if (!envelope.ok) {
+          this.opts.logger.error({ seq: message.seq, issues: envelope.issues }, "bus publisher: stored message is not an envelope; dropped");
           sent.push(message.seq);
-          // The channel's buffer is full: let the socket catch up before sending more.
-          if (!accepted) {
-            await new Promise<void>((resolve) => {
-              channel.once("drain", () => resolve());
-              // Closed instead: waitForConfirms below fails, and the batch is sent again later.
-              channel.once("close", () => resolve());
-            });
-          }
+          continue;
         }
-        await channel.waitForConfirms();
-        await this.outbox.markPublished(sent);
-        this.stats.published += sent.length;
+        const prefix = this.opts.topicPrefix;
+        const out = renderAmqp(prefix ? { ...envelope.value, topic: prefix + splitTopic(envelope.value.topic).topic } : envelope.value);
+        const accepted = channel.publish(this.opts.exchange, out.routingKey, Buffer.from(out.content), { ...out.properties, timestamp: Math.floor(Date.now() / 1000) });
+        sent.push(message.seq);
+        // The channel's buffer is full: let the socket catch up before sending more.
+        if (!accepted) {
+          await new Promise<void>((resolve) => {
+            channel.once("drain", () => resolve());
+            // Closed instead: waitForConfirms below fails, and the batch is sent again later.
+            channel.once("close", () => resolve());
+          });
+        }
       }
-    } while (this.again && !this.stopping);
+      await channel.waitForConfirms();
+      await this.outbox.markPublished(sent);
+      this.stats.published += sent.length;
+    }
   }
 
   private async setUp({ conn, watch, lost }: LinkSetUp): Promise<void> {

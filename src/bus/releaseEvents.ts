@@ -2,6 +2,7 @@
 // messages in the outbox, from where the publisher sends them.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { Drain } from "../concurrency/index.js";
 import { renderEnvelopeJson } from "../domain/envelope.js";
 import type { BatchResult } from "../gitops/writer.js";
 import type { AnnouncedRelease, BusOutboxRepository, OutboxMessage } from "../store/busOutboxRepository.js";
@@ -36,9 +37,10 @@ const FINAL: readonly string[] = ["pushed", "failed", "blocked"] satisfies Annou
 export class ReleaseAnnouncer implements ReleaseEvents {
   private readonly options: ReleaseAnnouncerOptions;
   private cursor = 0;
+  /** Every store write, one at a time in the order told. */
   private chain: Promise<void> = Promise.resolve();
-  private scanning = false;
-  private rescan = false;
+  /** The scan for queued releases: each pass runs in its turn on the chain. */
+  private readonly scan = new Drain(() => this.serial(() => this.announceQueued()), { onError: (err) => this.failed(err) });
   private timer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -61,26 +63,16 @@ export class ReleaseAnnouncer implements ReleaseEvents {
 
   queued(): void {
     if (this.stopped) return;
-    if (this.scanning) {
-      this.rescan = true;
-      return;
+    this.scan.wake();
+  }
+
+  private async announceQueued(): Promise<void> {
+    for (;;) {
+      const releases = await this.deps.outbox.releasesAfter(this.cursor, this.options.batchSize);
+      if (releases.length === 0) return;
+      await this.announce(releases.map((r) => [r, "queued"]));
+      this.cursor = Math.max(this.cursor, ...releases.map((r) => r.seq));
     }
-    this.scanning = true;
-    this.enqueue(async () => {
-      try {
-        do {
-          this.rescan = false;
-          for (;;) {
-            const releases = await this.deps.outbox.releasesAfter(this.cursor, this.options.batchSize);
-            if (releases.length === 0) break;
-            await this.announce(releases.map((r) => [r, "queued"]));
-            this.cursor = Math.max(this.cursor, ...releases.map((r) => r.seq));
-          }
-        } while (this.rescan && !this.stopped);
-      } finally {
-        this.scanning = false;
-      }
-    });
   }
 
   written(result: BatchResult): void {
@@ -94,19 +86,35 @@ export class ReleaseAnnouncer implements ReleaseEvents {
   }
 
   /** Resolves once everything told so far is in the outbox. */
-  settled(): Promise<void> {
-    return this.chain;
+  async settled(): Promise<void> {
+    // A scan pass joins the chain when it starts: wait for the scan, then for the chain, until neither has more.
+    do {
+      await this.scan.settled();
+      await this.chain;
+    } while (this.scan.busy);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
+    await this.scan.stop();
     await this.chain;
   }
 
+  /** Runs `work` after everything chained before it; its failure is the caller's to report. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const done = this.chain.then(work);
+    this.chain = done.catch(() => undefined);
+    return done;
+  }
+
   private enqueue(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((err: unknown) => this.deps.logger.error({ err }, "release announcements not stored; the next poll tries again"));
+    this.serial(work).catch((err: unknown) => this.failed(err));
+  }
+
+  private failed(err: unknown): void {
+    this.deps.logger.error({ err }, "release announcements not stored; the next poll tries again");
   }
 
   private async announce(items: (readonly [AnnouncedRelease, AnnouncedStatus])[]): Promise<void> {

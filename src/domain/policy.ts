@@ -9,10 +9,11 @@ import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, typ
 import type { Environment } from "./environment.js";
 import { describeTestcase, describeWaiver, latestResults, standingWaivers, waiverActsOn, waiverMatching, waiverOf, type ReceivedResult, type Waiver } from "./gating.js";
 import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
-import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
+import type { Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
 import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
+import { releaseStop } from "./releaseGate.js";
 
 const globs = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 // An rpm version range (`>= 2.0, < 3`) checked against the artifact's koji-build NVRs.
@@ -310,9 +311,8 @@ export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext)
   if (ctx.alreadyReleased) return { fire: false, reason: `already released to ${target} (release ${ctx.alreadyReleased.releaseId}, ${ctx.alreadyReleased.status})`, waiting: false };
   const gated = gate(policy, artifact, ctx);
   if (!gated.met) return { fire: false, reason: gated.reason, waiting: gated.waiting };
-  if (ctx.hold) return { fire: false, reason: `${target}/${artifact.package} is held: ${ctx.hold.reason}`, waiting: true };
-  const frozen = activeFreeze(ctx.freezes, ctx.now, artifact.package, artifact.id);
-  if (frozen) return { fire: false, reason: describeFreeze(target, frozen), waiting: true };
+  const stop = releaseStop({ environment: target, package: artifact.package, artifactId: artifact.id, freezes: ctx.freezes, hold: ctx.hold, now: ctx.now });
+  if (stop) return { fire: false, reason: stop.reason, waiting: true };
   return gated.waived.length > 0 ? { fire: true, waived: gated.waived } : { fire: true };
 }
 

@@ -3,6 +3,7 @@
 import { kojiBuilds, type Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import type { ReceivedResult, Waiver } from "../domain/gating.js";
+import { describeHold } from "../domain/releaseGate.js";
 import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
@@ -198,7 +199,7 @@ function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, 
       // A release that went through only by waivers says so in its decision (policy explain).
       return { ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: waived && waived.length > 0 ? waived.join("; ") : null };
     case "held":
-      return { ...base, fired: false, waiting: true, releaseId: null, reason: `${target}/${pkg} is held: ${outcome.hold.reason}` };
+      return { ...base, fired: false, waiting: true, releaseId: null, reason: describeHold(target, pkg, outcome.hold.reason) };
     case "duplicate":
       return { ...base, fired: false, waiting: false, releaseId: null, reason: `already released to ${target} (release ${outcome.existing.id}, ${outcome.existing.status})` };
   }

@@ -1,7 +1,6 @@
 // Use case: a release engineer (or a policy) releases an artifact to an environment.
-import { artifactRuleViolations, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "../domain/artifactRules.js";
-import { activeFreeze, describeFreeze } from "../domain/freeze.js";
-import { releaseRequirement } from "../domain/release.js";
+import type { ArtifactRuleOptions, RuleViolation } from "../domain/artifactRules.js";
+import { releaseRefusal } from "../domain/releaseGate.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../policy/environments.js";
@@ -17,6 +16,8 @@ export interface ReleaseDeps {
   notify: (repository: string) => void;
   /** What the ingest rules need (the Rawhide version), checked again before a release is queued. */
   rules: ArtifactRuleOptions;
+  /** The clock freezes are read on. */
+  now?: () => Date;
 }
 
 export interface ReleaseRequest {
@@ -51,12 +52,16 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
   const pkgDenied = releaseDenied(principal, req.environment, artifact.package) ?? buildsDenied(principal, artifact);
   if (pkgDenied) return { status: "forbidden", reason: pkgDenied };
-  const violations = artifactRuleViolations(artifact, deps.rules);
-  if (violations.length > 0) return { status: "rule-broken", reason: describeViolations(artifact.id, violations), violations };
-  const requirement = releaseRequirement(artifact, env);
-  if (!requirement.ok) return { status: "unprocessable", code: "artifact-incomplete", reason: requirement.reason };
-  const frozen = activeFreeze(env.freezes, new Date(), artifact.package, artifact.id);
-  if (frozen && !req.force) return { status: "frozen", reason: `${describeFreeze(env.name, frozen)}; force with a reason to release anyway` };
+  // Holds are the store's to check: it reads them in the transaction that queues.
+  const refusal = releaseRefusal(artifact, env, { rules: deps.rules, now: deps.now?.() ?? new Date(), force: req.force ?? false });
+  switch (refusal?.kind) {
+    case "rule-broken":
+      return { status: "rule-broken", reason: refusal.reason, violations: refusal.violations };
+    case "incomplete":
+      return { status: "unprocessable", code: "artifact-incomplete", reason: refusal.reason };
+    case "frozen":
+      return { status: "frozen", reason: `${refusal.reason}; force with a reason to release anyway` };
+  }
 
   const outcome = await deps.releases.enqueue({
     artifactId: artifact.id,

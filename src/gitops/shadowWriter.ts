@@ -7,7 +7,10 @@ import { simpleGit } from "simple-git";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ShadowChangeRecord, ShadowRepository } from "../store/shadowRepository.js";
 import { parseShadowCommitMessage, SHADOW_MAIN, SHADOW_TRAILER } from "./shadowCommit.js";
-import { withBranchLock } from "./writer.js";
+import { backoff, Drain } from "../concurrency/index.js";
+import { branchKey, shadowLeaseKey } from "./branchKey.js";
+import { pushWithRetry } from "./steps/pushWithRetry.js";
+import { branchLocks } from "./writer.js";
 import { clearStaleLocks } from "./gitLocks.js";
 import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type Author } from "./workspace.js";
 
@@ -22,9 +25,12 @@ export interface ShadowWriterOptions {
   batchSize: number;
 }
 
+const changeBackoff = backoff({ firstMs: 1000, maxMs: 300_000 });
+
 export const defaultShadowWriterOptions: ShadowWriterOptions = {
   pollMs: 2000,
-  retryDelayMs: (attempt) => Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1)),
+  // Attempts count from 1: the first failed one waits a second.
+  retryDelayMs: (attempt) => changeBackoff(attempt - 1),
   pushRetries: 20,
   batchSize: 500,
 };
@@ -76,11 +82,13 @@ export class ShadowWriter {
   private readonly options: ShadowWriterOptions;
   private readonly author: Author;
   private readonly workspaces = new Map<string, Workspace>();
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopping = false;
+  private readonly drain = new Drain(() => this.writeQueued(), {
+    onError: (err) => this.deps.logger.error({ err }, "shadow writer crashed; will resume on the next poll"),
+  });
   private timer: NodeJS.Timeout | undefined;
   private mainSeen = false;
+  /** A rejected push is made again at once on the fresh head (each attempt fetches first). */
+  private readonly pushRetry: { retries: number; delayMs: () => number };
 
   constructor(
     private readonly deps: ShadowWriterDeps,
@@ -88,6 +96,7 @@ export class ShadowWriter {
   ) {
     this.options = { ...defaultShadowWriterOptions, ...options };
     this.author = deps.author ?? DEFAULT_AUTHOR;
+    this.pushRetry = { retries: this.options.pushRetries, delayMs: () => 0 };
   }
 
   /** Finishes what a previous run left queued (crash recovery), then polls. */
@@ -99,37 +108,27 @@ export class ShadowWriter {
 
   /** A change was queued: make sure the writer runs. */
   notify(): void {
-    if (this.stopping) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.deps.logger.error({ err }, "shadow writer crashed; will resume on the next poll"))
-      .finally(() => {
-        this.running = null;
-      });
+    this.drain.wake();
   }
 
   /** Resolves when no round runs (changes waiting for a retry may remain queued). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.drain.settled();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    const stopped = this.drain.stop();
     clearInterval(this.timer);
-    await this.idle();
+    await stopped;
   }
 
-  private async drain(): Promise<void> {
-    do {
-      this.again = false;
-      if (this.deps.lease && !(await this.deps.lease.hold(`${this.deps.url}#shadow`).catch(() => false))) return;
-      while (!this.stopping && (await this.round())) {
-        // Another round: the queue may hold more than one batch.
-      }
-    } while (this.again && !this.stopping);
+  /** One drain pass: rounds until one writes nothing; false when another replica holds the lease. */
+  private async writeQueued(): Promise<boolean> {
+    if (this.deps.lease && !(await this.deps.lease.hold(shadowLeaseKey(this.deps.url)).catch(() => false))) return false;
+    while (!this.drain.stopped && (await this.round())) {
+      // Another round: the queue may hold more than one batch.
+    }
+    return true;
   }
 
   /**
@@ -143,7 +142,7 @@ export class ShadowWriter {
     const now = Date.now();
     let wrote = false;
     for (const change of queued) {
-      if (this.stopping) break;
+      if (this.drain.stopped) break;
       if (waiting.has(change.branch)) continue;
       if (change.nextAttemptAt && change.nextAttemptAt.getTime() > now) {
         waiting.add(change.branch);
@@ -187,7 +186,7 @@ export class ShadowWriter {
   }
 
   private lockKey(branch: string): string {
-    return `${this.deps.url}\0${branch}`;
+    return branchKey(this.deps.url, branch);
   }
 
   private async workspace(branch: string): Promise<Workspace> {
@@ -208,9 +207,9 @@ export class ShadowWriter {
    * stopped before it could say so: it is not written twice.
    */
   private commitOn(branch: string, change: ShadowChangeRecord): Promise<string> {
-    return withBranchLock(this.lockKey(branch), async () => {
+    return branchLocks.run(this.lockKey(branch), async () => {
       const ws = await this.workspace(branch);
-      for (let attempt = 0; ; attempt++) {
+      return pushWithRetry(async () => {
         const exists = await ws.fetch();
         let parent = exists ? await ws.head() : null;
         if (parent) {
@@ -219,13 +218,9 @@ export class ShadowWriter {
         } else parent = branch === SHADOW_MAIN ? await this.createMain(ws) : await this.mainHead();
         const [sha] = await ws.commit(parent, [{ files: [{ path: change.path, content: change.content }], message: change.message }], this.author);
         if (!sha) throw new Error("git fast-import made no commit");
-        try {
-          await ws.push(sha);
-          return sha;
-        } catch (err) {
-          if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
-        }
-      }
+        await ws.push(sha);
+        return sha;
+      }, this.pushRetry);
     });
   }
 
@@ -237,22 +232,18 @@ export class ShadowWriter {
   private mergeIntoMain(change: ShadowChangeRecord, branchSha: string): Promise<string> {
     const message = change.mergeMessage;
     if (!message) throw new Error(`merge change of ${change.messageId} has no merge message`);
-    return withBranchLock(this.lockKey(SHADOW_MAIN), async () => {
+    return branchLocks.run(this.lockKey(SHADOW_MAIN), async () => {
       const ws = await this.workspace(SHADOW_MAIN);
-      for (let attempt = 0; ; attempt++) {
+      return pushWithRetry(async () => {
         const head = (await ws.fetch()) ? await ws.head() : null;
         const base = head ?? (await this.createMain(ws));
         const found = await this.findCommit(ws.dir, base, change.messageId, true);
         if (found) return found;
         const [withDocument] = await ws.commit(base, [{ files: [{ path: change.path, content: change.content }], message }], this.author);
         const merge = (await localGit(ws.dir, this.author).raw(["commit-tree", `${withDocument}^{tree}`, "-p", base, "-p", branchSha, "-m", message.trimEnd()])).trim();
-        try {
-          await ws.push(merge);
-          return merge;
-        } catch (err) {
-          if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
-        }
-      }
+        await ws.push(merge);
+        return merge;
+      }, this.pushRetry);
     });
   }
 
@@ -262,7 +253,7 @@ export class ShadowWriter {
    * main changes nothing: the merge is made on main's fresh head.
    */
   private mainHead(): Promise<string> {
-    return withBranchLock(this.lockKey(SHADOW_MAIN), async () => {
+    return branchLocks.run(this.lockKey(SHADOW_MAIN), async () => {
       const ws = await this.workspace(SHADOW_MAIN);
       const known = this.mainSeen ? await ws.head() : null;
       if (known) return known;

@@ -2,18 +2,22 @@
 // in queue order, each release exactly once, never force-pushing.
 import path from "node:path";
 import type { Logger } from "pino";
-import type { Artifact } from "../domain/artifact.js";
-import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
-import { sameRequest } from "../domain/documents/index.js";
-import { activeFreeze, describeFreeze } from "../domain/freeze.js";
-import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
-import { UnsafePathError } from "../domain/paths.js";
-import { downgradeReason, kojiTagNvr, releaseRequirement, renderRelease, supersedingContender, type RenderedRelease, type TagContender } from "../domain/release.js";
+import type { ArtifactRuleOptions } from "../domain/artifactRules.js";
+import { assignCommits, planCommits, renderReleases } from "../domain/commitPlan.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
-import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type FileCommit } from "./workspace.js";
+import { backoff, Drain, KeyedMutex } from "../concurrency/index.js";
+import { branchKey } from "./branchKey.js";
+import { emptyResult, toWrite, type BatchItem, type BatchResult } from "./steps/batch.js";
+import { HistoryIndex } from "./steps/historyIndex.js";
+import { pushWithRetry } from "./steps/pushWithRetry.js";
+import { recheck } from "./steps/recheck.js";
+import { supersede } from "./steps/supersede.js";
+import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError } from "./workspace.js";
+
+export type { BatchResult } from "./steps/batch.js";
 
 export interface WriterOptions {
   /** Releases taken from the queue per write. */
@@ -28,11 +32,14 @@ export interface WriterOptions {
   pollMs: number;
 }
 
+const remoteBackoff = backoff({ firstMs: 1000, maxMs: 300_000 });
+
 export const defaultWriterOptions: WriterOptions = {
   batchSize: 1000,
   maxAttempts: 8,
   pushRetries: 20,
-  retryDelayMs: (attempt) => Math.min(300_000, 1000 * 2 ** (attempt - 1)),
+  // Attempts count from 1: the first failed one waits a second.
+  retryDelayMs: (attempt) => remoteBackoff(attempt - 1),
   pollMs: 1000,
 };
 
@@ -53,7 +60,7 @@ export interface WriterDeps {
   lease?: BranchLease;
   /** Timings and counts for metrics. */
   instruments?: WriterInstruments;
-  /** The clock of `failingSince` (tests move it instead of waiting). */
+  /** The clock of `failingSince` and of the write-time gate's freezes (tests move it instead of waiting). */
   now?: () => Date;
 }
 
@@ -101,45 +108,17 @@ export interface WriterHealth {
   rememberedReleases: number;
 }
 
-export interface BatchResult {
-  repository: string;
-  pushed: { id: string; commitSha: string }[];
-  superseded: string[];
-  blocked: string[];
-  failed: string[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Release ids looked for in one `git log` (each a --grep of its own). */
-const RELEASE_IDS_PER_GREP = 500;
-
 // One lock per (remote, branch) for the whole process, shared by every Writer and BranchWriter
 // that exists: a refactor that makes a writer per request must still write one batch at a time
 // (Kargo shipped exactly that regression, kargo#5888). Across processes: see the README.
-const branchLocks = new Map<string, Promise<void>>();
-
-export async function withBranchLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = branchLocks.get(key) ?? Promise.resolve();
-  let release: () => void = () => undefined;
-  const mine = new Promise<void>((r) => (release = r));
-  const tail = previous.then(() => mine);
-  branchLocks.set(key, tail);
-  await previous;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (branchLocks.get(key) === tail) branchLocks.delete(key);
-  }
-}
-/** A person chose this build: a rollback, or a release forced with a reason. */
-const isExplicit = (r: ReleaseRecord): boolean => r.trigger === "rollback" || r.force;
+// Keyed by branchKey.
+export const branchLocks = new KeyedMutex();
 
 /** The lease of a branch is named after where it is written, not the repository's name. */
-export const leaseKey = (repo: { url: string; branch: string }): string => `${repo.url}#${repo.branch}`;
+export const leaseKey = (repo: { url: string; branch: string }): string => branchKey(repo.url, repo.branch);
 
-const jitter = (ms: number) => Math.round(ms * (0.5 + Math.random()));
+/** A rejected push is tried again soon, spread so that two writers racing do not race again. */
+const pushBackoff = backoff({ firstMs: 25, maxMs: 2000, jitter: 0.5 });
 
 export class Writer {
   private readonly branches = new Map<string, BranchWriter>();
@@ -214,32 +193,25 @@ export class Writer {
 }
 
 class BranchWriter {
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopping = false;
+  private readonly drain = new Drain(() => this.writeDue(), {
+    onError: (err) => this.deps.logger.error({ err, repository: this.repo.name }, "writer crashed; will resume on the next poll"),
+  });
   private workspace: Workspace | null = null;
   private fetched = false;
-  /**
-   * Release ids found in the remote's history, with their commit; kept up to `scannedHead`.
-   * Only releases not yet recorded as pushed are kept: those are the ones a batch may hold
-   * again (after a crash between push and record, or a retry), and they are few, where all
-   * the ids of a branch's history grow without bound.
-   */
-  private readonly inHistory = new Map<string, string>();
-  private scannedHead: string | null = null;
+  private readonly history: HistoryIndex;
   /** Since when every attempt failed, and why the last one did; null once one succeeds. */
   failing: { since: Date; cause: WriteFailureCause; error: string } | null = null;
   /** Workspace repairs tried since the last attempt counted (see WORKSPACE_RECOVERIES). */
   private recoveries = 0;
-  /** Whether this process has looked in history for the releases a write may have reached before it started. */
-  private reconciled = false;
 
   constructor(
     private readonly repo: ResolvedRepository,
     private readonly dir: string,
     private readonly deps: WriterDeps,
     private readonly options: WriterOptions,
-  ) {}
+  ) {
+    this.history = new HistoryIndex({ releases: deps.releases, repository: repo.name, branch: repo.branch, logger: deps.logger });
+  }
 
   get url(): string {
     return this.repo.url;
@@ -248,51 +220,44 @@ class BranchWriter {
     return this.repo.branch;
   }
   get busy(): boolean {
-    return this.running !== null;
+    return this.drain.busy;
   }
   get rememberedReleases(): number {
-    return this.inHistory.size;
+    return this.history.remembered;
   }
 
   kick(): void {
-    if (this.stopping) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err: unknown) => this.deps.logger.error({ err, repository: this.repo.name }, "writer crashed; will resume on the next poll"))
-      .finally(() => {
-        this.running = null;
+    this.drain.wake();
+  }
+
+  settled(): Promise<void> {
+    return this.drain.settled();
+  }
+
+  stop(): Promise<void> {
+    return this.drain.stop();
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** One drain pass: batches until none is due; false when the branch is not ours to write now. */
+  private async writeDue(): Promise<boolean> {
+    const key = branchKey(this.repo.url, this.repo.branch);
+    for (;;) {
+      if (this.drain.stopped) return false;
+      if (!(await this.leased())) return false;
+      if (!this.history.reconciled) await branchLocks.run(key, () => this.reconcile());
+      // The queue is read under the lock too: what another writer just wrote is no longer due.
+      const wrote = await branchLocks.run(key, async () => {
+        const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
+        if (batch.length === 0) return false;
+        await this.writeBatch(batch);
+        return true;
       });
-  }
-
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.settled();
-  }
-
-  private async drain(): Promise<void> {
-    do {
-      this.again = false;
-      for (;;) {
-        if (this.stopping) return;
-        if (!(await this.leased())) return;
-        if (!this.reconciled) await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, () => this.reconcile());
-        // The queue is read under the lock too: what another writer just wrote is no longer due.
-        const wrote = await withBranchLock(`${this.repo.url}\0${this.repo.branch}`, async () => {
-          const batch = await this.deps.releases.due(this.repo.name, this.repo.branch, this.options.batchSize);
-          if (batch.length === 0) return false;
-          await this.writeBatch(batch);
-          return true;
-        });
-        if (!wrote) break;
-      }
-    } while (this.again && !this.stopping);
+      if (!wrote) return true;
+    }
   }
 
   /**
@@ -301,10 +266,10 @@ class BranchWriter {
    * next drain when the remote cannot be read.
    */
   private async reconcile(): Promise<void> {
-    const result: BatchResult = { repository: this.repo.name, pushed: [], superseded: [], blocked: [], failed: [] };
+    const result = emptyResult(this.repo.name);
     try {
       const ws = await this.open();
-      await this.scanHistory(ws, await ws.head(), result);
+      await this.history.scan(ws, await ws.head(), result);
     } catch (err) {
       this.fetched = false;
       this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), repository: this.repo.name }, "cannot reconcile the store with the remote's history yet");
@@ -339,15 +304,21 @@ class BranchWriter {
     return this.workspace;
   }
 
+  /** The steps of a batch: recheck, what history has, supersede, then plan, commit and push. */
   private async writeBatch(batch: ReleaseRecord[]): Promise<void> {
     const log = this.deps.logger.child({ repository: this.repo.name, branch: this.repo.branch });
-    const result: BatchResult = { repository: this.repo.name, pushed: [], superseded: [], blocked: [], failed: [] };
+    const result = emptyResult(this.repo.name);
     const ids = batch.map((r) => r.id);
     try {
-      const writable = await this.recheck(batch, result);
+      const envs = this.deps.environments();
+      const writable = await recheck(
+        { releases: this.deps.releases, artifacts: this.deps.artifacts, environments: envs, rules: this.deps.rules, repository: this.repo.name, now: this.now() },
+        batch,
+        result,
+      );
       // History wins: a release already written is pushed, whatever came after it.
       const unwritten = await this.alreadyWritten(writable, result);
-      const live = await this.supersede(unwritten, result);
+      const live = await supersede({ releases: this.deps.releases, artifacts: this.deps.artifacts, environments: envs }, unwritten, result);
       if (live.length > 0) await this.writeAndPush(live, result);
       this.failing = null;
       this.recoveries = 0;
@@ -366,7 +337,7 @@ class BranchWriter {
       if (err instanceof RemoteUnavailable) log.warn({ err: message, cause, releases: ids.length }, "remote unavailable; releases stay queued");
       else if (cause === "workspace") log.warn({ err: message, cause, releases: ids.length }, "local workspace failed; releases stay queued");
       else log.error({ err, cause }, "write failed");
-      this.failing = { since: this.failing?.since ?? (this.deps.now?.() ?? new Date()), cause, error: message };
+      this.failing = { since: this.failing?.since ?? this.now(), cause, error: message };
       this.deps.instruments?.writeFailed(this.repo.name, cause);
       const pending = ids.filter((id) => !result.pushed.some((p) => p.id === id) && !result.superseded.includes(id) && !result.blocked.includes(id));
       await this.deps.releases.markAttemptFailed(pending, message, this.options.maxAttempts, this.options.retryDelayMs);
@@ -397,292 +368,86 @@ class BranchWriter {
     if (!(await ws.rebuild().catch(() => false))) return "; the workspace could not be rebuilt";
     log.warn({ err: err.message }, "workspace rebuilt from the remote; writing again at once");
     this.workspace = ws;
-    this.scannedHead = null;
-    this.inHistory.clear();
+    this.history.forget();
     return true;
   }
 
-  /** Releases that still qualify now, at write time; the others become `blocked` with the reason. */
-  private async recheck(batch: ReleaseRecord[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
-    const envs = this.deps.environments();
-    const artifacts = await this.deps.artifacts.getMany(batch.map((r) => r.artifactId));
-    // One read for the batch's holds (a hold is rare; a batch is hundreds of releases).
-    const holds = await this.deps.releases.holdsOn(batch.filter((r) => !r.force).map((r) => ({ environment: r.environment, package: r.package })));
-    const out: { release: ReleaseRecord; artifact: Artifact }[] = [];
-    for (const release of batch) {
-      const env = envs.environments.get(release.environment);
-      const artifact = artifacts.get(release.artifactId);
-      let reason: string | undefined;
-      const broken = artifact ? ruleRefusal(artifact, this.deps.rules) : undefined;
-      if (!env) reason = `environment ${release.environment} is no longer declared in ${envs.source}`;
-      else if (env.repository !== this.repo.name) reason = `environment ${release.environment} now writes to repository ${env.repository}`;
-      else if (!artifact) reason = `artifact ${release.artifactId} no longer exists`;
-      else if (broken) reason = broken;
-      else {
-        const req = releaseRequirement(artifact, env);
-        if (!req.ok) reason = req.reason;
-        else if (!release.force) {
-          // The same checks a policy decision makes, again at write time: a hold placed or a
-          // freeze begun since the release was queued stops it.
-          const hold = holds.get(`${release.environment}\0${release.package}`);
-          const frozen = activeFreeze(env.freezes, new Date(), release.package, release.artifactId);
-          if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
-          else if (frozen) reason = describeFreeze(release.environment, frozen);
-        }
-      }
-      if (reason || !artifact) {
-        await this.deps.releases.markBlocked(release.id, reason ?? "artifact missing");
-        result.blocked.push(release.id);
-      } else out.push({ release, artifact });
-    }
-    return out;
-  }
-
-  /**
-   * Koji tags are declarative: of the releases of one package to one tag, only the one whose
-   * build should end up there is written (see supersedingContender: the newest build by rpm's
-   * order, or the latest a person chose), whether the others are in this batch, still queued,
-   * or pushed meanwhile (a release held back by a failed attempt must not put an older build back).
-   */
-  private async supersede(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
-    const envs = this.deps.environments();
-    const tagged = items.filter(({ release }) => envs.environments.get(release.environment)?.kind === "KojiTag");
-    if (tagged.length === 0) return items;
-    const sinceSeq = Math.min(...tagged.map(({ release }) => release.seq));
-    const rivals = await this.deps.releases.tagContenders(
-      tagged.map(({ release }) => ({ environment: release.environment, package: release.package })),
-      sinceSeq,
-    );
-    // The builds of rivals outside this batch: their artifacts are read only when there are any.
-    const known = new Map(items.map(({ artifact }) => [artifact.id, artifact]));
-    const missing = rivals.filter((r) => !known.has(r.artifactId)).map((r) => r.artifactId);
-    if (missing.length > 0) for (const [id, a] of await this.deps.artifacts.getMany(missing)) known.set(id, a);
-    const contender = (r: ReleaseRecord): TagContender => {
-      const artifact = known.get(r.artifactId);
-      return { id: r.id, seq: r.seq, nvr: artifact ? kojiTagNvr(artifact) : undefined, explicit: isExplicit(r), written: r.status === "pushed" };
-    };
-    const byPair = new Map<string, TagContender[]>();
-    for (const r of rivals) {
-      const key = `${r.environment}\0${r.package}`;
-      const list = byPair.get(key) ?? [];
-      list.push(contender(r));
-      byPair.set(key, list);
-    }
-    const superseded: { id: string; by: string }[] = [];
-    const live = items.filter(({ release }) => {
-      const others = byPair.get(`${release.environment}\0${release.package}`);
-      if (!others) return true;
-      const by = supersedingContender(contender(release), others);
-      if (by) {
-        superseded.push({ id: release.id, by: by.id });
-        return false;
-      }
-      return true;
-    });
-    if (superseded.length > 0) {
-      await this.deps.releases.markSuperseded(superseded);
-      result.superseded.push(...superseded.map((s) => s.id));
-    }
-    return live;
-  }
-
   /** Marks releases whose commit is already in the remote's history pushed; returns the others. */
-  private async alreadyWritten(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<{ release: ReleaseRecord; artifact: Artifact }[]> {
+  private async alreadyWritten(items: BatchItem[], result: BatchResult): Promise<BatchItem[]> {
     if (items.length === 0) return items;
     const ws = await this.open();
-    await this.scanHistory(ws, await ws.head(), result);
-    return this.withoutWritten(items, result);
+    await this.history.scan(ws, await ws.head(), result);
+    return this.history.withoutWritten(items, result);
   }
 
   /**
-   * Leaves out of a batch what history already has: releases the scan just recorded pushed, and
-   * those pushed by this writer whose record failed (recorded now).
+   * Renders the releases on the branch's head, plans the commits, makes and pushes them; a
+   * rejected push (the branch moved) is planned again on the fresh head.
    */
-  private async withoutWritten<T extends { release: ReleaseRecord }>(items: T[], result: BatchResult): Promise<T[]> {
-    const recorded = new Set(result.pushed.map((p) => p.id));
-    const done = items.flatMap((p) => {
-      const commitSha = recorded.has(p.release.id) ? undefined : this.inHistory.get(p.release.id);
-      return commitSha ? [{ id: p.release.id, commitSha }] : [];
-    });
-    if (done.length > 0) await this.recordPushed(done, result);
-    for (const d of done) recorded.add(d.id);
-    return items.filter((p) => !recorded.has(p.release.id));
-  }
-
-  /** Records releases whose commits are in the remote's history as pushed; they need no remembering after that. */
-  private async recordPushed(items: { id: string; commitSha: string }[], result: BatchResult, how: "written" | "fromHistory" = "fromHistory"): Promise<void> {
-    if (items.length === 0) return;
-    if (how === "written") await this.deps.releases.markPushed(items);
-    else await this.deps.releases.markPushedFromHistory(items);
-    result.pushed.push(...items);
-    for (const i of items) this.inHistory.delete(i.id);
-  }
-
-  /**
-   * Records every release in history up to `head` that the store does not have as pushed, reading
-   * only what is new: the commits since the last scan, or, first in a process (or after a rewrite),
-   * since the store's watermark (a commit below which every release is recorded), so that a
-   * restart costs what was written since, not the repository's whole history. Only without a
-   * watermark in `head`'s history is all of it read.
-   */
-  private async scanHistory(ws: Workspace, head: string | null, result: BatchResult): Promise<void> {
-    // Pushed by this writer, their record failed: recorded before anything else is, or the
-    // watermark would pass over them.
-    if (this.inHistory.size > 0) await this.recordPushed([...this.inHistory].map(([id, commitSha]) => ({ id, commitSha })), result);
-    if (!head) {
-      // No branch yet: nothing can be in its history.
-      this.inHistory.clear();
-      this.scannedHead = null;
-      this.reconciled = true;
-      return;
-    }
-    if (head === this.scannedHead) return;
-    let from = this.scannedHead && (await ws.isAncestor(this.scannedHead, head)) ? this.scannedHead : null;
-    if (!from) {
-      this.inHistory.clear();
-      const watermark = await this.deps.releases.pushedWatermark(this.repo.name, this.repo.branch);
-      if (watermark && (await ws.isAncestor(watermark, head))) from = watermark;
-    }
-    const found = await ws.releaseIdsBetween(from, head);
-    if (!this.reconciled && from) {
-      // Releases a write reached before this process started (its record lost in a crash, failed
-      // by attempts since, retried) may lie below the watermark: looked for by id, so the cost
-      // is what is not recorded, not the history's length.
-      const attempted = (await this.deps.releases.unrecordedReleases(this.repo.name, this.repo.branch)).filter((id) => !found.has(id));
-      for (let i = 0; i < attempted.length; i += RELEASE_IDS_PER_GREP) {
-        for (const [id, sha] of await ws.releaseIdsBetween(null, from ?? head, attempted.slice(i, i + RELEASE_IDS_PER_GREP))) found.set(id, sha);
-      }
-    }
-    // Asked after the scan: a release in this history that is pushed by now stays pushed.
-    const open = found.size > 0 ? await this.deps.releases.notPushed([...found.keys()]) : new Set<string>();
-    const recorded = new Set(result.pushed.map((p) => p.id));
-    const written = [...found].filter(([id]) => open.has(id) && !recorded.has(id)).map(([id, commitSha]) => ({ id, commitSha }));
-    if (written.length > 0) {
-      this.deps.logger.info({ repository: this.repo.name, releases: written.length }, "releases found in the remote's history recorded as pushed");
-      await this.recordPushed(written, result);
-    }
-    this.reconciled = true;
-    this.scannedHead = head;
-  }
-
-  private async writeAndPush(items: { release: ReleaseRecord; artifact: Artifact }[], result: BatchResult): Promise<void> {
+  private async writeAndPush(items: BatchItem[], result: BatchResult): Promise<void> {
     const envs = this.deps.environments();
     let pending = items;
-    for (let attempt = 0; ; attempt++) {
-      const ws = await this.open();
-      const head = await ws.head();
-      // Crash recovery and idempotency: what history already has is done, whatever the
-      // release's record says. History is read once, then only the commits new since.
-      await this.scanHistory(ws, head, result);
-      pending = await this.withoutWritten(pending, result);
-      if (pending.length === 0) return;
+    await pushWithRetry(
+      async () => {
+        const ws = await this.open();
+        const head = await ws.head();
+        // What history already has is done, whatever the release's record says.
+        await this.history.scan(ws, head, result);
+        pending = await this.history.withoutWritten(pending, result);
+        if (pending.length === 0) return;
 
-      const rendered: { release: ReleaseRecord; out: RenderedRelease }[] = [];
-      for (const p of pending) {
-        const env = envs.environments.get(p.release.environment);
-        if (!env) continue;
-        try {
-          const out = renderRelease(
-            { id: p.release.id, artifactId: p.artifact.id, environment: env.name, trigger: p.release.trigger, createdAt: p.release.createdAt, ...(p.release.forceReason ? { forceReason: p.release.forceReason } : {}) },
-            p.artifact,
-            env,
-          );
-          rendered.push({ release: p.release, out });
-        } catch (err) {
-          const reason = err instanceof UnsafePathError ? err.message : `cannot render: ${(err as Error).message}`;
-          await this.deps.releases.markBlocked(p.release.id, reason);
-          result.blocked.push(p.release.id);
+        const { rendered, unrenderable } = renderReleases(
+          pending.map((p) => ({ release: toWrite(p.release), artifact: p.artifact })),
+          envs.environments,
+        );
+        for (const u of unrenderable) {
+          await this.deps.releases.markBlocked(u.id, u.reason);
+          result.blocked.push(u.id);
         }
-      }
-      pending = pending.filter((p) => rendered.some((r) => r.release.id === p.release.id));
+        const renderedIds = new Set(rendered.map((r) => r.release.spec.id));
+        pending = pending.filter((p) => renderedIds.has(p.release.id));
 
-      // A document that already says the same (same spec, same artifact) makes no commit: the
-      // release is recorded with the commit that has it. Only the release id would differ.
-      const current: Map<string, string | undefined> = await ws.readFiles(head, rendered.map((r) => r.out.path));
-      // One commit per release; bulk releases (mass rebuilds) queued next to each other with the
-      // same trigger share one commit, whose message lists every release.
-      interface Draft {
-        files: Map<string, string>;
-        message?: string;
-        bulk?: BulkCommitInfo;
-      }
-      const drafts: Draft[] = [];
-      // Per rendered release: its draft, null when the document already says it, undefined when refused.
-      const commitIndex: (number | null | undefined)[] = [];
-      const lastWriter = new Map<string, number>();
-      const downgrades: { id: string; reason: string }[] = [];
-      for (const r of rendered) {
-        if (sameRequest(current.get(r.out.path), r.out.document)) {
-          commitIndex.push(lastWriter.get(r.out.path) ?? null);
-          continue;
+        const plan = planCommits(rendered, await ws.readFiles(head, rendered.map((r) => r.out.path)));
+        const commitStarted = performance.now();
+        const shas = await ws.commit(head, plan.commits, this.repo.author);
+        this.deps.instruments?.commitSeconds(this.repo.name, (performance.now() - commitStarted) / 1000);
+        const assigned = assignCommits(plan, head, shas);
+        // Refused on this head; a re-render after a rejected push decides again.
+        for (const d of plan.downgrades) {
+          await this.deps.releases.markBlocked(d.id, d.reason);
+          result.blocked.push(d.id);
         }
-        // The document holds a newer build than this release would put there.
-        const downgrade = isExplicit(r.release) ? undefined : downgradeReason(current.get(r.out.path), r.out.document);
-        if (downgrade) {
-          downgrades.push({ id: r.release.id, reason: downgrade });
-          commitIndex.push(undefined);
-          continue;
+        const refused = new Set(plan.downgrades.map((d) => d.id));
+        pending = pending.filter((p) => !refused.has(p.release.id));
+        const tip = shas.at(-1);
+        if (!tip) {
+          await this.history.recordPushed(assigned, result, "written");
+          return;
         }
-        current.set(r.out.path, r.out.content);
-        const open = drafts.at(-1);
-        const entry = { releaseId: r.release.id, artifactId: r.release.artifactId, environment: r.release.environment, nvrs: r.out.nvrs };
-        if (r.release.bulk && open?.bulk && open.bulk.trigger === r.release.trigger) {
-          open.files.set(r.out.path, r.out.content);
-          open.bulk.releases.push(entry);
-        } else {
-          drafts.push(
-            r.release.bulk
-              ? { files: new Map([[r.out.path, r.out.content]]), bulk: { trigger: r.release.trigger, releases: [entry] } }
-              : { files: new Map([[r.out.path, r.out.content]]), message: r.out.commitMessage },
-          );
-        }
-        lastWriter.set(r.out.path, drafts.length - 1);
-        commitIndex.push(drafts.length - 1);
-      }
-      const commits: FileCommit[] = drafts.map((d) => ({
-        files: [...d.files].map(([path, content]) => ({ path, content })),
-        message: d.bulk ? renderBulkCommitMessage(d.bulk) : (d.message as string),
-      }));
-      const commitStarted = performance.now();
-      const shas = await ws.commit(head, commits, this.repo.author);
-      this.deps.instruments?.commitSeconds(this.repo.name, (performance.now() - commitStarted) / 1000);
-      const tip = shas.at(-1) ?? head;
-      const assigned = rendered.flatMap((r, i) => {
-        const idx = commitIndex[i];
-        if (idx === undefined) return [];
-        return [{ id: r.release.id, commitSha: (idx === null ? head : shas[idx]) ?? tip ?? "" }];
-      });
-      // Refused on this head; a re-render after a rejected push decides again.
-      for (const d of downgrades) {
-        await this.deps.releases.markBlocked(d.id, d.reason);
-        result.blocked.push(d.id);
-      }
-      pending = pending.filter((p) => !downgrades.some((d) => d.id === p.release.id));
-      if (shas.length === 0) {
-        await this.recordPushed(assigned, result, "written");
-        return;
-      }
-      await this.deps.releases.markCommitted(assigned);
-      const pushStarted = performance.now();
-      try {
-        await ws.push(tip as string);
-      } catch (err) {
-        this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - pushStarted) / 1000);
-        if (!(err instanceof PushRejected) || attempt >= this.options.pushRetries) throw err;
-        this.deps.instruments?.pushRetried(this.repo.name);
-        this.deps.logger.info({ repository: this.repo.name, attempt }, "push rejected: the branch moved; re-rendering on the fresh head");
-        await sleep(jitter(Math.min(2000, 25 * 2 ** attempt)));
-        await ws.fetch();
-        continue;
-      }
-      this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - pushStarted) / 1000);
-      // These commits are history now; the next scan starts after them.
-      // Remembered until recorded: should that fail, the next batch finds them here.
-      for (const a of assigned) if (!this.inHistory.has(a.id)) this.inHistory.set(a.id, a.commitSha);
-      this.scannedHead = tip as string;
-      await this.recordPushed(assigned, result, "written");
-      return;
+        await this.deps.releases.markCommitted(assigned);
+        await this.push(ws, tip);
+        this.history.pushed(assigned, tip);
+        await this.history.recordPushed(assigned, result, "written");
+      },
+      {
+        retries: this.options.pushRetries,
+        delayMs: pushBackoff,
+        rejected: (attempt) => {
+          this.deps.instruments?.pushRetried(this.repo.name);
+          this.deps.logger.info({ repository: this.repo.name, attempt }, "push rejected: the branch moved; re-rendering on the fresh head");
+        },
+        refresh: () => this.workspace?.fetch() ?? Promise.resolve(),
+      },
+    );
+  }
+
+  /** Pushes `tip`, timed whether it lands or not. */
+  private async push(ws: Workspace, tip: string): Promise<void> {
+    const started = performance.now();
+    try {
+      await ws.push(tip);
+    } finally {
+      this.deps.instruments?.pushSeconds(this.repo.name, (performance.now() - started) / 1000);
     }
   }
 }
-

@@ -1,0 +1,3 @@
+export { backoff, sleep, type BackoffOptions } from "./backoff.js";
+export { Drain, type DrainOptions, type DrainPass } from "./drain.js";
+export { KeyedMutex } from "./keyedMutex.js";

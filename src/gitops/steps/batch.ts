@@ -1,0 +1,32 @@
+// What the writer's steps pass along: a batch's releases with their artifacts, and its outcome.
+import type { Artifact } from "../../domain/artifact.js";
+import type { ReleaseToWrite } from "../../domain/commitPlan.js";
+import type { ReleaseRecord } from "../../store/releaseRepository.js";
+
+export interface BatchResult {
+  repository: string;
+  pushed: { id: string; commitSha: string }[];
+  superseded: string[];
+  blocked: string[];
+  failed: string[];
+}
+
+export const emptyResult = (repository: string): BatchResult => ({ repository, pushed: [], superseded: [], blocked: [], failed: [] });
+
+/** A release of the batch and the artifact it releases. */
+export interface BatchItem {
+  release: ReleaseRecord;
+  artifact: Artifact;
+}
+
+/** A person chose this build: a rollback, or a release forced with a reason. */
+export const isExplicit = (r: ReleaseRecord): boolean => r.trigger === "rollback" || r.force;
+
+/** A stored release as the commit plan sees it. */
+export function toWrite(r: ReleaseRecord): ReleaseToWrite {
+  return {
+    spec: { id: r.id, artifactId: r.artifactId, environment: r.environment, trigger: r.trigger, createdAt: r.createdAt, ...(r.forceReason ? { forceReason: r.forceReason } : {}) },
+    bulk: r.bulk,
+    explicit: isExplicit(r),
+  };
+}
