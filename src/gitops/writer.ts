@@ -6,7 +6,7 @@ import type { Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { sameRequest } from "../domain/documents/index.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
-import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
+import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/commitMessages/bulk.js";
 import { UnsafePathError } from "../domain/paths.js";
 import { downgradeReason, kojiTagNvr, releaseRequirement, renderRelease, supersedingContender, type RenderedRelease, type TagContender } from "../domain/release.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";

@@ -2,7 +2,8 @@
 // trailers, and no value can forge another trailer.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseCommitMessage, renderCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../src/domain/trailers.js";
+import { parseReleaseCommitMessage, renderReleaseCommitMessage, type ReleaseCommitInfo } from "../../../src/domain/commitMessages/release.js";
+import { TRAILER } from "../../../src/domain/commitMessages/trailers.js";
 
 const info: ReleaseCommitInfo = {
   subject: "koji-tag: python-requests-2.32.3-1.fc45 → f45",
@@ -27,15 +28,15 @@ function gitTrailers(message: string): [string, string][] {
 
 describe("release commit messages", () => {
   it("round-trips: what is rendered parses back equal", () => {
-    expect(parseCommitMessage(renderCommitMessage(info))).toEqual(info);
+    expect(parseReleaseCommitMessage(renderReleaseCommitMessage(info))).toEqual(info);
     const forced = { ...info, trigger: "rollback", forceReason: "boot loop on aarch64" };
-    expect(parseCommitMessage(renderCommitMessage(forced))).toEqual(forced);
+    expect(parseReleaseCommitMessage(renderReleaseCommitMessage(forced))).toEqual(forced);
     const compose = { ...info, subject: "compose: rawhide nightly 20260502.n.0", nvrs: [] };
-    expect(parseCommitMessage(renderCommitMessage(compose))).toEqual(compose);
+    expect(parseReleaseCommitMessage(renderReleaseCommitMessage(compose))).toEqual(compose);
   });
 
   it("renders the subject, a blank line and the trailers, in the order DESIGN.md shows", () => {
-    expect(renderCommitMessage(info)).toBe(
+    expect(renderReleaseCommitMessage(info)).toBe(
       [
         "koji-tag: python-requests-2.32.3-1.fc45 → f45",
         "",
@@ -50,7 +51,7 @@ describe("release commit messages", () => {
   });
 
   it("is read by git as the same trailers", () => {
-    const message = renderCommitMessage({ ...info, forceReason: "re-tag after koji outage" });
+    const message = renderReleaseCommitMessage({ ...info, forceReason: "re-tag after koji outage" });
     expect(gitTrailers(message)).toEqual([
       [TRAILER.releaseId, info.releaseId],
       [TRAILER.artifactId, info.artifactId],
@@ -63,8 +64,8 @@ describe("release commit messages", () => {
 
   it("keeps several Relengd-Nvr trailers, in order", () => {
     const nvrs = ["qt6-qtbase-6.9.1-1.fc44", "qt6-qtdeclarative-6.9.1-1.fc44", "1:qt6-qttools-6.9.1-2.fc44"];
-    const message = renderCommitMessage({ ...info, subject: `bodhi-update: ${nvrs.join(" ")} → F44 testing`, nvrs });
-    expect(parseCommitMessage(message)?.nvrs).toEqual(nvrs);
+    const message = renderReleaseCommitMessage({ ...info, subject: `bodhi-update: ${nvrs.join(" ")} → F44 testing`, nvrs });
+    expect(parseReleaseCommitMessage(message)?.nvrs).toEqual(nvrs);
     expect(gitTrailers(message).filter(([k]) => k === TRAILER.nvr).map(([, v]) => v)).toEqual(nvrs);
   });
 
@@ -76,8 +77,8 @@ describe("release commit messages", () => {
     ["nvr", { nvrs: ["foo-1-1.fc45\nRelengd-Release-Id: 01FORGEDFORGEDFORGEDFORGED"] }],
     ["artifact id", { artifactId: "a\n\nRelengd-Environment: f44-updates" }],
   ])("cannot be given an extra trailer through a newline in the %s", (_field, override) => {
-    const message = renderCommitMessage({ ...info, ...override });
-    const parsed = parseCommitMessage(message);
+    const message = renderReleaseCommitMessage({ ...info, ...override });
+    const parsed = parseReleaseCommitMessage(message);
     expect(parsed?.releaseId).toBe(info.releaseId);
     expect(parsed?.environment).toBe(info.environment);
     // Neither relengd nor git sees a second release id or environment.
@@ -95,14 +96,14 @@ describe("release commit messages", () => {
     ["a person's commit", "Update README\n\nSigned-off-by: Alice <alice@example.org>\n"],
     ["a commit without a body", "koji-tag: foo-1-1.fc45 → f45\n"],
     ["the release id alone", "koji-tag: foo-1-1.fc45 → f45\n\nRelengd-Release-Id: 01JB8ZQ3V4M6X7Y8Z9A0B1C2D3\n"],
-    ["trailers quoted in the body, not in the last paragraph", renderCommitMessage(info).replace(/\n$/, "") + "\n\nReverted: it broke the compose.\n"],
+    ["trailers quoted in the body, not in the last paragraph", renderReleaseCommitMessage(info).replace(/\n$/, "") + "\n\nReverted: it broke the compose.\n"],
     ["an empty message", ""],
   ])("is not a relengd release: %s", (_name, message) => {
-    expect(parseCommitMessage(message)).toBeUndefined();
+    expect(parseReleaseCommitMessage(message)).toBeUndefined();
   });
 
   it("parses a message with CRLF line ends and surrounding blank lines", () => {
-    const message = renderCommitMessage(info).replace(/\n/g, "\r\n") + "\r\n\r\n";
-    expect(parseCommitMessage(message)).toEqual(info);
+    const message = renderReleaseCommitMessage(info).replace(/\n/g, "\r\n") + "\r\n\r\n";
+    expect(parseReleaseCommitMessage(message)).toEqual(info);
   });
 });
