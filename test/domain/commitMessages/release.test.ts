@@ -1,9 +1,11 @@
 // The release commit message: rendered and parsed by one module; git itself must read the same
 // trailers, and no value can forge another trailer.
 import { execFileSync } from "node:child_process";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseReleaseCommitMessage, renderReleaseCommitMessage, type ReleaseCommitInfo } from "../../../src/domain/commitMessages/release.js";
-import { TRAILER } from "../../../src/domain/commitMessages/trailers.js";
+import { parseReleaseCommitMessage, releaseTrailers, renderReleaseCommitMessage, type ReleaseCommitInfo } from "../../../src/domain/commitMessages/release.js";
+import { oneLine, TRAILER } from "../../../src/domain/commitMessages/trailers.js";
+import { anyFilledText, anyText, filledLine, lineText } from "../../support/messageValues.js";
 
 const info: ReleaseCommitInfo = {
   subject: "koji-tag: python-requests-2.32.3-1.fc45 → f45",
@@ -105,5 +107,65 @@ describe("release commit messages", () => {
   it("parses a message with CRLF line ends and surrounding blank lines", () => {
     const message = renderReleaseCommitMessage(info).replace(/\n/g, "\r\n") + "\r\n\r\n";
     expect(parseReleaseCommitMessage(message)).toEqual(info);
+  });
+
+  it("keeps its bytes: a forced release with two builds, as relengd has always written it", () => {
+    const message = renderReleaseCommitMessage({
+      ...info,
+      trigger: "user:alice",
+      nvrs: ["python-requests-2.32.3-1.fc45", "python3-requests-2.32.3-1.fc45"],
+      forceReason: "boot loop on aarch64\nRelengd-Release-Id: forged",
+    });
+    expect(message).toBe(
+      "koji-tag: python-requests-2.32.3-1.fc45 → f45\n\nRelengd-Release-Id: 01JB8ZQ3V4M6X7Y8Z9A0B1C2D3\nRelengd-Artifact-Id: fedora-ci-1234\nRelengd-Environment: rawhide\nRelengd-Trigger: user:alice\nRelengd-Nvr: python-requests-2.32.3-1.fc45\nRelengd-Nvr: python3-requests-2.32.3-1.fc45\nRelengd-Force-Reason: boot loop on aarch64 Relengd-Release-Id: forged\n",
+    );
+  });
+
+  it("names its trailers in the order it writes them", () => {
+    const forced = { ...info, nvrs: ["a-1-1.fc45", "b-1-1.fc45"], forceReason: "why" };
+    const trailers = releaseTrailers(forced);
+    expect(trailers.map((t) => t.name)).toEqual([TRAILER.releaseId, TRAILER.artifactId, TRAILER.environment, TRAILER.trigger, TRAILER.nvr, TRAILER.nvr, TRAILER.forceReason]);
+    expect(renderReleaseCommitMessage(forced)).toBe([forced.subject, "", ...trailers.map((t) => `${t.name}: ${t.value}`), ""].join("\n"));
+    expect(releaseTrailers(info).map((t) => t.name)).not.toContain(TRAILER.forceReason);
+  });
+
+  it("round-trips any release whose values are single lines, unicode and trailer-like text included", () => {
+    const release = fc.record(
+      { subject: lineText, releaseId: filledLine, artifactId: filledLine, environment: filledLine, trigger: filledLine, nvrs: fc.array(lineText, { maxLength: 4 }), forceReason: filledLine },
+      { requiredKeys: ["subject", "releaseId", "artifactId", "environment", "trigger", "nvrs"] },
+    );
+    fc.assert(
+      fc.property(release, (r) => {
+        expect(parseReleaseCommitMessage(renderReleaseCommitMessage(r))).toEqual(r);
+      }),
+    );
+  });
+
+  it("reads back any release as its values made one line, and never more trailers than it has", () => {
+    const release = fc.record(
+      { subject: anyText, releaseId: anyFilledText, artifactId: anyFilledText, environment: anyFilledText, trigger: anyFilledText, nvrs: fc.array(anyText, { maxLength: 4 }), forceReason: anyText },
+      { requiredKeys: ["subject", "releaseId", "artifactId", "environment", "trigger", "nvrs"] },
+    );
+    fc.assert(
+      fc.property(release, (r) => {
+        const message = renderReleaseCommitMessage(r);
+        const reason = r.forceReason === undefined ? "" : oneLine(r.forceReason);
+        expect(parseReleaseCommitMessage(message)).toEqual({
+          subject: oneLine(r.subject),
+          releaseId: oneLine(r.releaseId),
+          artifactId: oneLine(r.artifactId),
+          environment: oneLine(r.environment),
+          trigger: oneLine(r.trigger),
+          nvrs: r.nvrs.map(oneLine),
+          ...(reason ? { forceReason: reason } : {}),
+        });
+        expect(message.split("\n").slice(2, -1)).toHaveLength(releaseTrailers(r).length);
+      }),
+    );
+  });
+
+  it("round-trips fields of a megabyte", () => {
+    const long = { ...info, subject: "s".repeat(1 << 20), forceReason: "é".repeat(1 << 20), nvrs: Array.from({ length: 2000 }, (_, i) => `pkg${i}-1-1.fc45`) };
+    expect(parseReleaseCommitMessage(renderReleaseCommitMessage(long))).toEqual(long);
   });
 });
