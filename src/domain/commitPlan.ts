@@ -5,7 +5,7 @@ import { sameRequest } from "./documents/index.js";
 import type { Environment } from "./environment.js";
 import { UnsafePathError } from "./paths.js";
 import { downgradeReason, renderRelease, type RenderedRelease, type ReleaseSpec } from "./release.js";
-import { renderBulkCommitMessage, type BulkCommitInfo } from "./trailers.js";
+import { renderBulkCommitMessage, type BulkCommitInfo } from "./commitMessages/bulk.js";
 
 /** A queued release as the plan needs it. */
 export interface ReleaseToWrite {

@@ -8,7 +8,7 @@ import { buildKojiTag } from "./documents/kojiTag.js";
 import type { Environment } from "./environment.js";
 import { compareNvr } from "./evr.js";
 import { parseNvr } from "./nvr.js";
-import { renderCommitMessage, type ReleaseCommitInfo } from "./trailers.js";
+import { renderReleaseCommitMessage, type ReleaseCommitInfo } from "./commitMessages/release.js";
 
 export const releaseStatuses = ["queued", "committed", "pushed", "failed", "superseded", "blocked"] as const;
 export type ReleaseStatus = (typeof releaseStatuses)[number];
@@ -179,7 +179,7 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
   // What is pushed must pass `relengd lint`: a document its own schema refuses is not written.
   const problems = documentProblems(document);
   if (problems) throw new Error(`the ${document.kind} document for ${artifact.id} would be invalid: ${problems}`);
-  return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderCommitMessage(info), nvrs: req.nvrs };
+  return { document, path: documentPath(document), content: renderDocument(document), commitMessage: renderReleaseCommitMessage(info), nvrs: req.nvrs };
 }
 
 /**

@@ -28,7 +28,8 @@ import {
 import { UnsafePathError } from "../domain/paths.js";
 import { wellFormedText } from "../domain/text.js";
 import type { Principal } from "../domain/token.js";
-import { mergeRequestBranch, renderShadowCommitMessage, SHADOW_MAIN } from "../gitops/shadowCommit.js";
+import { renderShadowCommitMessage, renderShadowMergeMessage } from "../domain/commitMessages/shadow.js";
+import { mergeRequestBranch, SHADOW_MAIN } from "../domain/shadowBranches.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BusEventOutcome, BusEventRepository } from "../store/busEventRepository.js";
 import type { Tx } from "../store/database.js";
@@ -419,8 +420,7 @@ async function mirrorBodhiUpdate(deps: BusDeps, tx: Tx, envelope: Envelope, upda
     ...(update.closure ? { closed: update.closure } : {}),
     problems: next.problems,
   });
-  const mergeMessage =
-    update.action === "merge" ? renderShadowCommitMessage({ ...common, subject: `Merge ${branch}: ${update.alias} ${update.summary}`, merge: branch, problems: [] }) : null;
+  const mergeMessage = update.action === "merge" ? renderShadowMergeMessage({ ...common, branch, summary: update.summary }) : null;
 
   await shadow.saveUpdateIn(
     tx,

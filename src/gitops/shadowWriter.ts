@@ -6,7 +6,8 @@ import type { Logger } from "pino";
 import { simpleGit } from "simple-git";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ShadowChangeRecord, ShadowRepository } from "../store/shadowRepository.js";
-import { parseShadowCommitMessage, SHADOW_MAIN, SHADOW_TRAILER } from "./shadowCommit.js";
+import { parseShadowCommitMessage, SHADOW_ROOT_MESSAGE, SHADOW_TRAILER } from "../domain/commitMessages/shadow.js";
+import { SHADOW_MAIN } from "../domain/shadowBranches.js";
 import { backoff, Drain } from "../concurrency/index.js";
 import { branchKey, shadowLeaseKey } from "./branchKey.js";
 import { pushWithRetry } from "./steps/pushWithRetry.js";
@@ -265,7 +266,7 @@ export class ShadowWriter {
 
   /** Called holding main's lock. */
   private async createMain(ws: Workspace): Promise<string> {
-    const [root] = await ws.commit(null, [{ files: [{ path: "README.md", content: SHADOW_README }], message: "shadow repository\n" }], this.author);
+    const [root] = await ws.commit(null, [{ files: [{ path: "README.md", content: SHADOW_README }], message: SHADOW_ROOT_MESSAGE }], this.author);
     if (!root) throw new Error("git fast-import made no commit");
     try {
       await ws.push(root);

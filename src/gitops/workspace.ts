@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { parseReleaseIds, TRAILER } from "../domain/trailers.js";
+import { parseReleaseIds, TRAILER } from "../domain/commitMessages/trailers.js";
 import { clearStaleLocks, clearStaleRemoteLock, countedGitCommand, localRemoteDir, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
 
 const RELEASE_ID_TRAILER = TRAILER.releaseId;

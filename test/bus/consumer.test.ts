@@ -11,7 +11,7 @@ import { BusConsumer } from "../../src/bus/consumer.js";
 import { mapEnvelope, type BusEffect } from "../../src/domain/busMapping.js";
 import { parseEnvelope, type AmqpDelivery, type Envelope } from "../../src/domain/envelope.js";
 import { ingestBusDelivery, type BusDeps } from "../../src/flow/ingestBusMessage.js";
-import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/gitops/shadowCommit.js";
+import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/domain/commitMessages/shadow.js";
 import { ShadowWriter } from "../../src/gitops/shadowWriter.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";

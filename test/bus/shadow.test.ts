@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Envelope } from "../../src/domain/envelope.js";
 import { ingestBusMessage, type BusDeps } from "../../src/flow/ingestBusMessage.js";
-import { parseShadowCommitMessage, renderShadowCommitMessage, type ShadowCommitInfo } from "../../src/gitops/shadowCommit.js";
+import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/domain/commitMessages/shadow.js";
 import { SHADOW_README, ShadowWriter } from "../../src/gitops/shadowWriter.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
@@ -19,24 +19,6 @@ import { git } from "../support/remote.js";
 const quiet = pino({ level: "silent" });
 let counter = 0;
 const uniq = (label: string) => `${label}-${process.pid}-${++counter}`;
-
-describe("shadow commit messages", () => {
-  it("render and parse back to the same information", () => {
-    const infos: ShadowCommitInfo[] = [
-      { subject: "bodhi: FEDORA-2019-d64d0caab3 obsoleted (a-1-1.fc29)", messageId: "0b0dfb68", topic: "org.fedoraproject.prod.bodhi.update.request.obsolete", alias: "FEDORA-2019-d64d0caab3", closed: "obsolete", nvrs: ["a-1-1.fc29", "b-2-1.fc29"], problems: ["/spec/from_tag an update of several builds must come from a side tag"] },
-      { subject: "Merge mr/X: pushed", messageId: "m2", topic: "bodhi.update.complete.stable", alias: "FEDORA-2026-0123456789", merge: "mr/FEDORA-2026-0123456789", nvrs: [], problems: [] },
-      { subject: "compose: Fedora-Rawhide-20230502.n.0 finished", messageId: "m3", topic: "org.fedoraproject.prod.pungi.compose.status.change", composeId: "Fedora-Rawhide-20230502.n.0", composeStatus: "FINISHED", nvrs: [], problems: [] },
-    ];
-    for (const info of infos) expect(parseShadowCommitMessage(renderShadowCommitMessage(info))).toEqual(info);
-  });
-
-  it("keep a newline in a value from forging a trailer, and refuse a message that is not a shadow commit", () => {
-    const forged = renderShadowCommitMessage({ subject: "s", messageId: "m\nRelengd-Shadow-Closed: obsolete", topic: "t", nvrs: [], problems: [] });
-    expect(parseShadowCommitMessage(forged)).toMatchObject({ messageId: "m Relengd-Shadow-Closed: obsolete" });
-    expect(parseShadowCommitMessage(forged)?.closed).toBeUndefined();
-    expect(parseShadowCommitMessage("koji-tag: foo\n\nRelengd-Release-Id: 01J\nRelengd-Trigger: policy/x\n")).toBeUndefined();
-  });
-});
 
 interface Commit {
   sha: string;

@@ -1,7 +1,7 @@
 // The commit plan: a batch of releases on a head becomes commits, without touching git.
 import { describe, expect, it } from "vitest";
 import { assignCommits, planCommits, renderReleases, type ReleaseToWrite } from "../../src/domain/commitPlan.js";
-import { parseReleaseIds } from "../../src/domain/trailers.js";
+import { parseReleaseIds } from "../../src/domain/commitMessages/trailers.js";
 import { rawhideArtifact, releaseId, shippedEnvironments } from "../support/writerFixtures.js";
 
 const envs = shippedEnvironments();

@@ -13,7 +13,7 @@ import { buildKojiTag } from "../../src/domain/documents/kojiTag.js";
 import { parseEnvironmentsYaml, type Environment } from "../../src/domain/environment.js";
 import { isSafeRepoPath, repoPath, UnsafePathError } from "../../src/domain/paths.js";
 import { releaseRequirement, renderRelease, SCHEDULE_SLOT_CONTEXT_KEY, type ReleaseSpec } from "../../src/domain/release.js";
-import { parseCommitMessage } from "../../src/domain/trailers.js";
+import { parseReleaseCommitMessage } from "../../src/domain/commitMessages/release.js";
 import { sampleArtifact } from "../support/artifacts.js";
 
 const metadata: DocumentMetadata = { artifactId: "fedora-ci-1234", releaseId: "01JB8ZQ3V4M6X7Y8Z9A0B1C2D3", environment: "rawhide" };
@@ -343,7 +343,7 @@ describe("what each shipped environment turns a release into", () => {
     expect(out.path).toBe(`koji/tags/${tag}/python-requests.yaml`);
     expect(out.commitMessage.split("\n")[0]).toBe(`koji-tag: ${nvrOf(a)} → ${tag}`);
     expect(out.document).toMatchObject({ kind: "KojiTag", metadata: { artifactId: a.id, releaseId: spec(name).id, environment: name }, spec: { tag, package: "python-requests", nvr: nvrOf(a) } });
-    expect(parseCommitMessage(out.commitMessage)).toEqual({ subject: `koji-tag: ${nvrOf(a)} → ${tag}`, releaseId: spec(name).id, artifactId: a.id, environment: name, trigger: "user:alice", nvrs: [nvrOf(a)] });
+    expect(parseReleaseCommitMessage(out.commitMessage)).toEqual({ subject: `koji-tag: ${nvrOf(a)} → ${tag}`, releaseId: spec(name).id, artifactId: a.id, environment: name, trigger: "user:alice", nvrs: [nvrOf(a)] });
     expectLintClean(out);
   });
 
@@ -356,7 +356,7 @@ describe("what each shipped environment turns a release into", () => {
     expect(out.path).toBe("bodhi/F44/nmstate.yaml");
     expect(out.commitMessage.split("\n")[0]).toBe(`bodhi-update: ${nvrOf(a)} → F44 ${request}`);
     expect(out.document.spec).toMatchObject({ release: "F44", builds: [nvrOf(a)], request, type: "bugfix", severity: "unspecified", bugs: [2250001, 2250002], notes: "Fix crash (rhbz#2250001, bz#2250002)" });
-    expect(parseCommitMessage(out.commitMessage)?.trigger).toBe("policy/f44-auto");
+    expect(parseReleaseCommitMessage(out.commitMessage)?.trigger).toBe("policy/f44-auto");
     expectLintClean(out);
   });
 
@@ -370,7 +370,7 @@ describe("what each shipped environment turns a release into", () => {
     expect(out.path).toBe(`bodhi/F44/${sideTag}.yaml`);
     expect(out.document.spec).toMatchObject({ from_tag: sideTag, builds: ["qt6-qtbase-6.9.1-1.fc44", "qt6-qtdeclarative-6.9.1-1.fc44", "qt6-qtsvg-6.9.1-1.fc44"] });
     expect(out.commitMessage.split("\n")[0]).toBe(`bodhi-update: qt6-qtbase-6.9.1-1.fc44 qt6-qtdeclarative-6.9.1-1.fc44 qt6-qtsvg-6.9.1-1.fc44 → F44 testing`);
-    expect(parseCommitMessage(out.commitMessage)?.nvrs).toHaveLength(3);
+    expect(parseReleaseCommitMessage(out.commitMessage)?.nvrs).toHaveLength(3);
     expectLintClean(out);
   });
 
@@ -383,7 +383,7 @@ describe("what each shipped environment turns a release into", () => {
     expect(out.path).toBe(`composes/rawhide/${label}.yaml`);
     expect(out.commitMessage.split("\n")[0]).toBe(`compose: rawhide nightly ${label}`);
     expect(out.document.spec).toMatchObject({ release: "rawhide", type: "nightly", label, composeId: item.composeId });
-    expect(parseCommitMessage(out.commitMessage)?.nvrs).toEqual([]);
+    expect(parseReleaseCommitMessage(out.commitMessage)?.nvrs).toEqual([]);
     expectLintClean(out);
   });
 
@@ -413,7 +413,7 @@ describe("what each shipped environment turns a release into", () => {
   it("keeps a forced release's reason in its commit message", () => {
     const a = artifact({ package: "systemd" });
     const out = renderRelease({ ...spec("rawhide", "rollback"), forceReason: "boot loop\non aarch64" }, a, env("rawhide"));
-    expect(parseCommitMessage(out.commitMessage)).toMatchObject({ trigger: "rollback", forceReason: "boot loop on aarch64" });
+    expect(parseReleaseCommitMessage(out.commitMessage)).toMatchObject({ trigger: "rollback", forceReason: "boot loop on aarch64" });
   });
 
   // Every document the writer pushes must pass `relengd lint`; renderRelease does not validate

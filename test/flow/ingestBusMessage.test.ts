@@ -6,7 +6,7 @@ import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { parseArtifact } from "../../src/domain/artifact.js";
 import { parseDocumentText } from "../../src/domain/documents/index.js";
-import { parseShadowCommitMessage } from "../../src/gitops/shadowCommit.js";
+import { parseShadowCommitMessage } from "../../src/domain/commitMessages/shadow.js";
 import { parse } from "yaml";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";

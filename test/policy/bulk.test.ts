@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReleaseIds } from "../../src/domain/trailers.js";
+import { parseReleaseIds } from "../../src/domain/commitMessages/trailers.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { testProviders } from "../support/database.js";

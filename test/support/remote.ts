@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseCommitMessage, type ReleaseCommitInfo } from "../../src/domain/trailers.js";
+import { parseReleaseCommitMessage, type ReleaseCommitInfo } from "../../src/domain/commitMessages/release.js";
 
 export interface RemoteCommit {
   sha: string;
@@ -35,7 +35,7 @@ export function cloneRemote(remote: string, branch = "main") {
         .filter(Boolean)
         .map((r) => {
           const [sha = "", author = "", message = ""] = r.split("\x1f");
-          const release = parseCommitMessage(message);
+          const release = parseReleaseCommitMessage(message);
           return release ? { sha, author, message, release } : { sha, author, message };
         });
     },

@@ -13,7 +13,8 @@ import { PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { ENVIRONMENT_NAME_PATTERN } from "../../domain/documents/envelope.js";
 import { freezeSchema, type Freeze } from "../../domain/freeze.js";
 import { releaseStatuses, renderRelease, type ReleaseSpec, type ReleaseStatus, type RenderedRelease } from "../../domain/release.js";
-import { parseCommitMessage, renderBulkCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../domain/trailers.js";
+import { renderBulkCommitMessage } from "../../domain/commitMessages/bulk.js";
+import { parseReleaseCommitMessage, releaseTrailers } from "../../domain/commitMessages/release.js";
 import type { ReleaseDeps } from "../../flow/release.js";
 import type { Store } from "../../store/store.js";
 import { OverviewRepository } from "../../store/overviewRepository.js";
@@ -225,18 +226,6 @@ export function releaseTimeline(
       break;
   }
   return out;
-}
-
-/** The trailers of a release commit as name/value lines, in the order the writer writes them. */
-function trailerLines(info: ReleaseCommitInfo): { name: string; value: string }[] {
-  return [
-    { name: TRAILER.releaseId, value: info.releaseId },
-    { name: TRAILER.artifactId, value: info.artifactId },
-    { name: TRAILER.environment, value: info.environment },
-    { name: TRAILER.trigger, value: info.trigger },
-    ...info.nvrs.map((value) => ({ name: TRAILER.nvr, value })),
-    ...(info.forceReason ? [{ name: TRAILER.forceReason, value: info.forceReason }] : []),
-  ];
 }
 
 // The same pure function the writer commits with, so the page shows the file it wrote (or will);
@@ -458,7 +447,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
       const message = r.bulk
         ? renderBulkCommitMessage({ trigger: r.trigger, releases: [{ releaseId: r.id, artifactId: r.artifactId, environment: r.environment, nvrs: rendered.nvrs }] })
         : rendered.commitMessage;
-      const info = parseCommitMessage(message);
+      const info = parseReleaseCommitMessage(message);
       return {
         releaseId: r.id,
         kind: rendered.document.kind,
@@ -469,7 +458,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
           bulk: r.bulk,
           subject: r.bulk ? null : (info?.subject ?? null),
           message: r.bulk ? null : message,
-          trailers: info ? trailerLines(info) : [],
+          trailers: info ? releaseTrailers(info) : [],
         },
       };
     },
