@@ -11,6 +11,7 @@ import { describeTestcase, describeWaiver, latestResults, standingWaivers, waive
 import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
 import { activeFreeze, describeFreeze, type Freeze } from "./freeze.js";
 import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
+import { heldReason } from "./hold.js";
 import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
 
@@ -310,7 +311,7 @@ export function decide(policy: Policy, artifact: Artifact, ctx: DecisionContext)
   if (ctx.alreadyReleased) return { fire: false, reason: `already released to ${target} (release ${ctx.alreadyReleased.releaseId}, ${ctx.alreadyReleased.status})`, waiting: false };
   const gated = gate(policy, artifact, ctx);
   if (!gated.met) return { fire: false, reason: gated.reason, waiting: gated.waiting };
-  if (ctx.hold) return { fire: false, reason: `${target}/${artifact.package} is held: ${ctx.hold.reason}`, waiting: true };
+  if (ctx.hold) return { fire: false, reason: heldReason({ environment: target, package: artifact.package, reason: ctx.hold.reason }), waiting: true };
   const frozen = activeFreeze(ctx.freezes, ctx.now, artifact.package, artifact.id);
   if (frozen) return { fire: false, reason: describeFreeze(target, frozen), waiting: true };
   return gated.waived.length > 0 ? { fire: true, waived: gated.waived } : { fire: true };

@@ -6,9 +6,10 @@ import type { Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { sameRequest } from "../domain/documents/index.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
+import { heldReason } from "../domain/hold.js";
 import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
 import { UnsafePathError } from "../domain/paths.js";
-import { downgradeReason, kojiTagNvr, releaseRequirement, renderRelease, supersedingContender, type RenderedRelease, type TagContender } from "../domain/release.js";
+import { downgradeReason, kojiTagNvr, releaseRequirement, renderRelease, supersedingContender, toReleaseSpec, type RenderedRelease, type TagContender } from "../domain/release.js";
 import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
@@ -426,7 +427,7 @@ class BranchWriter {
           // freeze begun since the release was queued stops it.
           const hold = holds.get(`${release.environment}\0${release.package}`);
           const frozen = activeFreeze(env.freezes, new Date(), release.package, release.artifactId);
-          if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
+          if (hold) reason = heldReason(hold);
           else if (frozen) reason = describeFreeze(release.environment, frozen);
         }
       }
@@ -582,11 +583,7 @@ class BranchWriter {
         const env = envs.environments.get(p.release.environment);
         if (!env) continue;
         try {
-          const out = renderRelease(
-            { id: p.release.id, artifactId: p.artifact.id, environment: env.name, trigger: p.release.trigger, createdAt: p.release.createdAt, ...(p.release.forceReason ? { forceReason: p.release.forceReason } : {}) },
-            p.artifact,
-            env,
-          );
+          const out = renderRelease(toReleaseSpec(p.release), p.artifact, env);
           rendered.push({ release: p.release, out });
         } catch (err) {
           const reason = err instanceof UnsafePathError ? err.message : `cannot render: ${(err as Error).message}`;
