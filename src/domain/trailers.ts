@@ -27,17 +27,20 @@ function oneLine(value: string): string {
   return value.replace(/[\r\n]+/g, " ").trim();
 }
 
-export function renderCommitMessage(info: ReleaseCommitInfo): string {
-  const lines = [
-    oneLine(info.subject),
-    "",
-    `${TRAILER.releaseId}: ${oneLine(info.releaseId)}`,
-    `${TRAILER.artifactId}: ${oneLine(info.artifactId)}`,
-    `${TRAILER.environment}: ${oneLine(info.environment)}`,
-    `${TRAILER.trigger}: ${oneLine(info.trigger)}`,
-    ...info.nvrs.map((n) => `${TRAILER.nvr}: ${oneLine(n)}`),
-    ...(info.forceReason ? [`${TRAILER.forceReason}: ${oneLine(info.forceReason)}`] : []),
+/** A release commit's trailers as name and value, in the order the commit message has them. */
+export function releaseTrailers(info: Omit<ReleaseCommitInfo, "subject">): { name: string; value: string }[] {
+  return [
+    { name: TRAILER.releaseId, value: info.releaseId },
+    { name: TRAILER.artifactId, value: info.artifactId },
+    { name: TRAILER.environment, value: info.environment },
+    { name: TRAILER.trigger, value: info.trigger },
+    ...info.nvrs.map((value) => ({ name: TRAILER.nvr, value })),
+    ...(info.forceReason ? [{ name: TRAILER.forceReason, value: info.forceReason }] : []),
   ];
+}
+
+export function renderCommitMessage(info: ReleaseCommitInfo): string {
+  const lines = [oneLine(info.subject), "", ...releaseTrailers(info).map((t) => `${t.name}: ${oneLine(t.value)}`)];
   return lines.join("\n") + "\n";
 }
 

@@ -2,7 +2,7 @@
 // trailers, and no value can forge another trailer.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseCommitMessage, renderCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../src/domain/trailers.js";
+import { parseCommitMessage, releaseTrailers, renderCommitMessage, TRAILER, type ReleaseCommitInfo } from "../../src/domain/trailers.js";
 
 const info: ReleaseCommitInfo = {
   subject: "koji-tag: python-requests-2.32.3-1.fc45 → f45",
@@ -59,6 +59,12 @@ describe("release commit messages", () => {
       [TRAILER.nvr, "python-requests-2.32.3-1.fc45"],
       [TRAILER.forceReason, "re-tag after koji outage"],
     ]);
+  });
+
+  it("lists its trailers as name and value in the order the message has them (the dashboard shows them so)", () => {
+    const forced = { ...info, nvrs: ["a-1-1.fc45", "b-2-1.fc45"], forceReason: "re-tag after koji outage" };
+    expect(releaseTrailers(forced).map((t) => [t.name, t.value])).toEqual(gitTrailers(renderCommitMessage(forced)));
+    expect(releaseTrailers(info).map((t) => t.name)).toEqual([TRAILER.releaseId, TRAILER.artifactId, TRAILER.environment, TRAILER.trigger, TRAILER.nvr]);
   });
 
   it("keeps several Relengd-Nvr trailers, in order", () => {
