@@ -12,6 +12,7 @@ import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
+import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
 import type { Prisma } from "../store/database.js";
 import { authPlugin } from "./plugins/auth.js";
@@ -22,13 +23,20 @@ import { Metrics, metricsPlugin } from "./plugins/metrics.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { requestValidatorCompiler } from "./request.js";
 import { responseSerializerCompiler } from "./response.js";
+// Loading a route module names its schemas (Release, Hold, Environment...), and the OpenAPI
+// document lists the named schemas in that order: a new route module goes where its schemas
+// should appear, so that openapi.yaml stays put.
 import { artifactRoutes } from "./routes/artifacts.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { kojiTagRoutes } from "./routes/kojiTags.js";
 import { healthRoutes, type Readiness } from "./routes/health.js";
 import { policyRoutes } from "./routes/policies.js";
-import { releaseRoutes } from "./routes/releases.js";
+import { releaseDescriptionRoutes, releaseRoutes } from "./routes/releases.js";
+import { rollbackRoutes } from "./routes/rollbacks.js";
+import { holdRoutes } from "./routes/holds.js";
+import { environmentRoutes, environmentStateRoutes } from "./routes/environments.js";
+import { overviewRoutes } from "./routes/overview.js";
 
 export interface AppDeps {
   prisma: Prisma;
@@ -105,6 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
+  await app.register(rollbackRoutes, { deps: deps.releases });
+  await app.register(holdRoutes, { deps: deps.releases });
+  await app.register(environmentRoutes, { deps: deps.releases });
   // The Fedora message bus bridge (issue 5): the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
   await app.register(metricsPlugin, { metrics });
@@ -120,7 +131,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Koji tag state observed on the bus, for `relengd plan` (issue 5).
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
-  // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
-  await app.register(dashboardRoutes, { prisma: deps.prisma, releases: deps.releases });
+  // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
+  // reads. The OpenAPI document lists paths in registration order, so these stay last.
+  await app.register(dashboardRoutes, {});
+  const overview = new OverviewRepository(deps.prisma);
+  const environments = deps.releases.environments;
+  await app.register(overviewRoutes, { overview, environments });
+  await app.register(environmentStateRoutes, { overview, environments });
+  await app.register(releaseDescriptionRoutes, { deps: { releases: deps.releases.releases, artifacts: deps.releases.artifacts, decisions: overview, environments } });
   return app;
 }

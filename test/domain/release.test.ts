@@ -1,9 +1,11 @@
 // A stored release record turned into the spec the writer renders (and the dashboard shows).
 import { describe, expect, it } from "vitest";
 import { toReleaseSpec } from "../../src/domain/release.js";
+import type { ReleaseRecord } from "../../src/store/releaseRepository.js";
 
 const createdAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
-const record = {
+// A record as the store gives it to the writer and the dashboard.
+const record: ReleaseRecord = {
   seq: 7,
   id: "01JRELEASE0000000000000000",
   artifactId: "koji-build:bash-5.2.37-1.fc45",
@@ -15,9 +17,17 @@ const record = {
   createdBy: "relengd",
   force: false,
   forceReason: null,
-  status: "queued" as const,
+  bulk: false,
+  status: "pushed",
+  reason: null,
+  supersededBy: null,
+  error: null,
+  attempts: 1,
+  nextAttemptAt: null,
+  commitSha: "0123abcd",
   createdAt,
   updatedAt: new Date(Date.UTC(2026, 0, 3)),
+  pushedAt: new Date(Date.UTC(2026, 0, 3)),
 };
 
 describe("toReleaseSpec", () => {
@@ -36,7 +46,8 @@ describe("toReleaseSpec", () => {
   });
 
   it("a forced release carries its reason", () => {
-    expect(toReleaseSpec({ ...record, force: true, forceReason: "bad build in the tag" })).toMatchObject({ forceReason: "bad build in the tag" });
+    const forced: ReleaseRecord = { ...record, force: true, forceReason: "bad build in the tag" };
+    expect(toReleaseSpec(forced)).toMatchObject({ forceReason: "bad build in the tag" });
   });
 
   it("an empty force reason is treated as none, as the writer always did", () => {
