@@ -15,6 +15,7 @@ import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
 import type { Prisma } from "../store/database.js";
+import { isDatabaseUnavailable } from "../store/storeFailure.js";
 import { authPlugin } from "./plugins/auth.js";
 import { answerClientError, errorsPlugin, frameworkProblem } from "./plugins/errors.js";
 import { parseJsonBody } from "./jsonBody.js";
@@ -99,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // checked against what the OpenAPI document promises.
   app.setValidatorCompiler(requestValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler(deps.checkResponses ?? process.env.NODE_ENV === "test"));
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, { isDatabaseUnavailable });
   // Before any route: it documents each route as it is added.
   await app.register(openapiPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });

@@ -12,6 +12,7 @@ import { DEFAULT_WEB_DIR, dashboardRoutes } from "../../src/api/routes/dashboard
 import { decodePackageCursor, encodePackageCursor } from "../../src/api/routes/environments.js";
 import { overviewRoutes } from "../../src/api/routes/overview.js";
 import { OverviewRepository } from "../../src/store/overviewRepository.js";
+import { isDatabaseUnavailable } from "../../src/store/storeFailure.js";
 import { loadConfig } from "../../src/config.js";
 import { testProviders } from "../support/database.js";
 import { cloneRemote } from "../support/remote.js";
@@ -244,7 +245,7 @@ describe("dashboard files", () => {
     try {
       app.setValidatorCompiler(requestValidatorCompiler);
       app.setSerializerCompiler(responseSerializerCompiler(true));
-      await app.register(errorsPlugin);
+      await app.register(errorsPlugin, { isDatabaseUnavailable });
       await app.register(dashboardRoutes, { webDir: empty });
       await app.register(overviewRoutes, { overview: new OverviewRepository(s.t.database.db.prisma), environments: () => s.t.policies.environments() });
       const page = await app.inject({ method: "GET", url: "/" });
