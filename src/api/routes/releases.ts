@@ -13,7 +13,7 @@ import { InvalidCursorError } from "../../store/artifactRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
-import { environmentName, idParams as idParamsOf, packageName, reasonText } from "../request.js";
+import { environmentName, idParams, packageName, reasonText } from "../request.js";
 import { holdView, releaseSchema, releaseView } from "../views.js";
 
 const releaseBody = z
@@ -34,7 +34,7 @@ const releaseQuery = z.strictObject({
   cursor: wellFormedString().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 
-const idParams = idParamsOf("release");
+const releaseParams = idParams("release");
 
 const queuedSchema = z.strictObject({ id: wellFormedString(), status: z.enum(releaseStatuses) });
 
@@ -156,7 +156,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         operationId: "getRelease",
         summary: "Show a release",
         tags: ["releases"],
-        params: idParams,
+        params: releaseParams,
         response: { 200: jsonResponse("The release", releaseSchema), ...problemResponses(404, 503) },
       },
     },
@@ -176,7 +176,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         operationId: "retryRelease",
         summary: "Retry a failed release",
         tags: ["releases"],
-        params: idParams,
+        params: releaseParams,
         response: {
           202: jsonResponse("Queued again", queuedSchema),
           ...problemResponses(404),
@@ -220,7 +220,7 @@ export async function releaseDescriptionRoutes(app: FastifyInstance, opts: { dep
         summary: "A release's states, oldest first",
         description: "From what the release record keeps (queued, the last failed attempt, its current state), the policy decision that queued it and the hold a rollback placed.",
         tags: ["dashboard", "releases"],
-        params: idParams,
+        params: releaseParams,
         response: { 200: jsonResponse("The timeline, oldest first", timelineSchema), ...problemResponses(404, 503) },
       },
     },
@@ -242,7 +242,7 @@ export async function releaseDescriptionRoutes(app: FastifyInstance, opts: { dep
         summary: "The request document and commit trailers of a release",
         description: "Rendered by the same pure function the writer commits with, from the release, its artifact and the environment as declared now.",
         tags: ["dashboard", "releases"],
-        params: idParams,
+        params: releaseParams,
         response: {
           200: jsonResponse("The document and the commit that carries it", documentSchema),
           ...problemResponses(404),
