@@ -12,8 +12,10 @@ import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
+import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
 import type { Prisma } from "../store/database.js";
+import { isDatabaseUnavailable } from "../store/storeFailure.js";
 import { authPlugin } from "./plugins/auth.js";
 import { answerClientError, errorsPlugin, frameworkProblem } from "./plugins/errors.js";
 import { parseJsonBody } from "./jsonBody.js";
@@ -23,13 +25,20 @@ import { openapiPlugin } from "./plugins/openapi.js";
 import { requestValidatorCompiler } from "./request.js";
 import { responseSerializerCompiler } from "./response.js";
 import type { Store } from "../store/store.js";
+// Loading a route module names its schemas (Release, Hold, Environment...), and the OpenAPI
+// document lists the named schemas in that order: a new route module goes where its schemas
+// should appear, so that openapi.yaml stays put.
 import { artifactRoutes } from "./routes/artifacts.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { kojiTagRoutes } from "./routes/kojiTags.js";
 import { healthRoutes, type Readiness } from "./routes/health.js";
 import { policyRoutes } from "./routes/policies.js";
-import { releaseRoutes } from "./routes/releases.js";
+import { releaseDescriptionRoutes, releaseRoutes } from "./routes/releases.js";
+import { rollbackRoutes } from "./routes/rollbacks.js";
+import { holdRoutes } from "./routes/holds.js";
+import { environmentRoutes, environmentStateRoutes } from "./routes/environments.js";
+import { overviewRoutes } from "./routes/overview.js";
 
 export interface AppDeps {
   prisma: Prisma;
@@ -94,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // checked against what the OpenAPI document promises.
   app.setValidatorCompiler(requestValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler(deps.checkResponses ?? process.env.NODE_ENV === "test"));
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, { isDatabaseUnavailable });
   // Before any route: it documents each route as it is added.
   await app.register(openapiPlugin);
   await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
@@ -108,6 +117,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
+  await app.register(rollbackRoutes, { deps: deps.releases });
+  await app.register(holdRoutes, { deps: deps.releases });
+  await app.register(environmentRoutes, { deps: deps.releases });
   // The Fedora message bus bridge (issue 5): the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
   await app.register(metricsPlugin, { metrics });
@@ -123,7 +135,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Koji tag state observed on the bus, for `relengd plan` (issue 5).
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
-  // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
-  await app.register(dashboardRoutes, { store: deps.store, releases: deps.releases });
+  // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
+  // reads. The OpenAPI document lists paths in registration order, so these stay last.
+  await app.register(dashboardRoutes, {});
+  const overview = new OverviewRepository(deps.store);
+  const environments = deps.releases.environments;
+  await app.register(overviewRoutes, { overview, environments });
+  await app.register(environmentStateRoutes, { overview, environments });
+  await app.register(releaseDescriptionRoutes, { deps: { releases: deps.releases.releases, artifacts: deps.releases.artifacts, decisions: overview, environments } });
   return app;
 }

@@ -1,7 +1,9 @@
 // Validates request parts against zod schemas, or throws the problem naming the field.
 import type { FastifySchemaCompiler } from "fastify";
 import { z } from "zod";
-import { parseWith } from "../domain/artifact.js";
+import { parseWith, PACKAGE_PATTERN } from "../domain/artifact.js";
+import { ENVIRONMENT_NAME_PATTERN } from "../domain/documents/envelope.js";
+import { wellFormedString } from "../domain/text.js";
 import { invalid, type ProblemLocation } from "./problem.js";
 
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: ProblemLocation): z.output<S> {
@@ -30,3 +32,16 @@ export const requestValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schem
 
 /** The query of a route that takes none: an unknown parameter is refused by name, as everywhere. */
 export const noQuery = z.strictObject({});
+
+// Request fields that several resources take (releases, rollbacks, holds, environments).
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The path parameters of a resource relengd gave an id (a release, a hold). */
+export function idParams(what: string) {
+  return z.strictObject({ id: wellFormedString().regex(ULID, `must be a ${what} id`) });
+}
+
+export const environmentName = wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name");
+export const packageName = wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name");
+/** Why a person released, rolled back or held: recorded with it. */
+export const reasonText = wellFormedString().trim().min(1).max(500);

@@ -26,6 +26,28 @@ export interface ReleaseSpec {
   createdAt: Date;
 }
 
+/** The fields of a stored release record its spec is made of (the store keeps an absent force reason as null). */
+export interface StoredReleaseFields {
+  id: string;
+  artifactId: string;
+  environment: string;
+  trigger: string;
+  forceReason: string | null;
+  createdAt: Date;
+}
+
+/** A stored release as the writer renders it: the one conversion, so the dashboard shows what the writer commits. */
+export function toReleaseSpec(record: StoredReleaseFields): ReleaseSpec {
+  return {
+    id: record.id,
+    artifactId: record.artifactId,
+    environment: record.environment,
+    trigger: record.trigger,
+    createdAt: record.createdAt,
+    ...(record.forceReason ? { forceReason: record.forceReason } : {}),
+  };
+}
+
 // The BodhiUpdate document's limit (bodhiUpdateSpecSchema.builds).
 const MAX_BODHI_BUILDS = 200;
 

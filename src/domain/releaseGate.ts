@@ -6,12 +6,8 @@ import type { Artifact } from "./artifact.js";
 import { artifactRuleViolations, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "./artifactRules.js";
 import type { Environment } from "./environment.js";
 import { activeFreeze, describeFreeze, type ActiveFreeze, type Freeze } from "./freeze.js";
+import { heldReason } from "./hold.js";
 import { releaseRequirement } from "./release.js";
-
-/** The sentence every refusal for a hold says. */
-export function describeHold(environment: string, pkg: string, reason: string): string {
-  return `${environment}/${pkg} is held: ${reason}`;
-}
 
 /** What stops a release that is not forced, for a while: a hold, else a freeze. */
 export type ReleaseStop = { kind: "held"; reason: string } | { kind: "frozen"; reason: string; freeze: ActiveFreeze };
@@ -28,7 +24,7 @@ export interface StopFacts {
 
 /** The hold or freeze that stops the release now, if any; a hold is named first. */
 export function releaseStop(facts: StopFacts): ReleaseStop | undefined {
-  if (facts.hold) return { kind: "held", reason: describeHold(facts.environment, facts.package, facts.hold.reason) };
+  if (facts.hold) return { kind: "held", reason: heldReason({ environment: facts.environment, package: facts.package, reason: facts.hold.reason }) };
   const frozen = activeFreeze(facts.freezes, facts.now, facts.package, facts.artifactId);
   return frozen ? { kind: "frozen", reason: describeFreeze(facts.environment, frozen), freeze: frozen } : undefined;
 }

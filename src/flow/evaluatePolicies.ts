@@ -3,7 +3,7 @@
 import { kojiBuilds, type Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import type { ReceivedResult, Waiver } from "../domain/gating.js";
-import { describeHold } from "../domain/releaseGate.js";
+import { heldReason } from "../domain/hold.js";
 import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
@@ -116,7 +116,7 @@ function plan(
       createdBy: `policy/${policy.metadata.name}`,
       force: false,
       bulk: policy.spec.release.bulk,
-      decision: (outcome) => decisionOf(base, target, artifact.package, outcome, decision.waived),
+      decision: (outcome) => decisionOf(base, target, outcome, decision.waived),
     });
   }
   return out;
@@ -193,13 +193,13 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "ru
   };
 }
 
-function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, pkg: string, outcome: EnqueueOutcome, waived?: string[]): NewDecision {
+function decisionOf(base: Pick<NewDecision, "artifactId" | "policy" | "event">, target: string, outcome: EnqueueOutcome, waived?: string[]): NewDecision {
   switch (outcome.status) {
     case "queued":
       // A release that went through only by waivers says so in its decision (policy explain).
       return { ...base, fired: true, waiting: false, releaseId: outcome.release.id, reason: waived && waived.length > 0 ? waived.join("; ") : null };
     case "held":
-      return { ...base, fired: false, waiting: true, releaseId: null, reason: describeHold(target, pkg, outcome.hold.reason) };
+      return { ...base, fired: false, waiting: true, releaseId: null, reason: heldReason(outcome.hold) };
     case "duplicate":
       return { ...base, fired: false, waiting: false, releaseId: null, reason: `already released to ${target} (release ${outcome.existing.id}, ${outcome.existing.status})` };
   }

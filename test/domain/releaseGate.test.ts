@@ -1,7 +1,7 @@
 // The one release gate: the release flow, the policies and the writer ask it, each with its own clock.
 import { describe, expect, it } from "vitest";
 import type { Freeze } from "../../src/domain/freeze.js";
-import { artifactRefusal, describeHold, releaseRefusal, releaseStop, writeRefusal } from "../../src/domain/releaseGate.js";
+import { artifactRefusal, releaseRefusal, releaseStop, writeRefusal } from "../../src/domain/releaseGate.js";
 import { rawhideArtifact, rules, shippedEnvironments } from "../support/writerFixtures.js";
 
 const envs = shippedEnvironments();
@@ -17,7 +17,6 @@ describe("releaseStop: holds, then freezes, at the caller's time", () => {
 
   it("names a hold first, in the one sentence every refusal for a hold says", () => {
     expect(releaseStop({ ...facts, hold: { reason: "mass rebuild" } })).toEqual({ kind: "held", reason: "rawhide/bash is held: mass rebuild" });
-    expect(describeHold("rawhide", "bash", "x")).toBe("rawhide/bash is held: x");
   });
 
   it("stops a release in a freeze, not at its end, nor an excepted package", () => {

@@ -2,10 +2,10 @@
 // mixed into a Prisma transaction open on the same connection.
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "../../src/api/plugins/errors.js";
 import { inList, numberedPlaceholders, sqlRunnerOf, valuesList } from "../../src/store/sql.js";
 import { openDatabase, sqlTimestamp } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrator.js";
+import { isDatabaseUnavailable } from "../../src/store/storeFailure.js";
 import { freshDatabase, freshDatabaseUrl, testProviders, type TestDatabase } from "../support/database.js";
 
 const HOLD_INSERT = `INSERT INTO "Hold" ("id", "environment", "package", "reason", "createdBy", "createdAt") VALUES`;

@@ -4,7 +4,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "../../src/api/plugins/errors.js";
+import { isDatabaseUnavailable } from "../../src/store/storeFailure.js";
 import { migrate } from "../../src/store/migrator.js";
 import { isoFromPgTimestamp } from "../../src/store/postgresDialect.js";
 import { BindLimitExceeded, chunksFor, flag, fromStamp, MAX_BIND_PARAMETERS, observeStatements, openStore, stamp, type OpenOptions, type Store, type Tx } from "../../src/store/store.js";

@@ -5,13 +5,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { errorsPlugin } from "../../src/api/plugins/errors.js";
 import { requestValidatorCompiler } from "../../src/api/request.js";
 import { responseSerializerCompiler } from "../../src/api/response.js";
-import { decodePackageCursor, DEFAULT_WEB_DIR, dashboardRoutes, encodePackageCursor, releaseTimeline } from "../../src/api/routes/dashboard.js";
+import { DEFAULT_WEB_DIR, dashboardRoutes } from "../../src/api/routes/dashboard.js";
+import { decodePackageCursor, encodePackageCursor } from "../../src/api/routes/environments.js";
+import { overviewRoutes } from "../../src/api/routes/overview.js";
+import { OverviewRepository } from "../../src/store/overviewRepository.js";
+import { isDatabaseUnavailable } from "../../src/store/storeFailure.js";
 import { loadConfig } from "../../src/config.js";
-import type { ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { testProviders } from "../support/database.js";
 import { cloneRemote } from "../support/remote.js";
 import { anonymousReadApp, nvrOf, rawhideBuild, seed, type Seeded } from "./seed.js";
@@ -229,54 +231,6 @@ describe.each(testProviders)("dashboard endpoints on %s", (provider) => {
   });
 });
 
-describe("release timeline from a record", () => {
-  const at = (minute: number) => new Date(Date.UTC(2025, 4, 1, 12, minute));
-  const base: ReleaseRecord = {
-    seq: 1,
-    id: "01JTESTRELEASE000000000000",
-    artifactId: "a-1",
-    environment: "rawhide",
-    repository: "gitops",
-    branch: "main",
-    package: "bash",
-    trigger: "rollback",
-    createdBy: "alice",
-    force: true,
-    forceReason: "bad build in the tag",
-    bulk: false,
-    status: "queued",
-    reason: null,
-    supersededBy: null,
-    error: null,
-    attempts: 0,
-    nextAttemptAt: null,
-    commitSha: null,
-    createdAt: at(0),
-    updatedAt: at(0),
-    pushedAt: null,
-  };
-
-  it("a rollback waiting for a retry: queued (forced), the hold it placed, the failed attempt and when the next one is", () => {
-    const r = { ...base, attempts: 2, error: "remote unreachable", nextAttemptAt: at(9), updatedAt: at(5) };
-    const hold = { id: "h", environment: "rawhide", package: "bash", reason: "rollback", createdBy: "alice", createdAt: at(0), releaseId: r.id };
-    expect(releaseTimeline(r, { hold })).toEqual([
-      { state: "queued", at: at(0).toISOString(), detail: "by rollback (alice); forced: bad build in the tag" },
-      { state: "held", at: at(0).toISOString(), detail: "hold on rawhide/bash placed: rollback" },
-      { state: "retrying", at: at(5).toISOString(), detail: `attempt 2 failed: remote unreachable; next attempt at ${at(9).toISOString()}` },
-    ]);
-  });
-
-  it("a hold placed by another release is not this release's", () => {
-    const hold = { id: "h", environment: "rawhide", package: "bash", reason: "by hand", createdBy: "bob", createdAt: at(1), releaseId: null };
-    expect(releaseTimeline(base, { hold }).map((e) => e.state)).toEqual(["queued"]);
-  });
-
-  it("committed and superseded say their commit and successor", () => {
-    expect(releaseTimeline({ ...base, status: "committed", commitSha: "abc123", updatedAt: at(2) }).at(-1)).toEqual({ state: "committed", at: at(2).toISOString(), detail: "commit abc123 made, not pushed yet" });
-    expect(releaseTimeline({ ...base, status: "superseded", supersededBy: "01JOTHER", reason: null, updatedAt: at(3) }).at(-1)).toEqual({ state: "superseded", at: at(3).toISOString(), detail: "superseded by release 01JOTHER" });
-  });
-});
-
 describe("dashboard files", () => {
   it("are found beside src/ and dist/ alike: both sit one level below the package root", () => {
     expect(DEFAULT_WEB_DIR).toBe(path.resolve(__dirname, "../../src/web") + path.sep);
@@ -291,8 +245,9 @@ describe("dashboard files", () => {
     try {
       app.setValidatorCompiler(requestValidatorCompiler);
       app.setSerializerCompiler(responseSerializerCompiler(true));
-      await app.register(errorsPlugin);
-      await app.register(dashboardRoutes, { store: s.t.database.db.store, releases: { releases: s.t.releases, artifacts: s.t.evaluate.artifacts, environments: () => s.t.policies.environments(), notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, webDir: empty });
+      await app.register(errorsPlugin, { isDatabaseUnavailable });
+      await app.register(dashboardRoutes, { webDir: empty });
+      await app.register(overviewRoutes, { overview: new OverviewRepository(s.t.database.db.store), environments: () => s.t.policies.environments() });
       const page = await app.inject({ method: "GET", url: "/" });
       expect(page.statusCode).toBe(404);
       expect(page.headers["content-type"]).toContain("application/problem+json");

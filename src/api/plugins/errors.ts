@@ -2,11 +2,7 @@
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { isDatabaseUnavailable } from "../../store/storeFailure.js";
 import { Problem, PROBLEM_CONTENT_TYPE } from "../problem.js";
-
-// Where it lived before the bus needed it too; tests import it from here.
-export { isDatabaseUnavailable };
 
 // Fastify's own client errors, by code, mapped to what the caller did wrong.
 function fromFastifyError(err: FastifyError): Problem | undefined {
@@ -33,7 +29,16 @@ function fromFastifyError(err: FastifyError): Problem | undefined {
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
+export interface ErrorsOptions {
+  /**
+   * Whether an error says the database cannot be reached right now (a 503 with Retry-After, not
+   * a 500). The store knows its drivers' errors; the application passes its predicate in.
+   */
+  isDatabaseUnavailable: (err: unknown) => boolean;
+}
+
+export const errorsPlugin = fp(async (app: FastifyInstance, opts: ErrorsOptions) => {
+  const { isDatabaseUnavailable } = opts;
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
     let problem = err instanceof Problem ? err : fromFastifyError(err);
     if (!problem && isDatabaseUnavailable(err)) {

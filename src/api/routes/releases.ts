@@ -1,26 +1,20 @@
-// /api/v1/releases, /rollbacks, /holds, /environments: thin adapters onto the release use cases.
+// /api/v1/releases: thin adapters onto the release use cases (release, retry, describe).
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { wellFormedString } from "../../domain/text.js";
-import { ARTIFACT_ID_PATTERN, PACKAGE_PATTERN } from "../../domain/artifact.js";
-import { ENVIRONMENT_NAME_PATTERN } from "../../domain/documents/envelope.js";
-import { environmentsFileSchema } from "../../domain/environment.js";
+import { ARTIFACT_ID_PATTERN } from "../../domain/artifact.js";
+import { heldReason } from "../../domain/hold.js";
 import { releaseStatuses } from "../../domain/release.js";
-import { addHold, liftHold } from "../../flow/hold.js";
+import { describeReleaseDocument, describeReleaseTimeline, timelineStates, type DescribeReleaseDeps } from "../../flow/describeRelease.js";
 import { release, type ReleaseDeps } from "../../flow/release.js";
 import { retryRelease } from "../../flow/retryRelease.js";
-import { rollback } from "../../flow/rollback.js";
 import { InvalidCursorError } from "../../store/artifactRepository.js";
-import type { HoldRecord, ReleaseRecord } from "../../store/releaseRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
-
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const environmentName = wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be an environment name");
-const packageName = wellFormedString().regex(PACKAGE_PATTERN, "must be a koji package name");
-const reasonText = wellFormedString().trim().min(1).max(500);
+import { environmentName, idParams, packageName, reasonText } from "../request.js";
+import { holdView, releaseSchema, releaseView } from "../views.js";
 
 const releaseBody = z
   .strictObject({
@@ -40,82 +34,32 @@ const releaseQuery = z.strictObject({
   cursor: wellFormedString().min(1).max(64).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 
-const idParams = z.strictObject({ id: wellFormedString().regex(ULID, "must be a release id") });
-const holdParams = z.strictObject({ id: wellFormedString().regex(ULID, "must be a hold id") });
-
-const rollbackBody = z.strictObject({
-  environment: environmentName,
-  package: packageName,
-  artifactId: wellFormedString().regex(ARTIFACT_ID_PATTERN, "must be an artifact id").optional().meta({ description: "The artifact to go back to; the one released before the current one if absent" }),
-  reason: reasonText.optional(),
-});
-
-const holdBody = z.strictObject({ environment: environmentName, package: packageName, reason: reasonText });
-const holdQuery = z.strictObject({ environment: environmentName.optional(), package: packageName.optional() });
-
-const timestamp = z.iso.datetime();
-
-const releaseSchema = z
-  .strictObject({
-    id: wellFormedString(),
-    artifactId: wellFormedString(),
-    environment: wellFormedString(),
-    repository: wellFormedString(),
-    branch: wellFormedString(),
-    package: wellFormedString(),
-    trigger: wellFormedString().meta({ description: "policy/<name>, user:<subject>, rollback or mirror" }),
-    createdBy: wellFormedString(),
-    force: z.boolean(),
-    forceReason: wellFormedString().nullable(),
-    bulk: z.boolean(),
-    status: z.enum(releaseStatuses),
-    reason: wellFormedString().nullable().meta({ description: "Why it was blocked or superseded" }),
-    supersededBy: wellFormedString().nullable(),
-    error: wellFormedString().nullable().meta({ description: "The last write or push error" }),
-    attempts: z.number().int(),
-    nextAttemptAt: timestamp.nullable(),
-    commitSha: wellFormedString().nullable(),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-    pushedAt: timestamp.nullable(),
-  })
-  .meta({ id: "Release", description: "A request to put one artifact into one environment" });
-
-const holdSchema = z
-  .strictObject({
-    id: wellFormedString(),
-    environment: wellFormedString(),
-    package: wellFormedString(),
-    reason: wellFormedString(),
-    createdBy: wellFormedString(),
-    createdAt: timestamp,
-    releaseId: wellFormedString().nullable().meta({ description: "The rollback that placed it" }),
-  })
-  .meta({ id: "Hold", description: "Stops policies from releasing a package to an environment until lifted" });
+const releaseParams = idParams("release");
 
 const queuedSchema = z.strictObject({ id: wellFormedString(), status: z.enum(releaseStatuses) });
 
-// An environment as policies/environments.yaml declares it, with where its repository is.
-const declaredEnvironment = environmentsFileSchema.shape.environments.element;
-const repositoryWhere = { branch: wellFormedString().nullable(), url: wellFormedString().nullable() };
-const environmentSchema = z
-  .discriminatedUnion("kind", [
-    declaredEnvironment.options[0].extend(repositoryWhere),
-    declaredEnvironment.options[1].extend(repositoryWhere),
-    declaredEnvironment.options[2].extend(repositoryWhere),
-  ])
-  .meta({ id: "Environment", description: "Where requests of one kind go: repository, branch, path and freeze windows" });
+const timestamp = z.iso.datetime();
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const timelineSchema = z.strictObject({
+  releaseId: wellFormedString(),
+  status: wellFormedString(),
+  entries: z.array(z.strictObject({ state: z.enum(timelineStates), at: timestamp.nullable(), detail: wellFormedString() })).meta({ description: "Oldest first" }),
+  decision: z.strictObject({ policy: wellFormedString(), event: wellFormedString(), reason: wellFormedString().nullable(), createdAt: timestamp }).nullable().meta({ description: "The policy decision that queued it" }),
+});
 
-export function releaseView(r: ReleaseRecord) {
-  const { seq: _seq, ...rest } = r;
-  return { ...rest, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), pushedAt: iso(r.pushedAt), nextAttemptAt: iso(r.nextAttemptAt) };
-}
-
-export function holdView(h: HoldRecord) {
-  return { ...h, createdAt: h.createdAt.toISOString() };
-}
+const documentSchema = z.strictObject({
+  releaseId: wellFormedString(),
+  kind: wellFormedString(),
+  path: wellFormedString().meta({ description: "Where the document lives in the GitOps repository" }),
+  content: wellFormedString().meta({ description: "The YAML the writer commits" }),
+  commit: z.strictObject({
+    sha: wellFormedString().nullable(),
+    bulk: z.boolean(),
+    subject: wellFormedString().nullable(),
+    message: wellFormedString().nullable().meta({ description: "Null for a bulk release: its commit is shared with its batch" }),
+    trailers: z.array(z.strictObject({ name: wellFormedString(), value: wellFormedString() })),
+  }),
+});
 
 export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -160,7 +104,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         case "frozen":
           throw conflict("frozen", outcome.reason);
         case "held":
-          throw conflict("held", `${outcome.hold.environment}/${outcome.hold.package} is held: ${outcome.hold.reason}; lift the hold or force with a reason`, { hold: holdView(outcome.hold) });
+          throw conflict("held", `${heldReason(outcome.hold)}; lift the hold or force with a reason`, { hold: holdView(outcome.hold) });
         case "duplicate":
           throw conflict("already-released", `artifact ${outcome.existing.artifactId} was already released to ${outcome.existing.environment} (release ${outcome.existing.id}, ${outcome.existing.status}); force to release it again`, {
             existingRelease: outcome.existing.id,
@@ -212,7 +156,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         operationId: "getRelease",
         summary: "Show a release",
         tags: ["releases"],
-        params: idParams,
+        params: releaseParams,
         response: { 200: jsonResponse("The release", releaseSchema), ...problemResponses(404, 503) },
       },
     },
@@ -232,7 +176,7 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
         operationId: "retryRelease",
         summary: "Retry a failed release",
         tags: ["releases"],
-        params: idParams,
+        params: releaseParams,
         response: {
           202: jsonResponse("Queued again", queuedSchema),
           ...problemResponses(404),
@@ -257,134 +201,71 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
       }
     },
   );
+}
 
-  api.post(
-    "/api/v1/rollbacks",
-    {
-      config: { role: "releaser" },
-      schema: {
-        operationId: "rollback",
-        summary: "Roll a package back in an environment",
-        description: "Releases an earlier artifact of the package and holds the package there, so that policies do not undo the rollback.",
-        tags: ["releases"],
-        body: rollbackBody,
-        response: {
-          202: jsonResponse("The rollback release is queued and the hold placed", z.strictObject({ release: releaseSchema, hold: holdSchema })),
-          422: problemResponse(422, "Nothing to roll back to"),
-          503: problemResponse(503),
-        },
-      },
-    },
-    async (request, reply) => {
-      const principal = requirePrincipal(request);
-      const outcome = await rollback(deps, principal, request.body);
-      switch (outcome.status) {
-        case "queued":
-          return reply.code(202).send({ release: releaseView(outcome.release), hold: holdView(outcome.hold) });
-        case "forbidden":
-          throw forbidden(outcome.reason);
-        case "unknown-environment":
-          throw invalid("body", [{ path: "/environment", message: `no environment ${outcome.environment}` }]);
-        case "unprocessable":
-          throw unprocessable(outcome.code, outcome.reason);
-      }
-    },
-  );
+/**
+ * A release's timeline and document, for the web dashboard. Registered apart from releaseRoutes,
+ * after the dashboard's other summaries: the OpenAPI document lists paths in registration order.
+ */
+export async function releaseDescriptionRoutes(app: FastifyInstance, opts: { deps: DescribeReleaseDeps }): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const deps = opts.deps;
 
   api.get(
-    "/api/v1/holds",
+    "/api/v1/releases/:id/timeline",
     {
       config: { role: "reader" },
       schema: {
-        operationId: "listHolds",
-        summary: "List holds",
-        tags: ["holds"],
-        querystring: holdQuery,
-        response: { 200: jsonResponse("The holds", z.strictObject({ items: z.array(holdSchema) })), 503: problemResponse(503) },
-      },
-    },
-    async (request) => ({ items: (await deps.releases.holds(request.query)).map(holdView) }),
-  );
-
-  api.post(
-    "/api/v1/holds",
-    {
-      config: { role: "releaser" },
-      schema: {
-        operationId: "addHold",
-        summary: "Hold a package in an environment",
-        tags: ["holds"],
-        body: holdBody,
-        response: {
-          201: jsonResponse("Held", holdSchema),
-          409: problemResponse(409, "Already held (`hold`)"),
-          503: problemResponse(503),
-        },
-      },
-    },
-    async (request, reply) => {
-      const principal = requirePrincipal(request);
-      const body = request.body;
-      const outcome = await addHold(deps, principal, body);
-      switch (outcome.status) {
-        case "added":
-          return reply.code(201).send(holdView(outcome.hold));
-        case "exists":
-          throw conflict("already-held", `${body.environment}/${body.package} is already held: ${outcome.hold.reason}`, { hold: holdView(outcome.hold) });
-        case "forbidden":
-          throw forbidden(outcome.reason);
-        case "unknown-environment":
-          throw invalid("body", [{ path: "/environment", message: `no environment ${outcome.environment}` }]);
-      }
-    },
-  );
-
-  api.delete(
-    "/api/v1/holds/:id",
-    {
-      config: { role: "releaser" },
-      schema: {
-        operationId: "liftHold",
-        summary: "Lift a hold",
-        tags: ["holds"],
-        params: holdParams,
-        response: { 200: jsonResponse("The hold that was lifted", holdSchema), ...problemResponses(404, 503) },
+        operationId: "getReleaseTimeline",
+        summary: "A release's states, oldest first",
+        description: "From what the release record keeps (queued, the last failed attempt, its current state), the policy decision that queued it and the hold a rollback placed.",
+        tags: ["dashboard", "releases"],
+        params: releaseParams,
+        response: { 200: jsonResponse("The timeline, oldest first", timelineSchema), ...problemResponses(404, 503) },
       },
     },
     async (request) => {
-      const principal = requirePrincipal(request);
       const { id } = request.params;
-      const outcome = await liftHold(deps, principal, id);
-      switch (outcome.status) {
-        case "removed":
-          return holdView(outcome.hold);
-        case "not-found":
-          throw notFound(`no hold ${id}`);
-        case "forbidden":
-          throw forbidden(outcome.reason);
-      }
+      const outcome = await describeReleaseTimeline(deps, id);
+      if (outcome.status === "not-found") throw notFound(`no release ${id}`);
+      const { release: r, entries, decision } = outcome;
+      return { releaseId: r.id, status: r.status, entries, decision: decision ? { ...decision, createdAt: decision.createdAt.toISOString() } : null };
     },
   );
 
   api.get(
-    "/api/v1/environments",
+    "/api/v1/releases/:id/document",
     {
       config: { role: "reader" },
       schema: {
-        operationId: "listEnvironments",
-        summary: "List environments",
-        tags: ["environments"],
-        response: { 200: jsonResponse("The declared environments", z.strictObject({ items: z.array(environmentSchema) })) },
+        operationId: "getReleaseDocument",
+        summary: "The request document and commit trailers of a release",
+        description: "Rendered by the same pure function the writer commits with, from the release, its artifact and the environment as declared now.",
+        tags: ["dashboard", "releases"],
+        params: releaseParams,
+        response: {
+          200: jsonResponse("The document and the commit that carries it", documentSchema),
+          ...problemResponses(404),
+          422: problemResponse(422, "The environment is no longer declared, or the artifact no longer qualifies for it"),
+          503: problemResponse(503),
+        },
       },
     },
-    async () => {
-      const envs = deps.environments();
-      return {
-        items: [...envs.environments.values()].map((e) => {
-          const repo = envs.repositories.get(e.repository);
-          return { ...e, branch: repo?.branch ?? null, url: repo?.url ?? null };
-        }),
-      };
+    async (request) => {
+      const { id } = request.params;
+      const outcome = await describeReleaseDocument(deps, id);
+      switch (outcome.status) {
+        case "found":
+          return { releaseId: outcome.release.id, ...outcome.document };
+        case "not-found":
+          throw notFound(`no release ${id}`);
+        case "environment-undeclared":
+          throw unprocessable("environment-undeclared", `environment ${outcome.release.environment} is no longer declared; release ${id}'s document cannot be rendered`);
+        case "unknown-artifact":
+          throw unprocessable("unknown-artifact", `artifact ${outcome.release.artifactId} no longer exists`);
+        case "unrenderable":
+          throw unprocessable("document-unrenderable", `release ${id}'s document cannot be rendered: ${outcome.reason}`);
+      }
     },
   );
 }

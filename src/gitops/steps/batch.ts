@@ -1,6 +1,7 @@
 // What the writer's steps pass along: a batch's releases with their artifacts, and its outcome.
 import type { Artifact } from "../../domain/artifact.js";
 import type { ReleaseToWrite } from "../../domain/commitPlan.js";
+import { toReleaseSpec } from "../../domain/release.js";
 import type { ReleaseRecord } from "../../store/releaseRepository.js";
 
 export interface BatchResult {
@@ -25,7 +26,7 @@ export const isExplicit = (r: ReleaseRecord): boolean => r.trigger === "rollback
 /** A stored release as the commit plan sees it. */
 export function toWrite(r: ReleaseRecord): ReleaseToWrite {
   return {
-    spec: { id: r.id, artifactId: r.artifactId, environment: r.environment, trigger: r.trigger, createdAt: r.createdAt, ...(r.forceReason ? { forceReason: r.forceReason } : {}) },
+    spec: toReleaseSpec(r),
     bulk: r.bulk,
     explicit: isExplicit(r),
   };
