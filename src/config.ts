@@ -17,7 +17,7 @@ const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
 const BINDING_KEY = /^([A-Za-z0-9_+-]+|\*|#)(\.([A-Za-z0-9_+-]+|\*|#))*$/;
 
 /**
- * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise (issue 5):
+ * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise, the messages relengd maps:
  * Bodhi updates, Koji builds and tags, Pungi composes, ResultsDB results on Fedora's broker,
  * and Fedora CI's koji-build test results on CentOS's. `#` matches any number of words, so
  * `bodhi.update.#` covers bodhi.update.request.testing and bodhi.update.status.testing.*.
@@ -45,7 +45,7 @@ const envSchema = z.object({
   RELENGD_DATA_DIR: wellFormedString().min(1).default("./data"),
   RELENGD_POLICIES_DIR: wellFormedString().min(1).default("./policies"),
   RELENGD_GITOPS_REPO: wellFormedString().min(1).optional(),
-  // The shadow repository the bus mirror writes (issue 5); by default a local bare repo beside gitops.git.
+  // The shadow repository the bus mirror writes (Bodhi updates, composes seen on the bus); by default a local bare repo beside gitops.git.
   RELENGD_SHADOW_REMOTE: wellFormedString().min(1).optional(),
   RELENGD_POLICIES_GIT_URL: wellFormedString().min(1).optional(),
   RELENGD_POLICIES_GIT_BRANCH: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),

@@ -105,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
-  // The Fedora message bus bridge (issue 5): the metrics registry and the event log.
+  // The Fedora message bus bridge: the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(eventRoutes, {
@@ -118,9 +118,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
     },
   });
-  // Koji tag state observed on the bus, for `relengd plan` (issue 5).
+  // Koji tag state observed on the bus, for `relengd plan`.
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
-  // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
+  // The web dashboard: its page at /, assets under /assets/, read-only summaries.
   await app.register(dashboardRoutes, { prisma: deps.prisma, releases: deps.releases });
   return app;
 }
