@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Artifact } from "../domain/artifact.js";
 import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { sameRequest } from "../domain/documents/index.js";
+import { environmentPackageKey } from "../domain/environmentPackage.js";
 import { activeFreeze, describeFreeze } from "../domain/freeze.js";
 import { renderBulkCommitMessage, type BulkCommitInfo } from "../domain/trailers.js";
 import { UnsafePathError } from "../domain/paths.js";
@@ -424,7 +425,7 @@ class BranchWriter {
         else if (!release.force) {
           // The same checks a policy decision makes, again at write time: a hold placed or a
           // freeze begun since the release was queued stops it.
-          const hold = holds.get(`${release.environment}\0${release.package}`);
+          const hold = holds.get(environmentPackageKey(release));
           const frozen = activeFreeze(env.freezes, new Date(), release.package, release.artifactId);
           if (hold) reason = `${release.environment}/${release.package} is held: ${hold.reason}`;
           else if (frozen) reason = describeFreeze(release.environment, frozen);
@@ -463,14 +464,14 @@ class BranchWriter {
     };
     const byPair = new Map<string, TagContender[]>();
     for (const r of rivals) {
-      const key = `${r.environment}\0${r.package}`;
+      const key = environmentPackageKey(r);
       const list = byPair.get(key) ?? [];
       list.push(contender(r));
       byPair.set(key, list);
     }
     const superseded: { id: string; by: string }[] = [];
     const live = items.filter(({ release }) => {
-      const others = byPair.get(`${release.environment}\0${release.package}`);
+      const others = byPair.get(environmentPackageKey(release));
       if (!others) return true;
       const by = supersedingContender(contender(release), others);
       if (by) {
