@@ -7,8 +7,8 @@ import { wellFormedString } from "./domain/text.js";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
 import { fieldErrorMap } from "./domain/fieldIssues.js";
 import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
-import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
+import { describeScheduleRefusal, parseSchedule } from "./domain/schedule.js";
 import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
 import { ensurePrivateDir } from "./store/privateFiles.js";
 
@@ -72,9 +72,12 @@ const envSchema = z.object({
   RELENGD_AMQP_PUBLISH_PREFIX: z.enum(TOPIC_PREFIXES, { message: `must be one of ${TOPIC_PREFIXES.join(", ")}` }).optional(),
   RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
   // Retention on a schedule (five-field cron, UTC); unset, only `relengd prune` by hand or from a CronJob.
+  // The check policies' schedules get too: node-cron runs it, and only what it and cron-parser read alike passes.
   RELENGD_PRUNE_SCHEDULE: wellFormedString()
-    // node-cron's own check (it runs the schedule), not domain/policy's: every CLI verb loads this file.
-    .refine((c) => c.trim().split(/\s+/).length === 5 && cron.validate(c), "must be a five-field cron expression like 0 3 * * *")
+    .superRefine((c, ctx) => {
+      const parsed = parseSchedule(c, "UTC");
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: `must be a five-field cron expression like 0 3 * * * (${describeScheduleRefusal(parsed)})` });
+    })
     .optional(),
   RELENGD_PRUNE_OLDER_THAN: wellFormedString()
     .refine((d) => parseDuration(d) !== undefined, "must be a duration like 180d")
