@@ -37,7 +37,7 @@ function resolveImport(from: string, specifier: string, files: Set<string>): str
 }
 
 /** Each module under src/ (relative to the repository) with the modules it imports. */
-export function importGraph(root: string): Map<string, string[]> {
+function importGraph(root: string): Map<string, string[]> {
   const files = sourceFiles(root);
   const known = new Set(files);
   const graph = new Map<string, string[]>();
@@ -57,7 +57,7 @@ export function importGraph(root: string): Map<string, string[]> {
  * The import cycles of `graph`: each strongly connected component of more than one module (or a
  * module importing itself), as one cycle through it, starting at its first module by name.
  */
-export function importCycles(graph: Map<string, string[]>): string[][] {
+function importCycles(graph: Map<string, string[]>): string[][] {
   // Tarjan's algorithm, iterative so that a deep chain of imports cannot overflow the stack.
   let counter = 0;
   const index = new Map<string, number>();
