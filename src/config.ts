@@ -7,8 +7,8 @@ import { wellFormedString } from "./domain/text.js";
 import { DEFAULT_RAWHIDE_VERSION } from "./domain/busMapping.js";
 import { fieldErrorMap } from "./domain/fieldIssues.js";
 import { TOPIC_PREFIXES, type TopicPrefix } from "./domain/envelope.js";
-import cron from "node-cron";
 import { parseDuration } from "./domain/token.js";
+import { describeScheduleRefusal, parseSchedule } from "./domain/schedule.js";
 import { readOidcConfig, type OidcConfig } from "./auth/oidcConfig.js";
 import { ensurePrivateDir } from "./store/privateFiles.js";
 
@@ -17,7 +17,7 @@ const AMQP_NAME = /^[A-Za-z0-9_.:-]{1,255}$/;
 const BINDING_KEY = /^([A-Za-z0-9_+-]+|\*|#)(\.([A-Za-z0-9_+-]+|\*|#))*$/;
 
 /**
- * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise (issue 5):
+ * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise, the messages relengd maps:
  * Bodhi updates, Koji builds and tags, Pungi composes, ResultsDB results on Fedora's broker,
  * and Fedora CI's koji-build test results on CentOS's. `#` matches any number of words, so
  * `bodhi.update.#` covers bodhi.update.request.testing and bodhi.update.status.testing.*.
@@ -45,7 +45,7 @@ const envSchema = z.object({
   RELENGD_DATA_DIR: wellFormedString().min(1).default("./data"),
   RELENGD_POLICIES_DIR: wellFormedString().min(1).default("./policies"),
   RELENGD_GITOPS_REPO: wellFormedString().min(1).optional(),
-  // The shadow repository the bus mirror writes (issue 5); by default a local bare repo beside gitops.git.
+  // The shadow repository the bus mirror writes (Bodhi updates, composes seen on the bus); by default a local bare repo beside gitops.git.
   RELENGD_SHADOW_REMOTE: wellFormedString().min(1).optional(),
   RELENGD_POLICIES_GIT_URL: wellFormedString().min(1).optional(),
   RELENGD_POLICIES_GIT_BRANCH: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, "must be a branch name").default("main"),
@@ -72,9 +72,12 @@ const envSchema = z.object({
   RELENGD_AMQP_PUBLISH_PREFIX: z.enum(TOPIC_PREFIXES, { message: `must be one of ${TOPIC_PREFIXES.join(", ")}` }).optional(),
   RELENGD_RAWHIDE_VERSION: z.coerce.number().int().min(30).max(999).default(DEFAULT_RAWHIDE_VERSION),
   // Retention on a schedule (five-field cron, UTC); unset, only `relengd prune` by hand or from a CronJob.
+  // The check policies' schedules get too: node-cron runs it, and only what it and cron-parser read alike passes.
   RELENGD_PRUNE_SCHEDULE: wellFormedString()
-    // node-cron's own check (it runs the schedule), not domain/policy's: every CLI verb loads this file.
-    .refine((c) => c.trim().split(/\s+/).length === 5 && cron.validate(c), "must be a five-field cron expression like 0 3 * * *")
+    .superRefine((c, ctx) => {
+      const parsed = parseSchedule(c, "UTC");
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: `must be a five-field cron expression like 0 3 * * * (${describeScheduleRefusal(parsed)})` });
+    })
     .optional(),
   RELENGD_PRUNE_OLDER_THAN: wellFormedString()
     .refine((d) => parseDuration(d) !== undefined, "must be a duration like 180d")

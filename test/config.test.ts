@@ -47,3 +47,14 @@ describe("configuration of the bus consumer", () => {
     expect(() => loadConfig(env)).toThrow(name);
   });
 });
+
+describe("configuration of scheduled retention", () => {
+  it("takes the schedules policies may have, in UTC, and refuses the others naming the field", () => {
+    expect(loadConfig({ RELENGD_PRUNE_SCHEDULE: "@daily" }).prune?.schedule).toBe("@daily");
+    expect(loadConfig({ RELENGD_PRUNE_SCHEDULE: "0 3 * * MON-FRI" }).prune?.schedule).toBe("0 3 * * MON-FRI");
+    // node-cron takes both of these; cron-parser refuses the first and reads the second otherwise.
+    expect(() => loadConfig({ RELENGD_PRUNE_SCHEDULE: "0 3 * * FRI-MON" })).toThrow(/RELENGD_PRUNE_SCHEDULE.*day-of-week: range FRI-MON runs backwards/);
+    expect(() => loadConfig({ RELENGD_PRUNE_SCHEDULE: "0 3 1 * MON" })).toThrow(/RELENGD_PRUNE_SCHEDULE.*day-of-week: restricts the day/);
+    expect(() => loadConfig({ RELENGD_PRUNE_SCHEDULE: "0 0 3 * * *" })).toThrow(/RELENGD_PRUNE_SCHEDULE.*seconds field/);
+  });
+});

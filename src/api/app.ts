@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rollbackRoutes, { deps: deps.releases });
   await app.register(holdRoutes, { deps: deps.releases });
   await app.register(environmentRoutes, { deps: deps.releases });
-  // The Fedora message bus bridge (issue 5): the metrics registry and the event log.
+  // The Fedora message bus bridge: the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(eventRoutes, {
@@ -133,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
     },
   });
-  // Koji tag state observed on the bus, for `relengd plan` (issue 5).
+  // Koji tag state observed on the bus, for `relengd plan`.
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
   // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
   // reads. The OpenAPI document lists paths in registration order, so these stay last.

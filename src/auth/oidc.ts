@@ -5,7 +5,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } 
 import type { Principal } from "../domain/token.js";
 import { matchingRule } from "./claimMapping.js";
 import type { OidcConfig, OidcIssuer } from "./oidcConfig.js";
-import { rejectionOf, SigningKeysUnavailable, TokenGrantsNothing, TokenRejected, type VerifiedToken } from "./tokens.js";
+import { rejectionOf, SigningKeysUnavailable, TokenGrantsNothing, TokenRejected, type ForeignTokenVerifier, type VerifiedToken } from "./tokens.js";
 
 type KeyResolver = ReturnType<typeof createRemoteJWKSet>;
 
@@ -17,7 +17,7 @@ interface TrustedIssuer {
   keys: KeyResolver;
 }
 
-export class OidcVerifier {
+export class OidcVerifier implements ForeignTokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
 
   constructor(config: OidcConfig) {

@@ -3,7 +3,6 @@ import { createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { principalFromClaims, tokenClaimsSchema, type Principal, type Role } from "../domain/token.js";
 import { fieldErrorMap } from "../domain/fieldIssues.js";
-import type { OidcVerifier } from "./oidc.js";
 
 const ISSUER = "relengd";
 // Tokens whose signature was checked, kept by their exact text; cleared whole when full.
@@ -59,6 +58,16 @@ export interface VerifiedToken {
   expiresAtMs: number;
 }
 
+/**
+ * Checks tokens of issuers other than relengd (auth/oidc.ts). Declared here, beside the service
+ * that calls it, so that this module does not depend on the OIDC one that depends on it.
+ */
+export interface ForeignTokenVerifier {
+  /** True when `iss` is an issuer whose tokens are accepted. */
+  trusts(iss: string): boolean;
+  verify(token: string, iss: string): Promise<VerifiedToken>;
+}
+
 /** The `iss` claim as the token states it, before any check; undefined when there is none to read. */
 function unverifiedIssuer(token: string): string | undefined {
   try {
@@ -87,7 +96,7 @@ export class TokenService {
     secret: string,
     private readonly isRevoked: (jti: string) => boolean = () => false,
     /** Outside identity providers (RELENGD_OIDC_CONFIG) whose tokens are accepted beside relengd's own. */
-    private readonly oidc?: OidcVerifier,
+    private readonly oidc?: ForeignTokenVerifier,
   ) {
     this.key = createSecretKey(Buffer.from(secret, "utf8"));
   }

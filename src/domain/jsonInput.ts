@@ -6,7 +6,7 @@ import { NOT_WELL_FORMED } from "./text.js";
  * Deepest nesting accepted in a JSON input (HTTP body, bus body, bus headers). The deepest real
  * message in the recorded Fedora corpus (bodhi.update.complete.testing) nests 8 levels, its body
  * 7; artifacts nest 3. Past this, recursive code (JSON.stringify, zod's z.json(), Prisma's Json
- * encoder) can exhaust the stack: a 20,000-deep message did (issue 13).
+ * encoder) can exhaust the stack: a 20,000-deep message did.
  */
 export const MAX_JSON_DEPTH = 128;
 

@@ -1,6 +1,5 @@
 // Auto-release policies (policies/*.yaml): when they run, what they match, what they require,
 // and the decision they reach for one artifact. Pure: every input is a value.
-import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { wellFormedString } from "./text.js";
 import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome } from "./artifact.js";
@@ -14,6 +13,7 @@ import { GLOB_PATTERN, matchesGlob, matchesGlobs } from "./glob.js";
 import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
 import { releaseStop } from "./releaseGate.js";
+import { describeScheduleRefusal, parseSchedule, type Schedule } from "./schedule.js";
 
 const globs = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 // An rpm version range (`>= 2.0, < 3`) checked against the artifact's koji-build NVRs.
@@ -38,10 +38,10 @@ export const policySchema = z
     spec: z.strictObject({
       on: z.array(z.enum(policyTriggers)).min(1).max(3),
       schedule: z
-        .strictObject({ cron: wellFormedString().min(9).max(100), timezone: wellFormedString().min(1).max(64).default("UTC") })
+        .strictObject({ cron: wellFormedString().min(1).max(100), timezone: wellFormedString().min(1).max(64).default("UTC") })
         .superRefine((s, ctx) => {
-          const problem = cronProblem(s.cron, s.timezone);
-          if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["cron"] });
+          const parsed = parseSchedule(s.cron, s.timezone);
+          if (!parsed.ok) ctx.addIssue({ code: "custom", message: describeScheduleRefusal(parsed), path: [parsed.field === "timezone" ? "timezone" : "cron"] });
         })
         .optional(),
       /** For a schedule: which artifacts to look at (those pushed to an environment). */
@@ -88,28 +88,13 @@ export const policySchema = z
 
 export type Policy = z.output<typeof policySchema>;
 
-/** Why a cron expression (five fields) or time zone is not usable, or undefined. */
-export function cronProblem(expression: string, timezone: string): string | undefined {
-  if (expression.trim().split(/\s+/).length !== 5) return "must be a five-field cron expression like 0 5 * * *";
-  try {
-    CronExpressionParser.parse(expression, { tz: timezone });
-    return undefined;
-  } catch (err) {
-    return `is not a cron expression or time zone relengd understands: ${(err as Error).message}`;
-  }
-}
-
-/** The last time at or before `now` the schedule fired, or undefined if never. */
-export function previousSlot(policy: Policy, now: Date): Date | undefined {
+/** The policy's schedule as the timer and the slot code read it; undefined when it has none. */
+export function policySchedule(policy: Policy): Schedule | undefined {
   const s = policy.spec.schedule;
   if (!s) return undefined;
-  // prev() is strictly before currentDate; one millisecond later makes "at now" count.
-  const it = CronExpressionParser.parse(s.cron, { tz: s.timezone, currentDate: new Date(now.getTime() + 1) });
-  try {
-    return it.prev().toDate();
-  } catch {
-    return undefined;
-  }
+  // policySchema checked it with the same function: a Policy value never fails here.
+  const parsed = parseSchedule(s.cron, s.timezone);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 /** A parsed policy file; a valid one keeps the way back from a field to its line, for problems found later (an unknown environment). */

@@ -13,7 +13,7 @@ declare global {
 /**
  * JSON's `\ud83d` escapes can carry half of a surrogate pair into a JavaScript string; such a
  * string has no UTF-8 form, so PostgreSQL, SQLite and Prisma's query encoder refuse or mangle it
- * (the 500 of issue 13). Every schema refuses it at the edge, naming the field.
+ * (a 500 for the caller). Every schema refuses it at the edge, naming the field.
  */
 export const NOT_WELL_FORMED = "must be well-formed Unicode text (it holds a lone UTF-16 surrogate)";
 

@@ -113,7 +113,7 @@ interface Applied {
  *
  * A message that fails for a reason of its own (its content breaks the mapping, a renderer or
  * a store statement) is recorded `rejected` with the error and resolves: redelivering it would
- * fail the same way for ever and hold back every message behind it (issue 13). Only a store
+ * fail the same way for ever and hold back every message behind it. Only a store
  * that cannot act right now, or that cannot record the rejection, rejects.
  */
 export async function ingestBusMessage(deps: BusDeps, message: BusMessage): Promise<BusIngestResult> {

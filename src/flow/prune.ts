@@ -71,7 +71,7 @@ export interface PruneScheduleDeps extends PruneDeps {
 }
 
 /**
- * Runs pruneArtifacts on `schedule` (five-field cron, UTC). Each slot runs once across replicas:
+ * Runs pruneArtifacts on `schedule` (five-field cron, UTC, as config.ts checked it with domain/schedule). Each slot runs once across replicas:
  * the slot is claimed in the schedule-run table first, as scheduled policies are.
  */
 export function startPruneSchedule(deps: PruneScheduleDeps, options: { schedule: string; olderThanSeconds: number }): { stop(): Promise<void> } {

@@ -2,7 +2,8 @@
 // missed while the server was down once at start-up.
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
-import { previousSlot, type Policy } from "../domain/policy.js";
+import { policySchedule, type Policy } from "../domain/policy.js";
+import { previousSlot } from "../domain/schedule.js";
 import type { ScheduleRunRepository } from "../store/scheduleRunRepository.js";
 import type { PolicySet } from "./loader.js";
 
@@ -43,16 +44,16 @@ export class Scheduler {
 
   private arm(): void {
     for (const policy of this.scheduled()) {
-      const s = policy.spec.schedule;
-      if (!s) continue;
+      const schedule = policySchedule(policy);
+      if (!schedule) continue;
       const task = cron.schedule(
-        s.cron,
+        schedule.expression,
         () => {
           // The slot is the minute the expression names, whatever the tick's jitter.
-          const slot = previousSlot(policy, this.now());
+          const slot = previousSlot(schedule, this.now());
           if (slot) this.track(this.runSlot(policy, slot));
         },
-        { timezone: s.timezone, name: `relengd-${policy.metadata.name}` },
+        { timezone: schedule.timezone, name: `relengd-${policy.metadata.name}` },
       );
       this.tasks.push(task);
     }
@@ -69,7 +70,8 @@ export class Scheduler {
    */
   async catchUp(): Promise<void> {
     for (const policy of this.scheduled()) {
-      const slot = previousSlot(policy, this.now());
+      const schedule = policySchedule(policy);
+      const slot = schedule && previousSlot(schedule, this.now());
       if (!slot) continue;
       const last = await this.deps.runs.last(policy.metadata.name);
       if (last && last.slot.getTime() < slot.getTime()) {

@@ -1,4 +1,5 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
+import { environmentPackageKey } from "../domain/environmentPackage.js";
 import type { ReleaseStatus } from "../domain/release.js";
 import { insertDecisionsIn, type NewDecision } from "./decisionRepository.js";
 import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
@@ -114,14 +115,14 @@ const HOLD_COLUMNS = `"id", "environment", "package", "reason", "createdBy", "cr
 type HoldRow = Omit<HoldRecord, "createdAt"> & { createdAt: Timestamp };
 const holdFromRow = (row: HoldRow): HoldRecord => ({ ...row, createdAt: new Date(row.createdAt) });
 
-/** The holds on any of these (environment, package) pairs, keyed `environment\0package`. */
+/** The holds on any of these (environment, package) pairs, keyed by environmentPackageKey. */
 async function holdsIn(tx: SqlTx, pairs: readonly { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
-  const wanted = new Set(pairs.map((p) => `${p.environment}\0${p.package}`));
+  const wanted = new Set(pairs.map(environmentPackageKey));
   const out = new Map<string, HoldRecord>();
   for (const environments of chunksFor([...new Set(pairs.map((p) => p.environment))], 1)) {
     const rows = await tx.all<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM "Hold" WHERE "environment" IN (${inList(environments.length)})`, environments);
     for (const h of rows) {
-      const key = `${h.environment}\0${h.package}`;
+      const key = environmentPackageKey(h);
       if (wanted.has(key)) out.set(key, holdFromRow(h));
     }
   }
@@ -180,7 +181,7 @@ export class ReleaseRepository {
     const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
     const rows: SqlValue[][] = [];
     for (const input of inputs) {
-      const hold = holds.get(`${input.environment}\0${input.package}`);
+      const hold = holds.get(environmentPackageKey(input));
       const key = `${input.artifactId}\0${input.environment}`;
       if (hold && !input.force) plan.push({ kind: "held", hold });
       else if (!input.force && standing.has(key)) plan.push({ kind: "duplicate", key });
@@ -319,8 +320,8 @@ export class ReleaseRepository {
    */
   async tagContenders(pairs: { environment: string; package: string }[], sinceSeq: number): Promise<ReleaseRecord[]> {
     if (pairs.length === 0) return [];
-    const unique = [...new Map(pairs.map((p) => [`${p.environment}\0${p.package}`, p])).values()];
-    const wanted = new Set(unique.map((p) => `${p.environment}\0${p.package}`));
+    const unique = [...new Map(pairs.map((p) => [environmentPackageKey(p), p])).values()];
+    const wanted = new Set(unique.map(environmentPackageKey));
     const out = new Map<string, ReleaseRecord>();
     await this.sql.read(async (tx) => {
       // Per pair at most one environment and one package, and the sequence number once.
@@ -331,7 +332,7 @@ export class ReleaseRepository {
           `SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "environment" IN (${inList(environments.length)}) AND "package" IN (${inList(packages.length)}) AND ("status" IN ('queued', 'committed') OR ("status" = 'pushed' AND "seq" > ?))`,
           [...environments, ...packages, sinceSeq],
         );
-        for (const r of rows) if (wanted.has(`${r.environment}\0${r.package}`)) out.set(r.id, releaseFromRow(r));
+        for (const r of rows) if (wanted.has(environmentPackageKey(r))) out.set(r.id, releaseFromRow(r));
       }
     });
     return [...out.values()].sort((a, b) => a.seq - b.seq);
@@ -517,7 +518,7 @@ export class ReleaseRepository {
     return this.prisma.hold.findUnique({ where: { environment_package: { environment, package: pkg } } });
   }
 
-  /** The holds on any of these (environment, package) pairs, keyed `environment\0package`. */
+  /** The holds on any of these (environment, package) pairs, keyed by environmentPackageKey. */
   async holdsOn(pairs: { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
     if (pairs.length === 0) return new Map();
     return this.sql.read((tx) => holdsIn(tx, pairs));

@@ -10,7 +10,7 @@ import { buildCompleteMessage } from "../support/fedoraMessages.js";
 
 const PROBLEM = /^application\/problem\+json/;
 
-// The edges of the HTTP contract (issue 13): every error relengd answers is problem+json, JSON
+// The edges of the HTTP contract: every error relengd answers is problem+json, JSON
 // input is bounded and well-formed, 401s say how to authenticate, refusals carry a code.
 describe.each(testProviders)("the HTTP contract's edges on %s", (provider) => {
   let t: TestApp;

@@ -63,11 +63,11 @@ const hugeNumber = fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2
 const wrongType = fc.constantFrom<unknown>(null, true, false, [], {}, 0, "", [null], { kind: "koji-build" }, [[[]]]);
 const unicode = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }));
 const longText = fc.string({ minLength: 250, maxLength: 5000 });
-// Half of a surrogate pair alone in otherwise plain text: no UTF-8 form, the store cannot hold it (issue 13).
+// Half of a surrogate pair alone in otherwise plain text: no UTF-8 form, the store cannot hold it.
 const loneSurrogate = fc
   .tuple(fc.string({ maxLength: 10 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 10 }))
   .map(([before, unit, after]) => before + String.fromCharCode(unit) + after);
-// Arrays or objects nested around the limit and far past it (issue 13). Such a value cannot be
+// Arrays or objects nested around the limit and far past it (a stack overflow in the shell). Such a value cannot be
 // built and stringified here without the stack overflow it tests for, so it travels as a
 // placeholder string that `withDeepNesting` replaces in the request's text.
 const DEEP_PLACEHOLDER = /"relengd-fuzz-deep-(\d+)-([ao])"/g;
@@ -403,7 +403,7 @@ describe("fuzzing the artifact, release and event endpoints (SQLite, writer runn
     }
     // Nothing carrying the mark next to the repository, in the temp folder or the working directory.
     expect([...marked(path.dirname(t.remote), 6), ...marked(tmpdir(), 2), ...marked(process.cwd(), 2)]).toEqual([]);
-    // The generators reached the server with both kinds of input of issue 13, and none got a 5xx.
+    // The generators reached the server with both kinds of input (lone surrogates, deep nesting), and none got a 5xx.
     expect(sent.deep).toBeGreaterThan(50);
     expect(sent.loneSurrogate).toBeGreaterThan(50);
     console.log(`fuzz: deep ${sent.deep}, lone surrogates ${sent.loneSurrogate}; ${[...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}; ${files.length} documents in the remote`);

@@ -1,4 +1,4 @@
-// Issue 13 item 3: a token scoped to some packages cannot reach another package's Koji tag or
+// A token scoped to some packages cannot reach another package's Koji tag or
 // Bodhi update through a build of it, and every artifact's builds fit its package, side tag and
 // release — at push, at ad-hoc release, before a policy fires and at write time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

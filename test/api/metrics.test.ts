@@ -1,4 +1,4 @@
-// /metrics (issue 6) of a real server (src/main.ts wiring): ingest counts and latency, the
+// /metrics of a real server (src/main.ts wiring): ingest counts and latency, the
 // release queue, writer commit/push timings and outcomes, policy decisions, process metrics.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

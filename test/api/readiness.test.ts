@@ -1,6 +1,6 @@
-// /readyz (issue 6): not ready once a GitOps remote has been unreachable for longer than the
+// /readyz: not ready once a GitOps remote has been unreachable for longer than the
 // bound; ready again once it answers. (A database that goes away: test/failure/postgresRestart.)
-// Issue 13: the same for a writer failing every attempt for any other cause, with the cause in
+// The same for a writer failing every attempt for any other cause, with the cause in
 // the answer and in a gauge.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

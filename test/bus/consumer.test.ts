@@ -354,7 +354,7 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       await h?.close();
     });
 
-    it("records a message nested 20,000 deep as rejected and acks it; the five after it are applied (issue 13)", async () => {
+    it("records a message nested 20,000 deep as rejected and acks it; the five after it are applied", async () => {
       h = await harness(provider);
       const topic = "org.fedoraproject.prod.buildsys.build.state.change";
       consumer = new BusConsumer({

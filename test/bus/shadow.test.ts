@@ -183,7 +183,7 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
     expect((await events.shadow.changes({ alias })).every((c) => c.status === "written")).toBe(true);
   });
 
-  it("removes a stale lock git left in its workspace and writes the change at once (issue 13)", async () => {
+  it("removes a stale lock git left in its workspace and writes the change at once", async () => {
     const locked = newRemote("locked.git");
     const w = shadowWriter(locked, "ws-locked.git");
     await ingest(fixture("pungi.compose.status.change/000.json"));

@@ -156,6 +156,23 @@ spec:
     }
   });
 
+  it("checks a schedule with domain/schedule, naming the cron field or the time zone at fault", () => {
+    const scheduled = (cron: string, timezone: string) =>
+      parsePolicyYaml(`apiVersion: relengd/v1\nkind: Policy\nmetadata: {name: x}\nspec:\n  on: [schedule]\n  schedule: {cron: "${cron}", timezone: ${timezone}}\n  release: {environment: rawhide}\n`);
+    expect(scheduled("0 5 * * *", "Europe/Prague").ok).toBe(true);
+    expect(scheduled("@daily", "UTC").ok).toBe(true);
+    for (const [cron, timezone, path, says] of [
+      ["0 5 1 * MON", "UTC", "/spec/schedule/cron", "day-of-week: restricts the day with day-of-month restricted too"],
+      ["0 5 * * FRI-MON", "UTC", "/spec/schedule/cron", "day-of-week: range FRI-MON runs backwards"],
+      ["0 2 * * *", "Europe/Prague", "/spec/schedule/cron", "hour: Europe/Prague moves its clocks within hour 2"],
+      ["0 5 * * *", "Mars/Olympus", "/spec/schedule/timezone", 'timezone: "Mars/Olympus" is not an IANA time zone'],
+    ] as const) {
+      const r = scheduled(cron, timezone);
+      expect(r.ok, cron).toBe(false);
+      if (!r.ok) expect(r.issues[0]).toMatchObject({ path, line: 6, message: expect.stringContaining(says) });
+    }
+  });
+
   it("rejects a broken policy file naming line and field", () => {
     const r = parsePolicyYaml(`apiVersion: relengd/v1
 kind: Policy

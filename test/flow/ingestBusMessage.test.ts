@@ -56,7 +56,7 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
     expect(counted.at(-1)).toEqual(["buildsys.build.state.change", "accepted"]);
   });
 
-  it("records as rejected, with nothing applied, a message that fails for a reason of its own, and resolves (issue 13)", async () => {
+  it("records as rejected, with nothing applied, a message that fails for a reason of its own, and resolves", async () => {
     // Built in code, past the parser's limit: what any path that skips parseEnvelope might hand over.
     let deep: unknown = [];
     for (let i = 0; i < 50_000; i++) deep = [deep];

@@ -1,7 +1,7 @@
 // Crash safety of the writer: a real `relengd serve` killed with SIGKILL in the middle of a
 // burst and started again on the same data dir pushes every release exactly once, also when the
 // kill left git's lock files in its workspace (this test once failed with "cannot lock ref …
-// File exists" after a SIGKILL; issue 13).
+// File exists" after a SIGKILL).
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

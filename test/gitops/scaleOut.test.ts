@@ -1,4 +1,4 @@
-// Scale-out on PostgreSQL (issue 6): two `relengd serve` processes share one database and one
+// Scale-out on PostgreSQL: two `relengd serve` processes share one database and one
 // GitOps remote. One of them holds the writer lease of the branch; when it is killed with
 // SIGKILL mid-burst, the other takes the branch over within 10 s and every release is pushed
 // exactly once, with no forced push.

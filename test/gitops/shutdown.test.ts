@@ -1,4 +1,4 @@
-// Graceful shutdown (issue 6): SIGTERM stops accepting, lets the commit and push in flight
+// Graceful shutdown: SIGTERM stops accepting, lets the commit and push in flight
 // finish and be recorded, closes the store and exits 0; a second signal exits at once.
 import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

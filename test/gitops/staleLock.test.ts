@@ -1,4 +1,4 @@
-// Issue 13 item 2: a git lock file left in the writer's workspace by a crash (or a git process
+// A git lock file left in the writer's workspace by a crash (or a git process
 // killed mid-write) is the workspace's problem, not the remote's: the writer removes a lock no
 // process holds and writes at once. A lock in a remote on this host that no process works in
 // (a receive-pack killed with the server) is removed too; one a process may hold stays a remote problem.

@@ -1,4 +1,4 @@
-// rpm's version order in the writer (issue 8): a Koji tag never silently goes back to an older
+// rpm's version order in the writer: a Koji tag never silently goes back to an older
 // build, and of the releases waiting for one tag the newest build wins, not the latest arrival.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

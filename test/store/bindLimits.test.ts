@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArtifact, type Artifact } from "../../src/domain/artifact.js";
+import { environmentPackageKey } from "../../src/domain/environmentPackage.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
@@ -127,7 +128,7 @@ const releaseCases: Record<ListTaking<ReleaseRepository>, Case> = {
     const environment = store.unique("held-env");
     await store.releases.addHold({ environment, package: "glibc", reason: "mass rebuild", createdBy: "user:test" });
     const pairs = spread([{ environment, package: "glibc" }], absent(store, n).map((x) => ({ environment: x, package: "glibc" })), n);
-    expect([...(await store.releases.holdsOn(pairs)).keys()]).toEqual([`${environment}\0glibc`]);
+    expect([...(await store.releases.holdsOn(pairs)).keys()]).toEqual([environmentPackageKey({ environment, package: "glibc" })]);
   },
 };
 

@@ -9,7 +9,7 @@ import { TokenRepository } from "../../src/store/tokenRepository.js";
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 
-// Issue 13: the data dir holds the token secret and every token's record.
+// Only the owner may read them: the data dir holds the token secret and every token's record.
 describe("the data dir and the SQLite database are private to their owner", () => {
   const dirs: string[] = [];
   const tmp = () => {

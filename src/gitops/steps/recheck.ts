@@ -1,4 +1,5 @@
 // Step: the write-time gate. Releases that no longer qualify now become `blocked` with the reason.
+import { environmentPackageKey } from "../../domain/environmentPackage.js";
 import type { ArtifactRuleOptions } from "../../domain/artifactRules.js";
 import { writeRefusal } from "../../domain/releaseGate.js";
 import type { EnvironmentSet } from "../../policy/environments.js";
@@ -27,7 +28,7 @@ export async function recheck(deps: RecheckDeps, batch: readonly ReleaseRecord[]
     const reason = writeRefusal(release, deps.environments.environments.get(release.environment), artifact, {
       rules: deps.rules,
       now: deps.now,
-      hold: holds.get(`${release.environment}\0${release.package}`),
+      hold: holds.get(environmentPackageKey(release)),
       repository: deps.repository,
       declaredIn: deps.environments.source,
     });

@@ -2,6 +2,7 @@
 // build should end up there is written (see supersedingContender: the newest build by rpm's
 // order, or the latest a person chose), whether the others are in this batch, still queued, or
 // pushed meanwhile (a release held back by a failed attempt must not put an older build back).
+import { environmentPackageKey } from "../../domain/environmentPackage.js";
 import { kojiTagNvr, supersedingContender, type TagContender } from "../../domain/release.js";
 import type { EnvironmentSet } from "../../policy/environments.js";
 import type { ArtifactRepository } from "../../store/artifactRepository.js";
@@ -33,14 +34,14 @@ export async function supersede(deps: SupersedeDeps, items: BatchItem[], result:
   };
   const byPair = new Map<string, TagContender[]>();
   for (const r of rivals) {
-    const key = `${r.environment}\0${r.package}`;
+    const key = environmentPackageKey(r);
     const list = byPair.get(key) ?? [];
     list.push(contender(r));
     byPair.set(key, list);
   }
   const superseded: { id: string; by: string }[] = [];
   const live = items.filter(({ release }) => {
-    const others = byPair.get(`${release.environment}\0${release.package}`);
+    const others = byPair.get(environmentPackageKey(release));
     if (!others) return true;
     const by = supersedingContender(contender(release), others);
     if (by) {
