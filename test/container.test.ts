@@ -112,6 +112,7 @@ const text = readFileSync(path.join(repoRoot, "Containerfile"), "utf8");
 const stages = parseStages(parseInstructions(text));
 const finalStage = stages.at(-1) as Stage;
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+  engines: { node: string };
   scripts: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -126,11 +127,19 @@ const stageOf = (ref: string, before: number) => stages.find((s) => s.index < be
 const finalEnv = new Map(all(finalStage, "ENV").flatMap((i) => envPairs(i.args)));
 
 describe("Containerfile", () => {
-  it("builds in stages on UBI or Fedora Node.js 20 images pinned to a tag", () => {
+  it("builds in stages on UBI or Fedora images pinned to a tag, UBI's of an LTS Node.js that package.json allows", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
+    const minimumMajor = Number(/^>=\s*(\d+)/.exec(pkg.engines.node)?.[1]);
+    expect(minimumMajor).toBeGreaterThanOrEqual(22);
     for (const stage of stages) {
       if (stageOf(stage.image, stage.index)) continue;
-      expect(stage.image).toMatch(/^(registry\.access\.redhat\.com\/ubi9\/nodejs-20(-minimal)?|registry\.fedoraproject\.org\/fedora(-minimal)?)(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$/);
+      expect(stage.image).toMatch(/^(registry\.access\.redhat\.com\/ubi9\/nodejs-[0-9]+(-minimal)?|registry\.fedoraproject\.org\/fedora(-minimal)?)(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$/);
+      const major = /\/nodejs-([0-9]+)/.exec(stage.image)?.[1];
+      if (major !== undefined) {
+        expect(Number(major), `${stage.image}: older than engines.node ${pkg.engines.node}`).toBeGreaterThanOrEqual(minimumMajor);
+        // Even majors are the long-term-support lines; odd ones end six months after release.
+        expect(Number(major) % 2, `${stage.image}: not an LTS line`).toBe(0);
+      }
       const tag = /:([A-Za-z0-9._-]+)(@|$)/.exec(stage.image)?.[1];
       const digest = stage.image.includes("@sha256:");
       expect(tag !== undefined || digest, `${stage.image} names no tag`).toBe(true);
@@ -176,6 +185,21 @@ describe("Containerfile", () => {
       const copied = fromStages.flatMap((i) => copyTargets(finalStage, i)).some((t) => isWithin(t.target, path.posix.join(workdirAt(finalStage, Infinity), dir, "build")));
       expect(copied, `${dir}'s addon is not copied from the build stage`).toBe(true);
     }
+  });
+
+  it("checks better-sqlite3's addon under the image's own Node.js right after building it", () => {
+    const builder = stages.find((s) => runs(s).some((r) => /\bnpm rebuild better-sqlite3\b/.test(r)));
+    expect(builder, "no stage builds better-sqlite3").toBeDefined();
+    const instructions = (builder as Stage).instructions;
+    const rebuild = instructions.findIndex((i) => i.keyword === "RUN" && /\bnpm rebuild better-sqlite3\b/.test(i.args));
+    const check = instructions.findIndex((i) => i.keyword === "RUN" && /^node scripts\/check-sqlite-addon\.mjs\b/.test(i.args));
+    expect(check, "the addon check does not run after the rebuild").toBeGreaterThan(rebuild);
+    const copied = instructions
+      .slice(0, check)
+      .filter((i) => i.keyword === "COPY")
+      .flatMap((i) => copyTargets(builder as Stage, i))
+      .some((t) => isWithin(path.posix.join(workdirAt(builder as Stage, Infinity), "scripts/check-sqlite-addon.mjs"), t.target));
+    expect(copied, "scripts/check-sqlite-addon.mjs is not in the stage before it runs").toBe(true);
   });
 
   it("copies only files that exist in the repository or in the stage they come from", () => {
