@@ -36,16 +36,18 @@ export interface BenchServer {
  */
 export async function startRelengd(databaseUrl: string, role: Role): Promise<BenchServer> {
   const db = await openDatabase(databaseUrl);
-  const artifacts = new ArtifactRepository(db.prisma);
+  const artifacts = new ArtifactRepository(db.store);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
-  const releases = { releases: new ReleaseRepository(db.prisma), artifacts, environments: () => noEnvironments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
+  const releases = { releases: new ReleaseRepository(db.store), artifacts, environments: () => noEnvironments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
   const app = await buildApp({
     prisma: db.prisma,
     store: db.store,
     artifacts,
+    // No policies: pushes are stored alone.
+    pushes: { submit: (artifact) => artifacts.ingest(artifact) },
     tokens,
     releases,
-    policies: { decisions: new DecisionRepository(db.prisma), holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
+    policies: { decisions: new DecisionRepository(db.store), holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
     logger: false,
   });
 
