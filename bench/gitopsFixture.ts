@@ -13,7 +13,8 @@ import type { ArtifactInput } from "../src/domain/artifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
-import { evaluateCreated, policyEventHandler } from "../src/flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "../src/flow/evaluatePolicies.js";
+import { pushQueue } from "../src/flow/pushArtifact.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
 import { WaiverRepository } from "../src/store/waiverRepository.js";
 import { DecisionRepository } from "../src/store/decisionRepository.js";
@@ -47,15 +48,14 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
   const url = `file:${path.join(dir, "relengd.db")}`;
   await migrate(url);
   const db = await openDatabase(url);
-  const releases = new ReleaseRepository(db.prisma);
+  const releases = new ReleaseRepository(db.store);
   const shipped = path.resolve(import.meta.dirname, "../policies");
   const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
   const environments = holder.environments();
-  const decisions = new DecisionRepository(db.prisma);
-  const waivers = new WaiverRepository(db.prisma);
-  const artifacts = new ArtifactRepository(db.prisma, {
-    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r) }, tx, created),
-  });
+  const decisions = new DecisionRepository(db.store);
+  const waivers = new WaiverRepository(db.store);
+  const artifacts = new ArtifactRepository(db.store);
+  const evaluate: EvaluateDeps = { store: db.store, artifacts, releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
   const writer = new Writer(
     { releases, artifacts, environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
     { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
@@ -66,11 +66,12 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     prisma: db.prisma,
     store: db.store,
     artifacts,
+    pushes: pushQueue(evaluate),
     tokens,
     releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, policies: {
       decisions,
       holder,
-      onEvent: policyEventHandler({ artifacts, releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, (err) => {
+      onEvent: policyEventHandler(evaluate, (err) => {
         throw err;
       }),
     },

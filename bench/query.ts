@@ -9,8 +9,7 @@ import { ArtifactRepository } from "../src/store/artifactRepository.js";
 import { openDatabase, SQLITE_BUSY_TIMEOUT_MS } from "../src/store/database.js";
 import { PrismaClient as SqliteClient } from "../src/store/generated/sqlite/client.js";
 import { migrate } from "../src/store/migrator.js";
-import { registerSqlRunner, sqliteRunner } from "../src/store/sql.js";
-import { SqliteAdapterHandle } from "../src/store/sqliteConnection.js";
+import { observeStatements, openStore } from "../src/store/store.js";
 import { seedArtifact, seedPackageName } from "./fedoraArtifacts.js";
 import { benchLine, ms, pause, ratio, runLoad, summarizeLatencies, table, verdict, type LatencySummary, type LoadResult } from "./load.js";
 import { startRelengd, type BenchServer } from "./relengdServer.js";
@@ -42,7 +41,7 @@ const TIMESTAMP_FORMATS: [string, (d: Date) => StoredTimestamp][] = [
 async function probeTimestampFormat(databaseUrl: string, file: string): Promise<[string, (d: Date) => StoredTimestamp]> {
   const db = await openDatabase(databaseUrl);
   const probe = artifactSchema.parse(seedArtifact(0, "probe", 0));
-  const outcome = await new ArtifactRepository(db.prisma).ingest(probe);
+  const outcome = await new ArtifactRepository(db.store).ingest(probe);
   await db.close();
   if (outcome.status !== "created") throw new Error(`probe artifact was not created: ${outcome.status}`);
   const raw = new BetterSqlite3(file);
@@ -148,14 +147,12 @@ async function endpoints(file: string, server: BenchServer): Promise<{ list: End
 
 /** Captures the SQL Prisma generates for the list queries and shows SQLite's plan and raw time for each. */
 async function explain(databaseUrl: string, file: string, samples: Samples): Promise<void> {
-  // Opened by hand, not by openDatabase, for Prisma's query log; the repository wants the
-  // store's SQL runner registered for its client all the same.
-  const adapter = new SqliteAdapterHandle(new PrismaBetterSQLite3({ url: databaseUrl }));
-  const prisma = new SqliteClient({ adapter, log: [{ emit: "event", level: "query" }] });
-  registerSqlRunner(prisma, sqliteRunner(adapter, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }));
+  // Prisma only for the what-if below; the repository's statements are observed in the store.
+  const prisma = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
+  const store = await openStore(databaseUrl);
   const queries: { sql: string; params: unknown[] }[] = [];
-  prisma.$on("query", (e) => queries.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] }));
-  const repo = new ArtifactRepository(prisma);
+  const stopObserving = observeStatements((sql, _binds, params) => queries.push({ sql, params: [...params] }));
+  const repo = new ArtifactRepository(store);
   const db = new BetterSqlite3(file, { readonly: true });
   const { cursor } = samples;
   const cases: [string, () => Promise<unknown>][] = [
@@ -197,6 +194,8 @@ async function explain(databaseUrl: string, file: string, samples: Samples): Pro
     console.log(`nvr list through Prisma: as written now median ${ms(await medianMsAsync(current, 5))}; two-step (artifactBuild.findMany → artifact.findMany id in …) median ${ms(await medianMsAsync(twoStep, 15))}`);
   } finally {
     db.close();
+    stopObserving();
+    await store.close();
     await prisma.$disconnect();
   }
 }

@@ -10,7 +10,8 @@ import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { buildApp } from "../src/api/app.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { Role } from "../src/domain/token.js";
-import { evaluateCreated, policyEventHandler } from "../src/flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "../src/flow/evaluatePolicies.js";
+import { pushQueue } from "../src/flow/pushArtifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Writer } from "../src/gitops/writer.js";
 import type { EnvironmentSet } from "../src/policy/environments.js";
@@ -94,29 +95,28 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
   const db = await openDatabase(databaseUrl);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
   const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
-  const releaseRepo = new ReleaseRepository(db.prisma);
-  const decisions = new DecisionRepository(db.prisma);
+  const releaseRepo = new ReleaseRepository(db.store);
+  const decisions = new DecisionRepository(db.store);
   let gitops: { dir: string; remote: string; writer: Writer; lease: ReturnType<typeof branchLeaseFor> } | undefined;
-  let built: Pick<Parameters<typeof buildApp>[0], "artifacts" | "releases" | "policies">;
+  let built: Pick<Parameters<typeof buildApp>[0], "artifacts" | "pushes" | "releases" | "policies">;
   if (options.shippedPolicies) {
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-gitops-"));
     const remote = path.join(dir, "gitops.git");
     await ensureBareRepository(remote);
     const policies = new PolicyHolder(path.resolve(import.meta.dirname, "../policies"), remote);
     const environments = policies.environments;
-    const waivers = new WaiverRepository(db.prisma);
-    const artifacts = new ArtifactRepository(db.prisma, {
-      afterCreate: (tx, created) => evaluateCreated({ releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo) }, tx, created),
-    });
+    const waivers = new WaiverRepository(db.store);
+    const artifacts = new ArtifactRepository(db.store);
     const lease = branchLeaseFor(db.target);
     const writer = new Writer(
       { releases: releaseRepo, artifacts, environments, rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }), lease },
       process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {},
     );
     gitops = { dir, remote, writer, lease };
-    const evaluateDeps = { artifacts, releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo: string) => writer.notify(repo), rules };
+    const evaluateDeps: EvaluateDeps = { store: db.store, artifacts, releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo: string) => writer.notify(repo), rules };
     built = {
       artifacts,
+      pushes: pushQueue(evaluateDeps),
       releases: { releases: releaseRepo, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
       policies: {
         decisions,
@@ -128,9 +128,11 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
     };
     await writer.start();
   } else {
-    const artifacts = new ArtifactRepository(db.prisma);
+    const artifacts = new ArtifactRepository(db.store);
     built = {
       artifacts,
+      // No policies: pushes are stored alone.
+      pushes: { submit: (artifact) => artifacts.ingest(artifact) },
       releases: { releases: releaseRepo, artifacts, environments: () => noEnvironments, notify: () => undefined, rules },
       policies: { decisions, holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
     };

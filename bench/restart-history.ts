@@ -71,8 +71,8 @@ async function seed(n: number, label: string): Promise<Setup> {
   if (n === 0) return { dir, remote, databaseUrl };
   const db = await openDatabase(databaseUrl);
   try {
-    const artifacts = new ArtifactRepository(db.prisma, { maxBatch: 1000 });
-    const releases = new ReleaseRepository(db.prisma);
+    const artifacts = new ArtifactRepository(db.store, { maxBatch: 1000 });
+    const releases = new ReleaseRepository(db.store);
     const env = loadEnvironments(path.join(root, "policies"), remote).environments.get("rawhide");
     if (!env) throw new Error("the shipped environments have no rawhide");
     // The server's own workspace, as a restart finds it (a first start would clone the remote).

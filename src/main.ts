@@ -15,7 +15,8 @@ import { ShadowWriter, shadowWorkspaceDir } from "./gitops/shadowWriter.js";
 import { leaseKey, Writer, type WriterDeps } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
-import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
+import { pushQueue } from "./flow/pushArtifact.js";
 import { applyWaitingResults, ingestBusDelivery, type BusDeps } from "./flow/ingestBusMessage.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
 import { Scheduler } from "./policy/scheduler.js";
@@ -70,17 +71,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   );
 
   const db = await openDatabase(config.databaseUrl);
-  const releases = new ReleaseRepository(db.prisma);
-  const decisions = new DecisionRepository(db.prisma);
-  const waivers = new WaiverRepository(db.prisma);
+  const releases = new ReleaseRepository(db.store);
+  const decisions = new DecisionRepository(db.store);
+  const waivers = new WaiverRepository(db.store);
   const metrics = new Metrics();
   const decided = (list: readonly { policy: string; fired: boolean; waiting: boolean }[]) => {
     for (const d of list) metrics.policyDecisions.inc({ policy: d.policy, outcome: d.fired ? "fired" : d.waiting ? "waiting" : "skipped" });
   };
-  // Policies on a pushed artifact are decided inside its ingest transaction.
-  const artifacts = new ArtifactRepository(db.prisma, {
-    afterCreate: (tx, created) => evaluateCreated({ releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), decided }, tx, created),
-  });
+  const artifacts = new ArtifactRepository(db.store);
   // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
   const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
   // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
@@ -106,7 +104,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
-  const evaluateDeps: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
+  const evaluateDeps: EvaluateDeps = { store: db.store, artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
+  // Pushed (and mirrored) artifacts: stored with what the policies decide about them.
+  const pushes = pushQueue(evaluateDeps);
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(db.store),
@@ -121,6 +121,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     prisma: db.prisma,
     store: db.store,
     artifacts,
+    pushes,
     tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
     releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
     policies: {
@@ -157,7 +158,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
   const busDeps: BusDeps = {
     artifacts,
-    events: new BusEventRepository(db.prisma),
+    pushes,
+    events: new BusEventRepository(db.prisma, db.store),
     policyEvent: onPolicyEvent,
     mapping: { rawhideVersion: config.rawhideVersion },
     count: metrics.countBusMessage,

@@ -6,6 +6,7 @@ import type { TokenService } from "../auth/tokens.js";
 import { artifactLimits } from "../domain/artifact.js";
 import { DEFAULT_RAWHIDE_VERSION, type MappingOptions } from "../domain/busMapping.js";
 import type { PolicyEventHandler } from "../flow/evaluatePolicies.js";
+import type { PushQueue } from "../flow/pushArtifact.js";
 import type { ReleaseDeps } from "../flow/release.js";
 import type { PolicyHolder } from "../policy/loader.js";
 import type { DecisionRepository } from "../store/decisionRepository.js";
@@ -45,6 +46,8 @@ export interface AppDeps {
   /** The store the routes' repositories are built on. */
   store: Store;
   artifacts: ArtifactRepository;
+  /** Pushed artifacts, stored with what the policies decide about them. */
+  pushes: PushQueue;
   tokens: TokenService;
   /** Releases, rollbacks, holds, environments. */
   releases: ReleaseDeps;
@@ -110,10 +113,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
   await app.register(artifactRoutes, {
     artifacts: deps.artifacts,
+    pushes: deps.pushes,
     decisions: deps.policies.decisions,
     policyEvent: deps.policies.onEvent,
     rules: deps.releases.rules,
-    waivers: new WaiverRepository(deps.prisma),
+    waivers: new WaiverRepository(deps.store),
   });
   await app.register(policyRoutes, { holder: deps.policies.holder });
   await app.register(releaseRoutes, { deps: deps.releases });
@@ -126,7 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, {
     bus: {
       artifacts: deps.artifacts,
-      events: new BusEventRepository(deps.prisma),
+      pushes: deps.pushes,
+      events: new BusEventRepository(deps.prisma, deps.store),
       policyEvent: deps.policies.onEvent,
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,

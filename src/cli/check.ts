@@ -28,7 +28,7 @@ export function registerCheckCommands(program: Command): void {
       let breaking = 0;
       try {
         const found: unknown[] = [];
-        const report = await checkArtifacts({ artifacts: new ArtifactRepository(db.prisma), rules: { rawhideVersion: config.rawhideVersion } }, (a) => {
+        const report = await checkArtifacts({ artifacts: new ArtifactRepository(db.store), rules: { rawhideVersion: config.rawhideVersion } }, (a) => {
           if (format === "json") {
             found.push({ id: a.id, package: a.package, release: a.release, createdAt: a.createdAt.toISOString(), violations: a.violations });
             return;

@@ -9,11 +9,13 @@ import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { DecisionRepository, NewDecision } from "../store/decisionRepository.js";
-import type { SqlTx } from "../store/sql.js";
+import type { Store, Tx } from "../store/store.js";
 import type { WaiverRepository } from "../store/waiverRepository.js";
 import type { EnqueueOutcome, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 
 export interface EvaluateDeps {
+  /** Where a push's artifacts and what the policies decide about them commit together. */
+  store: Store;
   artifacts: ArtifactRepository;
   releases: ReleaseRepository;
   decisions: DecisionRepository;
@@ -160,17 +162,29 @@ export async function evaluatePolicies(
   return all;
 }
 
+/** What the policies decided about artifacts just stored, for after the commit. */
+export interface CreatedEvaluation {
+  /** Every decision recorded, fired or not. */
+  decisions: NewDecision[];
+  /** The repositories a release was queued for: their writers have work. */
+  queuedIn: Set<string>;
+}
+
 /**
- * Policies on `artifact` for artifacts just pushed, inside their ingest transaction: the
+ * The policies on artifacts just stored, inside the transaction that stores them: the
  * artifacts, the decisions about them and the releases they fire commit together, so a crash
- * cannot keep an accepted artifact and lose its decision. Returns what to do after the commit.
- * The ingest rules are not asked again: a pushed artifact passed them, a mirrored one follows
- * them by construction (its release is read from its build's dist tag).
+ * cannot keep an accepted artifact and lose its decision. The ingest rules are not asked again:
+ * a pushed artifact passed them, a mirrored one follows them by construction (its release is
+ * read from its build's dist tag).
  */
-export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "rules">, tx: SqlTx, created: readonly Artifact[]): Promise<() => void> {
+export async function evaluateCreatedIn(
+  deps: Pick<EvaluateDeps, "releases" | "decisions" | "waivers" | "policies" | "now">,
+  tx: Tx,
+  created: readonly Artifact[],
+): Promise<CreatedEvaluation> {
   const set = deps.policies();
   const policies = policiesFor(set, "artifact");
-  if (policies.length === 0) return () => undefined;
+  if (policies.length === 0 || created.length === 0) return { decisions: [], queuedIn: new Set() };
   const now = deps.now?.() ?? new Date();
   const decisions: NewDecision[] = [];
   const releases: NewRelease[] = [];
@@ -178,7 +192,7 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "ru
   const gating = policies.some((p) => p.spec.require.results.length > 0 || p.spec.require.noFailed || p.spec.require.allPassed);
   const waivers = gating ? await deps.waivers.forNvrsIn(tx, created.flatMap((a) => kojiBuilds(a).map((b) => b.nvr))) : new Map<string, Waiver[]>();
   for (const artifact of created) {
-    // Just pushed: no releases exist yet, and no results but its own items.
+    // Just stored: no releases exist yet, and no results but its own items.
     const own = kojiBuilds(artifact).flatMap((b) => waivers.get(b.nvr) ?? []);
     const p = plan(set, policies, artifact, { results: [], createdAt: now, waivers: own }, [], "artifact", now);
     decisions.push(...p.decisions);
@@ -186,10 +200,9 @@ export async function evaluateCreated(deps: Omit<EvaluateDeps, "artifacts" | "ru
   }
   const outcomes = await deps.releases.enqueueIn(tx, releases, { fresh: true });
   await deps.decisions.recordIn(tx, decisions);
-  const wake = new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository));
-  return () => {
-    if (deps.decided) deps.decided([...decisions, ...releases.map((r, i) => (r.decision as NonNullable<NewRelease["decision"]>)(outcomes[i] as EnqueueOutcome))]);
-    wake.forEach((repository) => deps.notify(repository));
+  return {
+    decisions: [...decisions, ...releases.map((r, i) => (r.decision as NonNullable<NewRelease["decision"]>)(outcomes[i] as EnqueueOutcome))],
+    queuedIn: new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository)),
   };
 }
 

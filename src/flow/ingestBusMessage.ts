@@ -38,10 +38,12 @@ import type { ShadowState } from "../store/shadowRepository.js";
 import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
 import { describeWaiver } from "../domain/gating.js";
-import { pushArtifact } from "./pushArtifact.js";
+import { pushArtifact, type PushQueue } from "./pushArtifact.js";
 
 export interface BusDeps {
   artifacts: ArtifactRepository;
+  /** Mirrored artifacts, stored with what the policies decide about them; absent: stored alone. */
+  pushes?: PushQueue;
   events: BusEventRepository;
   /** Mirrored artifacts and appended results are news to the policies, as when CI pushes them. */
   policyEvent?: PolicyEventHandler;
@@ -229,7 +231,7 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
       const artifact = effect.artifact;
       const nvr = artifact.items.find((i) => i.kind === "koji-build")?.nvr ?? null;
       // The mapping's options carry the Rawhide version the ingest rules read.
-      const outcome = await pushArtifact({ artifacts: deps.artifacts, rules: deps.mapping }, BUS_PRINCIPAL, artifact);
+      const outcome = await pushArtifact({ pushes: deps.pushes ?? { submit: (a) => deps.artifacts.ingest(a) }, rules: deps.mapping }, BUS_PRINCIPAL, artifact);
       switch (outcome.status) {
         case "created":
           return { status: "accepted", reason: `created artifact ${artifact.id}`, artifactId: artifact.id, nvr, created: nvr ? [nvr] : [] };
@@ -331,8 +333,8 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
  * pushed later with the build finds it too.
  */
 async function recordWaiver(deps: BusDeps, tx: Tx, envelope: Envelope, nvr: string, waiver: BusWaiver, now: Date): Promise<BusEventOutcome> {
-  await deps.events.waivers.createIn(
-    tx,
+  // On the store, apart from the event's transaction until the event log is on it too.
+  await deps.events.waivers.create(
     { ...waiver, waivedAt: waiver.waivedAt ?? now, artifactId: null, nvr, source: "waiverdb", messageId: envelope.id },
     now,
   );

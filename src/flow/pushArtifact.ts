@@ -1,8 +1,14 @@
-// Use case: a CI pipeline pushes a release artifact.
+// Use case: a CI pipeline pushes a release artifact. It is checked (the token may push it, it
+// keeps the ingest rules), stored, and the policies on new artifacts decide about it: the
+// releases they fire are queued and every decision recorded, in the one transaction that stores
+// the artifact. Concurrent pushes share that transaction. Once it is committed, the writers of
+// the queued releases are woken.
 import type { Artifact, FieldIssue } from "../domain/artifact.js";
 import { artifactRuleViolations, buildsOutsideScope, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "../domain/artifactRules.js";
 import { mayTouchPackage, roleAtLeast, type Principal } from "../domain/token.js";
-import type { ArtifactRepository, IngestOutcome } from "../store/artifactRepository.js";
+import type { IngestOutcome } from "../store/artifactRepository.js";
+import { GroupCommit } from "../store/groupCommit.js";
+import { evaluateCreatedIn, type EvaluateDeps } from "./evaluatePolicies.js";
 
 export type PushArtifactResult =
   | IngestOutcome
@@ -10,11 +16,53 @@ export type PushArtifactResult =
   | { status: "forbidden"; reason: string; issues?: FieldIssue[] }
   | { status: "rule-broken"; reason: string; violations: RuleViolation[] };
 
-export async function pushArtifact(
-  deps: { artifacts: ArtifactRepository; rules: ArtifactRuleOptions },
-  principal: Principal,
-  artifact: Artifact,
-): Promise<PushArtifactResult> {
+/** Where accepted pushes go to be stored and decided on (pushQueue). */
+export interface PushQueue {
+  submit(artifact: Artifact): Promise<IngestOutcome>;
+}
+
+export interface PushDeps {
+  pushes: PushQueue;
+  rules: ArtifactRuleOptions;
+}
+
+/** What storing pushed artifacts needs: the store and repositories, the policies, the writer's wake-up. */
+export type StoreArtifactsDeps = Omit<EvaluateDeps, "rules">;
+
+export async function pushArtifact(deps: PushDeps, principal: Principal, artifact: Artifact): Promise<PushArtifactResult> {
+  const refused = refusal(principal, artifact, deps.rules);
+  if (refused) return refused;
+  // A re-push changes nothing the policies look at: they decide on new artifacts only.
+  return deps.pushes.submit(artifact);
+}
+
+/**
+ * Concurrent pushes stored together (storeArtifacts): many pushes pay for one commit. If a
+ * batch fails, each push is tried again alone, so one bad push does not fail its neighbours.
+ */
+export function pushQueue(deps: StoreArtifactsDeps, maxBatch = 256): PushQueue & { idle(): Promise<void> } {
+  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch);
+}
+
+/**
+ * Stores artifacts, and the policies on new artifacts decide about them, in one transaction:
+ * the artifacts, the releases fired and every decision commit together, so a crash cannot keep
+ * an accepted artifact and lose its decision. After the commit the writers of the queued
+ * releases are woken (and the decisions counted).
+ */
+export async function storeArtifacts(deps: StoreArtifactsDeps, batch: readonly Artifact[]): Promise<IngestOutcome[]> {
+  const { outcomes, evaluation } = await deps.store.transaction(async (tx) => {
+    const stored = await deps.artifacts.insertIn(tx, batch);
+    const evaluation = await evaluateCreatedIn(deps, tx, stored.created);
+    return { outcomes: stored.outcomes, evaluation };
+  });
+  if (evaluation.decisions.length > 0) deps.decided?.(evaluation.decisions);
+  for (const repository of evaluation.queuedIn) deps.notify(repository);
+  return outcomes;
+}
+
+/** Why `principal` may not push `artifact`, if it may not. */
+function refusal(principal: Principal, artifact: Artifact, rules: ArtifactRuleOptions): Exclude<PushArtifactResult, IngestOutcome> | undefined {
   if (!roleAtLeast(principal.role, "ci")) {
     return { status: "forbidden", reason: `role ${principal.role} may not push artifacts (needs ci or above)` };
   }
@@ -35,9 +83,7 @@ export async function pushArtifact(
       issues: outside,
     };
   }
-  const violations = artifactRuleViolations(artifact, deps.rules);
+  const violations = artifactRuleViolations(artifact, rules);
   if (violations.length > 0) return { status: "rule-broken", reason: describeViolations(artifact.id, violations), violations };
-  // Policies on new artifacts run inside the ingest transaction (see evaluateCreated); a re-push
-  // changes nothing they look at.
-  return deps.artifacts.ingest(artifact);
+  return undefined;
 }

@@ -4,6 +4,7 @@ import { renderArtifact, type Artifact } from "../domain/artifact.js";
 import type { Policy } from "../domain/policy.js";
 import { SCHEDULE_SLOT_CONTEXT_KEY } from "../domain/release.js";
 import { evaluatePolicies, type EvaluateDeps } from "./evaluatePolicies.js";
+import { storeArtifacts } from "./pushArtifact.js";
 
 export interface ScheduleSummary {
   candidates: number;
@@ -53,7 +54,9 @@ async function composeArtifact(deps: EvaluateDeps, policy: Policy, release: stri
     items: [],
     context: { [SCHEDULE_SLOT_CONTEXT_KEY]: slot.toISOString() },
   };
-  const outcome = await deps.artifacts.ingest(artifact);
+  // Stored as a push is: the policies on new artifacts decide about it too.
+  const [outcome] = await storeArtifacts(deps, [artifact]);
+  if (!outcome) throw new Error(`artifact ${artifact.id} was not stored`);
   if (outcome.status === "conflict") throw new Error(`artifact ${artifact.id} exists with another body: ${renderArtifact(artifact).slice(0, 80)}…`);
   return artifact.id;
 }

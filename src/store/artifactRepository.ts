@@ -11,9 +11,10 @@ import {
   type SourceEvent,
 } from "../domain/artifact.js";
 import { replaces } from "../domain/gating.js";
-import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
+import type { Selectable } from "kysely";
+import type { ArtifactResult } from "./generated/kysely/types.js";
 import { GroupCommit } from "./groupCommit.js";
-import { inList, sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
+import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface StoredResult extends CiResultItem {
   createdAt: Date;
@@ -65,7 +66,11 @@ export type AppendOutcome =
 
 export class InvalidCursorError extends Error {}
 
-export type AfterCreate = (tx: SqlTx, created: Artifact[]) => Promise<(() => void) | void>;
+/** What storing a batch did: an outcome per artifact, in order, and the artifacts it created. */
+export interface InsertedBatch {
+  outcomes: IngestOutcome[];
+  created: Artifact[];
+}
 
 const CURSOR_PREFIX = "s";
 
@@ -80,18 +85,11 @@ export function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-type ResultRow = {
-  testcase: string;
-  outcome: string;
-  refUrl: string;
-  scenario: string | null;
-  note: string | null;
-  submittedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** Columns one artifact row binds in the ingest insert, and one build row. */
+const ARTIFACT_COLUMNS = 10;
+const BUILD_COLUMNS = 3;
 
-function toStoredResult(row: ResultRow): StoredResult {
+function toStoredResult(row: Selectable<ArtifactResult>): StoredResult {
   return {
     kind: "ci-result",
     testcase: row.testcase,
@@ -99,105 +97,89 @@ function toStoredResult(row: ResultRow): StoredResult {
     ...(row.refUrl ? { refUrl: row.refUrl } : {}),
     ...(row.scenario !== null ? { scenario: row.scenario } : {}),
     ...(row.note !== null ? { note: row.note } : {}),
-    ...(row.submittedAt !== null ? { submittedAt: row.submittedAt.toISOString() } : {}),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    ...(row.submittedAt !== null ? { submittedAt: fromStamp(row.submittedAt).toISOString() } : {}),
+    createdAt: fromStamp(row.createdAt),
+    updatedAt: fromStamp(row.updatedAt),
   };
+}
+
+/** The results of these artifacts, each artifact's in the order they were first stored. */
+async function resultsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredResult[]>> {
+  const out = new Map<string, StoredResult[]>();
+  for (const chunk of chunksFor([...new Set(ids)], 1)) {
+    const rows = await tx.selectFrom("ArtifactResult").selectAll().where("artifactId", "in", chunk).orderBy("id", "asc").execute();
+    for (const r of rows) out.set(r.artifactId, [...(out.get(r.artifactId) ?? []), toStoredResult(r)]);
+  }
+  return out;
 }
 
 export class ArtifactRepository {
   private readonly ingestQueue: GroupCommit<Artifact, IngestOutcome>;
-  private readonly provider: Provider;
-  private readonly sql: SqlRunner;
-  private readonly afterCreate: AfterCreate | undefined;
 
   constructor(
-    private readonly prisma: Prisma,
-    options: {
-      maxBatch?: number;
-      /**
-       * Runs inside each ingest transaction with the artifacts it created (policy evaluation:
-       * an artifact, the decisions about it and the releases they fire commit together). What
-       * it returns runs after the commit (waking the writer).
-       */
-      afterCreate?: AfterCreate;
-    } = {},
+    private readonly store: Store,
+    options: { maxBatch?: number } = {},
   ) {
-    this.afterCreate = options.afterCreate;
-    this.provider = providerOf(prisma);
-    this.sql = sqlRunnerOf(prisma);
-    this.ingestQueue = new GroupCommit((batch) => this.writeBatch(batch), options.maxBatch ?? 256);
+    this.ingestQueue = new GroupCommit(async (batch) => (await this.store.transaction((tx) => this.insertIn(tx, batch))).outcomes, options.maxBatch ?? 256);
   }
 
-  /** Stores an artifact; resolves once it is committed (group-committed with concurrent calls). */
+  /**
+   * Stores an artifact, and nothing else: no policy looks at it (a push is stored with its
+   * decisions by the push flow). Resolves once it is committed (group-committed with
+   * concurrent calls).
+   */
   ingest(artifact: Artifact): Promise<IngestOutcome> {
     return this.ingestQueue.submit(artifact);
   }
 
   /**
-   * Writes one batch in one transaction with plain multi-row SQL: this is the ingest hot path,
-   * and an ORM call per statement cost more than the commit itself.
+   * Stores a batch of artifacts inside the caller's transaction: those whose id is new are
+   * inserted with their builds; one stored under the same id is unchanged (same body) or a
+   * conflict. Multi-row statements: this is the ingest hot path.
    */
-  private async writeBatch(batch: Artifact[]): Promise<IngestOutcome[]> {
+  async insertIn(tx: Tx, batch: readonly Artifact[]): Promise<InsertedBatch> {
     const now = new Date();
-    const stamp = sqlTimestamp(this.provider, now);
-    const after: { commit?: () => void } = {};
-    const outcomes = await this.sql.transaction(async (tx) => {
-      const ids = [...new Set(batch.map((a) => a.id))];
-      const existing: { id: string; bodyHash: string; createdAt: Date | string }[] = [];
-      for (const chunk of chunksFor(ids, 1)) {
-        existing.push(...(await tx.all<(typeof existing)[number]>(`SELECT "id", "bodyHash", "createdAt" FROM "Artifact" WHERE "id" IN (${inList(chunk.length)})`, chunk)));
-      }
-      const known = new Map(existing.map((e) => [e.id, { digest: e.bodyHash, createdAt: new Date(e.createdAt) }]));
-      const outcomes: IngestOutcome[] = [];
-      const created: Artifact[] = [];
-      const rows: SqlValue[][] = [];
-      const builds: SqlValue[][] = [];
-      for (const artifact of batch) {
-        const body = renderArtifact(artifact);
-        const digest = digestOfRendered(body);
-        const prior = known.get(artifact.id);
-        if (prior) {
-          outcomes.push(
-            prior.digest === digest
-              ? { status: "unchanged", id: artifact.id, digest, createdAt: prior.createdAt }
-              : { status: "conflict", id: artifact.id, digest, existingDigest: prior.digest },
-          );
-          continue;
-        }
-        known.set(artifact.id, { digest, createdAt: now });
-        const s = artifact.source;
-        rows.push([artifact.id, artifact.package, artifact.release, s.repo, s.sha, s.branch ?? null, s.event, stamp, digest, body]);
-        for (const b of kojiBuilds(artifact)) builds.push([artifact.id, b.nvr, parseNvrName(b.nvr)]);
-        outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
-        created.push(artifact);
-      }
-      for (const chunk of chunksFor(rows, 10)) {
-        await tx.run(
-          `INSERT INTO "Artifact" ("id", "package", "release", "sourceRepo", "sourceSha", "sourceBranch", "sourceEvent", "createdAt", "bodyHash", "body") VALUES ${valuesList(chunk.length, 10)}`,
-          chunk.flat(),
+    const createdAt = stamp(now);
+    const known = new Map<string, { digest: string; createdAt: Date }>();
+    for (const chunk of chunksFor([...new Set(batch.map((a) => a.id))], 1)) {
+      const rows = await tx.selectFrom("Artifact").select(["id", "bodyHash", "createdAt"]).where("id", "in", chunk).execute();
+      for (const e of rows) known.set(e.id, { digest: e.bodyHash, createdAt: fromStamp(e.createdAt) });
+    }
+    const outcomes: IngestOutcome[] = [];
+    const created: Artifact[] = [];
+    const rows: { id: string; package: string; release: string; sourceRepo: string; sourceSha: string; sourceBranch: string | null; sourceEvent: string; createdAt: string; bodyHash: string; body: string }[] = [];
+    const builds: { artifactId: string; nvr: string; name: string }[] = [];
+    for (const artifact of batch) {
+      const body = renderArtifact(artifact);
+      const digest = digestOfRendered(body);
+      const prior = known.get(artifact.id);
+      if (prior) {
+        outcomes.push(
+          prior.digest === digest
+            ? { status: "unchanged", id: artifact.id, digest, createdAt: prior.createdAt }
+            : { status: "conflict", id: artifact.id, digest, existingDigest: prior.digest },
         );
+        continue;
       }
-      for (const chunk of chunksFor(builds, 3)) {
-        await tx.run(`INSERT INTO "ArtifactBuild" ("artifactId", "nvr", "name") VALUES ${valuesList(chunk.length, 3)}`, chunk.flat());
-      }
-      if (this.afterCreate && created.length > 0) {
-        const then = await this.afterCreate(tx, created);
-        if (then) after.commit = then;
-      }
-      return outcomes;
-    });
-    after.commit?.();
-    return outcomes;
+      known.set(artifact.id, { digest, createdAt: now });
+      const s = artifact.source;
+      rows.push({ id: artifact.id, package: artifact.package, release: artifact.release, sourceRepo: s.repo, sourceSha: s.sha, sourceBranch: s.branch ?? null, sourceEvent: s.event, createdAt, bodyHash: digest, body });
+      for (const b of kojiBuilds(artifact)) builds.push({ artifactId: artifact.id, nvr: b.nvr, name: parseNvrName(b.nvr) });
+      outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
+      created.push(artifact);
+    }
+    for (const chunk of chunksFor(rows, ARTIFACT_COLUMNS)) await tx.insertInto("Artifact").values(chunk).execute();
+    for (const chunk of chunksFor(builds, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(chunk).execute();
+    return { outcomes, created };
   }
 
   /** The stored artifacts among `ids` (missing ones are absent from the map). */
   async getMany(ids: string[]): Promise<Map<string, Artifact>> {
     const out = new Map<string, Artifact>();
     // A writer batch names up to RELENGD_WRITER_BATCH_SIZE artifacts: cut under the bind limit.
-    await this.sql.read(async (tx) => {
+    await this.store.read(async (tx) => {
       for (const chunk of chunksFor([...new Set(ids)], 1)) {
-        const rows = await tx.all<{ id: string; body: string }>(`SELECT "id", "body" FROM "Artifact" WHERE "id" IN (${inList(chunk.length)})`, chunk);
+        const rows = await tx.selectFrom("Artifact").select(["id", "body"]).where("id", "in", chunk).execute();
         for (const r of rows) out.set(r.id, readStoredArtifact(r.body));
       }
     });
@@ -205,74 +187,50 @@ export class ArtifactRepository {
   }
 
   async packageOf(id: string): Promise<string | null> {
-    const row = await this.prisma.artifact.findUnique({ where: { id }, select: { package: true } });
+    const row = await this.store.read((tx) => tx.selectFrom("Artifact").select("package").where("id", "=", id).executeTakeFirst());
     return row?.package ?? null;
   }
 
   async get(id: string): Promise<StoredArtifact | null> {
-    const row = await this.prisma.artifact.findUnique({
-      where: { id },
-      include: { results: { orderBy: { id: "asc" } } },
+    return this.store.read(async (tx) => {
+      const row = await tx.selectFrom("Artifact").select(["body", "bodyHash", "createdAt"]).where("id", "=", id).executeTakeFirst();
+      if (!row) return null;
+      const results = (await resultsOf(tx, [id])).get(id) ?? [];
+      return { artifact: readStoredArtifact(row.body), digest: row.bodyHash, createdAt: fromStamp(row.createdAt), results };
     });
-    if (!row) return null;
-    return { artifact: readStoredArtifact(row.body), digest: row.bodyHash, createdAt: row.createdAt, results: row.results.map(toStoredResult) };
   }
 
   async list(query: ArtifactQuery): Promise<ArtifactPage> {
-    const createdAt = query.since || query.until ? { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } : undefined;
-    // NVR first, through its own index: Prisma's `builds: { some }` becomes a correlated EXISTS
-    // that SQLite answers by scanning every artifact. The page is found in SQL (an NVR may be
-    // carried by more artifacts than one statement binds), then read like any other page.
-    const nvrPage = query.nvr ? await this.pageIdsOfNvr(query.nvr, query) : undefined;
-    const rows = await this.prisma.artifact.findMany({
-      where: {
-        // At most limit + 1 (≤ 501) ids: within one statement whatever Prisma adds.
-        ...(nvrPage ? { id: { in: nvrPage } } : {}),
-        ...(query.package ? { package: query.package } : {}),
-        ...(query.release ? { release: query.release } : {}),
-        ...(query.sha ? { sourceSha: query.sha } : {}),
-        ...(query.branch ? { sourceBranch: query.branch } : {}),
-        ...(query.event ? { sourceEvent: query.event } : {}),
-        ...(createdAt ? { createdAt } : {}),
-        ...(query.cursor ? { seq: { lt: decodeCursor(query.cursor) } } : {}),
-      },
-      orderBy: { seq: "desc" },
-      take: query.limit + 1,
-      include: { results: { orderBy: { id: "asc" } } },
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    return this.store.read(async (tx) => {
+      const rows = await tx
+        .selectFrom("Artifact")
+        .select(["id", "seq", "body", "bodyHash", "createdAt"])
+        // Through the builds' NVR index: an NVR may be carried by more artifacts than one
+        // statement binds, so the database finds them.
+        .$if(query.nvr !== undefined, (w) => w.where("id", "in", (eb) => eb.selectFrom("ArtifactBuild").select("artifactId").where("nvr", "=", query.nvr as string)))
+        .$if(query.package !== undefined, (w) => w.where("package", "=", query.package as string))
+        .$if(query.release !== undefined, (w) => w.where("release", "=", query.release as string))
+        .$if(query.sha !== undefined, (w) => w.where("sourceSha", "=", query.sha as string))
+        .$if(query.branch !== undefined, (w) => w.where("sourceBranch", "=", query.branch as string))
+        .$if(query.event !== undefined, (w) => w.where("sourceEvent", "=", query.event as string))
+        .$if(query.since !== undefined, (w) => w.where("createdAt", ">=", stamp(query.since as Date)))
+        .$if(query.until !== undefined, (w) => w.where("createdAt", "<", stamp(query.until as Date)))
+        .$if(cursor !== undefined, (w) => w.where("seq", "<", cursor as number))
+        .orderBy("seq", "desc")
+        .limit(query.limit + 1)
+        .execute();
+      const page = rows.slice(0, query.limit);
+      const results = await resultsOf(
+        tx,
+        page.map((r) => r.id),
+      );
+      const last = page.at(-1);
+      return {
+        items: page.map((row) => ({ artifact: readStoredArtifact(row.body), digest: row.bodyHash, createdAt: fromStamp(row.createdAt), results: results.get(row.id) ?? [] })),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
+      };
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => ({
-        artifact: readStoredArtifact(row.body),
-        digest: row.bodyHash,
-        createdAt: row.createdAt,
-        results: row.results.map(toStoredResult),
-      })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.seq) : null,
-    };
-  }
-
-  /** The ids of the page of `query` among the artifacts carrying `nvr`, newest first. */
-  private async pageIdsOfNvr(nvr: string, query: ArtifactQuery): Promise<string[]> {
-    const where = [`a."id" IN (SELECT b."artifactId" FROM "ArtifactBuild" b WHERE b."nvr" = ?)`];
-    const binds: SqlValue[] = [nvr];
-    const compare = (condition: string, value: SqlValue | undefined) => {
-      if (value === undefined) return;
-      where.push(condition);
-      binds.push(value);
-    };
-    compare(`a."package" = ?`, query.package);
-    compare(`a."release" = ?`, query.release);
-    compare(`a."sourceSha" = ?`, query.sha);
-    compare(`a."sourceBranch" = ?`, query.branch);
-    compare(`a."sourceEvent" = ?`, query.event);
-    compare(`a."createdAt" >= ?`, query.since && sqlTimestamp(this.provider, query.since));
-    compare(`a."createdAt" < ?`, query.until && sqlTimestamp(this.provider, query.until));
-    compare(`a."seq" < ?`, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
-    binds.push(query.limit + 1);
-    const rows = await this.sql.read((tx) => tx.all<{ id: string }>(`SELECT a."id" FROM "Artifact" a WHERE ${where.join(" AND ")} ORDER BY a."seq" DESC LIMIT ?`, binds));
-    return rows.map((r) => r.id);
   }
 
   /**
@@ -286,40 +244,47 @@ export class ArtifactRepository {
       const before = byKey.get(resultKey(r));
       if (!before || replaces(r, before)) byKey.set(resultKey(r), r);
     }
-    return this.prisma.$transaction(async (tx) => {
-      const artifact = await tx.artifact.findUnique({ where: { id: artifactId }, select: { id: true } });
+    return this.store.transaction(async (tx) => {
+      const artifact = await tx.selectFrom("Artifact").select("id").where("id", "=", artifactId).executeTakeFirst();
       if (!artifact) return { status: "not-found" } as const;
-      const existing = await tx.artifactResult.findMany({ where: { artifactId } });
+      const existing = await tx.selectFrom("ArtifactResult").selectAll().where("artifactId", "=", artifactId).execute();
       const current = new Map(existing.map((r) => [resultKey({ testcase: r.testcase, refUrl: r.refUrl || undefined }), r]));
       const newKeys = [...byKey.keys()].filter((k) => !current.has(k));
       if (existing.length + newKeys.length > limit) return { status: "too-many", limit } as const;
       const now = new Date();
+      const at = stamp(now);
       let added = 0;
       let updated = 0;
       let unchanged = 0;
       let stale = 0;
+      // One statement per result: a request carries few.
       for (const [key, r] of byKey) {
         const prior = current.get(key);
-        const fields = { outcome: r.outcome, scenario: r.scenario ?? null, note: r.note ?? null, submittedAt: r.submittedAt !== undefined ? new Date(r.submittedAt) : null };
+        const fields = { outcome: r.outcome, scenario: r.scenario ?? null, note: r.note ?? null, submittedAt: r.submittedAt !== undefined ? stamp(new Date(r.submittedAt)) : null };
         if (!prior) {
-          await tx.artifactResult.create({
-            data: { artifactId, testcase: r.testcase, refUrl: r.refUrl ?? "", ...fields, createdAt: now, updatedAt: now },
-          });
+          await tx
+            .insertInto("ArtifactResult")
+            .values({ artifactId, testcase: r.testcase, refUrl: r.refUrl ?? "", ...fields, createdAt: at, updatedAt: at })
+            .execute();
           added++;
-        } else if (!replaces({ ...r, receivedAt: now }, { ...toStoredResult(prior), receivedAt: prior.updatedAt })) {
+        } else if (!replaces({ ...r, receivedAt: now }, { ...toStoredResult(prior), receivedAt: fromStamp(prior.updatedAt) })) {
           stale++;
         } else if (
           prior.outcome !== fields.outcome ||
           prior.scenario !== fields.scenario ||
           prior.note !== fields.note ||
-          prior.submittedAt?.getTime() !== fields.submittedAt?.getTime()
+          (prior.submittedAt === null ? null : fromStamp(prior.submittedAt).getTime()) !== (fields.submittedAt === null ? null : fromStamp(fields.submittedAt).getTime())
         ) {
-          await tx.artifactResult.update({ where: { id: prior.id }, data: { ...fields, updatedAt: now } });
+          await tx
+            .updateTable("ArtifactResult")
+            .set({ ...fields, updatedAt: at })
+            .where("id", "=", prior.id)
+            .execute();
           updated++;
         } else unchanged++;
       }
-      const all = await tx.artifactResult.findMany({ where: { artifactId }, orderBy: { id: "asc" } });
-      return { status: "appended", added, updated, unchanged, stale, results: all.map(toStoredResult) } as const;
+      const all = (await resultsOf(tx, [artifactId])).get(artifactId) ?? [];
+      return { status: "appended", added, updated, unchanged, stale, results: all } as const;
     });
   }
 }

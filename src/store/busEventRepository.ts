@@ -6,6 +6,7 @@ import { WaiverRepository } from "./waiverRepository.js";
 import { KojiTagRepository } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
 import { inList, sqlRunnerOf } from "./sql.js";
+import type { Store } from "./store.js";
 
 export interface BusEventRecord {
   seq: number;
@@ -73,10 +74,13 @@ export class BusEventRepository {
   readonly kojiTags: KojiTagRepository;
   readonly waivers: WaiverRepository;
 
-  constructor(private readonly prisma: Prisma) {
+  constructor(
+    private readonly prisma: Prisma,
+    store: Store,
+  ) {
     this.shadow = new ShadowRepository(prisma);
     this.kojiTags = new KojiTagRepository(prisma);
-    this.waivers = new WaiverRepository(prisma);
+    this.waivers = new WaiverRepository(store);
   }
 
   async find(messageId: string): Promise<BusEventRecord | null> {

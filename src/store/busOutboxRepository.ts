@@ -2,7 +2,39 @@
 import { chunksFor, providerOf, sqlTimestamp, type Prisma, type Provider } from "./database.js";
 import { inList, sqlRunnerOf, valuesList, type SqlRunner } from "./sql.js";
 import type { ReleaseStatus } from "../domain/release.js";
-import { RELEASE_COLUMNS, releaseFromRow, type ReleaseRecord, type ReleaseRow } from "./releaseRepository.js";
+import type { ReleaseRecord } from "./releaseRepository.js";
+
+// Rows read through the SQL runner come back as the driver gives them: on SQLite booleans are
+// 0/1, timestamps ISO text and integers may be BigInt. Until this repository is on the store
+// (whose rows ReleaseRepository's releaseFromRow maps), it reads them here.
+const RELEASE_COLUMNS = `"seq", "id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "reason", "supersededBy", "error", "attempts", "nextAttemptAt", "commitSha", "createdAt", "updatedAt", "pushedAt"`;
+type Timestamp = Date | string;
+type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "status" | "nextAttemptAt" | "createdAt" | "updatedAt" | "pushedAt"> & {
+  seq: number | bigint;
+  force: boolean | number | bigint;
+  bulk: boolean | number | bigint;
+  attempts: number | bigint;
+  status: string;
+  nextAttemptAt: Timestamp | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  pushedAt: Timestamp | null;
+};
+const dateOrNull = (value: Timestamp | null): Date | null => (value === null ? null : new Date(value));
+function releaseFromRow(row: ReleaseRow): ReleaseRecord {
+  return {
+    ...row,
+    seq: Number(row.seq),
+    force: Boolean(Number(row.force)),
+    bulk: Boolean(Number(row.bulk)),
+    attempts: Number(row.attempts),
+    status: row.status as ReleaseStatus,
+    nextAttemptAt: dateOrNull(row.nextAttemptAt),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+    pushedAt: dateOrNull(row.pushedAt),
+  };
+}
 
 export interface OutboxMessage {
   /** <release id>/<status>: a second message with the same key is never stored. */

@@ -1,7 +1,6 @@
 // Policy decisions: one row per (artifact, policy) evaluation, kept for `policy explain`.
-import { chunksFor, sqlBoolean, sqlTimestamp, type Prisma } from "./database.js";
 import { GroupCommit } from "./groupCommit.js";
-import { sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface DecisionRecord {
   id: number;
@@ -17,21 +16,41 @@ export interface DecisionRecord {
 
 export type NewDecision = Omit<DecisionRecord, "id" | "createdAt">;
 
+/** Columns one decision row binds: the chunk size of the multi-row insert. */
+const DECISION_COLUMNS = 8;
+
 export class DecisionRepository {
   // Decisions of concurrent pushes are written together (a mass rebuild pushes thousands).
   private readonly queue = new GroupCommit<NewDecision[], void>(async (batches) => {
-    await this.sql.transaction((tx) => insertDecisionsIn(tx, batches.flat(), new Date()));
+    await this.store.transaction((tx) => this.recordIn(tx, batches.flat()));
     return batches.map(() => undefined);
   }, 512);
-  private readonly sql: SqlRunner;
 
-  constructor(private readonly prisma: Prisma) {
-    this.sql = sqlRunnerOf(prisma);
-  }
+  constructor(private readonly store: Store) {}
 
-  /** Records decisions inside a transaction the caller holds. */
-  async recordIn(tx: SqlTx, decisions: NewDecision[]): Promise<void> {
-    await insertDecisionsIn(tx, decisions, new Date());
+  /**
+   * Records decisions inside a transaction the caller holds, as multi-row inserts: every pushed
+   * artifact leaves a decision per policy.
+   */
+  async recordIn(tx: Tx, decisions: readonly NewDecision[], now = new Date()): Promise<void> {
+    const createdAt = stamp(now);
+    for (const chunk of chunksFor(decisions, DECISION_COLUMNS)) {
+      await tx
+        .insertInto("Decision")
+        .values(
+          chunk.map((d) => ({
+            artifactId: d.artifactId,
+            policy: d.policy,
+            event: d.event,
+            fired: flag(d.fired),
+            waiting: flag(d.waiting),
+            releaseId: d.releaseId,
+            reason: d.reason,
+            createdAt,
+          })),
+        )
+        .execute();
+    }
   }
 
   async record(decisions: NewDecision[]): Promise<void> {
@@ -41,19 +60,7 @@ export class DecisionRepository {
 
   /** Decisions about an artifact, oldest first. */
   async forArtifact(artifactId: string, limit = 500): Promise<DecisionRecord[]> {
-    return this.prisma.decision.findMany({ where: { artifactId }, orderBy: { id: "asc" }, take: limit });
-  }
-}
-
-/**
- * Multi-row INSERTs: every pushed artifact leaves a decision per policy, and Prisma's createMany
- * spends more time compiling a statement of thousands of rows than the database takes to run it.
- */
-export async function insertDecisionsIn(tx: SqlTx, decisions: readonly NewDecision[], now: Date): Promise<void> {
-  if (decisions.length === 0) return;
-  const stamp = sqlTimestamp(tx.provider, now);
-  const rows: SqlValue[][] = decisions.map((d) => [d.artifactId, d.policy, d.event, sqlBoolean(tx.provider, d.fired), sqlBoolean(tx.provider, d.waiting), d.releaseId, d.reason, stamp]);
-  for (const chunk of chunksFor(rows, 8)) {
-    await tx.run(`INSERT INTO "Decision" ("artifactId", "policy", "event", "fired", "waiting", "releaseId", "reason", "createdAt") VALUES ${valuesList(chunk.length, 8)}`, chunk.flat());
+    const rows = await this.store.read((tx) => tx.selectFrom("Decision").selectAll().where("artifactId", "=", artifactId).orderBy("id", "asc").limit(limit).execute());
+    return rows.map((r) => ({ ...r, fired: r.fired === 1, waiting: r.waiting === 1, createdAt: fromStamp(r.createdAt) }));
   }
 }

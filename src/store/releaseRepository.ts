@@ -1,13 +1,13 @@
 // Releases and holds in the store. The release table is the writer's durable queue.
 import { environmentPackageKey } from "../domain/environmentPackage.js";
+import { sql, type Selectable } from "kysely";
 import type { ReleaseStatus } from "../domain/release.js";
-import { insertDecisionsIn, type NewDecision } from "./decisionRepository.js";
-import { chunksFor, providerOf, sqlBoolean, sqlTimestamp, type Prisma, type Provider } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { decodeCursor, encodeCursor } from "./artifactRepository.js";
+import { DecisionRepository, type NewDecision } from "./decisionRepository.js";
+import type { Hold, Release } from "./generated/kysely/types.js";
 import { GroupCommit } from "./groupCommit.js";
 import { newId } from "./ids.js";
-import { inList, sqlRunnerOf, valuesList, type SqlRunner, type SqlTx, type SqlValue } from "./sql.js";
-import { decodeCursor, encodeCursor } from "./artifactRepository.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface ReleaseRecord {
   seq: number;
@@ -76,51 +76,36 @@ export interface ReleaseQuery {
   cursor?: string;
 }
 
-const asRecord = (row: Omit<ReleaseRecord, "status"> & { status: string }): ReleaseRecord => row as ReleaseRecord;
-
-// Rows read with plain SQL come back as the driver gives them: on SQLite booleans are 0/1,
-// timestamps ISO text and integers may be BigInt.
-export const RELEASE_COLUMNS = `"seq", "id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "status", "reason", "supersededBy", "error", "attempts", "nextAttemptAt", "commitSha", "createdAt", "updatedAt", "pushedAt"`;
-type Timestamp = Date | string;
-export type ReleaseRow = Omit<ReleaseRecord, "seq" | "force" | "bulk" | "attempts" | "status" | "nextAttemptAt" | "createdAt" | "updatedAt" | "pushedAt"> & {
-  seq: number | bigint;
-  force: boolean | number | bigint;
-  bulk: boolean | number | bigint;
-  attempts: number | bigint;
-  status: string;
-  nextAttemptAt: Timestamp | null;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-  pushedAt: Timestamp | null;
-};
-
-const dateOrNull = (value: Timestamp | null): Date | null => (value === null ? null : new Date(value));
-
-export function releaseFromRow(row: ReleaseRow): ReleaseRecord {
+/** A stored Release row as a record: the one mapper of the table (the bus outbox reads releases too). */
+export function releaseFromRow(row: Selectable<Release>): ReleaseRecord {
   return {
     ...row,
-    seq: Number(row.seq),
-    force: Boolean(Number(row.force)),
-    bulk: Boolean(Number(row.bulk)),
-    attempts: Number(row.attempts),
+    force: row.force === 1,
+    bulk: row.bulk === 1,
     status: row.status as ReleaseStatus,
-    nextAttemptAt: dateOrNull(row.nextAttemptAt),
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
-    pushedAt: dateOrNull(row.pushedAt),
+    nextAttemptAt: row.nextAttemptAt === null ? null : fromStamp(row.nextAttemptAt),
+    createdAt: fromStamp(row.createdAt),
+    updatedAt: fromStamp(row.updatedAt),
+    pushedAt: row.pushedAt === null ? null : fromStamp(row.pushedAt),
   };
 }
 
-const HOLD_COLUMNS = `"id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId"`;
-type HoldRow = Omit<HoldRecord, "createdAt"> & { createdAt: Timestamp };
-const holdFromRow = (row: HoldRow): HoldRecord => ({ ...row, createdAt: new Date(row.createdAt) });
+const holdFromRow = (row: Selectable<Hold>): HoldRecord => ({ ...row, createdAt: fromStamp(row.createdAt) });
+
+/** Statuses a release is in while the writer still has it. */
+const IN_WRITER: ReleaseStatus[] = ["queued", "committed"];
+/** Statuses of a release that no longer stands in the way of another of the same artifact. */
+const GIVEN_UP: ReleaseStatus[] = ["failed", "superseded", "blocked"];
+
+/** Columns one release row binds in the queueing insert. */
+const RELEASE_INSERT_COLUMNS = 15;
 
 /** The holds on any of these (environment, package) pairs, keyed by environmentPackageKey. */
-async function holdsIn(tx: SqlTx, pairs: readonly { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
+async function holdsIn(tx: Tx, pairs: readonly { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
   const wanted = new Set(pairs.map(environmentPackageKey));
   const out = new Map<string, HoldRecord>();
   for (const environments of chunksFor([...new Set(pairs.map((p) => p.environment))], 1)) {
-    const rows = await tx.all<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM "Hold" WHERE "environment" IN (${inList(environments.length)})`, environments);
+    const rows = await tx.selectFrom("Hold").selectAll().where("environment", "in", environments).execute();
     for (const h of rows) {
       const key = environmentPackageKey(h);
       if (wanted.has(key)) out.set(key, holdFromRow(h));
@@ -129,14 +114,20 @@ async function holdsIn(tx: SqlTx, pairs: readonly { environment: string; package
   return out;
 }
 
-export class ReleaseRepository {
-  private readonly provider: Provider;
-  private readonly sql: SqlRunner;
-  private readonly enqueueQueue: GroupCommit<NewRelease, EnqueueOutcome>;
+/** `CASE "id" WHEN ? THEN ? … END`: per release its own value, in one statement. */
+function byId(items: readonly { id: string; value: string }[]) {
+  return sql<string>`CASE ${sql.ref("id")} ${sql.join(
+    items.map((i) => sql`WHEN ${i.id} THEN ${i.value}`),
+    sql` `,
+  )} END`;
+}
 
-  constructor(private readonly prisma: Prisma) {
-    this.provider = providerOf(prisma);
-    this.sql = sqlRunnerOf(prisma);
+export class ReleaseRepository {
+  private readonly enqueueQueue: GroupCommit<NewRelease, EnqueueOutcome>;
+  private readonly decisions: DecisionRepository;
+
+  constructor(private readonly store: Store) {
+    this.decisions = new DecisionRepository(store);
     this.enqueueQueue = new GroupCommit((batch) => this.enqueueBatch(batch), 256);
   }
 
@@ -150,25 +141,28 @@ export class ReleaseRepository {
   }
 
   private async enqueueBatch(inputs: NewRelease[]): Promise<EnqueueOutcome[]> {
-    return this.sql.transaction((tx) => this.enqueueIn(tx, inputs));
+    return this.store.transaction((tx) => this.enqueueIn(tx, inputs));
   }
 
   /**
-   * Queues releases inside a transaction the caller holds (ingest: an artifact, its policy
-   * decisions and the releases they fire are committed together). Plain SQL: this runs in
-   * every ingest transaction.
+   * Queues releases inside a transaction the caller holds (a push: an artifact, its policy
+   * decisions and the releases they fire are committed together). Multi-row statements: this
+   * runs in every push's transaction.
    */
-  async enqueueIn(tx: SqlTx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
+  async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
     if (inputs.length === 0) return [];
     const holds = await holdsIn(tx, inputs);
     const standing = new Map<string, ReleaseRecord | string>();
     // Artifacts created in this very transaction cannot have releases yet.
     if (!options.fresh) {
-      for (const ids of chunksFor([...new Set(inputs.map((i) => i.artifactId))], 1)) {
-        const standingRows = await tx.all<ReleaseRow>(
-          `SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "artifactId" IN (${inList(ids.length)}) AND "status" NOT IN ('failed', 'superseded', 'blocked') ORDER BY "seq" DESC`,
-          ids,
-        );
+      for (const ids of chunksFor([...new Set(inputs.map((i) => i.artifactId))], 1, GIVEN_UP.length)) {
+        const standingRows = await tx
+          .selectFrom("Release")
+          .selectAll()
+          .where("artifactId", "in", ids)
+          .where("status", "not in", GIVEN_UP)
+          .orderBy("seq", "desc")
+          .execute();
         for (const row of standingRows) {
           const key = `${row.artifactId}\0${row.environment}`;
           if (!standing.has(key)) standing.set(key, releaseFromRow(row));
@@ -177,9 +171,8 @@ export class ReleaseRepository {
     }
 
     const now = new Date();
-    const stamp = sqlTimestamp(tx.provider, now);
+    const at = stamp(now);
     const plan: ({ kind: "held"; hold: HoldRecord } | { kind: "duplicate"; key: string } | { kind: "new"; id: string; input: NewRelease })[] = [];
-    const rows: SqlValue[][] = [];
     for (const input of inputs) {
       const hold = holds.get(environmentPackageKey(input));
       const key = `${input.artifactId}\0${input.environment}`;
@@ -190,42 +183,45 @@ export class ReleaseRepository {
         // A later input of this batch for the same pair sees this one as standing.
         standing.set(key, id);
         plan.push({ kind: "new", id, input });
-        rows.push([
-          id,
-          input.artifactId,
-          input.environment,
-          input.repository,
-          input.branch,
-          input.package,
-          input.trigger,
-          input.createdBy,
-          sqlBoolean(tx.provider, input.force),
-          input.forceReason ?? null,
-          sqlBoolean(tx.provider, input.bulk ?? false),
-          stamp,
-          stamp,
-        ]);
       }
     }
+    const fresh = plan.flatMap((p) => (p.kind === "new" ? [p] : []));
     // The stored row is known but for its sequence number: RETURNING gives that, so nothing is
     // read back.
     const seqs = new Map<string, number>();
-    for (const chunk of chunksFor(rows, 13)) {
-      const returned = await tx.all<{ id: string; seq: number | bigint }>(
-        `INSERT INTO "Release" ("id", "artifactId", "environment", "repository", "branch", "package", "trigger", "createdBy", "force", "forceReason", "bulk", "createdAt", "updatedAt", "status", "attempts") VALUES ${valuesList(chunk.length, 13, "'queued', 0")} RETURNING "id", "seq"`,
-        chunk.flat(),
-      );
-      for (const r of returned) seqs.set(r.id, Number(r.seq));
+    for (const chunk of chunksFor(fresh, RELEASE_INSERT_COLUMNS)) {
+      const returned = await tx
+        .insertInto("Release")
+        .values(
+          chunk.map(({ id, input }) => ({
+            id,
+            artifactId: input.artifactId,
+            environment: input.environment,
+            repository: input.repository,
+            branch: input.branch,
+            package: input.package,
+            trigger: input.trigger,
+            createdBy: input.createdBy,
+            force: flag(input.force),
+            forceReason: input.forceReason ?? null,
+            bulk: flag(input.bulk ?? false),
+            createdAt: at,
+            updatedAt: at,
+            status: "queued",
+            attempts: 0,
+          })),
+        )
+        .returning(["id", "seq"])
+        .execute();
+      for (const r of returned) seqs.set(r.id, r.seq);
     }
     const inserted = new Map<string, ReleaseRecord>();
-    for (const p of plan) {
-      if (p.kind !== "new") continue;
-      const seq = seqs.get(p.id);
-      if (seq === undefined) throw new Error(`release ${p.id} was not stored`);
-      const i = p.input;
-      inserted.set(p.id, {
+    for (const { id, input: i } of fresh) {
+      const seq = seqs.get(id);
+      if (seq === undefined) throw new Error(`release ${id} was not stored`);
+      inserted.set(id, {
         seq,
-        id: p.id,
+        id,
         artifactId: i.artifactId,
         environment: i.environment,
         repository: i.repository,
@@ -260,57 +256,68 @@ export class ReleaseRepository {
         const release = inserted.get(p.id) as ReleaseRecord;
         if (p.input.hold) {
           // A rollback's hold replaces any hold on the pair, keeping the pair's one row.
-          const [placed] = await tx.all<HoldRow>(
-            `INSERT INTO "Hold" ("id", "environment", "package", "reason", "createdBy", "createdAt", "releaseId") VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT ("environment", "package") DO UPDATE SET "reason" = excluded."reason", "createdBy" = excluded."createdBy", "createdAt" = excluded."createdAt", "releaseId" = excluded."releaseId"
-             RETURNING ${HOLD_COLUMNS}`,
-            [newId(), p.input.environment, p.input.package, p.input.hold.reason, p.input.createdBy, stamp, release.id],
-          );
+          const placed = await tx
+            .insertInto("Hold")
+            .values({ id: newId(), environment: p.input.environment, package: p.input.package, reason: p.input.hold.reason, createdBy: p.input.createdBy, createdAt: at, releaseId: release.id })
+            .onConflict((oc) =>
+              oc.columns(["environment", "package"]).doUpdateSet((eb) => ({
+                reason: eb.ref("excluded.reason"),
+                createdBy: eb.ref("excluded.createdBy"),
+                createdAt: eb.ref("excluded.createdAt"),
+                releaseId: eb.ref("excluded.releaseId"),
+              })),
+            )
+            .returningAll()
+            .executeTakeFirst();
           if (!placed) throw new Error(`hold on ${p.input.environment}/${p.input.package} was not stored`);
           outcomes.push({ status: "queued", release, hold: holdFromRow(placed) });
         } else outcomes.push({ status: "queued", release });
       }
     }
     const decisions = inputs.flatMap((input, i) => (input.decision ? [input.decision(outcomes[i] as EnqueueOutcome)] : []));
-    await insertDecisionsIn(tx, decisions, now);
+    await this.decisions.recordIn(tx, decisions, now);
     return outcomes;
   }
 
   async get(id: string): Promise<ReleaseRecord | null> {
-    const row = await this.prisma.release.findUnique({ where: { id } });
-    return row ? asRecord(row) : null;
+    const row = await this.store.read((tx) => tx.selectFrom("Release").selectAll().where("id", "=", id).executeTakeFirst());
+    return row ? releaseFromRow(row) : null;
   }
 
   async list(q: ReleaseQuery): Promise<{ items: ReleaseRecord[]; nextCursor: string | null }> {
-    const rows = await this.prisma.release.findMany({
-      where: {
-        ...(q.environment ? { environment: q.environment } : {}),
-        ...(q.package ? { package: q.package } : {}),
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.artifactId ? { artifactId: q.artifactId } : {}),
-        ...(q.cursor ? { seq: { lt: decodeCursor(q.cursor) } } : {}),
-      },
-      orderBy: { seq: "desc" },
-      take: q.limit + 1,
-    });
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .selectAll()
+        .$if(q.environment !== undefined, (w) => w.where("environment", "=", q.environment as string))
+        .$if(q.package !== undefined, (w) => w.where("package", "=", q.package as string))
+        .$if(q.status !== undefined, (w) => w.where("status", "=", q.status as string))
+        .$if(q.artifactId !== undefined, (w) => w.where("artifactId", "=", q.artifactId as string))
+        .$if(q.cursor !== undefined, (w) => w.where("seq", "<", decodeCursor(q.cursor as string)))
+        .orderBy("seq", "desc")
+        .limit(q.limit + 1)
+        .execute(),
+    );
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
-    return { items: page.map(asRecord), nextCursor: rows.length > q.limit && last ? encodeCursor(last.seq) : null };
+    return { items: page.map(releaseFromRow), nextCursor: rows.length > q.limit && last ? encodeCursor(last.seq) : null };
   }
 
   /** The next releases the writer of (repository, branch) should write, in queue order. */
   async due(repository: string, branch: string, limit: number, now = new Date()): Promise<ReleaseRecord[]> {
-    const rows = await this.prisma.release.findMany({
-      where: {
-        repository,
-        branch,
-        status: { in: ["queued", "committed"] },
-        OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lte: now } }],
-      },
-      orderBy: { seq: "asc" },
-      take: limit,
-    });
-    return rows.map(asRecord);
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .selectAll()
+        .where("repository", "=", repository)
+        .where("branch", "=", branch)
+        .where("status", "in", IN_WRITER)
+        .where((w) => w.or([w("nextAttemptAt", "is", null), w("nextAttemptAt", "<=", stamp(now))]))
+        .orderBy("seq", "asc")
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map(releaseFromRow);
   }
 
   /**
@@ -323,15 +330,18 @@ export class ReleaseRepository {
     const unique = [...new Map(pairs.map((p) => [environmentPackageKey(p), p])).values()];
     const wanted = new Set(unique.map(environmentPackageKey));
     const out = new Map<string, ReleaseRecord>();
-    await this.sql.read(async (tx) => {
-      // Per pair at most one environment and one package, and the sequence number once.
-      for (const chunk of chunksFor(unique, 2, 1)) {
+    await this.store.read(async (tx) => {
+      // Per pair at most one environment and one package; the statuses and the sequence number once.
+      for (const chunk of chunksFor(unique, 2, IN_WRITER.length + 2)) {
         const environments = [...new Set(chunk.map((p) => p.environment))];
         const packages = [...new Set(chunk.map((p) => p.package))];
-        const rows = await tx.all<ReleaseRow>(
-          `SELECT ${RELEASE_COLUMNS} FROM "Release" WHERE "environment" IN (${inList(environments.length)}) AND "package" IN (${inList(packages.length)}) AND ("status" IN ('queued', 'committed') OR ("status" = 'pushed' AND "seq" > ?))`,
-          [...environments, ...packages, sinceSeq],
-        );
+        const rows = await tx
+          .selectFrom("Release")
+          .selectAll()
+          .where("environment", "in", environments)
+          .where("package", "in", packages)
+          .where((w) => w.or([w("status", "in", IN_WRITER), w.and([w("status", "=", "pushed"), w("seq", ">", sinceSeq)])]))
+          .execute();
         for (const r of rows) if (wanted.has(environmentPackageKey(r))) out.set(r.id, releaseFromRow(r));
       }
     });
@@ -340,33 +350,43 @@ export class ReleaseRepository {
 
   /** When the next delayed retry of (repository, branch) is due, if any. */
   async nextRetryAt(repository: string, branch: string): Promise<Date | null> {
-    const row = await this.prisma.release.findFirst({
-      where: { repository, branch, status: { in: ["queued", "committed"] }, nextAttemptAt: { not: null } },
-      orderBy: { nextAttemptAt: "asc" },
-      select: { nextAttemptAt: true },
-    });
-    return row?.nextAttemptAt ?? null;
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select("nextAttemptAt")
+        .where("repository", "=", repository)
+        .where("branch", "=", branch)
+        .where("status", "in", IN_WRITER)
+        .where("nextAttemptAt", "is not", null)
+        .orderBy("nextAttemptAt", "asc")
+        .limit(1)
+        .executeTakeFirst(),
+    );
+    return row?.nextAttemptAt ? fromStamp(row.nextAttemptAt) : null;
   }
 
   async pendingRepositories(): Promise<{ repository: string; branch: string }[]> {
-    // Prisma's `distinct` reads every matching row and dedups in JavaScript: during a mass
-    // rebuild that was 25,000 rows a second for the writer's poll. The database does it here.
-    return this.prisma.$queryRaw<{ repository: string; branch: string }[]>(
-      Sql.sql`SELECT DISTINCT "repository", "branch" FROM "Release" WHERE "status" IN ('queued', 'committed')`,
-    );
+    // Distinct in the database: during a mass rebuild the writer's poll would otherwise read
+    // every queued row.
+    return this.store.read((tx) => tx.selectFrom("Release").select(["repository", "branch"]).distinct().where("status", "in", IN_WRITER).execute());
   }
 
   /** Where releases were failed (attempts run out): the writer reconciles them with history at start. */
   async attemptedRepositories(): Promise<{ repository: string; branch: string }[]> {
-    return this.prisma.$queryRaw<{ repository: string; branch: string }[]>(Sql.sql`SELECT DISTINCT "repository", "branch" FROM "Release" WHERE "status" = 'failed'`);
+    return this.store.read((tx) => tx.selectFrom("Release").select(["repository", "branch"]).distinct().where("status", "=", "failed").execute());
   }
 
   /** Per repository: releases not yet pushed, and when the oldest of them was queued. */
   async queueStats(): Promise<{ repository: string; depth: number; oldest: Date | null }[]> {
-    const rows = await this.prisma.$queryRaw<{ repository: string; depth: number | bigint; oldest: Date | string | null }[]>(
-      Sql.sql`SELECT "repository", COUNT(*) AS "depth", MIN("createdAt") AS "oldest" FROM "Release" WHERE "status" IN ('queued', 'committed') GROUP BY "repository"`,
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select((eb) => ["repository", eb.fn.countAll<number>().as("depth"), eb.fn.min("createdAt").as("oldest")])
+        .where("status", "in", IN_WRITER)
+        .groupBy("repository")
+        .execute(),
     );
-    return rows.map((r) => ({ repository: r.repository, depth: Number(r.depth), oldest: r.oldest === null ? null : new Date(r.oldest) }));
+    return rows.map((r) => ({ repository: r.repository, depth: Number(r.depth), oldest: r.oldest === null ? null : fromStamp(r.oldest) }));
   }
 
   /**
@@ -375,9 +395,9 @@ export class ReleaseRepository {
    */
   async notPushed(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
-    await this.sql.read(async (tx) => {
-      for (const chunk of chunksFor([...new Set(ids)], 1)) {
-        const rows = await tx.all<{ id: string }>(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(chunk.length)}) AND "status" <> 'pushed'`, chunk);
+    await this.store.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1, 1)) {
+        const rows = await tx.selectFrom("Release").select("id").where("id", "in", chunk).where("status", "<>", "pushed").execute();
         for (const r of rows) out.add(r.id);
       }
     });
@@ -386,11 +406,13 @@ export class ReleaseRepository {
 
   /** Marks releases pushed; only those still in the writer's hands change. One statement per chunk. */
   async markPushed(items: { id: string; commitSha: string }[]): Promise<void> {
-    await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL`, 2);
+    const at = stamp(new Date());
+    // Binds besides the list: the five values set and the two statuses.
+    await this.markWritten(items, { status: "pushed", pushedAt: at, updatedAt: at, error: null, nextAttemptAt: null }, 7);
   }
 
   async markCommitted(items: { id: string; commitSha: string }[]): Promise<void> {
-    await this.markWritten(items, `"status" = 'committed', "updatedAt" = ?`, 1);
+    await this.markWritten(items, { status: "committed", updatedAt: stamp(new Date()) }, 4);
   }
 
   /**
@@ -399,7 +421,8 @@ export class ReleaseRepository {
    * history is what happened.
    */
   async markPushedFromHistory(items: { id: string; commitSha: string }[]): Promise<void> {
-    await this.markWritten(items, `"status" = 'pushed', "pushedAt" = ?, "updatedAt" = ?, "error" = NULL, "nextAttemptAt" = NULL, "reason" = NULL`, 2, `"status" <> 'pushed'`);
+    const at = stamp(new Date());
+    await this.markWritten(items, { status: "pushed", pushedAt: at, updatedAt: at, error: null, nextAttemptAt: null, reason: null }, 7, "any-but-pushed");
   }
 
   /**
@@ -409,78 +432,114 @@ export class ReleaseRepository {
    * history before it writes on top of it), so history before this commit need not be read again.
    */
   async pushedWatermark(repository: string, branch: string): Promise<string | null> {
-    const row = await this.prisma.release.findFirst({
-      where: { repository, branch, status: "pushed", commitSha: { not: null } },
-      orderBy: { seq: "desc" },
-      select: { commitSha: true },
-    });
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select("commitSha")
+        .where("repository", "=", repository)
+        .where("branch", "=", branch)
+        .where("status", "=", "pushed")
+        .where("commitSha", "is not", null)
+        .orderBy("seq", "desc")
+        .limit(1)
+        .executeTakeFirst(),
+    );
     return row?.commitSha ?? null;
   }
 
   /** Releases of (repository, branch) that a write may have reached but that are not recorded pushed. */
   async unrecordedReleases(repository: string, branch: string): Promise<string[]> {
-    const rows = await this.prisma.release.findMany({ where: { repository, branch, status: { in: ["queued", "committed", "failed"] } }, select: { id: true } });
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select("id")
+        .where("repository", "=", repository)
+        .where("branch", "=", branch)
+        .where("status", "in", [...IN_WRITER, "failed"])
+        .execute(),
+    );
     return rows.map((r) => r.id);
   }
 
   // Each release its own commit id, in one statement per chunk (a batch is hundreds of
-  // releases): a VALUES list of (id, sha) joined to the releases it names.
-  private async markWritten(items: { id: string; commitSha: string }[], set: string, stamps: number, from = `"status" IN ('queued', 'committed')`): Promise<void> {
+  // releases): a CASE of (id, sha) over the releases it names.
+  private async markWritten(
+    items: { id: string; commitSha: string }[],
+    set: { status: ReleaseStatus; updatedAt: string; pushedAt?: string; error?: null; nextAttemptAt?: null; reason?: null },
+    reserved: number,
+    from: "in-writer" | "any-but-pushed" = "in-writer",
+  ): Promise<void> {
     if (items.length === 0) return;
-    const stamp = sqlTimestamp(this.provider, new Date());
-    await this.sql.transaction(async (tx) => {
-      // Per release: its id and commit in the CASE, its id in the IN list; the stamps once.
-      for (const chunk of chunksFor(items, 3, stamps)) {
-        const shaCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
-        await tx.run(
-          `UPDATE "Release" SET ${set}, "commitSha" = ${shaCase} WHERE "id" IN (${inList(chunk.length)}) AND ${from}`,
-          [...new Array<SqlValue>(stamps).fill(stamp), ...chunk.flatMap((i) => [i.id, i.commitSha]), ...chunk.map((i) => i.id)],
-        );
+    await this.store.transaction(async (tx) => {
+      // Per release: its id and commit in the CASE, its id in the IN list.
+      for (const chunk of chunksFor(items, 3, reserved)) {
+        await tx
+          .updateTable("Release")
+          .set({ ...set, commitSha: byId(chunk.map((i) => ({ id: i.id, value: i.commitSha }))) })
+          .where(
+            "id",
+            "in",
+            chunk.map((i) => i.id),
+          )
+          .$if(from === "in-writer", (w) => w.where("status", "in", IN_WRITER))
+          .$if(from === "any-but-pushed", (w) => w.where("status", "<>", "pushed"))
+          .execute();
       }
     });
   }
 
   async markSuperseded(items: { id: string; by: string }[]): Promise<void> {
     if (items.length === 0) return;
-    const stamp = sqlTimestamp(this.provider, new Date());
-    await this.sql.transaction(async (tx) => {
-      // Per release: its id and superseder in each of the two CASEs, and its id in the IN list.
-      for (const chunk of chunksFor(items, 5, 1)) {
-        const byCase = `CASE "id" ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
-        const pairs = chunk.flatMap((i) => [i.id, i.by]);
-        await tx.run(
-          `UPDATE "Release" SET "status" = 'superseded', "supersededBy" = ${byCase}, "reason" = 'superseded by release ' || ${byCase}, "updatedAt" = ? WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
-          [...pairs, ...pairs, stamp, ...chunk.map((i) => i.id)],
-        );
+    const at = stamp(new Date());
+    await this.store.transaction(async (tx) => {
+      // Per release: its id and superseder in each of the two CASEs, and its id in the IN list;
+      // besides, the status and time set and the two statuses it may be in.
+      for (const chunk of chunksFor(items, 5, 4)) {
+        await tx
+          .updateTable("Release")
+          .set({
+            status: "superseded",
+            supersededBy: byId(chunk.map((i) => ({ id: i.id, value: i.by }))),
+            reason: byId(chunk.map((i) => ({ id: i.id, value: `superseded by release ${i.by}` }))),
+            updatedAt: at,
+          })
+          .where(
+            "id",
+            "in",
+            chunk.map((i) => i.id),
+          )
+          .where("status", "in", IN_WRITER)
+          .execute();
       }
     });
   }
 
   async markBlocked(id: string, reason: string): Promise<void> {
-    await this.prisma.release.updateMany({ where: { id, status: { in: ["queued", "committed"] } }, data: { status: "blocked", reason, updatedAt: new Date() } });
+    await this.store.transaction((tx) =>
+      tx.updateTable("Release").set({ status: "blocked", reason, updatedAt: stamp(new Date()) }).where("id", "=", id).where("status", "in", IN_WRITER).execute(),
+    );
   }
 
   /** A write attempt failed: back to queued with a delay, or failed once attempts run out. */
   async markAttemptFailed(ids: string[], error: string, maxAttempts: number, delayMs: (attempt: number) => number): Promise<void> {
     const now = new Date();
-    const stamp = sqlTimestamp(this.provider, now);
-    await this.sql.transaction(async (tx) => {
-      for (const chunk of chunksFor([...new Set(ids)], 1)) {
-        const rows = await tx.all<{ id: string; attempts: number | bigint }>(
-          `SELECT "id", "attempts" FROM "Release" WHERE "id" IN (${inList(chunk.length)}) AND "status" IN ('queued', 'committed')`,
-          chunk,
-        );
+    const at = stamp(now);
+    await this.store.transaction(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1, IN_WRITER.length)) {
+        const rows = await tx.selectFrom("Release").select(["id", "attempts"]).where("id", "in", chunk).where("status", "in", IN_WRITER).execute();
         // One statement per attempt count (a batch shares one, mostly), not one per release: a
         // batch of a thousand took longer than PostgreSQL's transaction timeout under load.
         const byAttempts = new Map<number, string[]>();
-        for (const r of rows) byAttempts.set(Number(r.attempts) + 1, [...(byAttempts.get(Number(r.attempts) + 1) ?? []), r.id]);
+        for (const r of rows) byAttempts.set(r.attempts + 1, [...(byAttempts.get(r.attempts + 1) ?? []), r.id]);
         for (const [attempts, all] of byAttempts) {
-          const next = attempts >= maxAttempts ? null : sqlTimestamp(this.provider, new Date(now.getTime() + delayMs(attempts)));
-          for (const same of chunksFor(all, 1, 4)) {
-            await tx.run(
-              `UPDATE "Release" SET "status" = ${next === null ? "'failed'" : "'queued'"}, "attempts" = ?, "error" = ?, "nextAttemptAt" = ?, "commitSha" = NULL, "updatedAt" = ? WHERE "id" IN (${inList(same.length)})`,
-              [attempts, error, next, stamp, ...same],
-            );
+          const next = attempts >= maxAttempts ? null : stamp(new Date(now.getTime() + delayMs(attempts)));
+          // Besides the ids: the six values set.
+          for (const same of chunksFor(all, 1, 6)) {
+            await tx
+              .updateTable("Release")
+              .set({ status: next === null ? "failed" : "queued", attempts, error, nextAttemptAt: next, commitSha: null, updatedAt: at })
+              .where("id", "in", same)
+              .execute();
           }
         }
       }
@@ -489,61 +548,85 @@ export class ReleaseRepository {
 
   /** A failed release goes back to the queue with fresh attempts. */
   async retry(id: string): Promise<ReleaseRecord | null> {
-    const now = new Date();
-    const changed = await this.prisma.release.updateMany({
-      where: { id, status: "failed" },
-      data: { status: "queued", attempts: 0, error: null, nextAttemptAt: null, updatedAt: now },
-    });
-    return changed.count === 1 ? this.get(id) : null;
+    const changed = await this.store.transaction((tx) =>
+      tx
+        .updateTable("Release")
+        .set({ status: "queued", attempts: 0, error: null, nextAttemptAt: null, updatedAt: stamp(new Date()) })
+        .where("id", "=", id)
+        .where("status", "=", "failed")
+        .executeTakeFirst(),
+    );
+    return changed.numUpdatedRows === 1n ? this.get(id) : null;
   }
 
   /** Artifacts with a pushed release to `environment`, newest release first (schedule selection). */
   async artifactsPushedTo(environment: string, limit: number): Promise<string[]> {
-    const rows = await this.prisma.release.findMany({
-      where: { environment, status: "pushed" },
-      orderBy: { seq: "desc" },
-      take: limit,
-      select: { artifactId: true },
-    });
+    const rows = await this.store.read((tx) =>
+      tx.selectFrom("Release").select("artifactId").where("environment", "=", environment).where("status", "=", "pushed").orderBy("seq", "desc").limit(limit).execute(),
+    );
     return [...new Set(rows.map((r) => r.artifactId))];
   }
 
   /** Pushed releases of a package to an environment, newest first (for rollbacks). */
   async pushedHistory(environment: string, pkg: string, limit = 50): Promise<ReleaseRecord[]> {
-    const rows = await this.prisma.release.findMany({ where: { environment, package: pkg, status: "pushed" }, orderBy: { seq: "desc" }, take: limit });
-    return rows.map(asRecord);
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .selectAll()
+        .where("environment", "=", environment)
+        .where("package", "=", pkg)
+        .where("status", "=", "pushed")
+        .orderBy("seq", "desc")
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map(releaseFromRow);
   }
 
   async hold(environment: string, pkg: string): Promise<HoldRecord | null> {
-    return this.prisma.hold.findUnique({ where: { environment_package: { environment, package: pkg } } });
+    const row = await this.store.read((tx) => tx.selectFrom("Hold").selectAll().where("environment", "=", environment).where("package", "=", pkg).executeTakeFirst());
+    return row ? holdFromRow(row) : null;
   }
 
   /** The holds on any of these (environment, package) pairs, keyed by environmentPackageKey. */
   async holdsOn(pairs: { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
     if (pairs.length === 0) return new Map();
-    return this.sql.read((tx) => holdsIn(tx, pairs));
+    return this.store.read((tx) => holdsIn(tx, pairs));
   }
 
   async holds(filter: { environment?: string; package?: string } = {}): Promise<HoldRecord[]> {
-    return this.prisma.hold.findMany({
-      where: { ...(filter.environment ? { environment: filter.environment } : {}), ...(filter.package ? { package: filter.package } : {}) },
-      orderBy: [{ environment: "asc" }, { package: "asc" }],
-    });
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Hold")
+        .selectAll()
+        .$if(filter.environment !== undefined, (w) => w.where("environment", "=", filter.environment as string))
+        .$if(filter.package !== undefined, (w) => w.where("package", "=", filter.package as string))
+        .orderBy("environment", "asc")
+        .orderBy("package", "asc")
+        .execute(),
+    );
+    return rows.map(holdFromRow);
   }
 
   async addHold(input: { environment: string; package: string; reason: string; createdBy: string }): Promise<{ status: "added"; hold: HoldRecord } | { status: "exists"; hold: HoldRecord }> {
-    return this.prisma.$transaction(async (tx) => {
-      const prior = await tx.hold.findUnique({ where: { environment_package: { environment: input.environment, package: input.package } } });
-      if (prior) return { status: "exists", hold: prior } as const;
-      const hold = await tx.hold.create({ data: { ...input, id: newId(), createdAt: new Date(), releaseId: null } });
-      return { status: "added", hold } as const;
+    return this.store.transaction(async (tx) => {
+      const prior = await tx.selectFrom("Hold").selectAll().where("environment", "=", input.environment).where("package", "=", input.package).executeTakeFirst();
+      if (prior) return { status: "exists", hold: holdFromRow(prior) } as const;
+      const hold = await tx
+        .insertInto("Hold")
+        .values({ ...input, id: newId(), createdAt: stamp(new Date()), releaseId: null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { status: "added", hold: holdFromRow(hold) } as const;
     });
   }
 
   async removeHold(id: string): Promise<HoldRecord | null> {
-    const hold = await this.prisma.hold.findUnique({ where: { id } });
-    if (!hold) return null;
-    await this.prisma.hold.deleteMany({ where: { id } });
-    return hold;
+    return this.store.transaction(async (tx) => {
+      const hold = await tx.selectFrom("Hold").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!hold) return null;
+      await tx.deleteFrom("Hold").where("id", "=", id).execute();
+      return holdFromRow(hold);
+    });
   }
 }

@@ -82,12 +82,13 @@ export function chunksFor<T>(items: readonly T[], perItem: number, reserved = 0)
   return out;
 }
 
-type StatementObserver = (sql: string, binds: number) => void;
+type StatementObserver = (sql: string, binds: number, parameters: readonly unknown[]) => void;
 const observers = new Set<StatementObserver>();
 
 /**
- * Calls `observer` with every statement the store is about to send and its bind count, until
- * the returned function is called (tests: the bind-limit suite measures each store statement).
+ * Calls `observer` with every statement the store is about to send, its bind count and its
+ * parameters, until the returned function is called (tests: the bind-limit suite measures each
+ * store statement; the query benchmark explains them).
  */
 export function observeStatements(observer: StatementObserver): () => void {
   observers.add(observer);
@@ -218,7 +219,7 @@ class BindCheckingDriver implements Driver {
       checked = {
         executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
           const binds = query.parameters.length;
-          for (const o of observers) o(query.sql, binds);
+          for (const o of observers) o(query.sql, binds, query.parameters);
           if (binds > MAX_BIND_PARAMETERS) return Promise.reject(new BindLimitExceeded(binds, query.sql));
           return connection.executeQuery<R>(query);
         },

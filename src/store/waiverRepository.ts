@@ -1,8 +1,9 @@
 // Waivers in the store: made on an artifact through the API, or on a build by WaiverDB on the bus.
+import type { Selectable } from "kysely";
 import type { Waiver } from "../domain/gating.js";
-import { chunksFor, type Prisma, type Tx } from "./database.js";
+import type { Waiver as WaiverRow } from "./generated/kysely/types.js";
 import { newId } from "./ids.js";
-import { inList, sqlRunnerOf, type SqlTx } from "./sql.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export const waiverSources = ["api", "waiverdb"] as const;
 export type WaiverSource = (typeof waiverSources)[number];
@@ -20,69 +21,57 @@ export interface WaiverRecord extends Waiver {
 
 export type NewWaiver = Omit<WaiverRecord, "id" | "createdAt">;
 
-type WaiverRow = {
-  seq: number;
-  id: string;
-  artifactId: string | null;
-  nvr: string | null;
-  testcase: string;
-  scenario: string | null;
-  waived: boolean;
-  comment: string;
-  username: string;
-  source: string;
-  messageId: string | null;
-  environments: string | null;
-  waivedAt: Date;
-  createdAt: Date;
-};
-
-function toRecord(row: WaiverRow): WaiverRecord {
+function toRecord(row: Selectable<WaiverRow>): WaiverRecord {
   return {
     id: row.id,
     artifactId: row.artifactId,
     nvr: row.nvr,
     testcase: row.testcase,
     ...(row.scenario !== null ? { scenario: row.scenario } : {}),
-    waived: row.waived,
+    waived: row.waived === 1,
     comment: row.comment,
     username: row.username,
     source: row.source as WaiverSource,
     messageId: row.messageId,
     ...(row.environments !== null ? { environments: JSON.parse(row.environments) as string[] } : {}),
-    waivedAt: row.waivedAt,
-    createdAt: row.createdAt,
+    waivedAt: fromStamp(row.waivedAt),
+    createdAt: fromStamp(row.createdAt),
   };
 }
 
-function dataOf(w: NewWaiver, now: Date) {
-  return {
-    id: newId(),
-    artifactId: w.artifactId,
-    nvr: w.nvr,
-    testcase: w.testcase,
-    scenario: w.scenario ?? null,
-    waived: w.waived,
-    comment: w.comment,
-    username: w.username,
-    source: w.source,
-    messageId: w.messageId,
-    environments: w.environments !== undefined ? JSON.stringify(w.environments) : null,
-    waivedAt: w.waivedAt,
-    createdAt: now,
-  };
-}
+/** Waivers in arrival order (the order the domain reads them in). */
+const inArrivalOrder = (rows: Selectable<WaiverRow>[]) => rows.sort((a, b) => a.seq - b.seq);
 
 export class WaiverRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly store: Store) {}
 
   async create(waiver: NewWaiver, now = new Date()): Promise<WaiverRecord> {
-    return toRecord(await this.prisma.waiver.create({ data: dataOf(waiver, now) }));
+    return this.store.transaction((tx) => this.createIn(tx, waiver, now));
   }
 
   /** Records a waiver inside the caller's transaction (a bus message's event commits with it). */
-  async createIn(tx: Tx, waiver: NewWaiver, now: Date): Promise<WaiverRecord> {
-    return toRecord(await tx.waiver.create({ data: dataOf(waiver, now) }));
+  async createIn(tx: Tx, w: NewWaiver, now: Date): Promise<WaiverRecord> {
+    const row = await tx
+      .insertInto("Waiver")
+      .values({
+        id: newId(),
+        artifactId: w.artifactId,
+        nvr: w.nvr,
+        testcase: w.testcase,
+        scenario: w.scenario ?? null,
+        waived: flag(w.waived),
+        comment: w.comment,
+        username: w.username,
+        source: w.source,
+        messageId: w.messageId,
+        // One value however many: a waiver's binds do not grow with its environments.
+        environments: w.environments !== undefined ? JSON.stringify(w.environments) : null,
+        waivedAt: stamp(w.waivedAt),
+        createdAt: stamp(now),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRecord(row);
   }
 
   /**
@@ -90,30 +79,24 @@ export class WaiverRepository {
    * ones too: the domain decides which stand).
    */
   async forArtifact(artifactId: string, nvrs: readonly string[]): Promise<WaiverRecord[]> {
-    // Statements that bind a list go through the SQL runner, which counts their binds.
-    const rows = await sqlRunnerOf(this.prisma).read(async (tx) => {
-      const out = await tx.all<RawWaiverRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "artifactId" = ?`, [artifactId]);
+    const rows = await this.store.read(async (tx) => {
+      const out = await tx.selectFrom("Waiver").selectAll().where("artifactId", "=", artifactId).execute();
       out.push(...(await rowsOfNvrs(tx, nvrs)));
       return out;
     });
     // A waiver of the artifact's own build made on the artifact shows up twice: once.
     const seen = new Set<string>();
-    return rows
-      .filter((r) => !seen.has(r.id) && seen.add(r.id))
-      .sort((a, b) => Number(a.seq) - Number(b.seq))
-      .map(recordOfRaw);
+    return inArrivalOrder(rows.filter((r) => !seen.has(r.id) && seen.add(r.id))).map(toRecord);
   }
 
   /**
-   * Waivers of builds, by NVR, inside an ingest transaction: WaiverDB may waive a build before
+   * Waivers of builds, by NVR, inside a push's transaction: WaiverDB may waive a build before
    * the artifact that carries it is pushed. In arrival order.
    */
-  async forNvrsIn(tx: SqlTx, nvrs: readonly string[]): Promise<Map<string, WaiverRecord[]>> {
+  async forNvrsIn(tx: Tx, nvrs: readonly string[]): Promise<Map<string, WaiverRecord[]>> {
     const out = new Map<string, WaiverRecord[]>();
-    const rows = await rowsOfNvrs(tx, nvrs);
-    rows.sort((a, b) => Number(a.seq) - Number(b.seq));
-    for (const row of rows) {
-      const record = recordOfRaw(row);
+    for (const row of inArrivalOrder(await rowsOfNvrs(tx, nvrs))) {
+      const record = toRecord(row);
       const nvr = record.nvr as string;
       out.set(nvr, [...(out.get(nvr) ?? []), record]);
     }
@@ -121,19 +104,10 @@ export class WaiverRepository {
   }
 }
 
-type RawWaiverRow = Omit<WaiverRow, "waived" | "waivedAt" | "createdAt"> & { waived: boolean | number | bigint; waivedAt: Date | string; createdAt: Date | string };
-
-async function rowsOfNvrs(tx: SqlTx, nvrs: readonly string[]): Promise<RawWaiverRow[]> {
-  const rows: RawWaiverRow[] = [];
+async function rowsOfNvrs(tx: Tx, nvrs: readonly string[]): Promise<Selectable<WaiverRow>[]> {
+  const rows: Selectable<WaiverRow>[] = [];
   for (const chunk of chunksFor([...new Set(nvrs)], 1)) {
-    rows.push(...(await tx.all<RawWaiverRow>(`SELECT ${COLUMNS} FROM "Waiver" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)));
+    rows.push(...(await tx.selectFrom("Waiver").selectAll().where("nvr", "in", chunk).execute()));
   }
   return rows;
 }
-
-// SQLite hands Prisma's Boolean back as a number and its DateTime as text.
-function recordOfRaw(row: RawWaiverRow): WaiverRecord {
-  return toRecord({ ...row, seq: Number(row.seq), waived: Boolean(Number(row.waived)), waivedAt: new Date(row.waivedAt), createdAt: new Date(row.createdAt) });
-}
-
-const COLUMNS = ["seq", "id", "artifactId", "nvr", "testcase", "scenario", "waived", "comment", "username", "source", "messageId", "environments", "waivedAt", "createdAt"].map((c) => `"${c}"`).join(", ");

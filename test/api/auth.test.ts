@@ -260,12 +260,14 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     });
     // The most talkative level and no redaction: the app itself must not put the token in a log line.
     const logger = pino({ level: "trace" }, sink);
-    const artifacts = new ArtifactRepository(database.db.prisma);
-    const releases = new ReleaseRepository(database.db.prisma);
+    const artifacts = new ArtifactRepository(database.db.store);
+    const releases = new ReleaseRepository(database.db.store);
     const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
     app = await buildApp({ prisma: database.db.prisma,
-    store: database.db.store, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
-      policies: { decisions: new DecisionRepository(database.db.prisma), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
+    store: database.db.store,
+      // No policies: pushes are stored alone.
+      pushes: { submit: (artifact) => artifacts.ingest(artifact) }, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
+      policies: { decisions: new DecisionRepository(database.db.store), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
     });
     await app.ready();
   });

@@ -51,7 +51,7 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
   async function storedBeforeTheRules(input: ArtifactInput): Promise<Artifact> {
     const parsed = parseArtifact(input);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    expect((await new ArtifactRepository(t.database.db.prisma).ingest(parsed.value)).status).toBe("created");
+    expect((await new ArtifactRepository(t.database.db.store).ingest(parsed.value)).status).toBe("created");
     return parsed.value;
   }
 

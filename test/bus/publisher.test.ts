@@ -126,8 +126,8 @@ describe("the release announcer", () => {
 
   it("announces queued releases, then the final outcome of each written one, but not an attempt that will be retried", async () => {
     const outbox = new BusOutboxRepository(database.db.prisma);
-    const releases = new ReleaseRepository(database.db.prisma);
-    const artifacts = new ArtifactRepository(database.db.prisma);
+    const releases = new ReleaseRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db.store);
     const announcer = new ReleaseAnnouncer({ outbox, logger: pino({ level: "silent" }) }, { pollMs: 3_600_000 });
     await announcer.start();
     const queue = async () => {

@@ -76,8 +76,8 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    events = new BusEventRepository(database.db.prisma);
-    deps = { artifacts: new ArtifactRepository(database.db.prisma), events, mapping: { rawhideVersion: 45 } };
+    events = new BusEventRepository(database.db.prisma, database.db.store);
+    deps = { artifacts: new ArtifactRepository(database.db.store), events, mapping: { rawhideVersion: 45 } };
     dir = mkdtempSync(path.join(tmpdir(), "relengd-shadow-"));
     remote = newRemote("shadow.git");
     writer = shadowWriter(remote);

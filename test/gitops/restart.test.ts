@@ -66,7 +66,7 @@ describe.each(testProviders)("a writer restarted over a long history on %s", (pr
   async function ingest(n: number, prefix: string): Promise<Artifact[]> {
     const app = h as TestApp;
     const artifacts = Array.from({ length: n }, (_, i) => parsed(sampleArtifact({ package: `${prefix}-${i}` })));
-    const store = new ArtifactRepository(app.database.db.prisma);
+    const store = new ArtifactRepository(app.database.db.store);
     await Promise.all(artifacts.map((a) => store.ingest(a)));
     return artifacts;
   }
@@ -108,7 +108,7 @@ describe.each(testProviders)("a writer restarted over a long history on %s", (pr
     }) as ReleaseRepository;
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-restart-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const restarted = new Writer({ releases: watched, artifacts: new ArtifactRepository(prisma), environments: () => app.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: dir, logger: pino({ level: "silent" }) }, { pollMs: 100 });
+    const restarted = new Writer({ releases: watched, artifacts: new ArtifactRepository(app.database.db.store), environments: () => app.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: dir, logger: pino({ level: "silent" }) }, { pollMs: 100 });
     cleanups.push(() => restarted.stop());
     await restarted.start();
 

@@ -211,7 +211,7 @@ async function start(provider: TestProvider, options: { writer?: Partial<WriterO
         ? { ...app.environments, repositories: new Map([...app.environments.repositories].map(([name, r]) => [name, { ...r, author: { name: author, email: `${author}@localhost` } }])) }
         : app.environments;
       const writer = new Writer(
-        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.prisma), environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
+        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.store), environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
         { pollMs: 200, ...writerOptions },
       );
       cleanups.push(() => writer.stop());

@@ -20,7 +20,7 @@ describe.each(testProviders)("artifact list by NVR on %s", (provider) => {
 
   beforeAll(async () => {
     t = await freshDatabase(provider);
-    repo = new ArtifactRepository(t.db.prisma);
+    repo = new ArtifactRepository(t.db.store);
     for (let i = 0; i < CARRIERS; i++) {
       const input = sampleArtifact({
         id: `nvr-carrier-${i}`,

@@ -26,7 +26,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
 
   beforeEach(async () => {
     database = await freshDatabase(provider);
-    artifacts = new ArtifactRepository(database.db.prisma);
+    artifacts = new ArtifactRepository(database.db.store);
     store = new PruneRepository(database.db.store);
   });
   afterEach(async () => {
@@ -116,7 +116,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
     await appendResult(old[0] as string);
     await appendResult(referenced[0] as string);
     for (const id of referenced) await release(id);
-    const waivers = new WaiverRepository(database.db.prisma);
+    const waivers = new WaiverRepository(database.db.store);
     for (const id of [old[0], referenced[0]] as string[]) {
       await waivers.create({ artifactId: id, nvr: null, testcase: "dist.rpmdeplint", waived: true, comment: "ok", username: "alice", source: "api", messageId: null, waivedAt: new Date(0) });
     }
@@ -232,7 +232,7 @@ describe("scheduled prune", () => {
     const logger = pino({ level: "silent" });
     const schedules: { stop(): Promise<void> }[] = [];
     try {
-      const artifacts = new ArtifactRepository(database.db.prisma);
+      const artifacts = new ArtifactRepository(database.db.store);
       const ids: string[] = [];
       for (let i = 0; i < 2; i++) {
         const parsed = parseArtifact(sampleArtifact({ id: `prune-schedule-${provider}-${++counter}` }));

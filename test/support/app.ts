@@ -11,7 +11,8 @@ import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/domain/token.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
-import { evaluateCreated, policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
+import { pushQueue, type PushQueue } from "../../src/flow/pushArtifact.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
 import { WaiverRepository } from "../../src/store/waiverRepository.js";
@@ -34,6 +35,8 @@ export interface TestApp {
   remote: string;
   environments: EnvironmentSet;
   decisions: DecisionRepository;
+  /** Where pushes are stored with what the policies decide. */
+  pushes: PushQueue;
   /** What policy evaluation runs with (schedules in tests use it too). */
   evaluate: EvaluateDeps;
   policies: Pick<PolicyHolder, "get" | "reload" | "environments">;
@@ -70,13 +73,10 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
   const environments = policies.environments();
   const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
-  const decisions = new DecisionRepository(database.db.prisma);
-  const waivers = new WaiverRepository(database.db.prisma);
-  const releases = new ReleaseRepository(database.db.prisma);
-  const artifacts = new ArtifactRepository(database.db.prisma, {
-    afterCreate: (tx, created) =>
-      evaluateCreated({ releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), ...(options.now ? { now: options.now } : {}) }, tx, created),
-  });
+  const decisions = new DecisionRepository(database.db.store);
+  const waivers = new WaiverRepository(database.db.store);
+  const releases = new ReleaseRepository(database.db.store);
+  const artifacts = new ArtifactRepository(database.db.store);
   const writer = new Writer(
     { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }), ...(options.clock ? { now: options.clock } : {}) },
     { pollMs: 200, ...options.writer },
@@ -86,7 +86,8 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
-  const evaluate: EvaluateDeps = { artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
+  const evaluate: EvaluateDeps = { store: database.db.store, artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
+  const pushes = pushQueue(evaluate);
   const readiness = { writers: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000, ...(options.clock ? { now: options.clock } : {}) };
   const metrics = new Metrics();
   metrics.observeWriters(readiness);
@@ -95,6 +96,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     store: database.db.store,
     metrics,
     artifacts,
+    pushes,
     tokens,
     releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo), rules },
     policies: {
@@ -118,6 +120,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     remote,
     environments,
     decisions,
+    pushes,
     evaluate,
     policies,
     async auth(role, scope = {}) {

@@ -157,6 +157,7 @@ export async function anonymousReadApp(t: TestApp): Promise<FastifyInstance> {
     prisma: t.database.db.prisma,
     store: t.database.db.store,
     artifacts: t.evaluate.artifacts,
+    pushes: t.pushes,
     tokens: t.tokens,
     releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
     policies: {

@@ -22,7 +22,7 @@ import { waive } from "../../flow/waive.js";
 import { waiverSources, type WaiverRecord, type WaiverRepository } from "../../store/waiverRepository.js";
 import { appendResults } from "../../flow/appendResults.js";
 import type { PolicyEventHandler } from "../../flow/evaluatePolicies.js";
-import { pushArtifact } from "../../flow/pushArtifact.js";
+import { pushArtifact, type PushQueue } from "../../flow/pushArtifact.js";
 import { InvalidCursorError, type ArtifactRepository, type StoredArtifact, type StoredResult } from "../../store/artifactRepository.js";
 import type { DecisionRepository } from "../../store/decisionRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
@@ -152,10 +152,10 @@ export function artifactView(stored: StoredArtifact) {
 
 export async function artifactRoutes(
   app: FastifyInstance,
-  opts: { artifacts: ArtifactRepository; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions; waivers: WaiverRepository },
+  opts: { artifacts: ArtifactRepository; pushes: PushQueue; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions; waivers: WaiverRepository },
 ): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const deps = { artifacts: opts.artifacts, policyEvent: opts.policyEvent, rules: opts.rules };
+  const deps = { artifacts: opts.artifacts, pushes: opts.pushes, policyEvent: opts.policyEvent, rules: opts.rules };
   const tags = ["artifacts"];
 
   api.post(
