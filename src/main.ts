@@ -1,44 +1,32 @@
-// The server process: config → store → (writer) → HTTP server; graceful shutdown.
+// The server process: config → store → the application (composition root) → HTTP server and
+// the bus; graceful shutdown.
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { buildApp } from "./api/app.js";
-import { Metrics } from "./api/plugins/metrics.js";
+import { composeApplication } from "./application.js";
 import { OidcVerifier } from "./auth/oidc.js";
 import { RevocationList, TokenService } from "./auth/tokens.js";
 import { BusConsumer } from "./bus/consumer.js";
 import { BusPublisher } from "./bus/publisher.js";
-import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
 import { resolveTokenSecret, type Config } from "./config.js";
+import { applyWaitingResults, ingestBusDelivery } from "./flow/ingestBusMessage.js";
+import { startPruneSchedule } from "./flow/prune.js";
 import { ensureBareRepository } from "./gitops/repository.js";
-import { ShadowWriter, shadowWorkspaceDir } from "./gitops/shadowWriter.js";
-import { leaseKey, Writer, type WriterDeps } from "./gitops/writer.js";
+import { shadowWorkspaceDir } from "./gitops/shadowWriter.js";
+import type { Writer } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
 import { PolicyHolder } from "./policy/loader.js";
-import { policyEventHandler, type EvaluateDeps } from "./flow/evaluatePolicies.js";
-import { pushQueue } from "./flow/pushArtifact.js";
-import { applyWaitingResults, ingestBusDelivery, type BusDeps } from "./flow/ingestBusMessage.js";
-import { describeSummary, runSchedule } from "./flow/runSchedule.js";
-import { Scheduler } from "./policy/scheduler.js";
-import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
-import { PruneRepository } from "./store/pruneRepository.js";
-import { startPruneSchedule } from "./flow/prune.js";
-import { WaiverRepository } from "./store/waiverRepository.js";
-import { DecisionRepository } from "./store/decisionRepository.js";
-import { ArtifactRepository } from "./store/artifactRepository.js";
 import { branchLeaseFor } from "./store/branchLease.js";
-import { BusEventRepository } from "./store/busEventRepository.js";
-import { BusOutboxRepository } from "./store/busOutboxRepository.js";
-import { ShadowRepository } from "./store/shadowRepository.js";
-import { openDatabase, type Database } from "./store/database.js";
-import { ReleaseRepository } from "./store/releaseRepository.js";
 import { migrate } from "./store/migrator.js";
 import { ensurePrivateDir } from "./store/privateFiles.js";
+import { PruneRepository } from "./store/pruneRepository.js";
+import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
+import { openStore, type Store } from "./store/store.js";
 import { TokenRepository } from "./store/tokenRepository.js";
 
 export interface RunningServer {
   app: FastifyInstance;
-  db: Database;
+  store: Store;
   writer: Writer;
   url: string;
   close(): Promise<void>;
@@ -64,77 +52,44 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   await source?.sync();
   const policies = new PolicyHolder(source?.dir ?? config.policiesDir, config.gitopsRepo, source);
-  const environments = policies.environments;
   logger.info(
-    { environments: [...environments().environments.keys()], policies: policies.get().policies.map((p) => p.metadata.name), dir: config.policiesDir },
+    { environments: [...policies.environments().environments.keys()], policies: policies.get().policies.map((p) => p.metadata.name), dir: config.policiesDir },
     "policies loaded",
   );
 
-  const db = await openDatabase(config.databaseUrl);
-  const releases = new ReleaseRepository(db.store);
-  const decisions = new DecisionRepository(db.store);
-  const waivers = new WaiverRepository(db.store);
-  const metrics = new Metrics();
-  const decided = (list: readonly { policy: string; fired: boolean; waiting: boolean }[]) => {
-    for (const d of list) metrics.policyDecisions.inc({ policy: d.policy, outcome: d.fired ? "fired" : d.waiting ? "waiting" : "skipped" });
-  };
-  const artifacts = new ArtifactRepository(db.store);
-  // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
-  const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
-  // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
-  const outbox = new BusOutboxRepository(db.prisma);
-  const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger, ...(config.amqp.publishPrefix ? { topicPrefix: config.amqp.publishPrefix } : {}) }, outbox) : undefined;
-  const releaseEvents = publisher ? new ReleaseAnnouncer({ outbox, logger, added: () => publisher.wake() }) : undefined;
-  // The ingest rules read the Rawhide version from RELENGD_RAWHIDE_VERSION, as the bus mapping does.
-  const rules = { rawhideVersion: config.rawhideVersion };
-  const writer = new Writer(
-    announcingWrites({ releases, artifacts, environments, rules, workspacesDir: path.join(config.dataDir, "workspaces"), logger, lease, ...writerMetrics(metrics) }, releaseEvents),
-    { batchSize: config.writerBatchSize },
-  );
-  metrics.observeQueue(() => releases.queueStats());
-  const readiness = { writers: () => writer.health(), remoteBoundMs: config.readyRemoteBoundMs };
-  metrics.observeWriters(readiness);
-  metrics.observeLeases(() => {
-    const held = new Set(lease.held());
-    return [...environments().repositories.values()].filter((r) => held.has(leaseKey(r))).map((r) => r.name);
-  });
+  const store = await openStore(config.databaseUrl);
   const revocations = new RevocationList(
-    () => new TokenRepository(db.store).activeRevocations(),
+    () => new TokenRepository(store).activeRevocations(),
     config.revocationRefreshMs,
     (err) => logger.error({ err }, "could not refresh token revocations"),
   );
   await revocations.start();
-  const evaluateDeps: EvaluateDeps = { store: db.store, artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, decided };
-  // Pushed (and mirrored) artifacts: stored with what the policies decide about them.
-  const pushes = pushQueue(evaluateDeps);
-  const scheduler = new Scheduler({
-    policies: () => policies.get(),
-    runs: new ScheduleRunRepository(db.store),
-    run: async (policy, slot) => describeSummary(await runSchedule(evaluateDeps, policy, slot)),
-    logger,
-  });
-  policies.onReload(() => scheduler.rearm());
-  const onPolicyEvent = policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed"));
-  // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
-  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
-  const app = await buildApp({
-    prisma: db.prisma,
-    store: db.store,
-    artifacts,
-    pushes,
+  // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
+  const lease = branchLeaseFor(store.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
+  // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
+  let publisher: BusPublisher | undefined;
+  const application = await composeApplication({
+    store,
+    policies,
+    // The ingest rules read the Rawhide version from RELENGD_RAWHIDE_VERSION, as the bus mapping does.
+    rules: { rawhideVersion: config.rawhideVersion },
     tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
-    releases: { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
-    policies: {
-      decisions,
-      holder: policies,
-      onEvent: onPolicyEvent,
-    },
     logger,
-    metrics,
-    bus: { mapping: { rawhideVersion: config.rawhideVersion }, onShadowChange: () => shadow.notify() },
-    readiness,
+    workspacesDir: path.join(config.dataDir, "workspaces"),
+    writer: { batchSize: config.writerBatchSize },
+    shadow: { url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir) },
+    lease,
+    ...(config.amqp ? { announce: { added: () => publisher?.wake() } } : {}),
+    readyRemoteBoundMs: config.readyRemoteBoundMs,
     anonymousRead: config.anonymousRead,
   });
+  const { app, writer } = application;
+  if (config.amqp) {
+    publisher = new BusPublisher(
+      { url: config.amqp.url, exchange: config.amqp.exchange, logger, ...(config.amqp.publishPrefix ? { topicPrefix: config.amqp.publishPrefix } : {}) },
+      application.outbox,
+    );
+  }
   const onHangup = () => {
     void policies.reload().then((result) => {
       if (result.ok) logger.info(result, "SIGHUP: policies reloaded");
@@ -142,79 +97,38 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
   };
   process.on("SIGHUP", onHangup);
-  // Resumes what a previous run left queued or committed (crash recovery).
-  await writer.start();
-  // Finishes the shadow commits a previous run left queued, then follows the bus.
-  shadow.start();
-  await releaseEvents?.start();
+  await application.start();
   publisher?.start();
-  await scheduler.start();
   // Retention on a schedule (RELENGD_PRUNE_SCHEDULE); each slot runs once across replicas.
-  const prune = config.prune
-    ? startPruneSchedule({ store: new PruneRepository(db.store), runs: new ScheduleRunRepository(db.store), logger }, config.prune)
-    : undefined;
+  const prune = config.prune ? startPruneSchedule({ store: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger }, config.prune) : undefined;
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ address, database: db.target.provider, gitops: config.gitopsRepo }, "relengd serving");
+  logger.info({ address, database: store.provider, gitops: config.gitopsRepo }, "relengd serving");
   // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
-  const busDeps: BusDeps = {
-    artifacts,
-    pushes,
-    events: new BusEventRepository(db.prisma, db.store),
-    policyEvent: onPolicyEvent,
-    mapping: { rawhideVersion: config.rawhideVersion },
-    count: metrics.countBusMessage,
-    onShadowChange: () => shadow.notify(),
-  };
   const bus = config.amqp
     ? new BusConsumer({
         ...config.amqp,
-        handle: (delivery) => ingestBusDelivery(busDeps, delivery),
+        handle: (delivery) => ingestBusDelivery(application.bus, delivery),
         // Results that arrived before their build, once CI or the bus stored an artifact with it.
-        sweep: { run: () => applyWaitingResults(busDeps), everyMs: 60_000 },
+        sweep: { run: () => applyWaitingResults(application.bus), everyMs: 60_000 },
         logger,
       })
     : undefined;
   bus?.start();
   return {
     app,
-    db,
+    store,
     writer,
     url: address,
     async close() {
-      // app.close stops accepting and waits for requests in flight (their commits included).
       process.off("SIGHUP", onHangup);
       // Messages already received are finished and acked before the store closes.
       await bus?.stop();
-      await app.close();
-      await scheduler.stop();
       await prune?.stop();
-      await writer.stop();
-      await shadow.stop();
-      // What is not published yet stays in the outbox for the next start.
-      await releaseEvents?.stop();
+      await application.close();
       await publisher?.stop();
       await lease.close();
       revocations.stop();
-      await db.close();
-    },
-  };
-}
-
-/** The writer's timings and outcomes, counted into the process's metrics. */
-function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWritten"> {
-  return {
-    instruments: {
-      commitSeconds: (repository, seconds) => metrics.writerCommit.observe({ repository }, seconds),
-      pushSeconds: (repository, seconds) => metrics.writerPush.observe({ repository }, seconds),
-      pushRetried: (repository) => metrics.pushRetries.inc({ repository }),
-      writeFailed: (repository, cause) => metrics.writeFailures.inc({ repository, cause }),
-    },
-    onWritten: (result) => {
-      const count = (outcome: string, n: number) => n > 0 && metrics.releasesWritten.inc({ repository: result.repository, outcome }, n);
-      count("pushed", result.pushed.length);
-      count("superseded", result.superseded.length);
-      count("blocked", result.blocked.length);
-      count("failed", result.failed.length);
+      await store.close();
     },
   };
 }

@@ -252,7 +252,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
       expect(parseReleaseMessage(done as Envelope)).toMatchObject({ ok: true, value: { release: { status: "pushed", commitSha: commit, attempts: expect.any(Number) } } });
       expect(done?.headers).toMatchObject({ fedora_messaging_schema: "relengd.release.v1", "fedora_messaging_rpm_python-idna": true, fedora_messaging_user_alice: true, "sent-at": expect.any(String) });
       // Kept in the outbox, each once, marked published.
-      const outbox = await new BusOutboxRepository(server.db.prisma).all();
+      const outbox = await new BusOutboxRepository(server.store).all();
       expect(outbox.filter((m) => m.key.startsWith(release.id)).map((m) => [m.key, m.publishedAt !== null])).toEqual([
         [`${release.id}/queued`, true],
         [`${release.id}/pushed`, true],

@@ -4,21 +4,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
-import { buildApp } from "../../src/api/app.js";
-import { Metrics } from "../../src/api/plugins/metrics.js";
+import { composeApplication, type Application } from "../../src/application.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
+import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import type { Role } from "../../src/domain/token.js";
+import type { EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
+import type { PushQueue } from "../../src/flow/pushArtifact.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
-import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
-import { policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
-import { pushQueue, type PushQueue } from "../../src/flow/pushArtifact.js";
+import type { Writer, WriterOptions } from "../../src/gitops/writer.js";
 import type { EnvironmentSet } from "../../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../../src/policy/loader.js";
-import { WaiverRepository } from "../../src/store/waiverRepository.js";
-import { DecisionRepository } from "../../src/store/decisionRepository.js";
-import { ArtifactRepository } from "../../src/store/artifactRepository.js";
-import { ReleaseRepository } from "../../src/store/releaseRepository.js";
+import type { DecisionRepository } from "../../src/store/decisionRepository.js";
+import type { ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
 import { freshDatabase, type TestDatabase, type TestProvider } from "./database.js";
 
@@ -26,6 +23,8 @@ export const TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The whole application as the composition root built it. */
+  application: Application;
   database: TestDatabase;
   tokens: TokenService;
   revocations: RevocationList;
@@ -71,57 +70,44 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const policies = options.environments
     ? fixedPolicies({ policies: [], environments: options.environments })
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
-  const environments = policies.environments();
-  const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
-  const decisions = new DecisionRepository(database.db.store);
-  const waivers = new WaiverRepository(database.db.store);
-  const releases = new ReleaseRepository(database.db.store);
-  const artifacts = new ArtifactRepository(database.db.store);
-  const writer = new Writer(
-    { releases, artifacts, environments: () => policies.environments(), rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: "silent" }), ...(options.clock ? { now: options.clock } : {}) },
-    { pollMs: 200, ...options.writer },
-  );
-  await writer.start();
   const tokenRepo = new TokenRepository(database.db.store);
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
-  const evaluate: EvaluateDeps = { store: database.db.store, artifacts, releases, decisions, waivers, policies: () => policies.get(), notify: (repo) => writer.notify(repo), rules, ...(options.now ? { now: options.now } : {}) };
-  const pushes = pushQueue(evaluate);
-  const readiness = { writers: () => writer.health(), remoteBoundMs: options.readyRemoteBoundMs ?? 300_000, ...(options.clock ? { now: options.clock } : {}) };
-  const metrics = new Metrics();
-  metrics.observeWriters(readiness);
-  const app = await buildApp({
-    prisma: database.db.prisma,
+  // Composed as the server composes it; policy evaluation errors fail the test instead of being logged.
+  const application = await composeApplication({
     store: database.db.store,
-    metrics,
-    artifacts,
-    pushes,
+    policies,
+    rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
     tokens,
-    releases: { releases, artifacts, environments: () => policies.environments(), notify: (repo) => writer.notify(repo), rules },
-    policies: {
-      decisions,
-      holder: policies,
-      onEvent: policyEventHandler(evaluate, (err) => {
-        throw err;
-      }),
+    logger: pino({ level: "silent" }),
+    httpLogger: false,
+    workspacesDir: path.join(dir, "workspaces"),
+    writer: { pollMs: 200, ...options.writer },
+    readyRemoteBoundMs: options.readyRemoteBoundMs ?? 300_000,
+    onPolicyError: (err) => {
+      throw err;
     },
-    logger: false,
-    readiness,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
+  // Only the writer runs by itself: tests drive schedules through `evaluate` at the times they choose.
+  await application.writer.start();
+  const { app } = application;
   await app.ready();
   return {
     app,
+    application,
     database,
     tokens,
     revocations,
-    releases,
-    writer,
+    releases: application.releases,
+    writer: application.writer,
     remote,
-    environments,
-    decisions,
-    pushes,
-    evaluate,
+    environments: policies.environments(),
+    decisions: application.decisions,
+    pushes: application.pushes,
+    evaluate: application.evaluate,
     policies,
     async auth(role, scope = {}) {
       const issued = await tokens.issue({ subject: `test-${role}`, role, ttlSeconds: scope.ttlSeconds ?? 3600, ...scope });
@@ -129,8 +115,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     },
     async close() {
       revocations.stop();
-      await app.close();
-      await writer.stop();
+      await application.close();
       await database.dispose();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,216 @@
+// The composition root: one place that builds relengd's parts from a store and a policy set,
+// for the server (main.ts), the tests and the benchmarks alike, so that what runs in a test is
+// wired the way production wires it.
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { buildApp } from "./api/app.js";
+import { Metrics } from "./api/plugins/metrics.js";
+import type { TokenService } from "./auth/tokens.js";
+import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
+import type { ArtifactRuleOptions } from "./domain/artifactRules.js";
+import type { MappingOptions } from "./domain/busMapping.js";
+import { policyEventHandler, type EvaluateDeps, type PolicyEventHandler } from "./flow/evaluatePolicies.js";
+import type { BusDeps } from "./flow/ingestBusMessage.js";
+import { pushQueue, type PushQueue } from "./flow/pushArtifact.js";
+import type { ReleaseDeps } from "./flow/release.js";
+import { describeSummary, runSchedule } from "./flow/runSchedule.js";
+import { ShadowWriter } from "./gitops/shadowWriter.js";
+import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
+import type { PolicyHolder } from "./policy/loader.js";
+import { Scheduler } from "./policy/scheduler.js";
+import { ArtifactRepository } from "./store/artifactRepository.js";
+import { LocalBranchLease, type BranchLease } from "./store/branchLease.js";
+import { BusEventRepository } from "./store/busEventRepository.js";
+import { BusOutboxRepository } from "./store/busOutboxRepository.js";
+import { DecisionRepository } from "./store/decisionRepository.js";
+import { ReleaseRepository } from "./store/releaseRepository.js";
+import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
+import { ShadowRepository } from "./store/shadowRepository.js";
+import type { Store } from "./store/store.js";
+import { WaiverRepository } from "./store/waiverRepository.js";
+
+export interface ApplicationParts {
+  store: Store;
+  /** The policy set and its environments (reloadable in the server, fixed in some tests). */
+  policies: Pick<PolicyHolder, "get" | "reload" | "environments"> & Partial<Pick<PolicyHolder, "onReload">>;
+  /** The ingest rules (the Rawhide version); the bus mapping reads the same. */
+  rules: ArtifactRuleOptions & MappingOptions;
+  tokens: TokenService;
+  logger: Logger;
+  /** fastify's request log; false: none. Default: `logger`. */
+  httpLogger?: FastifyBaseLogger | false;
+  /** Where the writer keeps its git workspaces. */
+  workspacesDir: string;
+  writer?: Partial<WriterOptions>;
+  /** The shadow repository the bus mirror writes (absent: no shadow writer). */
+  shadow?: { url: string; workspaceDir: string };
+  /** Replicas sharing PostgreSQL: one writes each branch. Default: this process holds every branch. */
+  lease?: BranchLease;
+  /** relengd.release.* announcements: the publisher's wake-up (absent: nothing is announced). */
+  announce?: { added: () => void };
+  /** The clock of policy decisions (tests move it); default the wall clock. */
+  now?: () => Date;
+  /** The clock of the writer's failures and of /readyz judging them. */
+  clock?: () => Date;
+  /** /readyz: how long a writer may fail every attempt. */
+  readyRemoteBoundMs: number;
+  anonymousRead?: boolean;
+  metrics?: Metrics;
+  /** A policy evaluation that failed after its request was answered; default: logged. */
+  onPolicyError?: (err: unknown, artifactId: string) => void;
+}
+
+export interface Application {
+  app: FastifyInstance;
+  metrics: Metrics;
+  artifacts: ArtifactRepository;
+  releases: ReleaseRepository;
+  decisions: DecisionRepository;
+  waivers: WaiverRepository;
+  outbox: BusOutboxRepository;
+  writer: Writer;
+  shadow: ShadowWriter | undefined;
+  announcer: ReleaseAnnouncer | undefined;
+  scheduler: Scheduler;
+  /** What policy evaluation runs with (schedules and tests use it too). */
+  evaluate: EvaluateDeps;
+  /** Where pushes are stored with what the policies decide. */
+  pushes: PushQueue & { idle(): Promise<void> };
+  onPolicyEvent: PolicyEventHandler;
+  /** What a bus delivery is applied with (the consumer's handler). */
+  bus: BusDeps;
+  /** Starts the background parts: the writer (resuming what a crash left), the shadow writer, the announcer, the schedules. */
+  start(): Promise<void>;
+  /** Stops them and the HTTP app; the store stays open (its opener closes it). */
+  close(): Promise<void>;
+}
+
+export async function composeApplication(parts: ApplicationParts): Promise<Application> {
+  const { store, policies, rules, logger } = parts;
+  const metrics = parts.metrics ?? new Metrics();
+  const environments = () => policies.environments();
+  const releases = new ReleaseRepository(store);
+  const decisions = new DecisionRepository(store);
+  const waivers = new WaiverRepository(store);
+  const artifacts = new ArtifactRepository(store);
+  const outbox = new BusOutboxRepository(store);
+  const lease = parts.lease ?? new LocalBranchLease();
+  const announcer = parts.announce ? new ReleaseAnnouncer({ outbox, logger, added: parts.announce.added }) : undefined;
+  const writer = new Writer(
+    announcingWrites(
+      { releases, artifacts, environments, rules, workspacesDir: parts.workspacesDir, logger, lease, ...writerMetrics(metrics), ...(parts.clock ? { now: parts.clock } : {}) },
+      announcer,
+    ),
+    parts.writer ?? {},
+  );
+  metrics.observeQueue(() => releases.queueStats());
+  const readiness = { writers: () => writer.health(), remoteBoundMs: parts.readyRemoteBoundMs, ...(parts.clock ? { now: parts.clock } : {}) };
+  metrics.observeWriters(readiness);
+  metrics.observeLeases(() => {
+    const held = new Set(lease.held());
+    return [...environments().repositories.values()].filter((r) => held.has(leaseKey(r))).map((r) => r.name);
+  });
+  const decided = (list: readonly { policy: string; fired: boolean; waiting: boolean }[]) => {
+    for (const d of list) metrics.policyDecisions.inc({ policy: d.policy, outcome: d.fired ? "fired" : d.waiting ? "waiting" : "skipped" });
+  };
+  const evaluate: EvaluateDeps = {
+    store,
+    artifacts,
+    releases,
+    decisions,
+    waivers,
+    policies: () => policies.get(),
+    notify: (repo) => writer.notify(repo),
+    rules,
+    decided,
+    ...(parts.now ? { now: parts.now } : {}),
+  };
+  const pushes = pushQueue(evaluate);
+  const scheduler = new Scheduler({
+    policies: () => policies.get(),
+    runs: new ScheduleRunRepository(store),
+    run: async (policy, slot) => describeSummary(await runSchedule(evaluate, policy, slot)),
+    logger,
+  });
+  policies.onReload?.(() => scheduler.rearm());
+  const onPolicyEvent = policyEventHandler(evaluate, parts.onPolicyError ?? ((err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed")));
+  // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
+  const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
+  const onShadowChange = () => shadow?.notify();
+  const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
+  const app = await buildApp({
+    store,
+    artifacts,
+    pushes,
+    tokens: parts.tokens,
+    releases: releaseDeps,
+    policies: { decisions, holder: policies, onEvent: onPolicyEvent },
+    logger: parts.httpLogger ?? logger,
+    metrics,
+    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange },
+    readiness,
+    ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
+  });
+  const bus: BusDeps = {
+    artifacts,
+    pushes,
+    events: new BusEventRepository(store),
+    policyEvent: onPolicyEvent,
+    mapping: { rawhideVersion: rules.rawhideVersion },
+    count: metrics.countBusMessage,
+    onShadowChange,
+  };
+  return {
+    app,
+    metrics,
+    artifacts,
+    releases,
+    decisions,
+    waivers,
+    outbox,
+    writer,
+    shadow,
+    announcer,
+    scheduler,
+    evaluate,
+    pushes,
+    onPolicyEvent,
+    bus,
+    async start() {
+      // Resumes what a previous run left queued or committed (crash recovery).
+      await writer.start();
+      // Finishes the shadow commits a previous run left queued, then follows the bus.
+      shadow?.start();
+      await announcer?.start();
+      await scheduler.start();
+    },
+    async close() {
+      // app.close stops accepting and waits for requests in flight (their commits included).
+      await app.close();
+      await scheduler.stop();
+      await writer.stop();
+      await shadow?.stop();
+      // What is not published yet stays in the outbox for the next start.
+      await announcer?.stop();
+    },
+  };
+}
+
+/** The writer's timings and outcomes, counted into the process's metrics. */
+function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWritten"> {
+  return {
+    instruments: {
+      commitSeconds: (repository, seconds) => metrics.writerCommit.observe({ repository }, seconds),
+      pushSeconds: (repository, seconds) => metrics.writerPush.observe({ repository }, seconds),
+      pushRetried: (repository) => metrics.pushRetries.inc({ repository }),
+      writeFailed: (repository, cause) => metrics.writeFailures.inc({ repository, cause }),
+    },
+    onWritten: (result) => {
+      const count = (outcome: string, n: number) => n > 0 && metrics.releasesWritten.inc({ repository: result.repository, outcome }, n);
+      count("pushed", result.pushed.length);
+      count("superseded", result.superseded.length);
+      count("blocked", result.blocked.length);
+      count("failed", result.failed.length);
+    },
+  };
+}
