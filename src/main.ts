@@ -84,7 +84,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Replicas sharing PostgreSQL: one writes each branch, the others take over when it dies.
   const lease = branchLeaseFor(db.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
   // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
-  const outbox = new BusOutboxRepository(db.prisma);
+  const outbox = new BusOutboxRepository(db.store);
   const publisher = config.amqp ? new BusPublisher({ url: config.amqp.url, exchange: config.amqp.exchange, logger, ...(config.amqp.publishPrefix ? { topicPrefix: config.amqp.publishPrefix } : {}) }, outbox) : undefined;
   const releaseEvents = publisher ? new ReleaseAnnouncer({ outbox, logger, added: () => publisher.wake() }) : undefined;
   // The ingest rules read the Rawhide version from RELENGD_RAWHIDE_VERSION, as the bus mapping does.
@@ -116,7 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   policies.onReload(() => scheduler.rearm());
   const onPolicyEvent = policyEventHandler(evaluateDeps, (err, artifactId) => logger.error({ err, artifactId }, "policy evaluation failed"));
   // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
-  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.prisma), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
+  const shadow = new ShadowWriter({ changes: new ShadowRepository(db.store), url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir), logger, lease });
   const app = await buildApp({
     prisma: db.prisma,
     store: db.store,
@@ -157,7 +157,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
   const busDeps: BusDeps = {
     artifacts,
-    events: new BusEventRepository(db.prisma),
+    events: new BusEventRepository(db.store),
     policyEvent: onPolicyEvent,
     mapping: { rawhideVersion: config.rawhideVersion },
     count: metrics.countBusMessage,

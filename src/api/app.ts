@@ -114,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, {
     bus: {
       artifacts: deps.artifacts,
-      events: new BusEventRepository(deps.prisma),
+      events: new BusEventRepository(deps.store),
       policyEvent: deps.policies.onEvent,
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,
@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   // Koji tag state observed on the bus, for `relengd plan` (issue 5).
-  await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
+  await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.store) });
   // The web dashboard (issue 7): its page at /, assets under /assets/, read-only summaries.
   await app.register(dashboardRoutes, { store: deps.store, releases: deps.releases });
   return app;

@@ -1,6 +1,7 @@
 // Waivers in the store: made on an artifact through the API, or on a build by WaiverDB on the bus.
 import type { Waiver } from "../domain/gating.js";
-import { chunksFor, type Prisma, type Tx } from "./database.js";
+import { chunksFor, type Prisma } from "./database.js";
+import { flag, stamp, type Store, type Tx } from "./store.js";
 import { newId } from "./ids.js";
 import { inList, sqlRunnerOf, type SqlTx } from "./sql.js";
 
@@ -74,7 +75,19 @@ function dataOf(w: NewWaiver, now: Date) {
 }
 
 export class WaiverRepository {
-  constructor(private readonly prisma: Prisma) {}
+  private readonly client: Prisma | null;
+
+  // Built from the store by BusEventRepository, which only records waivers in its own
+  // transactions (createIn); the other methods still go through Prisma until this file moves
+  // onto the store.
+  constructor(db: Prisma | Store) {
+    this.client = "$transaction" in db ? db : null;
+  }
+
+  private get prisma(): Prisma {
+    if (!this.client) throw new Error("this WaiverRepository was built from the store: only createIn is available");
+    return this.client;
+  }
 
   async create(waiver: NewWaiver, now = new Date()): Promise<WaiverRecord> {
     return toRecord(await this.prisma.waiver.create({ data: dataOf(waiver, now) }));
@@ -82,7 +95,13 @@ export class WaiverRepository {
 
   /** Records a waiver inside the caller's transaction (a bus message's event commits with it). */
   async createIn(tx: Tx, waiver: NewWaiver, now: Date): Promise<WaiverRecord> {
-    return toRecord(await tx.waiver.create({ data: dataOf(waiver, now) }));
+    const data = dataOf(waiver, now);
+    const row = await tx
+      .insertInto("Waiver")
+      .values({ ...data, waived: flag(data.waived), waivedAt: stamp(data.waivedAt), createdAt: stamp(data.createdAt) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return recordOfRaw(row);
   }
 
   /**

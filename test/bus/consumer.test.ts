@@ -66,7 +66,7 @@ interface Harness {
 async function harness(provider: (typeof testProviders)[number]): Promise<Harness> {
   const t = await startTestApp(provider, { writer: { pollMs: 3_600_000 } });
   const artifacts = new ArtifactRepository(t.database.db.prisma);
-  const events = new BusEventRepository(t.database.db.prisma);
+  const events = new BusEventRepository(t.database.db.store);
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-bus-shadow-"));
   const shadowRemote = path.join(dir, "shadow.git");
   execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", shadowRemote]);

@@ -98,7 +98,7 @@ describe("the outbox", () => {
   afterAll(async () => database?.dispose());
 
   it("stores a (release, outcome) once, and forgets published messages except the newest release's", async () => {
-    const outbox = new BusOutboxRepository(database.db.prisma);
+    const outbox = new BusOutboxRepository(database.db.store);
     const message = (release: number, status: "queued" | "pushed") => {
       const id = randomUUID();
       const envelope = renderReleaseMessage({ ...facts, id: `r${release}` }, status, id, new Date());
@@ -125,7 +125,7 @@ describe("the release announcer", () => {
   afterAll(async () => database?.dispose());
 
   it("announces queued releases, then the final outcome of each written one, but not an attempt that will be retried", async () => {
-    const outbox = new BusOutboxRepository(database.db.prisma);
+    const outbox = new BusOutboxRepository(database.db.store);
     const releases = new ReleaseRepository(database.db.prisma);
     const artifacts = new ArtifactRepository(database.db.prisma);
     const announcer = new ReleaseAnnouncer({ outbox, logger: pino({ level: "silent" }) }, { pollMs: 3_600_000 });
@@ -252,7 +252,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
       expect(parseReleaseMessage(done as Envelope)).toMatchObject({ ok: true, value: { release: { status: "pushed", commitSha: commit, attempts: expect.any(Number) } } });
       expect(done?.headers).toMatchObject({ fedora_messaging_schema: "relengd.release.v1", "fedora_messaging_rpm_python-idna": true, fedora_messaging_user_alice: true, "sent-at": expect.any(String) });
       // Kept in the outbox, each once, marked published.
-      const outbox = await new BusOutboxRepository(server.db.prisma).all();
+      const outbox = await new BusOutboxRepository(server.db.store).all();
       expect(outbox.filter((m) => m.key.startsWith(release.id)).map((m) => [m.key, m.publishedAt !== null])).toEqual([
         [`${release.id}/queued`, true],
         [`${release.id}/pushed`, true],
@@ -273,7 +273,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
     });
 
     it("publishes org.fedoraproject.stg.relengd.release.queued for an outbox message stored with the bare topic", async () => {
-      const outbox = new BusOutboxRepository(database.db.prisma);
+      const outbox = new BusOutboxRepository(database.db.store);
       const id = randomUUID();
       const envelope = renderReleaseMessage({ ...facts, id: `${RUN}-prefixed` }, "queued", id, new Date());
       expect(envelope.topic).toBe("relengd.release.queued");
@@ -307,7 +307,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
     });
 
     it.skipIf(!canClose)("sends again what was not confirmed and loses nothing (rabbitmqctl close_connection)", async () => {
-      const outbox = new BusOutboxRepository(database.db.prisma);
+      const outbox = new BusOutboxRepository(database.db.store);
       const name = `relengd-publisher-test-${RUN}`;
       const publisher = new BusPublisher({ url, exchange: "amq.topic", logger: pino({ level: "silent" }), connectionName: name, batchSize: 20, backoff: { initialMs: 100, maxMs: 500 }, pollMs: 100 }, outbox);
       const ids: string[] = [];

@@ -94,7 +94,7 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    events = new BusEventRepository(database.db.prisma);
+    events = new BusEventRepository(database.db.store);
     deps = { artifacts: new ArtifactRepository(database.db.prisma), events, mapping: { rawhideVersion: 45 } };
     dir = mkdtempSync(path.join(tmpdir(), "relengd-shadow-"));
     remote = newRemote("shadow.git");

@@ -31,7 +31,7 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
   beforeAll(async () => {
     database = await freshDatabase(provider);
     artifacts = new ArtifactRepository(database.db.prisma);
-    events = new BusEventRepository(database.db.prisma);
+    events = new BusEventRepository(database.db.store);
     deps = {
       artifacts,
       events,
@@ -205,7 +205,7 @@ describe.each(testProviders)("what the bus observes, in the event's own transact
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    events = new BusEventRepository(database.db.prisma);
+    events = new BusEventRepository(database.db.store);
     deps = { artifacts: new ArtifactRepository(database.db.prisma), events, mapping: { rawhideVersion: 45 }, onShadowChange: () => shadowTold++ };
   });
   afterAll(async () => database?.dispose());

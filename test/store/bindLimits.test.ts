@@ -19,7 +19,8 @@ import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
 import { BindLimitExceeded, inList, observeStatements, sqlRunnerOf } from "../../src/store/sql.js";
-import { observeStatements as observeStoreStatements } from "../../src/store/store.js";
+import type { SelectQueryBuilder } from "kysely";
+import { observeStatements as observeStoreStatements, type DB } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -217,12 +218,12 @@ const outboxCases: Record<ListTaking<BusOutboxRepository>, Case> = {
   async markPublished(store, n) {
     const seqs = await outboxSeqs(store, n);
     await store.outbox.markPublished(seqs);
-    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, publishedAt: { not: null } } })).toBe(Math.min(n, 2));
+    expect(await countOutbox(store, [seqs[0] as number, seqs.at(-1) as number], (q) => q.where("publishedAt", "is not", null))).toBe(Math.min(n, 2));
   },
   async countAttempt(store, n) {
     const seqs = await outboxSeqs(store, n);
     await store.outbox.countAttempt(seqs);
-    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, attempts: 1 } })).toBe(Math.min(n, 2));
+    expect(await countOutbox(store, [seqs[0] as number, seqs.at(-1) as number], (q) => q.where("attempts", "=", 1))).toBe(Math.min(n, 2));
   },
   async releasesByIds(store, n) {
     const real = await store.queued(2);
@@ -235,11 +236,19 @@ const outboxCases: Record<ListTaking<BusOutboxRepository>, Case> = {
   },
 };
 
+/** Outbox rows among `seqs` that `filter` keeps (not observed: the case's check, not its work). */
+function countOutbox(store: Store, seqs: number[], filter: (q: SelectQueryBuilder<DB, "BusOutbox", object>) => SelectQueryBuilder<DB, "BusOutbox", object>): Promise<number> {
+  return setup(async () => {
+    const rows = await store.db.store.read((tx) => filter(tx.selectFrom("BusOutbox").where("seq", "in", seqs)).select("seq").execute());
+    return rows.length;
+  });
+}
+
 /** `n` outbox sequence numbers: stored messages first and last, numbers nobody has between. */
 async function outboxSeqs(store: Store, n: number): Promise<number[]> {
   const keys = [store.unique("key"), store.unique("key")];
   await setup(() => store.outbox.add(keys.map((key) => ({ key, messageId: store.unique("mid"), releaseSeq: 1, topic: "relengd.release.queued", envelope: "{}" }))));
-  const rows = await store.db.prisma.busOutbox.findMany({ where: { key: { in: keys } }, orderBy: { seq: "asc" } });
+  const rows = await setup(() => store.db.store.read((tx) => tx.selectFrom("BusOutbox").select("seq").where("key", "in", keys).orderBy("seq", "asc").execute()));
   const filler = Array.from({ length: n }, (_, i) => -1 - i);
   return spread(
     rows.map((r) => r.seq),
@@ -282,7 +291,7 @@ const waiverCases: Record<ListTaking<WaiverRepository>, Case> = {
   },
   async createIn(store, n) {
     const environments = Array.from({ length: n }, () => store.unique("env"));
-    const made = await store.db.prisma.$transaction((tx) => store.waivers.createIn(tx, newWaiver(store, { artifactId: store.unique("a"), environments }), new Date(0)));
+    const made = await store.db.store.transaction((tx) => store.waivers.createIn(tx, newWaiver(store, { artifactId: store.unique("a"), environments }), new Date(0)));
     expect(made.environments).toEqual(environments);
   },
   async forArtifact(store, n) {
@@ -416,8 +425,8 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
       db: database.db,
       releases,
       artifacts,
-      busEvents: new BusEventRepository(prisma),
-      outbox: new BusOutboxRepository(prisma),
+      busEvents: new BusEventRepository(database.db.store),
+      outbox: new BusOutboxRepository(database.db.store),
       prune: new PruneRepository(database.db.store),
       decisions: new DecisionRepository(prisma),
       waivers: new WaiverRepository(prisma),
