@@ -18,6 +18,7 @@ import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { amqpUrl, closeConnectionsNamed, deleteQueue, openPublisher, rabbitmqctlWorks, TEST_RUN_HEADER, type Publisher } from "../support/amqp.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { testProviders } from "../support/database.js";
+import { countRows } from "../support/rows.js";
 import { buildCompleteMessage, ciTestMessage, fixtureMessages } from "../support/fedoraMessages.js";
 import { git } from "../support/remote.js";
 
@@ -516,14 +517,14 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       for (let i = builds / 2; i < builds; i++) publishPair(i);
       await publisher.confirmed();
 
-      await until("every message to be recorded", async () => (await h.t.database.db.prisma.busEvent.count()) >= ids.length, 60_000);
+      await until("every message to be recorded", async () => (await countRows(h.t.database.db.store, "BusEvent")) >= ids.length, 60_000);
       await consumer.idle();
       expect(ackedAtClose).toBeLessThan(ids.length);
       expect(consumer.stats.disconnects).toBeGreaterThanOrEqual(1);
       expect(consumer.stats.connects).toBeGreaterThanOrEqual(2);
 
       // Nothing lost: every message recorded once, all applied.
-      const rows = await h.t.database.db.prisma.busEvent.findMany({ select: { messageId: true, status: true, deliveries: true } });
+      const rows = await h.t.database.db.store.read((tx) => tx.selectFrom("BusEvent").select(["messageId", "status", "deliveries"]).execute());
       expect(rows.map((r) => r.messageId).sort()).toEqual([...ids].sort());
       expect(rows.filter((r) => r.status !== "accepted")).toEqual([]);
       // Nothing applied twice: one artifact per build, one result on each.
