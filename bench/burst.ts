@@ -1,5 +1,6 @@
 // bench/burst: 2,000 queued releases → all pushed. Baseline in the same run: a plain git loop
 // making the same 2,000 one-file commits in a work tree and pushing once.
+import type { Store } from "../src/store/store.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchArtifact, git, startGitopsBench } from "./gitopsFixture.js";
@@ -29,11 +30,11 @@ async function main(): Promise<void> {
       );
       for (const out of outs) if (out.status !== "queued") throw new Error(out.status);
     }
-    if ((await b.db.prisma.release.count({ where: { status: "pushed" } })) !== 0) throw new Error("the writer started before the burst was queued");
+    if ((await countPushed(b.db)) !== 0) throw new Error("the writer started before the burst was queued");
     const t0 = performance.now();
     b.writer.notify("gitops");
     for (;;) {
-      const pushed = await b.db.prisma.release.count({ where: { status: "pushed" } });
+      const pushed = await countPushed(b.db);
       if (pushed === COUNT) break;
       if (performance.now() - t0 > 600_000) throw new Error(`only ${pushed} of ${COUNT} pushed after 10 min`);
       await sleep(20);
@@ -73,3 +74,14 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+async function countPushed(store: Store): Promise<number> {
+  const row = await store.read((tx) =>
+    tx
+      .selectFrom("Release")
+      .select((e) => e.fn.countAll<number>().as("n"))
+      .where("status", "=", "pushed")
+      .executeTakeFirstOrThrow(),
+  );
+  return row.n;
+}

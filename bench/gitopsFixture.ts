@@ -6,28 +6,23 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
-import { buildApp } from "../src/api/app.js";
+import { composeApplication } from "../src/application.js";
 import { TokenService } from "../src/auth/tokens.js";
 import type { ArtifactInput } from "../src/domain/artifact.js";
+import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
-import { Writer } from "../src/gitops/writer.js";
+import type { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
-import { policyEventHandler, type EvaluateDeps } from "../src/flow/evaluatePolicies.js";
-import { pushQueue } from "../src/flow/pushArtifact.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
-import { WaiverRepository } from "../src/store/waiverRepository.js";
-import { DecisionRepository } from "../src/store/decisionRepository.js";
-import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase, type Database } from "../src/store/database.js";
 import { migrate } from "../src/store/migrator.js";
-import { ReleaseRepository } from "../src/store/releaseRepository.js";
+import type { ReleaseRepository } from "../src/store/releaseRepository.js";
+import { openStore, type Store } from "../src/store/store.js";
 
 export interface GitopsBench {
   dir: string;
   remote: string;
   app: FastifyInstance;
-  db: Database;
+  db: Store;
   releases: ReleaseRepository;
   writer: Writer;
   ci: string;
@@ -47,36 +42,27 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
   await ensureBareRepository(remote);
   const url = `file:${path.join(dir, "relengd.db")}`;
   await migrate(url);
-  const db = await openDatabase(url);
-  const releases = new ReleaseRepository(db.store);
+  const db = await openStore(url);
   const shipped = path.resolve(import.meta.dirname, "../policies");
   const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
-  const environments = holder.environments();
-  const decisions = new DecisionRepository(db.store);
-  const waivers = new WaiverRepository(db.store);
-  const artifacts = new ArtifactRepository(db.store);
-  const evaluate: EvaluateDeps = { store: db.store, artifacts, releases, decisions, waivers, policies: () => holder.get(), notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
-  const writer = new Writer(
-    { releases, artifacts, environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }) },
-    { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
-  );
-  await writer.start();
   const tokens = new TokenService(randomBytes(32).toString("hex"));
-  const app = await buildApp({
-    prisma: db.prisma,
-    store: db.store,
-    artifacts,
-    pushes: pushQueue(evaluate),
+  // Composed as the server composes it.
+  const application = await composeApplication({
+    store: db,
+    policies: holder,
+    rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
     tokens,
-    releases: { releases, artifacts, environments: () => environments, notify: (r) => writer.notify(r), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } }, policies: {
-      decisions,
-      holder,
-      onEvent: policyEventHandler(evaluate, (err) => {
-        throw err;
-      }),
+    logger: pino({ level: process.env.BENCH_LOG ?? "silent" }),
+    httpLogger: false,
+    workspacesDir: path.join(dir, "workspaces"),
+    writer: { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
+    readyRemoteBoundMs: 300_000,
+    onPolicyError: (err) => {
+      throw err;
     },
-    logger: false,
   });
+  const { app, writer, releases } = application;
+  await writer.start();
   await app.ready();
   const ci = (await tokens.issue({ subject: "bench-ci", role: "ci", ttlSeconds: 3600 })).token;
   const releaser = (await tokens.issue({ subject: "bench-releaser", role: "releaser", ttlSeconds: 3600 })).token;

@@ -195,7 +195,7 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
   if (!(await relengd.settle())) console.log("relengd still had requests in flight after 60 s");
   const runsOnRelengd = runs.filter((r) => r.server === "relengd");
   const seen201 = runsOnRelengd.reduce((n, r) => n + (r.statusCounts["201"] ?? 0), 0);
-  const rows = await relengd.db.prisma.artifact.findMany({ select: { id: true } });
+  const rows = await relengd.db.read((tx) => tx.selectFrom("Artifact").select("id").execute());
   const stored = new Set(rows.map((r) => r.id));
   const missing = runsOnRelengd.flatMap((r) => r.createdIds).filter((id) => !stored.has(id));
   const sent201 = relengd.created201();
@@ -206,9 +206,9 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
   const durable = stored.size === sent201 && missing.length === 0;
   console.log(`${verdict(durable)}  every accepted artifact is stored (stored = 201 sent, none of the 201 received missing)`);
   if (p.shippedPolicies) {
-    const releases = await relengd.db.prisma.release.groupBy({ by: ["status"], _count: { _all: true } });
+    const releases = await relengd.db.read((tx) => tx.selectFrom("Release").select((e) => ["status", e.fn.countAll<number>().as("n")]).groupBy("status").execute());
     const commits = relengd.remote ? execFileSync("git", ["-C", relengd.remote, "rev-list", "--count", "main"], { encoding: "utf8" }).trim() : "?";
-    console.log(`releases by status: ${releases.map((r) => `${r.status} ${r._count._all}`).join(", ") || "none"}; ${commits} commits in the remote`);
+    console.log(`releases by status: ${releases.map((r) => `${r.status} ${r.n}`).join(", ") || "none"}; ${commits} commits in the remote`);
   }
 
   await relengd.close();

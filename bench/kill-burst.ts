@@ -14,7 +14,7 @@ import path from "node:path";
 import pg from "pg";
 import { TokenService } from "../src/auth/tokens.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
-import { parseDatabaseUrl } from "../src/store/database.js";
+import { parseDatabaseUrl } from "../src/store/databaseUrl.js";
 import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
 import { benchLine } from "./load.js";

@@ -2,12 +2,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import BetterSqlite3 from "better-sqlite3";
 import { artifactDigest, artifactSchema, kojiBuilds, parseNvrName, renderArtifact, type Artifact } from "../src/domain/artifact.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase, SQLITE_BUSY_TIMEOUT_MS } from "../src/store/database.js";
-import { PrismaClient as SqliteClient } from "../src/store/generated/sqlite/client.js";
 import { migrate } from "../src/store/migrator.js";
 import { observeStatements, openStore } from "../src/store/store.js";
 import { seedArtifact, seedPackageName } from "./fedoraArtifacts.js";
@@ -29,7 +26,7 @@ const MAX_P95_MS = 10;
 
 type StoredTimestamp = string | number;
 
-// Ways a driver could store a DateTime in SQLite; the probe below finds the one Prisma uses.
+// Ways a driver could store a DateTime in SQLite; the probe below finds the one the store uses.
 const TIMESTAMP_FORMATS: [string, (d: Date) => StoredTimestamp][] = [
   ["ISO 8601 text with +00:00", (d) => d.toISOString().replace("Z", "+00:00")],
   ["ISO 8601 text with Z", (d) => d.toISOString()],
@@ -37,18 +34,18 @@ const TIMESTAMP_FORMATS: [string, (d: Date) => StoredTimestamp][] = [
   ["SQLite datetime text", (d) => d.toISOString().replace("T", " ").replace("Z", "")],
 ];
 
-/** Stores one artifact through Prisma, reads its createdAt column back raw, and returns how to write the same. */
+/** Stores one artifact through the store, reads its createdAt column back raw, and returns how to write the same. */
 async function probeTimestampFormat(databaseUrl: string, file: string): Promise<[string, (d: Date) => StoredTimestamp]> {
-  const db = await openDatabase(databaseUrl);
+  const db = await openStore(databaseUrl);
   const probe = artifactSchema.parse(seedArtifact(0, "probe", 0));
-  const outcome = await new ArtifactRepository(db.store).ingest(probe);
+  const outcome = await new ArtifactRepository(db).ingest(probe);
   await db.close();
   if (outcome.status !== "created") throw new Error(`probe artifact was not created: ${outcome.status}`);
   const raw = new BetterSqlite3(file);
   try {
     const row = raw.prepare(`SELECT createdAt FROM "Artifact" WHERE id = ?`).get(probe.id) as { createdAt: StoredTimestamp };
     const format = TIMESTAMP_FORMATS.find(([, write]) => write(outcome.createdAt) === row.createdAt);
-    if (!format) throw new Error(`Prisma stored createdAt as ${JSON.stringify(row.createdAt)}, which matches no known format`);
+    if (!format) throw new Error(`the store wrote createdAt as ${JSON.stringify(row.createdAt)}, which matches no known format`);
     raw.prepare(`DELETE FROM "ArtifactBuild" WHERE artifactId = ?`).run(probe.id);
     raw.prepare(`DELETE FROM "Artifact" WHERE id = ?`).run(probe.id);
     return format;
@@ -60,7 +57,7 @@ async function probeTimestampFormat(databaseUrl: string, file: string): Promise<
 const SEED_START = Date.parse("2024-01-01T00:00:00Z");
 const seedCreatedAt = (n: number) => new Date(SEED_START + n * 30_000);
 
-/** Inserts TOTAL artifacts straight into Prisma's tables, in big transactions. */
+/** Inserts TOTAL artifacts straight into the store's tables, in big transactions. */
 function seed(file: string, writeTimestamp: (d: Date) => StoredTimestamp): void {
   const db = new BetterSqlite3(file);
   // Bulk-load settings for this throwaway file only; relengd opens it in WAL mode afterwards.
@@ -145,10 +142,8 @@ async function endpoints(file: string, server: BenchServer): Promise<{ list: End
   };
 }
 
-/** Captures the SQL Prisma generates for the list queries and shows SQLite's plan and raw time for each. */
+/** Captures the SQL the store sends for the list queries and shows SQLite's plan and raw time for each. */
 async function explain(databaseUrl: string, file: string, samples: Samples): Promise<void> {
-  // Prisma only for the what-if below; the repository's statements are observed in the store.
-  const prisma = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
   const store = await openStore(databaseUrl);
   const queries: { sql: string; params: unknown[] }[] = [];
   const stopObserving = observeStatements((sql, _binds, params) => queries.push({ sql, params: [...params] }));
@@ -174,29 +169,10 @@ async function explain(databaseUrl: string, file: string, samples: Samples): Pro
         console.log(`  raw better-sqlite3 time: median ${ms(medianMs(() => stmt.all(...q.params), 15))}`);
       }
     }
-    // What-if for the nvr filter: the same rows without the correlated EXISTS that Prisma emits
-    // for `builds: { some: … }`, first as SQL, then as two Prisma queries (NVR → ids → page).
-    const rewritten = `SELECT * FROM "Artifact" WHERE id IN (SELECT artifactId FROM "ArtifactBuild" WHERE nvr = ?) ORDER BY seq DESC LIMIT ?`;
-    const plan = db.prepare(`EXPLAIN QUERY PLAN ${rewritten}`).all(samples.nvr, PAGE + 1) as { detail: string }[];
-    const stmt = db.prepare(rewritten);
-    console.log(`\nnvr list rewritten as IN (subquery), for comparison:\n  SQL: ${rewritten}\n  plan: ${plan.map((p) => p.detail).join(" | ")}`);
-    console.log(`  raw better-sqlite3 time: median ${ms(medianMs(() => stmt.all(samples.nvr, PAGE + 1), 15))}`);
-    const twoStep = async () => {
-      const builds = await prisma.artifactBuild.findMany({ where: { nvr: samples.nvr }, select: { artifactId: true } });
-      return prisma.artifact.findMany({
-        where: { id: { in: builds.map((b) => b.artifactId) } },
-        orderBy: { seq: "desc" },
-        take: PAGE + 1,
-        include: { results: { orderBy: { id: "asc" } } },
-      });
-    };
-    const current = () => repo.list({ nvr: samples.nvr, limit: PAGE });
-    console.log(`nvr list through Prisma: as written now median ${ms(await medianMsAsync(current, 5))}; two-step (artifactBuild.findMany → artifact.findMany id in …) median ${ms(await medianMsAsync(twoStep, 15))}`);
   } finally {
     db.close();
     stopObserving();
     await store.close();
-    await prisma.$disconnect();
   }
 }
 
@@ -206,18 +182,6 @@ function shortSql(sql: string): string {
     .replace(/`main`\./g, "")
     .replace(/^SELECT .*? FROM/, "SELECT … FROM")
     .replace(/\((\?,){3,}\?\)/g, (m) => `(?×${m.split("?").length - 1})`);
-}
-
-async function medianMsAsync(run: () => Promise<unknown>, times: number): Promise<number> {
-  const samples: number[] = [];
-  const deadline = performance.now() + 2_000;
-  for (let i = 0; i < times && (i < 3 || performance.now() < deadline); i++) {
-    const t = performance.now();
-    await run();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
 }
 
 /** Median time of up to `times` runs, stopping early after two seconds (a full scan takes long at a million rows). */
@@ -242,7 +206,7 @@ async function main(): Promise<void> {
 
   await migrate(databaseUrl);
   const [formatName, writeTimestamp] = await probeTimestampFormat(databaseUrl, file);
-  console.log(`Prisma stores DateTime as ${formatName}; seeding with the same`);
+  console.log(`the store writes DateTime as ${formatName}; seeding with the same`);
   const seedStarted = performance.now();
   seed(file, writeTimestamp);
   console.log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s, file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB`);
@@ -250,8 +214,8 @@ async function main(): Promise<void> {
   const server = await startRelengd(databaseUrl, "reader");
   try {
     const check = await server.artifacts.get("fedora-ci-1");
-    if (!check || check.createdAt.getTime() !== seedCreatedAt(1).getTime()) throw new Error("a seeded artifact does not read back through Prisma with its createdAt");
-    console.log("a seeded artifact reads back through Prisma with its createdAt: ok\n");
+    if (!check || check.createdAt.getTime() !== seedCreatedAt(1).getTime()) throw new Error("a seeded artifact does not read back through the store with its createdAt");
+    console.log("a seeded artifact reads back through the store with its createdAt: ok\n");
 
     const { list, samples } = await endpoints(file, server);
     const headers = { authorization: `Bearer ${server.token}` };

@@ -6,29 +6,25 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
-import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
-import { buildApp } from "../src/api/app.js";
+import { composeApplication, type ApplicationParts } from "../src/application.js";
 import { TokenService } from "../src/auth/tokens.js";
+import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import type { Role } from "../src/domain/token.js";
-import { policyEventHandler, type EvaluateDeps } from "../src/flow/evaluatePolicies.js";
-import { pushQueue } from "../src/flow/pushArtifact.js";
 import { ensureBareRepository } from "../src/gitops/repository.js";
-import { Writer } from "../src/gitops/writer.js";
+import type { Writer } from "../src/gitops/writer.js";
 import type { EnvironmentSet } from "../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
-import { branchLeaseFor } from "../src/store/branchLease.js";
-import { DecisionRepository } from "../src/store/decisionRepository.js";
-import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase, parseDatabaseUrl, type Database } from "../src/store/database.js";
-import { ReleaseRepository } from "../src/store/releaseRepository.js";
-import { WaiverRepository } from "../src/store/waiverRepository.js";
+import { branchLeaseFor, type BranchLease } from "../src/store/branchLease.js";
+import { parseDatabaseUrl } from "../src/store/databaseUrl.js";
+import type { ArtifactRepository } from "../src/store/artifactRepository.js";
+import { openStore, type Store } from "../src/store/store.js";
 import { pause } from "./load.js";
 
 const noEnvironments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "(none: benchmark)" };
 
 export interface BenchServer {
   app: FastifyInstance;
-  db: Database;
+  db: Store;
   artifacts: ArtifactRepository;
   url: string;
   /** A bearer token with the role the benchmark needs. */
@@ -92,53 +88,39 @@ export interface StartOptions {
  * environment is configured and nothing is released: the server only stores and reads artifacts.
  */
 export async function startRelengd(databaseUrl: string, role: Role, options: StartOptions = {}): Promise<BenchServer> {
-  const db = await openDatabase(databaseUrl);
+  const db = await openStore(databaseUrl);
   const tokens = new TokenService(randomBytes(32).toString("hex"));
-  const rules = { rawhideVersion: DEFAULT_RAWHIDE_VERSION };
-  const releaseRepo = new ReleaseRepository(db.store);
-  const decisions = new DecisionRepository(db.store);
-  let gitops: { dir: string; remote: string; writer: Writer; lease: ReturnType<typeof branchLeaseFor> } | undefined;
-  let built: Pick<Parameters<typeof buildApp>[0], "artifacts" | "pushes" | "releases" | "policies">;
+  let gitops: { dir: string; remote: string; writer: Writer; lease: BranchLease } | undefined;
+  let policies: ApplicationParts["policies"] = fixedPolicies({ policies: [], environments: noEnvironments });
+  let dir: string | undefined;
   if (options.shippedPolicies) {
-    const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-gitops-"));
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-gitops-"));
     const remote = path.join(dir, "gitops.git");
     await ensureBareRepository(remote);
-    const policies = new PolicyHolder(path.resolve(import.meta.dirname, "../policies"), remote);
-    const environments = policies.environments;
-    const waivers = new WaiverRepository(db.store);
-    const artifacts = new ArtifactRepository(db.store);
-    const lease = branchLeaseFor(db.target);
-    const writer = new Writer(
-      { releases: releaseRepo, artifacts, environments, rules, workspacesDir: path.join(dir, "workspaces"), logger: pino({ level: process.env.BENCH_LOG ?? "silent" }), lease },
-      process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {},
-    );
-    gitops = { dir, remote, writer, lease };
-    const evaluateDeps: EvaluateDeps = { store: db.store, artifacts, releases: releaseRepo, decisions, waivers, policies: () => policies.get(), notify: (repo: string) => writer.notify(repo), rules };
-    built = {
-      artifacts,
-      pushes: pushQueue(evaluateDeps),
-      releases: { releases: releaseRepo, artifacts, environments, notify: (repo) => writer.notify(repo), rules },
-      policies: {
-        decisions,
-        holder: policies,
-        onEvent: policyEventHandler(evaluateDeps, (err) => {
-          throw err;
-        }),
-      },
-    };
-    await writer.start();
-  } else {
-    const artifacts = new ArtifactRepository(db.store);
-    built = {
-      artifacts,
-      // No policies: pushes are stored alone.
-      pushes: { submit: (artifact) => artifacts.ingest(artifact) },
-      releases: { releases: releaseRepo, artifacts, environments: () => noEnvironments, notify: () => undefined, rules },
-      policies: { decisions, holder: fixedPolicies({ policies: [], environments: noEnvironments }), onEvent: async () => undefined },
-    };
+    policies = new PolicyHolder(path.resolve(import.meta.dirname, "../policies"), remote);
   }
-  const { artifacts } = built;
-  const app = await buildApp({ prisma: db.prisma, store: db.store, tokens, ...built, logger: false });
+  const lease = branchLeaseFor(db.target);
+  // Composed as the server composes it.
+  const application = await composeApplication({
+    store: db,
+    policies,
+    rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
+    tokens,
+    logger: pino({ level: process.env.BENCH_LOG ?? "silent" }),
+    httpLogger: false,
+    workspacesDir: path.join(dir ?? tmpdir(), "workspaces"),
+    writer: process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {},
+    lease,
+    readyRemoteBoundMs: 300_000,
+    onPolicyError: (err) => {
+      throw err;
+    },
+  });
+  const { app, artifacts, writer } = application;
+  if (dir) {
+    gitops = { dir, remote: path.join(dir, "gitops.git"), writer, lease };
+    await writer.start();
+  }
 
   // The load generator ends a run by dropping its connections, requests in flight included, and
   // the server goes on with them; these hooks count what it answered and tell when it is done.
@@ -175,12 +157,11 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
     },
     async queueDepth() {
       if (!gitops) return 0;
-      return (await releaseRepo.queueStats()).reduce((n, q) => n + q.depth, 0);
+      return (await application.releases.queueStats()).reduce((n, q) => n + q.depth, 0);
     },
     async close() {
-      await app.close();
-      await gitops?.writer.stop();
-      await gitops?.lease.close();
+      await application.close();
+      await lease.close();
       await db.close();
       if (gitops) rmSync(gitops.dir, { recursive: true, force: true });
     },

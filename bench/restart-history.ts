@@ -15,7 +15,7 @@ import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Workspace } from "../src/gitops/workspace.js";
 import { loadEnvironments } from "../src/policy/environments.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
-import { openDatabase } from "../src/store/database.js";
+import { openStore } from "../src/store/store.js";
 import { migrate } from "../src/store/migrator.js";
 import { ReleaseRepository } from "../src/store/releaseRepository.js";
 import { freePort } from "../test/support/serverProcess.js";
@@ -69,10 +69,10 @@ async function seed(n: number, label: string): Promise<Setup> {
   const databaseUrl = `file:${path.join(dir, "relengd.db")}`;
   await migrate(databaseUrl);
   if (n === 0) return { dir, remote, databaseUrl };
-  const db = await openDatabase(databaseUrl);
+  const db = await openStore(databaseUrl);
   try {
-    const artifacts = new ArtifactRepository(db.store, { maxBatch: 1000 });
-    const releases = new ReleaseRepository(db.store);
+    const artifacts = new ArtifactRepository(db, { maxBatch: 1000 });
+    const releases = new ReleaseRepository(db);
     const env = loadEnvironments(path.join(root, "policies"), remote).environments.get("rawhide");
     if (!env) throw new Error("the shipped environments have no rawhide");
     // The server's own workspace, as a restart finds it (a first start would clone the remote).

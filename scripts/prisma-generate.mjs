@@ -1,4 +1,5 @@
-// Generates one Prisma client per provider (a generated client is tied to one provider).
+// Derives the PostgreSQL schema (for its migrations) and generates the store's query types.
+// Prisma Client is not generated: the server's queries are Kysely's (src/store/store.ts).
 // Offline by construction: the "js" engine in prisma.config.ts plus a DATABASE_URL of the
 // right scheme keep the CLI from downloading engines.
 import { execFileSync } from "node:child_process";
@@ -10,14 +11,6 @@ mkdirSync("prisma/postgresql", { recursive: true });
 if (!existsSync(providers.postgresql.schema) || readFileSync(providers.postgresql.schema, "utf8") !== derived) {
   writeFileSync(providers.postgresql.schema, derived);
 }
-for (const [name, p] of Object.entries(providers)) {
-  execFileSync(process.execPath, ["node_modules/prisma/build/index.js", "generate", "--schema", p.schema], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, DATABASE_URL: p.url, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
-  });
-  console.log(`prisma client generated for ${name}`);
-}
-
 // The store's query types (Kysely), from the same models. They describe SQLite's column forms
 // (DateTime as ISO text, Boolean as 0/1); the PostgreSQL connection is set up to return the
 // same forms (src/store/postgresDialect.ts), so one set of types holds on both databases.

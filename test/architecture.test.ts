@@ -8,12 +8,6 @@ import { describe, expect, it } from "vitest";
 const srcRoot = fileURLToPath(new URL("../src/", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 
-/**
- * The only cycle known today, as the files in it. The store rewrite removes it; delete this
- * allowance with it, and the test then holds the store to the same rule as everything else.
- */
-const ALLOWED_STORE_CYCLE_UNTIL_REWRITE: readonly string[] = ["src/store/database.ts", "src/store/sql.ts"];
-
 /** Prisma writes src/store/generated: its internal imports are not relengd's design. */
 const GENERATED = path.join(srcRoot, "store", "generated");
 
@@ -131,9 +125,6 @@ function cycleThrough(graph: Map<string, string[]>, component: string[]): string
   return component;
 }
 
-const sameModules = (cycle: string[], allowed: readonly string[]) =>
-  new Set(cycle).size === allowed.length && allowed.every((m) => cycle.includes(m));
-
 describe("import cycles in src/", () => {
   it("finds a cycle and names its modules in import order", () => {
     const graph = new Map([
@@ -161,9 +152,8 @@ describe("import cycles in src/", () => {
     expect([...graph.values()].flat().length).toBeGreaterThan(graph.size);
   });
 
-  it("has none, apart from the one the store rewrite removes", () => {
+  it("has none", () => {
     const cycles = importCycles(importGraph(srcRoot));
-    const unexpected = cycles.filter((c) => !sameModules(c, ALLOWED_STORE_CYCLE_UNTIL_REWRITE));
-    expect(unexpected.map((c) => c.join(" → ")), "import cycles").toEqual([]);
+    expect(cycles.map((c) => c.join(" → ")), "import cycles").toEqual([]);
   });
 });

@@ -15,7 +15,6 @@ import { BusEventRepository } from "../store/busEventRepository.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
-import type { Prisma } from "../store/database.js";
 import { isDatabaseUnavailable } from "../store/storeFailure.js";
 import { authPlugin } from "./plugins/auth.js";
 import { answerClientError, errorsPlugin, frameworkProblem } from "./plugins/errors.js";
@@ -42,7 +41,6 @@ import { environmentRoutes, environmentStateRoutes } from "./routes/environments
 import { overviewRoutes } from "./routes/overview.js";
 
 export interface AppDeps {
-  prisma: Prisma;
   /** The store the routes' repositories are built on. */
   store: Store;
   artifacts: ArtifactRepository;
@@ -131,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bus: {
       artifacts: deps.artifacts,
       pushes: deps.pushes,
-      events: new BusEventRepository(deps.prisma, deps.store),
+      events: new BusEventRepository(deps.store),
       policyEvent: deps.policies.onEvent,
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,
@@ -139,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   // Koji tag state observed on the bus, for `relengd plan`.
-  await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.prisma) });
+  await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.store) });
   // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
   // reads. The OpenAPI document lists paths in registration order, so these stay last.
   await app.register(dashboardRoutes, {});

@@ -17,18 +17,18 @@ export function registerCheckCommands(program: Command): void {
       const format = outputFormat(o.output);
       const config = loadConfig();
       // Loaded here, not up front: client verbs should not pay for Prisma (see server.ts).
-      const [{ migrate }, { openDatabase }, { ArtifactRepository }, { checkArtifacts, describeCheck }] = await Promise.all([
+      const [{ migrate }, { openStore }, { ArtifactRepository }, { checkArtifacts, describeCheck }] = await Promise.all([
         import("../store/migrator.js"),
-        import("../store/database.js"),
+        import("../store/store.js"),
         import("../store/artifactRepository.js"),
         import("../flow/checkArtifacts.js"),
       ]);
       await migrate(config.databaseUrl);
-      const db = await openDatabase(config.databaseUrl);
+      const db = await openStore(config.databaseUrl);
       let breaking = 0;
       try {
         const found: unknown[] = [];
-        const report = await checkArtifacts({ artifacts: new ArtifactRepository(db.store), rules: { rawhideVersion: config.rawhideVersion } }, (a) => {
+        const report = await checkArtifacts({ artifacts: new ArtifactRepository(db), rules: { rawhideVersion: config.rawhideVersion } }, (a) => {
           if (format === "json") {
             found.push({ id: a.id, package: a.package, release: a.release, createdAt: a.createdAt.toISOString(), violations: a.violations });
             return;

@@ -18,19 +18,19 @@ export function registerPruneCommand(program: Command): void {
       const format = outputFormat(o.output);
       const config = loadConfig();
       // Loaded here, not up front: client verbs should not pay for Prisma (see server.ts).
-      const [{ migrate }, { openDatabase }, { PruneRepository }, { describePrune, pruneArtifacts }] = await Promise.all([
+      const [{ migrate }, { openStore }, { PruneRepository }, { describePrune, pruneArtifacts }] = await Promise.all([
         import("../store/migrator.js"),
-        import("../store/database.js"),
+        import("../store/store.js"),
         import("../store/pruneRepository.js"),
         import("../flow/prune.js"),
       ]);
       await migrate(config.databaseUrl);
-      const db = await openDatabase(config.databaseUrl);
+      const db = await openStore(config.databaseUrl);
       try {
         const dryRun = o.dryRun === true;
         const listed: { id: string; package: string; release: string; createdAt: string }[] = [];
         const report = await pruneArtifacts(
-          { store: new PruneRepository(db.store) },
+          { store: new PruneRepository(db) },
           {
             olderThanSeconds,
             dryRun,

@@ -107,15 +107,15 @@ export function registerServerCommands(program: Command): void {
     .action(async (jti: string) => {
       if (!/^[A-Za-z0-9-]{1,64}$/.test(jti)) throw new CliError(`"${jti}" is not a token id`, exitCodes.usage);
       const config = loadConfig();
-      const [{ migrate }, { openDatabase }, { TokenRepository }] = await Promise.all([
+      const [{ migrate }, { openStore }, { TokenRepository }] = await Promise.all([
         import("../store/migrator.js"),
-        import("../store/database.js"),
+        import("../store/store.js"),
         import("../store/tokenRepository.js"),
       ]);
       await migrate(config.databaseUrl);
-      const db = await openDatabase(config.databaseUrl);
+      const db = await openStore(config.databaseUrl);
       try {
-        const result = await new TokenRepository(db.store).revoke(jti);
+        const result = await new TokenRepository(db).revoke(jti);
         process.stdout.write(`${result} ${jti}\n`);
       } finally {
         await db.close();

@@ -32,7 +32,7 @@ import { renderShadowCommitMessage, renderShadowMergeMessage } from "../domain/c
 import { mergeRequestBranch, SHADOW_MAIN } from "../domain/shadowBranches.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BusEventOutcome, BusEventRepository } from "../store/busEventRepository.js";
-import type { Tx } from "../store/database.js";
+import type { Tx } from "../store/store.js";
 import { isTransientStoreFailure } from "../store/storeFailure.js";
 import type { ShadowState } from "../store/shadowRepository.js";
 import { appendResults } from "./appendResults.js";
@@ -338,7 +338,7 @@ async function recordWaiver(deps: BusDeps, tx: Tx, envelope: Envelope, nvr: stri
     { ...waiver, waivedAt: waiver.waivedAt ?? now, artifactId: null, nvr, source: "waiverdb", messageId: envelope.id },
     now,
   );
-  const carrying = await tx.artifactBuild.findMany({ where: { nvr }, select: { artifactId: true }, orderBy: { id: "desc" }, take: MAX_ARTIFACTS_PER_NVR });
+  const carrying = await tx.selectFrom("ArtifactBuild").select("artifactId").where("nvr", "=", nvr).orderBy("id", "desc").limit(MAX_ARTIFACTS_PER_NVR).execute();
   const what = `${waiver.waived ? "waiver" : "revocation of the waiver"} of ${waiver.testcase}${waiver.scenario ? ` (scenario ${waiver.scenario})` : ""} for ${nvr}`;
   const by = waiver.waived ? describeWaiver(waiver) : `by ${waiver.username}: ${waiver.comment}`;
   const where = carrying.length > 0 ? `; policies run again on ${carrying.map((c) => c.artifactId).join(", ")}` : `; no artifact carries ${nvr} yet, one pushed later finds it`;

@@ -1,5 +1,6 @@
 // The writer: drains queued releases into the GitOps repo, one writer per (repository, branch),
 // in queue order, each release exactly once, never force-pushing.
+import { isStoreError } from "../store/storeFailure.js";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { ArtifactRuleOptions } from "../domain/artifactRules.js";
@@ -71,12 +72,6 @@ export interface WriterDeps {
 export type WriteFailureCause = "remote" | "workspace" | "store" | "other";
 
 /** Errors of the store's client and drivers (Prisma, better-sqlite3, pg). */
-function isStoreError(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const e = err as { name?: unknown; severity?: unknown; code?: unknown };
-  return (typeof e.name === "string" && /^(PrismaClient|DriverAdapterError$|SqliteError$)/.test(e.name)) || (typeof e.severity === "string" && typeof e.code === "string");
-}
-
 export function failureCause(err: unknown): WriteFailureCause {
   if (err instanceof RemoteUnavailable || err instanceof PushRejected) return "remote";
   if (err instanceof WorkspaceError) return "workspace";

@@ -1,12 +1,13 @@
 // The bus event log: every message consumed (or POSTed) once per message id, with what became of it.
+import type { Selectable } from "kysely";
 import type { BusEventStatus } from "../domain/busMapping.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
-import { chunksFor, type Prisma, type Tx } from "./database.js";
-import { WaiverRepository } from "./waiverRepository.js";
-import { KojiTagRepository } from "./kojiTagRepository.js";
+import type { BusEvent } from "./generated/kysely/types.js";
+import { KojiTagRepository, ConcurrentTagChange } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
-import { inList, sqlRunnerOf } from "./sql.js";
-import type { Store } from "./store.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
+import { isUniqueViolation } from "./storeErrors.js";
+import { WaiverRepository } from "./waiverRepository.js";
 
 export interface BusEventRecord {
   seq: number;
@@ -46,27 +47,23 @@ export interface BusEventPage {
   nextCursor: string | null;
 }
 
-/** A second insert of the same message id (another consumer, or a redelivery racing the first). */
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "P2002";
+/** The event's message id was recorded by another transaction first: its effect is rolled back. */
+class EventRecordedMeanwhile extends Error {}
+
+function toRecord(row: Selectable<BusEvent>): BusEventRecord {
+  return {
+    ...row,
+    status: row.status as BusEventStatus,
+    receivedAt: fromStamp(row.receivedAt),
+    updatedAt: fromStamp(row.updatedAt),
+    parsed: row.parsed === 1,
+  };
 }
 
-function toRecord(row: Omit<BusEventRecord, "status"> & { status: string }): BusEventRecord {
-  return { ...row, status: row.status as BusEventStatus };
+/** The row of an event recorded now. */
+function rowOf(event: NewBusEvent, now: Date) {
+  return { ...event, parsed: flag(event.parsed), receivedAt: stamp(now), updatedAt: stamp(now) };
 }
-
-const BUS_EVENT_COLUMNS = `"seq", "messageId", "topic", "bareTopic", "status", "reason", "artifactId", "nvr", "deliveries", "receivedAt", "updatedAt", "parsed", "envelope"`;
-/** A row as the drivers give it with plain SQL: SQLite's booleans 0/1, timestamps text, integers maybe BigInt. */
-type BusEventRow = Omit<BusEventRecord, "seq" | "deliveries" | "receivedAt" | "updatedAt" | "parsed" | "status"> & {
-  seq: number | bigint;
-  deliveries: number | bigint;
-  receivedAt: Date | string;
-  updatedAt: Date | string;
-  parsed: boolean | number | bigint;
-  status: string;
-};
-const fromRow = (row: BusEventRow): BusEventRecord =>
-  toRecord({ ...row, seq: Number(row.seq), deliveries: Number(row.deliveries), receivedAt: new Date(row.receivedAt), updatedAt: new Date(row.updatedAt), parsed: Boolean(Number(row.parsed)) });
 
 export class BusEventRepository {
   /** What the bus observed besides the event log: written in the same transaction as an event. */
@@ -74,17 +71,14 @@ export class BusEventRepository {
   readonly kojiTags: KojiTagRepository;
   readonly waivers: WaiverRepository;
 
-  constructor(
-    private readonly prisma: Prisma,
-    store: Store,
-  ) {
-    this.shadow = new ShadowRepository(prisma);
-    this.kojiTags = new KojiTagRepository(prisma);
+  constructor(private readonly store: Store) {
+    this.shadow = new ShadowRepository(store);
+    this.kojiTags = new KojiTagRepository(store);
     this.waivers = new WaiverRepository(store);
   }
 
   async find(messageId: string): Promise<BusEventRecord | null> {
-    const row = await this.prisma.busEvent.findUnique({ where: { messageId } });
+    const row = await this.store.read((tx) => tx.selectFrom("BusEvent").selectAll().where("messageId", "=", messageId).executeTakeFirst());
     return row ? toRecord(row) : null;
   }
 
@@ -93,22 +87,24 @@ export class BusEventRepository {
    * delivery is then counted on the existing event).
    */
   async record(event: NewBusEvent, now = new Date()): Promise<"recorded" | "duplicate"> {
-    try {
-      await this.prisma.busEvent.create({ data: { ...event, receivedAt: now, updatedAt: now } });
-      return "recorded";
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      await this.countDelivery(event.messageId, now);
+    return this.store.transaction(async (tx) => {
+      const inserted = await tx
+        .insertInto("BusEvent")
+        .values(rowOf(event, now))
+        .onConflict((c) => c.column("messageId").doNothing())
+        .executeTakeFirst();
+      if (inserted.numInsertedOrUpdatedRows !== 0n) return "recorded";
+      await countDeliveryIn(tx, event.messageId, now);
       return "duplicate";
-    }
+    });
   }
 
   /**
    * Applies a message's effect and records the event in one transaction, so the effect is
    * durable exactly when the event is (the consumer acks after this resolves). "duplicate" when
    * the message id was recorded meanwhile: the effect is rolled back with it. A race with
-   * another ingest on the same state (ConcurrentShadowChange, or a first insert that lost on a
-   * unique key) retries the whole transaction on fresh state.
+   * another ingest on the same state (ConcurrentShadowChange, ConcurrentTagChange, or a first
+   * insert that lost on a unique key) retries the whole transaction on fresh state.
    */
   async recordWith(
     event: Pick<NewBusEvent, "messageId" | "topic" | "bareTopic" | "parsed" | "envelope">,
@@ -117,14 +113,19 @@ export class BusEventRepository {
   ): Promise<{ status: "recorded"; outcome: BusEventOutcome } | { status: "duplicate" }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await this.prisma.$transaction(async (tx) => {
+        const outcome = await this.store.transaction(async (tx) => {
           const decided = await apply(tx);
-          await tx.busEvent.create({ data: { ...event, ...decided, receivedAt: now, updatedAt: now } });
+          const inserted = await tx
+            .insertInto("BusEvent")
+            .values(rowOf({ ...event, ...decided }, now))
+            .onConflict((c) => c.column("messageId").doNothing())
+            .executeTakeFirst();
+          if (inserted.numInsertedOrUpdatedRows === 0n) throw new EventRecordedMeanwhile(`bus event ${event.messageId} was recorded meanwhile`);
           return decided;
         });
         return { status: "recorded", outcome };
       } catch (err) {
-        const raced = err instanceof ConcurrentShadowChange || isUniqueViolation(err);
+        const raced = err instanceof EventRecordedMeanwhile || err instanceof ConcurrentShadowChange || err instanceof ConcurrentTagChange || isUniqueViolation(err);
         if (!raced) throw err;
         if (await this.countDelivery(event.messageId, now)) return { status: "duplicate" };
         if (attempt >= CONCURRENT_RETRIES) throw err;
@@ -134,19 +135,18 @@ export class BusEventRepository {
 
   /** One more delivery of a message already recorded. */
   async countDelivery(messageId: string, now = new Date()): Promise<BusEventRecord | null> {
-    const result = await this.prisma.busEvent.updateMany({ where: { messageId }, data: { deliveries: { increment: 1 }, updatedAt: now } });
-    return result.count > 0 ? this.find(messageId) : null;
+    const row = await this.store.transaction((tx) => countDeliveryIn(tx, messageId, now));
+    return row ? toRecord(row) : null;
   }
 
   async list(query: BusEventQuery): Promise<BusEventPage> {
-    const rows = await this.prisma.busEvent.findMany({
-      where: {
-        ...(query.status === "duplicate" ? { deliveries: { gt: 1 } } : query.status ? { status: query.status } : {}),
-        ...(query.topic ? ("bare" in query.topic ? { bareTopic: query.topic.bare } : { topic: query.topic.full }) : {}),
-        ...(query.cursor ? { seq: { lt: decodeCursor(query.cursor) } } : {}),
-      },
-      orderBy: { seq: "desc" },
-      take: query.limit + 1,
+    const rows = await this.store.read((tx) => {
+      let q = tx.selectFrom("BusEvent").selectAll();
+      if (query.status === "duplicate") q = q.where("deliveries", ">", 1);
+      else if (query.status) q = q.where("status", "=", query.status);
+      if (query.topic) q = "bare" in query.topic ? q.where("bareTopic", "=", query.topic.bare) : q.where("topic", "=", query.topic.full);
+      if (query.cursor) q = q.where("seq", "<", decodeCursor(query.cursor));
+      return q.orderBy("seq", "desc").limit(query.limit + 1).execute();
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
@@ -155,19 +155,26 @@ export class BusEventRepository {
 
   /** Counts per status (for summaries and tests). */
   async countByStatus(): Promise<Record<string, number>> {
-    const groups = await this.prisma.busEvent.groupBy({ by: ["status"], _count: { _all: true } });
-    return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+    const groups = await this.store.read((tx) =>
+      tx
+        .selectFrom("BusEvent")
+        .select((eb) => ["status", eb.fn.countAll<number>().as("n")])
+        .groupBy("status")
+        .execute(),
+    );
+    return Object.fromEntries(groups.map((g) => [g.status, Number(g.n)]));
   }
 
   /** Waiting results about any of these NVRs, oldest first. */
   async waitingFor(nvrs: string[], limit = 500): Promise<BusEventRecord[]> {
     if (nvrs.length === 0) return [];
     const found: BusEventRecord[] = [];
-    await sqlRunnerOf(this.prisma).read(async (tx) => {
-      // The oldest `limit` of each chunk: together they hold the oldest `limit` of all.
-      for (const chunk of chunksFor([...new Set(nvrs)], 1, 1)) {
-        const rows = await tx.all<BusEventRow>(`SELECT ${BUS_EVENT_COLUMNS} FROM "BusEvent" WHERE "status" = 'waiting' AND "nvr" IN (${inList(chunk.length)}) ORDER BY "seq" LIMIT ?`, [...chunk, limit]);
-        found.push(...rows.map(fromRow));
+    await this.store.read(async (tx) => {
+      // The oldest `limit` of each chunk: together they hold the oldest `limit` of all. Besides
+      // the list the statement binds the status and the limit.
+      for (const chunk of chunksFor([...new Set(nvrs)], 1, 2)) {
+        const rows = await tx.selectFrom("BusEvent").selectAll().where("status", "=", "waiting").where("nvr", "in", chunk).orderBy("seq").limit(limit).execute();
+        found.push(...rows.map(toRecord));
       }
     });
     return found.sort((a, b) => a.seq - b.seq).slice(0, limit);
@@ -175,20 +182,16 @@ export class BusEventRepository {
 
   /** Waiting results whose build some artifact now carries (pushed by CI, or mirrored), oldest first. */
   async waitingWithArtifacts(limit = 500): Promise<BusEventRecord[]> {
-    const waiting = await this.prisma.busEvent.findMany({
-      where: { status: "waiting", nvr: { not: null } },
-      select: { nvr: true },
-      distinct: ["nvr"],
-      take: 5000,
-    });
-    const nvrs = waiting.map((w) => w.nvr).filter((n): n is string => n !== null);
-    if (nvrs.length === 0) return [];
-    const built = new Set<string>();
-    await sqlRunnerOf(this.prisma).read(async (tx) => {
+    const built = await this.store.read(async (tx) => {
+      const waiting = await tx.selectFrom("BusEvent").select("nvr").distinct().where("status", "=", "waiting").where("nvr", "is not", null).limit(5000).execute();
+      const nvrs = waiting.map((w) => w.nvr).filter((n): n is string => n !== null);
+      const out = new Set<string>();
       for (const chunk of chunksFor(nvrs, 1)) {
-        for (const b of await tx.all<{ nvr: string }>(`SELECT DISTINCT "nvr" FROM "ArtifactBuild" WHERE "nvr" IN (${inList(chunk.length)})`, chunk)) built.add(b.nvr);
+        for (const b of await tx.selectFrom("ArtifactBuild").select("nvr").distinct().where("nvr", "in", chunk).execute()) out.add(b.nvr);
       }
+      return out;
     });
+    if (built.size === 0) return [];
     return this.waitingFor([...built], limit);
   }
 
@@ -197,7 +200,24 @@ export class BusEventRepository {
    * (another replica settled it first).
    */
   async settle(messageId: string, change: { status: BusEventStatus; reason: string; artifactId: string | null }, now = new Date()): Promise<boolean> {
-    const result = await this.prisma.busEvent.updateMany({ where: { messageId, status: "waiting" }, data: { ...change, updatedAt: now } });
-    return result.count > 0;
+    const result = await this.store.transaction((tx) =>
+      tx
+        .updateTable("BusEvent")
+        .set({ status: change.status, reason: change.reason, artifactId: change.artifactId, updatedAt: stamp(now) })
+        .where("messageId", "=", messageId)
+        .where("status", "=", "waiting")
+        .executeTakeFirst(),
+    );
+    return result.numUpdatedRows > 0n;
   }
+}
+
+/** Counts one more delivery on a recorded event; its row after, or undefined when none is recorded. */
+function countDeliveryIn(tx: Tx, messageId: string, now: Date): Promise<Selectable<BusEvent> | undefined> {
+  return tx
+    .updateTable("BusEvent")
+    .set((eb) => ({ deliveries: eb("deliveries", "+", 1), updatedAt: stamp(now) }))
+    .where("messageId", "=", messageId)
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -1,7 +1,7 @@
 // The Koji tag state observed on the bus (buildsys.tag / buildsys.untag): which builds each tag holds.
 import type { KojiTagChange } from "../domain/busMapping.js";
 import type { ObservedTagBuild } from "../domain/plan.js";
-import type { Prisma, Tx } from "./database.js";
+import { flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface ObservedTagSummary {
   tag: string;
@@ -17,8 +17,14 @@ export type ObserveOutcome =
   /** The row already holds a newer change of this build in this tag; the message changes nothing. */
   | { status: "stale"; newer: { tagged: boolean; eventAt: Date; messageId: string } };
 
+/**
+ * Another transaction observed the same build in the same tag first (two replicas ingesting its
+ * messages at once): the whole ingest is retried on fresh state.
+ */
+export class ConcurrentTagChange extends Error {}
+
 export class KojiTagRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly store: Store) {}
 
   /**
    * Applies a tag or untag of one build, unless a newer change of it was observed already
@@ -27,15 +33,22 @@ export class KojiTagRepository {
    */
   async observeIn(tx: Tx, change: KojiTagChange, eventAt: Date, messageId: string, now: Date): Promise<ObserveOutcome> {
     const tagged = change.action === "tag";
-    const existing = await tx.kojiTagBuild.findUnique({ where: { tag_nvr: { tag: change.tag, nvr: change.nvr } } });
-    if (existing && existing.eventAt.getTime() > eventAt.getTime()) {
-      return { status: "stale", newer: { tagged: existing.tagged, eventAt: existing.eventAt, messageId: existing.messageId } };
+    const existing = await tx.selectFrom("KojiTagBuild").selectAll().where("tag", "=", change.tag).where("nvr", "=", change.nvr).executeTakeFirst();
+    if (existing && fromStamp(existing.eventAt).getTime() > eventAt.getTime()) {
+      return { status: "stale", newer: { tagged: existing.tagged === 1, eventAt: fromStamp(existing.eventAt), messageId: existing.messageId } };
     }
-    const data = { package: change.package, tagged, eventAt, messageId, observedAt: now, ...(change.buildId ? { buildId: change.buildId } : {}) };
-    if (existing) await tx.kojiTagBuild.update({ where: { id: existing.id }, data });
-    // A concurrent first observation fails on (tag, nvr); the ingest is retried and sees it.
-    else await tx.kojiTagBuild.create({ data: { tag: change.tag, nvr: change.nvr, ...data } });
-    return { status: "applied", wasTagged: existing ? existing.tagged : null };
+    const data = { package: change.package, tagged: flag(tagged), eventAt: stamp(eventAt), messageId, observedAt: stamp(now), ...(change.buildId ? { buildId: change.buildId } : {}) };
+    if (existing) {
+      await tx.updateTable("KojiTagBuild").set(data).where("id", "=", existing.id).execute();
+      return { status: "applied", wasTagged: existing.tagged === 1 };
+    }
+    const inserted = await tx
+      .insertInto("KojiTagBuild")
+      .values({ tag: change.tag, nvr: change.nvr, ...data })
+      .onConflict((c) => c.columns(["tag", "nvr"]).doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows === 0n) throw new ConcurrentTagChange(`${change.nvr} in ${change.tag} was first observed concurrently`);
+    return { status: "applied", wasTagged: null };
   }
 
   /**
@@ -43,16 +56,24 @@ export class KojiTagRepository {
    * build of each package, the one Koji hands out for the tag.
    */
   async observed(tag: string, filter: { package?: string } = {}): Promise<ObservedTagBuild[]> {
-    const rows = await this.prisma.kojiTagBuild.findMany({
-      where: { tag, tagged: true, ...(filter.package ? { package: filter.package } : {}) },
-      orderBy: [{ package: "asc" }, { eventAt: "asc" }, { id: "asc" }],
-    });
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("KojiTagBuild")
+        .selectAll()
+        .where("tag", "=", tag)
+        .where("tagged", "=", flag(true))
+        .$if(filter.package !== undefined && filter.package !== "", (q) => q.where("package", "=", filter.package as string))
+        .orderBy("package", "asc")
+        .orderBy("eventAt", "asc")
+        .orderBy("id", "asc")
+        .execute(),
+    );
     return rows.map((r, i) => ({
       tag: r.tag,
       package: r.package,
       nvr: r.nvr,
       buildId: r.buildId,
-      taggedAt: r.eventAt.toISOString(),
+      taggedAt: fromStamp(r.eventAt).toISOString(),
       messageId: r.messageId,
       latest: rows[i + 1]?.package !== r.package,
     }));
@@ -60,13 +81,21 @@ export class KojiTagRepository {
 
   /** Every tag with builds observed in it now. */
   async tags(): Promise<ObservedTagSummary[]> {
-    const groups = await this.prisma.kojiTagBuild.groupBy({ by: ["tag", "package"], where: { tagged: true }, _count: { _all: true }, _max: { eventAt: true } });
+    const groups = await this.store.read((tx) =>
+      tx
+        .selectFrom("KojiTagBuild")
+        .select((eb) => ["tag", "package", eb.fn.countAll<number>().as("builds"), eb.fn.max("eventAt").as("lastEventAt")])
+        .where("tagged", "=", flag(true))
+        .groupBy(["tag", "package"])
+        .execute(),
+    );
     const byTag = new Map<string, ObservedTagSummary>();
     for (const g of groups) {
       const s = byTag.get(g.tag) ?? { tag: g.tag, builds: 0, packages: 0, lastEventAt: new Date(0) };
-      s.builds += g._count._all;
+      s.builds += Number(g.builds);
       s.packages += 1;
-      if (g._max.eventAt && g._max.eventAt > s.lastEventAt) s.lastEventAt = g._max.eventAt;
+      const last = fromStamp(g.lastEventAt);
+      if (last > s.lastEventAt) s.lastEventAt = last;
       byTag.set(g.tag, s);
     }
     return [...byTag.values()].sort((a, b) => a.tag.localeCompare(b.tag));
@@ -74,7 +103,7 @@ export class KojiTagRepository {
 
   /** One build's row in a tag, tagged or not (what the last applied message said). */
   async find(tag: string, nvr: string): Promise<{ tagged: boolean; eventAt: Date; messageId: string; buildId: number | null } | null> {
-    const row = await this.prisma.kojiTagBuild.findUnique({ where: { tag_nvr: { tag, nvr } } });
-    return row ? { tagged: row.tagged, eventAt: row.eventAt, messageId: row.messageId, buildId: row.buildId } : null;
+    const row = await this.store.read((tx) => tx.selectFrom("KojiTagBuild").selectAll().where("tag", "=", tag).where("nvr", "=", nvr).executeTakeFirst());
+    return row ? { tagged: row.tagged === 1, eventAt: fromStamp(row.eventAt), messageId: row.messageId, buildId: row.buildId } : null;
   }
 }

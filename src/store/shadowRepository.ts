@@ -1,7 +1,9 @@
 // The shadow repository in the store: each Bodhi update's merge request as last mirrored, and the
 // queue of commits the shadow writer owes the repository.
 import type { BodhiClosure, BodhiUpdateSpec } from "../domain/busMapping.js";
-import type { Prisma, Tx } from "./database.js";
+import type { Selectable } from "kysely";
+import type { ShadowChange, ShadowUpdate } from "./generated/kysely/types.js";
+import { fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export const shadowStates = ["open", "merged", "closed"] as const;
 export type ShadowState = (typeof shadowStates)[number];
@@ -54,39 +56,54 @@ export interface ShadowChangeRecord extends NewShadowChange {
  */
 export class ConcurrentShadowChange extends Error {}
 
-type UpdateRow = Omit<ShadowUpdateRecord, "state" | "spec" | "problems" | "closedReason"> & { state: string; spec: string; problems: string | null; closedReason: string | null };
+const orNull = (value: string | null): Date | null => (value === null ? null : fromStamp(value));
 
-function toUpdate(row: UpdateRow): ShadowUpdateRecord {
+function toUpdate(row: Selectable<ShadowUpdate>): ShadowUpdateRecord {
   return {
     ...row,
     state: row.state as ShadowState,
     spec: JSON.parse(row.spec) as BodhiUpdateSpec,
     problems: row.problems ? (JSON.parse(row.problems) as string[]) : [],
     closedReason: row.closedReason as BodhiClosure | null,
+    createdAt: fromStamp(row.createdAt),
+    updatedAt: fromStamp(row.updatedAt),
+    mergedAt: orNull(row.mergedAt),
+    closedAt: orNull(row.closedAt),
   };
 }
 
-type ChangeRow = Omit<ShadowChangeRecord, "kind" | "status"> & { kind: string; status: string };
-
-function toChange(row: ChangeRow): ShadowChangeRecord {
-  return { ...row, kind: row.kind as ShadowChangeKind, status: row.status as ShadowChangeRecord["status"] };
+function toChange(row: Selectable<ShadowChange>): ShadowChangeRecord {
+  return {
+    ...row,
+    kind: row.kind as ShadowChangeKind,
+    status: row.status as ShadowChangeRecord["status"],
+    nextAttemptAt: orNull(row.nextAttemptAt),
+    createdAt: fromStamp(row.createdAt),
+    writtenAt: orNull(row.writtenAt),
+  };
 }
 
 export class ShadowRepository {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(private readonly store: Store) {}
 
   async update(alias: string): Promise<ShadowUpdateRecord | null> {
-    const row = await this.prisma.shadowUpdate.findUnique({ where: { alias } });
-    return row ? toUpdate(row) : null;
+    return this.store.read((tx) => this.updateIn(tx, alias));
   }
 
   async updates(filter: { state?: ShadowState } = {}): Promise<ShadowUpdateRecord[]> {
-    const rows = await this.prisma.shadowUpdate.findMany({ where: filter.state ? { state: filter.state } : {}, orderBy: { alias: "asc" } });
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("ShadowUpdate")
+        .selectAll()
+        .$if(filter.state !== undefined, (q) => q.where("state", "=", filter.state as ShadowState))
+        .orderBy("alias", "asc")
+        .execute(),
+    );
     return rows.map(toUpdate);
   }
 
   async updateIn(tx: Tx, alias: string): Promise<ShadowUpdateRecord | null> {
-    const row = await tx.shadowUpdate.findUnique({ where: { alias } });
+    const row = await tx.selectFrom("ShadowUpdate").selectAll().where("alias", "=", alias).executeTakeFirst();
     return row ? toUpdate(row) : null;
   }
 
@@ -108,49 +125,88 @@ export class ShadowRepository {
       problems: next.problems.length > 0 ? JSON.stringify(next.problems) : null,
       closedReason: next.closedReason,
       lastMessageId: next.lastMessageId,
-      mergedAt: next.mergedAt,
-      closedAt: next.closedAt,
-      updatedAt: now,
+      mergedAt: next.mergedAt ? stamp(next.mergedAt) : null,
+      closedAt: next.closedAt ? stamp(next.closedAt) : null,
+      updatedAt: stamp(now),
     };
     if (!previous) {
-      // A concurrent first insert fails on the primary key; the ingest is retried and sees it.
-      await tx.shadowUpdate.create({ data: { alias: next.alias, ...data, version: 0, createdAt: now } });
+      const inserted = await tx
+        .insertInto("ShadowUpdate")
+        .values({ alias: next.alias, ...data, version: 0, createdAt: stamp(now) })
+        .onConflict((c) => c.column("alias").doNothing())
+        .executeTakeFirst();
+      if (inserted.numInsertedOrUpdatedRows === 0n) throw new ConcurrentShadowChange(`shadow update ${next.alias} was first stored concurrently`);
       return;
     }
-    const result = await tx.shadowUpdate.updateMany({ where: { alias: next.alias, version: previous.version }, data: { ...data, version: previous.version + 1 } });
-    if (result.count !== 1) throw new ConcurrentShadowChange(`shadow update ${next.alias} changed concurrently`);
+    const result = await tx
+      .updateTable("ShadowUpdate")
+      .set({ ...data, version: previous.version + 1 })
+      .where("alias", "=", next.alias)
+      .where("version", "=", previous.version)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new ConcurrentShadowChange(`shadow update ${next.alias} changed concurrently`);
   }
 
   async queueIn(tx: Tx, change: NewShadowChange, now: Date): Promise<void> {
-    await tx.shadowChange.create({ data: { ...change, status: "queued", createdAt: now } });
+    await tx
+      .insertInto("ShadowChange")
+      .values({ ...change, status: "queued", createdAt: stamp(now) })
+      .execute();
   }
 
   /** Queued changes in queue order (due or waiting for a retry), for the writer to go through. */
   async queued(limit: number): Promise<ShadowChangeRecord[]> {
-    const rows = await this.prisma.shadowChange.findMany({ where: { status: "queued" }, orderBy: { seq: "asc" }, take: limit });
+    const rows = await this.store.read((tx) => tx.selectFrom("ShadowChange").selectAll().where("status", "=", "queued").orderBy("seq", "asc").limit(limit).execute());
     return rows.map(toChange);
   }
 
   async changes(filter: { alias?: string; status?: ShadowChangeRecord["status"] } = {}): Promise<ShadowChangeRecord[]> {
-    const rows = await this.prisma.shadowChange.findMany({
-      where: { ...(filter.alias ? { alias: filter.alias } : {}), ...(filter.status ? { status: filter.status } : {}) },
-      orderBy: { seq: "asc" },
+    const rows = await this.store.read((tx) => {
+      let q = tx.selectFrom("ShadowChange").selectAll();
+      if (filter.alias) q = q.where("alias", "=", filter.alias);
+      if (filter.status) q = q.where("status", "=", filter.status);
+      return q.orderBy("seq", "asc").execute();
     });
     return rows.map(toChange);
   }
 
   async markWritten(seq: number, shas: { commitSha: string; mergeSha?: string }, now = new Date()): Promise<void> {
-    await this.prisma.shadowChange.update({
-      where: { seq },
-      data: { status: "written", commitSha: shas.commitSha, mergeSha: shas.mergeSha ?? null, error: null, nextAttemptAt: null, writtenAt: now },
+    await this.store.transaction(async (tx) => {
+      const result = await tx
+        .updateTable("ShadowChange")
+        .set({ status: "written", commitSha: shas.commitSha, mergeSha: shas.mergeSha ?? null, error: null, nextAttemptAt: null, writtenAt: stamp(now) })
+        .where("seq", "=", seq)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new ShadowChangeNotFound(seq);
     });
   }
 
   async markAttemptFailed(seq: number, error: string, nextAttemptAt: Date): Promise<void> {
-    await this.prisma.shadowChange.update({ where: { seq }, data: { attempts: { increment: 1 }, error: error.slice(0, 2000), nextAttemptAt } });
+    await this.store.transaction(async (tx) => {
+      const result = await tx
+        .updateTable("ShadowChange")
+        .set((eb) => ({ attempts: eb("attempts", "+", 1), error: error.slice(0, 2000), nextAttemptAt: stamp(nextAttemptAt) }))
+        .where("seq", "=", seq)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new ShadowChangeNotFound(seq);
+    });
   }
 
   async countQueued(): Promise<number> {
-    return this.prisma.shadowChange.count({ where: { status: "queued" } });
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("ShadowChange")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("status", "=", "queued")
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+}
+
+/** A change marked that is not in the queue (pruned, or never queued): the caller's mistake, as before. */
+export class ShadowChangeNotFound extends Error {
+  constructor(seq: number) {
+    super(`shadow change ${seq} is not stored`);
   }
 }

@@ -138,7 +138,7 @@ describe.each(testProviders)("authentication and authorization on %s", (provider
       detail: /revoked/,
       headers: async () => {
         const issued = await t.tokens.issue({ subject: "revoked-ci", role: "ci", ttlSeconds: 3600 });
-        await new TokenRepository(t.database.db.store).revoke(issued.jti);
+        await new TokenRepository(t.database.db).revoke(issued.jti);
         await t.revocations.refresh();
         return bearer(issued.token);
       },
@@ -260,14 +260,13 @@ describe.each(testProviders)("request logging on %s", (provider) => {
     });
     // The most talkative level and no redaction: the app itself must not put the token in a log line.
     const logger = pino({ level: "trace" }, sink);
-    const artifacts = new ArtifactRepository(database.db.store);
-    const releases = new ReleaseRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db);
+    const releases = new ReleaseRepository(database.db);
     const environments: EnvironmentSet = { repositories: new Map(), environments: new Map(), source: "none" };
-    app = await buildApp({ prisma: database.db.prisma,
-    store: database.db.store,
+    app = await buildApp({ store: database.db,
       // No policies: pushes are stored alone.
       pushes: { submit: (artifact) => artifacts.ingest(artifact) }, artifacts, tokens, logger, releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
-      policies: { decisions: new DecisionRepository(database.db.store), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
+      policies: { decisions: new DecisionRepository(database.db), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
     });
     await app.ready();
   });

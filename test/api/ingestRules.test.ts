@@ -51,7 +51,7 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
   async function storedBeforeTheRules(input: ArtifactInput): Promise<Artifact> {
     const parsed = parseArtifact(input);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    expect((await new ArtifactRepository(t.database.db.store).ingest(parsed.value)).status).toBe("created");
+    expect((await new ArtifactRepository(t.database.db).ingest(parsed.value)).status).toBe("created");
     return parsed.value;
   }
 
@@ -128,7 +128,7 @@ describe.each(testProviders)("ingest rules and build scopes on %s", (provider) =
     // Nor may it retry the policy's release of that artifact once it failed.
     await t.writer.idle();
     const [byPolicy] = await releasesOf(a.id);
-    await t.database.db.prisma.release.update({ where: { id: byPolicy!.id }, data: { status: "failed" } });
+    await t.database.db.transaction((tx) => tx.updateTable("Release").set({ status: "failed" }).where("id", "=", byPolicy!.id).execute());
     const retry = await t.app.inject({ method: "POST", url: `/api/v1/releases/${byPolicy!.id}/retry`, headers: pythonReleaser });
     expect(retry.statusCode).toBe(403);
     expect(retry.json().detail).toContain("/items/1/nvr is a build of kernel, outside the token's package scope python-*");

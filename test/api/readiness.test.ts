@@ -2,6 +2,7 @@
 // bound; ready again once it answers. (A database that goes away: test/failure/postgresRestart.)
 // The same for a writer failing every attempt for any other cause, with the cause in
 // the answer and in a gauge.
+import { sql } from "kysely";
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -132,7 +133,7 @@ describe.each(testProviders)("readiness on %s", (provider) => {
     const queued = await t.releases.enqueue({ artifactId: a.id, environment: "rawhide", repository: "gitops", branch: "main", package: a.package, trigger: "user:test", createdBy: "test", force: false });
     if (queued.status !== "queued") throw new Error(`expected queued, got ${queued.status}`);
     // The holds the writer re-checks at write time can no longer be read; the queue still can.
-    await t.database.db.prisma.$executeRawUnsafe('ALTER TABLE "Hold" RENAME TO "HoldAway"');
+    await t.database.db.transaction((tx) => sql`ALTER TABLE "Hold" RENAME TO "HoldAway"`.execute(tx));
     t.writer.notify("gitops");
     await t.writer.idle();
     expect(t.writer.health()).toMatchObject([{ repository: "gitops", cause: "store" }]);
@@ -144,7 +145,7 @@ describe.each(testProviders)("readiness on %s", (provider) => {
     expect(String(r.body.detail)).toContain("the writer of repository gitops has failed every attempt since 2030-03-01T12:00:00.000Z, cause store");
     expect((await t.app.inject({ method: "GET", url: "/metrics" })).body).toContain('relengd_writer_not_ready{repository="gitops",cause="store"} 1');
 
-    await t.database.db.prisma.$executeRawUnsafe('ALTER TABLE "HoldAway" RENAME TO "Hold"');
+    await t.database.db.transaction((tx) => sql`ALTER TABLE "HoldAway" RENAME TO "Hold"`.execute(tx));
     // Its one attempt spent, the release is failed; retried, it is written and the writer is well again.
     expect(await t.releases.retry(queued.release.id)).toMatchObject({ status: "queued" });
     t.writer.notify("gitops");

@@ -87,18 +87,17 @@ describe("OIDC tokens from a configured issuer", () => {
     const remote = path.join(dir, "gitops.git");
     await ensureBareRepository(remote);
     const environments = loadEnvironments(POLICIES, remote);
-    const artifacts = new ArtifactRepository(database.db.store);
-    const releases = new ReleaseRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db);
+    const releases = new ReleaseRepository(database.db);
     tokens = new TokenService(TEST_SECRET, () => false, new OidcVerifier(oidc));
     app = await buildApp({
-      prisma: database.db.prisma,
-    store: database.db.store,
+      store: database.db,
       // No policies: pushes are stored alone.
       pushes: { submit: (artifact) => artifacts.ingest(artifact) },
       artifacts,
       tokens,
       releases: { releases, artifacts, environments: () => environments, notify: () => undefined, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
-      policies: { decisions: new DecisionRepository(database.db.store), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
+      policies: { decisions: new DecisionRepository(database.db), holder: fixedPolicies({ policies: [], environments }), onEvent: async () => undefined },
       logger: false,
     });
     await app.ready();

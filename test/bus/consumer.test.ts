@@ -18,6 +18,7 @@ import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { amqpUrl, closeConnectionsNamed, deleteQueue, openPublisher, rabbitmqctlWorks, TEST_RUN_HEADER, type Publisher } from "../support/amqp.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { testProviders } from "../support/database.js";
+import { countRows } from "../support/rows.js";
 import { buildCompleteMessage, ciTestMessage, fixtureMessages } from "../support/fedoraMessages.js";
 import { git } from "../support/remote.js";
 
@@ -65,8 +66,8 @@ interface Harness {
 
 async function harness(provider: (typeof testProviders)[number]): Promise<Harness> {
   const t = await startTestApp(provider, { writer: { pollMs: 3_600_000 } });
-  const artifacts = new ArtifactRepository(t.database.db.store);
-  const events = new BusEventRepository(t.database.db.prisma, t.database.db.store);
+  const artifacts = new ArtifactRepository(t.database.db);
+  const events = new BusEventRepository(t.database.db);
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-bus-shadow-"));
   const shadowRemote = path.join(dir, "shadow.git");
   execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", shadowRemote]);
@@ -516,22 +517,27 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
       for (let i = builds / 2; i < builds; i++) publishPair(i);
       await publisher.confirmed();
 
-      await until("every message to be recorded", async () => (await h.t.database.db.prisma.busEvent.count()) >= ids.length, 60_000);
+      await until("every message to be recorded", async () => (await countRows(h.t.database.db, "BusEvent")) >= ids.length, 60_000);
       await consumer.idle();
       expect(ackedAtClose).toBeLessThan(ids.length);
       expect(consumer.stats.disconnects).toBeGreaterThanOrEqual(1);
       expect(consumer.stats.connects).toBeGreaterThanOrEqual(2);
 
       // Nothing lost: every message recorded once, all applied.
-      const rows = await h.t.database.db.prisma.busEvent.findMany({ select: { messageId: true, status: true, deliveries: true } });
+      const rows = await h.t.database.db.read((tx) => tx.selectFrom("BusEvent").select(["messageId", "status", "deliveries"]).execute());
       expect(rows.map((r) => r.messageId).sort()).toEqual([...ids].sort());
       expect(rows.filter((r) => r.status !== "accepted")).toEqual([]);
       // Nothing applied twice: one artifact per build, one result on each.
-      const artifacts = await h.t.database.db.prisma.artifact.count();
-      expect(artifacts).toBe(builds);
-      const results = await h.t.database.db.prisma.artifactResult.groupBy({ by: ["artifactId"], _count: { _all: true } });
+      expect(await countRows(h.t.database.db, "Artifact")).toBe(builds);
+      const results = await h.t.database.db.read((tx) =>
+        tx
+          .selectFrom("ArtifactResult")
+          .select((e) => ["artifactId", e.fn.countAll<number>().as("n")])
+          .groupBy("artifactId")
+          .execute(),
+      );
       expect(results).toHaveLength(builds);
-      expect(results.every((r) => r._count._all === 1)).toBe(true);
+      expect(results.every((r) => r.n === 1)).toBe(true);
       // A message in flight when the connection went is delivered again and counted as a duplicate.
       const redelivered = rows.reduce((sum, r) => sum + r.deliveries - 1, 0);
       const metrics = (await h.t.app.inject({ method: "GET", url: "/metrics" })).body;

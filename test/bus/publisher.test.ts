@@ -98,7 +98,7 @@ describe("the outbox", () => {
   afterAll(async () => database?.dispose());
 
   it("stores a (release, outcome) once, and forgets published messages except the newest release's", async () => {
-    const outbox = new BusOutboxRepository(database.db.prisma);
+    const outbox = new BusOutboxRepository(database.db);
     const message = (release: number, status: "queued" | "pushed") => {
       const id = randomUUID();
       const envelope = renderReleaseMessage({ ...facts, id: `r${release}` }, status, id, new Date());
@@ -125,9 +125,9 @@ describe("the release announcer", () => {
   afterAll(async () => database?.dispose());
 
   it("announces queued releases, then the final outcome of each written one, but not an attempt that will be retried", async () => {
-    const outbox = new BusOutboxRepository(database.db.prisma);
-    const releases = new ReleaseRepository(database.db.store);
-    const artifacts = new ArtifactRepository(database.db.store);
+    const outbox = new BusOutboxRepository(database.db);
+    const releases = new ReleaseRepository(database.db);
+    const artifacts = new ArtifactRepository(database.db);
     const announcer = new ReleaseAnnouncer({ outbox, logger: pino({ level: "silent" }) }, { pollMs: 3_600_000 });
     await announcer.start();
     const queue = async () => {
@@ -273,7 +273,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
     });
 
     it("publishes org.fedoraproject.stg.relengd.release.queued for an outbox message stored with the bare topic", async () => {
-      const outbox = new BusOutboxRepository(database.db.prisma);
+      const outbox = new BusOutboxRepository(database.db);
       const id = randomUUID();
       const envelope = renderReleaseMessage({ ...facts, id: `${RUN}-prefixed` }, "queued", id, new Date());
       expect(envelope.topic).toBe("relengd.release.queued");
@@ -307,7 +307,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
     });
 
     it.skipIf(!canClose)("sends again what was not confirmed and loses nothing (rabbitmqctl close_connection)", async () => {
-      const outbox = new BusOutboxRepository(database.db.prisma);
+      const outbox = new BusOutboxRepository(database.db);
       const name = `relengd-publisher-test-${RUN}`;
       const publisher = new BusPublisher({ url, exchange: "amq.topic", logger: pino({ level: "silent" }), connectionName: name, batchSize: 20, backoff: { initialMs: 100, maxMs: 500 }, pollMs: 100 }, outbox);
       const ids: string[] = [];

@@ -76,8 +76,8 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    events = new BusEventRepository(database.db.prisma, database.db.store);
-    deps = { artifacts: new ArtifactRepository(database.db.store), events, mapping: { rawhideVersion: 45 } };
+    events = new BusEventRepository(database.db);
+    deps = { artifacts: new ArtifactRepository(database.db), events, mapping: { rawhideVersion: 45 } };
     dir = mkdtempSync(path.join(tmpdir(), "relengd-shadow-"));
     remote = newRemote("shadow.git");
     writer = shadowWriter(remote);
@@ -136,7 +136,7 @@ describe.each(testProviders)("the shadow writer on %s", (provider) => {
     // Only the merge request's own commits: it branched off a main that has the other tests' commits.
     const [before] = commitsOf(remote, "main..mr/FEDORA-2019-7dbbb74a13");
     // The crash: pushed, but the store was never told.
-    await database.db.prisma.shadowChange.updateMany({ where: { messageId: edit.id }, data: { status: "queued", commitSha: null, writtenAt: null } });
+    await database.db.transaction((tx) => tx.updateTable("ShadowChange").set({ status: "queued", commitSha: null, writtenAt: null }).where("messageId", "=", edit.id).execute());
     // Queued while no writer ran.
     const stable = await ingest({ ...fixture("bodhi.update.request.stable/000.json"), body: { update: { alias: "FEDORA-2019-7dbbb74a13", release: { name: "F19" }, builds: [{ nvr: "tzdata-2014i-1.fc19" }] } } });
 

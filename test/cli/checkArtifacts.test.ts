@@ -20,7 +20,7 @@ describe.each(testProviders)("relengd check artifacts on %s", (provider) => {
   async function stored(input: ArtifactInput): Promise<string> {
     const parsed = parseArtifact(input);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    await new ArtifactRepository(database.db.store).ingest(parsed.value);
+    await new ArtifactRepository(database.db).ingest(parsed.value);
     return parsed.value.id;
   }
 
@@ -72,7 +72,7 @@ describe.each(testProviders)("relengd check artifacts on %s", (provider) => {
     try {
       const parsed = parseArtifact(sampleArtifact({ id: `check-clean-${provider}`, release: "rawhide" }));
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-      await new ArtifactRepository(clean.db.store).ingest(parsed.value);
+      await new ArtifactRepository(clean.db).ingest(parsed.value);
       const run = await runRelengd(["check", "artifacts"], { ...env, RELENGD_DATABASE_URL: clean.url });
       expect(run.code).toBe(0);
       expect(run.stdout).toBe("checked 1 artifact(s); all follow the ingest rules\n");

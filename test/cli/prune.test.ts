@@ -1,4 +1,5 @@
 // `relengd prune` as an operator runs it on the server's host: real process, real database.
+import { stamp } from "../../src/store/store.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,8 +25,7 @@ describe.each(testProviders)("relengd prune on %s", (provider) => {
     database = await freshDatabase(provider);
     dataDir = mkdtempSync(path.join(tmpdir(), "relengd-prune-cli-"));
     env = { ...cleanEnv(), RELENGD_DATABASE_URL: database.url, RELENGD_DATA_DIR: dataDir };
-    const prisma = database.db.prisma;
-    const artifacts = new ArtifactRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db);
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       const parsed = parseArtifact(sampleArtifact({ id: `prune-cli-${provider}-${i}` }));
@@ -35,10 +35,16 @@ describe.each(testProviders)("relengd prune on %s", (provider) => {
     }
     [referenced, young] = ids.slice(2) as [string, string];
     old.push(...ids.slice(0, 2));
-    await prisma.artifact.updateMany({ where: { id: { in: [...old, referenced] } }, data: { createdAt: new Date(Date.now() - 200 * DAY_MS) } });
-    const now = new Date();
-    await prisma.release.create({
-      data: {
+    await database.db.transaction((tx) =>
+      tx
+        .updateTable("Artifact")
+        .set({ createdAt: stamp(new Date(Date.now() - 200 * DAY_MS)) })
+        .where("id", "in", [...old, referenced])
+        .execute(),
+    );
+    const now = stamp(new Date());
+    await database.db.transaction((tx) =>
+      tx.insertInto("Release").values({
         id: `rel-prune-cli-${provider}`,
         artifactId: referenced,
         environment: "f41-updates-candidate",
@@ -50,8 +56,8 @@ describe.each(testProviders)("relengd prune on %s", (provider) => {
         status: "pushed",
         createdAt: now,
         updatedAt: now,
-      },
-    });
+      }).execute(),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -59,7 +65,7 @@ describe.each(testProviders)("relengd prune on %s", (provider) => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const remaining = async () => (await database.db.prisma.artifact.findMany({ select: { id: true } })).map((a) => a.id).sort();
+  const remaining = async () => (await database.db.read((tx) => tx.selectFrom("Artifact").select("id").execute())).map((a) => a.id).sort();
 
   it("--dry-run lists the old unreferenced artifacts, counts them and deletes nothing", async () => {
     const run = await runRelengd(["prune", "--older-than", "180d", "--dry-run"], env);

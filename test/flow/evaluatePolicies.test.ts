@@ -37,7 +37,7 @@ describe.each(testProviders)("evaluatePolicies on %s", (provider) => {
 
   beforeEach(async () => {
     database = await freshDatabase(provider);
-    const store = database.db.store;
+    const store = database.db;
     const policies = new PolicyHolder(POLICIES, "file:///nowhere/gitops.git");
     notified = [];
     decided = [];
@@ -59,7 +59,7 @@ describe.each(testProviders)("evaluatePolicies on %s", (provider) => {
 
   it("decides on artifacts just stored inside their transaction: waiting without tier-0, nothing queued", async () => {
     const a = untested("nano");
-    const evaluation = await database.db.store.transaction(async (tx) => {
+    const evaluation = await database.db.transaction(async (tx) => {
       await deps.artifacts.insertIn(tx, [a]);
       return evaluateCreatedIn(deps, tx, [a]);
     });
@@ -71,7 +71,7 @@ describe.each(testProviders)("evaluatePolicies on %s", (provider) => {
   it("decides nothing when no policy runs on new artifacts", async () => {
     const a = untested("ed");
     const none = { ...deps, policies: () => fixedPolicies({ policies: [], environments: deps.policies().environments }).get() };
-    const evaluation = await database.db.store.transaction(async (tx) => {
+    const evaluation = await database.db.transaction(async (tx) => {
       await deps.artifacts.insertIn(tx, [a]);
       return evaluateCreatedIn(none, tx, [a]);
     });

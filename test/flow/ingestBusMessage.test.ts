@@ -10,6 +10,7 @@ import { parseShadowCommitMessage } from "../../src/domain/commitMessages/shadow
 import { parse } from "yaml";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+import { countRows } from "../support/rows.js";
 import { buildCompleteMessage, ciTestMessage, fixtureJson } from "../support/fedoraMessages.js";
 
 let counter = 0;
@@ -30,8 +31,8 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    artifacts = new ArtifactRepository(database.db.store);
-    events = new BusEventRepository(database.db.prisma, database.db.store);
+    artifacts = new ArtifactRepository(database.db);
+    events = new BusEventRepository(database.db);
     deps = {
       artifacts,
       events,
@@ -183,6 +184,27 @@ describe.each(testProviders)("bus messages into the store on %s", (provider) => 
     expect(rejected.items.map((e) => e.messageId)).toContain(noBuildId.id);
   });
 
+  it("keeps a WaiverDB waiver for its build, and reruns the policies of the artifacts that carry it", async () => {
+    const nvr = "dummy-test-package-gloster-0-548.fc33";
+    const waiver = (id: string) => ({ ...(fixtureJson("waiverdb.waiver.new/000.json") as unknown as Envelope), id });
+    const first = waiver(uniq("waiver"));
+    expect(await ingestBusMessage(deps, { ok: true, envelope: first })).toMatchObject({ outcome: "accepted", artifactId: null, reason: expect.stringContaining(`no artifact carries ${nvr} yet`) });
+    const buildId = 3_600_000 + counter++;
+    await ingestBusMessage(deps, { ok: true, envelope: buildCompleteMessage({ id: uniq("build"), buildId, name: "dummy-test-package-gloster", version: "0", release: "548.fc33" }) });
+    policyEvents.length = 0;
+    const second = waiver(uniq("waiver"));
+    expect(await ingestBusMessage(deps, { ok: true, envelope: second })).toMatchObject({
+      outcome: "accepted",
+      artifactId: `koji-build-${buildId}`,
+      reason: expect.stringContaining(`policies run again on koji-build-${buildId}`),
+    });
+    expect(policyEvents).toEqual([[`koji-build-${buildId}`, "waiver"]]);
+    // Each message's waiver stored once, with the event in its transaction; a redelivery adds none.
+    expect(await countRows(database.db, "Waiver", { column: "messageId", in: [first.id, second.id] })).toBe(2);
+    expect((await ingestBusMessage(deps, { ok: true, envelope: second })).outcome).toBe("duplicate");
+    expect(await countRows(database.db, "Waiver", { column: "nvr", in: [nvr] })).toBe(2);
+  });
+
   it("lists events newest first, by status and topic, a page at a time", async () => {
     const all = await events.list({ limit: 3 });
     expect(all.items).toHaveLength(3);
@@ -205,8 +227,8 @@ describe.each(testProviders)("what the bus observes, in the event's own transact
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    events = new BusEventRepository(database.db.prisma, database.db.store);
-    deps = { artifacts: new ArtifactRepository(database.db.store), events, mapping: { rawhideVersion: 45 }, onShadowChange: () => shadowTold++ };
+    events = new BusEventRepository(database.db);
+    deps = { artifacts: new ArtifactRepository(database.db), events, mapping: { rawhideVersion: 45 }, onShadowChange: () => shadowTold++ };
   });
   afterAll(async () => database?.dispose());
 

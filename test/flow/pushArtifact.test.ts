@@ -46,7 +46,7 @@ describe.each(testProviders)("pushArtifact on %s", (provider) => {
 
   beforeEach(async () => {
     database = await freshDatabase(provider);
-    const store = database.db.store;
+    const store = database.db;
     const releases = new ReleaseRepository(store);
     notified = [];
     decided = [];

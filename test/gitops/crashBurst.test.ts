@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TokenService } from "../../src/auth/tokens.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
-import { MAX_BIND_PARAMETERS } from "../../src/store/database.js";
+import { MAX_BIND_PARAMETERS } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabaseUrl, testProviders } from "../support/database.js";
 import { git } from "../support/remote.js";

@@ -1,12 +1,13 @@
 // The cause a failed write attempt is reported with (release error, logs, metrics, /readyz), from
 // the real errors each part raises: the remote, the local workspace, the store.
+import { stamp } from "../../src/store/store.js";
+import { sql } from "kysely";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Workspace } from "../../src/gitops/workspace.js";
 import { failureCause } from "../../src/gitops/writer.js";
-import { sqlRunnerOf } from "../../src/store/sql.js";
 import { freshDatabase, testProviders } from "../support/database.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "relengd-cause-"));
@@ -28,11 +29,14 @@ describe("the cause of a failed write", () => {
   it.each(testProviders)("is store for the errors of the store on %s", async (provider) => {
     const database = await freshDatabase(provider);
     try {
-      const prisma = database.db.prisma;
-      expect(failureCause(await raised(prisma.release.update({ where: { id: "no-such-release" }, data: { error: "x" } })))).toBe("store");
-      expect(failureCause(await raised(prisma.$queryRawUnsafe("SELECT * FROM no_such_table")))).toBe("store");
-      // The repositories' own SQL (better-sqlite3 directly on SQLite).
-      expect(failureCause(await raised(sqlRunnerOf(prisma).transaction((tx) => tx.all('SELECT * FROM "no_such_table"'))))).toBe("store");
+      const store = database.db;
+      expect(failureCause(await raised(store.read((tx) => sql`SELECT * FROM "no_such_table"`.execute(tx))))).toBe("store");
+      // A unique key violated inside a write transaction.
+      const hold = { id: "h", environment: "f44", package: "p", reason: "r", createdBy: "me", createdAt: stamp(new Date()) };
+      expect(failureCause(await raised(store.transaction((tx) => tx.insertInto("Hold").values([hold, { ...hold, id: "h2" }]).execute())))).toBe("store");
+      // A list bound past one statement's limit.
+      const ids = Array.from({ length: 1_000 }, (_, i) => `id-${i}`);
+      expect(failureCause(await raised(store.read((tx) => tx.selectFrom("Release").select("id").where("id", "in", ids).execute())))).toBe("store");
     } finally {
       await database.dispose();
     }

@@ -10,8 +10,8 @@ import { parseArtifact, type Artifact } from "../../src/domain/artifact.js";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { Writer } from "../../src/gitops/writer.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
-import { MAX_BIND_PARAMETERS } from "../../src/store/database.js";
-import type { ReleaseRecord, ReleaseRepository } from "../../src/store/releaseRepository.js";
+import { MAX_BIND_PARAMETERS } from "../../src/store/store.js";
+import { releaseFromRow, type ReleaseRecord, type ReleaseRepository } from "../../src/store/releaseRepository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { testProviders } from "../support/database.js";
@@ -66,16 +66,16 @@ describe.each(testProviders)("a writer restarted over a long history on %s", (pr
   async function ingest(n: number, prefix: string): Promise<Artifact[]> {
     const app = h as TestApp;
     const artifacts = Array.from({ length: n }, (_, i) => parsed(sampleArtifact({ package: `${prefix}-${i}` })));
-    const store = new ArtifactRepository(app.database.db.store);
+    const store = new ArtifactRepository(app.database.db);
     await Promise.all(artifacts.map((a) => store.ingest(a)));
     return artifacts;
   }
 
   async function statuses(ids: string[]): Promise<Map<string, ReleaseRecord>> {
     const app = h as TestApp;
-    const rows = await app.database.db.prisma.release.findMany({ where: { repository: "gitops" } });
+    const rows = await app.database.db.read((tx) => tx.selectFrom("Release").selectAll().where("repository", "=", "gitops").execute());
     const wanted = new Set(ids);
-    return new Map(rows.filter((r) => wanted.has(r.id)).map((r) => [r.id, r as ReleaseRecord]));
+    return new Map(rows.filter((r) => wanted.has(r.id)).map((r) => [r.id, releaseFromRow(r)]));
   }
 
   it(`pushes the next release after a restart over ${HISTORY} release commits, reading only what came since, and records pushed the ones in history recorded failed`, async () => {
@@ -91,9 +91,10 @@ describe.each(testProviders)("a writer restarted over a long history on %s", (pr
     // As the issue found them after kill -9: in git, recorded failed (and one queued for a retry).
     const inGitButFailed = history.slice(0, 3).map((r) => r.id);
     const inGitButQueued = (history[HISTORY - 10] as ReleaseRecord).id;
-    const prisma = app.database.db.prisma;
-    await prisma.release.updateMany({ where: { id: { in: inGitButFailed } }, data: { status: "failed", attempts: 8, error: "remote unavailable", commitSha: null, pushedAt: null } });
-    await prisma.release.update({ where: { id: inGitButQueued }, data: { status: "queued", attempts: 0, commitSha: null, pushedAt: null } });
+    await app.database.db.transaction(async (tx) => {
+      await tx.updateTable("Release").set({ status: "failed", attempts: 8, error: "remote unavailable", commitSha: null, pushedAt: null }).where("id", "in", inGitButFailed).execute();
+      await tx.updateTable("Release").set({ status: "queued", attempts: 0, commitSha: null, pushedAt: null }).where("id", "=", inGitButQueued).execute();
+    });
     const commitOf = new Map(git(app.remote, "log", "main", "--format=%H %(trailers:key=Relengd-Release-Id,valueonly,separator=)").trim().split("\n").map((l) => [l.split(" ")[1] as string, l.split(" ")[0] as string]));
 
     // The restart: a writer with nothing in memory, its own workspace; the store's releases are
@@ -108,7 +109,7 @@ describe.each(testProviders)("a writer restarted over a long history on %s", (pr
     }) as ReleaseRepository;
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-restart-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const restarted = new Writer({ releases: watched, artifacts: new ArtifactRepository(app.database.db.store), environments: () => app.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: dir, logger: pino({ level: "silent" }) }, { pollMs: 100 });
+    const restarted = new Writer({ releases: watched, artifacts: new ArtifactRepository(app.database.db), environments: () => app.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: dir, logger: pino({ level: "silent" }) }, { pollMs: 100 });
     cleanups.push(() => restarted.stop());
     await restarted.start();
 

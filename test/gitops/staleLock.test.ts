@@ -129,7 +129,7 @@ describe.each(testProviders)("stale git locks on %s", (provider) => {
     // Queued while no writer runs; the restarted writer finds it on its first poll.
     const id = await h.releaseOne("restart-second");
     const restarted = new Writer(
-      { releases: h.releases, artifacts: new ArtifactRepository(h.database.db.store), environments: () => h.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.dirname(h.workspace), logger: pino({ level: "silent" }) },
+      { releases: h.releases, artifacts: new ArtifactRepository(h.database.db), environments: () => h.environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir: path.dirname(h.workspace), logger: pino({ level: "silent" }) },
       { pollMs: 100, retryDelayMs: () => 60_000 },
     );
     cleanups.push(() => restarted.stop());

@@ -128,7 +128,7 @@ describe.each(testProviders)("rpm version order in the writer on %s", (provider)
     const stale = await s.release(await s.push("stale", "2.9", "9.fc45"));
     const writer = new Writer({
       releases: s.t.releases,
-      artifacts: new ArtifactRepository(s.t.database.db.store),
+      artifacts: new ArtifactRepository(s.t.database.db),
       environments: () => s.t.environments,
       rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       workspacesDir: mkdtempSync(path.join(tmpdir(), "relengd-evr-ws-")),

@@ -1,5 +1,6 @@
 // The GitOps writer against real bare remotes: exactly once, in order, batched, never
 // force-pushing, surviving someone else's pushes, an unreachable remote and a second writer.
+import { stamp } from "../../src/store/store.js";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -211,7 +212,7 @@ async function start(provider: TestProvider, options: { writer?: Partial<WriterO
         ? { ...app.environments, repositories: new Map([...app.environments.repositories].map(([name, r]) => [name, { ...r, author: { name: author, email: `${author}@localhost` } }])) }
         : app.environments;
       const writer = new Writer(
-        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db.store), environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
+        { releases: extra.releases ?? app.releases, artifacts: new ArtifactRepository(app.database.db), environments: () => environments, rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION }, workspacesDir, logger: log ? pino({ level: "info" }, { write: log }) : pino({ level: "silent" }) },
         { pollMs: 200, ...writerOptions },
       );
       cleanups.push(() => writer.stop());
@@ -541,7 +542,7 @@ describe("the GitOps writer (SQLite)", () => {
     expect(h.writer.health().map((w) => w.rememberedReleases)).toEqual([0]);
     // `committed` with a sha that never reached the remote, and a retry already counted.
     await h.writer.stop();
-    await h.database.db.prisma.release.update({ where: { id: first.id }, data: { status: "committed", commitSha: "0".repeat(40), pushedAt: null } });
+    await h.database.db.transaction((tx) => tx.updateTable("Release").set({ status: "committed", commitSha: "0".repeat(40), pushedAt: null }).where("id", "=", first.id).execute());
     const restarted = await restartWriter(h);
     await waitFor("the release to be recorded", async () => ((await h.release(first.id)).status === "pushed" ? true : undefined), 10_000);
     await restarted.idle();
@@ -580,7 +581,7 @@ describe("the GitOps writer (SQLite)", () => {
     // Its retry waits; a newer build of the package is released and pushed meanwhile.
     const [newerId = ""] = await h.releaseAll([newer?.id ?? ""], "rawhide", 1);
     await h.allSettled([newerId], 15_000);
-    await h.database.db.prisma.release.update({ where: { id: olderId }, data: { nextAttemptAt: new Date() } });
+    await h.database.db.transaction((tx) => tx.updateTable("Release").set({ nextAttemptAt: stamp(new Date()) }).where("id", "=", olderId).execute());
     const settled = await h.allSettled([olderId, newerId], 15_000);
     await writer.idle();
     expect(recordFailures, "the record failed once").toBe(0);
@@ -597,16 +598,16 @@ describe("the GitOps writer (SQLite)", () => {
   ])("a release already in history, %s, is marked pushed with that commit and not written twice", async (_how, throughRetry) => {
     const h = await start(provider);
     const { first, head } = await twoPushedReleases(h);
-    const prisma = h.database.db.prisma;
+    const store = h.database.db;
     // The server restarted since: what its writer knew of history is gone.
     await h.writer.stop();
     if (throughRetry) {
       // As if its push landed but recording it kept failing until the attempts ran out.
-      await prisma.release.update({ where: { id: first.id }, data: { status: "failed", attempts: 8, error: "database unavailable", commitSha: null, pushedAt: null } });
+      await store.transaction((tx) => tx.updateTable("Release").set({ status: "failed", attempts: 8, error: "database unavailable", commitSha: null, pushedAt: null }).where("id", "=", first.id).execute());
       const res = await h.app.inject({ method: "POST", url: `/api/v1/releases/${first.id}/retry`, headers: h.releaser });
       expect(res.statusCode).toBe(202);
     } else {
-      await prisma.release.update({ where: { id: first.id }, data: { status: "queued", commitSha: null, pushedAt: null } });
+      await store.transaction((tx) => tx.updateTable("Release").set({ status: "queued", commitSha: null, pushedAt: null }).where("id", "=", first.id).execute());
     }
     const restarted = await restartWriter(h);
     await waitFor("the release to leave the queue", async () => ((await h.release(first.id)).status === "pushed" ? true : undefined), 10_000);

@@ -24,7 +24,7 @@ describe.each(testProviders)("scheduled policies on %s", (provider) => {
   function scheduler(): Scheduler {
     return new Scheduler({
       policies: () => t.policies.get(),
-      runs: new ScheduleRunRepository(t.database.db.store),
+      runs: new ScheduleRunRepository(t.database.db),
       run: async (policy, slot) => describeSummary(await runSchedule(t.evaluate, policy, slot)),
       logger: pino({ level: "silent" }),
       now,
@@ -54,14 +54,14 @@ describe.each(testProviders)("scheduled policies on %s", (provider) => {
   });
 
   it("runs a slot missed while the server was down once at start-up, and only the latest one", async () => {
-    const runs = new ScheduleRunRepository(t.database.db.store);
+    const runs = new ScheduleRunRepository(t.database.db);
     // Last ran on the 25th; the server comes back on the 28th at noon: the 05:00 slot of the 28th was missed.
     clock = new Date("2026-11-28T12:00:00Z");
     const s = scheduler();
     await s.catchUp();
     expect((await runs.last("rawhide-nightly-compose"))?.slot.toISOString()).toBe("2026-11-28T05:00:00.000Z");
     await s.catchUp();
-    const all = await t.database.db.store.read((tx) => tx.selectFrom("ScheduleRun").select("slot").where("policy", "=", "rawhide-nightly-compose").orderBy("slot", "asc").execute());
+    const all = await t.database.db.read((tx) => tx.selectFrom("ScheduleRun").select("slot").where("policy", "=", "rawhide-nightly-compose").orderBy("slot", "asc").execute());
     expect(all.map((r) => fromStamp(r.slot).toISOString())).toEqual(["2026-11-25T05:00:00.000Z", "2026-11-28T05:00:00.000Z"]);
     await t.writer.idle();
   });

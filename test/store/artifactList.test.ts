@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArtifact, type Artifact } from "../../src/domain/artifact.js";
 import { ArtifactRepository, type ArtifactQuery } from "../../src/store/artifactRepository.js";
-import { MAX_BIND_PARAMETERS } from "../../src/store/database.js";
+import { MAX_BIND_PARAMETERS } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -20,7 +20,7 @@ describe.each(testProviders)("artifact list by NVR on %s", (provider) => {
 
   beforeAll(async () => {
     t = await freshDatabase(provider);
-    repo = new ArtifactRepository(t.db.store);
+    repo = new ArtifactRepository(t.db);
     for (let i = 0; i < CARRIERS; i++) {
       const input = sampleArtifact({
         id: `nvr-carrier-${i}`,

@@ -25,7 +25,7 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
   let artifacts: ArtifactRepository;
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    artifacts = new ArtifactRepository(database.db.store);
+    artifacts = new ArtifactRepository(database.db);
   });
   afterAll(async () => {
     await database.dispose();
@@ -49,13 +49,13 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
     const a = artifactOf(sampleArtifact({ package: "zsh" }));
     const b = artifactOf(sampleArtifact({ package: "fish" }));
     await expect(
-      database.db.store.transaction(async (tx) => {
+      database.db.transaction(async (tx) => {
         await artifacts.insertIn(tx, [a]);
         throw new Error("rolled back");
       }),
     ).rejects.toThrow("rolled back");
     expect(await artifacts.get(a.id)).toBeNull();
-    const batch = await database.db.store.transaction((tx) => artifacts.insertIn(tx, [a, b, a]));
+    const batch = await database.db.transaction((tx) => artifacts.insertIn(tx, [a, b, a]));
     expect(batch.outcomes.map((o) => o.status)).toEqual(["created", "created", "unchanged"]);
     expect(batch.created.map((x) => x.id)).toEqual([a.id, b.id]);
     // Its builds are stored with it: found by NVR.
@@ -65,7 +65,7 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
 
   it("stores and reads more artifacts than one statement binds", async () => {
     const many = Array.from({ length: MAX_BIND_PARAMETERS + 2 }, (_, i) => artifactOf(sampleArtifact({ package: `bulk-${i}` })));
-    const batch = await database.db.store.transaction((tx) => artifacts.insertIn(tx, many));
+    const batch = await database.db.transaction((tx) => artifacts.insertIn(tx, many));
     expect(batch.created).toHaveLength(many.length);
     const found = await artifacts.getMany([...many.map((a) => a.id), "absent"]);
     expect(found.size).toBe(many.length);

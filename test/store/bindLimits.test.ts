@@ -13,14 +13,14 @@ import { environmentPackageKey } from "../../src/domain/environmentPackage.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
-import { MAX_BIND_PARAMETERS, sqlTimestamp } from "../../src/store/database.js";
 import { DecisionRepository, type NewDecision } from "../../src/store/decisionRepository.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
-import { BindLimitExceeded, inList, observeStatements, sqlRunnerOf } from "../../src/store/sql.js";
-import { observeStatements as observeStoreStatements } from "../../src/store/store.js";
+import type { SelectQueryBuilder } from "kysely";
+import { BindLimitExceeded, MAX_BIND_PARAMETERS, observeStatements, stamp, type DB } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
+import { countRows } from "../support/rows.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
 /** True when some parameter is an array, or an object with an array-valued property. */
@@ -68,9 +68,9 @@ const releaseCases: Record<ListTaking<ReleaseRepository>, Case> = {
   async enqueueIn(store, n) {
     // Each input its own environment and artifact: every list in the statement grows with n.
     const inputs = (await store.freshArtifacts(n)).map((a) => ({ ...release(a, store.unique("env"), store), decision: () => decision(a.id, store) }));
-    const outcomes = await store.db.store.transaction((tx) => store.releases.enqueueIn(tx, inputs));
+    const outcomes = await store.db.transaction((tx) => store.releases.enqueueIn(tx, inputs));
     expect(outcomes.filter((o) => o.status === "queued")).toHaveLength(n);
-    const again = await store.db.store.transaction((tx) => store.releases.enqueueIn(tx, inputs.map(({ decision: _d, ...i }) => i)));
+    const again = await store.db.transaction((tx) => store.releases.enqueueIn(tx, inputs.map(({ decision: _d, ...i }) => i)));
     expect(again.filter((o) => o.status === "duplicate")).toHaveLength(n);
   },
   async tagContenders(store, n) {
@@ -149,13 +149,13 @@ function decision(artifactId: string, store: Store): NewDecision {
 /** The first and the last decision are stored (the last one in the last statement). */
 async function decisionsStored(store: Store, decisions: NewDecision[]): Promise<void> {
   const ends = [...new Set([decisions[0]?.policy as string, decisions.at(-1)?.policy as string])];
-  expect(await store.db.prisma.decision.count({ where: { policy: { in: ends } } })).toBe(ends.length);
+  expect(await countRows(store.db, "Decision", { column: "policy", in: ends })).toBe(ends.length);
 }
 
 const decisionCases: Record<ListTaking<DecisionRepository>, Case> = {
   async recordIn(store, n) {
     const decisions = Array.from({ length: n }, () => decision("artifact-x", store));
-    await store.db.store.transaction((tx) => store.decisions.recordIn(tx, decisions));
+    await store.db.transaction((tx) => store.decisions.recordIn(tx, decisions));
     await decisionsStored(store, decisions);
   },
   async record(store, n) {
@@ -174,7 +174,7 @@ const artifactCases: Record<ListTaking<ArtifactRepository>, Case> = {
   },
   async insertIn(store, n) {
     const artifacts = Array.from({ length: n }, () => parsed(sampleArtifact({ package: store.unique("insert") })));
-    const { outcomes, created } = await store.db.store.transaction((tx) => store.artifacts.insertIn(tx, artifacts));
+    const { outcomes, created } = await store.db.transaction((tx) => store.artifacts.insertIn(tx, artifacts));
     expect(outcomes.filter((o) => o.status === "created")).toHaveLength(n);
     expect(created).toHaveLength(n);
   },
@@ -215,12 +215,12 @@ const outboxCases: Record<ListTaking<BusOutboxRepository>, Case> = {
   async markPublished(store, n) {
     const seqs = await outboxSeqs(store, n);
     await store.outbox.markPublished(seqs);
-    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, publishedAt: { not: null } } })).toBe(Math.min(n, 2));
+    expect(await countOutbox(store, [seqs[0] as number, seqs.at(-1) as number], (q) => q.where("publishedAt", "is not", null))).toBe(Math.min(n, 2));
   },
   async countAttempt(store, n) {
     const seqs = await outboxSeqs(store, n);
     await store.outbox.countAttempt(seqs);
-    expect(await store.db.prisma.busOutbox.count({ where: { seq: { in: [seqs[0] as number, seqs.at(-1) as number] }, attempts: 1 } })).toBe(Math.min(n, 2));
+    expect(await countOutbox(store, [seqs[0] as number, seqs.at(-1) as number], (q) => q.where("attempts", "=", 1))).toBe(Math.min(n, 2));
   },
   async releasesByIds(store, n) {
     const real = await store.queued(2);
@@ -233,11 +233,19 @@ const outboxCases: Record<ListTaking<BusOutboxRepository>, Case> = {
   },
 };
 
+/** Outbox rows among `seqs` that `filter` keeps (not observed: the case's check, not its work). */
+function countOutbox(store: Store, seqs: number[], filter: (q: SelectQueryBuilder<DB, "BusOutbox", object>) => SelectQueryBuilder<DB, "BusOutbox", object>): Promise<number> {
+  return setup(async () => {
+    const rows = await store.db.read((tx) => filter(tx.selectFrom("BusOutbox").where("seq", "in", seqs)).select("seq").execute());
+    return rows.length;
+  });
+}
+
 /** `n` outbox sequence numbers: stored messages first and last, numbers nobody has between. */
 async function outboxSeqs(store: Store, n: number): Promise<number[]> {
   const keys = [store.unique("key"), store.unique("key")];
   await setup(() => store.outbox.add(keys.map((key) => ({ key, messageId: store.unique("mid"), releaseSeq: 1, topic: "relengd.release.queued", envelope: "{}" }))));
-  const rows = await store.db.prisma.busOutbox.findMany({ where: { key: { in: keys } }, orderBy: { seq: "asc" } });
+  const rows = await setup(() => store.db.read((tx) => tx.selectFrom("BusOutbox").select("seq").where("key", "in", keys).orderBy("seq", "asc").execute()));
   const filler = Array.from({ length: n }, (_, i) => -1 - i);
   return spread(
     rows.map((r) => r.seq),
@@ -280,7 +288,7 @@ const waiverCases: Record<ListTaking<WaiverRepository>, Case> = {
   },
   async createIn(store, n) {
     const environments = Array.from({ length: n }, () => store.unique("env"));
-    const made = await store.db.store.transaction((tx) => store.waivers.createIn(tx, newWaiver(store, { artifactId: store.unique("a"), environments }), new Date(0)));
+    const made = await store.db.transaction((tx) => store.waivers.createIn(tx, newWaiver(store, { artifactId: store.unique("a"), environments }), new Date(0)));
     expect(made.environments).toEqual(environments);
   },
   async forArtifact(store, n) {
@@ -298,7 +306,7 @@ const waiverCases: Record<ListTaking<WaiverRepository>, Case> = {
     await setup(async () => {
       for (const nvr of nvrs) await store.waivers.create(newWaiver(store, { nvr }));
     });
-    const found = await store.db.store.read((tx) => store.waivers.forNvrsIn(tx, spread(nvrs, absent(store, n), n)));
+    const found = await store.db.read((tx) => store.waivers.forNvrsIn(tx, spread(nvrs, absent(store, n), n)));
     expect([...found.keys()].sort()).toEqual(nvrs.slice(0, Math.min(n, 2)).sort());
   },
 };
@@ -327,6 +335,11 @@ function parsed(input: unknown): Artifact {
   const p = parseArtifact(input);
   if (!p.ok) throw new Error("sample artifact does not parse");
   return p.value;
+}
+
+/** `?, ?, ?`: an IN list of `n` placeholders, as a statement text carries it. */
+function inList(n: number): string {
+  return new Array<string>(n).fill("?").join(", ");
 }
 
 /** A statement's text with its lists folded, so that one statement of any length has one name. */
@@ -361,11 +374,11 @@ async function observed(run: () => Promise<void>): Promise<Observed[]> {
   const see = (sql: string, binds: number) => {
     if (setupDepth === 0) seen.push({ family: statementFamily(sql), binds });
   };
-  const stops = [observeStatements(see), observeStoreStatements(see)];
+  const stop = observeStatements(see);
   try {
     await run();
   } finally {
-    for (const stop of stops) stop();
+    stop();
   }
   return seen;
 }
@@ -404,20 +417,19 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
 
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    const prisma = database.db.prisma;
     // Concurrent ingests all in one batch, so that one batch can fill a statement.
-    const artifacts = new ArtifactRepository(database.db.store, { maxBatch: 10 * MAX_BIND_PARAMETERS });
-    const releases = new ReleaseRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db, { maxBatch: 10 * MAX_BIND_PARAMETERS });
+    const releases = new ReleaseRepository(database.db);
     const unique = (prefix: string) => `${prefix}-${++counter}`;
     store = {
       db: database.db,
       releases,
       artifacts,
-      busEvents: new BusEventRepository(prisma, database.db.store),
-      outbox: new BusOutboxRepository(prisma),
-      prune: new PruneRepository(database.db.store),
-      decisions: new DecisionRepository(database.db.store),
-      waivers: new WaiverRepository(database.db.store),
+      busEvents: new BusEventRepository(database.db),
+      outbox: new BusOutboxRepository(database.db),
+      prune: new PruneRepository(database.db),
+      decisions: new DecisionRepository(database.db),
+      waivers: new WaiverRepository(database.db),
       unique,
       // Stored a statement's worth at a time, as the cases ask for them.
       freshArtifacts(n) {
@@ -447,9 +459,17 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
 
   it("refuses, before the database, a statement with more binds than the limit", async () => {
     const ids = Array.from({ length: MAX_BIND_PARAMETERS + 1 }, (_, i) => `id-${i}`);
-    await expect(sqlRunnerOf(database.db.prisma).read((tx) => tx.all(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(ids.length)})`, ids))).rejects.toBeInstanceOf(BindLimitExceeded);
-    const stamp = sqlTimestamp(provider, new Date());
-    await expect(sqlRunnerOf(database.db.prisma).read((tx) => tx.all(`SELECT "id" FROM "Release" WHERE "id" IN (${inList(ids.length - 2)}) AND "createdAt" < ?`, [...ids.slice(2), stamp]))).resolves.toEqual([]);
+    await expect(database.db.read((tx) => tx.selectFrom("Release").select("id").where("id", "in", ids).execute())).rejects.toBeInstanceOf(BindLimitExceeded);
+    await expect(
+      database.db.read((tx) =>
+        tx
+          .selectFrom("Release")
+          .select("id")
+          .where("id", "in", ids.slice(2))
+          .where("createdAt", "<", stamp(new Date()))
+          .execute(),
+      ),
+    ).resolves.toEqual([]);
   });
 
   it.each(Object.keys(cases))("%s", async (name) => {

@@ -20,7 +20,7 @@ describe.each(testProviders)("DecisionRepository on %s", (provider) => {
   let decisions: DecisionRepository;
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    decisions = new DecisionRepository(database.db.store);
+    decisions = new DecisionRepository(database.db);
   });
   afterAll(async () => {
     await database.dispose();
@@ -48,13 +48,13 @@ describe.each(testProviders)("DecisionRepository on %s", (provider) => {
   it("records inside the caller's transaction, rolled back with it, in chunks past one statement", async () => {
     const many = Array.from({ length: MAX_BIND_PARAMETERS + 1 }, (_, i) => decision("a-3", `p-${i}`));
     await expect(
-      database.db.store.transaction(async (tx) => {
+      database.db.transaction(async (tx) => {
         await decisions.recordIn(tx, many);
         throw new Error("rolled back");
       }),
     ).rejects.toThrow("rolled back");
     expect(await decisions.forArtifact("a-3")).toEqual([]);
-    await database.db.store.transaction((tx) => decisions.recordIn(tx, many, new Date("2026-01-02T03:04:05Z")));
+    await database.db.transaction((tx) => decisions.recordIn(tx, many, new Date("2026-01-02T03:04:05Z")));
     const stored = await decisions.forArtifact("a-3", 2000);
     expect(stored).toHaveLength(many.length);
     expect(stored.at(-1)).toMatchObject({ policy: `p-${MAX_BIND_PARAMETERS}`, createdAt: new Date("2026-01-02T03:04:05Z") });

@@ -4,7 +4,7 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { parseDatabaseUrl, pgSearchPathOption } from "../../src/store/database.js";
+import { parseDatabaseUrl, pgSearchPathOption } from "../../src/store/databaseUrl.js";
 import { loadMigrations, migrate } from "../../src/store/migrator.js";
 // @ts-expect-error -- a build script in plain JavaScript, without type declarations
 import { derivePostgresSchema } from "../../scripts/prisma-schemas.mjs";

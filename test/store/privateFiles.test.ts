@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig, resolveTokenSecret } from "../../src/config.js";
-import { openDatabase } from "../../src/store/database.js";
+import { openStore } from "../../src/store/store.js";
 import { migrate } from "../../src/store/migrator.js";
 import { TokenRepository } from "../../src/store/tokenRepository.js";
 
@@ -25,10 +25,10 @@ describe("the data dir and the SQLite database are private to their owner", () =
     const dataDir = path.join(tmp(), "data");
     const file = path.join(dataDir, "relengd.db");
     await migrate(`file:${file}`);
-    const db = await openDatabase(`file:${file}`);
+    const db = await openStore(`file:${file}`);
     try {
       // A write, so that the log and its index exist.
-      await new TokenRepository(db.store).revoke("jti-private-files");
+      await new TokenRepository(db).revoke("jti-private-files");
       expect(mode(dataDir).toString(8)).toBe("700");
       for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(mode(f).toString(8), path.basename(f)).toBe("600");
     } finally {

@@ -26,14 +26,14 @@ describe.each(testProviders)("prune on %s", (provider) => {
 
   beforeEach(async () => {
     database = await freshDatabase(provider);
-    artifacts = new ArtifactRepository(database.db.store);
-    store = new PruneRepository(database.db.store);
+    artifacts = new ArtifactRepository(database.db);
+    store = new PruneRepository(database.db);
   });
   afterEach(async () => {
     await database.dispose();
   });
 
-  const count = (table: Parameters<typeof countRows>[1], where?: Parameters<typeof countRows>[2]) => countRows(database.db.store, table, where);
+  const count = (table: Parameters<typeof countRows>[1], where?: Parameters<typeof countRows>[2]) => countRows(database.db, table, where);
 
   /** Stores `n` artifacts created `ageDays` ago (one koji build each); returns their ids. */
   async function stored(n: number, ageDays: number): Promise<string[]> {
@@ -49,7 +49,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
     // The store stamps createdAt at ingest; age is what retention reads, so set it.
     // Cut under the bind limit: the ids plus the date.
     for (const chunk of chunksFor(ids, 2)) {
-      await database.db.store.transaction((tx) =>
+      await database.db.transaction((tx) =>
         tx
           .updateTable("Artifact")
           .set({ createdAt: stamp(new Date(Date.now() - ageDays * DAY * 1000)) })
@@ -63,7 +63,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
   async function release(artifactId: string): Promise<void> {
     const now = new Date();
     const n = ++counter;
-    await database.db.store.transaction((tx) =>
+    await database.db.transaction((tx) =>
       tx
         .insertInto("Release")
         .values({
@@ -84,7 +84,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
   }
 
   async function decide(artifactId: string): Promise<void> {
-    await database.db.store.transaction((tx) =>
+    await database.db.transaction((tx) =>
       tx.insertInto("Decision").values({ artifactId, policy: "f41-auto", event: "artifact", fired: 0, reason: "required result missing", createdAt: stamp(new Date()) }).execute(),
     );
   }
@@ -95,7 +95,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
   }
 
   async function remainingIds(): Promise<string[]> {
-    return (await database.db.store.read((tx) => tx.selectFrom("Artifact").select("id").orderBy("seq", "asc").execute())).map((a) => a.id).sort();
+    return (await database.db.read((tx) => tx.selectFrom("Artifact").select("id").orderBy("seq", "asc").execute())).map((a) => a.id).sort();
   }
 
   async function rowCounts() {
@@ -116,7 +116,7 @@ describe.each(testProviders)("prune on %s", (provider) => {
     await appendResult(old[0] as string);
     await appendResult(referenced[0] as string);
     for (const id of referenced) await release(id);
-    const waivers = new WaiverRepository(database.db.store);
+    const waivers = new WaiverRepository(database.db);
     for (const id of [old[0], referenced[0]] as string[]) {
       await waivers.create({ artifactId: id, nvr: null, testcase: "dist.rpmdeplint", waived: true, comment: "ok", username: "alice", source: "api", messageId: null, waivedAt: new Date(0) });
     }
@@ -228,11 +228,11 @@ describe("scheduled prune", () => {
 
   it.each(testProviders)("runs once per slot across two replicas on %s", async (provider) => {
     const database = await freshDatabase(provider);
-    const store = database.db.store;
+    const store = database.db;
     const logger = pino({ level: "silent" });
     const schedules: { stop(): Promise<void> }[] = [];
     try {
-      const artifacts = new ArtifactRepository(database.db.store);
+      const artifacts = new ArtifactRepository(database.db);
       const ids: string[] = [];
       for (let i = 0; i < 2; i++) {
         const parsed = parseArtifact(sampleArtifact({ id: `prune-schedule-${provider}-${++counter}` }));

@@ -15,8 +15,8 @@ describe.each(testProviders)("ReleaseRepository.queueStats on %s", (provider) =>
 
   it("counts queued and committed releases per repository, with the oldest's time, and drops what is pushed", async () => {
     database = await freshDatabase(provider);
-    const artifacts = new ArtifactRepository(database.db.store);
-    const releases = new ReleaseRepository(database.db.store);
+    const artifacts = new ArtifactRepository(database.db);
+    const releases = new ReleaseRepository(database.db);
     const stored: Artifact[] = [];
     for (let i = 0; i < 3; i++) {
       const parsed = parseArtifact(sampleArtifact({ package: `queue-${i}` }));

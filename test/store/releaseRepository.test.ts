@@ -15,8 +15,8 @@ describe.each(testProviders)("ReleaseRepository on %s", (provider) => {
   let counter = 0;
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    artifacts = new ArtifactRepository(database.db.store);
-    releases = new ReleaseRepository(database.db.store);
+    artifacts = new ArtifactRepository(database.db);
+    releases = new ReleaseRepository(database.db);
   });
   afterAll(async () => {
     await database.dispose();
@@ -28,7 +28,7 @@ describe.each(testProviders)("ReleaseRepository on %s", (provider) => {
       if (!p.ok) throw new Error("sample artifact does not parse");
       return p.value;
     });
-    await database.db.store.transaction((tx) => artifacts.insertIn(tx, out));
+    await database.db.transaction((tx) => artifacts.insertIn(tx, out));
     return out;
   }
   const input = (a: Artifact, fields: Partial<NewRelease> = {}): NewRelease => ({
@@ -54,7 +54,7 @@ describe.each(testProviders)("ReleaseRepository on %s", (provider) => {
     if (first.status !== "queued") throw new Error(first.status);
     expect(await releases.get(first.release.id)).toEqual(first.release);
     expect(first.release).toMatchObject({ status: "queued", bulk: true, force: false, attempts: 0, nextAttemptAt: null, pushedAt: null });
-    expect(await new DecisionRepository(database.db.store).forArtifact(a.id)).toMatchObject([{ policy: "p", fired: true, releaseId: first.release.id }]);
+    expect(await new DecisionRepository(database.db).forArtifact(a.id)).toMatchObject([{ policy: "p", fired: true, releaseId: first.release.id }]);
     expect(await releases.enqueue(input(a))).toMatchObject({ status: "duplicate", existing: { id: first.release.id } });
     const forced = await releases.enqueue(input(a, { force: true, forceReason: "again" }));
     expect(forced).toMatchObject({ status: "queued", release: { force: true, forceReason: "again" } });
@@ -136,7 +136,7 @@ describe.each(testProviders)("ReleaseRepository on %s", (provider) => {
   it("finds a batch's contenders past one statement, and queues and marks more releases than one statement binds", async () => {
     const many = await stored(MAX_BIND_PARAMETERS + 1);
     const inputs = many.map((a) => input(a, { environment: "bulk", repository: "bulk-repo" }));
-    const outcomes = await database.db.store.transaction((tx) => releases.enqueueIn(tx, inputs));
+    const outcomes = await database.db.transaction((tx) => releases.enqueueIn(tx, inputs));
     const ids = outcomes.map((o) => (o.status === "queued" ? o.release.id : ""));
     expect(ids.filter(Boolean)).toHaveLength(many.length);
     const contenders = await releases.tagContenders(

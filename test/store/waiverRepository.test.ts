@@ -22,7 +22,7 @@ describe.each(testProviders)("WaiverRepository on %s", (provider) => {
   let waivers: WaiverRepository;
   beforeAll(async () => {
     database = await freshDatabase(provider);
-    waivers = new WaiverRepository(database.db.store);
+    waivers = new WaiverRepository(database.db);
   });
   afterAll(async () => {
     await database.dispose();
@@ -40,13 +40,13 @@ describe.each(testProviders)("WaiverRepository on %s", (provider) => {
 
   it("creates inside the caller's transaction, rolled back with it", async () => {
     await expect(
-      database.db.store.transaction(async (tx) => {
+      database.db.transaction(async (tx) => {
         await waivers.createIn(tx, waiver({ nvr: "gone-1-1.fc45" }), new Date());
         throw new Error("rolled back");
       }),
     ).rejects.toThrow("rolled back");
     expect(await waivers.forArtifact("x", ["gone-1-1.fc45"])).toEqual([]);
-    const made = await database.db.store.transaction((tx) => waivers.createIn(tx, waiver({ nvr: "kept-1-1.fc45", messageId: "m-1" }), new Date()));
+    const made = await database.db.transaction((tx) => waivers.createIn(tx, waiver({ nvr: "kept-1-1.fc45", messageId: "m-1" }), new Date()));
     expect(made).toMatchObject({ nvr: "kept-1-1.fc45", messageId: "m-1" });
   });
 
@@ -63,7 +63,7 @@ describe.each(testProviders)("WaiverRepository on %s", (provider) => {
     const b = await waivers.create(waiver({ nvr: "many-1-1.fc45", waived: false }));
     const c = await waivers.create(waiver({ nvr: "last-1-1.fc45" }));
     const nvrs = ["many-1-1.fc45", ...Array.from({ length: MAX_BIND_PARAMETERS + 5 }, (_, i) => `absent-${i}`), "last-1-1.fc45"];
-    const found = await database.db.store.read((tx) => waivers.forNvrsIn(tx, nvrs));
+    const found = await database.db.read((tx) => waivers.forNvrsIn(tx, nvrs));
     expect([...found.keys()].sort()).toEqual(["last-1-1.fc45", "many-1-1.fc45"]);
     expect(found.get("many-1-1.fc45")?.map((w) => w.id)).toEqual([a.id, b.id]);
     expect(found.get("last-1-1.fc45")?.map((w) => w.id)).toEqual([c.id]);

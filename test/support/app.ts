@@ -70,13 +70,13 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
   const policies = options.environments
     ? fixedPolicies({ policies: [], environments: options.environments })
     : new PolicyHolder(options.policiesDir ?? POLICIES, remote);
-  const tokenRepo = new TokenRepository(database.db.store);
+  const tokenRepo = new TokenRepository(database.db);
   const revocations = new RevocationList(() => tokenRepo.activeRevocations(), 60_000, () => undefined);
   await revocations.start();
   const tokens = new TokenService(TEST_SECRET, revocations.has);
   // Composed as the server composes it; policy evaluation errors fail the test instead of being logged.
   const application = await composeApplication({
-    store: database.db.store,
+    store: database.db,
     policies,
     rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
     tokens,

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from "../../src/store/database.js";
+import { parseDatabaseUrl } from "../../src/store/databaseUrl.js";
+import { openStore, type OpenOptions, type Store } from "../../src/store/store.js";
 import { migrate } from "../../src/store/migrator.js";
 
 export type TestProvider = "sqlite" | "postgresql";
@@ -17,7 +18,7 @@ export const postgresUrl = process.env.TEST_DATABASE_URL;
 
 export interface TestDatabase {
   url: string;
-  db: Database;
+  db: Store;
   dispose(): Promise<void>;
 }
 
@@ -48,7 +49,7 @@ export function freshDatabaseUrl(provider: TestProvider): { url: string; drop():
 export async function freshDatabase(provider: TestProvider, options: OpenOptions = {}): Promise<TestDatabase> {
   const { url, drop } = freshDatabaseUrl(provider);
   await migrate(url);
-  const db = await openDatabase(url, options);
+  const db = await openStore(url, options);
   return {
     url,
     db,

@@ -247,7 +247,7 @@ describe("dashboard files", () => {
       app.setSerializerCompiler(responseSerializerCompiler(true));
       await app.register(errorsPlugin, { isDatabaseUnavailable });
       await app.register(dashboardRoutes, { webDir: empty });
-      await app.register(overviewRoutes, { overview: new OverviewRepository(s.t.database.db.store), environments: () => s.t.policies.environments() });
+      await app.register(overviewRoutes, { overview: new OverviewRepository(s.t.database.db), environments: () => s.t.policies.environments() });
       const page = await app.inject({ method: "GET", url: "/" });
       expect(page.statusCode).toBe(404);
       expect(page.headers["content-type"]).toContain("application/problem+json");

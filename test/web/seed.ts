@@ -154,8 +154,7 @@ environments:
 /** A second app on the same store and tokens, with RELENGD_ANONYMOUS_READ on. */
 export async function anonymousReadApp(t: TestApp): Promise<FastifyInstance> {
   const app = await buildApp({
-    prisma: t.database.db.prisma,
-    store: t.database.db.store,
+    store: t.database.db,
     artifacts: t.evaluate.artifacts,
     pushes: t.pushes,
     tokens: t.tokens,
