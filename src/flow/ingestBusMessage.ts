@@ -333,11 +333,8 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
  * pushed later with the build finds it too.
  */
 async function recordWaiver(deps: BusDeps, tx: Tx, envelope: Envelope, nvr: string, waiver: BusWaiver, now: Date): Promise<BusEventOutcome> {
-  // On the store, apart from the event's transaction until the event log is on it too.
-  await deps.events.waivers.create(
-    { ...waiver, waivedAt: waiver.waivedAt ?? now, artifactId: null, nvr, source: "waiverdb", messageId: envelope.id },
-    now,
-  );
+  // In the event's transaction: a redelivered message adds no second waiver.
+  await deps.events.waivers.createIn(tx, { ...waiver, waivedAt: waiver.waivedAt ?? now, artifactId: null, nvr, source: "waiverdb", messageId: envelope.id }, now);
   const carrying = await tx.selectFrom("ArtifactBuild").select("artifactId").where("nvr", "=", nvr).orderBy("id", "desc").limit(MAX_ARTIFACTS_PER_NVR).execute();
   const what = `${waiver.waived ? "waiver" : "revocation of the waiver"} of ${waiver.testcase}${waiver.scenario ? ` (scenario ${waiver.scenario})` : ""} for ${nvr}`;
   const by = waiver.waived ? describeWaiver(waiver) : `by ${waiver.username}: ${waiver.comment}`;

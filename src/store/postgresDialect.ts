@@ -41,10 +41,15 @@ function typeParser(oid: number, format?: string): (text: string) => unknown {
 }
 
 export function postgresPool(target: DatabaseTarget, max: number): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: target.location,
     options: pgSearchPathOption(target.schema),
     max,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
+  // An idle connection the server closed (a restart, a failover) is an 'error' event on the
+  // pool; unheard, Node ends the process. The pool drops that connection and the next query
+  // opens a new one; a query that meets the outage fails and is answered 503.
+  pool.on("error", () => undefined);
+  return pool;
 }
