@@ -4,7 +4,7 @@
 import { RELEASE_STATUS, renderRelease, toReleaseSpec, type RenderedRelease } from "../domain/release.js";
 import { renderBulkCommitMessage } from "../domain/commitMessages/bulk.js";
 import { parseReleaseCommitMessage, releaseTrailers } from "../domain/commitMessages/release.js";
-import type { EnvironmentSet } from "../policy/environments.js";
+import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { OverviewRepository } from "../store/overviewRepository.js";
 import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";

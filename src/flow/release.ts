@@ -3,7 +3,7 @@ import type { ArtifactRuleOptions, RuleViolation } from "../domain/artifactRules
 import { releaseRefusal } from "../domain/releaseGate.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
-import type { EnvironmentSet } from "../policy/environments.js";
+import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 import { buildsDenied, releaseDenied, triggerOf } from "./releaseAccess.js";

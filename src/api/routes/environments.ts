@@ -6,7 +6,7 @@ import { wellFormedString } from "../../domain/text.js";
 import { PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { environmentsFileSchema } from "../../domain/environment.js";
 import { freezeSchema, type Freeze } from "../../domain/freeze.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { OverviewRepository } from "../../store/overviewRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { invalid, notFound, problemResponses } from "../problem.js";

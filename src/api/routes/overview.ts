@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { wellFormedString } from "../../domain/text.js";
 import { releaseStatuses, type ReleaseStatus } from "../../domain/release.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { OverviewRepository } from "../../store/overviewRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { problemResponse } from "../problem.js";

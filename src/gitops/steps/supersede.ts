@@ -4,7 +4,7 @@
 // pushed meanwhile (a release held back by a failed attempt must not put an older build back).
 import { environmentPackageKey } from "../../domain/environmentPackage.js";
 import { kojiTagNvr, RELEASE_STATUS, supersedingContender, type TagContender } from "../../domain/release.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { ArtifactRepository } from "../../store/artifactRepository.js";
 import type { ReleaseRecord, ReleaseRepository } from "../../store/releaseRepository.js";
 import { isExplicit, type BatchItem, type BatchResult } from "./batch.js";
