@@ -23,9 +23,10 @@ export interface ReleaseDeps {
 export interface ReleaseRequest {
   artifactId: string;
   environment: string;
-  force?: boolean;
+  // Absent and undefined mean the same here: the request comes from parsed JSON.
+  force?: boolean | undefined;
   /** Required with force: recorded in the commit's Relengd-Force-Reason trailer. */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 export type ReleaseOutcome =
