@@ -129,7 +129,7 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
     transformObject: (document) => tidyDocument(jsonSchemaTransformObject(document) as OpenApiDocument),
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PATH });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 });
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -175,8 +175,8 @@ function tidyDocument(document: OpenApiDocument): OpenApiDocument {
   const { components: _components, ...rest } = doc;
   // Referenced from the paths, then from what those reference, until nothing new turns up.
   const used = refsIn(rest as Json);
-  for (let queue = [...used]; queue.length > 0; ) {
-    const name = queue.pop() as string;
+  const queue = [...used];
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
     for (const ref of refsIn(schemas[name] ?? null)) {
       if (used.has(ref)) continue;
       used.add(ref);

@@ -14,7 +14,7 @@ const holdParams = idParams("hold");
 const holdBody = z.strictObject({ environment: environmentName, package: packageName, reason: reasonText });
 const holdQuery = z.strictObject({ environment: environmentName.optional(), package: packageName.optional() });
 
-export async function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
+export function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -96,4 +96,5 @@ export async function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps
       }
     },
   );
+  return Promise.resolve();
 }

@@ -80,7 +80,7 @@ export interface OverviewOptions {
   now?: () => Date;
 }
 
-export async function overviewRoutes(app: FastifyInstance, opts: OverviewOptions): Promise<void> {
+export function overviewRoutes(app: FastifyInstance, opts: OverviewOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const overview = opts.overview;
   const now = opts.now ?? (() => new Date());
@@ -141,4 +141,5 @@ export async function overviewRoutes(app: FastifyInstance, opts: OverviewOptions
       };
     },
   );
+  return Promise.resolve();
 }
