@@ -174,7 +174,7 @@ function tidyDocument(document: OpenApiDocument): OpenApiDocument {
   const schemas = (components.schemas ?? {}) as { [key: string]: Json };
   const { components: _components, ...rest } = doc;
   // Referenced from the paths, then from what those reference, until nothing new turns up.
-  const used = refsIn(rest as Json);
+  const used = refsIn(rest);
   const queue = [...used];
   for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
     for (const ref of refsIn(schemas[name] ?? null)) {
