@@ -29,7 +29,7 @@ function builtProgram(): { program: Command; withAction: Set<Command> } {
   const action = vi.spyOn(Command.prototype, "action");
   try {
     const program = buildProgram();
-    for (const command of action.mock.contexts) withAction.add(command);
+    for (const command of action.mock.contexts) if (command instanceof Command) withAction.add(command);
     return { program, withAction };
   } finally {
     action.mockRestore();
