@@ -17,7 +17,12 @@ const invalidJson = (message: string) =>
  * only when the text could hold what the walk looks for: an escape (a lone surrogate is only
  * reachable as `\uD83D`) or a prototype key.
  */
-export async function parseJsonBody(request: FastifyRequest, body: Buffer): Promise<unknown> {
+export function parseJsonBody(request: FastifyRequest, body: Buffer): Promise<unknown> {
+  // A refusal thrown while reading becomes the promise's rejection, as fastify expects of a parser.
+  return new Promise((resolve) => resolve(readJsonBody(request, body)));
+}
+
+function readJsonBody(request: FastifyRequest, body: Buffer): unknown {
   const declared = CHARSET.exec(request.headers["content-type"] ?? "");
   const charset = declared ? (declared[1] ?? declared[2] ?? "") : "utf-8";
   if (!UTF8.test(charset)) {

@@ -194,7 +194,7 @@ export class RevocationList {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => this.refresh().catch(this.onError), this.intervalMs);
+    this.timer = setInterval(() => void this.refresh().catch(this.onError), this.intervalMs);
     this.timer.unref();
   }
 

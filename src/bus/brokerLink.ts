@@ -16,9 +16,9 @@ const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 export interface LinkSetUp {
   conn: ChannelModel;
   /** A channel whose close means the link is lost (a broker's channel-level error leaves its connection open). */
-  watch<C extends Channel>(channel: C): C;
+  watch: <C extends Channel>(channel: C) => C;
   /** The link was lost (or stopped) while being set up: close and give up. */
-  lost(): boolean;
+  lost: () => boolean;
 }
 
 /** What the consumer's and the publisher's options say about their connection. */

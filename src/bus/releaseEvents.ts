@@ -6,7 +6,8 @@ import { Drain } from "../concurrency/index.js";
 import { renderEnvelopeJson } from "../domain/envelope.js";
 import type { BatchResult } from "../gitops/writer.js";
 import type { AnnouncedRelease, BusOutboxRepository, OutboxMessage } from "../store/busOutboxRepository.js";
-import { releaseTopic, renderReleaseMessage, type AnnouncedStatus } from "./releaseMessage.js";
+import { RELEASE_STATUS } from "../domain/release.js";
+import { isAnnouncedOutcome, releaseTopic, renderReleaseMessage, type AnnouncedStatus } from "./releaseMessage.js";
 
 /** What the release flow and the writer tell about releases; the bus announces it. */
 export interface ReleaseEvents {
@@ -24,8 +25,6 @@ export interface ReleaseAnnouncerOptions {
   /** Published messages are forgotten after this long (looked at hourly). */
   keepPublishedMs: number;
 }
-
-const FINAL: readonly string[] = ["pushed", "failed", "blocked"] satisfies AnnouncedStatus[];
 
 /**
  * Queued releases are found in the store by queue order, so releases queued by other replicas
@@ -70,7 +69,7 @@ export class ReleaseAnnouncer implements ReleaseEvents {
     for (;;) {
       const releases = await this.deps.outbox.releasesAfter(this.cursor, this.options.batchSize);
       if (releases.length === 0) return;
-      await this.announce(releases.map((r) => [r, "queued"]));
+      await this.announce(releases.map((r) => [r, RELEASE_STATUS.queued]));
       this.cursor = Math.max(this.cursor, ...releases.map((r) => r.seq));
     }
   }
@@ -80,8 +79,9 @@ export class ReleaseAnnouncer implements ReleaseEvents {
     if (ids.length === 0 || this.stopped) return;
     this.enqueue(async () => {
       const releases = await this.deps.outbox.releasesByIds(ids);
-      const final = releases.filter((r) => FINAL.includes(r.status));
-      await this.announce(final.flatMap((r) => [[r, "queued"] as const, [r, r.status as AnnouncedStatus] as const]));
+      const announced: [AnnouncedRelease, AnnouncedStatus][] = [];
+      for (const r of releases) if (isAnnouncedOutcome(r.status)) announced.push([r, RELEASE_STATUS.queued], [r, r.status]);
+      await this.announce(announced);
     });
   }
 

@@ -4,11 +4,16 @@ import { z } from "zod";
 import { wellFormedString } from "../domain/text.js";
 import { parseWith, type Parsed } from "../domain/artifact.js";
 import { SCHEMA_HEADER, SENT_AT_HEADER, splitTopic, type Envelope, type HeaderValue } from "../domain/envelope.js";
-import type { ReleaseStatus } from "../domain/release.js";
+import { RELEASE_STATUS, type ReleaseStatus } from "../domain/release.js";
 
 /** The release outcomes announced on the bus (superseded releases are not news to anyone). */
-export const announcedStatuses = ["queued", "pushed", "failed", "blocked"] as const satisfies readonly ReleaseStatus[];
+export const announcedStatuses = [RELEASE_STATUS.queued, RELEASE_STATUS.pushed, RELEASE_STATUS.failed, RELEASE_STATUS.blocked] as const satisfies readonly ReleaseStatus[];
 export type AnnouncedStatus = (typeof announcedStatuses)[number];
+
+/** The outcomes a release ends in that the bus announces (every announced one but `queued`). */
+export function isAnnouncedOutcome(status: ReleaseStatus): status is Exclude<AnnouncedStatus, typeof RELEASE_STATUS.queued> {
+  return status === RELEASE_STATUS.pushed || status === RELEASE_STATUS.failed || status === RELEASE_STATUS.blocked;
+}
 
 export const RELEASE_MESSAGE_SCHEMA = "relengd.release.v1";
 export const RELEASE_TOPIC_PREFIX = "relengd.release.";
@@ -68,7 +73,7 @@ export type ReleaseMessageBody = z.output<typeof releaseMessageBodySchema>;
  * consumers that remember ids (relengd's own consumer does) see a duplicate.
  */
 export function renderReleaseMessage(release: ReleaseFacts, status: AnnouncedStatus, id: string, sentAt: Date): Envelope {
-  const final = status !== "queued";
+  const final = status !== RELEASE_STATUS.queued;
   const body: ReleaseMessageBody = {
     agent: release.createdBy,
     release: {
@@ -82,9 +87,9 @@ export function renderReleaseMessage(release: ReleaseFacts, status: AnnouncedSta
       trigger: release.trigger,
       createdBy: release.createdBy,
       createdAt: release.createdAt.toISOString(),
-      ...(status === "pushed" && release.commitSha ? { commitSha: release.commitSha } : {}),
-      ...(status === "blocked" && release.reason ? { reason: release.reason } : {}),
-      ...(status === "failed" && release.error ? { error: release.error } : {}),
+      ...(status === RELEASE_STATUS.pushed && release.commitSha ? { commitSha: release.commitSha } : {}),
+      ...(status === RELEASE_STATUS.blocked && release.reason ? { reason: release.reason } : {}),
+      ...(status === RELEASE_STATUS.failed && release.error ? { error: release.error } : {}),
       ...(final ? { attempts: release.attempts } : {}),
     },
   };

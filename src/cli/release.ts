@@ -1,6 +1,6 @@
 // `relengd release …`: release an artifact to an environment, and show, list and track releases.
 import type { Command } from "commander";
-import { releaseStatuses } from "../domain/release.js";
+import { isReleaseStatus, releaseStatuses } from "../domain/release.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
 import { clientVerb, outputFormat, printJson, printNextPage, printTable, wholeNumber } from "./output.js";
 import { DEFAULT_WAIT, trackRelease, ulidArgument, waitTimeoutSeconds, type ReleaseView } from "./track.js";
@@ -113,7 +113,7 @@ ${exitCodeHelp}`,
     .action(async (o: { environment?: string; package?: string; status?: string; artifactId?: string; limit: string; cursor?: string; output?: string }) => {
       refuseReleaseOptions(release, "list");
       const output = outputFormat(o.output);
-      if (o.status !== undefined && !(releaseStatuses as readonly string[]).includes(o.status)) {
+      if (o.status !== undefined && !isReleaseStatus(o.status)) {
         throw new CliError(`--status must be one of ${releaseStatuses.join(", ")}`, exitCodes.usage);
       }
       const params = new URLSearchParams({ limit: wholeNumber("--limit", o.limit) });

@@ -1,6 +1,6 @@
 // Following one release through its lifecycle (queued → committed → pushed, or failed, blocked,
 // superseded): one line per state change, and the exit code its final state means.
-import { finalStatuses, type ReleaseStatus } from "../domain/release.js";
+import { isFinalStatus, RELEASE_STATUS, type ReleaseStatus } from "../domain/release.js";
 import { parseDuration } from "../domain/token.js";
 import { CliError, exitCodes, type ApiClient } from "./client.js";
 import { printJson, type OutputFormat } from "./output.js";
@@ -55,18 +55,18 @@ const oneLine = (text: string | null, fallback: string) => (text ?? fallback).re
 export function releaseStateLine(r: ReleaseView): string {
   const at = clock(r.updatedAt);
   switch (r.status) {
-    case "queued":
+    case RELEASE_STATUS.queued:
       if (r.attempts === 0 || !r.error) return `${at} queued`;
       return `${at} queued, attempt ${r.attempts} failed: ${oneLine(r.error, "")}${r.nextAttemptAt ? `; next attempt at ${clock(r.nextAttemptAt)}` : ""}`;
-    case "committed":
+    case RELEASE_STATUS.committed:
       return `${at} committed ${shortSha(r.commitSha)}`;
-    case "pushed":
+    case RELEASE_STATUS.pushed:
       return `${at} pushed ${shortSha(r.commitSha)}`;
-    case "blocked":
+    case RELEASE_STATUS.blocked:
       return `${at} blocked: ${oneLine(r.reason, "no reason recorded")}`;
-    case "superseded":
+    case RELEASE_STATUS.superseded:
       return `${at} superseded by release ${r.supersededBy ?? "(unknown)"}`;
-    case "failed":
+    case RELEASE_STATUS.failed:
       return `${at} failed after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}: ${oneLine(r.error, "no error recorded")}`;
   }
 }
@@ -120,9 +120,9 @@ export async function trackRelease(client: ApiClient, id: string, options: Track
         if (!json) process.stdout.write(releaseStateLine(last) + "\n");
         lastKey = key;
       }
-      if (finalStatuses.includes(last.status)) {
+      if (isFinalStatus(last.status)) {
         finish();
-        if (last.status === "pushed") return;
+        if (last.status === RELEASE_STATUS.pushed) return;
         throw new CliError(`release ${id} was not pushed: it is ${last.status}`, exitCodes.rejected);
       }
       if (!options.wait) return finish();

@@ -569,7 +569,7 @@ function mapBodhiUpdate(body: Record<string, unknown>, topic: string): BusEffect
     if (typeof release !== "string" || !BODHI_RELEASE_PATTERN.test(release)) return { kind: "rejected", path: releasePath, reason: "must be a Bodhi release name like F44 or EPEL-9" };
     fields.release = release;
   }
-  const buildList = update && Array.isArray(update.builds) ? { list: update.builds, path: "/body/update/builds" } : artifact && Array.isArray(artifact.builds) ? { list: artifact.builds, path: "/body/artifact/builds" } : undefined;
+  const buildList: { list: readonly unknown[]; path: string } | undefined = update && Array.isArray(update.builds) ? { list: update.builds, path: "/body/update/builds" } : artifact && Array.isArray(artifact.builds) ? { list: artifact.builds, path: "/body/artifact/builds" } : undefined;
   if (buildList && buildList.list.length > 0) {
     const builds: string[] = [];
     for (const [i, b] of buildList.list.entries()) {
@@ -653,7 +653,8 @@ function readUpdateFields(update: Record<string, unknown>, fields: Partial<Bodhi
   }
   if (Array.isArray(update.bugs)) {
     // Bodhi 2+ sends {bug_id}, Bodhi 1 sent {bz_id}.
-    const bugs = update.bugs.map((b) => (isObject(b) ? (b.bug_id ?? b.bz_id) : b));
+    const sent: readonly unknown[] = update.bugs;
+    const bugs = sent.map((b) => (isObject(b) ? (b.bug_id ?? b.bz_id) : b));
     const ids = bugs.filter((b): b is number => typeof b === "number" && Number.isInteger(b) && b > 0);
     if (ids.length !== bugs.length) misfit("bugs", update.bugs, "bugs are Bugzilla numbers");
     fields.bugs = [...new Set(ids)].slice(0, 100);

@@ -111,7 +111,7 @@ export function parseEnvelope(input: unknown): Parsed<Envelope> {
     }
   }
   const parsed = parseWith(envelopeInputSchema, input);
-  return parsed.ok ? { ok: true, value: parsed.value as Envelope } : parsed;
+  return parsed.ok ? { ok: true, value: parsed.value } : parsed;
 }
 
 /** The JSON form's text. */

@@ -12,8 +12,25 @@ import { renderReleaseCommitMessage, type ReleaseCommitInfo } from "./commitMess
 
 export const releaseStatuses = ["queued", "committed", "pushed", "failed", "superseded", "blocked"] as const;
 export type ReleaseStatus = (typeof releaseStatuses)[number];
+/** Each status by name, so code compares against a checked constant rather than a bare string. */
+export const RELEASE_STATUS = {
+  queued: "queued",
+  committed: "committed",
+  pushed: "pushed",
+  failed: "failed",
+  superseded: "superseded",
+  blocked: "blocked",
+} as const satisfies { readonly [S in ReleaseStatus]: S };
 /** States a release does not leave on its own. `failed` can be retried. */
-export const finalStatuses: readonly ReleaseStatus[] = ["pushed", "superseded", "blocked", "failed"];
+export const finalStatuses: readonly ReleaseStatus[] = [RELEASE_STATUS.pushed, RELEASE_STATUS.superseded, RELEASE_STATUS.blocked, RELEASE_STATUS.failed];
+/** Whether `value` (a query parameter, a command-line option) names a release status. */
+export function isReleaseStatus(value: string): value is ReleaseStatus {
+  return (releaseStatuses as readonly string[]).includes(value);
+}
+/** Whether a release in `status` stays there unless someone acts (a retry). */
+export function isFinalStatus(status: ReleaseStatus): boolean {
+  return finalStatuses.includes(status);
+}
 
 /** What the writer needs to know of a release. */
 export interface ReleaseSpec {

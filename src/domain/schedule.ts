@@ -48,11 +48,13 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 type FieldValue = { kind: "any" } | { kind: "values"; values: Set<number>; lastDay: boolean };
 
-class Refusal {
+class Refusal extends Error {
   constructor(
     readonly field: ScheduleField,
     readonly reason: string,
-  ) {}
+  ) {
+    super(`${field}: ${reason}`);
+  }
 }
 
 function numberIn(text: string, rule: FieldRule): number {

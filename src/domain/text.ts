@@ -37,5 +37,5 @@ export function wellFormedString(params?: Parameters<typeof z.string>[0]) {
 
 /** The rule added to another string schema (`z.url()`). */
 export function wellFormed<S extends z.ZodType<string>>(schema: S): S {
-  return schema.check(z.refine(isWellFormedText, { message: NOT_WELL_FORMED, abort: true })) as S;
+  return schema.check(z.refine(isWellFormedText, { message: NOT_WELL_FORMED, abort: true }));
 }

@@ -1,10 +1,10 @@
 // Use case: describe a release — the states it went through and the document and commit it
 // becomes — from its record, the decision that queued it, its hold, its artifact and the
 // environment as declared now. Read-only.
-import { renderRelease, toReleaseSpec, type RenderedRelease } from "../domain/release.js";
+import { RELEASE_STATUS, renderRelease, toReleaseSpec, type RenderedRelease } from "../domain/release.js";
 import { renderBulkCommitMessage } from "../domain/commitMessages/bulk.js";
 import { parseReleaseCommitMessage, releaseTrailers } from "../domain/commitMessages/release.js";
-import type { EnvironmentSet } from "../policy/environments.js";
+import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { OverviewRepository } from "../store/overviewRepository.js";
 import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
@@ -17,7 +17,17 @@ export interface DescribeReleaseDeps {
   environments: () => EnvironmentSet;
 }
 
-export const timelineStates = ["decided", "queued", "held", "retrying", "committed", "pushed", "failed", "blocked", "superseded"] as const;
+export const timelineStates = [
+  "decided",
+  RELEASE_STATUS.queued,
+  "held",
+  "retrying",
+  RELEASE_STATUS.committed,
+  RELEASE_STATUS.pushed,
+  RELEASE_STATUS.failed,
+  RELEASE_STATUS.blocked,
+  RELEASE_STATUS.superseded,
+] as const;
 
 export interface TimelineEntry {
   state: (typeof timelineStates)[number];
@@ -49,31 +59,31 @@ export function releaseTimeline(
     out.push({ state: "decided", at: iso(context.decision.createdAt), detail: `policy ${context.decision.policy} fired${context.decision.reason ? `: ${context.decision.reason}` : ""}` });
   }
   const forced = r.force ? `; forced${r.forceReason ? `: ${r.forceReason}` : ""}` : "";
-  out.push({ state: "queued", at: iso(r.createdAt), detail: `by ${r.trigger} (${r.createdBy})${forced}` });
+  out.push({ state: RELEASE_STATUS.queued, at: iso(r.createdAt), detail: `by ${r.trigger} (${r.createdBy})${forced}` });
   if (context.hold && context.hold.releaseId === r.id) {
     out.push({ state: "held", at: iso(context.hold.createdAt), detail: `hold on ${context.hold.environment}/${context.hold.package} placed: ${context.hold.reason}` });
   }
   switch (r.status) {
-    case "queued":
+    case RELEASE_STATUS.queued:
       if (r.attempts > 0) {
         const next = r.nextAttemptAt ? `; next attempt at ${r.nextAttemptAt.toISOString()}` : "";
         out.push({ state: "retrying", at: iso(r.updatedAt), detail: `attempt ${r.attempts} failed: ${r.error ?? "no error recorded"}${next}` });
       }
       break;
-    case "committed":
-      out.push({ state: "committed", at: iso(r.updatedAt), detail: `commit ${r.commitSha ?? "(unknown)"} made, not pushed yet` });
+    case RELEASE_STATUS.committed:
+      out.push({ state: RELEASE_STATUS.committed, at: iso(r.updatedAt), detail: `commit ${r.commitSha ?? "(unknown)"} made, not pushed yet` });
       break;
-    case "pushed":
-      out.push({ state: "pushed", at: iso(r.pushedAt ?? r.updatedAt), detail: `commit ${r.commitSha ?? "(unknown)"} pushed to ${r.repository}/${r.branch}` });
+    case RELEASE_STATUS.pushed:
+      out.push({ state: RELEASE_STATUS.pushed, at: iso(r.pushedAt ?? r.updatedAt), detail: `commit ${r.commitSha ?? "(unknown)"} pushed to ${r.repository}/${r.branch}` });
       break;
-    case "failed":
-      out.push({ state: "failed", at: iso(r.updatedAt), detail: `after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}: ${r.error ?? "no error recorded"}` });
+    case RELEASE_STATUS.failed:
+      out.push({ state: RELEASE_STATUS.failed, at: iso(r.updatedAt), detail: `after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}: ${r.error ?? "no error recorded"}` });
       break;
-    case "blocked":
-      out.push({ state: "blocked", at: iso(r.updatedAt), detail: r.reason ?? "no reason recorded" });
+    case RELEASE_STATUS.blocked:
+      out.push({ state: RELEASE_STATUS.blocked, at: iso(r.updatedAt), detail: r.reason ?? "no reason recorded" });
       break;
-    case "superseded":
-      out.push({ state: "superseded", at: iso(r.updatedAt), detail: r.reason ?? `superseded by release ${r.supersededBy ?? "(unknown)"}` });
+    case RELEASE_STATUS.superseded:
+      out.push({ state: RELEASE_STATUS.superseded, at: iso(r.updatedAt), detail: r.reason ?? `superseded by release ${r.supersededBy ?? "(unknown)"}` });
       break;
   }
   return out;

@@ -1,6 +1,6 @@
 // Use cases: place and lift a hold on (environment, package) by hand.
 import type { Principal } from "../domain/token.js";
-import type { EnvironmentSet } from "../policy/environments.js";
+import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { HoldRecord, ReleaseRepository } from "../store/releaseRepository.js";
 import { releaseDenied } from "./releaseAccess.js";
 

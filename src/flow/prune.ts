@@ -1,12 +1,13 @@
 // Retention: deletes artifacts older than a cutoff that no release references, page by page;
 // also the optional server schedule (RELENGD_PRUNE_SCHEDULE) that runs it once per slot.
-import cron, { type ScheduledTask } from "node-cron";
+import cron from "node-cron";
 import type { Logger } from "pino";
+import { describeScheduleRefusal, parseSchedule, previousSlot, type Schedule } from "../domain/schedule.js";
 import type { PruneCandidate, PruneRepository, PrunedCounts } from "../store/pruneRepository.js";
 import type { ScheduleRunRepository } from "../store/scheduleRunRepository.js";
 
 export interface PruneDeps {
-  store: PruneRepository;
+  store: Pick<PruneRepository, "unreferencedBefore" | "countDependents" | "deleteUnreferenced" | "countReferencedBefore">;
   now?: () => Date;
 }
 
@@ -65,9 +66,23 @@ export function describePrune(report: PruneReport): string {
 /** The name prune runs are claimed under in the schedule-run table; no policy can have it (policy names have no colon). */
 export const PRUNE_RUN_NAME = "relengd:prune";
 
+/** A running timer that calls its tick on a schedule. */
+export interface ScheduleTimer {
+  stop(): Promise<void> | void;
+}
+
+/** Starts a timer calling `tick` when `schedule` fires. */
+export type StartScheduleTimer = (schedule: Schedule, name: string, tick: () => void) => ScheduleTimer;
+
+/** node-cron fires the schedule (in its time zone), as it fires scheduled policies. */
+export const cronTimer: StartScheduleTimer = (schedule, name, tick) =>
+  cron.schedule(schedule.expression, tick, { timezone: schedule.timezone, name });
+
 export interface PruneScheduleDeps extends PruneDeps {
-  runs: ScheduleRunRepository;
+  runs: Pick<ScheduleRunRepository, "claim" | "finish">;
   logger: Logger;
+  /** What fires the ticks; node-cron unless a test needs them faster than once a minute. */
+  startTimer?: StartScheduleTimer;
 }
 
 /**
@@ -75,6 +90,9 @@ export interface PruneScheduleDeps extends PruneDeps {
  * the slot is claimed in the schedule-run table first, as scheduled policies are.
  */
 export function startPruneSchedule(deps: PruneScheduleDeps, options: { schedule: string; olderThanSeconds: number }): { stop(): Promise<void> } {
+  const parsed = parseSchedule(options.schedule, "UTC");
+  if (!parsed.ok) throw new Error(`the prune schedule ${JSON.stringify(options.schedule)} is refused: ${describeScheduleRefusal(parsed)}`);
+  const schedule = parsed.value;
   let running: Promise<void> | undefined;
   const runSlot = async (slot: Date) => {
     if (!(await deps.runs.claim(PRUNE_RUN_NAME, slot))) return;
@@ -88,20 +106,15 @@ export function startPruneSchedule(deps: PruneScheduleDeps, options: { schedule:
     }
     await deps.runs.finish(PRUNE_RUN_NAME, slot, summary);
   };
-  const task: ScheduledTask = cron.schedule(
-    options.schedule,
-    () => {
-      // A five-field cron fires on whole minutes: the minute is the slot, whatever the tick's jitter.
-      const now = deps.now?.() ?? new Date();
-      const slot = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-      // A run still going when the next tick comes is not doubled up.
-      if (running) return;
-      running = runSlot(slot)
-        .catch((err: unknown) => deps.logger.error({ err }, "scheduled prune could not be claimed"))
-        .finally(() => (running = undefined));
-    },
-    { timezone: "UTC", name: PRUNE_RUN_NAME },
-  );
+  const task = (deps.startTimer ?? cronTimer)(schedule, PRUNE_RUN_NAME, () => {
+    // The slot is the schedule's own last firing, whatever the tick's jitter or the timer's pace.
+    const slot = previousSlot(schedule, deps.now?.() ?? new Date());
+    // A run still going when the next tick comes is not doubled up.
+    if (!slot || running) return;
+    running = runSlot(slot)
+      .catch((err: unknown) => deps.logger.error({ err }, "scheduled prune could not be claimed"))
+      .finally(() => (running = undefined));
+  });
   return {
     async stop() {
       await task.stop();

@@ -3,7 +3,7 @@ import type { ArtifactRuleOptions, RuleViolation } from "../domain/artifactRules
 import { releaseRefusal } from "../domain/releaseGate.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
-import type { EnvironmentSet } from "../policy/environments.js";
+import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 import { buildsDenied, releaseDenied, triggerOf } from "./releaseAccess.js";
@@ -23,9 +23,10 @@ export interface ReleaseDeps {
 export interface ReleaseRequest {
   artifactId: string;
   environment: string;
-  force?: boolean;
+  // Absent and undefined mean the same here: the request comes from parsed JSON.
+  force?: boolean | undefined;
   /** Required with force: recorded in the commit's Relengd-Force-Reason trailer. */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 export type ReleaseOutcome =

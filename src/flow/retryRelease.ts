@@ -1,4 +1,5 @@
 // Use case: a failed release (its remote was unreachable too long) goes back to the queue.
+import { RELEASE_STATUS } from "../domain/release.js";
 import type { Principal } from "../domain/token.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
@@ -23,7 +24,7 @@ export async function retryRelease(
   const artifact = (await deps.artifacts.getMany([current.artifactId])).get(current.artifactId);
   const buildDenied = artifact ? buildsDenied(principal, artifact) : undefined;
   if (buildDenied) return { status: "forbidden", reason: buildDenied };
-  if (current.status !== "failed") return { status: "not-failed", release: current };
+  if (current.status !== RELEASE_STATUS.failed) return { status: "not-failed", release: current };
   const queued = await deps.releases.retry(id);
   if (!queued) return { status: "not-failed", release: (await deps.releases.get(id)) ?? current };
   deps.notify(queued.repository);

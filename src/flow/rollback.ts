@@ -12,8 +12,9 @@ export interface RollbackRequest {
   environment: string;
   package: string;
   /** The artifact to go back to; default: the one pushed before the current one. */
-  artifactId?: string;
-  reason?: string;
+  // Absent and undefined mean the same here: the request comes from parsed JSON.
+  artifactId?: string | undefined;
+  reason?: string | undefined;
 }
 
 export type RollbackOutcome =

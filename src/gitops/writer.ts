@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { ArtifactRuleOptions } from "../domain/artifactRules.js";
 import { assignCommits, planCommits, renderReleases } from "../domain/commitPlan.js";
-import type { EnvironmentSet, ResolvedRepository } from "../policy/environments.js";
+import type { EnvironmentSet, ResolvedRepository } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";

@@ -1,19 +1,11 @@
 // Loads policies/environments.yaml into the environments and repositories the server uses.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseEnvironmentsYaml, type Environment, type Repository } from "../domain/environment.js";
+import { parseEnvironmentsYaml } from "../domain/environment.js";
+import { emptyEnvironmentSet, type EnvironmentSet, type ResolvedRepository } from "../domain/environmentSet.js";
 
-export interface ResolvedRepository extends Repository {
-  /** Absolute path or remote URL. */
-  url: string;
-}
-
-export interface EnvironmentSet {
-  repositories: Map<string, ResolvedRepository>;
-  environments: Map<string, Environment>;
-  /** Where it was read from, for messages. */
-  source: string;
-}
+// Kept while modules being rewritten elsewhere still import the types from here.
+export type { EnvironmentSet, ResolvedRepository } from "../domain/environmentSet.js";
 
 /** environments.yaml is not valid; `problems` has one line each, `file:line: /field: message`. */
 export class EnvironmentsError extends Error {
@@ -31,7 +23,7 @@ export const ENVIRONMENTS_FILE = "environments.yaml";
  */
 export function loadEnvironments(dir: string, defaultRepoUrl: string): EnvironmentSet {
   const file = path.join(dir, ENVIRONMENTS_FILE);
-  if (!existsSync(file)) return { repositories: new Map(), environments: new Map(), source: file };
+  if (!existsSync(file)) return emptyEnvironmentSet(file);
   return parseEnvironments(readFileSync(file, "utf8"), file, defaultRepoUrl);
 }
 

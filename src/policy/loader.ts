@@ -129,6 +129,6 @@ export function fixedPolicies(set: Omit<PolicySet, "loadedAt">): Pick<PolicyHold
   return {
     get: () => current,
     environments: () => current.environments,
-    reload: async () => ({ ok: false, error: "this policy set is fixed; there is nothing to reload" }),
+    reload: () => Promise.resolve({ ok: false, error: "this policy set is fixed; there is nothing to reload" }),
   };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import { InvalidTokenRequest, TokenService } from "../../src/auth/tokens.js";
-import type { EnvironmentSet } from "../../src/policy/environments.js";
+import type { EnvironmentSet } from "../../src/domain/environmentSet.js";
 import { fixedPolicies } from "../../src/policy/loader.js";
 import { DecisionRepository } from "../../src/store/decisionRepository.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";

@@ -1,6 +1,6 @@
 // The verbs of the `relengd` program, read from the program itself: a verb added later is checked too.
-import type { Command } from "commander";
-import { describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { describe, expect, it, vi } from "vitest";
 import { isClientVerb } from "../../src/cli/output.js";
 import { buildProgram } from "../../src/cli/program.js";
 
@@ -23,17 +23,38 @@ const LOCAL_VERBS = [
   "bus topics",
 ];
 
+/** The program, and the commands given an action while it was built (commander's public `action()`). */
+function builtProgram(): { program: Command; withAction: Set<Command> } {
+  const withAction = new Set<Command>();
+  const action = vi.spyOn(Command.prototype, "action");
+  try {
+    const program = buildProgram();
+    for (const command of action.mock.contexts) if (command instanceof Command) withAction.add(command);
+    return { program, withAction };
+  } finally {
+    action.mockRestore();
+  }
+}
+
 /** Every command that does something (a leaf, or a parent with its own action like `release`), by its full name. */
-function verbs(command: Command, prefix: string[] = []): { name: string; command: Command }[] {
+function verbs(command: Command, withAction: Set<Command>, prefix: string[] = []): { name: string; command: Command }[] {
   return command.commands.flatMap((c) => {
     const path = [...prefix, c.name()];
-    const own = c.commands.length === 0 || (c as unknown as { _actionHandler: unknown })._actionHandler ? [{ name: path.join(" "), command: c }] : [];
-    return [...own, ...verbs(c, path)];
+    const own = c.commands.length === 0 || withAction.has(c) ? [{ name: path.join(" "), command: c }] : [];
+    return [...own, ...verbs(c, withAction, path)];
   });
 }
 
 describe("the relengd program's verbs", () => {
-  const all = verbs(buildProgram());
+  const { program, withAction } = builtProgram();
+  const all = verbs(program, withAction);
+
+  it("counts a parent with its own action as a verb, and a parent that only groups as none", () => {
+    const names = all.map((v) => v.name);
+    expect(names).toContain("release");
+    expect(names).toContain("release list");
+    expect(names).not.toContain("token");
+  });
 
   it("has every verb either a client verb or a named local one", () => {
     const unclassified = all.filter((v) => !isClientVerb(v.command) && !LOCAL_VERBS.includes(v.name)).map((v) => v.name);

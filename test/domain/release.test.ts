@@ -1,6 +1,6 @@
 // A stored release record turned into the spec the writer renders (and the dashboard shows).
 import { describe, expect, it } from "vitest";
-import { toReleaseSpec } from "../../src/domain/release.js";
+import { finalStatuses, isFinalStatus, isReleaseStatus, RELEASE_STATUS, releaseStatuses, toReleaseSpec } from "../../src/domain/release.js";
 import type { ReleaseRecord } from "../../src/store/releaseRepository.js";
 
 const createdAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
@@ -52,5 +52,27 @@ describe("toReleaseSpec", () => {
 
   it("an empty force reason is treated as none, as the writer always did", () => {
     expect("forceReason" in toReleaseSpec({ ...record, forceReason: "" })).toBe(false);
+  });
+});
+
+describe("release statuses", () => {
+  it("names every status by itself, and nothing else", () => {
+    expect(Object.entries(RELEASE_STATUS).every(([name, status]) => name === status)).toBe(true);
+    expect(Object.values(RELEASE_STATUS).sort()).toEqual([...releaseStatuses].sort());
+  });
+
+  it("tells a status from any other string", () => {
+    for (const status of releaseStatuses) expect(isReleaseStatus(status)).toBe(true);
+    expect(isReleaseStatus("Queued")).toBe(false);
+    expect(isReleaseStatus("")).toBe(false);
+    expect(isReleaseStatus("held")).toBe(false);
+  });
+
+  it("counts as final exactly the states a release does not leave on its own", () => {
+    expect(releaseStatuses.filter(isFinalStatus)).toEqual(releaseStatuses.filter((s) => finalStatuses.includes(s)));
+    expect(isFinalStatus(RELEASE_STATUS.queued)).toBe(false);
+    expect(isFinalStatus(RELEASE_STATUS.committed)).toBe(false);
+    expect(isFinalStatus(RELEASE_STATUS.pushed)).toBe(true);
+    expect(isFinalStatus(RELEASE_STATUS.failed)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { parseEnvironmentsYaml } from "../../src/domain/environment.js";
 import { renderRelease, toReleaseSpec } from "../../src/domain/release.js";
 import { TRAILER } from "../../src/domain/commitMessages/trailers.js";
 import { describeReleaseDocument, describeReleaseTimeline, releaseTimeline, type DescribeReleaseDeps, type QueuingDecision } from "../../src/flow/describeRelease.js";
-import type { EnvironmentSet } from "../../src/policy/environments.js";
+import type { EnvironmentSet } from "../../src/domain/environmentSet.js";
 import type { HoldRecord, ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { sampleArtifact } from "../support/artifacts.js";
 

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArtifact, type Artifact } from "../../src/domain/artifact.js";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
-import { parseEnvironments, type EnvironmentSet } from "../../src/policy/environments.js";
+import type { EnvironmentSet } from "../../src/domain/environmentSet.js";
+import { parseEnvironments } from "../../src/policy/environments.js";
 import type { ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { sampleArtifact } from "./artifacts.js";
 

@@ -27,7 +27,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenService; anonymousRead?: boolean }) => {
+export const authPlugin = fp((app: FastifyInstance, opts: { tokens: TokenService; anonymousRead?: boolean }) => {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
     const needed = request.routeOptions.config.role;
@@ -56,4 +56,5 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { tokens: TokenS
     }
     request.log.info({ subject: request.principal.subject, role: request.principal.role }, "authenticated");
   });
+  return Promise.resolve();
 });

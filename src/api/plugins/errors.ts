@@ -37,7 +37,7 @@ export interface ErrorsOptions {
   isDatabaseUnavailable: (err: unknown) => boolean;
 }
 
-export const errorsPlugin = fp(async (app: FastifyInstance, opts: ErrorsOptions) => {
+export const errorsPlugin = fp((app: FastifyInstance, opts: ErrorsOptions) => {
   const { isDatabaseUnavailable } = opts;
   app.setErrorHandler((err: FastifyError | Problem, request, reply) => {
     let problem = err instanceof Problem ? err : fromFastifyError(err);
@@ -65,11 +65,11 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: ErrorsOptions)
   });
 
   // Longer URLs are refused before routing, below node's own 16 KiB header limit (which gives 431).
-  app.addHook("onRequest", async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) {
-      throw new Problem(414, "URI too long", `the request target is ${request.url.length} characters; relengd accepts at most ${MAX_URL_LENGTH}`, "uri-too-long");
-    }
+  app.addHook("onRequest", (request) => {
+    if (request.url.length <= MAX_URL_LENGTH) return Promise.resolve();
+    return Promise.reject(new Problem(414, "URI too long", `the request target is ${request.url.length} characters; relengd accepts at most ${MAX_URL_LENGTH}`, "uri-too-long"));
   });
+  return Promise.resolve();
 });
 
 /** Longest request target (path and query) accepted; ids are at most 255 characters, queries a few filters. */

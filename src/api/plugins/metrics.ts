@@ -174,7 +174,7 @@ declare module "fastify" {
 }
 
 /** GET /metrics (no token, as Prometheus scrapes it) in the Prometheus text format. */
-export const metricsPlugin = fp(async (app: FastifyInstance, opts: { metrics: Metrics }) => {
+export const metricsPlugin = fp((app: FastifyInstance, opts: { metrics: Metrics }) => {
   app.decorate("metrics", opts.metrics);
   // The route template, not the URL: label values stay bounded whatever clients ask for.
   app.addHook("onResponse", async (request, reply) => {
@@ -205,4 +205,5 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { metrics: Me
       return reply.type(opts.metrics.registry.contentType).send(text);
     },
   );
+  return Promise.resolve();
 });

@@ -129,7 +129,7 @@ export const openapiPlugin = fp(async (app: FastifyInstance) => {
     transformObject: (document) => tidyDocument(jsonSchemaTransformObject(document) as OpenApiDocument),
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PATH });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
 });
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -174,9 +174,9 @@ function tidyDocument(document: OpenApiDocument): OpenApiDocument {
   const schemas = (components.schemas ?? {}) as { [key: string]: Json };
   const { components: _components, ...rest } = doc;
   // Referenced from the paths, then from what those reference, until nothing new turns up.
-  const used = refsIn(rest as Json);
-  for (let queue = [...used]; queue.length > 0; ) {
-    const name = queue.pop() as string;
+  const used = refsIn(rest);
+  const queue = [...used];
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
     for (const ref of refsIn(schemas[name] ?? null)) {
       if (used.has(ref)) continue;
       used.add(ref);

@@ -150,7 +150,7 @@ export function artifactView(stored: StoredArtifact) {
   };
 }
 
-export async function artifactRoutes(
+export function artifactRoutes(
   app: FastifyInstance,
   opts: { artifacts: ArtifactRepository; pushes: PushQueue; decisions: DecisionRepository; policyEvent: PolicyEventHandler; rules: ArtifactRuleOptions; waivers: WaiverRepository },
 ): Promise<void> {
@@ -384,4 +384,5 @@ export async function artifactRoutes(
       return { items: waiverViews(all) };
     },
   );
+  return Promise.resolve();
 }

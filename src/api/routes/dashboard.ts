@@ -63,8 +63,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
   if (existsSync(path.join(webDir, "index.html"))) await servePage(app, webDir);
   else {
     app.log.warn({ webDir }, "dashboard files are missing; serving the API without the web dashboard");
-    app.get("/", { schema: { hide: true } }, async () => {
-      throw notFound(`the web dashboard's files are not installed (${webDir})`);
-    });
+    app.get("/", { schema: { hide: true } }, () => Promise.reject(notFound(`the web dashboard's files are not installed (${webDir})`)));
   }
 }

@@ -6,7 +6,7 @@ import { wellFormedString } from "../../domain/text.js";
 import { PACKAGE_PATTERN } from "../../domain/artifact.js";
 import { environmentsFileSchema } from "../../domain/environment.js";
 import { freezeSchema, type Freeze } from "../../domain/freeze.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { OverviewRepository } from "../../store/overviewRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { invalid, notFound, problemResponses } from "../problem.js";
@@ -78,7 +78,7 @@ export function decodePackageCursor(cursor: string): string | undefined {
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export async function environmentRoutes(app: FastifyInstance, opts: { deps: { environments: () => EnvironmentSet } }): Promise<void> {
+export function environmentRoutes(app: FastifyInstance, opts: { deps: { environments: () => EnvironmentSet } }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -93,16 +93,17 @@ export async function environmentRoutes(app: FastifyInstance, opts: { deps: { en
         response: { 200: jsonResponse("The declared environments", z.strictObject({ items: z.array(environmentSchema) })) },
       },
     },
-    async () => {
+    () => {
       const envs = deps.environments();
-      return {
+      return Promise.resolve({
         items: [...envs.environments.values()].map((e) => {
           const repo = envs.repositories.get(e.repository);
           return { ...e, branch: repo?.branch ?? null, url: repo?.url ?? null };
         }),
-      };
+      });
     },
   );
+  return Promise.resolve();
 }
 
 export interface EnvironmentStateOptions {
@@ -115,7 +116,7 @@ export interface EnvironmentStateOptions {
  * What an environment holds now, for the web dashboard. Registered apart from environmentRoutes,
  * after the overview: the OpenAPI document lists paths in registration order.
  */
-export async function environmentStateRoutes(app: FastifyInstance, opts: EnvironmentStateOptions): Promise<void> {
+export function environmentStateRoutes(app: FastifyInstance, opts: EnvironmentStateOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const overview = opts.overview;
   const now = opts.now ?? (() => new Date());
@@ -163,4 +164,5 @@ export async function environmentStateRoutes(app: FastifyInstance, opts: Environ
       };
     },
   );
+  return Promise.resolve();
 }

@@ -59,7 +59,7 @@ export function busEventView(event: BusEventRecord) {
   };
 }
 
-export async function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }): Promise<void> {
+export function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const events = opts.bus.events;
   const tags = ["events"];
@@ -149,4 +149,5 @@ export async function eventRoutes(app: FastifyInstance, opts: { bus: BusDeps }):
       return busEventView(event);
     },
   );
+  return Promise.resolve();
 }

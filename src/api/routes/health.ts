@@ -54,7 +54,7 @@ async function databaseAnswers(store: Store): Promise<boolean> {
   }
 }
 
-export async function healthRoutes(app: FastifyInstance, opts: { store: Store; readiness?: Readiness }): Promise<void> {
+export function healthRoutes(app: FastifyInstance, opts: { store: Store; readiness?: Readiness }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const tags = ["operations"];
 
@@ -70,7 +70,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { store: Store; r
         response: { 200: jsonResponse("Alive", z.strictObject({ status: z.literal("ok") })) },
       },
     },
-    async () => ({ status: "ok" as const }),
+    () => Promise.resolve({ status: "ok" as const }),
   );
 
   api.get(
@@ -111,4 +111,5 @@ export async function healthRoutes(app: FastifyInstance, opts: { store: Store; r
         .send(new Problem(503, "Not ready", why, "not-ready", { checks, failing, unreachable }).body("/readyz"));
     },
   );
+  return Promise.resolve();
 }

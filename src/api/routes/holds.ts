@@ -14,7 +14,7 @@ const holdParams = idParams("hold");
 const holdBody = z.strictObject({ environment: environmentName, package: packageName, reason: reasonText });
 const holdQuery = z.strictObject({ environment: environmentName.optional(), package: packageName.optional() });
 
-export async function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
+export function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -30,7 +30,11 @@ export async function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps
         response: { 200: jsonResponse("The holds", z.strictObject({ items: z.array(holdSchema) })), 503: problemResponse(503) },
       },
     },
-    async (request) => ({ items: (await deps.releases.holds(request.query)).map(holdView) }),
+    async (request) => {
+      const { environment, package: pkg } = request.query;
+      const filter = { ...(environment === undefined ? {} : { environment }), ...(pkg === undefined ? {} : { package: pkg }) };
+      return { items: (await deps.releases.holds(filter)).map(holdView) };
+    },
   );
 
   api.post(
@@ -92,4 +96,5 @@ export async function holdRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps
       }
     },
   );
+  return Promise.resolve();
 }

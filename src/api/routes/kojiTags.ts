@@ -35,7 +35,7 @@ const tagSummarySchema = z
   })
   .meta({ id: "ObservedTag", description: "A Koji tag with builds observed in it" });
 
-export async function kojiTagRoutes(app: FastifyInstance, opts: { kojiTags: KojiTagRepository }): Promise<void> {
+export function kojiTagRoutes(app: FastifyInstance, opts: { kojiTags: KojiTagRepository }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   // Observed from the bus, like the event log.
   const tags = ["events"];
@@ -82,4 +82,5 @@ export async function kojiTagRoutes(app: FastifyInstance, opts: { kojiTags: Koji
       return { tag, builds: await opts.kojiTags.observed(tag, request.query.package ? { package: request.query.package } : {}) };
     },
   );
+  return Promise.resolve();
 }

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { wellFormedString } from "../../domain/text.js";
 import { releaseStatuses, type ReleaseStatus } from "../../domain/release.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { OverviewRepository } from "../../store/overviewRepository.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { problemResponse } from "../problem.js";
@@ -80,7 +80,7 @@ export interface OverviewOptions {
   now?: () => Date;
 }
 
-export async function overviewRoutes(app: FastifyInstance, opts: OverviewOptions): Promise<void> {
+export function overviewRoutes(app: FastifyInstance, opts: OverviewOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const overview = opts.overview;
   const now = opts.now ?? (() => new Date());
@@ -141,4 +141,5 @@ export async function overviewRoutes(app: FastifyInstance, opts: OverviewOptions
       };
     },
   );
+  return Promise.resolve();
 }

@@ -22,7 +22,7 @@ const policySummarySchema = z
 
 const reloadedSchema = z.strictObject({ ok: z.literal(true), policies: z.number().int(), environments: z.number().int() });
 
-export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<PolicyHolder, "get" | "reload"> }): Promise<void> {
+export function policyRoutes(app: FastifyInstance, opts: { holder: Pick<PolicyHolder, "get" | "reload"> }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -36,9 +36,9 @@ export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<Po
         response: { 200: jsonResponse("The policy set and when it was loaded", z.strictObject({ loadedAt: z.iso.datetime(), items: z.array(policySummarySchema) })) },
       },
     },
-    async () => {
+    () => {
       const set = opts.holder.get();
-      return {
+      return Promise.resolve({
         loadedAt: set.loadedAt.toISOString(),
         items: set.policies.map((p) => ({
           name: p.metadata.name,
@@ -49,7 +49,7 @@ export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<Po
           trigger: policyTrigger(p),
           bulk: p.spec.release.bulk,
         })),
-      };
+      });
     },
   );
 
@@ -78,4 +78,5 @@ export async function policyRoutes(app: FastifyInstance, opts: { holder: Pick<Po
       return result;
     },
   );
+  return Promise.resolve();
 }

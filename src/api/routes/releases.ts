@@ -61,7 +61,7 @@ const documentSchema = z.strictObject({
   }),
 });
 
-export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
+export function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -201,13 +201,14 @@ export async function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseD
       }
     },
   );
+  return Promise.resolve();
 }
 
 /**
  * A release's timeline and document, for the web dashboard. Registered apart from releaseRoutes,
  * after the dashboard's other summaries: the OpenAPI document lists paths in registration order.
  */
-export async function releaseDescriptionRoutes(app: FastifyInstance, opts: { deps: DescribeReleaseDeps }): Promise<void> {
+export function releaseDescriptionRoutes(app: FastifyInstance, opts: { deps: DescribeReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -268,4 +269,5 @@ export async function releaseDescriptionRoutes(app: FastifyInstance, opts: { dep
       }
     },
   );
+  return Promise.resolve();
 }

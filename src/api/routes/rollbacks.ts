@@ -19,7 +19,7 @@ const rollbackBody = z.strictObject({
   reason: reasonText.optional(),
 });
 
-export async function rollbackRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
+export function rollbackRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = opts.deps;
 
@@ -55,4 +55,5 @@ export async function rollbackRoutes(app: FastifyInstance, opts: { deps: Release
       }
     },
   );
+  return Promise.resolve();
 }

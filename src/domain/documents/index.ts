@@ -60,7 +60,10 @@ export function parseDocumentText(text: string, path?: string): DocumentParse<Re
   try {
     expected = documentPath(parsed.value);
   } catch (err) {
-    if (err instanceof UnsafePathError) return { ok: false, issues: [{ path: "/spec", message: err.message, line: yaml.lineOf(["spec"]) }] };
+    if (err instanceof UnsafePathError) {
+      const line = yaml.lineOf(["spec"]);
+      return { ok: false, issues: [{ path: "/spec", message: err.message, ...(line === undefined ? {} : { line }) }] };
+    }
     throw err;
   }
   if (expected !== path) {

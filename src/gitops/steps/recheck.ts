@@ -2,7 +2,7 @@
 import { environmentPackageKey } from "../../domain/environmentPackage.js";
 import type { ArtifactRuleOptions } from "../../domain/artifactRules.js";
 import { writeRefusal } from "../../domain/releaseGate.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { ArtifactRepository } from "../../store/artifactRepository.js";
 import type { ReleaseRecord, ReleaseRepository } from "../../store/releaseRepository.js";
 import type { BatchItem, BatchResult } from "./batch.js";

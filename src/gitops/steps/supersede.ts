@@ -3,8 +3,8 @@
 // order, or the latest a person chose), whether the others are in this batch, still queued, or
 // pushed meanwhile (a release held back by a failed attempt must not put an older build back).
 import { environmentPackageKey } from "../../domain/environmentPackage.js";
-import { kojiTagNvr, supersedingContender, type TagContender } from "../../domain/release.js";
-import type { EnvironmentSet } from "../../policy/environments.js";
+import { kojiTagNvr, RELEASE_STATUS, supersedingContender, type TagContender } from "../../domain/release.js";
+import type { EnvironmentSet } from "../../domain/environmentSet.js";
 import type { ArtifactRepository } from "../../store/artifactRepository.js";
 import type { ReleaseRecord, ReleaseRepository } from "../../store/releaseRepository.js";
 import { isExplicit, type BatchItem, type BatchResult } from "./batch.js";
@@ -30,7 +30,7 @@ export async function supersede(deps: SupersedeDeps, items: BatchItem[], result:
   if (missing.length > 0) for (const [id, a] of await deps.artifacts.getMany(missing)) known.set(id, a);
   const contender = (r: ReleaseRecord): TagContender => {
     const artifact = known.get(r.artifactId);
-    return { id: r.id, seq: r.seq, nvr: artifact ? kojiTagNvr(artifact) : undefined, explicit: isExplicit(r), written: r.status === "pushed" };
+    return { id: r.id, seq: r.seq, nvr: artifact ? kojiTagNvr(artifact) : undefined, explicit: isExplicit(r), written: r.status === RELEASE_STATUS.pushed };
   };
   const byPair = new Map<string, TagContender[]>();
   for (const r of rivals) {
