@@ -1,6 +1,6 @@
 // What a Fedora message-bus message means to relengd: an artifact, results to append, or nothing (and why). Pure.
 import { z } from "zod";
-import { isWellFormedText, NOT_WELL_FORMED, wellFormedString } from "./text.js";
+import { isWellFormedText, NOT_WELL_FORMED, wellFormedString, describeValue } from "./text.js";
 import { fieldErrorMap } from "./fieldIssues.js";
 import {
   ciOutcomes,
@@ -460,11 +460,11 @@ function mapWaiver(body: Record<string, unknown>, sent: Date | undefined): BusEf
   const subject = isObject(body.subject) ? body.subject : {};
   const type = body.subject_type ?? subject.type;
   if (type === undefined) {
-    if (body.result_id !== undefined) return { kind: "ignored", reason: `a waiver of ResultsDB result ${String(body.result_id)} (an old WaiverDB message): it names no build` };
+    if (body.result_id !== undefined) return { kind: "ignored", reason: `a waiver of ResultsDB result ${describeValue(body.result_id)} (an old WaiverDB message): it names no build` };
     return { kind: "rejected", path: "/body/subject_type", reason: "must say what the waiver is about (koji_build)" };
   }
   const item = body.subject_identifier ?? subject.item;
-  if (type !== "koji_build") return { kind: "ignored", reason: `a waiver of a ${String(type)} (${String(item)}), not a koji_build` };
+  if (type !== "koji_build") return { kind: "ignored", reason: `a waiver of a ${describeValue(type)} (${describeValue(item)}), not a koji_build` };
   const itemPath = body.subject_identifier !== undefined ? "/body/subject_identifier" : "/body/subject/item";
   if (typeof item !== "string" || item.length === 0) return { kind: "rejected", path: itemPath, reason: "must be the NVR of a Koji build" };
   const nvr = parseNvr(item);

@@ -1,7 +1,7 @@
 // The fedora-messaging envelope (id, topic, headers, JSON body): parsed from an AMQP delivery or its JSON form, rendered back to both.
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { wellFormedString } from "./text.js";
+import { wellFormedString, describeValue } from "./text.js";
 import { parseWith, type FieldIssue, type Parsed } from "./artifact.js";
 import { jsonTextDepthIssue, jsonValueIssue } from "./jsonInput.js";
 
@@ -167,11 +167,11 @@ export function parseAmqp(delivery: AmqpDelivery): Parsed<Envelope> {
   }
   const encoding = properties.contentEncoding;
   if (encoding !== undefined && encoding !== null && !(typeof encoding === "string" && /^utf-?8$/i.test(encoding))) {
-    return fail("/properties/contentEncoding", `is ${String(encoding)}; fedora-messaging bodies are utf-8`);
+    return fail("/properties/contentEncoding", `is ${describeValue(encoding)}; fedora-messaging bodies are utf-8`);
   }
   const type = properties.contentType;
   if (type !== undefined && type !== null && !(typeof type === "string" && /^application\/json\b/i.test(type))) {
-    return fail("/properties/contentType", `is ${String(type)}; fedora-messaging bodies are application/json`);
+    return fail("/properties/contentType", `is ${describeValue(type)}; fedora-messaging bodies are application/json`);
   }
   let text: string;
   try {
@@ -220,7 +220,7 @@ export function normalizeHeaders(value: unknown): HeaderValue {
     for (const [k, v] of Object.entries(value)) out[k] = normalizeHeaders(v);
     return out;
   }
-  return String(value);
+  return describeValue(value);
 }
 
 /**

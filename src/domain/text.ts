@@ -39,3 +39,20 @@ export function wellFormedString(params?: Parameters<typeof z.string>[0]) {
 export function wellFormed<S extends z.ZodType<string>>(schema: S): S {
   return schema.check(z.refine(isWellFormedText, { message: NOT_WELL_FORMED, abort: true }));
 }
+
+/**
+ * A value of unknown type as words for a message: strings and numbers as themselves, anything
+ * else as its JSON (cut to 200 characters), never "[object Object]".
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint" || value === null || value === undefined) return String(value);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  const text = json ?? Object.prototype.toString.call(value);
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}

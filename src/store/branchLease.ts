@@ -19,15 +19,16 @@ export interface BranchLease {
 /** Single-process stores: every branch is this process's. */
 export class LocalBranchLease implements BranchLease {
   private readonly keys = new Set<string>();
-  async hold(key: string): Promise<boolean> {
+  hold(key: string): Promise<boolean> {
     this.keys.add(key);
-    return true;
+    return Promise.resolve(true);
   }
   held(): string[] {
     return [...this.keys];
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.keys.clear();
+    return Promise.resolve();
   }
 }
 

@@ -23,20 +23,20 @@ export function isoFromPgTimestamp(text: string): string {
   return date.toISOString().replace("Z", "+00:00");
 }
 
-function typeParser(oid: number, format?: string): (text: string) => unknown {
-  if (format === "binary") return pg.types.getTypeParser(oid, "binary");
+function typeParser(oid: number, format?: string): ((text: string) => unknown) | ((value: Buffer) => unknown) {
+  if (format === "binary") return pg.types.getTypeParser(oid, "binary") as (value: Buffer) => unknown;
   switch (oid) {
     case TIMESTAMP:
     case TIMESTAMPTZ:
       return isoFromPgTimestamp;
     case BOOL:
-      return (text) => (text === "t" ? 1 : 0);
+      return (text: string) => (text === "t" ? 1 : 0);
     case INT8:
     case NUMERIC:
       // Counts and sums: well inside a double for any store relengd keeps.
       return Number;
     default:
-      return pg.types.getTypeParser(oid, "text");
+      return pg.types.getTypeParser(oid, "text") as (text: string) => unknown;
   }
 }
 

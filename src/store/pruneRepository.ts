@@ -47,7 +47,7 @@ export class PruneRepository {
         .select(["a.seq", "a.id", "a.package", "a.release", "a.createdAt"])
         .where("a.seq", ">", afterSeq)
         .where("a.createdAt", "<", stamp(cutoff))
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
         .orderBy("a.seq", "asc")
         .limit(limit)
         .execute(),
@@ -62,7 +62,7 @@ export class PruneRepository {
         .selectFrom("Artifact as a")
         .select((e) => e.fn.countAll<number>().as("n"))
         .where("a.createdAt", "<", stamp(cutoff))
-        .where(({ exists, selectFrom }) => exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id")))
+        .where((eb) => eb.exists(eb.selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id")))
         .executeTakeFirstOrThrow(),
     );
     return row.n;
@@ -125,7 +125,7 @@ export class PruneRepository {
         .selectFrom("Artifact as a")
         .select("a.id")
         .where("a.id", "in", ids)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "a.id"))))
         .forUpdate("a")
         .execute();
     }
@@ -136,14 +136,14 @@ export class PruneRepository {
       const result = await tx
         .deleteFrom(table)
         .where("artifactId", "in", ids)
-        .where(({ not, exists, selectFrom, ref }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", ref(`${table}.artifactId`)))))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", eb.ref(`${table}.artifactId`)))))
         .executeTakeFirst();
       deleted[table] = Number(result.numDeletedRows);
     }
     const artifacts = await tx
       .deleteFrom("Artifact")
       .where("id", "in", ids)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "Artifact.id"))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom("Release as r").select("r.seq").whereRef("r.artifactId", "=", "Artifact.id"))))
       .executeTakeFirst();
     return { artifacts: Number(artifacts.numDeletedRows), builds: deleted.ArtifactBuild, results: deleted.ArtifactResult, decisions: deleted.Decision };
   }

@@ -57,16 +57,16 @@ class SqliteConnection implements DatabaseConnection {
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const stmt = this.statement(compiledQuery.sql);
-      const params = compiledQuery.parameters as unknown[];
+      const params = compiledQuery.parameters;
       if (stmt.reader) return Promise.resolve({ rows: stmt.all(...params) as R[] });
       const { changes, lastInsertRowid } = stmt.run(...params);
       return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) });
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
   }
 
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error("the SQLite store does not stream query results");
   }
 }
@@ -120,26 +120,33 @@ export class SqliteDriver implements Driver {
     }
   }
 
-  async commitTransaction(): Promise<void> {
+  commitTransaction(): Promise<void> {
     try {
       this.connection.run("COMMIT");
+      return Promise.resolve();
+    } catch (err) {
+      return rejected(err);
     } finally {
       this.restoreSafety();
     }
   }
 
-  async rollbackTransaction(): Promise<void> {
+  rollbackTransaction(): Promise<void> {
     try {
       if (this.connection.db.inTransaction) this.connection.run("ROLLBACK");
+      return Promise.resolve();
+    } catch (err) {
+      return rejected(err);
     } finally {
       this.restoreSafety();
     }
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     const release = this.release;
     this.release = null;
     release?.();
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
@@ -175,4 +182,9 @@ class FifoLock {
     this.tail = this.tail.then(() => released);
     return turn;
   }
+}
+
+/** A rejected promise with what a synchronous step threw (drivers throw Errors; anything else is wrapped). */
+export function rejected(err: unknown): Promise<never> {
+  return Promise.reject(err instanceof Error ? err : new Error("a store step threw a non-Error value", { cause: err }));
 }

@@ -28,7 +28,7 @@ import type { DB } from "./generated/kysely/types.js";
 import { parseDatabaseUrl, type DatabaseTarget, type Provider } from "./databaseUrl.js";
 import { postgresPool } from "./postgresDialect.js";
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from "./privateFiles.js";
-import { SqliteDriver } from "./sqliteDriver.js";
+import { rejected, SqliteDriver } from "./sqliteDriver.js";
 import { fileSync, WalSync } from "./walSync.js";
 
 export type { DB } from "./generated/kysely/types.js";
@@ -126,9 +126,13 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
-  const target = parseDatabaseUrl(url);
-  return target.provider === "sqlite" ? openSqlite(target, options) : openPostgres(target, options);
+export function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
+  try {
+    const target = parseDatabaseUrl(url);
+    return Promise.resolve(target.provider === "sqlite" ? openSqlite(target, options) : openPostgres(target, options));
+  } catch (err) {
+    return rejected(err);
+  }
 }
 
 function openSqlite(target: DatabaseTarget, options: OpenOptions): Store {

@@ -146,7 +146,7 @@ describe.each(testProviders)("BusEventRepository on %s", (provider) => {
   });
 
   it("finds waiting results by NVR, oldest first and up to the limit, over more NVRs than one statement binds", async () => {
-    const nvrs = [uniq("wait") + "-1-1.fc45", uniq("wait") + "-1-1.fc45"];
+    const nvrs: [string, string] = [uniq("wait") + "-1-1.fc45", uniq("wait") + "-1-1.fc45"];
     const waiting = [event({ nvr: nvrs[0] }), event({ nvr: nvrs[1] }), event({ nvr: nvrs[0] })];
     for (const e of waiting) await events.record(e);
     await events.record(event({ nvr: nvrs[1], status: "accepted" }));

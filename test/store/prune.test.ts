@@ -247,11 +247,18 @@ describe("scheduled prune", () => {
           .where("id", "in", ids)
           .execute(),
       );
-      // Two replicas ticking every second (node-cron's six-field form; the config allows only five
-      // fields, the slot is the minute either way): only one may run a given minute.
+      // Two replicas ticking every second (a timer faster than the schedule's own; the slot is the
+      // schedule's minute either way): only one may run a given minute.
+      const everySecond = (_schedule: unknown, _name: string, tick: () => void) => {
+        const timer = setInterval(tick, 1000);
+        return { stop: () => clearInterval(timer) };
+      };
       for (let r = 0; r < 2; r++) {
         schedules.push(
-          startPruneSchedule({ store: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger }, { schedule: "* * * * * *", olderThanSeconds: RETENTION }),
+          startPruneSchedule(
+            { store: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger, startTimer: everySecond },
+            { schedule: "* * * * *", olderThanSeconds: RETENTION },
+          ),
         );
       }
       const deadline = Date.now() + 20_000;
