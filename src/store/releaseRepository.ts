@@ -44,15 +44,7 @@ export interface HoldRecord {
   releaseId: string | null;
 }
 
-export interface NewRelease {
-  artifactId: string;
-  environment: string;
-  repository: string;
-  branch: string;
-  package: string;
-  trigger: string;
-  createdBy: string;
-  force: boolean;
+export interface NewRelease extends Pick<ReleaseRecord, "artifactId" | "environment" | "repository" | "branch" | "package" | "trigger" | "createdBy" | "force"> {
   forceReason?: string;
   /** Written in one commit with neighbouring bulk releases of the same trigger. */
   bulk?: boolean;

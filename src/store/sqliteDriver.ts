@@ -121,19 +121,21 @@ export class SqliteDriver implements Driver {
   }
 
   commitTransaction(): Promise<void> {
-    try {
-      this.connection.run("COMMIT");
-      return Promise.resolve();
-    } catch (err) {
-      return rejected(err);
-    } finally {
-      this.restoreSafety();
-    }
+    return this.end("COMMIT");
   }
 
   rollbackTransaction(): Promise<void> {
+    return this.end("ROLLBACK");
+  }
+
+  /**
+   * Ends the transaction and puts the safety level back. COMMIT always runs, so that a
+   * transaction SQLite already rolled back on its own (SQLITE_FULL, …) fails here instead of
+   * being reported committed; ROLLBACK only while one is open.
+   */
+  private end(statement: "COMMIT" | "ROLLBACK"): Promise<void> {
     try {
-      if (this.connection.db.inTransaction) this.connection.run("ROLLBACK");
+      if (statement === "COMMIT" || this.connection.db.inTransaction) this.connection.run(statement);
       return Promise.resolve();
     } catch (err) {
       return rejected(err);
