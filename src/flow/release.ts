@@ -5,7 +5,7 @@ import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../domain/environmentSet.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
-import type { HoldRecord, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import type { HoldRecord, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
 import { buildsDenied, releaseDenied, triggerOf } from "./releaseAccess.js";
 
 export interface ReleaseDeps {
@@ -65,16 +65,21 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   }
 
   const outcome = await deps.releases.enqueue({
-    artifactId: artifact.id,
-    environment: env.name,
-    repository: repo.name,
-    branch: repo.branch,
-    package: artifact.package,
-    trigger,
-    createdBy: principal.subject,
+    ...releaseOf(artifact, env.name, repo, trigger, principal),
     force: req.force ?? false,
     ...(req.force && req.reason ? { forceReason: req.reason } : {}),
   });
   if (outcome.status === "queued") deps.notify(repo.name);
   return outcome;
+}
+
+/** Who releases which artifact where: what every release a person asks for is queued with. */
+export function releaseOf(
+  artifact: { id: string; package: string },
+  environment: string,
+  repository: { name: string; branch: string },
+  trigger: string,
+  principal: Principal,
+): Pick<NewRelease, "artifactId" | "environment" | "repository" | "branch" | "package" | "trigger" | "createdBy"> {
+  return { artifactId: artifact.id, environment, repository: repository.name, branch: repository.branch, package: artifact.package, trigger, createdBy: principal.subject };
 }

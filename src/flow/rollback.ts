@@ -5,7 +5,7 @@ import { releaseRequirement } from "../domain/release.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
-import type { ReleaseDeps } from "./release.js";
+import { releaseOf, type ReleaseDeps } from "./release.js";
 import { buildsDenied, releaseDenied } from "./releaseAccess.js";
 
 export interface RollbackRequest {
@@ -53,13 +53,7 @@ export async function rollback(deps: ReleaseDeps, principal: Principal, req: Rol
 
   const why = `rollback of ${req.package} in ${env.name} to ${artifact.id} by ${principal.subject}${req.reason ? `: ${req.reason}` : ""}`;
   const outcome = await deps.releases.enqueue({
-    artifactId: artifact.id,
-    environment: env.name,
-    repository: repo.name,
-    branch: repo.branch,
-    package: artifact.package,
-    trigger: "rollback",
-    createdBy: principal.subject,
+    ...releaseOf(artifact, env.name, repo, "rollback", principal),
     // A rollback goes past its own hold and past "already released once".
     force: true,
     forceReason: why,
