@@ -47,9 +47,11 @@ export function postgresPool(target: DatabaseTarget, max: number): pg.Pool {
     max,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
-  // An idle connection the server closed (a restart, a failover) is an 'error' event on the
-  // pool; unheard, Node ends the process. The pool drops that connection and the next query
-  // opens a new one; a query that meets the outage fails and is answered 503.
+  // A connection the server closes (a restart, a failover) emits 'error': on the pool while it
+  // is idle, on the client itself while a transaction holds it. Unheard, either ends the
+  // process. The query that meets the outage fails (answered 503); the pool drops the broken
+  // connection when it comes back and the next query opens a new one.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }

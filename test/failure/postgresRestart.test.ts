@@ -106,7 +106,10 @@ describe.skipIf(unavailable !== undefined)("PostgreSQL restarted during ingest",
     await postgres.stop();
     phase = "down";
     await sleep(2000);
-    readyWhileDown.push((await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(REQUEST_BOUND_MS) })).status);
+    const whileDown = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(REQUEST_BOUND_MS) }).catch((err: unknown) => {
+      throw new Error(`the server did not answer /readyz while PostgreSQL was down; server output:\n${server.output().slice(-4000)}`, { cause: err });
+    });
+    readyWhileDown.push(whileDown.status);
     phase = "starting";
     await postgres.start();
     phase = "recovered";
