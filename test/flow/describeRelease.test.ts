@@ -11,33 +11,14 @@ import { describeReleaseDocument, describeReleaseTimeline, releaseTimeline, type
 import type { EnvironmentSet } from "../../src/domain/environmentSet.js";
 import type { HoldRecord, ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { sampleArtifact } from "../support/artifacts.js";
+import { queuedRelease } from "../support/writerFixtures.js";
 
 const at = (minute: number) => new Date(Date.UTC(2025, 4, 1, 12, minute));
 
-const base: ReleaseRecord = {
-  seq: 1,
-  id: "01JTESTRELEASE000000000000",
-  artifactId: "a-1",
-  environment: "rawhide",
-  repository: "gitops",
-  branch: "main",
-  package: "bash",
-  trigger: "rollback",
-  createdBy: "alice",
-  force: true,
-  forceReason: "bad build in the tag",
-  bulk: false,
-  status: "queued",
-  reason: null,
-  supersededBy: null,
-  error: null,
-  attempts: 0,
-  nextAttemptAt: null,
-  commitSha: null,
-  createdAt: at(0),
-  updatedAt: at(0),
-  pushedAt: null,
-};
+const base: ReleaseRecord = queuedRelease(
+  { id: "a-1", package: "bash" },
+  { seq: 1, id: "01JTESTRELEASE000000000000", trigger: "rollback", createdBy: "alice", force: true, forceReason: "bad build in the tag", createdAt: at(0), updatedAt: at(0) },
+);
 
 describe("release timeline from a record", () => {
   it("a rollback waiting for a retry: queued (forced), the hold it placed, the failed attempt and when the next one is", () => {

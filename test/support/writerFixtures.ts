@@ -30,7 +30,7 @@ export const releaseId = (n: number): string => `01JB8ZQ3V4M6X7Y8Z9A0B1C${String
 let seq = 0;
 
 /** A queued release of `artifact` to `environment`. */
-export function queuedRelease(artifact: Artifact, over: Partial<ReleaseRecord> = {}): ReleaseRecord {
+export function queuedRelease(artifact: Pick<Artifact, "id" | "package">, over: Partial<ReleaseRecord> = {}): ReleaseRecord {
   seq++;
   const at = new Date(Date.UTC(2026, 10, 25, 12, 0, seq));
   return {
