@@ -57,6 +57,9 @@ const envSchema = z.object({
   // tag directory that costs about 0.4 s of git whatever the batch holds, so a mass rebuild
   // wants large batches (the writer's queries cut their id lists under the bind limit).
   RELENGD_WRITER_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  // A batch of more releases than this is a backlog: a policy's releases next to each other share
+  // a commit (one commit each cannot keep up with a flood on a large tag directory).
+  RELENGD_WRITER_COALESCE_ABOVE: z.coerce.number().int().min(1).max(5000).default(50),
   // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
   RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
@@ -106,6 +109,7 @@ export interface Config {
   revocationRefreshMs: number;
   /** Releases the writer takes from the queue per commit-and-push round. */
   writerBatchSize: number;
+  writerCoalesceAbove: number;
   /** How long a remote may be unreachable before /readyz fails. */
   readyRemoteBoundMs: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
@@ -156,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.RELENGD_LOG_LEVEL,
     revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
     writerBatchSize: e.RELENGD_WRITER_BATCH_SIZE,
+    writerCoalesceAbove: e.RELENGD_WRITER_COALESCE_ABOVE,
     readyRemoteBoundMs: e.RELENGD_READY_REMOTE_BOUND_SECONDS * 1000,
     ...(e.RELENGD_AMQP_URL
       ? {

@@ -76,7 +76,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     tokens: new TokenService(secret, revocations.has, config.oidc ? new OidcVerifier(config.oidc) : undefined),
     logger,
     workspacesDir: path.join(config.dataDir, "workspaces"),
-    writer: { batchSize: config.writerBatchSize },
+    writer: { batchSize: config.writerBatchSize, coalesceAbove: config.writerCoalesceAbove },
     shadow: { url: config.shadowRepo, workspaceDir: shadowWorkspaceDir(config.dataDir) },
     lease,
     ...(config.amqp ? { announce: { added: () => publisher?.wake() } } : {}),

@@ -62,16 +62,37 @@ export interface CommitPlan {
   downgrades: { id: string; reason: string }[];
 }
 
+export interface PlanOptions {
+  /**
+   * The writer is behind (a backlog): releases a policy made, next to each other with the same
+   * trigger, share one commit as bulk releases do. Every commit rewrites the tree of the
+   * directory it touches, whose size is the number of packages in the tag (25,000 in Rawhide):
+   * one commit per release cannot keep up with a flood (30,000 such commits take plain `git
+   * fast-import` 3 minutes), so a backlog is caught up in commits per policy instead. Releases a
+   * person made (ad hoc, rollbacks, forced) keep a commit of their own.
+   */
+  coalesce?: boolean;
+}
+
+/** A release that may share a commit when the writer has a backlog: one a policy made, not one a person chose. */
+function coalescable(release: ReleaseToWrite): boolean {
+  return !release.explicit && release.spec.trigger.startsWith("policy/");
+}
+
 /**
  * One commit per release, in order; bulk releases (mass rebuilds) queued next to each other with
- * the same trigger share one commit, whose message lists every release. `current` is what the
- * head has at each rendered path (absent: no such file).
+ * the same trigger share one commit, whose message lists every release, and so do a policy's
+ * releases when `options.coalesce` says the writer has a backlog. `current` is what the head has
+ * at each rendered path (absent: no such file).
  */
-export function planCommits(rendered: readonly RenderedWrite[], current: ReadonlyMap<string, string | undefined>): CommitPlan {
+export function planCommits(rendered: readonly RenderedWrite[], current: ReadonlyMap<string, string | undefined>, options: PlanOptions = {}): CommitPlan {
   interface Draft {
     files: Map<string, string>;
-    message?: string;
+    /** The first release's own message: the commit's when it carries that release alone and no bulk release. */
+    message: string;
     bulk?: BulkCommitInfo;
+    /** Holds a release that asked for bulk (a mass rebuild): a bulk message even when alone. */
+    declaredBulk: boolean;
   }
   const documents = new Map(current);
   const drafts: Draft[] = [];
@@ -93,22 +114,25 @@ export function planCommits(rendered: readonly RenderedWrite[], current: Readonl
     documents.set(out.path, out.content);
     const open = drafts.at(-1);
     const entry = { releaseId: id, artifactId: release.spec.artifactId, environment: release.spec.environment, nvrs: out.nvrs };
-    if (release.bulk && open?.bulk && open.bulk.trigger === release.spec.trigger) {
+    const shared = release.bulk || (options.coalesce === true && coalescable(release));
+    if (shared && open?.bulk && open.bulk.trigger === release.spec.trigger) {
       open.files.set(out.path, out.content);
       open.bulk.releases.push(entry);
+      open.declaredBulk ||= release.bulk;
     } else {
-      drafts.push(
-        release.bulk
-          ? { files: new Map([[out.path, out.content]]), bulk: { trigger: release.spec.trigger, releases: [entry] } }
-          : { files: new Map([[out.path, out.content]]), message: out.commitMessage },
-      );
+      drafts.push({
+        files: new Map([[out.path, out.content]]),
+        message: out.commitMessage,
+        ...(shared ? { bulk: { trigger: release.spec.trigger, releases: [entry] } } : {}),
+        declaredBulk: release.bulk,
+      });
     }
     lastWriter.set(out.path, drafts.length - 1);
     plan.releases.push({ id, commit: drafts.length - 1 });
   }
   plan.commits = drafts.map((d) => ({
     files: [...d.files].map(([path, content]) => ({ path, content })),
-    message: d.bulk ? renderBulkCommitMessage(d.bulk) : (d.message as string),
+    message: d.bulk && (d.declaredBulk || d.bulk.releases.length > 1) ? renderBulkCommitMessage(d.bulk) : d.message,
   }));
   return plan;
 }

@@ -23,6 +23,11 @@ export type { BatchResult } from "./steps/batch.js";
 export interface WriterOptions {
   /** Releases taken from the queue per write. */
   batchSize: number;
+  /**
+   * A batch of more releases than this is a backlog: a policy's releases next to each other share
+   * one commit (see planCommits). At most this many, one commit each.
+   */
+  coalesceAbove: number;
   /** Write attempts (remote unreachable or failing) before a release is `failed`. */
   maxAttempts: number;
   /** Rejected pushes (the branch moved) retried at once, re-rendered on the fresh head. */
@@ -37,6 +42,7 @@ const remoteBackoff = backoff({ firstMs: 1000, maxMs: 300_000 });
 
 export const defaultWriterOptions: WriterOptions = {
   batchSize: 1000,
+  coalesceAbove: 50,
   maxAttempts: 8,
   pushRetries: 20,
   // Attempts count from 1: the first failed one waits a second.
@@ -402,7 +408,7 @@ class BranchWriter {
         const renderedIds = new Set(rendered.map((r) => r.release.spec.id));
         pending = pending.filter((p) => renderedIds.has(p.release.id));
 
-        const plan = planCommits(rendered, await ws.readFiles(head, rendered.map((r) => r.out.path)));
+        const plan = planCommits(rendered, await ws.readFiles(head, rendered.map((r) => r.out.path)), { coalesce: rendered.length > this.options.coalesceAbove });
         const commitStarted = performance.now();
         const shas = await ws.commit(head, plan.commits, this.repo.author);
         this.deps.instruments?.commitSeconds(this.repo.name, (performance.now() - commitStarted) / 1000);

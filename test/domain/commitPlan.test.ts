@@ -1,6 +1,7 @@
 // The commit plan: a batch of releases on a head becomes commits, without touching git.
 import { describe, expect, it } from "vitest";
 import { assignCommits, planCommits, renderReleases, type ReleaseToWrite } from "../../src/domain/commitPlan.js";
+import { parseBulkCommitMessage } from "../../src/domain/commitMessages/bulk.js";
 import { parseReleaseIds } from "../../src/domain/commitMessages/trailers.js";
 import { rawhideArtifact, releaseId, shippedEnvironments } from "../support/writerFixtures.js";
 
@@ -80,6 +81,64 @@ describe("planCommits", () => {
     expect(p.commits.map((x) => x.files.length)).toEqual([2, 1, 1, 1]);
     expect(p.commits.map((x) => parseReleaseIds(x.message))).toEqual([[a.release.spec.id, b.release.spec.id], [other.release.spec.id], [single.release.spec.id], [c.release.spec.id]]);
     expect(p.releases.map((r) => r.commit)).toEqual([0, 0, 1, 2, 3]);
+  });
+
+  describe("with a backlog (coalesce)", () => {
+    const coalesced = (items: ReturnType<typeof write>[], current = new Map<string, string>()) =>
+      planCommits(renderReleases(items, envs.environments).rendered, current, { coalesce: true });
+
+    it("puts a policy's releases next to each other in one commit listing every release; without a backlog, one commit each", () => {
+      const items = ["bash", "zsh", "vim", "git"].map((pkg) => write(pkg, "1.0"));
+      const p = coalesced(items);
+      expect(p.commits).toHaveLength(1);
+      expect(p.commits[0]?.files.map((f) => f.path)).toEqual(["bash", "zsh", "vim", "git"].map((pkg) => `koji/tags/f45/${pkg}.yaml`));
+      expect(parseReleaseIds(p.commits[0]?.message ?? "")).toEqual(items.map((i) => i.release.spec.id));
+      expect(parseBulkCommitMessage(p.commits[0]?.message ?? "")?.trigger).toBe("policy/rawhide-auto");
+      expect(p.releases.map((r) => r.commit)).toEqual([0, 0, 0, 0]);
+      expect(plan(items).commits).toHaveLength(4);
+    });
+
+    it("keeps a commit of its own for what a person made (ad hoc, rollback, forced), and splits where the trigger changes", () => {
+      const a = write("bash", "1.0");
+      const b = write("zsh", "1.0");
+      const adHoc = write("vim", "1.0", { trigger: "user:alice" });
+      const rollback = write("git", "1.0", { trigger: "rollback", explicit: true });
+      const forced = write("tmux", "1.0", { explicit: true });
+      const c = write("less", "1.0");
+      const other = write("sed", "1.0", { trigger: "policy/other" });
+      const d = write("gawk", "1.0", { trigger: "policy/other" });
+      const p = coalesced([a, b, adHoc, rollback, forced, c, other, d]);
+      expect(p.commits.map((x) => parseReleaseIds(x.message))).toEqual([
+        [a.release.spec.id, b.release.spec.id],
+        [adHoc.release.spec.id],
+        [rollback.release.spec.id],
+        [forced.release.spec.id],
+        [c.release.spec.id],
+        [other.release.spec.id, d.release.spec.id],
+      ]);
+      // A group of one keeps the release's own message, not a bulk one.
+      expect(parseBulkCommitMessage(p.commits[4]?.message ?? "")).toBeUndefined();
+      expect(p.commits[4]?.message).toBe(renderReleases([c], envs.environments).rendered[0]?.out.commitMessage);
+    });
+
+    it("still refuses downgrades and leaves out what the head already says; a package released twice ends at the later build", () => {
+      const newer = write("bash", "5.3");
+      const current = new Map(plan([newer]).commits[0]?.files.map((f) => [f.path, f.content]));
+      const older = write("bash", "5.2");
+      const same = { ...write("bash", "5.3"), artifact: newer.artifact };
+      const first = write("zsh", "5.8");
+      const second = write("zsh", "5.9");
+      const p = coalesced([older, same, first, second], current);
+      expect(p.downgrades.map((d) => d.id)).toEqual([older.release.spec.id]);
+      expect(p.releases).toEqual([
+        { id: same.release.spec.id, commit: null },
+        { id: first.release.spec.id, commit: 0 },
+        { id: second.release.spec.id, commit: 0 },
+      ]);
+      expect(p.commits).toHaveLength(1);
+      expect(p.commits[0]?.files).toHaveLength(1);
+      expect(p.commits[0]?.files[0]?.content).toContain("zsh-5.9-1");
+    });
   });
 
   it("does not change the documents it was given", () => {

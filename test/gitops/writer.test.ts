@@ -9,6 +9,7 @@ import pino from "pino";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
+import { parseBulkCommitMessage } from "../../src/domain/commitMessages/bulk.js";
 import type { ArtifactInput } from "../../src/domain/artifact.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { Writer, type WriterOptions } from "../../src/gitops/writer.js";
@@ -73,7 +74,8 @@ function releaseIdCounts(remote: string, branch = "main"): Map<string, number> {
 function commitsByRelease(remote: string): Map<string, string> {
   const clone = cloneRemote(remote);
   try {
-    return new Map(clone.log().flatMap((c) => (c.release ? [[c.release.releaseId, c.sha] as [string, string]] : [])));
+    // A bulk commit (a mass rebuild, a caught-up backlog) carries several releases.
+    return new Map(clone.log().flatMap((c) => (parseBulkCommitMessage(c.message)?.releases.map((r) => r.releaseId) ?? (c.release ? [c.release.releaseId] : [])).map((id) => [id, c.sha] as [string, string])));
   } finally {
     clone.dispose();
   }
@@ -416,6 +418,46 @@ describe("the GitOps writer (SQLite)", () => {
     expect(history.at(-1)).toBe(pushes[0]?.newSha);
     expect(history.map((sha) => git(h.remote, "show", "--name-only", "--format=", sha).trim())).toEqual(plan.map(([, , file]) => file));
   });
+
+  it("catches up a backlog in a commit per policy run, keeps a person's release in its own, and writes one commit per release again once it has caught up", async () => {
+    const h = await start(provider, { writer: { pollMs: 600_000, coalesceAbove: 50 } });
+    const recorder = recordPushes(h.remote);
+    const artifacts = await h.pushArtifacts(Array.from({ length: 131 }, (_, i) => ({ package: `backlog-${i}` })));
+    const queue = async (list: ArtifactInput[], trigger: (i: number) => string) => {
+      const ids: string[] = [];
+      for (const [i, a] of list.entries()) {
+        const out = await h.releases.enqueue({ artifactId: a.id, environment: "rawhide", repository: "gitops", branch: "main", package: a.package, trigger: trigger(i), createdBy: "test", force: false });
+        if (out.status !== "queued") throw new Error(out.status);
+        ids.push(out.release.id);
+      }
+      return ids;
+    };
+    // 60 of the policy, one of a person, 60 of the policy: more than 50 in one batch.
+    const backlog = await queue(artifacts.slice(0, 121), (i) => (i === 60 ? "user:alice" : "policy/rawhide-auto"));
+    h.writer.notify("gitops");
+    await h.writer.idle();
+    const settled = await h.listReleases(backlog);
+    expectExactlyOnce(h.remote, settled);
+    expect(recorder.pushes(), "one push").toHaveLength(1);
+    const history = git(h.remote, "rev-list", "--reverse", "main").trim().split("\n");
+    expect(history).toHaveLength(3);
+    const sha = (id: string) => settled.get(id)?.commitSha;
+    expect(new Set(backlog.slice(0, 60).map(sha))).toEqual(new Set([history[0]]));
+    expect(sha(backlog[60] ?? "")).toBe(history[1]);
+    expect(new Set(backlog.slice(61).map(sha))).toEqual(new Set([history[2]]));
+    expect(git(h.remote, "show", "--name-only", "--format=", history[0] ?? "").trim().split("\n")).toHaveLength(60);
+    expect(git(h.remote, "log", "-1", "--format=%s", history[1] ?? "").trim()).toMatch(/^koji-tag: backlog-60-/);
+    expect(git(h.remote, "log", "-1", "--format=%s", history[2] ?? "").trim()).toBe("bulk: 60 releases to rawhide");
+    // Every document is there, each at its build.
+    for (const a of artifacts.slice(0, 121)) expect(git(h.remote, "show", `main:koji/tags/f45/${a.package}.yaml`)).toContain(`${a.package}-`);
+
+    // Caught up: a batch of 10 is one commit each again.
+    const after = await queue(artifacts.slice(121), () => "policy/rawhide-auto");
+    h.writer.notify("gitops");
+    await h.writer.idle();
+    expectExactlyOnce(h.remote, await h.listReleases([...backlog, ...after]));
+    expect(Number(git(h.remote, "rev-list", "--count", "main").trim())).toBe(3 + 10);
+  }, 60_000);
 
   it("keeps a release queued while the remote is unreachable, fails it after the bound, and pushes it on retry once the remote is back", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "relengd-unreachable-"));
