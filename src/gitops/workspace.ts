@@ -1,11 +1,10 @@
 // A long-lived local bare clone of one GitOps repository branch: fetch, read, commit, push.
 // Commits are made with `git fast-import` (one process per batch, no work tree), so a burst of
 // releases costs one git process instead of two per commit.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
 import { parseReleaseIds, TRAILER } from "../domain/commitMessages/trailers.js";
+import { runGitProcess } from "./gitProcess.js";
 import { clearStaleLocks, clearStaleRemoteLock, countedGitCommand, localRemoteDir, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
 
 const RELEASE_ID_TRAILER = TRAILER.releaseId;
@@ -67,19 +66,25 @@ export class Workspace {
     this.remoteRef = `refs/remotes/origin/${branch}`;
   }
 
-  private g(): SimpleGit {
-    const env = gitEnv();
-    // simple-git guards some variables (GIT_SSH_COMMAND, …): these are ours to set, on purpose.
-    return simpleGit({ baseDir: this.dir, allowEnvironment: Object.keys(env) }).env(env);
-  }
-
   /** Every git command runs here: counted, so that a lock is never judged stale while one runs. */
-  private git(args: string[]): Promise<string> {
-    return countedGitCommand(this.dir, () => this.g().raw(args));
+  private async git(args: string[]): Promise<string> {
+    return (await this.gitWithInput(args)).toString("utf8");
   }
 
-  private gitWithInput(args: string[], input: Buffer): Promise<Buffer> {
-    return countedGitCommand(this.dir, () => runWithInput("git", ["-C", this.dir, ...args], input));
+  /**
+   * Runs git in the workspace through the helper process (gitProcess.ts: a fork of this process
+   * would hold the event loop); a failure's message has what git printed on both streams, since
+   * some answers (a push's `[rejected]`) are on stdout.
+   */
+  private gitWithInput(args: string[], input?: Buffer): Promise<Buffer> {
+    return countedGitCommand(this.dir, async () => {
+      const result = await runGitProcess({ args, cwd: this.dir, env: gitEnv(), ...(input ? { input } : {}) });
+      if (result.code === 0) return result.stdout;
+      const stdout = result.stdout.toString("utf8").trim().slice(0, 4000);
+      // git's own words first: callers recognise rejections and locks by them, line by line.
+      const said = [result.stderr.trim(), stdout].filter(Boolean).join("\n");
+      throw new Error(said || `git ${args[0] ?? ""} ended with ${result.code ?? result.signal} and said nothing`);
+    });
   }
 
   /** A local failure, with the lock files it names. */
@@ -200,7 +205,7 @@ export class Workspace {
     const out = new Map<string, string>();
     const unique = [...new Set(paths)];
     if (!head || unique.length === 0) return out;
-    const listing = await this.gitWithInput(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, "--", ...unique], Buffer.alloc(0)).catch((err: unknown) => {
+    const listing = await this.gitWithInput(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, "--", ...unique]).catch((err: unknown) => {
       throw this.failed("cannot list documents", err);
     });
     const blobs: { path: string; oid: string }[] = [];
@@ -295,20 +300,4 @@ export class Workspace {
 
 function firstLine(text: string): string {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 3).join(" / ").slice(0, 500);
-}
-
-function runWithInput(cmd: string, args: string[], input: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: gitEnv() });
-    const stdout: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => stdout.push(d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`${cmd} ${args.slice(0, 4).join(" ")} exited ${code}: ${stderr.trim()}`))));
-    // A command that exits without reading all its input (or none: ls-tree) closes the pipe;
-    // the exit code says whether it worked, and an unhandled EPIPE would end the process.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(input);
-  });
 }

@@ -9,7 +9,7 @@ import type { EnvironmentSet, ResolvedRepository } from "../domain/environmentSe
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
-import { backoff, Drain, KeyedMutex } from "../concurrency/index.js";
+import { backoff, Drain, inSlices, KeyedMutex } from "../concurrency/index.js";
 import { branchKey } from "./branchKey.js";
 import { emptyResult, toWrite, type BatchItem, type BatchResult } from "./steps/batch.js";
 import { HistoryIndex } from "./steps/historyIndex.js";
@@ -83,6 +83,9 @@ export function failureCause(err: unknown): WriteFailureCause {
   if (err instanceof WorkspaceError) return "workspace";
   return isStoreError(err) ? "store" : "other";
 }
+
+/** Releases rendered between two turns of the event loop (about 5 ms of YAML). */
+const RENDER_SLICE = 50;
 
 /** Workspace repairs (stale locks removed, the clone rebuilt) tried per attempt before it counts as failed. */
 const WORKSPACE_RECOVERIES = 2;
@@ -397,10 +400,14 @@ class BranchWriter {
         pending = await this.history.withoutWritten(pending, result);
         if (pending.length === 0) return;
 
-        const { rendered, unrenderable } = renderReleases(
+        // Rendering YAML is the batch's largest piece of CPU: in slices, so requests are served meanwhile.
+        const renderings = await inSlices(
           pending.map((p) => ({ release: toWrite(p.release), artifact: p.artifact })),
-          envs.environments,
+          RENDER_SLICE,
+          (slice) => [renderReleases(slice, envs.environments)],
         );
+        const rendered = renderings.flatMap((r) => r.rendered);
+        const unrenderable = renderings.flatMap((r) => r.unrenderable);
         for (const u of unrenderable) {
           await this.deps.releases.markBlocked(u.id, u.reason);
           result.blocked.push(u.id);
