@@ -217,8 +217,13 @@ async function restart(setup: Setup): Promise<{ seconds: number; rss: number; pe
     const seconds = (performance.now() - started) / 1000;
     return { seconds, ...memoryOf(pid) };
   } finally {
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    // A server that already exited (a failed start) sends no second 'exit': waiting for one hung
+    // the bench before it could drop its databases.
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
   }
 }
 
