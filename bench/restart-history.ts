@@ -3,11 +3,14 @@
 // each its own commit (BENCH_PACKAGES packages, 1,000, each tagged many times); then one release is queued. Measured: from the process's spawn to that release's
 // `pushed`, and the server's RSS then (VmRSS, VmHWM). Baseline in the same run: the same start
 // on an empty store and remote. Targets: ≤ 5 s to pushed, RSS ≤ +10 % of the baseline.
+// With BENCH_DATABASE_URL all of it again on PostgreSQL (each store a schema of its own, migrated
+// first, dropped afterwards); BENCH_PROVIDERS=postgresql runs that one alone.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { TokenService } from "../src/auth/tokens.js";
 import { parseArtifact, type Artifact, type ArtifactInput } from "../src/domain/artifact.js";
 import { renderRelease } from "../src/domain/release.js";
@@ -15,12 +18,16 @@ import { ensureBareRepository } from "../src/gitops/repository.js";
 import { Workspace } from "../src/gitops/workspace.js";
 import { loadEnvironments } from "../src/policy/environments.js";
 import { ArtifactRepository } from "../src/store/artifactRepository.js";
+import { parseDatabaseUrl, pgSearchPathOption, type Provider } from "../src/store/databaseUrl.js";
+import { newId } from "../src/store/ids.js";
 import { openStore } from "../src/store/store.js";
 import { migrate } from "../src/store/migrator.js";
 import { ReleaseRepository } from "../src/store/releaseRepository.js";
 import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
 import { benchLine } from "./load.js";
+import { insertPostgresRows } from "./historyRows.js";
+import { benchDatabase, type BenchDatabase } from "./relengdServer.js";
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 30_000);
 const root = path.resolve(import.meta.dirname, "..");
@@ -58,30 +65,90 @@ function parsed(input: unknown): Artifact {
 interface Setup {
   dir: string;
   remote: string;
-  databaseUrl: string;
+  database: BenchDatabase;
 }
 
-/** A store and remote with `n` releases to rawhide pushed, one commit each (fast-import, not the writer). */
-async function seed(n: number, label: string): Promise<Setup> {
-  const dir = mkdtempSync(path.join(tmpdir(), `relengd-restart-${label}-`));
+/** What a run made, to remove afterwards whatever happened. */
+interface Made {
+  dirs: string[];
+  databases: BenchDatabase[];
+}
+
+type RenderEnvironment = Parameters<typeof renderRelease>[2];
+
+/**
+ * A store and remote with `n` releases to rawhide pushed, one commit each (fast-import, not the
+ * writer). SQLite through the store's repositories; PostgreSQL by multi-row INSERTs of the same
+ * rows (insertPostgresRows). The store is a new database from `benchDatabase`, migrated here;
+ * the caller drops it.
+ */
+async function seed(n: number, label: string, provider: Provider, postgresUrl: string | undefined, made: Made): Promise<Setup> {
+  const dir = mkdtempSync(path.join(tmpdir(), `relengd-restart-${provider}-${label}-`));
+  made.dirs.push(dir);
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);
-  const databaseUrl = `file:${path.join(dir, "relengd.db")}`;
-  await migrate(databaseUrl);
-  if (n === 0) return { dir, remote, databaseUrl };
+  const database = benchDatabase(dir, `restart_${label}`, provider === "postgresql" ? postgresUrl : undefined);
+  made.databases.push(database);
+  const setup = { dir, remote, database };
+  await migrate(database.url);
+  if (n === 0) return setup;
+  const env = loadEnvironments(path.join(root, "policies"), remote).environments.get("rawhide");
+  if (!env) throw new Error("the shipped environments have no rawhide");
+  // The server's own workspace, as a restart finds it (a first start would clone the remote).
+  const ws = new Workspace(path.join(dir, "workspaces", "gitops.git"), remote, "main");
+  await ws.open();
+  await ws.fetch();
+  let head: string | null = null;
+  /** Commits and pushes a slice's documents, one commit each; their commit ids in order. */
+  const commitAll = async (rendered: { out: ReturnType<typeof renderRelease> }[]): Promise<string[]> => {
+    const shas = await ws.commit(
+      head,
+      rendered.map((r) => ({ files: [{ path: r.out.path, content: r.out.content }], message: r.out.commitMessage })),
+      { name: "relengd", email: "relengd@localhost" },
+    );
+    head = shas.at(-1) ?? head;
+    await ws.push(head as string);
+    return shas;
+  };
+  const slices = function* () {
+    for (let from = 0; from < n; from += 5000) yield Array.from({ length: Math.min(5000, n - from) }, (_, i) => parsed(historyArtifact(from + i)));
+  };
+  if (provider === "sqlite") await seedThroughStore(database.url, env, slices(), commitAll);
+  else {
+    const target = parseDatabaseUrl(database.url);
+    const client = new pg.Client({ connectionString: target.location, options: pgSearchPathOption(target.schema) });
+    await client.connect();
+    try {
+      for (const slice of slices()) {
+        const ingestedAt = new Date();
+        // As enqueue makes them: a new id and its time each (a monotonic ULID: ids sort in commit order).
+        const releases = slice.map((artifact) => ({ id: newId(), artifact, createdAt: new Date() }));
+        const shas = await commitAll(releases.map((r) => ({ out: renderRelease({ id: r.id, artifactId: r.artifact.id, environment: "rawhide", trigger: "user:bench", createdAt: r.createdAt }, r.artifact, env) })));
+        await insertPostgresRows(
+          client,
+          releases.map((r, i) => ({ ...r, commitSha: shas[i] as string })),
+          ingestedAt,
+          new Date(),
+        );
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  return setup;
+}
+
+async function seedThroughStore(
+  databaseUrl: string,
+  env: RenderEnvironment,
+  slices: Iterable<Artifact[]>,
+  commitAll: (rendered: { out: ReturnType<typeof renderRelease> }[]) => Promise<string[]>,
+): Promise<void> {
   const db = await openStore(databaseUrl);
   try {
     const artifacts = new ArtifactRepository(db, { maxBatch: 1000 });
     const releases = new ReleaseRepository(db);
-    const env = loadEnvironments(path.join(root, "policies"), remote).environments.get("rawhide");
-    if (!env) throw new Error("the shipped environments have no rawhide");
-    // The server's own workspace, as a restart finds it (a first start would clone the remote).
-    const ws = new Workspace(path.join(dir, "workspaces", "gitops.git"), remote, "main");
-    await ws.open();
-    await ws.fetch();
-    let head: string | null = null;
-    for (let from = 0; from < n; from += 5000) {
-      const slice = Array.from({ length: Math.min(5000, n - from) }, (_, i) => parsed(historyArtifact(from + i)));
+    for (const slice of slices) {
       await Promise.all(slice.map((a) => artifacts.ingest(a)));
       const queued = await Promise.all(
         slice.map((a) => releases.enqueue({ artifactId: a.id, environment: "rawhide", repository: "gitops", branch: "main", package: a.package, trigger: "user:bench", createdBy: "bench", force: false })),
@@ -91,19 +158,12 @@ async function seed(n: number, label: string): Promise<Setup> {
         const r = o.release;
         return { id: r.id, out: renderRelease({ id: r.id, artifactId: r.artifactId, environment: "rawhide", trigger: r.trigger, createdAt: r.createdAt }, slice[i] as Artifact, env) };
       });
-      const shas = await ws.commit(
-        head,
-        rendered.map((r) => ({ files: [{ path: r.out.path, content: r.out.content }], message: r.out.commitMessage })),
-        { name: "relengd", email: "relengd@localhost" },
-      );
-      head = shas.at(-1) ?? head;
-      await ws.push(head as string);
+      const shas = await commitAll(rendered);
       await releases.markPushed(rendered.map((r, i) => ({ id: r.id, commitSha: shas[i] as string })));
     }
   } finally {
     await db.close();
   }
-  return { dir, remote, databaseUrl };
 }
 
 /** Starts the server on `setup`, queues one release, and measures until it is pushed. */
@@ -118,7 +178,7 @@ async function restart(setup: Setup): Promise<{ seconds: number; rss: number; pe
     HOME: process.env.HOME,
     RELENGD_PORT: String(port),
     RELENGD_DATA_DIR: setup.dir,
-    RELENGD_DATABASE_URL: setup.databaseUrl,
+    RELENGD_DATABASE_URL: setup.database.url,
     RELENGD_GITOPS_REPO: setup.remote,
     RELENGD_POLICIES_DIR: path.join(root, "policies"),
     RELENGD_TOKEN_SECRET: secret,
@@ -157,18 +217,24 @@ async function restart(setup: Setup): Promise<{ seconds: number; rss: number; pe
     const seconds = (performance.now() - started) / 1000;
     return { seconds, ...memoryOf(pid) };
   } finally {
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    // A server that already exited (a failed start) sends no second 'exit': waiting for one hung
+    // the bench before it could drop its databases.
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
   }
 }
 
-async function main(): Promise<void> {
-  if (process.env.BENCH_SKIP_BUILD !== "1") execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-  const t0 = performance.now();
-  const empty = await seed(0, "empty");
-  const long = await seed(HISTORY, "history");
-  console.log(`restart over history: seeded ${HISTORY} pushed releases (one commit each) in ${((performance.now() - t0) / 1000).toFixed(1)} s; remote has ${git(long.remote, "rev-list", "--count", "main").trim()} commits`);
+async function run(provider: Provider, postgresUrl?: string): Promise<void> {
+  const suffix = provider === "postgresql" ? "-postgresql" : "";
+  const made: Made = { dirs: [], databases: [] };
   try {
+    const t0 = performance.now();
+    const empty = await seed(0, "empty", provider, postgresUrl, made);
+    const long = await seed(HISTORY, "history", provider, postgresUrl, made);
+    console.log(`restart over history on ${provider} (${long.database.where}): seeded ${HISTORY} pushed releases (one commit each) in ${((performance.now() - t0) / 1000).toFixed(1)} s; remote has ${git(long.remote, "rev-list", "--count", "main").trim()} commits`);
     // Alternated, twice each: the machine's noise falls on both.
     const runs: { label: string; seconds: number; rss: number; peak: number }[] = [];
     for (let round = 0; round < 2; round++) {
@@ -185,14 +251,21 @@ async function main(): Promise<void> {
     console.log(`  time to pushed with history: ${h.seconds.toFixed(2)} s   target ≤ 5 s: ${h.seconds <= 5 ? "PASS" : "FAIL"}   (×${(h.seconds / e.seconds).toFixed(2)} of empty)`);
     const ratio = h.peak / e.peak;
     console.log(`  RSS peak with history: ×${ratio.toFixed(3)} of empty (RSS ×${(h.rss / e.rss).toFixed(3)})   target ≤ +10 %: ${ratio <= 1.1 ? "PASS" : "FAIL"}`);
-    benchLine("restart-history", "history-s", h.seconds, "lower");
-    benchLine("restart-history", "history-vs-empty", h.seconds / e.seconds, "lower");
-    benchLine("restart-history", "peak-rss-mb", h.peak / 1024 / 1024, "lower");
-    benchLine("restart-history", "peak-rss-vs-empty", ratio, "lower");
+    benchLine(`restart-history${suffix}`, "history-s", h.seconds, "lower");
+    benchLine(`restart-history${suffix}`, "history-vs-empty", h.seconds / e.seconds, "lower");
+    benchLine(`restart-history${suffix}`, "peak-rss-mb", h.peak / 1024 / 1024, "lower");
+    benchLine(`restart-history${suffix}`, "peak-rss-vs-empty", ratio, "lower");
   } finally {
-    rmSync(empty.dir, { recursive: true, force: true });
-    rmSync(long.dir, { recursive: true, force: true });
+    for (const database of made.databases) await database.drop();
+    for (const dir of made.dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (process.env.BENCH_SKIP_BUILD !== "1") execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
+const postgresUrl = process.env.BENCH_DATABASE_URL;
+const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",").map((p) => p.trim());
+if (providers.includes("sqlite")) await run("sqlite");
+if (providers.includes("postgresql")) {
+  if (postgresUrl) await run("postgresql", postgresUrl);
+  else console.log("restart over history on postgresql: skipped (set BENCH_DATABASE_URL)");
+}
