@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { artifactLimits } from "../src/domain/artifact.js";
@@ -52,6 +53,11 @@ interface Run extends LoadResult {
   queuedAtEnd?: number;
   /** Seconds from the load's end until the queue was empty; NaN if not within the cap. */
   drainSeconds?: number;
+  /**
+   * How late the server's event loop ran during the load (the server shares this process's
+   * main thread; the load generator has a thread of its own): a request waits at least that long.
+   */
+  loopDelay?: { p99: number; max: number };
 }
 
 interface PathResult {
@@ -76,7 +82,8 @@ async function startEcho(): Promise<{ app: FastifyInstance; url: string }> {
 function describe(r: Run): string[] {
   const lat = summarizeLatencies([r.latenciesMs]);
   const drain = r.drainSeconds === undefined ? "" : Number.isNaN(r.drainSeconds) ? `> ${DRAIN_CAP_SECONDS} s` : `${r.drainSeconds.toFixed(1)} s`;
-  return [r.title, (r.responses / r.durationSeconds).toFixed(0), ms(lat.p50), ms(lat.p99), String(r.non2xx), String(r.errors + r.timeouts), r.queuedAtEnd === undefined ? "" : String(r.queuedAtEnd), drain];
+  const loop = r.loopDelay ? `${ms(r.loopDelay.p99)} / ${ms(r.loopDelay.max)}` : "";
+  return [r.title, (r.responses / r.durationSeconds).toFixed(0), ms(lat.p50), ms(lat.p99), String(r.non2xx), String(r.errors + r.timeouts), r.queuedAtEnd === undefined ? "" : String(r.queuedAtEnd), drain, loop];
 }
 
 /** Polls the release queue from the load's end until it is empty or the cap is reached. */
@@ -113,7 +120,11 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
       requests: { kind: "artifacts", path: PATH, idPrefix, shape: p.shape },
       ...(overallRate ? { overallRate } : {}),
     };
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    if (server === "relengd") loop.enable();
     const result: Run = { ...(await runLoad(spec)), server, mode };
+    loop.disable();
+    if (server === "relengd") result.loopDelay = { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
     if (server === "relengd" && p.shippedPolicies) Object.assign(result, await drain(relengd));
     runs.push(result);
     return result;
@@ -134,7 +145,7 @@ async function runPath(p: IngestPath, dir: string, echo: { url: string }): Promi
   await pause(500);
   const relengdRated = await run("relengd", "rate", `relengd @${RATE}/s`, "relengd-rate-", SECONDS, RATE);
 
-  console.log(table([["run", "req/s", "p50", "p99", "non-2xx", "errors", "queued at end", "queue empty after"], ...runs.map(describe)]));
+  console.log(table([["run", "req/s", "p50", "p99", "non-2xx", "errors", "queued at end", "queue empty after", "loop delay p99 / max"], ...runs.map(describe)]));
   for (const r of runs) {
     if (r.non2xx > 0) console.log(`  ${r.title}: status counts ${JSON.stringify(r.statusCounts)}`);
   }

@@ -29,6 +29,7 @@ import { parseDatabaseUrl, type DatabaseTarget, type Provider } from "./database
 import { postgresPool } from "./postgresDialect.js";
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from "./privateFiles.js";
 import { rejected, SqliteDriver } from "./sqliteDriver.js";
+import { SqliteCheckpointer } from "./sqliteCheckpointer.js";
 import { fileSync, WalSync } from "./walSync.js";
 
 export type { DB } from "./generated/kysely/types.js";
@@ -146,6 +147,9 @@ function openSqlite(target: DatabaseTarget, options: OpenOptions): Store {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
+  // Checkpoints run in a worker thread (sqliteCheckpointer.ts), never in a COMMIT of ours.
+  db.pragma("wal_autocheckpoint = 0");
+  const checkpointer = new SqliteCheckpointer(target.location, () => db.pragma("wal_autocheckpoint = 1000"));
   const walSync = new WalSync((options.syncWal ?? fileSync)(`${target.location}-wal`));
   const driver = new SqliteDriver(db, { busyTimeoutMs, syncedCommits: true });
   const kysely = new Kysely<DB>({ dialect: dialect(driver, new LockingSqliteAdapter(), () => new SqliteQueryCompiler(), (k) => new SqliteIntrospector(k)) });
@@ -157,12 +161,17 @@ function openSqlite(target: DatabaseTarget, options: OpenOptions): Store {
       // Answered only once the commit is on stable storage, as with FULL; the connection is
       // free meanwhile, so commits made during this sync share the next one.
       await walSync.afterCommit();
+      checkpointer.nudge();
       return result;
     },
     read(work) {
       return kysely.transaction().setAccessMode("read only").execute(work);
     },
-    close: () => kysely.destroy(),
+    async close() {
+      await checkpointer.stop();
+      // The last connection to close checkpoints what is left, here.
+      await kysely.destroy();
+    },
   };
 }
 

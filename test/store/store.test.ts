@@ -1,6 +1,8 @@
 // The store's one way to the database: the same queries and the same row forms on both
 // databases, atomic transactions, bind limits counted on every statement, and on SQLite commits
 // answered only once durable and other processes' locks waited for off the thread.
+import { copyFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
@@ -183,6 +185,45 @@ describe("store on sqlite, durability", () => {
       expect(await level()).toBe(2);
     } finally {
       other.close();
+      await store.close();
+      await drop();
+    }
+  });
+});
+
+describe("store on sqlite, checkpoints", () => {
+  // What is in the database file itself, without the log: a copy of the file alone, opened.
+  function checkpointedHolds(file: string, dir: string): number {
+    const copy = path.join(dir, "checkpointed.db");
+    copyFileSync(file, copy);
+    const db = new BetterSqlite3(copy, { readonly: true });
+    try {
+      return (db.prepare(`SELECT count(*) AS n FROM "Hold"`).get() as { n: number }).n;
+    } finally {
+      db.close();
+      rmSync(copy, { force: true });
+    }
+  }
+
+  it("never checkpoints in a commit of its own; a worker thread copies the log into the database file soon after", async () => {
+    const { url, drop } = freshDatabaseUrl("sqlite");
+    await migrate(url);
+    const store = await openStore(url);
+    const dir = path.dirname(store.target.location);
+    try {
+      const autocheckpoint = await store.read(async (tx) => Object.values((await sql<Record<string, number>>`PRAGMA wal_autocheckpoint`.execute(tx)).rows[0] ?? {})[0]);
+      expect(autocheckpoint).toBe(0);
+      // A few commits: far below the 1,000 pages at which SQLite would checkpoint by itself.
+      for (let i = 0; i < 5; i++) await store.transaction((tx) => tx.insertInto("Hold").values(hold(`c${i}`)).execute());
+      let inFile = 0;
+      for (let tries = 0; tries < 100 && inFile < 5; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        // Later commits nudge the worker again.
+        await store.transaction((tx) => tx.insertInto("Hold").values(hold(`n${tries}`)).execute());
+        inFile = checkpointedHolds(store.target.location, dir);
+      }
+      expect(inFile, "rows copied into the database file by a checkpoint").toBeGreaterThanOrEqual(5);
+    } finally {
       await store.close();
       await drop();
     }
