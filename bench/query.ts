@@ -160,6 +160,8 @@ async function pgStoredRows(client: pg.Client, id: string): Promise<string> {
     [id],
   );
   const builds = await client.query(`SELECT "artifactId", "nvr", "name" FROM "ArtifactBuild" WHERE "artifactId" = $1 ORDER BY "id"`, [id]);
+  // Two empty answers would compare equal.
+  if (artifact.rows.length !== 1 || builds.rows.length === 0) throw new Error(`artifact ${id}: ${artifact.rows.length} rows, ${builds.rows.length} builds stored`);
   return JSON.stringify({ artifact: artifact.rows, builds: builds.rows });
 }
 
