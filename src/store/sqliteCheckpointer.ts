@@ -65,6 +65,9 @@ export class SqliteCheckpointer {
     if (!worker) return;
     this.worker = null;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    // Unreferenced, the worker would let a process that awaits nothing else (a CLI verb closing
+    // its store) end before the worker has closed its connection: Node's exit code 13.
+    worker.ref();
     worker.postMessage("stop");
     await exited;
   }
