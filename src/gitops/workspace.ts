@@ -4,7 +4,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
 import { parseReleaseIds, TRAILER } from "../domain/commitMessages/trailers.js";
 import { clearStaleLocks, clearStaleRemoteLock, countedGitCommand, localRemoteDir, locksNamed, processesIn, remoteLockNamed, type LockSweep } from "./gitLocks.js";
 
@@ -67,15 +66,9 @@ export class Workspace {
     this.remoteRef = `refs/remotes/origin/${branch}`;
   }
 
-  private g(): SimpleGit {
-    const env = gitEnv();
-    // simple-git guards some variables (GIT_SSH_COMMAND, …): these are ours to set, on purpose.
-    return simpleGit({ baseDir: this.dir, allowEnvironment: Object.keys(env) }).env(env);
-  }
-
   /** Every git command runs here: counted, so that a lock is never judged stale while one runs. */
   private git(args: string[]): Promise<string> {
-    return countedGitCommand(this.dir, () => this.g().raw(args));
+    return countedGitCommand(this.dir, () => runGit(this.dir, args));
   }
 
   private gitWithInput(args: string[], input: Buffer): Promise<Buffer> {
@@ -295,6 +288,29 @@ export class Workspace {
 
 function firstLine(text: string): string {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 3).join(" / ").slice(0, 500);
+}
+
+/**
+ * Runs git in `dir` (its working directory: see gitLocks.ts) and resolves with its stdout once it
+ * has ended; any non-zero exit rejects, with git's stdout and stderr as the message (a push's
+ * `--porcelain` verdict is on stdout). Not simple-git: it waits 50 ms after every command that
+ * prints nothing (update-ref after each push, merge-base, a quiet fetch) and takes a non-zero exit
+ * without stderr for a success (merge-base --is-ancestor answered true for every pair).
+ */
+function runGit(dir: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: gitEnv() });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => stdout.push(d));
+    child.stderr.on("data", (d: Buffer) => stderr.push(d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve(Buffer.concat(stdout).toString("utf8"));
+      const said = Buffer.concat([...stdout, ...stderr]).toString("utf8").trim();
+      reject(new Error(said || `git ${args[0] ?? ""} exited ${code ?? signal}`));
+    });
+  });
 }
 
 function runWithInput(cmd: string, args: string[], input: Buffer): Promise<Buffer> {

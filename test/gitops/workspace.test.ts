@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
-import { Workspace } from "../../src/gitops/workspace.js";
+import { PushRejected, Workspace } from "../../src/gitops/workspace.js";
 
 describe("Workspace.readFiles", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-ws-"));
@@ -32,4 +32,50 @@ describe("Workspace.readFiles", () => {
     // as an unhandled EPIPE (it ended a server once).
     for (let i = 0; i < 150; i++) expect((await ws.readFiles(sha as string, ["koji/tags/f45/missing.yaml"])).size).toBe(0);
   }, 120_000);
+});
+
+// simple-git resolves a command that exits non-zero without a word on stderr as a success, and
+// waits 50 ms after any command that wrote nothing: `merge-base --is-ancestor` answered true for
+// every pair, and the update-ref after every push cost 50 ms of each release's latency.
+describe("Workspace's silent git commands", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "relengd-ws-silent-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("isAncestor tells apart a commit in the history from one that is not, without waiting for output that never comes", async () => {
+    const remote = path.join(dir, "remote.git");
+    await ensureBareRepository(remote);
+    const ws = new Workspace(path.join(dir, "ws.git"), remote, "main");
+    await ws.open();
+    const author = { name: "t", email: "t@localhost" };
+    const [a] = await ws.commit(null, [{ files: [{ path: "a.yaml", content: "a\n" }], message: "a" }], author);
+    const [b] = await ws.commit(a as string, [{ files: [{ path: "b.yaml", content: "b\n" }], message: "b" }], author);
+    const [other] = await ws.commit(null, [{ files: [{ path: "c.yaml", content: "c\n" }], message: "unrelated root" }], author);
+    expect(await ws.isAncestor(a as string, b as string)).toBe(true);
+    expect(await ws.isAncestor(b as string, a as string)).toBe(false);
+    expect(await ws.isAncestor(other as string, b as string)).toBe(false);
+    // Each of these is one short git process (a few ms); the fastest of five stays well under
+    // the 50 ms simple-git added to every command that printed nothing.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await ws.isAncestor(a as string, b as string);
+      times.push(performance.now() - t);
+    }
+    expect(Math.min(...times)).toBeLessThan(40);
+  }, 60_000);
+
+  it("a push records the remote's new head in the workspace, and a rejected push is told apart", async () => {
+    const remote = path.join(dir, "remote2.git");
+    await ensureBareRepository(remote);
+    const ws = new Workspace(path.join(dir, "ws2.git"), remote, "main");
+    await ws.open();
+    expect(await ws.fetch()).toBe(false);
+    const author = { name: "t", email: "t@localhost" };
+    const [a] = await ws.commit(null, [{ files: [{ path: "a.yaml", content: "a\n" }], message: "a" }], author);
+    await ws.push(a as string);
+    expect(await ws.fetch()).toBe(true);
+    expect(await ws.head()).toBe(a);
+    const [unrelated] = await ws.commit(null, [{ files: [{ path: "x.yaml", content: "x\n" }], message: "x" }], author);
+    await expect(ws.push(unrelated as string)).rejects.toBeInstanceOf(PushRejected);
+  }, 60_000);
 });
