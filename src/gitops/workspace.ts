@@ -68,6 +68,11 @@ export class Workspace {
 
   /** Every git command runs here: counted, so that a lock is never judged stale while one runs. */
   private git(args: string[]): Promise<string> {
+    return this.gitSaying(args).then((said) => said.stdout);
+  }
+
+  /** A git command's stdout and, for the warnings of one that worked, its stderr. */
+  private gitSaying(args: string[]): Promise<{ stdout: string; stderr: string }> {
     return countedGitCommand(this.dir, () => runGit(this.dir, args));
   }
 
@@ -255,10 +260,15 @@ export class Workspace {
     return shas;
   }
 
-  /** Pushes `sha` to the remote branch as a fast-forward; never forces. */
+  /**
+   * Pushes `sha` to the remote branch as a fast-forward; never forces. The push itself moves
+   * refs/remotes/origin/<branch> (git updates the remote-tracking ref a fetch refspec maps the
+   * pushed branch to), so no second git process records it.
+   */
   async push(sha: string, lockCleared = false): Promise<void> {
+    let warnings: string;
     try {
-      await this.git(["push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]);
+      ({ stderr: warnings } = await this.gitSaying(["-c", `remote.origin.fetch=+refs/heads/${this.branch}:${this.remoteRef}`, "push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]));
     } catch (err) {
       const text = (err as Error).message;
       const remoteLock = remoteLockNamed(text);
@@ -277,11 +287,13 @@ export class Workspace {
       }
       throw new RemoteUnavailable(`push to ${this.url} failed: ${firstLine(text)}`);
     }
-    // Now known to be the remote head: the next batch builds on it without fetching.
-    await this.git(["update-ref", this.remoteRef, sha]).catch((err: unknown) => {
+    // git only warns when it cannot move the remote-tracking ref (a lock a crash left): told as
+    // a local failure naming the lock, so that it is cleared now, not at the next fetch.
+    if (/update_ref failed|cannot lock ref/i.test(warnings)) {
       this.knownHead = undefined;
-      throw this.failed(`pushed ${sha}, but cannot record it`, err);
-    });
+      throw this.failed(`pushed ${sha}, but cannot record it`, new Error(warnings));
+    }
+    // Now known to be the remote head: the next batch builds on it without fetching.
     this.knownHead = sha;
   }
 }
@@ -297,7 +309,7 @@ function firstLine(text: string): string {
  * prints nothing (update-ref after each push, merge-base, a quiet fetch) and takes a non-zero exit
  * without stderr for a success (merge-base --is-ancestor answered true for every pair).
  */
-function runGit(dir: string, args: string[]): Promise<string> {
+function runGit(dir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("git", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: gitEnv() });
     const stdout: Buffer[] = [];
@@ -306,7 +318,7 @@ function runGit(dir: string, args: string[]): Promise<string> {
     child.stderr.on("data", (d: Buffer) => stderr.push(d));
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      if (code === 0) return resolve(Buffer.concat(stdout).toString("utf8"));
+      if (code === 0) return resolve({ stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
       const said = Buffer.concat([...stdout, ...stderr]).toString("utf8").trim();
       reject(new Error(said || `git ${args[0] ?? ""} exited ${code ?? signal}`));
     });

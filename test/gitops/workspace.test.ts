@@ -1,6 +1,7 @@
 // The workspace's reads of documents at a commit: the paths asked for, present or not, in one
 // ls-tree walk and one cat-file, many times over without the git pipes ever failing the process.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -77,5 +78,45 @@ describe("Workspace's silent git commands", () => {
     expect(await ws.head()).toBe(a);
     const [unrelated] = await ws.commit(null, [{ files: [{ path: "x.yaml", content: "x\n" }], message: "x" }], author);
     await expect(ws.push(unrelated as string)).rejects.toBeInstanceOf(PushRejected);
+  }, 60_000);
+});
+
+describe("Workspace.push", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "relengd-ws-push-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is one git process in the workspace, and leaves the remote-tracking ref at what it pushed", async () => {
+    const remote = path.join(dir, "remote.git");
+    await ensureBareRepository(remote);
+    const wsDir = path.join(dir, "ws.git");
+    const ws = new Workspace(wsDir, remote, "main");
+    await ws.open();
+    const author = { name: "t", email: "t@localhost" };
+    const [a] = await ws.commit(null, [{ files: [{ path: "a.yaml", content: "a\n" }], message: "a" }], author);
+    const [b] = await ws.commit(a as string, [{ files: [{ path: "b.yaml", content: "b\n" }], message: "b" }], author);
+    await ws.push(a as string);
+    // The workspace's git passes GIT_TRACE2_EVENT on (an operator's way to time it): every git
+    // process of the push is in the trace; the remote's receive-pack is the push's child.
+    const trace = path.join(dir, "trace.json");
+    const before = process.env.GIT_TRACE2_EVENT;
+    process.env.GIT_TRACE2_EVENT = trace;
+    try {
+      await ws.push(b as string);
+    } finally {
+      if (before === undefined) delete process.env.GIT_TRACE2_EVENT;
+      else process.env.GIT_TRACE2_EVENT = before;
+    }
+    const commands = readFileSync(trace, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; hierarchy?: string })
+      .filter((e) => e.event === "cmd_name" && !e.hierarchy?.includes("/"))
+      .map((e) => e.hierarchy);
+    expect(commands).toEqual(["push"]);
+    const tracking = execFileSync("git", ["-C", wsDir, "rev-parse", "refs/remotes/origin/main"], { encoding: "utf8" }).trim();
+    expect(tracking).toBe(b);
+    expect(await ws.head()).toBe(b);
+    expect(await ws.fetch()).toBe(true);
+    expect(await ws.head()).toBe(b);
   }, 60_000);
 });
