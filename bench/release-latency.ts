@@ -270,7 +270,7 @@ function printProfile(samples: (ClientSample & { endedAt: number })[], perReleas
   const rest = samples.map((s, i) => s.remoteMs - (post[i] ?? 0) - (git[i] ?? 0) - (store[i] ?? 0));
   const gap = samples.map((s) => s.clientMs - s.remoteMs);
   const fetches = perRelease.map((list) => list.filter((s) => s.kind === "git" && s.what === "fetch").length);
-  console.log(`\nper release, p50 (ms): remote view ${f1(median(samples.map((s) => s.remoteMs)))} = POST round trip ${f1(median(post))} + writer's git processes ${f1(median(git))} + writer's store calls ${f1(median(store))} + the rest ${f1(median(rest))} (spawning, simple-git, rendering, event loop; p50s do not add up exactly)`);
+  console.log(`\nper release, p50 (ms): remote view ${f1(median(samples.map((s) => s.remoteMs)))} = POST round trip ${f1(median(post))} + writer's git processes ${f1(median(git))} + writer's store calls ${f1(median(store))} + the rest ${f1(median(rest))} (spawning processes, rendering, the event loop; p50s do not add up exactly)`);
   console.log(`client's POST round trip p50 ${f1(median(samples.map((s) => s.postMs)))}; gap remote ref → client sees pushed: p50 ${f1(median(gap))}, p99 ${f1(percentile([...gap].sort((a, b) => a - b), 99))}`);
   console.log(`fetches: ${sum(fetches)} in ${n} releases (${fetches.slice(1).filter((x) => x > 0).length} after the first release)`);
 
