@@ -61,13 +61,13 @@ async function main(): Promise<void> {
 
     const rate = (COUNT / relengdMs) * 1000;
     const plainRate = (COUNT / plainMs) * 1000;
-    console.log(`burst: ${COUNT} queued releases → all pushed (SQLite, file:// remote, KojiTag documents)`);
+    console.log(`burst: ${COUNT} queued releases → all pushed (${b.database.provider === "postgresql" ? "PostgreSQL" : "SQLite"}, file:// remote, KojiTag documents)`);
     console.log(`  relengd     ${(relengdMs / 1000).toFixed(2)} s  ${rate.toFixed(0)} releases/s  (${commits} commits in the remote)`);
     console.log(`  plain git   ${(plainMs / 1000).toFixed(2)} s  ${plainRate.toFixed(0)} commits/s  (write + add + commit per file, one push)`);
     console.log(`  ratio relengd/plain git throughput: ${(rate / plainRate).toFixed(2)}×`);
     if (commits !== COUNT) console.log(`  WARNING: expected ${COUNT} commits`);
-    benchLine("burst", "releases-per-s", rate, "higher");
-    benchLine("burst", "vs-plain-git", rate / plainRate, "higher");
+    benchLine(`burst${b.nameSuffix}`, "releases-per-s", rate, "higher");
+    benchLine(`burst${b.nameSuffix}`, "vs-plain-git", rate / plainRate, "higher");
   } finally {
     await b.close();
   }
@@ -79,9 +79,10 @@ async function countPushed(store: Store): Promise<number> {
   const row = await store.read((tx) =>
     tx
       .selectFrom("Release")
-      .select((e) => e.fn.countAll<number>().as("n"))
+      .select((e) => e.fn.countAll<number | string>().as("n"))
       .where("status", "=", "pushed")
       .executeTakeFirstOrThrow(),
   );
-  return row.n;
+  // PostgreSQL's count(*) is a bigint, which pg hands over as text.
+  return Number(row.n);
 }

@@ -14,16 +14,24 @@ import { ensureBareRepository } from "../src/gitops/repository.js";
 import type { Writer } from "../src/gitops/writer.js";
 import { loadEnvironments } from "../src/policy/environments.js";
 import { fixedPolicies, PolicyHolder } from "../src/policy/loader.js";
+import type { ArtifactRepository } from "../src/store/artifactRepository.js";
+import { branchLeaseFor } from "../src/store/branchLease.js";
 import { migrate } from "../src/store/migrator.js";
 import type { ReleaseRepository } from "../src/store/releaseRepository.js";
-import { openStore, type Store } from "../src/store/store.js";
+import { openStore, type OpenOptions, type Store } from "../src/store/store.js";
+import { benchDatabase, type BenchDatabase } from "./relengdServer.js";
 
 export interface GitopsBench {
   dir: string;
   remote: string;
   app: FastifyInstance;
   db: Store;
+  /** Where the store is: a SQLite temp file, or a PostgreSQL schema of its own (BENCH_DATABASE_URL). */
+  database: BenchDatabase;
+  /** What a BENCH line's name ends in: "" on SQLite, "-postgresql" on PostgreSQL. */
+  nameSuffix: string;
   releases: ReleaseRepository;
+  artifacts: ArtifactRepository;
   writer: Writer;
   ci: string;
   releaser: string;
@@ -32,17 +40,33 @@ export interface GitopsBench {
   close(): Promise<void>;
 }
 
+/** The baselines' git: never traced, whatever a profile set in this process's environment for the writer. */
+const plainGitEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GIT_TRACE")));
+
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: plainGitEnv });
 }
 
-export async function startGitopsBench(options: { shippedPolicies?: boolean; writerPollMs?: number } = {}): Promise<GitopsBench> {
+export interface GitopsBenchOptions {
+  shippedPolicies?: boolean;
+  writerPollMs?: number;
+  /** PostgreSQL database to make a schema of its own in; default BENCH_DATABASE_URL, else a SQLite temp file. */
+  postgresUrl?: string;
+  /** How the store opens (SQLite: how the log is synced; the profile times it). */
+  storeOptions?: OpenOptions;
+  /** Called before the app is ready: hooks a bench adds. */
+  onApp?: (app: FastifyInstance) => void;
+}
+
+export async function startGitopsBench(options: GitopsBenchOptions = {}): Promise<GitopsBench> {
   const dir = mkdtempSync(path.join(tmpdir(), "relengd-bench-"));
   const remote = path.join(dir, "gitops.git");
   await ensureBareRepository(remote);
-  const url = `file:${path.join(dir, "relengd.db")}`;
-  await migrate(url);
-  const db = await openStore(url);
+  const database = benchDatabase(dir, "gitops", options.postgresUrl ?? process.env.BENCH_DATABASE_URL);
+  await migrate(database.url);
+  const db = await openStore(database.url, options.storeOptions);
+  // As src/main.ts does: on PostgreSQL the writer takes the branch's advisory lock.
+  const lease = branchLeaseFor(db.target);
   const shipped = path.resolve(import.meta.dirname, "../policies");
   const holder = options.shippedPolicies ? new PolicyHolder(shipped, remote) : fixedPolicies({ policies: [], environments: loadEnvironments(shipped, remote) });
   const tokens = new TokenService(randomBytes(32).toString("hex"));
@@ -56,12 +80,14 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     httpLogger: false,
     workspacesDir: path.join(dir, "workspaces"),
     writer: { ...(options.writerPollMs ? { pollMs: options.writerPollMs } : {}), ...(process.env.BENCH_WRITER_BATCH ? { batchSize: Number(process.env.BENCH_WRITER_BATCH) } : {}) },
+    lease,
     readyRemoteBoundMs: 300_000,
     onPolicyError: (err) => {
       throw err;
     },
   });
-  const { app, writer, releases } = application;
+  const { app, writer, releases, artifacts } = application;
+  options.onApp?.(app);
   await writer.start();
   await app.ready();
   const ci = (await tokens.issue({ subject: "bench-ci", role: "ci", ttlSeconds: 3600 })).token;
@@ -71,7 +97,10 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     remote,
     app,
     db,
+    database,
+    nameSuffix: database.provider === "postgresql" ? "-postgresql" : "",
     releases,
+    artifacts,
     writer,
     ci,
     releaser,
@@ -85,7 +114,9 @@ export async function startGitopsBench(options: { shippedPolicies?: boolean; wri
     async close() {
       await app.close();
       await writer.stop();
+      await lease.close();
       await db.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

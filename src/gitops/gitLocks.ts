@@ -4,7 +4,7 @@
 // Why a lock can be judged stale: git takes a lock by creating `<file>.lock` (O_EXCL) and ends it
 // by renaming or deleting it; a git process killed in between leaves it for ever, and git never
 // removes one itself. Only git processes working in the workspace can hold its locks, and every
-// git process works with the repository as its current directory (simple-git spawns it there;
+// git process works with the repository as its current directory (relengd spawns it there;
 // `git -C` changes into it before taking any lock). So, on Linux, a lock is stale when no process
 // on this host has its working directory inside the workspace: that covers our own git commands,
 // the git children a SIGKILLed server left running as orphans, a CLI verb, and a second server

@@ -68,7 +68,13 @@ export class Workspace {
 
   /** Every git command runs here: counted, so that a lock is never judged stale while one runs. */
   private async git(args: string[]): Promise<string> {
-    return (await this.gitWithInput(args)).toString("utf8");
+    return (await this.gitSaying(args)).stdout;
+  }
+
+  /** A git command's stdout and, for the warnings of one that worked, its stderr. */
+  private async gitSaying(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const result = await this.gitRun(args);
+    return { stdout: result.stdout.toString("utf8"), stderr: result.stderr };
   }
 
   /**
@@ -76,10 +82,19 @@ export class Workspace {
    * would hold the event loop); a failure's message has what git printed on both streams, since
    * some answers (a push's `[rejected]`) are on stdout.
    */
-  private gitWithInput(args: string[], input?: Buffer): Promise<Buffer> {
+  private async gitWithInput(args: string[], input?: Buffer): Promise<Buffer> {
+    return (await this.gitRun(args, input)).stdout;
+  }
+
+  /**
+   * Not simple-git: it waits 50 ms after every command that prints nothing (update-ref after each
+   * push, merge-base, a quiet fetch) and takes a non-zero exit without stderr for a success
+   * (merge-base --is-ancestor answered true for every pair).
+   */
+  private gitRun(args: string[], input?: Buffer): Promise<{ stdout: Buffer; stderr: string }> {
     return countedGitCommand(this.dir, async () => {
       const result = await runGitProcess({ args, cwd: this.dir, env: gitEnv(), ...(input ? { input } : {}) });
-      if (result.code === 0) return result.stdout;
+      if (result.code === 0) return { stdout: result.stdout, stderr: result.stderr };
       const stdout = result.stdout.toString("utf8").trim().slice(0, 4000);
       // git's own words first: callers recognise rejections and locks by them, line by line.
       const said = [result.stderr.trim(), stdout].filter(Boolean).join("\n");
@@ -267,10 +282,15 @@ export class Workspace {
     return shas;
   }
 
-  /** Pushes `sha` to the remote branch as a fast-forward; never forces. */
+  /**
+   * Pushes `sha` to the remote branch as a fast-forward; never forces. The push itself moves
+   * refs/remotes/origin/<branch> (git updates the remote-tracking ref a fetch refspec maps the
+   * pushed branch to), so no second git process records it.
+   */
   async push(sha: string, lockCleared = false): Promise<void> {
+    let warnings: string;
     try {
-      await this.git(["push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]);
+      ({ stderr: warnings } = await this.gitSaying(["-c", `remote.origin.fetch=+refs/heads/${this.branch}:${this.remoteRef}`, "push", "--quiet", "--porcelain", "origin", `${sha}:refs/heads/${this.branch}`]));
     } catch (err) {
       const text = (err as Error).message;
       const remoteLock = remoteLockNamed(text);
@@ -289,11 +309,13 @@ export class Workspace {
       }
       throw new RemoteUnavailable(`push to ${this.url} failed: ${firstLine(text)}`);
     }
-    // Now known to be the remote head: the next batch builds on it without fetching.
-    await this.git(["update-ref", this.remoteRef, sha]).catch((err: unknown) => {
+    // git only warns when it cannot move the remote-tracking ref (a lock a crash left): told as
+    // a local failure naming the lock, so that it is cleared now, not at the next fetch.
+    if (/update_ref failed|cannot lock ref/i.test(warnings)) {
       this.knownHead = undefined;
-      throw this.failed(`pushed ${sha}, but cannot record it`, err);
-    });
+      throw this.failed(`pushed ${sha}, but cannot record it`, new Error(warnings));
+    }
+    // Now known to be the remote head: the next batch builds on it without fetching.
     this.knownHead = sha;
   }
 }
