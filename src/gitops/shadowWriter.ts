@@ -3,7 +3,6 @@
 // real merge commit into main when the update goes stable, finished composes on main.
 import path from "node:path";
 import type { Logger } from "pino";
-import { simpleGit } from "simple-git";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ShadowChangeRecord, ShadowRepository } from "../store/shadowRepository.js";
 import { parseShadowCommitMessage, SHADOW_ROOT_MESSAGE, SHADOW_TRAILER } from "../domain/commitMessages/shadow.js";
@@ -13,6 +12,7 @@ import { branchKey, shadowLeaseKey } from "./branchKey.js";
 import { pushWithRetry } from "./steps/pushWithRetry.js";
 import { branchLocks } from "./writer.js";
 import { clearStaleLocks } from "./gitLocks.js";
+import { runGitProcess } from "./gitProcess.js";
 import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type Author } from "./workspace.js";
 
 export interface ShadowWriterOptions {
@@ -67,16 +67,19 @@ show what Fedora's release engineering would look like done the GitOps way:
 Each commit names the bus message it mirrors (Relengd-Bus-Message-Id, Relengd-Bus-Topic).
 `;
 
-// Git outside the workspace's own commands, on the local clone only: no remote, no prompt.
-function localGit(dir: string, author?: Author) {
+// Git outside the workspace's own commands, on the local clone only: no remote, no prompt. Run
+// by the helper process, as the workspace's are (gitProcess.ts), and not by simple-git, which
+// waits 50 ms after a command that prints nothing (a log that finds no mirrored commit).
+async function localGit(dir: string, args: string[], author?: Author): Promise<string> {
   const env: Record<string, string> = { LC_ALL: "C", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };
   for (const k of ["PATH", "HOME"]) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
   }
   if (author) Object.assign(env, { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email });
-  // simple-git guards some variables (GIT_CONFIG_NOSYSTEM, …): these are ours to set, on purpose.
-  return simpleGit({ baseDir: dir, allowEnvironment: Object.keys(env) }).env(env);
+  const result = await runGitProcess({ args, cwd: dir, env });
+  if (result.code !== 0) throw new Error(result.stderr.trim() || `git ${args[0] ?? ""} ended with ${result.code ?? result.signal}`);
+  return result.stdout.toString("utf8");
 }
 
 export class ShadowWriter {
@@ -241,7 +244,7 @@ export class ShadowWriter {
         const found = await this.findCommit(ws.dir, base, change.messageId, true);
         if (found) return found;
         const [withDocument] = await ws.commit(base, [{ files: [{ path: change.path, content: change.content }], message }], this.author);
-        const merge = (await localGit(ws.dir, this.author).raw(["commit-tree", `${withDocument}^{tree}`, "-p", base, "-p", branchSha, "-m", message.trimEnd()])).trim();
+        const merge = (await localGit(ws.dir, ["commit-tree", `${withDocument}^{tree}`, "-p", base, "-p", branchSha, "-m", message.trimEnd()], this.author)).trim();
         await ws.push(merge);
         return merge;
       }, this.pushRetry);
@@ -282,7 +285,7 @@ export class ShadowWriter {
 
   /** The commit in `head`'s history (first parents only: main's own commits) that mirrors `messageId`. */
   private async findCommit(dir: string, head: string, messageId: string, firstParent: boolean): Promise<string | undefined> {
-    const out = await localGit(dir).raw([
+    const out = await localGit(dir, [
       "log",
       ...(firstParent ? ["--first-parent"] : []),
       "--format=%H%x1f%B%x1e",
