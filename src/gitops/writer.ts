@@ -432,8 +432,11 @@ class BranchWriter {
           await this.history.recordPushed(assigned, result, "written");
           return;
         }
-        await this.deps.releases.markCommitted(assigned);
-        await this.push(ws, tip);
+        // The commit's record and the push overlap (the record's fsync is a few ms of a release's
+        // latency); both are done before anything is recorded pushed.
+        const [recorded, pushed] = await Promise.allSettled([this.deps.releases.markCommitted(assigned), this.push(ws, tip)]);
+        if (pushed.status === "rejected") throw pushed.reason;
+        if (recorded.status === "rejected") throw recorded.reason;
         this.history.pushed(assigned, tip);
         await this.history.recordPushed(assigned, result, "written");
       },
