@@ -37,11 +37,18 @@ export async function pushArtifact(deps: PushDeps, principal: Principal, artifac
 }
 
 /**
+ * Batches of pushes written at once on PostgreSQL (SQLite has one writer: 1). Well under the
+ * store's pool, so the writer and the readers keep connections of their own.
+ */
+export const POSTGRES_CONCURRENT_PUSH_BATCHES = 4;
+
+/**
  * Concurrent pushes stored together (storeArtifacts): many pushes pay for one commit. If a
  * batch fails, each push is tried again alone, so one bad push does not fail its neighbours.
  */
 export function pushQueue(deps: StoreArtifactsDeps, maxBatch = 256): PushQueue & { idle(): Promise<void> } {
-  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch);
+  const concurrent = deps.store.provider === "postgresql" ? POSTGRES_CONCURRENT_PUSH_BATCHES : 1;
+  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch, concurrent);
 }
 
 /**

@@ -120,6 +120,22 @@ describe.each(testProviders)("pushArtifact on %s", (provider) => {
     expect(await deps.artifacts.get(failing.id)).toBeNull();
   });
 
+  it("answers the same artifact pushed again while its first batch is still being written unchanged, and stores its neighbours", async () => {
+    // On PostgreSQL the second batch starts on another connection before the first commits: one
+    // of the two meets the other's row, fails, and each of its pushes is tried again alone.
+    // Either may get its row in first (a new connection takes a while): one push created it.
+    const first = rawhideBuild("bzip2");
+    const firstPush = pushArtifact(push, CI, first);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const neighbour = rawhideBuild("xz");
+    const [again, other] = await Promise.all([pushArtifact(push, CI, first), pushArtifact(push, CI, neighbour)]);
+    expect([(await firstPush).status, again.status].sort()).toEqual(["created", "unchanged"]);
+    expect(again).toMatchObject({ id: first.id });
+    expect(other).toMatchObject({ status: "created", id: neighbour.id });
+    for (const a of [first, neighbour]) expect((await deps.releases.list({ artifactId: a.id, limit: 10 })).items).toMatchObject([{ trigger: "policy/rawhide-auto" }]);
+  });
+
   it("refuses what the token may not push, and what breaks an ingest rule, storing nothing", async () => {
     const artifact = rawhideBuild("systemd");
     expect(await pushArtifact(push, { ...CI, role: "reader" }, artifact)).toMatchObject({ status: "forbidden" });
