@@ -11,10 +11,10 @@ import {
   type SourceEvent,
 } from "../domain/artifact.js";
 import { replaces } from "../domain/gating.js";
-import type { Selectable } from "kysely";
-import type { ArtifactResult } from "./generated/kysely/types.js";
+import type { Insertable, Selectable } from "kysely";
+import type { Artifact as ArtifactRow, ArtifactBuild, ArtifactResult } from "./generated/kysely/types.js";
 import { GroupCommit } from "./groupCommit.js";
-import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
+import { chunksFor, fromStamp, MAX_BIND_PARAMETERS, stamp, type Store, type Tx } from "./store.js";
 
 export interface StoredResult extends CiResultItem {
   createdAt: Date;
@@ -103,6 +103,44 @@ function toStoredResult(row: Selectable<ArtifactResult>): StoredResult {
   };
 }
 
+type NewArtifactRow = Insertable<ArtifactRow>;
+type NewBuildRow = Insertable<ArtifactBuild>;
+
+/**
+ * PostgreSQL: artifacts and their builds in one statement per chunk (the artifacts' insert a
+ * data-modifying WITH of the builds' insert), so a push batch pays one round trip for both; the
+ * builds' foreign key is checked at the statement's end, when the artifacts are in. Each chunk
+ * holds whole artifacts with all their builds, within the bind limit. (SQLite has no
+ * data-modifying WITH, and its statements cost no round trip.)
+ */
+async function insertTogether(tx: Tx, rows: readonly NewArtifactRow[], builds: readonly NewBuildRow[]): Promise<void> {
+  const buildsOf = new Map<string, NewBuildRow[]>();
+  for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), b]);
+  let chunk: { rows: NewArtifactRow[]; builds: NewBuildRow[]; binds: number } = { rows: [], builds: [], binds: 0 };
+  const flush = async () => {
+    const { rows: artifacts, builds: theirs } = chunk;
+    chunk = { rows: [], builds: [], binds: 0 };
+    if (artifacts.length === 0) return;
+    if (theirs.length === 0) await tx.insertInto("Artifact").values(artifacts).execute();
+    else await tx.with("stored", (db) => db.insertInto("Artifact").values(artifacts)).insertInto("ArtifactBuild").values(theirs).execute();
+  };
+  for (const row of rows) {
+    const own = buildsOf.get(row.id) ?? [];
+    const binds = ARTIFACT_COLUMNS + BUILD_COLUMNS * own.length;
+    if (chunk.binds + binds > MAX_BIND_PARAMETERS) await flush();
+    if (binds > MAX_BIND_PARAMETERS) {
+      // More builds than one statement binds (an artifact may carry hundreds): on their own.
+      await tx.insertInto("Artifact").values(row).execute();
+      for (const part of chunksFor(own, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(part).execute();
+      continue;
+    }
+    chunk.rows.push(row);
+    chunk.builds.push(...own);
+    chunk.binds += binds;
+  }
+  await flush();
+}
+
 /** The results of these artifacts, each artifact's in the order they were first stored. */
 async function resultsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredResult[]>> {
   const out = new Map<string, StoredResult[]>();
@@ -147,8 +185,8 @@ export class ArtifactRepository {
     }
     const outcomes: IngestOutcome[] = [];
     const created: Artifact[] = [];
-    const rows: { id: string; package: string; release: string; sourceRepo: string; sourceSha: string; sourceBranch: string | null; sourceEvent: string; createdAt: string; bodyHash: string; body: string }[] = [];
-    const builds: { artifactId: string; nvr: string; name: string }[] = [];
+    const rows: NewArtifactRow[] = [];
+    const builds: NewBuildRow[] = [];
     for (const artifact of batch) {
       const body = renderArtifact(artifact);
       const digest = digestOfRendered(body);
@@ -168,8 +206,11 @@ export class ArtifactRepository {
       outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
       created.push(artifact);
     }
-    for (const chunk of chunksFor(rows, ARTIFACT_COLUMNS)) await tx.insertInto("Artifact").values(chunk).execute();
-    for (const chunk of chunksFor(builds, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(chunk).execute();
+    if (this.store.provider === "postgresql") await insertTogether(tx, rows, builds);
+    else {
+      for (const chunk of chunksFor(rows, ARTIFACT_COLUMNS)) await tx.insertInto("Artifact").values(chunk).execute();
+      for (const chunk of chunksFor(builds, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(chunk).execute();
+    }
     return { outcomes, created };
   }
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArtifact, type Artifact, type ArtifactInput } from "../../src/domain/artifact.js";
 import { ArtifactRepository, decodeCursor, encodeCursor, InvalidCursorError } from "../../src/store/artifactRepository.js";
-import { MAX_BIND_PARAMETERS } from "../../src/store/store.js";
+import { MAX_BIND_PARAMETERS, observeStatements } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -70,6 +70,36 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
     const found = await artifacts.getMany([...many.map((a) => a.id), "absent"]);
     expect(found.size).toBe(many.length);
     expect(found.get(many.at(-1)?.id as string)).toEqual(many.at(-1));
+  });
+
+  it("stores an artifact with more builds than one statement binds between small ones, each with its builds", async () => {
+    const small = () => artifactOf(sampleArtifact({ package: "beside" }));
+    const builds = Array.from({ length: 400 }, (_, i) => ({ kind: "koji-build" as const, nvr: `texlive-${i}-1.fc41`, buildId: 3_000_000 + i, taskId: 130_000_000 + i, target: "f41-candidate", owner: "packager" }));
+    const big = artifactOf(sampleArtifact({ package: "texlive", items: builds }));
+    const batch = [small(), big, small()];
+    const stored = await database.db.transaction((tx) => artifacts.insertIn(tx, batch));
+    expect(stored.outcomes.map((o) => o.status)).toEqual(["created", "created", "created"]);
+    for (const nvr of ["texlive-0-1.fc41", "texlive-399-1.fc41"]) expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([big.id]);
+    for (const a of [batch[0], batch[2]] as Artifact[]) {
+      const nvr = a.items.find((i) => i.kind === "koji-build")?.nvr as string;
+      expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([a.id]);
+    }
+  });
+
+  it("inserts a batch's artifacts and builds in one statement on PostgreSQL, two on SQLite", async () => {
+    const batch = Array.from({ length: 20 }, () => artifactOf(sampleArtifact({ package: "counted" })));
+    const inserts: string[] = [];
+    const stop = observeStatements((sql) => {
+      if (/^\s*(with|insert)/i.test(sql)) inserts.push(sql);
+    });
+    try {
+      await database.db.transaction((tx) => artifacts.insertIn(tx, batch));
+    } finally {
+      stop();
+    }
+    expect(inserts).toHaveLength(provider === "postgresql" ? 1 : 2);
+    const nvr = batch[7]?.items.find((i) => i.kind === "koji-build")?.nvr as string;
+    expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([batch[7]?.id]);
   });
 
   it("lists newest first by filter, page by page", async () => {
