@@ -121,8 +121,8 @@ describe.each(testProviders)("pushArtifact on %s", (provider) => {
   });
 
   it("answers the same artifact pushed again while its first batch is still being written unchanged, and stores its neighbours", async () => {
-    // On PostgreSQL the second batch starts on another connection before the first commits: one
-    // of the two meets the other's row, fails, and each of its pushes is tried again alone.
+    // On PostgreSQL the second batch starts on another connection before the first commits: the
+    // one that meets the other's uncommitted row waits for it, then reads it as already stored.
     // Either may get its row in first (a new connection takes a while): one push created it.
     const first = rawhideBuild("bzip2");
     const firstPush = pushArtifact(push, CI, first);

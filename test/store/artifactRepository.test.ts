@@ -86,20 +86,39 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
     }
   });
 
-  it("inserts a batch's artifacts and builds in one statement on PostgreSQL, two on SQLite", async () => {
+  it("looks a batch up and inserts its artifacts and builds in one statement on PostgreSQL (three on SQLite), reading back only ids already stored", async () => {
+    const counted = async (batch: Artifact[]) => {
+      const statements: string[] = [];
+      const stop = observeStatements((sql) => statements.push(sql));
+      try {
+        return { stored: await database.db.transaction((tx) => artifacts.insertIn(tx, batch)), statements };
+      } finally {
+        stop();
+      }
+    };
     const batch = Array.from({ length: 20 }, () => artifactOf(sampleArtifact({ package: "counted" })));
-    const inserts: string[] = [];
-    const stop = observeStatements((sql) => {
-      if (/^\s*(with|insert)/i.test(sql)) inserts.push(sql);
-    });
-    try {
-      await database.db.transaction((tx) => artifacts.insertIn(tx, batch));
-    } finally {
-      stop();
-    }
-    expect(inserts).toHaveLength(provider === "postgresql" ? 1 : 2);
+    const fresh = await counted(batch);
+    expect(fresh.statements).toHaveLength(provider === "postgresql" ? 1 : 3);
+    expect(fresh.stored.outcomes.map((o) => o.status)).toEqual(batch.map(() => "created"));
     const nvr = batch[7]?.items.find((i) => i.kind === "koji-build")?.nvr as string;
     expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([batch[7]?.id]);
+
+    const newcomer = artifactOf(sampleArtifact({ package: "counted" }));
+    const changed = { ...(batch[3] as Artifact), context: { CI_PIPELINE_ID: "changed" } };
+    const mixed = await counted([batch[0] as Artifact, newcomer, changed, newcomer]);
+    expect(mixed.stored.outcomes).toMatchObject([
+      { status: "unchanged", id: batch[0]?.id, digest: fresh.stored.outcomes[0]?.digest },
+      { status: "created", id: newcomer.id },
+      { status: "conflict", id: changed.id, existingDigest: fresh.stored.outcomes[3]?.digest },
+      { status: "unchanged", id: newcomer.id },
+    ]);
+    expect(mixed.stored.created.map((a) => a.id)).toEqual([newcomer.id]);
+    // PostgreSQL: the insert, then a read of the two that were stored already.
+    expect(mixed.statements).toHaveLength(provider === "postgresql" ? 2 : 3);
+    // The artifact kept its first body and builds; the newcomer's builds are stored once.
+    expect((await artifacts.get(changed.id))?.artifact).toEqual(batch[3]);
+    const newNvr = newcomer.items.find((i) => i.kind === "koji-build")?.nvr as string;
+    expect((await artifacts.list({ nvr: newNvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([newcomer.id]);
   });
 
   it("lists newest first by filter, page by page", async () => {
