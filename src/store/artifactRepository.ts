@@ -244,8 +244,10 @@ export class ArtifactRepository {
     let stored: Set<string>;
     let known: Map<string, { digest: string; createdAt: Date }>;
     if (this.store.provider === "postgresql") {
-      // Inserted where new, in one round trip; only the ids that were not new are read.
-      const { rows, builds } = rowsOf(first.values());
+      // Inserted where new, in one round trip; only the ids that were not new are read. In id
+      // order: concurrent batches carrying the same ids then wait for each other in one order,
+      // never in a cycle (a deadlock would fail both batches back to one push at a time).
+      const { rows, builds } = rowsOf([...first.values()].sort((a, b) => (a.artifact.id < b.artifact.id ? -1 : a.artifact.id > b.artifact.id ? 1 : 0)));
       stored = await insertNewTogether(tx, rows, builds);
       known = await storedDigests(
         tx,

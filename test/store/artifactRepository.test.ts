@@ -121,6 +121,16 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
     expect((await artifacts.list({ nvr: newNvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([newcomer.id]);
   });
 
+  it("stores the same new artifacts given in opposite orders by two concurrent transactions once each, neither failing", async () => {
+    const pair = ["left", "right"].map((pkg) => artifactOf(sampleArtifact({ package: pkg })));
+    const [one, two] = await Promise.all([
+      database.db.transaction((tx) => artifacts.insertIn(tx, pair)),
+      database.db.transaction((tx) => artifacts.insertIn(tx, [...pair].reverse())),
+    ]);
+    const statuses = [...(one?.outcomes ?? []), ...(two?.outcomes ?? [])].map((o) => `${o.id} ${o.status}`).sort();
+    expect(statuses).toEqual(pair.flatMap((a) => [`${a.id} created`, `${a.id} unchanged`]).sort());
+  });
+
   it("lists newest first by filter, page by page", async () => {
     const pushed = [];
     for (let i = 0; i < 3; i++) {
