@@ -14,17 +14,21 @@ export class GroupCommit<In, Out> {
    *                    transaction is a string of round trips during which the server mostly
    *                    waits; a second batch on another connection starts meanwhile instead of
    *                    waiting for the first one's commit (each batch still shares one commit).
+   * @param extraAfter  items that must be waiting before a batch beside a running one starts:
+   *                    each transaction costs its round trips and a commit, so a few pushes wait
+   *                    to share the next one rather than each opening its own.
    */
   constructor(
     private readonly write: (batch: In[]) => Promise<Out[]>,
     private readonly maxBatch = 256,
     private readonly concurrent = 1,
+    private readonly extraAfter = 1,
   ) {}
 
   submit(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.writing < this.concurrent) void this.drain();
+      if (this.writing === 0 || (this.writing < this.concurrent && this.pending.length >= this.extraAfter)) void this.drain();
     });
   }
 

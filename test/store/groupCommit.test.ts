@@ -60,6 +60,28 @@ describe("GroupCommit", () => {
     await group.idle();
   });
 
+  it("starts a batch beside a running one only once enough items wait; fewer join the next batch", async () => {
+    const w = heldWrites();
+    const group = new GroupCommit(w.write, 256, 2, 3);
+    const submitted = [group.submit(1)];
+    await turn();
+    submitted.push(group.submit(2), group.submit(3));
+    await turn();
+    await turn();
+    expect(w.batches).toEqual([[1]]);
+    submitted.push(group.submit(4));
+    await turn();
+    await turn();
+    expect(w.batches).toEqual([[1], [2, 3, 4]]);
+    submitted.push(group.submit(5));
+    await turn();
+    w.releaseAll();
+    while (w.batches.length < 3) await turn();
+    expect(w.batches[2]).toEqual([5]);
+    w.releaseAll();
+    expect(await Promise.all(submitted)).toEqual([10, 20, 30, 40, 50]);
+  });
+
   it("retries each item of a failed batch alone", async () => {
     const group = new GroupCommit<number, number>(async (batch) => {
       if (batch.includes(13)) throw new Error("unlucky");
