@@ -198,10 +198,13 @@ export async function evaluateCreatedIn(
     decisions.push(...p.decisions);
     releases.push(...p.releases);
   }
-  const outcomes = await deps.releases.enqueueIn(tx, releases, { fresh: true });
-  await deps.decisions.recordIn(tx, decisions);
+  const outcomes = await deps.releases.enqueueIn(tx, releases, { fresh: true, recordDecisions: false });
+  const fired = releases.map((r, i) => (r.decision as NonNullable<NewRelease["decision"]>)(outcomes[i] as EnqueueOutcome));
+  // Every decision of the batch in one statement: a round trip fewer per push on PostgreSQL.
+  // The releases' decisions first, in the order they were stored before.
+  await deps.decisions.recordIn(tx, [...fired, ...decisions]);
   return {
-    decisions: [...decisions, ...releases.map((r, i) => (r.decision as NonNullable<NewRelease["decision"]>)(outcomes[i] as EnqueueOutcome))],
+    decisions: [...decisions, ...fired],
     queuedIn: new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository)),
   };
 }

@@ -37,11 +37,21 @@ export async function pushArtifact(deps: PushDeps, principal: Principal, artifac
 }
 
 /**
+ * Batches of pushes written at once on PostgreSQL (SQLite has one writer: 1). Well under the
+ * store's pool, so the writer and the readers keep connections of their own. A batch beside a
+ * running one starts once this many pushes wait (POSTGRES_EXTRA_BATCH_AFTER): a transaction
+ * costs its round trips and a commit whatever it carries.
+ */
+export const POSTGRES_CONCURRENT_PUSH_BATCHES = 4;
+export const POSTGRES_EXTRA_BATCH_AFTER = 4;
+
+/**
  * Concurrent pushes stored together (storeArtifacts): many pushes pay for one commit. If a
  * batch fails, each push is tried again alone, so one bad push does not fail its neighbours.
  */
 export function pushQueue(deps: StoreArtifactsDeps, maxBatch = 256): PushQueue & { idle(): Promise<void> } {
-  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch);
+  const postgres = deps.store.provider === "postgresql";
+  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch, postgres ? POSTGRES_CONCURRENT_PUSH_BATCHES : 1, postgres ? POSTGRES_EXTRA_BATCH_AFTER : 1);
 }
 
 /**

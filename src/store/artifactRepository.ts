@@ -11,10 +11,10 @@ import {
   type SourceEvent,
 } from "../domain/artifact.js";
 import { replaces } from "../domain/gating.js";
-import type { Selectable } from "kysely";
-import type { ArtifactResult } from "./generated/kysely/types.js";
+import { sql, type Insertable, type QueryCreator, type Selectable } from "kysely";
+import type { Artifact as ArtifactRow, ArtifactBuild, ArtifactResult, DB } from "./generated/kysely/types.js";
 import { GroupCommit } from "./groupCommit.js";
-import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
+import { chunksFor, fromStamp, MAX_BIND_PARAMETERS, stamp, type Store, type Tx } from "./store.js";
 
 export interface StoredResult extends CiResultItem {
   createdAt: Date;
@@ -103,6 +103,90 @@ function toStoredResult(row: Selectable<ArtifactResult>): StoredResult {
   };
 }
 
+type NewArtifactRow = Insertable<ArtifactRow>;
+type NewBuildRow = Insertable<ArtifactBuild>;
+
+/** `(values (?, ?, ?), …) as "alias"("a", "b", "c")`: rows as a table one statement reads. */
+function valuesTable<R extends Record<string, unknown>, A extends string>(records: readonly R[], alias: A) {
+  const keys = Object.keys(records[0] ?? {});
+  const rows = sql.join(records.map((r) => sql`(${sql.join(keys.map((k) => r[k]))})`));
+  return sql<R>`(values ${rows})`.as<A>(sql`${sql.ref(alias)}(${sql.join(keys.map((k) => sql.ref(k)))})`);
+}
+
+/**
+ * PostgreSQL: the artifacts whose id is not stored yet, with their builds, in one statement per
+ * chunk: the artifacts' insert (ON CONFLICT DO NOTHING) a data-modifying WITH of the builds'
+ * insert, which takes only the builds of the artifacts it returns. So a push batch pays one
+ * round trip for the lookup and both inserts, and a concurrent batch storing the same id
+ * waits for it and skips it instead of failing. Each chunk holds whole artifacts with their
+ * builds, within the bind limit. Returns the ids it stored.
+ */
+async function insertNewTogether(tx: Tx, rows: readonly NewArtifactRow[], builds: readonly NewBuildRow[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  const buildsOf = new Map<string, NewBuildRow[]>();
+  for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), b]);
+  let chunk: { rows: NewArtifactRow[]; builds: NewBuildRow[]; binds: number } = { rows: [], builds: [], binds: 0 };
+  const flush = async () => {
+    const { rows: artifacts, builds: theirs } = chunk;
+    chunk = { rows: [], builds: [], binds: 0 };
+    if (artifacts.length === 0) return;
+    const insertNew = (db: QueryCreator<DB>) =>
+      db
+        .insertInto("Artifact")
+        .values(artifacts)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .returning("id");
+    const returned =
+      theirs.length === 0
+        ? await insertNew(tx).execute()
+        : await tx
+            .with("stored", insertNew)
+            .with("builds", (db) =>
+              db
+                .insertInto("ArtifactBuild")
+                .columns(["artifactId", "nvr", "name"])
+                .expression((eb) => eb.selectFrom(valuesTable(theirs, "b")).innerJoin("stored", "stored.id", "b.artifactId").select(["b.artifactId", "b.nvr", "b.name"])),
+            )
+            .selectFrom("stored")
+            .select("id")
+            .execute();
+    for (const r of returned) stored.add(r.id);
+  };
+  for (const row of rows) {
+    const own = buildsOf.get(row.id) ?? [];
+    const binds = ARTIFACT_COLUMNS + BUILD_COLUMNS * own.length;
+    if (chunk.binds + binds > MAX_BIND_PARAMETERS) await flush();
+    if (binds > MAX_BIND_PARAMETERS) {
+      // More builds than one statement binds (an artifact may carry hundreds): on their own.
+      const inserted = await tx
+        .insertInto("Artifact")
+        .values(row)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (!inserted) continue;
+      stored.add(inserted.id);
+      for (const part of chunksFor(own, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(part).execute();
+      continue;
+    }
+    chunk.rows.push(row);
+    chunk.builds.push(...own);
+    chunk.binds += binds;
+  }
+  await flush();
+  return stored;
+}
+
+/** The digest and time of those of `ids` already stored. */
+async function storedDigests(tx: Tx, ids: readonly string[]): Promise<Map<string, { digest: string; createdAt: Date }>> {
+  const known = new Map<string, { digest: string; createdAt: Date }>();
+  for (const chunk of chunksFor([...new Set(ids)], 1)) {
+    const rows = await tx.selectFrom("Artifact").select(["id", "bodyHash", "createdAt"]).where("id", "in", chunk).execute();
+    for (const e of rows) known.set(e.id, { digest: e.bodyHash, createdAt: fromStamp(e.createdAt) });
+  }
+  return known;
+}
+
 /** The results of these artifacts, each artifact's in the order they were first stored. */
 async function resultsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, StoredResult[]>> {
   const out = new Map<string, StoredResult[]>();
@@ -140,36 +224,62 @@ export class ArtifactRepository {
   async insertIn(tx: Tx, batch: readonly Artifact[]): Promise<InsertedBatch> {
     const now = new Date();
     const createdAt = stamp(now);
-    const known = new Map<string, { digest: string; createdAt: Date }>();
-    for (const chunk of chunksFor([...new Set(batch.map((a) => a.id))], 1)) {
-      const rows = await tx.selectFrom("Artifact").select(["id", "bodyHash", "createdAt"]).where("id", "in", chunk).execute();
-      for (const e of rows) known.set(e.id, { digest: e.bodyHash, createdAt: fromStamp(e.createdAt) });
+    const rendered = batch.map((artifact) => {
+      const body = renderArtifact(artifact);
+      return { artifact, body, digest: digestOfRendered(body) };
+    });
+    // Each id is stored as the batch first gives it; a later copy answers against that one.
+    const first = new Map<string, (typeof rendered)[number]>();
+    for (const r of rendered) if (!first.has(r.artifact.id)) first.set(r.artifact.id, r);
+    const rowsOf = (candidates: Iterable<(typeof rendered)[number]>) => {
+      const rows: NewArtifactRow[] = [];
+      const builds: NewBuildRow[] = [];
+      for (const { artifact, body, digest } of candidates) {
+        const s = artifact.source;
+        rows.push({ id: artifact.id, package: artifact.package, release: artifact.release, sourceRepo: s.repo, sourceSha: s.sha, sourceBranch: s.branch ?? null, sourceEvent: s.event, createdAt, bodyHash: digest, body });
+        for (const b of kojiBuilds(artifact)) builds.push({ artifactId: artifact.id, nvr: b.nvr, name: parseNvrName(b.nvr) });
+      }
+      return { rows, builds };
+    };
+    let stored: Set<string>;
+    let known: Map<string, { digest: string; createdAt: Date }>;
+    if (this.store.provider === "postgresql") {
+      // Inserted where new, in one round trip; only the ids that were not new are read. In id
+      // order: concurrent batches carrying the same ids then wait for each other in one order,
+      // never in a cycle (a deadlock would fail both batches back to one push at a time).
+      const { rows, builds } = rowsOf([...first.values()].sort((a, b) => (a.artifact.id < b.artifact.id ? -1 : a.artifact.id > b.artifact.id ? 1 : 0)));
+      stored = await insertNewTogether(tx, rows, builds);
+      known = await storedDigests(
+        tx,
+        [...first.keys()].filter((id) => !stored.has(id)),
+      );
+    } else {
+      // SQLite: a statement costs no round trip; read first, insert what is new.
+      known = await storedDigests(tx, [...first.keys()]);
+      const { rows, builds } = rowsOf([...first.values()].filter((r) => !known.has(r.artifact.id)));
+      for (const chunk of chunksFor(rows, ARTIFACT_COLUMNS)) await tx.insertInto("Artifact").values(chunk).execute();
+      for (const chunk of chunksFor(builds, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(chunk).execute();
+      stored = new Set(rows.map((r) => r.id));
     }
     const outcomes: IngestOutcome[] = [];
     const created: Artifact[] = [];
-    const rows: { id: string; package: string; release: string; sourceRepo: string; sourceSha: string; sourceBranch: string | null; sourceEvent: string; createdAt: string; bodyHash: string; body: string }[] = [];
-    const builds: { artifactId: string; nvr: string; name: string }[] = [];
-    for (const artifact of batch) {
-      const body = renderArtifact(artifact);
-      const digest = digestOfRendered(body);
-      const prior = known.get(artifact.id);
-      if (prior) {
-        outcomes.push(
-          prior.digest === digest
-            ? { status: "unchanged", id: artifact.id, digest, createdAt: prior.createdAt }
-            : { status: "conflict", id: artifact.id, digest, existingDigest: prior.digest },
-        );
+    for (const r of rendered) {
+      const { artifact, digest } = r;
+      const firstCopy = first.get(artifact.id);
+      if (stored.has(artifact.id) && firstCopy === r) {
+        outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
+        created.push(artifact);
         continue;
       }
-      known.set(artifact.id, { digest, createdAt: now });
-      const s = artifact.source;
-      rows.push({ id: artifact.id, package: artifact.package, release: artifact.release, sourceRepo: s.repo, sourceSha: s.sha, sourceBranch: s.branch ?? null, sourceEvent: s.event, createdAt, bodyHash: digest, body });
-      for (const b of kojiBuilds(artifact)) builds.push({ artifactId: artifact.id, nvr: b.nvr, name: parseNvrName(b.nvr) });
-      outcomes.push({ status: "created", id: artifact.id, digest, createdAt: now });
-      created.push(artifact);
+      const prior = stored.has(artifact.id) ? { digest: (firstCopy as (typeof rendered)[number]).digest, createdAt: now } : known.get(artifact.id);
+      // Not stored by this batch: its row was there already (or a concurrent batch's committed first).
+      if (!prior) throw new Error(`artifact ${artifact.id} was neither stored nor found`);
+      outcomes.push(
+        prior.digest === digest
+          ? { status: "unchanged", id: artifact.id, digest, createdAt: prior.createdAt }
+          : { status: "conflict", id: artifact.id, digest, existingDigest: prior.digest },
+      );
     }
-    for (const chunk of chunksFor(rows, ARTIFACT_COLUMNS)) await tx.insertInto("Artifact").values(chunk).execute();
-    for (const chunk of chunksFor(builds, BUILD_COLUMNS)) await tx.insertInto("ArtifactBuild").values(chunk).execute();
     return { outcomes, created };
   }
 

@@ -139,9 +139,10 @@ export class ReleaseRepository {
   /**
    * Queues releases inside a transaction the caller holds (a push: an artifact, its policy
    * decisions and the releases they fire are committed together). Multi-row statements: this
-   * runs in every push's transaction.
+   * runs in every push's transaction. With `recordDecisions: false` the inputs' decisions are
+   * left to the caller, who records them with its others in one statement.
    */
-  async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean } = {}): Promise<EnqueueOutcome[]> {
+  async enqueueIn(tx: Tx, inputs: NewRelease[], options: { fresh?: boolean; recordDecisions?: boolean } = {}): Promise<EnqueueOutcome[]> {
     if (inputs.length === 0) return [];
     const holds = await holdsIn(tx, inputs);
     const standing = new Map<string, ReleaseRecord | string>();
@@ -266,6 +267,7 @@ export class ReleaseRepository {
         } else outcomes.push({ status: "queued", release });
       }
     }
+    if (options.recordDecisions === false) return outcomes;
     const decisions = inputs.flatMap((input, i) => (input.decision ? [input.decision(outcomes[i] as EnqueueOutcome)] : []));
     await this.decisions.recordIn(tx, decisions, now);
     return outcomes;

@@ -120,6 +120,23 @@ describe.each(testProviders)("pushArtifact on %s", (provider) => {
     expect(await deps.artifacts.get(failing.id)).toBeNull();
   });
 
+  it("answers the same artifact pushed again while its first batch is still being written unchanged, and stores its neighbours", async () => {
+    // On PostgreSQL the second batch starts on another connection before the first commits: the
+    // one that meets the other's uncommitted row waits for it, then reads it as already stored.
+    // Either may get its row in first (a new connection takes a while): one push created it.
+    const first = rawhideBuild("bzip2");
+    const firstPush = pushArtifact(push, CI, first);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Enough of them waiting that the second batch does not wait for the first (POSTGRES_EXTRA_BATCH_AFTER).
+    const neighbours = ["xz", "lz4", "zstd", "brotli"].map(rawhideBuild);
+    const [again, ...others] = await Promise.all([pushArtifact(push, CI, first), ...neighbours.map((a) => pushArtifact(push, CI, a))]);
+    expect([(await firstPush).status, again?.status].sort()).toEqual(["created", "unchanged"]);
+    expect(again).toMatchObject({ id: first.id });
+    expect(others).toMatchObject(neighbours.map((a) => ({ status: "created", id: a.id })));
+    for (const a of [first, ...neighbours]) expect((await deps.releases.list({ artifactId: a.id, limit: 10 })).items).toMatchObject([{ trigger: "policy/rawhide-auto" }]);
+  });
+
   it("refuses what the token may not push, and what breaks an ingest rule, storing nothing", async () => {
     const artifact = rawhideBuild("systemd");
     expect(await pushArtifact(push, { ...CI, role: "reader" }, artifact)).toMatchObject({ status: "forbidden" });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseArtifact, type Artifact, type ArtifactInput } from "../../src/domain/artifact.js";
 import { ArtifactRepository, decodeCursor, encodeCursor, InvalidCursorError } from "../../src/store/artifactRepository.js";
-import { MAX_BIND_PARAMETERS } from "../../src/store/store.js";
+import { MAX_BIND_PARAMETERS, observeStatements } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 
@@ -70,6 +70,65 @@ describe.each(testProviders)("ArtifactRepository on %s", (provider) => {
     const found = await artifacts.getMany([...many.map((a) => a.id), "absent"]);
     expect(found.size).toBe(many.length);
     expect(found.get(many.at(-1)?.id as string)).toEqual(many.at(-1));
+  });
+
+  it("stores an artifact with more builds than one statement binds between small ones, each with its builds", async () => {
+    const small = () => artifactOf(sampleArtifact({ package: "beside" }));
+    const builds = Array.from({ length: 400 }, (_, i) => ({ kind: "koji-build" as const, nvr: `texlive-${i}-1.fc41`, buildId: 3_000_000 + i, taskId: 130_000_000 + i, target: "f41-candidate", owner: "packager" }));
+    const big = artifactOf(sampleArtifact({ package: "texlive", items: builds }));
+    const batch = [small(), big, small()];
+    const stored = await database.db.transaction((tx) => artifacts.insertIn(tx, batch));
+    expect(stored.outcomes.map((o) => o.status)).toEqual(["created", "created", "created"]);
+    for (const nvr of ["texlive-0-1.fc41", "texlive-399-1.fc41"]) expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([big.id]);
+    for (const a of [batch[0], batch[2]] as Artifact[]) {
+      const nvr = a.items.find((i) => i.kind === "koji-build")?.nvr as string;
+      expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([a.id]);
+    }
+  });
+
+  it("looks a batch up and inserts its artifacts and builds in one statement on PostgreSQL (three on SQLite), reading back only ids already stored", async () => {
+    const counted = async (batch: Artifact[]) => {
+      const statements: string[] = [];
+      const stop = observeStatements((sql) => statements.push(sql));
+      try {
+        return { stored: await database.db.transaction((tx) => artifacts.insertIn(tx, batch)), statements };
+      } finally {
+        stop();
+      }
+    };
+    const batch = Array.from({ length: 20 }, () => artifactOf(sampleArtifact({ package: "counted" })));
+    const fresh = await counted(batch);
+    expect(fresh.statements).toHaveLength(provider === "postgresql" ? 1 : 3);
+    expect(fresh.stored.outcomes.map((o) => o.status)).toEqual(batch.map(() => "created"));
+    const nvr = batch[7]?.items.find((i) => i.kind === "koji-build")?.nvr as string;
+    expect((await artifacts.list({ nvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([batch[7]?.id]);
+
+    const newcomer = artifactOf(sampleArtifact({ package: "counted" }));
+    const changed = { ...(batch[3] as Artifact), context: { CI_PIPELINE_ID: "changed" } };
+    const mixed = await counted([batch[0] as Artifact, newcomer, changed, newcomer]);
+    expect(mixed.stored.outcomes).toMatchObject([
+      { status: "unchanged", id: batch[0]?.id, digest: fresh.stored.outcomes[0]?.digest },
+      { status: "created", id: newcomer.id },
+      { status: "conflict", id: changed.id, existingDigest: fresh.stored.outcomes[3]?.digest },
+      { status: "unchanged", id: newcomer.id },
+    ]);
+    expect(mixed.stored.created.map((a) => a.id)).toEqual([newcomer.id]);
+    // PostgreSQL: the insert, then a read of the two that were stored already.
+    expect(mixed.statements).toHaveLength(provider === "postgresql" ? 2 : 3);
+    // The artifact kept its first body and builds; the newcomer's builds are stored once.
+    expect((await artifacts.get(changed.id))?.artifact).toEqual(batch[3]);
+    const newNvr = newcomer.items.find((i) => i.kind === "koji-build")?.nvr as string;
+    expect((await artifacts.list({ nvr: newNvr, limit: 5 })).items.map((s) => s.artifact.id)).toEqual([newcomer.id]);
+  });
+
+  it("stores the same new artifacts given in opposite orders by two concurrent transactions once each, neither failing", async () => {
+    const pair = ["left", "right"].map((pkg) => artifactOf(sampleArtifact({ package: pkg })));
+    const [one, two] = await Promise.all([
+      database.db.transaction((tx) => artifacts.insertIn(tx, pair)),
+      database.db.transaction((tx) => artifacts.insertIn(tx, [...pair].reverse())),
+    ]);
+    const statuses = [...(one?.outcomes ?? []), ...(two?.outcomes ?? [])].map((o) => `${o.id} ${o.status}`).sort();
+    expect(statuses).toEqual(pair.flatMap((a) => [`${a.id} created`, `${a.id} unchanged`]).sort());
   });
 
   it("lists newest first by filter, page by page", async () => {
