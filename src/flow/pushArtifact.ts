@@ -37,13 +37,20 @@ export async function pushArtifact(deps: PushDeps, principal: Principal, artifac
 }
 
 /**
- * Batches of pushes written at once on PostgreSQL (SQLite has one writer: 1). Well under the
- * store's pool, so the writer and the readers keep connections of their own. A batch beside a
- * running one starts once this many pushes wait (POSTGRES_EXTRA_BATCH_AFTER): a transaction
- * costs its round trips and a commit whatever it carries.
+ * Batches of pushes written at once on PostgreSQL. Well under the store's pool, so the writer and
+ * the readers keep connections of their own. A batch beside a running one starts once this many
+ * pushes wait (POSTGRES_EXTRA_BATCH_AFTER): a transaction costs its round trips and a commit
+ * whatever it carries.
  */
 export const POSTGRES_CONCURRENT_PUSH_BATCHES = 4;
 export const POSTGRES_EXTRA_BATCH_AFTER = 4;
+/**
+ * On SQLite (one writer) a second batch overlaps the first's log sync: it waits for the
+ * connection while the first one writes, and is written while the first one's fdatasync runs
+ * off the thread. A push arriving during a sync then waits for one sync, not two
+ * (at 500 pushes/s: p50 35.8 → 22.2 ms in one run).
+ */
+export const SQLITE_CONCURRENT_PUSH_BATCHES = 2;
 
 /**
  * Concurrent pushes stored together (storeArtifacts): many pushes pay for one commit. If a
@@ -51,7 +58,7 @@ export const POSTGRES_EXTRA_BATCH_AFTER = 4;
  */
 export function pushQueue(deps: StoreArtifactsDeps, maxBatch = 256): PushQueue & { idle(): Promise<void> } {
   const postgres = deps.store.provider === "postgresql";
-  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch, postgres ? POSTGRES_CONCURRENT_PUSH_BATCHES : 1, postgres ? POSTGRES_EXTRA_BATCH_AFTER : 1);
+  return new GroupCommit((batch) => storeArtifacts(deps, batch), maxBatch, postgres ? POSTGRES_CONCURRENT_PUSH_BATCHES : SQLITE_CONCURRENT_PUSH_BATCHES, postgres ? POSTGRES_EXTRA_BATCH_AFTER : 1);
 }
 
 /**

@@ -10,7 +10,8 @@ export class GroupCommit<In, Out> {
    * @param write       commits a whole batch in one transaction and returns one result per item,
    *                    in order. If it throws, each item is retried alone, so that one bad item
    *                    (or a race lost to another replica) does not fail its neighbours.
-   * @param concurrent  batches written at once. SQLite has one writer, so 1 there. On PostgreSQL a
+   * @param concurrent  batches written at once. On SQLite (one writer) a second batch overlaps the first's log
+   *                    sync (see pushArtifact.ts). On PostgreSQL a
    *                    transaction is a string of round trips during which the server mostly
    *                    waits; a second batch on another connection starts meanwhile instead of
    *                    waiting for the first one's commit (each batch still shares one commit).

@@ -148,3 +148,52 @@ describe.each(testProviders)("pushArtifact on %s", (provider) => {
     expect(await deps.artifacts.get(mislabelled.id)).toBeNull();
   });
 });
+
+describe("pushArtifact on sqlite, while a log sync runs", () => {
+  it("writes the next pushes during the previous batch's sync (one sync covers both), answering each only after a sync that began after its commit", async () => {
+    let syncs = 0;
+    const gates: (() => void)[] = [];
+    const database = await freshDatabase("sqlite", {
+      syncWal: () => async () => {
+        syncs += 1;
+        await new Promise<void>((resolve) => gates.push(resolve));
+      },
+    });
+    try {
+      const store = database.db;
+      const releases = new ReleaseRepository(store);
+      const policies = new PolicyHolder(POLICIES, "file:///nowhere/gitops.git");
+      const deps: StoreArtifactsDeps = {
+        store,
+        artifacts: new ArtifactRepository(store),
+        releases,
+        decisions: new DecisionRepository(store),
+        waivers: new WaiverRepository(store),
+        policies: () => policies.get(),
+        notify: () => undefined,
+      };
+      const push: PushDeps = { pushes: pushQueue(deps), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } };
+      const answered: string[] = [];
+      const first = pushArtifact(push, CI, rawhideBuild("first")).then(() => answered.push("first"));
+      const stored = async (pkg: string) => (await store.read((tx) => tx.selectFrom("Artifact").select("id").where("package", "=", pkg).execute())).length;
+      for (let i = 0; i < 200 && gates.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(gates, "the first batch waits for its sync").toHaveLength(1);
+      const second = pushArtifact(push, CI, rawhideBuild("second")).then(() => answered.push("second"));
+      for (let i = 0; i < 200 && (await stored("second")) === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(await stored("second"), "committed while the first batch's sync runs").toBe(1);
+      expect(answered, "neither answered before a sync").toEqual([]);
+      gates.shift()?.();
+      await first;
+      // The second commit came after the first sync began: it needs a sync of its own.
+      for (let i = 0; i < 200 && gates.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(answered).toEqual(["first"]);
+      gates.shift()?.();
+      await second;
+      expect(answered).toEqual(["first", "second"]);
+      expect(syncs).toBe(2);
+    } finally {
+      for (const open of gates) open();
+      await database.dispose();
+    }
+  });
+});
