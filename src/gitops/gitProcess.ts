@@ -30,17 +30,8 @@ export interface GitProcessResult {
 const HELPER = String.raw`
 "use strict";
 const { spawn } = require("node:child_process");
-let chunks = [], have = 0;
-function take(n) {
-  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, have);
-  chunks = all.length > n ? [all.subarray(n)] : [];
-  have = all.length - n;
-  return all.subarray(0, n);
-}
-function peek(n) {
-  if (chunks.length > 1) chunks = [Buffer.concat(chunks, have)];
-  return chunks[0].subarray(0, n);
-}
+// Chunks are joined only once a whole frame is in: a frame of megabytes arrives in many pieces.
+let chunks = [], have = 0, frameLength = 0;
 function reply(header, payload) {
   const json = Buffer.from(JSON.stringify(header));
   const head = Buffer.alloc(8);
@@ -78,12 +69,19 @@ process.stdin.on("data", (d) => {
   have += d.length;
   for (;;) {
     if (have < 8) return;
-    const head = peek(8);
-    const jsonLength = head.readUInt32BE(0), inputLength = head.readUInt32BE(4);
-    if (have < 8 + jsonLength + inputLength) return;
-    const frame = take(8 + jsonLength + inputLength);
-    const req = JSON.parse(frame.subarray(8, 8 + jsonLength).toString("utf8"));
-    run(req, Buffer.from(frame.subarray(8 + jsonLength)));
+    if (frameLength === 0) {
+      const head = chunks[0].length >= 8 ? chunks[0] : Buffer.concat(chunks, have);
+      frameLength = 8 + head.readUInt32BE(0) + head.readUInt32BE(4);
+    }
+    if (have < frameLength) return;
+    const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, have);
+    const jsonLength = all.readUInt32BE(0);
+    const req = JSON.parse(all.subarray(8, 8 + jsonLength).toString("utf8"));
+    const input = Buffer.from(all.subarray(8 + jsonLength, frameLength));
+    chunks = all.length > frameLength ? [all.subarray(frameLength)] : [];
+    have = all.length - frameLength;
+    frameLength = 0;
+    run(req, input);
   }
 });
 // The server is gone: commands already running finish on their own, as they would have.
@@ -102,6 +100,8 @@ class GitProcessHelper {
   private nextId = 1;
   private chunks: Buffer[] = [];
   private have = 0;
+  /** The length of the frame being received, once its header is in (0: not yet). */
+  private frameLength = 0;
 
   run(request: GitProcessRequest): Promise<GitProcessResult> {
     const child = this.started();
@@ -124,6 +124,7 @@ class GitProcessHelper {
     this.child = child;
     this.chunks = [];
     this.have = 0;
+    this.frameLength = 0;
     child.stdout?.on("data", (d: Buffer) => this.received(d));
     // A write to a helper that has just exited: its exit fails what was in flight.
     child.stdin?.on("error", () => undefined);
@@ -160,16 +161,20 @@ class GitProcessHelper {
     this.have += data.length;
     for (;;) {
       if (this.have < 8) return;
+      if (this.frameLength === 0) {
+        const head = (this.chunks[0] as Buffer).length >= 8 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.have);
+        this.frameLength = 8 + head.readUInt32BE(0) + head.readUInt32BE(4);
+      }
+      // Joined only once the whole frame is in: an answer of megabytes comes in many pieces.
+      if (this.have < this.frameLength) return;
       const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.have);
-      this.chunks = [all];
+      const end = this.frameLength;
       const jsonLength = all.readUInt32BE(0);
-      const payloadLength = all.readUInt32BE(4);
-      const end = 8 + jsonLength + payloadLength;
-      if (all.length < end) return;
       const header = JSON.parse(all.subarray(8, 8 + jsonLength).toString("utf8")) as { id: number; code?: number | null; signal?: string | null; stderr?: string; error?: string };
       const stdout = Buffer.from(all.subarray(8 + jsonLength, end));
       this.chunks = all.length > end ? [all.subarray(end)] : [];
       this.have = all.length - end;
+      this.frameLength = 0;
       const p = this.pending.get(header.id);
       if (!p) continue;
       this.pending.delete(header.id);
