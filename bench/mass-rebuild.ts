@@ -22,7 +22,7 @@ import { migrate } from "../src/store/migrator.js";
 import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
 import { benchLine } from "./load.js";
-import { benchDatabase } from "./relengdServer.js";
+import { benchDatabase, onEachProvider } from "./relengdServer.js";
 
 const COUNT = Number(process.env.BENCH_ARTIFACTS ?? 25_000);
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -192,10 +192,4 @@ async function run(provider: Provider, postgresUrl?: string): Promise<void> {
 }
 
 if (process.env.BENCH_SKIP_BUILD !== "1") execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-const postgresUrl = process.env.BENCH_DATABASE_URL;
-const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",").map((p) => p.trim());
-if (providers.includes("sqlite")) await run("sqlite");
-if (providers.includes("postgresql")) {
-  if (postgresUrl) await run("postgresql", postgresUrl);
-  else console.log("mass rebuild on postgresql: skipped (set BENCH_DATABASE_URL)");
-}
+await onEachProvider("mass rebuild", run);

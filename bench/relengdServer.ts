@@ -167,3 +167,17 @@ export async function startRelengd(databaseUrl: string, role: Role, options: Sta
     },
   };
 }
+
+/**
+ * Runs a bench that starts `relengd serve` itself on the databases BENCH_PROVIDERS names
+ * (`sqlite,postgresql` by default): SQLite first, then PostgreSQL when BENCH_DATABASE_URL is set.
+ */
+export async function onEachProvider(what: string, run: (provider: "sqlite" | "postgresql", postgresUrl?: string) => Promise<void>): Promise<void> {
+  const postgresUrl = process.env.BENCH_DATABASE_URL;
+  const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",").map((p) => p.trim());
+  if (providers.includes("sqlite")) await run("sqlite");
+  if (providers.includes("postgresql")) {
+    if (postgresUrl) await run("postgresql", postgresUrl);
+    else console.log(`${what} on postgresql: skipped (set BENCH_DATABASE_URL)`);
+  }
+}

@@ -27,7 +27,7 @@ import { freePort } from "../test/support/serverProcess.js";
 import { git } from "./gitopsFixture.js";
 import { benchLine } from "./load.js";
 import { insertPostgresRows } from "./historyRows.js";
-import { benchDatabase, type BenchDatabase } from "./relengdServer.js";
+import { benchDatabase, onEachProvider, type BenchDatabase } from "./relengdServer.js";
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 30_000);
 const root = path.resolve(import.meta.dirname, "..");
@@ -262,10 +262,4 @@ async function run(provider: Provider, postgresUrl?: string): Promise<void> {
 }
 
 if (process.env.BENCH_SKIP_BUILD !== "1") execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
-const postgresUrl = process.env.BENCH_DATABASE_URL;
-const providers = (process.env.BENCH_PROVIDERS ?? "sqlite,postgresql").split(",").map((p) => p.trim());
-if (providers.includes("sqlite")) await run("sqlite");
-if (providers.includes("postgresql")) {
-  if (postgresUrl) await run("postgresql", postgresUrl);
-  else console.log("restart over history on postgresql: skipped (set BENCH_DATABASE_URL)");
-}
+await onEachProvider("restart over history", run);

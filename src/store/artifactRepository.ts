@@ -124,7 +124,11 @@ function valuesTable<R extends Record<string, unknown>, A extends string>(record
 async function insertNewTogether(tx: Tx, rows: readonly NewArtifactRow[], builds: readonly NewBuildRow[]): Promise<Set<string>> {
   const stored = new Set<string>();
   const buildsOf = new Map<string, NewBuildRow[]>();
-  for (const b of builds) buildsOf.set(b.artifactId, [...(buildsOf.get(b.artifactId) ?? []), b]);
+  for (const b of builds) {
+    const own = buildsOf.get(b.artifactId);
+    if (own) own.push(b);
+    else buildsOf.set(b.artifactId, [b]);
+  }
   let chunk: { rows: NewArtifactRow[]; builds: NewBuildRow[]; binds: number } = { rows: [], builds: [], binds: 0 };
   const flush = async () => {
     const { rows: artifacts, builds: theirs } = chunk;
