@@ -1,0 +1,420 @@
+// Requests in the store: each revision of a request branch, its documents, its status and the
+// decisions of the approval policies that gave it.
+import type { Selectable } from "kysely";
+import type { Request as RequestRow, RequestDecision as RequestDecisionRow } from "./generated/kysely/types.js";
+import { decodeCursor, encodeCursor } from "./artifactRepository.js";
+import { newId } from "./ids.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
+
+export const requestStatuses = ["proposed", "approved", "needs-review", "denied", "merged", "superseded", "withdrawn"] as const;
+export type RequestStatus = (typeof requestStatuses)[number];
+
+/** Statuses a request can still leave: a moved or deleted branch ends them. */
+export const openRequestStatuses: readonly RequestStatus[] = ["proposed", "approved", "needs-review", "denied"];
+
+export type RequestSource = "api" | "git";
+
+export interface RequestDocumentRecord {
+  path: string;
+  kind: string;
+  /** The git blob id of the content. */
+  blob: string;
+  content: string;
+}
+
+export interface RequestRecord {
+  id: string;
+  repository: string;
+  branch: string;
+  revision: string;
+  base: string | null;
+  status: RequestStatus;
+  kind: string;
+  path: string | null;
+  documents: RequestDocumentRecord[];
+  author: string | null;
+  authorEmail: string | null;
+  verified: boolean;
+  source: RequestSource;
+  reasons: string[];
+  approvedBy: string | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  mergeCommit: string | null;
+  supersededBy: string | null;
+  seenAt: Date;
+  decidedAt: Date | null;
+  mergedAt: Date | null;
+  updatedAt: Date;
+}
+
+export type ConditionValue = true | false | "unknown";
+
+export interface RequestDecisionRecord {
+  policy: string;
+  path: string;
+  outcome: string;
+  reason: string;
+  conditions: { name: string; value: ConditionValue; detail: string }[];
+  decidedAt: Date;
+}
+
+export interface NewRequest {
+  repository: string;
+  branch: string;
+  revision: string;
+  base: string | null;
+  status: Extract<RequestStatus, "approved" | "needs-review" | "denied">;
+  documents: RequestDocumentRecord[];
+  author: string | null;
+  authorEmail: string | null;
+  verified: boolean;
+  source: RequestSource;
+  reasons: string[];
+  approvedBy: string | null;
+  decisions: Omit<RequestDecisionRecord, "decidedAt">[];
+  seenAt: Date;
+}
+
+export interface RequestQuery {
+  kind?: string;
+  status?: RequestStatus;
+  author?: string;
+  repository?: string;
+  branch?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** The branch's latest request, as the poller compares it with the remote. */
+export interface BranchState {
+  branch: string;
+  id: string;
+  revision: string;
+  status: RequestStatus;
+}
+
+/** An open request of another branch asking for different content at the same path. */
+export interface RequestConflict {
+  path: string;
+  requestId: string;
+}
+
+const DOCUMENT_COLUMNS = 5;
+const DECISION_COLUMNS = 7;
+
+function toRecord(row: Selectable<RequestRow>, documents: RequestDocumentRecord[]): RequestRecord {
+  return {
+    id: row.id,
+    repository: row.repository,
+    branch: row.branch,
+    revision: row.revision,
+    base: row.base,
+    status: row.status as RequestStatus,
+    kind: row.kind,
+    path: row.path,
+    documents,
+    author: row.author,
+    authorEmail: row.authorEmail,
+    verified: row.verified === 1,
+    source: row.source as RequestSource,
+    reasons: JSON.parse(row.reasons) as string[],
+    approvedBy: row.approvedBy,
+    decidedBy: row.decidedBy,
+    decisionReason: row.decisionReason,
+    mergeCommit: row.mergeCommit,
+    supersededBy: row.supersededBy,
+    seenAt: fromStamp(row.seenAt),
+    decidedAt: row.decidedAt === null ? null : fromStamp(row.decidedAt),
+    mergedAt: row.mergedAt === null ? null : fromStamp(row.mergedAt),
+    updatedAt: fromStamp(row.updatedAt),
+  };
+}
+
+function decisionFromRow(row: Selectable<RequestDecisionRow>): RequestDecisionRecord {
+  return {
+    policy: row.policy,
+    path: row.path,
+    outcome: row.outcome,
+    reason: row.reason,
+    conditions: JSON.parse(row.conditions) as RequestDecisionRecord["conditions"],
+    decidedAt: fromStamp(row.decidedAt),
+  };
+}
+
+/** A request changed status under the caller: the precondition it asked for no longer holds. */
+export class RequestStateChanged extends Error {
+  constructor(
+    readonly request: RequestRecord,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class RequestRepository {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Records a judged revision of a branch; the branch's earlier open request (if any) becomes
+   * superseded by it, in the same transaction. A revision already recorded is returned as it is
+   * (the poller and `request submit` may both see the same commit).
+   */
+  async record(r: NewRequest, now = new Date()): Promise<{ record: RequestRecord; created: boolean; superseded: string[] }> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx
+        .selectFrom("Request")
+        .selectAll()
+        .where("repository", "=", r.repository)
+        .where("branch", "=", r.branch)
+        .where("revision", "=", r.revision)
+        .executeTakeFirst();
+      if (existing) return { record: toRecord(existing, await documentsOf(tx, [existing.id]).then((m) => m.get(existing.id) ?? [])), created: false, superseded: [] };
+      const id = newId();
+      const at = stamp(now);
+      const first = [...r.documents].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))[0];
+      const row = await tx
+        .insertInto("Request")
+        .values({
+          id,
+          repository: r.repository,
+          branch: r.branch,
+          revision: r.revision,
+          base: r.base,
+          status: r.status,
+          kind: first?.kind ?? "none",
+          path: first?.path ?? null,
+          author: r.author,
+          authorEmail: r.authorEmail,
+          verified: flag(r.verified),
+          source: r.source,
+          reasons: JSON.stringify(r.reasons),
+          approvedBy: r.approvedBy,
+          decidedBy: null,
+          decisionReason: null,
+          mergeCommit: null,
+          supersededBy: null,
+          seenAt: stamp(r.seenAt),
+          decidedAt: at,
+          mergedAt: null,
+          updatedAt: at,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      for (const chunk of chunksFor(r.documents, DOCUMENT_COLUMNS)) {
+        await tx
+          .insertInto("RequestDocument")
+          .values(chunk.map((d) => ({ requestId: id, path: d.path, kind: d.kind, blob: d.blob, content: d.content })))
+          .execute();
+      }
+      for (const chunk of chunksFor(r.decisions, DECISION_COLUMNS)) {
+        await tx
+          .insertInto("RequestDecision")
+          .values(chunk.map((d) => ({ requestId: id, policy: d.policy, path: d.path, outcome: d.outcome, reason: d.reason, conditions: JSON.stringify(d.conditions), decidedAt: at })))
+          .execute();
+      }
+      const earlier = await tx
+        .selectFrom("Request")
+        .select("id")
+        .where("repository", "=", r.repository)
+        .where("branch", "=", r.branch)
+        .where("id", "!=", id)
+        .where("status", "in", [...openRequestStatuses])
+        .execute();
+      const superseded = earlier.map((e) => e.id);
+      for (const chunk of chunksFor(superseded, 1, 3)) {
+        await tx.updateTable("Request").set({ status: "superseded", supersededBy: id, updatedAt: at }).where("id", "in", chunk).execute();
+      }
+      return { record: toRecord(row, [...r.documents]), created: true, superseded };
+    });
+  }
+
+  async get(id: string): Promise<RequestRecord | null> {
+    return this.store.read(async (tx) => {
+      const row = await tx.selectFrom("Request").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) return null;
+      return toRecord(row, (await documentsOf(tx, [id])).get(id) ?? []);
+    });
+  }
+
+  /** Newest first; `kind` matches any document of a request. */
+  async list(q: RequestQuery): Promise<{ items: RequestRecord[]; nextCursor: string | null }> {
+    return this.store.read(async (tx) => {
+      const rows = await tx
+        .selectFrom("Request")
+        .selectAll()
+        .$if(q.kind !== undefined, (w) =>
+          w.where((eb) => eb.or([eb("kind", "=", q.kind as string), eb.exists(eb.selectFrom("RequestDocument").select("path").whereRef("RequestDocument.requestId", "=", "Request.id").where("RequestDocument.kind", "=", q.kind as string))])),
+        )
+        .$if(q.status !== undefined, (w) => w.where("status", "=", q.status as string))
+        .$if(q.author !== undefined, (w) => w.where("author", "=", q.author as string))
+        .$if(q.repository !== undefined, (w) => w.where("repository", "=", q.repository as string))
+        .$if(q.branch !== undefined, (w) => w.where("branch", "=", q.branch as string))
+        .$if(q.cursor !== undefined, (w) => w.where("seq", "<", decodeCursor(q.cursor as string)))
+        .orderBy("seq", "desc")
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const docs = await documentsOf(
+        tx,
+        page.map((r) => r.id),
+      );
+      const last = page.at(-1);
+      return { items: page.map((r) => toRecord(r, docs.get(r.id) ?? [])), nextCursor: rows.length > q.limit && last ? encodeCursor(last.seq) : null };
+    });
+  }
+
+  async decisions(id: string): Promise<RequestDecisionRecord[]> {
+    const rows = await this.store.read((tx) => tx.selectFrom("RequestDecision").selectAll().where("requestId", "=", id).orderBy("seq", "asc").execute());
+    return rows.map(decisionFromRow);
+  }
+
+  /** Each branch's latest request in a repository (the poller's view of what it has seen). */
+  async branches(repository: string): Promise<BranchState[]> {
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("Request as r")
+        .select(["r.branch", "r.id", "r.revision", "r.status"])
+        .where("r.repository", "=", repository)
+        .where((eb) => eb("r.seq", "=", eb.selectFrom("Request as l").select((e) => e.fn.max("l.seq").as("m")).where("l.repository", "=", repository).whereRef("l.branch", "=", "r.branch")))
+        .execute(),
+    );
+    return rows.map((r) => ({ branch: r.branch, id: r.id, revision: r.revision, status: r.status as RequestStatus }));
+  }
+
+  /**
+   * Open requests of other branches that ask for the same paths with other content, the ones
+   * seen before `before` (seq order): the later request is the one that conflicts.
+   */
+  async conflicts(repository: string, branch: string, documents: readonly { path: string; blob: string }[]): Promise<RequestConflict[]> {
+    if (documents.length === 0) return [];
+    const blobOf = new Map(documents.map((d) => [d.path, d.blob]));
+    const out: RequestConflict[] = [];
+    await this.store.read(async (tx) => {
+      for (const chunk of chunksFor([...blobOf.keys()], 1, 8)) {
+        const rows = await tx
+          .selectFrom("RequestDocument as d")
+          .innerJoin("Request as r", "r.id", "d.requestId")
+          .select(["d.path", "d.blob", "r.id"])
+          .where("d.path", "in", chunk)
+          .where("r.repository", "=", repository)
+          .where("r.branch", "!=", branch)
+          .where("r.status", "in", ["proposed", "approved", "needs-review"])
+          .orderBy("r.seq", "asc")
+          .execute();
+        for (const row of rows) if (blobOf.get(row.path) !== row.blob) out.push({ path: row.path, requestId: row.id });
+      }
+    });
+    return out;
+  }
+
+  /** Approved requests of a repository not merged yet, in the order they were approved. */
+  async approved(repository: string, limit = 100): Promise<RequestRecord[]> {
+    return this.store.read(async (tx) => {
+      const rows = await tx.selectFrom("Request").selectAll().where("repository", "=", repository).where("status", "=", "approved").orderBy("decidedAt", "asc").orderBy("seq", "asc").limit(limit).execute();
+      const docs = await documentsOf(
+        tx,
+        rows.map((r) => r.id),
+      );
+      return rows.map((r) => toRecord(r, docs.get(r.id) ?? []));
+    });
+  }
+
+  /** Repositories with approved requests waiting for a merge (the writer's poll). */
+  async repositoriesWithApproved(): Promise<string[]> {
+    const rows = await this.store.read((tx) => tx.selectFrom("Request").select("repository").where("status", "=", "approved").groupBy("repository").execute());
+    return rows.map((r) => r.repository);
+  }
+
+  async markMerged(id: string, mergeCommit: string, now = new Date()): Promise<boolean> {
+    const at = stamp(now);
+    const r = await this.store.transaction((tx) => tx.updateTable("Request").set({ status: "merged", mergeCommit, mergedAt: at, updatedAt: at }).where("id", "=", id).where("status", "=", "approved").executeTakeFirst());
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** An approved request that cannot be merged (conflicts with the target): a person decides. */
+  async markUnmergeable(id: string, reason: string, now = new Date()): Promise<boolean> {
+    return this.store.transaction(async (tx) => {
+      const row = await tx.selectFrom("Request").select("reasons").where("id", "=", id).where("status", "=", "approved").executeTakeFirst();
+      if (!row) return false;
+      const reasons = [...(JSON.parse(row.reasons) as string[]), reason];
+      const at = stamp(now);
+      await tx.updateTable("Request").set({ status: "needs-review", approvedBy: null, reasons: JSON.stringify(reasons), updatedAt: at }).where("id", "=", id).where("status", "=", "approved").execute();
+      return true;
+    });
+  }
+
+  /** The branch was deleted: its open request ends. */
+  async withdraw(id: string, now = new Date()): Promise<boolean> {
+    const at = stamp(now);
+    const r = await this.store.transaction((tx) =>
+      tx
+        .updateTable("Request")
+        .set({ status: "withdrawn", updatedAt: at })
+        .where("id", "=", id)
+        .where("status", "in", [...openRequestStatuses])
+        .executeTakeFirst(),
+    );
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** A branch moved before relengd recorded its new revision (a merge found the tip changed). */
+  async supersede(id: string, now = new Date()): Promise<boolean> {
+    const at = stamp(now);
+    const r = await this.store.transaction((tx) =>
+      tx
+        .updateTable("Request")
+        .set({ status: "superseded", updatedAt: at })
+        .where("id", "=", id)
+        .where("status", "in", [...openRequestStatuses])
+        .executeTakeFirst(),
+    );
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * A person's decision: approve (only from needs-review) or deny (from proposed, approved or
+   * needs-review). Throws RequestStateChanged when the request is not in such a status.
+   */
+  async decideByPerson(id: string, d: { approve: boolean; user: string; reason: string }, now = new Date()): Promise<RequestRecord | null> {
+    const from: RequestStatus[] = d.approve ? ["needs-review"] : ["proposed", "approved", "needs-review"];
+    return this.store.transaction(async (tx) => {
+      const row = await tx.selectFrom("Request").selectAll().where("id", "=", id).executeTakeFirst();
+      if (!row) return null;
+      if (!from.includes(row.status as RequestStatus)) {
+        const record = toRecord(row, (await documentsOf(tx, [id])).get(id) ?? []);
+        throw new RequestStateChanged(record, `request ${id} is ${row.status}; only a request that is ${from.join(" or ")} can be ${d.approve ? "approved" : "denied"}`);
+      }
+      const at = stamp(now);
+      const by = `user:${d.user}`;
+      const reasons = [...(JSON.parse(row.reasons) as string[]), `${d.approve ? "approved" : "denied"} by ${by}: ${d.reason}`];
+      const updated = await tx
+        .updateTable("Request")
+        .set({ status: d.approve ? "approved" : "denied", approvedBy: d.approve ? by : null, decidedBy: by, decisionReason: d.reason, reasons: JSON.stringify(reasons), decidedAt: at, updatedAt: at })
+        .where("id", "=", id)
+        .where("status", "=", row.status)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []);
+    });
+  }
+
+  /** Requests by kind and status (metrics, dashboard). */
+  async counts(): Promise<{ kind: string; status: RequestStatus; count: number }[]> {
+    const rows = await this.store.read((tx) => tx.selectFrom("Request").select(["kind", "status", (eb) => eb.fn.countAll<number | string>().as("n")]).groupBy(["kind", "status"]).execute());
+    return rows.map((r) => ({ kind: r.kind, status: r.status as RequestStatus, count: Number(r.n) }));
+  }
+}
+
+async function documentsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, RequestDocumentRecord[]>> {
+  const out = new Map<string, RequestDocumentRecord[]>();
+  for (const chunk of chunksFor([...ids], 1)) {
+    const rows = await tx.selectFrom("RequestDocument").selectAll().where("requestId", "in", chunk).orderBy("path", "asc").execute();
+    for (const r of rows) {
+      const list = out.get(r.requestId) ?? [];
+      list.push({ path: r.path, kind: r.kind, blob: r.blob, content: r.content });
+      out.set(r.requestId, list);
+    }
+  }
+  return out;
+}
