@@ -12,6 +12,7 @@ import { resolveTokenSecret, type Config } from "./config.js";
 import { applyWaitingResults, ingestBusDelivery } from "./flow/ingestBusMessage.js";
 import { startPruneSchedule } from "./flow/prune.js";
 import { ensureBareRepository } from "./gitops/repository.js";
+import { GITOPS_README, GITOPS_ROOT_MESSAGE } from "./domain/gitopsReadme.js";
 import { shadowWorkspaceDir } from "./gitops/shadowWriter.js";
 import type { Writer } from "./gitops/writer.js";
 import { GitPolicySource } from "./policy/gitSource.js";
@@ -40,7 +41,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (report.applied.length > 0) logger.info({ applied: report.applied }, "database migrated");
   if (report.modified.length > 0) logger.warn({ modified: report.modified }, "applied migrations changed on disk since they ran");
 
-  if (await ensureBareRepository(config.gitopsRepo)) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
+  // Its first commit, the README, lets every clone branch off main for a request.
+  const gitopsReadme = { text: GITOPS_README, message: GITOPS_ROOT_MESSAGE, author: { name: "relengd", email: "relengd@localhost" } };
+  if (await ensureBareRepository(config.gitopsRepo, { readme: gitopsReadme })) logger.info({ repo: config.gitopsRepo }, "created local bare GitOps repository");
   // The bus mirror's shadow repository (RELENGD_SHADOW_REMOTE): made here too when it is a local path.
   if (!/^[a-z][a-z0-9+.-]*:\/\/|^[^/]+@[^/:]+:/i.test(config.shadowRepo) && (await ensureBareRepository(config.shadowRepo))) {
     logger.info({ repo: config.shadowRepo }, "created local bare shadow repository");

@@ -31,8 +31,8 @@ export type PersonDecisionOutcome =
 /** The request use cases as the API and the CLI's server verbs call them. */
 export interface RequestService {
   requests: RequestRepository;
-  /** POST /api/v1/requests: `text` is the YAML of one proposed document. */
-  submit(principal: Principal, input: { text: string }): Promise<SubmitOutcome>;
+  /** POST /api/v1/requests: `text` is the YAML of one proposed document; `path` where it goes (a SideTag: by default under the subject). */
+  submit(principal: Principal, input: { text: string; path?: string }): Promise<SubmitOutcome>;
   /** POST /api/v1/requests/{id}/approve|deny. */
   decide(principal: Principal, input: { id: string; approve: boolean; reason: string }): Promise<PersonDecisionOutcome>;
 }

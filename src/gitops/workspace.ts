@@ -102,6 +102,14 @@ export class Workspace {
     });
   }
 
+  /**
+   * A git command in the workspace whose exit code the caller reads itself (merge-tree answers a
+   * conflict with 1, merge-base "none" with 1), with extra environment (an author's identity).
+   */
+  run(args: string[], opts: { input?: Buffer; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+    return countedGitCommand(this.dir, () => runGitProcess({ args, cwd: this.dir, env: { ...gitEnv(), ...opts.env }, ...(opts.input ? { input: opts.input } : {}) }));
+  }
+
   /** A local failure, with the lock files it names. */
   private failed(what: string, err: unknown): WorkspaceError {
     if (err instanceof WorkspaceError) return err;
@@ -190,7 +198,9 @@ export class Workspace {
     const range = from ? `${from}..${head}` : head;
     const greps = only ? only.map((id) => `--grep=${RELEASE_ID_TRAILER}: ${id}`) : [`--grep=${RELEASE_ID_TRAILER}:`];
     // Oldest first, so a release id that somehow appears twice maps to its first commit.
-    const out = await this.git(["log", range, "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", ...greps]).catch((err: unknown) => {
+    // First parents only: relengd's own commits are on that line, and a merged request branch's
+    // commits (a person's) could carry a forged release trailer.
+    const out = await this.git(["log", range, "--first-parent", "--reverse", "--format=%H%x1f%B%x1e", "--fixed-strings", ...greps]).catch((err: unknown) => {
       throw this.failed("cannot read history", err);
     });
     const wanted = only ? new Set(only) : null;

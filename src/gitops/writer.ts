@@ -9,10 +9,12 @@ import type { EnvironmentSet, ResolvedRepository } from "../domain/environmentSe
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import type { BranchLease } from "../store/branchLease.js";
 import type { ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import type { RequestRepository } from "../store/requestRepository.js";
 import { backoff, Drain, inSlices, KeyedMutex } from "../concurrency/index.js";
 import { branchKey } from "./branchKey.js";
 import { emptyResult, toWrite, type BatchItem, type BatchResult } from "./steps/batch.js";
 import { HistoryIndex } from "./steps/historyIndex.js";
+import { mergeRequest, type MergeOutcome } from "./steps/mergeRequests.js";
 import { pushWithRetry } from "./steps/pushWithRetry.js";
 import { recheck } from "./steps/recheck.js";
 import { supersede } from "./steps/supersede.js";
@@ -69,6 +71,10 @@ export interface WriterDeps {
   instruments?: WriterInstruments;
   /** The clock of `failingSince` and of the write-time gate's freezes (tests move it instead of waiting). */
   now?: () => Date;
+  /** Approved requests, merged by the writer of their repository's branch. Absent: none are. */
+  requests?: RequestRepository;
+  /** Told after each request the writer tried to merge. */
+  onMerged?: (outcome: MergeOutcome) => void;
 }
 
 /**
@@ -143,11 +149,10 @@ export class Writer {
    */
   async start(): Promise<void> {
     const repositories = new Set([...(await this.deps.releases.pendingRepositories()), ...(await this.deps.releases.attemptedRepositories())].map((p) => p.repository));
-    for (const repository of repositories) this.notify(repository);
+    for (const repository of [...repositories, ...((await this.deps.requests?.repositoriesWithApproved()) ?? [])]) this.notify(repository);
     this.timer = setInterval(() => {
-      void this.deps.releases
-        .pendingRepositories()
-        .then((list) => list.forEach((p) => this.notify(p.repository)))
+      void Promise.all([this.deps.releases.pendingRepositories().then((list) => list.map((p) => p.repository)), this.deps.requests?.repositoriesWithApproved() ?? []])
+        .then(([pending, approved]) => new Set([...pending, ...approved]).forEach((r) => this.notify(r)))
         .catch((err: unknown) => this.deps.logger.error({ err }, "writer poll failed"));
     }, this.options.pollMs);
     this.timer.unref();
@@ -207,6 +212,9 @@ class BranchWriter {
   failing: { since: Date; cause: WriteFailureCause; error: string } | null = null;
   /** Workspace repairs tried since the last attempt counted (see WORKSPACE_RECOVERIES). */
   private recoveries = 0;
+  /** After a merge failed for a cause other than the request: not before then again. */
+  private mergesPausedUntil = 0;
+  private mergeFailures = 0;
 
   constructor(
     private readonly repo: ResolvedRepository,
@@ -260,7 +268,51 @@ class BranchWriter {
         await this.writeBatch(batch);
         return true;
       });
-      if (!wrote) return true;
+      if (!wrote) {
+        await this.mergeApproved(key);
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Approved requests merged one at a time under the branch's lock, in the order they were
+   * approved; releases queued meanwhile wait at most one merge.
+   */
+  private async mergeApproved(key: string): Promise<void> {
+    const requests = this.deps.requests;
+    if (!requests || Date.now() < this.mergesPausedUntil) return;
+    const approved = await requests.approved(this.repo.name);
+    for (const request of approved) {
+      if (this.drain.stopped) return;
+      const failed = await branchLocks.run(key, async () => {
+        try {
+          const outcome = await mergeRequest(
+            {
+              repo: this.repo,
+              requests,
+              open: () => this.open(),
+              push: (ws, sha) => this.push(ws, sha),
+              retry: { retries: this.options.pushRetries, delayMs: pushBackoff, refresh: () => this.workspace?.fetch() ?? Promise.resolve() },
+              now: () => this.now(),
+              logger: this.deps.logger,
+            },
+            request,
+          );
+          this.deps.onMerged?.(outcome);
+          return false;
+        } catch (err) {
+          this.fetched = false;
+          this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), request: request.id, repository: this.repo.name }, "cannot merge an approved request now; trying again later");
+          return true;
+        }
+      });
+      if (failed) {
+        this.mergeFailures++;
+        this.mergesPausedUntil = Date.now() + this.options.retryDelayMs(this.mergeFailures);
+        return;
+      }
+      this.mergeFailures = 0;
     }
   }
 

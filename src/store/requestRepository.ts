@@ -55,7 +55,8 @@ export interface RequestDecisionRecord {
   path: string;
   outcome: string;
   reason: string;
-  conditions: { name: string; value: ConditionValue; detail: string }[];
+  /** Each condition of the policy: what it asks (`wanted`, in `when` or `unless`), whether it holds and why. */
+  conditions: { name: string; value: ConditionValue; detail: string; wanted?: string; part?: string }[];
   decidedAt: Date;
 }
 
@@ -92,6 +93,8 @@ export interface BranchState {
   id: string;
   revision: string;
   status: RequestStatus;
+  source: RequestSource;
+  seenAt: Date;
 }
 
 /** An open request of another branch asking for different content at the same path. */
@@ -274,12 +277,12 @@ export class RequestRepository {
     const rows = await this.store.read((tx) =>
       tx
         .selectFrom("Request as r")
-        .select(["r.branch", "r.id", "r.revision", "r.status"])
+        .select(["r.branch", "r.id", "r.revision", "r.status", "r.source", "r.seenAt"])
         .where("r.repository", "=", repository)
         .where((eb) => eb("r.seq", "=", eb.selectFrom("Request as l").select((e) => e.fn.max("l.seq").as("m")).where("l.repository", "=", repository).whereRef("l.branch", "=", "r.branch")))
         .execute(),
     );
-    return rows.map((r) => ({ branch: r.branch, id: r.id, revision: r.revision, status: r.status as RequestStatus }));
+    return rows.map((r) => ({ branch: r.branch, id: r.id, revision: r.revision, status: r.status as RequestStatus, source: r.source as RequestSource, seenAt: fromStamp(r.seenAt) }));
   }
 
   /**

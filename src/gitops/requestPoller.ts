@@ -1,0 +1,158 @@
+// Finds request branches (`requests/…`) pushed to the GitOps repository by any git client: new and
+// moved ones are read and handed over to be judged, deleted ones withdrawn. Polling, so a plain git
+// remote needs nothing else; a forge's webhook only makes it look sooner.
+import path from "node:path";
+import type { Logger } from "pino";
+import type { ResolvedRepository } from "../domain/environmentSet.js";
+import type { RequestRevision } from "../domain/requests/revision.js";
+import type { BranchLease } from "../store/branchLease.js";
+import { openRequestStatuses, type BranchState, type RequestRecord, type RequestRepository } from "../store/requestRepository.js";
+import { Drain } from "../concurrency/index.js";
+import { leaseKey } from "./writer.js";
+import { fetchBranches, isRequestBranch, localRequestRef, pathsAt, remoteHeads } from "./requestGit.js";
+import { PROPOSED_DOCUMENT_ROOTS, readRevision } from "./requestRevision.js";
+import { Workspace } from "./workspace.js";
+
+export interface RequestPollerOptions {
+  /** How often the remote's branches are listed (the issue's bound: 5 s). */
+  pollMs: number;
+  /**
+   * A branch `request submit` made is recorded before it is pushed: one missing from the remote
+   * for less than this is being pushed, not deleted.
+   */
+  submitGraceMs: number;
+}
+
+export const defaultRequestPollerOptions: RequestPollerOptions = { pollMs: 2000, submitGraceMs: 60_000 };
+
+export interface RequestPollerDeps {
+  requests: RequestRepository;
+  /** The repository requests are made to (undefined: none is declared; nothing is polled). */
+  repository: () => ResolvedRepository | undefined;
+  workspacesDir: string;
+  /** The allowed-signers file written from the facts; null when no key is known. */
+  allowedSigners: () => string | null;
+  /** Judges and records a revision (flow/recordRequest). */
+  judge: (revision: RequestRevision) => Promise<RequestRecord>;
+  /** A request ended because its branch was deleted. */
+  onWithdrawn?: (id: string) => void;
+  lease?: BranchLease;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface PollResult {
+  judged: RequestRecord[];
+  withdrawn: string[];
+  failed: { branch: string; error: string }[];
+}
+
+/** Where the poller keeps its clone of a repository (apart from the writer's: reads only). */
+export function requestWorkspaceDir(workspacesDir: string, repository: string): string {
+  return path.join(workspacesDir, `${repository}.requests.git`);
+}
+
+export class RequestPoller {
+  private readonly options: RequestPollerOptions;
+  private readonly drain = new Drain(async () => void (await this.pollOnce()), {
+    onError: (err) => this.deps.logger.error({ err }, "request poll failed; trying again at the next poll"),
+  });
+  private timer: NodeJS.Timeout | undefined;
+  private workspace: Workspace | undefined;
+
+  constructor(
+    private readonly deps: RequestPollerDeps,
+    options: Partial<RequestPollerOptions> = {},
+  ) {
+    this.options = { ...defaultRequestPollerOptions, ...options };
+  }
+
+  start(): void {
+    this.drain.wake();
+    this.timer = setInterval(() => this.drain.wake(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Look now (a webhook, a submission), not at the next tick. */
+  kick(): void {
+    this.drain.wake();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.drain.stop();
+  }
+
+  settled(): Promise<void> {
+    return this.drain.settled();
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private async open(repo: ResolvedRepository): Promise<Workspace> {
+    const dir = requestWorkspaceDir(this.deps.workspacesDir, repo.name);
+    if (!this.workspace || this.workspace.url !== repo.url || this.workspace.dir !== dir || this.workspace.branch !== repo.branch) {
+      const ws = new Workspace(dir, repo.url, repo.branch);
+      await ws.open();
+      this.workspace = ws;
+    }
+    return this.workspace;
+  }
+
+  /** One look at the remote: new and moved branches judged, deleted ones withdrawn. */
+  async pollOnce(): Promise<PollResult> {
+    const result: PollResult = { judged: [], withdrawn: [], failed: [] };
+    const repo = this.deps.repository();
+    if (!repo) return result;
+    // One replica polls a repository: the one that writes its branch.
+    if (this.deps.lease && !(await this.deps.lease.hold(leaseKey(repo)))) return result;
+    const ws = await this.open(repo);
+    const heads = await remoteHeads(ws);
+    const known = new Map((await this.deps.requests.branches(repo.name)).map((b) => [b.branch, b]));
+    const now = this.now();
+
+    for (const [branch, state] of known) {
+      if (heads.has(branch) || !openRequestStatuses.includes(state.status)) continue;
+      if (state.source === "api" && now.getTime() - state.seenAt.getTime() < this.options.submitGraceMs) continue;
+      if (await this.deps.requests.withdraw(state.id, now)) {
+        result.withdrawn.push(state.id);
+        this.deps.onWithdrawn?.(state.id);
+      }
+    }
+
+    const moved = [...heads].filter(([branch, sha]) => isRequestBranch(branch) && known.get(branch)?.revision !== sha).map(([branch]) => branch);
+    if (moved.length === 0) return result;
+    await fetchBranches(ws, [repo.branch, ...moved]);
+    const targetHead = heads.get(repo.branch) ?? null;
+    const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
+    for (const branch of moved) {
+      try {
+        const tip = heads.get(branch) as string;
+        // What was fetched is the tip ls-remote named, or a newer one: the next poll judges that.
+        const fetched = (await ws.run(["rev-parse", "--verify", "--quiet", `${localRequestRef(branch)}^{commit}`])).stdout.toString().trim();
+        if (!fetched) continue;
+        const revision = await readRevision(ws, {
+          repository: repo.name,
+          branch,
+          tip: fetched,
+          targetHead,
+          allowedSigners: this.deps.allowedSigners(),
+          source: "git",
+          seenAt: now,
+          targetPaths,
+        });
+        if (fetched !== tip) this.deps.logger.info({ branch, listed: tip, fetched }, "request branch moved while it was read; judging the newer revision");
+        result.judged.push(await this.deps.judge(revision));
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        this.deps.logger.warn({ branch, err: error }, "cannot read a request branch; trying again at the next poll");
+        result.failed.push({ branch, error });
+      }
+    }
+    return result;
+  }
+}
+
+export type { BranchState };
