@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { TokenService } from "../../src/auth/tokens.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
+import { GITOPS_ROOT_MESSAGE } from "../../src/domain/gitopsReadme.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import { recordPushes } from "../support/pushRecorder.js";
 import { cloneRemote, git } from "../support/remote.js";
@@ -209,7 +210,9 @@ describe("a writer killed with SIGKILL in the middle of a burst", () => {
       const counts = new Map<string, number>();
       for (const c of log) if (c.release) counts.set(c.release.releaseId, (counts.get(c.release.releaseId) ?? 0) + 1);
       expect(ids.filter((id) => counts.get(id) !== 1).map((id) => `${id}: ${counts.get(id) ?? 0}`), "release ids not exactly once in git log").toEqual([]);
-      expect(log.filter((c) => !c.release), "commits without release trailers").toEqual([]);
+      // The server gives the repository its README as the first commit; every other is a release's.
+      expect(log.at(-1)?.message).toBe(GITOPS_ROOT_MESSAGE);
+      expect(log.slice(0, -1).filter((c) => !c.release), "commits without release trailers").toEqual([]);
       const carrier = new Map(log.map((c) => [c.release?.releaseId ?? "", c.sha]));
       expect(last.filter((r) => r.commitSha !== carrier.get(r.id)).map((r) => `${r.id}: ${r.commitSha} vs ${carrier.get(r.id)}`), "recorded sha differs from history").toEqual([]);
       for (const [i, a] of artifacts.entries()) {
