@@ -60,6 +60,10 @@ const envSchema = z.object({
   // A batch of more releases than this is a backlog: a policy's releases next to each other share
   // a commit (one commit each cannot keep up with a flood on a large tag directory).
   RELENGD_WRITER_COALESCE_ABOVE: z.coerce.number().int().min(1).max(5000).default(50),
+  // The repository (a name in environments.yaml) whose `requests/…` branches are requests; "none": requests off.
+  RELENGD_REQUESTS_REPOSITORY: wellFormedString().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a repository name from environments.yaml, or none").default("gitops"),
+  // How often request branches are looked for: the issue's bound is 5 s.
+  RELENGD_REQUEST_POLL_MS: z.coerce.number().int().min(100).max(5000).default(2000),
   // /readyz fails once a GitOps remote has been unreachable for this long (writes queue meanwhile).
   RELENGD_READY_REMOTE_BOUND_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   // The Fedora message bus (fedora-messaging over AMQP); unset RELENGD_AMQP_URL = no consumer.
@@ -110,6 +114,9 @@ export interface Config {
   /** Releases the writer takes from the queue per commit-and-push round. */
   writerBatchSize: number;
   writerCoalesceAbove: number;
+  /** The repository whose `requests/…` branches are requests; undefined: requests are off. */
+  requestsRepository: string | undefined;
+  requestPollMs: number;
   /** How long a remote may be unreachable before /readyz fails. */
   readyRemoteBoundMs: number;
   /** The bus consumer; absent when RELENGD_AMQP_URL is not set. */
@@ -161,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     revocationRefreshMs: e.RELENGD_REVOCATION_REFRESH_MS,
     writerBatchSize: e.RELENGD_WRITER_BATCH_SIZE,
     writerCoalesceAbove: e.RELENGD_WRITER_COALESCE_ABOVE,
+    requestsRepository: e.RELENGD_REQUESTS_REPOSITORY === "none" ? undefined : e.RELENGD_REQUESTS_REPOSITORY,
+    requestPollMs: e.RELENGD_REQUEST_POLL_MS,
     readyRemoteBoundMs: e.RELENGD_READY_REMOTE_BOUND_SECONDS * 1000,
     ...(e.RELENGD_AMQP_URL
       ? {
