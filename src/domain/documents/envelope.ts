@@ -80,7 +80,7 @@ export function parseYaml(text: string): { ok: true; value: unknown; lineOf: (pa
 /** A document file read as far as its kind: the YAML mapping, a way to lines, and the kind. */
 export interface DocumentEnvelope<K extends string> {
   ok: true;
-  raw: Record<string, unknown>;
+  raw: object;
   kind: K;
   lineOf: (path: (string | number)[]) => number | undefined;
 }
@@ -103,7 +103,7 @@ export function parseEnvelope<K extends string>(text: string, kinds: readonly K[
   if (typeof kind !== "string" || !(kinds as readonly string[]).includes(kind)) {
     return { ok: false, issues: [{ path: "/kind", message: `must be one of ${kinds.join(", ")}`, line: yaml.lineOf(["kind"]) ?? 1 }] };
   }
-  return { ok: true, raw: raw as Record<string, unknown>, kind: kind as K, lineOf: yaml.lineOf };
+  return { ok: true, raw, kind: kind as K, lineOf: yaml.lineOf };
 }
 
 /** Validates a raw value with a kind's schema, attaching line numbers where it can. */

@@ -39,8 +39,9 @@ export const distgitNamespaces = ["rpms", "container", "modules", "flatpaks", "t
 /** A repository name that is also a safe path segment (it names a folder of the GitOps repo). */
 export const repoNameSchema = () =>
   wellFormedString()
-    .max(128)
-    .regex(REPO_NAME_PATTERN, "must be a repository name: letters, digits and -_.+, not starting with - . or +")
+    // One message per cause: a name that breaks the pattern is not also told about its length or "..".
+    .regex(REPO_NAME_PATTERN, { message: "must be a repository name: letters, digits and -_.+, not starting with - . or +", abort: true })
+    .max(128, { abort: true })
     .refine(isSafeSegment, 'must be a repository name without ".."');
 
 /**
@@ -50,4 +51,6 @@ export const repoNameSchema = () =>
 export const BRANCH_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 export const branchNameSchema = () =>
-  wellFormedString().regex(BRANCH_NAME_PATTERN, "must be a branch name: letters, digits and ._+-, starting with a letter or digit").refine(isSafeSegment, 'must be a branch name without ".."');
+  wellFormedString()
+    .regex(BRANCH_NAME_PATTERN, { message: "must be a branch name: letters, digits and ._+-, starting with a letter or digit", abort: true })
+    .refine(isSafeSegment, 'must be a branch name without ".."');
