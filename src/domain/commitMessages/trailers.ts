@@ -9,6 +9,9 @@ export const TRAILER = {
   trigger: "Relengd-Trigger",
   nvr: "Relengd-Nvr",
   forceReason: "Relengd-Force-Reason",
+  requestId: "Relengd-Request-Id",
+  requestKind: "Relengd-Request-Kind",
+  approvedBy: "Relengd-Approved-By",
 } as const;
 
 /** One trailer line: its name and its value as given (the line itself holds the value made one line). */
