@@ -1,8 +1,8 @@
 // What a merged request implies: the operations on dist-git and Koji that carry it out, said the
 // way the tools that do them say them. Nothing here runs them; `relengd plan` lists them.
-import type { ProposedDocument } from "./index.js";
+import { parseProposedText, type ProposedDocument } from "./index.js";
 import { repoRequestBugId } from "./repoRequest.js";
-import type { SideTagPlace } from "./sideTag.js";
+import { sideTagPlaceOf, type SideTagPlace } from "./sideTag.js";
 
 export type RequestOperationKind = "create-branch" | "create-repo" | "add-sidetag" | "add-packages";
 
@@ -45,4 +45,30 @@ export function operationsOf(doc: ProposedDocument, place?: SideTagPlace): Reque
       ];
     }
   }
+}
+
+/** One operation of a proposed document on a branch, with the file that implies it. */
+export interface PlannedRequestOperation extends RequestOperation {
+  path: string;
+  requestKind: ProposedDocument["kind"];
+}
+
+/**
+ * The operations the proposed documents of a branch imply (`files`: repo-relative path → text),
+ * in path order, and the files that are not valid requests as `path:line: /field message`.
+ */
+export function operationsOfFiles(files: Iterable<readonly [string, string]>): { operations: PlannedRequestOperation[]; problems: string[] } {
+  const operations: PlannedRequestOperation[] = [];
+  const problems: string[] = [];
+  for (const [path, text] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const parsed = parseProposedText(text, path);
+    if (!parsed.ok) {
+      problems.push(...parsed.issues.map((i) => `${path}:${i.line ?? 1}: ${i.path} ${i.message}`));
+      continue;
+    }
+    const doc = parsed.value;
+    const place = doc.kind === "SideTag" ? sideTagPlaceOf(path) : undefined;
+    for (const op of operationsOf(doc, place)) operations.push({ ...op, path, requestKind: doc.kind });
+  }
+  return { operations, problems };
 }

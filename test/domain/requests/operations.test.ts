@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { buildBranchRequest } from "../../../src/domain/requests/branchRequest.js";
 import { parseProposedText, proposedDocumentPath } from "../../../src/domain/requests/index.js";
-import { operationsOf } from "../../../src/domain/requests/operations.js";
+import { operationsOf, operationsOfFiles } from "../../../src/domain/requests/operations.js";
 import { buildRepoRequest } from "../../../src/domain/requests/repoRequest.js";
 import { buildSideTag } from "../../../src/domain/requests/sideTag.js";
 import { stringify } from "yaml";
@@ -47,5 +47,23 @@ describe("operationsOf", () => {
       expect(ops[0]?.text, ticket.file).toMatch(new RegExp(`^create (branch|repo) ${String(ticket.spec.namespace)}/${String(ticket.spec.repo)}[ ]`));
       expect(proposedDocumentPath(parsed.value)).toContain(`/${String(ticket.spec.repo)}`);
     }
+  });
+});
+
+describe("operationsOfFiles", () => {
+  it("lists the operations of a branch's request files in path order, and names the broken ones with their line", () => {
+    const files = new Map([
+      ["koji/sidetags/alice/kde.yaml", "apiVersion: relengd/v1\nkind: SideTag\nspec:\n  base_tag: f43-build\n  packages: [qt6-qtbase]\n"],
+      ["distgit/branches/rpms/nethack/f44.yaml", "apiVersion: relengd/v1\nkind: BranchRequest\nspec:\n  namespace: rpms\n  repo: nethack\n  branch: f44\n"],
+      ["distgit/branches/rpms/sudoku/f44.yaml", "apiVersion: relengd/v1\nkind: BranchRequest\nspec:\n  namespace: rpms\n  repo: nethack\n  branch: f44\n"],
+    ]);
+    expect(operationsOfFiles(files)).toEqual({
+      operations: [
+        { path: "distgit/branches/rpms/nethack/f44.yaml", requestKind: "BranchRequest", kind: "create-branch", text: "create branch rpms/nethack f44" },
+        { path: "koji/sidetags/alice/kde.yaml", requestKind: "SideTag", kind: "add-sidetag", text: "koji add-sidetag f43-build (as alice)" },
+        { path: "koji/sidetags/alice/kde.yaml", requestKind: "SideTag", kind: "add-packages", text: "koji add-pkg --owner alice f43-build-side-<id> qt6-qtbase" },
+      ],
+      problems: ["distgit/branches/rpms/sudoku/f44.yaml:3: /spec a BranchRequest with this spec must live at distgit/branches/rpms/nethack/f44.yaml, not distgit/branches/rpms/sudoku/f44.yaml"],
+    });
   });
 });
