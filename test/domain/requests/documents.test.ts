@@ -1,5 +1,7 @@
 // Proposed documents (BranchRequest, RepoRequest, SideTag): every real fedora-scm-requests ticket
 // as a document, round trips, path agreement, file:line messages, and refused inputs.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAnyDocumentText } from "../../../src/domain/documentFile.js";
 import { buildBranchRequest, type BranchRequestDocument } from "../../../src/domain/requests/branchRequest.js";
@@ -252,5 +254,14 @@ describe("JSON Schemas", () => {
     const repoSpec = (schemas.RepoRequest.properties as { spec: { required: string[] } }).spec;
     expect(repoSpec.required).not.toContain("branch");
     expect(repoSpec.required).toContain("bug_id");
+  });
+});
+
+describe("the README's examples", () => {
+  it("are valid requests at the paths they name", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    const examples = [...readme.matchAll(/```yaml\n# ((?:distgit|koji\/sidetags)\/\S+\.yaml)\n([\s\S]*?)```/g)];
+    expect(examples.map((m) => m[1])).toHaveLength(3);
+    for (const [, at, text] of examples) expect(parseProposedText(text ?? "", at), at).toMatchObject({ ok: true });
   });
 });
