@@ -73,6 +73,12 @@ describe("proposed document round trips", () => {
     expect(proposedDocumentProblems(doc)).toBeUndefined();
   });
 
+  it.each([["a bug number", 1441813], ["a digit string", "1441813"], ["no bug", ""]] as const)("keeps bug_id given as %s through a round trip", (_what, bug_id) => {
+    const doc = buildRepoRequest({ ...repoRequest.spec, bug_id, exception: bug_id === "" });
+    const text = renderProposedDocument(doc);
+    expect(parseProposedText(text, "distgit/repos/rpms/python-sphinx-autodoc-typehints.yaml")).toEqual({ ok: true, value: doc });
+  });
+
   it("fills the defaults a person may leave out", () => {
     const branch = parseProposedText(yamlOf("BranchRequest", { namespace: "rpms", repo: "nethack", branch: "f44" }));
     expect(branch).toMatchObject({ ok: true, value: { spec: { create_git_branch: true } } });
