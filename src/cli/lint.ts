@@ -1,14 +1,18 @@
 // `relengd lint DIR`: checks a checkout of a GitOps repo offline, the way a forge's CI checks a
-// hand-written merge request: every request document valid, at the path its content names.
+// hand-written merge request: every document (relengd's release documents and people's requests)
+// valid, at the path its content names.
 import { lstatSync, readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { parseDocumentText } from "../domain/documents/index.js";
+import { parseAnyDocumentText } from "../domain/documentFile.js";
 import { isSafeRepoPath, isSafeSegment } from "../domain/paths.js";
 import { CliError, exitCodes } from "./client.js";
 
-/** The folders of a GitOps repo that hold request documents (DESIGN.md, "Request document"). */
-export const documentRoots = ["koji", "bodhi", "composes"] as const;
+/**
+ * The folders of a GitOps repo that hold documents: release documents (DESIGN.md, "Request
+ * document") and proposed documents (distgit/, and koji/sidetags/ inside koji/).
+ */
+export const documentRoots = ["koji", "bodhi", "composes", "distgit"] as const;
 
 export interface LintProblem {
   /** Repo-relative, "/"-separated. */
@@ -51,7 +55,7 @@ function lintDocument(dir: string, relPath: string): LintProblem[] {
     const e = err as NodeJS.ErrnoException;
     return [{ path: relPath, line: 1, message: e.code ? `cannot read: ${e.message}` : "not UTF-8 text" }];
   }
-  const parsed = parseDocumentText(text, relPath);
+  const parsed = parseAnyDocumentText(text, relPath);
   if (parsed.ok) return [];
   return parsed.issues
     .map((issue) => ({ path: relPath, line: issue.line ?? 1, ...(issue.path !== "/" ? { field: issue.path } : {}), message: issue.message }))
@@ -74,7 +78,7 @@ function walk(dir: string, relDir: string, report: LintReport): void {
   }
 }
 
-/** Checks every document under koji/, bodhi/ and composes/ of a checkout; nothing else is read. */
+/** Checks every document under koji/, bodhi/, composes/ and distgit/ of a checkout; nothing else is read. */
 export function lintCheckout(dir: string): LintReport {
   const report: LintReport = { documents: 0, problems: [], roots: [] };
   // In path order, as a forge lists the files of a merge request.
@@ -106,14 +110,16 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 export function registerLintCommand(program: Command): void {
   program
     .command("lint")
-    .description("check a checkout of a GitOps repo: every request document valid and at the path its content names (offline)")
-    .argument("<dir>", "the checkout (its koji/, bodhi/ and composes/ are read)")
+    .description("check a checkout of a GitOps repo: every document and request valid and at the path its content names (offline)")
+    .argument("<dir>", "the checkout (its koji/, bodhi/, composes/ and distgit/ are read)")
     .addHelpText(
       "after",
       `
 Prints one line per problem, path:line: /field message, then "N documents, M problems".
-YAML files (.yaml, .yml) under koji/, bodhi/ and composes/ are documents; other files are not read,
-and symbolic links under those folders are problems.
+YAML files (.yaml, .yml) under koji/, bodhi/, composes/ and distgit/ are documents; other files
+are not read, and symbolic links under those folders are problems. Each is checked as its kind
+says: KojiTag, BodhiUpdate, ComposeRequest (written by relengd), or BranchRequest, RepoRequest
+(under distgit/) and SideTag (under koji/sidetags/<owner>/), requests people write.
 
 Exit codes: 0 no problems, 1 problems found, 2 usage error (DIR is not a directory).`,
     )

@@ -1,4 +1,5 @@
-// `relengd plan`: the Koji tag operations that would make Koji (as observed on the bus) hold what the GitOps repository asks for.
+// `relengd plan`: the Koji tag operations that would make Koji (as observed on the bus) hold what the GitOps repository asks for,
+// and beside them the operations its merged requests imply and the requests that reached it unreviewed.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +7,9 @@ import type { Command } from "commander";
 import { simpleGit } from "simple-git";
 import { parseDocumentText } from "../domain/documents/index.js";
 import { planKojiTags, type DesiredTagBuild, type KojiTagPlan, type ObservedTagBuild } from "../domain/plan.js";
+import { operationsOfFiles, type PlannedRequestOperation } from "../domain/requests/operations.js";
+import type { UnreviewedDocument } from "../domain/requests/unreviewed.js";
+import { listProposedDocumentPaths, readUnreviewedDocuments } from "../gitops/proposedHistory.js";
 import { RemoteUnavailable, Workspace } from "../gitops/workspace.js";
 import { apiClient, CliError, exitCodes, type ApiClient } from "./client.js";
 import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
@@ -24,6 +28,20 @@ interface EnvironmentView {
   kojiTag?: { tag: string };
   url: string | null;
   branch: string | null;
+}
+
+/** What plan reads of one repository's branch: the Koji tag documents and the proposed documents. */
+interface BranchRead {
+  commit: string | null;
+  files: Map<string, string>;
+  proposed: Map<string, string>;
+  unreviewed: UnreviewedDocument[];
+}
+
+/** Where a request operation or an unreviewed document was read. */
+interface AtBranch {
+  repository: string;
+  branch: string;
 }
 
 interface PlannedEnvironment {
@@ -46,12 +64,18 @@ For each document: its build is the tag's latest (in sync); or it is not in the 
 builds were tagged after it (untag them, newest first). Packages of the tag that no document
 names are listed as unmanaged and get no operation.
 
+Requests on the same branch (BranchRequest and RepoRequest under distgit/, SideTag under
+koji/sidetags/) are listed under two more headings: the operations merged requests imply
+(create branch rpms/nethack f44, koji add-sidetag f44-build), and the unreviewed ones: request
+documents whose last change on the branch (first parent) is not a relengd merge (no
+Relengd-Request-Id trailer), such as a push straight to the branch. Neither changes the exit code.
+
 Exit codes: 0 in sync, 1 operations to do (drift), 2 usage error, 3 server error, 4 relengd or
 the repository unreachable. RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
 
 export function registerPlanCommand(program: Command): void {
   clientVerb(program.command("plan"))
-    .description("print the Koji tag/untag operations that would make Koji hold what the GitOps repo asks for")
+    .description("print the Koji tag/untag operations that would make Koji hold what the GitOps repo asks for, and what its requests imply")
     .option("--environment <env>", "only this KojiTag environment (default: every one)")
     .option("--repo <url>", "read the documents from this repository instead of the environment's")
     .option("--branch <name>", "read the documents from this branch instead of the environment's")
@@ -66,14 +90,17 @@ export function registerPlanCommand(program: Command): void {
         const planned: PlannedEnvironment[] = [];
         const desired: DesiredTagBuild[] = [];
         const problems: string[] = [];
-        const reads = new Map<string, Promise<{ commit: string | null; files: Map<string, string> }>>();
+        const reads = new Map<string, Promise<BranchRead>>();
+        const branches: (AtBranch & { read: BranchRead })[] = [];
         for (const env of environments) {
           const repository = o.repo ?? env.url;
           const branch = o.branch ?? env.branch ?? "main";
           if (!repository) throw new CliError(`environment ${env.name} has no repository URL; give --repo`, exitCodes.usage);
           const key = `${repository}\0${branch}`;
-          if (!reads.has(key)) reads.set(key, readKojiTagDocuments(repository, branch, path.join(scratch, `repo-${reads.size}.git`)));
-          const read = await (reads.get(key) as Promise<{ commit: string | null; files: Map<string, string> }>);
+          const first = !reads.has(key);
+          if (first) reads.set(key, readBranchDocuments(repository, branch, path.join(scratch, `repo-${reads.size}.git`)));
+          const read = await (reads.get(key) as Promise<BranchRead>);
+          if (first) branches.push({ repository, branch, read });
           const tag = env.kojiTag?.tag as string;
           planned.push({ name: env.name, tag, repository, branch, commit: read.commit });
           for (const [file, text] of read.files) {
@@ -92,8 +119,20 @@ export function registerPlanCommand(program: Command): void {
         // Two environments may share a tag: each document counts once.
         const unique = [...new Map(desired.map((d) => [`${d.tag}\0${d.package}`, d])).values()];
         const plan = planKojiTags(unique, observed, tags);
-        if (format === "json") printJson({ environments: planned, ...plan, problems });
-        else printPlan(plan, planned, problems);
+        const requestOperations: (AtBranch & PlannedRequestOperation)[] = [];
+        const unreviewed: (AtBranch & UnreviewedDocument)[] = [];
+        for (const { repository, branch, read } of branches) {
+          const requests = operationsOfFiles(read.proposed);
+          requestOperations.push(...requests.operations.map((op) => ({ repository, branch, ...op })));
+          problems.push(...requests.problems);
+          unreviewed.push(...read.unreviewed.map((u) => ({ repository, branch, ...u })));
+        }
+        if (format === "json") printJson({ environments: planned, ...plan, problems, requestOperations, unreviewed });
+        else {
+          printPlan(plan, planned, problems);
+          printRequests(requestOperations, unreviewed, branches.length > 1);
+        }
+        // Requests never change the exit code: it says whether Koji's tags drifted.
         if (plan.operations.length > 0) throw new CliError("", exitCodes.rejected);
       } finally {
         rmSync(scratch, { recursive: true, force: true });
@@ -115,21 +154,46 @@ async function kojiTagEnvironments(client: ApiClient, only: string | undefined):
   return tagged;
 }
 
-/** The files under koji/tags/ at the tip of `branch`, read with a fetch into a scratch bare clone. */
-async function readKojiTagDocuments(url: string, branch: string, dir: string): Promise<{ commit: string | null; files: Map<string, string> }> {
+/**
+ * The files under koji/tags/ and the proposed documents at the tip of `branch`, with those that
+ * reached it unreviewed, read with a fetch into a scratch bare clone.
+ */
+async function readBranchDocuments(url: string, branch: string, dir: string): Promise<BranchRead> {
   const ws = new Workspace(dir, url, branch);
   try {
     await ws.open();
-    if (!(await ws.fetch())) return { commit: null, files: new Map() };
+    if (!(await ws.fetch())) return { commit: null, files: new Map(), proposed: new Map(), unreviewed: [] };
   } catch (err) {
     if (err instanceof RemoteUnavailable) throw new CliError(`cannot read the GitOps repository: ${err.message}`, exitCodes.unreachable);
     throw err;
   }
   const head = await ws.head();
-  if (!head) return { commit: null, files: new Map() };
+  if (!head) return { commit: null, files: new Map(), proposed: new Map(), unreviewed: [] };
   const listing = await simpleGit({ baseDir: dir }).raw(["ls-tree", "-r", "--name-only", head, "--", "koji/tags/"]);
   const paths = listing.split("\n").filter((p) => /\.ya?ml$/.test(p));
-  return { commit: head, files: await ws.readFiles(head, paths) };
+  const proposedPaths = await listProposedDocumentPaths(dir, head);
+  return {
+    commit: head,
+    files: await ws.readFiles(head, paths),
+    proposed: await ws.readFiles(head, proposedPaths),
+    unreviewed: await readUnreviewedDocuments(dir, head, proposedPaths),
+  };
+}
+
+/** The two request headings; nothing when the branch holds no request. */
+function printRequests(operations: (AtBranch & PlannedRequestOperation)[], unreviewed: (AtBranch & UnreviewedDocument)[], manyBranches: boolean): void {
+  const where = (at: AtBranch) => (manyBranches ? [`${at.repository}#${at.branch}`] : []);
+  if (operations.length > 0) {
+    process.stdout.write("\nOperations merged requests imply\n");
+    printTable([...(manyBranches ? ["BRANCH"] : []), "KIND", "PATH", "OPERATION"], operations.map((op) => [...where(op), op.requestKind, op.path, op.text]));
+  }
+  if (unreviewed.length > 0) {
+    process.stdout.write("\nUnreviewed: requests that reached the branch without a relengd merge\n");
+    printTable([...(manyBranches ? ["BRANCH"] : []), "PATH", "COMMIT", "SUBJECT"], unreviewed.map((u) => [...where(u), u.path, u.commit ? u.commit.slice(0, 12) : "(not in the history)", u.subject ?? ""]));
+  }
+  if (operations.length > 0 || unreviewed.length > 0) {
+    process.stderr.write(`${operations.length} request operation${operations.length === 1 ? "" : "s"}, ${unreviewed.length} unreviewed request document${unreviewed.length === 1 ? "" : "s"} (neither changes the exit code)\n`);
+  }
 }
 
 function printPlan(plan: KojiTagPlan, planned: PlannedEnvironment[], problems: string[]): void {

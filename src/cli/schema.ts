@@ -1,17 +1,19 @@
-// `relengd schema show|export`: the JSON Schemas of relengd's public formats (the artifact and
-// each request document kind), for CI pipelines, editors and forges.
+// `relengd schema show|export`: the JSON Schemas of relengd's public formats (the artifact, each
+// release document kind and each request kind), for CI pipelines, editors and forges.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { artifactJsonSchema } from "../domain/artifact.js";
 import { documentJsonSchemas, documentKinds } from "../domain/documents/index.js";
+import { isRequestKind, proposedJsonSchemas, requestKinds } from "../domain/requests/index.js";
 import { CliError, exitCodes } from "./client.js";
 
-const formats = ["artifact", ...documentKinds] as const;
+const formats = ["artifact", ...documentKinds, ...requestKinds] as const;
 type Format = (typeof formats)[number];
 
 function jsonSchemaOf(format: Format): Record<string, unknown> {
-  return format === "artifact" ? artifactJsonSchema() : documentJsonSchemas()[format];
+  if (format === "artifact") return artifactJsonSchema();
+  return isRequestKind(format) ? proposedJsonSchemas()[format] : documentJsonSchemas()[format];
 }
 
 /** `kojitag` finds KojiTag: the names are case-insensitive on the command line. */

@@ -42,7 +42,7 @@ const WORK_REF = "refs/relengd/work";
  * The environment git runs in: what it needs to reach remotes (ssh agent, proxies), never a
  * prompt, and the C locale, because push rejections are recognised by git's English words.
  */
-function gitEnv(): Record<string, string> {
+export function gitEnv(): Record<string, string> {
   // GIT_TRACE*: an operator can time every git command relengd runs.
   const keep = ["PATH", "HOME", "SSH_AUTH_SOCK", "GIT_SSH", "GIT_SSH_COMMAND", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", "GIT_TRACE", "GIT_TRACE2_PERF", "GIT_TRACE2_EVENT"];
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };

@@ -36,6 +36,31 @@ spec:
   nvr: ${nvr}
 ${extra}`;
 
+// Requests people write: a BranchRequest with service levels, a RepoRequest as fedpkg files it, a SideTag.
+const branchRequest = `apiVersion: relengd/v1
+kind: BranchRequest
+spec:
+  namespace: rpms
+  repo: nethack
+  branch: "9"
+  create_git_branch: true
+  sls:
+    security_fixes: "2030-12-01"
+    bug_fixes: "2030-12-01"
+`;
+const repoRequest = `{"apiVersion": "relengd/v1", "kind": "RepoRequest", "spec": {"branch": "master", "bug_id": 1441813, "description": "", "exception": false,
+ "monitor": "monitoring", "namespace": "rpms", "repo": "nethack", "summary": "A rogue-like single player dungeon exploration game", "upstreamurl": ""}}
+`;
+const sideTag = `apiVersion: relengd/v1
+kind: SideTag
+spec:
+  base_tag: f43-build
+  debuginfo: true
+  packages:
+    - qt6-qtbase
+    - qt6-qtdeclarative
+`;
+
 function write(root: string, file: string, text: string): void {
   mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
   writeFileSync(path.join(root, file), text);
@@ -51,6 +76,10 @@ describe("relengd lint and relengd schema export", () => {
     dir = mkdtempSync(path.join(tmpdir(), "relengd-lint-"));
     clean = path.join(dir, "clean");
     write(clean, "bodhi/F44/python-requests.yaml", bodhiUpdate);
+    write(clean, "distgit/branches/rpms/nethack/9.yaml", branchRequest);
+    write(clean, "distgit/repos/rpms/nethack.yaml", repoRequest);
+    write(clean, "koji/sidetags/alice/qt6.yaml", sideTag);
+    write(clean, "distgit/README.md", "# Requests for dist-git\n");
     // Not documents: other files, YAML outside the document folders, anything under .git.
     write(clean, "koji/README.md", "# Koji tag requests\n");
     write(clean, "ci/pipeline.yaml", "not: [a document\n");
@@ -67,6 +96,11 @@ describe("relengd lint and relengd schema export", () => {
     lookAlike = "koji/tags/f45/evil\u2215passwd.yaml";
     write(broken, lookAlike, kojiTag("evil", "evil-1.0-1.fc45"));
     symlinkSync("/etc/hostname", path.join(broken, "composes/rawhide/link.yaml"));
+    // Requests: at another repo's path, with metadata relengd never writes, a side tag under an owner that is not a user name.
+    write(broken, "distgit/branches/rpms/sudoku/9.yaml", branchRequest);
+    write(broken, "distgit/repos/rpms/nethack.yaml", repoRequest.replace('"spec"', '"metadata": {}, "spec"'));
+    write(broken, "koji/sidetags/Alice/qt6.yaml", sideTag);
+    write(broken, "koji/sidetags/alice/tzdata.yaml", kojiTag("tzdata", "tzdata-2026a-1.fc45"));
   });
 
   afterAll(() => {
@@ -77,17 +111,21 @@ describe("relengd lint and relengd schema export", () => {
     const [ok, bad, missing] = await Promise.all([relengd(["lint", clean]), relengd(["lint", broken]), relengd(["lint", path.join(dir, "nowhere")])]);
 
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toBe("1 document, 0 problems\n");
+    expect(ok.stdout).toBe("4 documents, 0 problems\n");
 
     expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stderr).toBe("");
     const lines = bad.stdout.trimEnd().split("\n");
     // The link is a problem, not a document.
-    expect(lines.at(-1)).toBe("7 documents, 7 problems");
+    expect(lines.at(-1)).toBe("11 documents, 11 problems");
     // Sorted by path, so a reviewer reads them in the order the forge lists the files.
     expect(lines.slice(0, -1)).toEqual([
       "composes/rawhide/link.yaml:1: a symbolic link: documents are regular files, and a link could point outside the repo",
       expect.stringMatching(/^composes\/rawhide\/nightly\.yaml:[45]: YAML: /),
+      "distgit/branches/rpms/sudoku/9.yaml:3: /spec a BranchRequest with this spec must live at distgit/branches/rpms/nethack/9.yaml, not distgit/branches/rpms/sudoku/9.yaml",
+      "distgit/repos/rpms/nethack.yaml:1: /metadata is not a known field",
+      "koji/sidetags/Alice/qt6.yaml:1: a SideTag must live at koji/sidetags/<owner>/<label>.yaml (owner a user name: lowercase letters, digits and _.-), not koji/sidetags/Alice/qt6.yaml",
+      "koji/sidetags/alice/tzdata.yaml:5: /spec a KojiTag with this spec must live at koji/tags/f45/tzdata.yaml, not koji/sidetags/alice/tzdata.yaml",
       'koji/tags/f45/..quux.yaml:1: path segment "..quux.yaml" is not allowed: a segment is ASCII letters, digits and ._+- (starting with a letter, digit or _), at most 128 characters, without ".."',
       // One problem per cause: a bad NVR is not also "not a build of the package".
       "koji/tags/f45/baz.yaml:8: /spec/nvr must be a valid NVR",
@@ -123,11 +161,19 @@ describe("relengd lint and relengd schema export", () => {
     expect(run.stdout).not.toMatch(/Invalid input|expected \w+, received|Too (small|big)/);
   });
 
-  it("exports the JSON Schema of the artifact and of each document kind", async () => {
+  it("exports the JSON Schema of the artifact, of each document kind and of each request kind", async () => {
     const out = path.join(dir, "schemas", "v1");
-    const [exported, shown] = await Promise.all([relengd(["schema", "export", out]), relengd(["schema", "show", "bodhiupdate"])]);
+    const [exported, shown, sideTagShown] = await Promise.all([relengd(["schema", "export", out]), relengd(["schema", "show", "bodhiupdate"]), relengd(["schema", "show", "sidetag"])]);
     expect(exported.code, exported.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["BodhiUpdate.schema.json", "ComposeRequest.schema.json", "KojiTag.schema.json", "artifact.schema.json"]);
+    expect(readdirSync(out).sort()).toEqual([
+      "BodhiUpdate.schema.json",
+      "BranchRequest.schema.json",
+      "ComposeRequest.schema.json",
+      "KojiTag.schema.json",
+      "RepoRequest.schema.json",
+      "SideTag.schema.json",
+      "artifact.schema.json",
+    ]);
     for (const file of readdirSync(out)) {
       const schema = JSON.parse(readFileSync(path.join(out, file), "utf8")) as Record<string, unknown>;
       expect(schema.$schema, file).toBe("https://json-schema.org/draft/2020-12/schema");
@@ -135,5 +181,10 @@ describe("relengd lint and relengd schema export", () => {
     }
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toBe(readFileSync(path.join(out, "BodhiUpdate.schema.json"), "utf8"));
+    expect(sideTagShown.code, sideTagShown.stderr).toBe(0);
+    const side = JSON.parse(sideTagShown.stdout) as { properties: Record<string, unknown>; additionalProperties: boolean };
+    // A person's file holds apiVersion, kind and spec, nothing else.
+    expect(Object.keys(side.properties)).toEqual(["apiVersion", "kind", "spec"]);
+    expect(side.additionalProperties).toBe(false);
   });
 });

@@ -4,10 +4,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
+import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenService } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
 import { buildKojiTag, renderKojiTag } from "../../src/domain/documents/kojiTag.js";
+import { buildBranchRequest } from "../../src/domain/requests/branchRequest.js";
+import { renderProposedDocument } from "../../src/domain/requests/index.js";
+import { buildSideTag } from "../../src/domain/requests/sideTag.js";
+import { scmTickets } from "../support/requestFixtures.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { repoRoot, runRelengd } from "../support/cliProcess.js";
 import { git } from "../support/remote.js";
@@ -123,6 +128,9 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
       inSync: [{ tag: "f45", package: "zsh", nvr: "zsh-5.9-2.fc45" }],
       unmanaged: [{ tag: "f45", package: "python3", latest: "python3-3.14.0-1.fc45" }],
       problems: expect.arrayContaining([expect.stringMatching(/^koji\/tags\/f45\/broken\.yaml:\d+: \/spec\/package /)]),
+      // The repository holds no request.
+      requestOperations: [],
+      unreviewed: [],
     });
   });
 
@@ -135,6 +143,90 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
     const after = await relengd(["--environment", "rawhide"]);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toBe("in sync: 2 packages in f45\n");
+  });
+
+  /**
+   * A second GitOps repository holding requests: two merged by relengd (a merge commit with its
+   * trailers), a RepoRequest and a broken BranchRequest pushed straight to main; its branch
+   * `drift` also asks Koji for a python3 it does not have.
+   */
+  function seedRequestsRepository(): { remote: string; merge: string; direct: string; broken: string } {
+    const remote = path.join(dir, "requests.git");
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
+    const work = path.join(dir, "requests-work");
+    git(dir, "clone", "--quiet", remote, "requests-work");
+    const put = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+      writeFileSync(path.join(work, file), text);
+    };
+    const commit = (message: string) => {
+      git(work, "add", ".");
+      git(work, "-c", "user.name=Person", "-c", "user.email=person@example.org", "commit", "--quiet", "-m", message);
+      return git(work, "rev-parse", "HEAD").trim();
+    };
+    put("README.md", "GitOps repository: koji/, bodhi/, composes/, distgit/\n");
+    put("koji/tags/f45/zsh.yaml", kojiTag("f45", "zsh", "zsh-5.9-2.fc45"));
+    commit("layout");
+    git(work, "checkout", "--quiet", "-b", "requests/nethack-f44");
+    put("distgit/branches/rpms/nethack/f44.yaml", renderProposedDocument(buildBranchRequest({ namespace: "rpms", repo: "nethack", branch: "f44", create_git_branch: true })));
+    put("koji/sidetags/alice/kde.yaml", renderProposedDocument(buildSideTag({ base_tag: "f43-build", debuginfo: true, packages: ["qt6-qtbase", "qt6-qttools"] })));
+    commit("ask for nethack f44 and a side tag");
+    git(work, "checkout", "--quiet", "main");
+    git(work, "-c", "user.name=relengd", "-c", "user.email=relengd@example.org", "merge", "--quiet", "--no-ff", "requests/nethack-f44", "-m", "Merge request 01JREQ\n\nRelengd-Request-Id: 01JREQ\nRelengd-Request-Kind: BranchRequest\nRelengd-Approved-By: policy/branch-by-maintainer");
+    const merge = git(work, "rev-parse", "HEAD").trim();
+    const ticket = scmTickets().find((t) => t.file === "new_repo/000.json");
+    put("distgit/repos/rpms/nethack.yaml", stringify({ apiVersion: "relengd/v1", kind: "RepoRequest", spec: ticket?.spec }));
+    const direct = commit("new package nethack, pushed straight to main");
+    put("distgit/branches/rpms/sudoku/epel9.yaml", "apiVersion: relengd/v1\nkind: BranchRequest\nspec:\n  namespace: rpms\n  repo: sudoku\n  branch: epel9\n  create_git_branch: maybe\n");
+    const broken = commit("sudoku epel9");
+    git(work, "push", "--quiet", "origin", "main");
+    git(work, "checkout", "--quiet", "-b", "drift");
+    put("koji/tags/f45/python3.yaml", kojiTag("f45", "python3", "python3-3.15.0-1.fc45"));
+    commit("python3 3.15");
+    git(work, "push", "--quiet", "origin", "drift");
+    return { remote, merge, direct, broken };
+  }
+
+  it("lists the operations merged requests imply and the requests that reached the branch unreviewed, without changing the exit code", async () => {
+    const seeded = seedRequestsRepository();
+    const inSync = await relengd(["--environment", "rawhide", "--repo", seeded.remote]);
+    expect(inSync.code, inSync.stderr).toBe(0);
+    const [kojiPart = "", requestsPart = "", unreviewedPart = ""] = inSync.stdout.split("\n\n");
+    expect(kojiPart).toBe("in sync: 1 package in f45");
+    expect(requestsPart.trimEnd().split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
+      ["Operations merged requests imply"],
+      ["KIND", "PATH", "OPERATION"],
+      ["BranchRequest", "distgit/branches/rpms/nethack/f44.yaml", "create branch rpms/nethack f44"],
+      ["RepoRequest", "distgit/repos/rpms/nethack.yaml", "create repo rpms/nethack (master, bug 1441813, monitoring)"],
+      ["SideTag", "koji/sidetags/alice/kde.yaml", "koji add-sidetag f43-build --debuginfo (as alice)"],
+      ["SideTag", "koji/sidetags/alice/kde.yaml", "koji add-pkg --owner alice f43-build-side-<id> qt6-qtbase qt6-qttools"],
+    ]);
+    expect(unreviewedPart.trimEnd().split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
+      ["Unreviewed: requests that reached the branch without a relengd merge"],
+      ["PATH", "COMMIT", "SUBJECT"],
+      ["distgit/branches/rpms/sudoku/epel9.yaml", seeded.broken.slice(0, 12), "sudoku epel9"],
+      ["distgit/repos/rpms/nethack.yaml", seeded.direct.slice(0, 12), "new package nethack, pushed straight to main"],
+    ]);
+    expect(inSync.stderr).toContain("problem: distgit/branches/rpms/sudoku/epel9.yaml:7: /spec/create_git_branch must be true or false, not a string");
+    expect(inSync.stderr).toContain("4 request operations, 2 unreviewed request documents (neither changes the exit code)");
+
+    const drift = await relengd(["--environment", "rawhide", "--repo", seeded.remote, "--branch", "drift", "--output", "json"]);
+    expect(drift.code, drift.stderr).toBe(1);
+    const body = JSON.parse(drift.stdout) as Record<string, unknown>;
+    expect(body.operations).toEqual([expect.objectContaining({ op: "tag", tag: "f45", package: "python3", nvr: "python3-3.15.0-1.fc45" })]);
+    expect(body.requestOperations).toEqual([
+      { repository: seeded.remote, branch: "drift", path: "distgit/branches/rpms/nethack/f44.yaml", requestKind: "BranchRequest", kind: "create-branch", text: "create branch rpms/nethack f44" },
+      { repository: seeded.remote, branch: "drift", path: "distgit/repos/rpms/nethack.yaml", requestKind: "RepoRequest", kind: "create-repo", text: "create repo rpms/nethack (master, bug 1441813, monitoring)" },
+      { repository: seeded.remote, branch: "drift", path: "koji/sidetags/alice/kde.yaml", requestKind: "SideTag", kind: "add-sidetag", text: "koji add-sidetag f43-build --debuginfo (as alice)" },
+      { repository: seeded.remote, branch: "drift", path: "koji/sidetags/alice/kde.yaml", requestKind: "SideTag", kind: "add-packages", text: "koji add-pkg --owner alice f43-build-side-<id> qt6-qtbase qt6-qttools" },
+    ]);
+    expect(body.unreviewed).toEqual([
+      { repository: seeded.remote, branch: "drift", path: "distgit/branches/rpms/sudoku/epel9.yaml", commit: seeded.broken, subject: "sudoku epel9" },
+      { repository: seeded.remote, branch: "drift", path: "distgit/repos/rpms/nethack.yaml", commit: seeded.direct, subject: "new package nethack, pushed straight to main" },
+    ]);
+    expect(body.problems).toContain("distgit/branches/rpms/sudoku/epel9.yaml:7: /spec/create_git_branch must be true or false, not a string");
+    // The documents relengd merged are not unreviewed.
+    expect(JSON.stringify(body.unreviewed)).not.toContain(seeded.merge);
   });
 
   it("refuses an environment that is not a Koji tag, and one that does not exist", async () => {

@@ -77,6 +77,35 @@ export function parseYaml(text: string): { ok: true; value: unknown; lineOf: (pa
   };
 }
 
+/** A document file read as far as its kind: the YAML mapping, a way to lines, and the kind. */
+export interface DocumentEnvelope<K extends string> {
+  ok: true;
+  raw: object;
+  kind: K;
+  lineOf: (path: (string | number)[]) => number | undefined;
+}
+
+/**
+ * Parses a document file up to its kind: YAML, a mapping, apiVersion relengd/v1, and a kind
+ * among `kinds`. Each failure is one issue on the line it is about.
+ */
+export function parseEnvelope<K extends string>(text: string, kinds: readonly K[]): DocumentEnvelope<K> | { ok: false; issues: DocumentIssue[] } {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
+  const raw = yaml.value as { apiVersion?: unknown; kind?: unknown } | null;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: "/", message: "a document is a YAML mapping", line: 1 }] };
+  }
+  if (raw.apiVersion !== API_VERSION) {
+    return { ok: false, issues: [{ path: "/apiVersion", message: `must be ${API_VERSION}`, line: yaml.lineOf(["apiVersion"]) ?? 1 }] };
+  }
+  const kind = raw.kind;
+  if (typeof kind !== "string" || !(kinds as readonly string[]).includes(kind)) {
+    return { ok: false, issues: [{ path: "/kind", message: `must be one of ${kinds.join(", ")}`, line: yaml.lineOf(["kind"]) ?? 1 }] };
+  }
+  return { ok: true, raw, kind: kind as K, lineOf: yaml.lineOf };
+}
+
 /** Validates a raw value with a kind's schema, attaching line numbers where it can. */
 export function validateDocument<S extends z.ZodType>(
   schema: S,

@@ -4,7 +4,7 @@ import { canonicalJson } from "../artifact.js";
 import { UnsafePathError } from "../paths.js";
 import { bodhiUpdatePath, bodhiUpdateSchema, renderBodhiUpdate, type BodhiUpdateDocument } from "./bodhiUpdate.js";
 import { composeRequestPath, composeRequestSchema, renderComposeRequest, type ComposeRequestDocument } from "./composeRequest.js";
-import { API_VERSION, parseYaml, validateDocument, type DocumentIssue, type DocumentParse } from "./envelope.js";
+import { parseEnvelope, validateDocument, type DocumentEnvelope, type DocumentIssue, type DocumentParse } from "./envelope.js";
 import { kojiTagPath, kojiTagSchema, renderKojiTag, type KojiTagDocument } from "./kojiTag.js";
 
 export const documentKinds = ["KojiTag", "BodhiUpdate", "ComposeRequest"] as const;
@@ -41,33 +41,28 @@ export function renderDocument(doc: RequestDocument): string {
  * its content says it must live at.
  */
 export function parseDocumentText(text: string, path?: string): DocumentParse<RequestDocument> {
-  const yaml = parseYaml(text);
-  if (!yaml.ok) return yaml;
-  const raw = yaml.value as { apiVersion?: unknown; kind?: unknown } | null;
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    return { ok: false, issues: [{ path: "/", message: "a document is a YAML mapping", line: 1 }] };
-  }
-  if (raw.apiVersion !== API_VERSION) {
-    return { ok: false, issues: [{ path: "/apiVersion", message: `must be ${API_VERSION}`, line: yaml.lineOf(["apiVersion"]) ?? 1 }] };
-  }
-  const kind = raw.kind;
-  if (typeof kind !== "string" || !(documentKinds as readonly string[]).includes(kind)) {
-    return { ok: false, issues: [{ path: "/kind", message: `must be one of ${documentKinds.join(", ")}`, line: yaml.lineOf(["kind"]) ?? 1 }] };
-  }
-  const parsed = validateDocument(schemas[kind as DocumentKind] as z.ZodType<RequestDocument>, raw, yaml.lineOf);
+  const envelope = parseEnvelope(text, documentKinds);
+  if (!envelope.ok) return envelope;
+  return validateRequestDocument(envelope, path);
+}
+
+/** The rest of parseDocumentText once the kind is known (also the "any document file" dispatcher's). */
+export function validateRequestDocument(envelope: DocumentEnvelope<DocumentKind>, path?: string): DocumentParse<RequestDocument> {
+  const { kind, raw, lineOf } = envelope;
+  const parsed = validateDocument(schemas[kind] as z.ZodType<RequestDocument>, raw, lineOf);
   if (!parsed.ok || path === undefined) return parsed;
   let expected: string;
   try {
     expected = documentPath(parsed.value);
   } catch (err) {
     if (err instanceof UnsafePathError) {
-      const line = yaml.lineOf(["spec"]);
+      const line = lineOf(["spec"]);
       return { ok: false, issues: [{ path: "/spec", message: err.message, ...(line === undefined ? {} : { line }) }] };
     }
     throw err;
   }
   if (expected !== path) {
-    const issue: DocumentIssue = { path: "/spec", message: `a ${kind} with this spec must live at ${expected}, not ${path}`, line: yaml.lineOf(["spec"]) ?? 1 };
+    const issue: DocumentIssue = { path: "/spec", message: `a ${kind} with this spec must live at ${expected}, not ${path}`, line: lineOf(["spec"]) ?? 1 };
     return { ok: false, issues: [issue] };
   }
   return parsed;

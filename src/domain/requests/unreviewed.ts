@@ -1,0 +1,88 @@
+// Which proposed documents on a branch reached it without a relengd merge (someone pushed
+// straight to the branch): read from the branch's first-parent history, whose git format is kept here.
+import { readMessage, trailerValue, TRAILER } from "../commitMessages/trailers.js";
+import { requestRoots } from "./index.js";
+
+/**
+ * The git arguments whose output parseFirstParentChanges reads: each first-parent commit that
+ * touched a proposed document, newest first, with what it changed against its first parent (a
+ * merge's changes are what it brought to the branch). Add the head, then `--` and requestRoots.
+ * -z and a record separator before each commit keep any path or message from forging a record.
+ */
+export const FIRST_PARENT_LOG_ARGS = ["log", "--first-parent", "--diff-merges=first-parent", "--name-status", "--no-renames", "-z", "--format=%x1e%H%x00%B"] as const;
+
+/** `FIRST_PARENT_LOG_ARGS`, the head and the paths, ready to run. */
+export function firstParentLogArgs(head: string): string[] {
+  return [...FIRST_PARENT_LOG_ARGS, head, "--", ...requestRoots];
+}
+
+export interface FileChange {
+  /** git's status letter: A added, M modified, D deleted, T type changed. */
+  status: string;
+  path: string;
+}
+
+export interface FirstParentChange {
+  commit: string;
+  message: string;
+  files: FileChange[];
+}
+
+const HEADER = /^\n?\x1e([0-9a-f]{40,64})$/;
+const STATUS = /^\n?([ACDMRTUXB])[0-9]*$/;
+
+/** Parses the output of `git firstParentLogArgs(head)`: commits newest first. */
+export function parseFirstParentChanges(output: string): FirstParentChange[] {
+  const tokens = output.split("\0");
+  const out: FirstParentChange[] = [];
+  let current: FirstParentChange | undefined;
+  // Read by position: a header, the message, then status/path pairs. A message or a path is
+  // taken whole wherever it is, so no text inside one is ever read as a header.
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string;
+    const header = HEADER.exec(token);
+    if (header) {
+      current = { commit: header[1] as string, message: tokens[i + 1] ?? "", files: [] };
+      out.push(current);
+      i++;
+      continue;
+    }
+    const status = STATUS.exec(token);
+    if (status && current && i + 1 < tokens.length) {
+      current.files.push({ status: status[1] as string, path: tokens[i + 1] as string });
+      i++;
+    }
+  }
+  return out;
+}
+
+export interface UnreviewedDocument {
+  path: string;
+  /** The commit that last changed the document on the branch; null when the history given does not reach it. */
+  commit: string | null;
+  subject: string | null;
+}
+
+/** Whether a commit is relengd's merge of a request: it carries the request id trailer. */
+export function isRequestMerge(message: string): boolean {
+  const read = readMessage(message);
+  return read !== undefined && (trailerValue(read, TRAILER.requestId) ?? "").trim() !== "";
+}
+
+/**
+ * Of the proposed documents present at the branch's head (`present`), those whose last
+ * first-parent change (`changes`, newest first) is not a relengd merge of a request.
+ */
+export function unreviewedDocuments(changes: readonly FirstParentChange[], present: Iterable<string>): UnreviewedDocument[] {
+  const last = new Map<string, FirstParentChange>();
+  for (const change of changes) {
+    for (const file of change.files) if (!last.has(file.path)) last.set(file.path, change);
+  }
+  const out: UnreviewedDocument[] = [];
+  for (const path of [...new Set(present)].sort()) {
+    const change = last.get(path);
+    if (!change) out.push({ path, commit: null, subject: null });
+    else if (!isRequestMerge(change.message)) out.push({ path, commit: change.commit, subject: readMessage(change.message)?.subject ?? change.message.split("\n")[0] ?? "" });
+  }
+  return out;
+}
