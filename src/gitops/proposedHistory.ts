@@ -1,7 +1,7 @@
 // The proposed documents of a branch as git holds them: which are present at a commit, and the
 // first-parent history that says whether each reached the branch through a relengd merge.
 import { isProposedDocumentPath, requestRoots } from "../domain/requests/index.js";
-import { firstParentLogArgs, parseFirstParentChanges, unreviewedDocuments, type UnreviewedDocument } from "../domain/requests/unreviewed.js";
+import { firstParentLogArgs, parseFirstParentChanges, requestIdsNamed, unreviewedDocuments, unreviewedDocumentsWitnessed, type UnreviewedDocument } from "../domain/requests/unreviewed.js";
 import { countedGitCommand } from "./gitLocks.js";
 import { runGitProcess } from "./gitProcess.js";
 import { gitEnv } from "./workspace.js";
@@ -26,4 +26,15 @@ export async function readUnreviewedDocuments(dir: string, head: string, present
   if (paths.length === 0) return [];
   const log = await git(dir, firstParentLogArgs(head));
   return unreviewedDocuments(parseFirstParentChanges(log), paths);
+}
+
+/**
+ * readUnreviewedDocuments with the store as witness: `mergeCommits` answers which of the request
+ * ids the trailers name relengd merged, and with which commit.
+ */
+export async function readUnreviewedWitnessed(dir: string, head: string, mergeCommits: (ids: string[]) => Promise<ReadonlyMap<string, string>>): Promise<UnreviewedDocument[]> {
+  const paths = await listProposedDocumentPaths(dir, head);
+  if (paths.length === 0) return [];
+  const changes = parseFirstParentChanges(await git(dir, firstParentLogArgs(head)));
+  return unreviewedDocumentsWitnessed(changes, paths, await mergeCommits(requestIdsNamed(changes)));
 }

@@ -11,6 +11,8 @@ import { Drain } from "../concurrency/index.js";
 import { leaseKey } from "./writer.js";
 import { fetchBranches, isRequestBranch, localRequestRef, pathsAt, remoteHeads } from "./requestGit.js";
 import { PROPOSED_DOCUMENT_ROOTS, readRevision } from "./requestRevision.js";
+import { readUnreviewedWitnessed } from "./proposedHistory.js";
+import type { UnreviewedDocument } from "../domain/requests/unreviewed.js";
 import { Workspace } from "./workspace.js";
 
 export interface RequestPollerOptions {
@@ -41,6 +43,15 @@ export interface RequestPollerDeps {
   now?: () => Date;
 }
 
+/** Proposed documents on the target branch that no relengd merge brought there, as of `head`. */
+export interface UnreviewedReport {
+  repository: string;
+  branch: string;
+  head: string | null;
+  documents: UnreviewedDocument[];
+  checkedAt: Date;
+}
+
 export interface PollResult {
   judged: RequestRecord[];
   withdrawn: string[];
@@ -59,6 +70,7 @@ export class RequestPoller {
   });
   private timer: NodeJS.Timeout | undefined;
   private workspace: Workspace | undefined;
+  private unreviewedReport: UnreviewedReport | undefined;
 
   constructor(
     private readonly deps: RequestPollerDeps,
@@ -85,6 +97,11 @@ export class RequestPoller {
 
   settled(): Promise<void> {
     return this.drain.settled();
+  }
+
+  /** What the last look at the target branch found unreviewed (undefined before the first look, or on a replica that does not poll). */
+  unreviewed(): UnreviewedReport | undefined {
+    return this.unreviewedReport;
   }
 
   private now(): Date {
@@ -123,9 +140,11 @@ export class RequestPoller {
     }
 
     const moved = [...heads].filter(([branch, sha]) => isRequestBranch(branch) && known.get(branch)?.revision !== sha).map(([branch]) => branch);
-    if (moved.length === 0) return result;
-    await fetchBranches(ws, [repo.branch, ...moved]);
     const targetHead = heads.get(repo.branch) ?? null;
+    const reportStale = this.unreviewedReport?.head !== targetHead || this.unreviewedReport.repository !== repo.name;
+    if (moved.length === 0 && !reportStale) return result;
+    await fetchBranches(ws, [repo.branch, ...moved]);
+    if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
     for (const branch of moved) {
       try {
@@ -152,6 +171,17 @@ export class RequestPoller {
       }
     }
     return result;
+  }
+
+  /** Documents someone pushed straight to the target branch, re-read when its head moves. */
+  private async checkUnreviewed(ws: Workspace, repo: ResolvedRepository, head: string | null): Promise<void> {
+    try {
+      const documents = head ? await readUnreviewedWitnessed(ws.dir, localRequestRef(repo.branch), (ids) => this.deps.requests.mergeCommits(ids)) : [];
+      this.unreviewedReport = { repository: repo.name, branch: repo.branch, head, documents, checkedAt: this.now() };
+      if (documents.length > 0) this.deps.logger.warn({ repository: repo.name, documents: documents.slice(0, 20).map((d) => d.path) }, "proposed documents reached the target branch without a relengd merge");
+    } catch (err) {
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot check the target branch for unreviewed documents");
+    }
   }
 }
 

@@ -402,6 +402,18 @@ export class RequestRepository {
     });
   }
 
+  /** The merge commit of each of `ids` that is merged (a trailer naming a request relengd never merged proves nothing). */
+  async mergeCommits(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    await this.store.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(ids)], 1, 1)) {
+        const rows = await tx.selectFrom("Request").select(["id", "mergeCommit"]).where("id", "in", chunk).where("status", "=", "merged").execute();
+        for (const r of rows) if (r.mergeCommit) out.set(r.id, r.mergeCommit);
+      }
+    });
+    return out;
+  }
+
   /** Requests by kind and status (metrics, dashboard). */
   async counts(): Promise<{ kind: string; status: RequestStatus; count: number }[]> {
     const rows = await this.store.read((tx) => tx.selectFrom("Request").select(["kind", "status", (eb) => eb.fn.countAll<number | string>().as("n")]).groupBy(["kind", "status"]).execute());

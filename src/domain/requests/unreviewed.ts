@@ -58,6 +58,8 @@ export function parseFirstParentChanges(output: string): FirstParentChange[] {
 
 export interface UnreviewedDocument {
   path: string;
+  /** The request id a merge's trailer names, when the last change is one (checked against the store where there is one). */
+  requestId?: string;
   /** The commit that last changed the document on the branch; null when the history given does not reach it. */
   commit: string | null;
   subject: string | null;
@@ -83,6 +85,43 @@ export function unreviewedDocuments(changes: readonly FirstParentChange[], prese
     const change = last.get(path);
     if (!change) out.push({ path, commit: null, subject: null });
     else if (!isRequestMerge(change.message)) out.push({ path, commit: change.commit, subject: readMessage(change.message)?.subject ?? change.message.split("\n")[0] ?? "" });
+  }
+  return out;
+}
+
+/** The request id a commit message's trailer names, if any. */
+export function requestIdOf(message: string): string | undefined {
+  const read = readMessage(message);
+  const id = read ? trailerValue(read, TRAILER.requestId)?.trim() : undefined;
+  return id || undefined;
+}
+
+/** Every request id the trailers of `changes` name (to look up which relengd really merged). */
+export function requestIdsNamed(changes: readonly FirstParentChange[]): string[] {
+  return [...new Set(changes.flatMap((c) => requestIdOf(c.message) ?? []))];
+}
+
+/**
+ * unreviewedDocuments, with the store as witness: a document is reviewed only when its last
+ * change is the very commit relengd recorded as the merge of the request its trailer names
+ * (`mergeCommits`: request id → merge commit). A trailer anyone can type proves nothing alone.
+ */
+export function unreviewedDocumentsWitnessed(changes: readonly FirstParentChange[], present: Iterable<string>, mergeCommits: ReadonlyMap<string, string>): UnreviewedDocument[] {
+  const last = new Map<string, FirstParentChange>();
+  for (const change of changes) {
+    for (const file of change.files) if (!last.has(file.path)) last.set(file.path, change);
+  }
+  const out: UnreviewedDocument[] = [];
+  for (const path of [...new Set(present)].sort()) {
+    const change = last.get(path);
+    if (!change) {
+      out.push({ path, commit: null, subject: null });
+      continue;
+    }
+    const requestId = requestIdOf(change.message);
+    if (requestId !== undefined && mergeCommits.get(requestId) === change.commit) continue;
+    const subject = readMessage(change.message)?.subject ?? change.message.split("\n")[0] ?? "";
+    out.push({ path, commit: change.commit, subject, ...(requestId !== undefined ? { requestId } : {}) });
   }
   return out;
 }
