@@ -12,8 +12,11 @@ import { conflict, forbidden, invalid, notFound, Problem, problemResponse, probl
 import { idParams, reasonText } from "../request.js";
 import { requestDecisionSchema, requestDecisionView, requestSchema, requestSummarySchema, requestSummaryView, requestView } from "../views.js";
 
-/** The largest proposed document accepted, in characters: a side tag of 500 packages is about 15,000. */
-export const MAX_REQUEST_DOCUMENT_CHARS = 262_144;
+/**
+ * The largest proposed document accepted, in characters: a side tag of 500 packages is about
+ * 15,000. Below the app's body limit (256 KiB), so that a long document is a 400 naming /document.
+ */
+export const MAX_REQUEST_DOCUMENT_CHARS = 131_072;
 
 /** `path:line: /field message`, the way `relengd lint` prints a problem. */
 export const requestProblemText = (p: RequestProblem) => `${p.path}:${p.line}: ${p.field ? `${p.field} ` : ""}${p.message}`;
@@ -39,14 +42,6 @@ const submitBody = z.strictObject({
 });
 
 const decideBody = z.strictObject({ reason: reasonText.meta({ description: "Why; recorded with the decision and shown with the request" }) });
-
-const problemItem = z.strictObject({
-  path: wellFormedString(),
-  line: z.number().int(),
-  field: wellFormedString().optional(),
-  message: wellFormedString(),
-  text: wellFormedString().meta({ description: "`path:line: /field message`, as `relengd lint` prints it" }),
-});
 
 /** The 422 of a document that does not lint: every problem in `problems`, the first in `detail`. */
 export function requestInvalid(problems: readonly RequestProblem[]): Problem {
@@ -75,7 +70,7 @@ export function requestRoutes(app: FastifyInstance, opts: { requests: RequestSer
 
   // `curl --data-binary @file.yaml -H 'content-type: application/yaml'` works as well as the JSON
   // body: the text becomes `{document}`. Registered in this plugin only, so no other route takes YAML.
-  app.addContentTypeParser(YAML_TYPES, { parseAs: "buffer", bodyLimit: MAX_REQUEST_DOCUMENT_CHARS * 4 }, (_request: FastifyRequest, body: Buffer, done) => {
+  app.addContentTypeParser(YAML_TYPES, { parseAs: "buffer" }, (_request: FastifyRequest, body: Buffer, done) => {
     try {
       done(null, { document: new TextDecoder("utf-8", { fatal: true }).decode(body) });
     } catch {
