@@ -99,7 +99,13 @@ export function requestLines(r: RequestView): string[] {
   return lines;
 }
 
-const print = (lines: string[]) => process.stdout.write(lines.map((l) => l + "\n").join(""));
+/**
+ * What a person pushed (a commit's author name, a document, a reason quoting it) reaches the
+ * terminal as text: control characters (an ESC that would recolour or retitle it) are shown escaped.
+ */
+export const printable = (text: string) => text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+const print = (lines: string[]) => process.stdout.write(lines.map((l) => printable(l) + "\n").join(""));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -207,7 +213,7 @@ ${exitCodeHelp}`,
       if (output === "json") return printJson(res.body);
       printTable(
         ["ID", "STATUS", "KIND", "PATH", "AUTHOR", "VERIFIED", "APPROVED BY", "MERGE", "SEEN"],
-        res.body.items.map((r) => [r.id, r.status, r.kind, r.path ?? "-", r.author ?? "-", r.verified ? "yes" : "no", r.approvedBy ?? "-", shortSha(r.mergeCommit), r.seenAt]),
+        res.body.items.map((r) => [r.id, r.status, r.kind, r.path ?? "-", r.author ?? "-", r.verified ? "yes" : "no", r.approvedBy ?? "-", shortSha(r.mergeCommit), r.seenAt].map((cell) => printable(oneLine(cell)))),
       );
       printNextPage(res.body.nextCursor);
     });

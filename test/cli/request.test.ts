@@ -141,6 +141,17 @@ describe("relengd request against a running server", () => {
       expect((await relengd(["show", "not-an-id"])).code).toBe(2);
     });
 
+    it("shows what a pusher wrote (a claimed author name, a reason) with control characters escaped", async () => {
+      const id = (await r.requests.record(branchRequest("htop", "f44", { author: "evil\u001b]0;owned\u0007", reasons: ["red \u001b[31mtext\u009b"] }))).record.id;
+      for (const args of [["show", id], ["list", "--limit", "1"]]) {
+        const run = await relengd(args);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).not.toMatch(/[\u001b\u0007\u009b]/);
+        expect(run.stdout).toContain("evil\\u001b]0;owned\\u0007");
+      }
+      expect((await relengd(["show", id])).stdout).toContain("red \\u001b[31mtext\\u009b");
+    });
+
     it("explains each policy's outcome, each condition true, false or unknown with its detail", async () => {
       const run = await relengd(["explain", reviewId]);
       expect(run.code, run.stderr).toBe(0);
