@@ -187,6 +187,9 @@ describe.each(testProviders)("/api/v1/requests on %s", (provider) => {
       expect(r.service.submitted.at(-1)?.text).toBe(yaml);
       const latin1 = await r.app.inject({ method: "POST", url: "/api/v1/requests", payload: Buffer.from("spec: {summary: Zoë}\n", "latin1"), headers: { ...ci, "content-type": "application/yaml" } });
       expect(expectProblem(latin1, 400).detail).toContain("UTF-8");
+      const declared = await r.app.inject({ method: "POST", url: "/api/v1/requests", payload: yaml, headers: { ...ci, "content-type": "application/yaml; charset=latin1" } });
+      expect(expectProblem(declared, 415).errors).toEqual([{ path: "/content-type", message: "must be application/yaml with no charset or charset=utf-8", in: "header" }]);
+      expect((await post("/api/v1/requests", yaml, ci, "text/plain")).statusCode).toBe(415);
     });
 
     it("answers 422 request-invalid listing every problem as path:line: /field message", async () => {

@@ -104,9 +104,13 @@ describe("relengd request against a running server", () => {
       expect(run.stderr).toContain("distgit/branches/rpms/python-requests/f44.yaml:6: /spec/branch must be a branch name");
     });
 
-    it("refuses a missing file, --timeout without --wait and a bad --output before any request (exit 2)", async () => {
+    it("refuses a missing, huge or non-UTF-8 file, --timeout without --wait and a bad --output before any request (exit 2)", async () => {
       const before = r.service.submitted.length;
-      for (const args of [["submit", path.join(dir, "nope.yaml")], ["submit", file, "--timeout", "5s"], ["submit", file, "--output", "yaml"]]) {
+      const huge = path.join(dir, "huge.yaml");
+      writeFileSync(huge, "#".repeat(600 * 1024));
+      const latin1 = path.join(dir, "latin1.yaml");
+      writeFileSync(latin1, Buffer.from("spec: {summary: Zoë}\n", "latin1"));
+      for (const args of [["submit", path.join(dir, "nope.yaml")], ["submit", huge], ["submit", latin1], ["submit", file, "--timeout", "5s"], ["submit", file, "--output", "yaml"]]) {
         const run = await relengd(args, ci);
         expect(run.code, args.join(" ")).toBe(2);
       }

@@ -6,6 +6,7 @@ import { wellFormedString } from "../../domain/text.js";
 import type { RequestProblem, RequestService } from "../../flow/requestDeps.js";
 import { InvalidCursorError } from "../../store/artifactRepository.js";
 import { requestStatuses } from "../../store/requestRepository.js";
+import { charsetProblem } from "../jsonBody.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, Problem, problemResponse, problemResponses } from "../problem.js";
@@ -70,7 +71,9 @@ export function requestRoutes(app: FastifyInstance, opts: { requests: RequestSer
 
   // `curl --data-binary @file.yaml -H 'content-type: application/yaml'` works as well as the JSON
   // body: the text becomes `{document}`. Registered in this plugin only, so no other route takes YAML.
-  app.addContentTypeParser(YAML_TYPES, { parseAs: "buffer" }, (_request: FastifyRequest, body: Buffer, done) => {
+  app.addContentTypeParser(YAML_TYPES, { parseAs: "buffer" }, (request: FastifyRequest, body: Buffer, done) => {
+    const refused = charsetProblem(request, "YAML");
+    if (refused) return done(refused, undefined);
     try {
       done(null, { document: new TextDecoder("utf-8", { fatal: true }).decode(body) });
     } catch {
