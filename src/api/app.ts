@@ -8,6 +8,7 @@ import { DEFAULT_RAWHIDE_VERSION, type MappingOptions } from "../domain/busMappi
 import type { PolicyEventHandler } from "../flow/evaluatePolicies.js";
 import type { PushQueue } from "../flow/pushArtifact.js";
 import type { ReleaseDeps } from "../flow/release.js";
+import type { RequestService } from "../flow/requestDeps.js";
 import type { PolicyHolder } from "../policy/loader.js";
 import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
@@ -38,6 +39,7 @@ import { releaseDescriptionRoutes, releaseRoutes } from "./routes/releases.js";
 import { rollbackRoutes } from "./routes/rollbacks.js";
 import { holdRoutes } from "./routes/holds.js";
 import { environmentRoutes, environmentStateRoutes } from "./routes/environments.js";
+import { requestRoutes } from "./routes/requests.js";
 import { overviewRoutes } from "./routes/overview.js";
 
 export interface AppDeps {
@@ -66,6 +68,8 @@ export interface AppDeps {
   checkResponses?: boolean;
   /** What /readyz checks besides the database: the writers' remotes. */
   readiness?: Readiness;
+  /** Requests by merge request: the /api/v1/requests routes are registered only when given. */
+  requests?: RequestService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -122,8 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rollbackRoutes, { deps: deps.releases });
   await app.register(holdRoutes, { deps: deps.releases });
   await app.register(environmentRoutes, { deps: deps.releases });
+  if (deps.requests) await app.register(requestRoutes, { requests: deps.requests });
   // The Fedora message bus bridge: the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
+  const requests = deps.requests;
+  if (requests) metrics.observeRequests(() => requests.requests.counts());
   await app.register(metricsPlugin, { metrics });
   await app.register(eventRoutes, {
     bus: {

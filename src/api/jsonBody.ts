@@ -22,14 +22,21 @@ export function parseJsonBody(request: FastifyRequest, body: Buffer): Promise<un
   return new Promise((resolve) => resolve(readJsonBody(request, body)));
 }
 
-function readJsonBody(request: FastifyRequest, body: Buffer): unknown {
-  const declared = CHARSET.exec(request.headers["content-type"] ?? "");
+/** The 415 of a body declared in a charset other than UTF-8 (`format` names what was sent: JSON, YAML). */
+export function charsetProblem(request: FastifyRequest, format: string): Problem | undefined {
+  const contentType = request.headers["content-type"] ?? "";
+  const declared = CHARSET.exec(contentType);
   const charset = declared ? (declared[1] ?? declared[2] ?? "") : "utf-8";
-  if (!UTF8.test(charset)) {
-    throw new Problem(415, "Unsupported media type", `the body is declared charset=${charset}; relengd reads JSON as UTF-8 only`, "unsupported-media-type", {}, [
-      { path: "/content-type", message: "must be application/json with no charset or charset=utf-8", in: "header" },
-    ]);
-  }
+  if (UTF8.test(charset)) return undefined;
+  const mediaType = contentType.split(";")[0]?.trim() || "application/json";
+  return new Problem(415, "Unsupported media type", `the body is declared charset=${charset}; relengd reads ${format} as UTF-8 only`, "unsupported-media-type", {}, [
+    { path: "/content-type", message: `must be ${mediaType} with no charset or charset=utf-8`, in: "header" },
+  ]);
+}
+
+function readJsonBody(request: FastifyRequest, body: Buffer): unknown {
+  const refused = charsetProblem(request, "JSON");
+  if (refused) throw refused;
   if (body.byteLength === 0) throw invalidJson("the body is empty");
   let text: string;
   try {

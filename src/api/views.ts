@@ -1,10 +1,11 @@
-// How stored releases and holds are shown: their schemas (the Release and Hold components of the
-// OpenAPI document) and the conversion from store records. Several resources return them: a
-// release, a rollback (its release and hold), a hold, a release refused by a hold.
+// How stored releases, holds and requests are shown: their schemas (the Release, Hold and Request
+// components of the OpenAPI document) and the conversion from store records. Several resources
+// return them: a release, a rollback (its release and hold), a hold, a release refused by a hold.
 import { z } from "zod";
 import { releaseStatuses } from "../domain/release.js";
 import { wellFormedString } from "../domain/text.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
+import { requestStatuses, type RequestDecisionRecord, type RequestRecord } from "../store/requestRepository.js";
 
 const timestamp = z.iso.datetime();
 
@@ -55,4 +56,76 @@ export function releaseView(r: ReleaseRecord) {
 
 export function holdView(h: HoldRecord) {
   return { ...h, createdAt: h.createdAt.toISOString() };
+}
+
+const conditionValue = z.union([z.boolean(), z.literal("unknown")]);
+
+const requestFields = {
+  id: wellFormedString(),
+  repository: wellFormedString().meta({ description: "The GitOps repository the request branch is in" }),
+  branch: wellFormedString().meta({ description: "The request branch (`requests/<anything>`)" }),
+  revision: wellFormedString().meta({ description: "The commit of the branch this request is" }),
+  base: wellFormedString().nullable().meta({ description: "The target branch's commit the changes were taken against (null: unrelated history)" }),
+  status: z.enum(requestStatuses),
+  kind: wellFormedString().meta({ description: "The kind of its first document (BranchRequest, RepoRequest, SideTag); `none` when it changes no proposed document" }),
+  path: wellFormedString().nullable().meta({ description: "Its first document's path" }),
+  author: wellFormedString().nullable().meta({ description: "The token's subject (API), the signer (a signed push) or the claimed commit author" }),
+  authorEmail: wellFormedString().nullable(),
+  verified: z.boolean().meta({ description: "Whether relengd knows who the author is (a token, or a commit signed by a key the facts list); only a verified author is approved by a policy" }),
+  source: z.enum(["api", "git"]),
+  reasons: z.array(wellFormedString()).meta({ description: "Why it has its status: the rules that decided, lint problems as `path:line: /field message`, a person's decision" }),
+  approvedBy: wellFormedString().nullable().meta({ description: "policy/<name> or user:<subject>" }),
+  decidedBy: wellFormedString().nullable().meta({ description: "user:<subject> when a person approved or denied it" }),
+  decisionReason: wellFormedString().nullable(),
+  mergeCommit: wellFormedString().nullable().meta({ description: "The merge commit on the target branch, once merged" }),
+  supersededBy: wellFormedString().nullable().meta({ description: "The request of the branch's newer revision" }),
+  seenAt: timestamp.meta({ description: "When relengd first saw the revision" }),
+  decidedAt: timestamp.nullable(),
+  mergedAt: timestamp.nullable(),
+  updatedAt: timestamp,
+};
+
+export const requestSummarySchema = z
+  .strictObject({ ...requestFields, documents: z.array(z.strictObject({ path: wellFormedString(), kind: wellFormedString() })) })
+  .meta({ id: "RequestSummary", description: "A request as lists show it: its documents without their contents" });
+
+export const requestSchema = z
+  .strictObject({
+    ...requestFields,
+    documents: z.array(
+      z.strictObject({
+        path: wellFormedString(),
+        kind: wellFormedString(),
+        blob: wellFormedString().meta({ description: "The git blob id of the content" }),
+        content: wellFormedString().meta({ description: "The YAML as proposed" }),
+      }),
+    ),
+  })
+  .meta({ id: "Request", description: "One revision of a request branch, the proposed documents it changes, and what relengd decided" });
+
+export const requestDecisionSchema = z
+  .strictObject({
+    policy: wellFormedString(),
+    path: wellFormedString().meta({ description: "The document the policy was evaluated for" }),
+    outcome: wellFormedString().meta({ description: "approve, review, deny, not-applicable, unmet or unknown" }),
+    reason: wellFormedString(),
+    conditions: z.array(z.strictObject({ name: wellFormedString(), value: conditionValue, detail: wellFormedString() })),
+    decidedAt: timestamp,
+  })
+  .meta({ id: "RequestDecision", description: "What one approval policy said about one document of a request, condition by condition" });
+
+function requestTimes(r: RequestRecord) {
+  return { seenAt: r.seenAt.toISOString(), decidedAt: iso(r.decidedAt), mergedAt: iso(r.mergedAt), updatedAt: r.updatedAt.toISOString() };
+}
+
+export function requestView(r: RequestRecord) {
+  return { ...r, documents: r.documents.map((d) => ({ path: d.path, kind: d.kind, blob: d.blob, content: d.content })), ...requestTimes(r) };
+}
+
+export function requestSummaryView(r: RequestRecord) {
+  return { ...r, documents: r.documents.map((d) => ({ path: d.path, kind: d.kind })), ...requestTimes(r) };
+}
+
+export function requestDecisionView(d: RequestDecisionRecord) {
+  return { ...d, decidedAt: d.decidedAt.toISOString() };
 }

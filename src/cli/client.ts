@@ -5,8 +5,9 @@ import { loadClientConfig } from "../config.js";
  * Exit codes of client verbs, documented in the README. `rejected` is also what `release track`
  * and `lint` exit with when the answer is no: a release failed, was blocked or superseded; a
  * document has problems. `timeout`: `--wait` gave up before the release reached a final state.
+ * `review`: `request submit --wait` ended with the request waiting for a person (needs-review).
  */
-export const exitCodes = { ok: 0, rejected: 1, usage: 2, serverError: 3, unreachable: 4, timeout: 5 } as const;
+export const exitCodes = { ok: 0, rejected: 1, usage: 2, serverError: 3, unreachable: 4, timeout: 5, review: 6 } as const;
 
 export class CliError extends Error {
   constructor(

@@ -10,6 +10,7 @@ import { registerNvrCommands } from "./nvr.js";
 import { registerPolicyCommands } from "./policy.js";
 import { registerPruneCommand } from "./prune.js";
 import { registerReleaseCommands } from "./release.js";
+import { registerRequestCommands } from "./request.js";
 import { registerRollbackCommand } from "./rollback.js";
 import { registerSchemaCommands } from "./schema.js";
 import { registerServerCommands } from "./server.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRollbackCommand(program);
   registerHoldCommands(program);
   registerWaiveCommands(program);
+  registerRequestCommands(program);
   registerLintCommand(program);
   registerPlanCommand(program);
   registerBusCommands(program);

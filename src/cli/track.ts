@@ -29,8 +29,8 @@ export interface ReleaseView {
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-/** Checks a release or hold id before it is put in a URL. */
-export function ulidArgument(what: "release" | "hold", id: string): string {
+/** Checks a release, hold or request id before it is put in a URL. */
+export function ulidArgument(what: "release" | "hold" | "request", id: string): string {
   if (!ULID.test(id)) throw new CliError(`"${id}" is not a ${what} id (26 characters, like 01JZ3F6Q2W8M4T9V5X7Y1B3C5D)`, exitCodes.usage);
   return id;
 }

@@ -25,6 +25,8 @@ export const REFUSAL_CODES = {
   "build-of-other-package": "An artifact with one koji-build is that build's package (ingest rule)",
   "side-tag-required": "An artifact with several koji-builds is a side-tag update: every build names the same side tag (ingest rule)",
   "dist-tag-mismatch": "A build's dist tag does not fit the artifact's release (ingest rule)",
+  "request-invalid": "A proposed document does not lint; `problems` lists each as `path:line: /field message`",
+  "request-not-decidable": "The request is not in a status a person can decide from (approve: needs-review; deny: proposed, approved or needs-review)",
 } as const satisfies Record<string, string>;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;

@@ -7,6 +7,7 @@ import { renderEvents } from "./pages/events.js";
 import { renderLogin } from "./pages/login.js";
 import { renderOverview } from "./pages/overview.js";
 import { renderRelease, renderReleases } from "./pages/releases.js";
+import { renderRequest, renderRequests } from "./pages/requests.js";
 
 const routes = [
   { pattern: /^\/$/, nav: "overview", render: renderOverview },
@@ -14,6 +15,8 @@ const routes = [
   { pattern: /^\/artifacts\/([^/]+)$/, nav: "artifacts", render: renderArtifact },
   { pattern: /^\/releases$/, nav: "releases", render: renderReleases },
   { pattern: /^\/releases\/([0-9A-HJKMNP-TV-Z]{26})$/, nav: "releases", render: renderRelease },
+  { pattern: /^\/requests$/, nav: "requests", render: renderRequests },
+  { pattern: /^\/requests\/([0-9A-HJKMNP-TV-Z]{26})$/, nav: "requests", render: renderRequest },
   { pattern: /^\/environments$/, nav: "environments", render: renderEnvironments },
   { pattern: /^\/environments\/([a-z0-9][a-z0-9._-]{0,63})$/, nav: "environments", render: renderEnvironment },
   { pattern: /^\/events$/, nav: "events", render: renderEvents },

@@ -6,8 +6,10 @@ import type { FastifyInstance, HTTPMethods, LightMyRequestResponse } from "fasti
 import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roles, type Role } from "../../src/domain/token.js";
+import { RequestRepository } from "../../src/store/requestRepository.js";
 import { startTestApp, TEST_SECRET, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
+import { branchRequest, branchRequestYaml } from "../support/requestApp.js";
 
 type Scope = "package" | "environment";
 type Headers = Record<string, string>;
@@ -21,6 +23,8 @@ interface Fixtures {
   ungatedArtifactId: string;
   /** A fresh hold on f44-updates-candidate for a package of python-requests' scope. */
   newHold(): Promise<string>;
+  /** A fresh request for a branch of rpms/python-requests, in needs-review. */
+  newRequest(): Promise<string>;
 }
 
 interface Request {
@@ -114,7 +118,21 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   },
   "GET /api/v1/events": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/events" }) },
   "GET /api/v1/events/:id": { role: "reader", scopes: [], request: () => ({ url: `/api/v1/events/${randomUUID()}` }) },
+  // A package-scoped token may submit and decide only requests for its packages (the use cases check it).
+  "POST /api/v1/requests": { role: "ci", scopes: ["package"], request: () => ({ url: "/api/v1/requests", payload: { document: branchRequestYaml(PACKAGE, "f44") } }) },
+  "GET /api/v1/requests": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/requests" }) },
+  "GET /api/v1/requests/:id": { role: "reader", scopes: [], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}` }) },
+  "GET /api/v1/requests/:id/decisions": { role: "reader", scopes: [], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/decisions` }) },
+  "POST /api/v1/requests/:id/approve": { role: "releaser", scopes: ["package"], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/approve`, payload: { reason: "auth matrix" } }) },
+  "POST /api/v1/requests/:id/deny": { role: "releaser", scopes: ["package"], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/deny`, payload: { reason: "auth matrix" } }) },
 };
+
+/**
+ * The request routes are registered only when the app is given the request use cases: until
+ * composeApplication builds them, the test app has none, and their entries are not stale.
+ * (Remove this once composeApplication wires RequestService.)
+ */
+const REQUEST_ROUTES = new Set(Object.keys(MATRIX).filter((k) => k.includes(" /api/v1/requests")));
 
 /** Public routes matched by prefix: the interactive API page and its assets. */
 const PUBLIC_PREFIXES = ["/docs"];
@@ -178,6 +196,7 @@ describe("auth matrix over every registered route", () => {
     const ungated = sampleArtifact({ package: PACKAGE });
     expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: ungated, headers: admin })).statusCode).toBe(201);
     let holds = 0;
+    const requests = new RequestRepository(t.database.db);
     fixtures = {
       artifactId: artifact.id,
       ungatedArtifactId: ungated.id,
@@ -187,6 +206,9 @@ describe("auth matrix over every registered route", () => {
         const res = await t.app.inject({ method: "POST", url: "/api/v1/holds", payload: { environment: ENVIRONMENT, package: `${PACKAGE}-${holds}`, reason: "auth matrix fixture" }, headers: admin });
         expect(res.statusCode, res.body).toBe(201);
         return res.json().id as string;
+      },
+      async newRequest() {
+        return (await requests.record(branchRequest(PACKAGE, "f44"))).record.id;
       },
     };
     routes = registeredRoutes(t.app);
@@ -205,7 +227,8 @@ describe("auth matrix over every registered route", () => {
   it("has an entry for every registered route, and no entry for a route that is gone", () => {
     const missing = routes.filter((r) => !isPublicPrefix(r) && !(entryKey(r) in MATRIX));
     expect(missing, "routes without an auth matrix entry").toEqual([]);
-    const stale = Object.keys(MATRIX).filter((k) => !routes.includes(k));
+    const requestsWired = routes.includes("GET /api/v1/requests");
+    const stale = Object.keys(MATRIX).filter((k) => !routes.includes(k) && (requestsWired || !REQUEST_ROUTES.has(k)));
     expect(stale, "matrix entries for routes the app no longer registers").toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import fp from "fastify-plugin";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { wellFormedString } from "../../domain/text.js";
 import type { BusOutcome } from "../../domain/busMapping.js";
+import { requestStatuses, type RequestStatus } from "../../store/requestRepository.js";
 import { writersNotReady, type Readiness } from "../routes/health.js";
 import { noQuery } from "../request.js";
 
@@ -111,7 +112,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // From a push to a decision is seconds when a policy decides, hours or days when a person does.
+  private static readonly REQUEST_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86_400, 3 * 86_400, 7 * 86_400];
+
+  readonly requests = new Gauge({
+    name: "relengd_requests",
+    help: "Requests by kind (of their first document) and status: proposed, approved, needs-review, denied, merged, superseded, withdrawn",
+    labelNames: ["kind", "status"] as const,
+    registers: [this.registry],
+  });
+  private readonly requestDecision = new Histogram({
+    name: "relengd_request_decision_seconds",
+    help: "Time from relengd first seeing a request's revision to its decision (by a policy or a person), by kind",
+    labelNames: ["kind"] as const,
+    buckets: Metrics.REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly requestMerge = new Histogram({
+    name: "relengd_request_merge_seconds",
+    help: "Time from relengd first seeing a request's revision to its merge into the target branch, by kind",
+    labelNames: ["kind"] as const,
+    buckets: Metrics.REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+
   private writerSource: Readiness | undefined;
+  private requestSource: (() => Promise<{ kind: string; status: RequestStatus; count: number }[]>) | undefined;
   private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
   private leaseSource: (() => string[]) | undefined;
 
@@ -128,6 +154,21 @@ export class Metrics {
   observeLeases(source: () => string[]): void {
     this.leaseSource = source;
   }
+
+  /** Requests by kind and status, read from the store at scrape time. */
+  observeRequests(source: () => Promise<{ kind: string; status: RequestStatus; count: number }[]>): void {
+    this.requestSource = source;
+  }
+
+  /** A request was decided (approved, needs-review or denied by the policies, or by a person) `seconds` after it was seen. */
+  readonly requestDecided = (kind: string, seconds: number): void => {
+    this.requestDecision.observe({ kind }, Math.max(0, seconds));
+  };
+
+  /** A request was merged `seconds` after it was seen. */
+  readonly requestMerged = (kind: string, seconds: number): void => {
+    this.requestMerge.observe({ kind }, Math.max(0, seconds));
+  };
 
   /** The writers' failures, read at scrape time, judged as /readyz judges them. */
   observeWriters(readiness: Readiness): void {
@@ -153,6 +194,14 @@ export class Metrics {
         this.queueDepth.set({ repository: r.repository }, r.depth);
         this.queueAge.set({ repository: r.repository }, r.oldest ? Math.max(0, (now.getTime() - r.oldest.getTime()) / 1000) : 0);
       }
+    }
+    if (this.requestSource) {
+      const rows = await this.requestSource();
+      this.requests.reset();
+      // Every status of a kind that has requests is reported, 0 included: a status emptied since
+      // the last scrape reads 0, not a gap.
+      for (const kind of new Set(rows.map((r) => r.kind))) for (const status of requestStatuses) this.requests.set({ kind, status }, 0);
+      for (const r of rows) this.requests.set({ kind: r.kind, status: r.status }, r.count);
     }
     if (this.leaseSource) {
       this.writerLease.reset();

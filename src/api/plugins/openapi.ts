@@ -23,6 +23,7 @@ const API_TAGS = [
   { name: "releases", description: "Releases of an artifact to an environment, retries and rollbacks" },
   { name: "holds", description: "Holds that stop automatic releases of a package to an environment" },
   { name: "environments", description: "Where requests go (policies/environments.yaml)" },
+  { name: "requests", description: "Requests by merge request: branches, new packages and side tags proposed on `requests/*` branches of the GitOps repository" },
   { name: "policies", description: "The policy set in force and its reload" },
   { name: "events", description: "Fedora message bus events, also accepted over HTTP" },
   { name: "dashboard", description: "Read-only summaries for the web dashboard" },
