@@ -42,7 +42,7 @@ const sshPublicKey = wellFormedString().regex(SSH_PUBLIC_KEY_PATTERN, "must be o
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(100_000);
 const mapOf = <V, T extends z.ZodType>(key: z.ZodType<string>, value: T, into: (v: z.output<T>) => V) =>
-  z.record(key, value).transform((r) => new Map(Object.entries(r).map(([k, v]) => [k, into(v as z.output<T>)] as const)) as ReadonlyMap<string, V>);
+  z.record(key, value).transform((r) => new Map(Object.entries(r).map(([k, v]) => [k, into(v)] as const)) as ReadonlyMap<string, V>);
 const same = <T>(v: T) => v;
 
 export interface PackageAccessEntry {
@@ -91,16 +91,13 @@ export const factFileSchemas = {
       }),
     })
     .transform((c) => ({
-      monitorChoices: c.scm_request_processor.monitor_choices as readonly string[],
-      branchSlas: new Map(Object.entries(c.scm_request_processor.branch_slas).map(([b, s]) => [b, new Map(Object.entries(s)) as ReadonlyMap<string, string>])) as ReadonlyMap<
-        string,
-        ReadonlyMap<string, string>
-      >,
+      monitorChoices: c.scm_request_processor.monitor_choices,
+      branchSlas: new Map(Object.entries(c.scm_request_processor.branch_slas).map(([b, s]) => [b, new Map(Object.entries(s)) as ReadonlyMap<string, string>])),
     })),
   /** Koji's side-tag settings as deployed (koji-sidetag.json in the fixtures): the base tags the hub's `sidetag` policy allows. */
   kojiSidetag: z
     .looseObject({ fedora_deployment: z.looseObject({ sidetag_base_tags_allowed: z.array(tagName).max(10_000) }) })
-    .transform((k) => ({ baseTagsAllowed: new Set(k.fedora_deployment.sidetag_base_tags_allowed) as ReadonlySet<string> })),
+    .transform((k) => ({ baseTagsAllowed: new Set(k.fedora_deployment.sidetag_base_tags_allowed) })),
 } as const;
 
 export type FactSource = keyof typeof factFileSchemas;
