@@ -332,7 +332,12 @@ function slaValid(s: Subject, ctx: Context): Answer {
     const same = expected.length === given.length && expected.every((e, i) => e === given[i]);
     return answer(same, `the service levels of ${branch} are those of branch_slas`, `${branch} is a standard branch with service levels ${expected.join(", ")}, not ${given.join(", ")}`);
   }
-  if (sls === undefined || sls.length === 0) return { value: false, detail: `${branch} is not in branch_slas, so the request must give its service levels (sls)` };
+  if (sls === undefined || sls.length === 0) {
+    // A Fedora or EPEL release's service levels are its life cycle; branch_slas may lag behind new releases.
+    const releases = ctx.facts.values.releaseBranches;
+    if (!releases) return unknown(`${branch} is not in branch_slas and the release branches are unknown`);
+    return answer(releases.has(branch), `${branch} is a release branch: its service levels are the release's`, `${branch} is neither in branch_slas nor a release branch, so the request must give its service levels (sls)`);
+  }
   const known = new Set([...scm.branchSlas.values()].flatMap((levels) => [...levels.keys()]));
   for (const [name, date] of sls) {
     if (!known.has(name)) return { value: false, detail: `${name} is not a service level branch_slas knows (${[...known].sort().join(", ")})` };
@@ -504,7 +509,8 @@ function evaluateApprovalPolicy(policy: ApprovalPolicy, s: Subject, ctx: Context
   const off = mismatch(policy, s);
   if (off !== undefined) return { ...base, outcome: "not-applicable", reason: off, conditions: [] };
   const conditions = [...evaluateConditions("when", policy.spec.when, s, ctx), ...evaluateConditions("unless", policy.spec.unless, s, ctx)];
-  const failing = conditions.filter((c) => c.value === false);
+  // A `when` condition that does not hold, or an `unless` condition that does, settles it whatever is unknown.
+  const failing = conditions.filter((c) => (c.part === "when" ? c.value === false : c.value === true));
   if (failing.length > 0) return { ...base, outcome: "unmet", reason: failing.map((c) => c.detail).join("; "), conditions };
   const open = conditions.filter((c) => c.value === "unknown");
   if (open.length > 0) return { ...base, outcome: "unknown", reason: `would ${policy.spec.decision}, but ${open.map((c) => c.detail).join("; ")}`, conditions };
