@@ -101,15 +101,23 @@ async function readUrl(location: string, options: FactsLoadOptions): Promise<unk
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new FactSourceError(`${location} did not answer within ${timeoutMs} ms`)), timeoutMs);
   try {
-    let res: Response;
-    try {
-      res = await fetchFn(location, { signal: controller.signal, redirect: "follow", headers: { accept: "application/json" } });
-    } catch (err) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw new FactSourceError(`${location} cannot be fetched: ${(err as Error).message}`);
+    // Redirects are followed by hand, each target checked first: a source stays on https (or loopback http).
+    let res: Response | undefined;
+    let target = location;
+    for (let hop = 0; ; hop++) {
+      try {
+        res = await fetchFn(target, { signal: controller.signal, redirect: "manual", headers: { accept: "application/json" } });
+      } catch (err) {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        throw new FactSourceError(`${location} cannot be fetched: ${(err as Error).message}`);
+      }
+      const next = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+      if (next === null) break;
+      await res.body?.cancel();
+      if (hop >= 5) throw new FactSourceError(`${location} redirected more than 5 times`);
+      target = new URL(next, target).href;
+      if (!isFactUrl(target)) throw new FactSourceError(`${location} redirected to ${target}, which is not an https URL`);
     }
-    // A redirect must land where a source may be: https, or http on the loopback host.
-    if (res.url !== "" && res.url !== location && !isFactUrl(res.url)) throw new FactSourceError(`${location} redirected to ${res.url}, which is not an https URL`);
     if (!res.ok) throw new FactSourceError(`${location} answered HTTP ${res.status}`);
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (declared > maxBytes) throw new FactSourceError(`${location} is larger than ${limitWords(maxBytes)}`);
