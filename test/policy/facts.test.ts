@@ -76,6 +76,10 @@ describe("facts files", () => {
     // Names that are Object.prototype's are plain keys.
     const groups = parseFactFile("groups", JSON.parse('{"constructor": ["jdoe"], "toString": []}'));
     expect(groups.ok && groups.value.get("constructor")?.has("jdoe")).toBe(true);
+    // A __proto__ entry is dropped, never made a prototype.
+    const proto = parseFactFile("packageAcls", JSON.parse('{"rpms": {"__proto__": ["mallory"], "nethack": ["jdoe"]}}'));
+    expect(proto.ok && [...(proto.value.get("rpms")?.keys() ?? [])]).toEqual(["nethack"]);
+    expect(proto.ok && Object.getPrototypeOf(proto.value.get("rpms"))).toBe(Map.prototype);
     const many = parseFactFile("groups", { a: [1, 2, 3, 4, 5, 6, 7] });
     expect(many).toMatchObject({ ok: false, error: expect.stringMatching(/; and 2 more$/) });
   });

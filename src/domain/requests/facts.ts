@@ -5,12 +5,10 @@ import { API_VERSION, validateDocument, type DocumentParse } from "../documents/
 
 /**
  * A name used as a key in a facts file. Parsed records become Maps, so a name like `constructor`
- * is a plain key and never reaches Object.prototype; `__proto__` is refused outright.
+ * is a plain key and never reaches Object.prototype; zod leaves a `__proto__` key out of the
+ * records it builds, so such an entry is dropped, never made a prototype.
  */
-const keyed = (pattern: RegExp, words: string) =>
-  wellFormedString()
-    .regex(pattern, words)
-    .refine((k) => k !== "__proto__", { message: "must not be __proto__" });
+const keyed = (pattern: RegExp, words: string) => wellFormedString().regex(pattern, words);
 
 /** FAS user names; also the principal of an SSH allowed-signers line, so no pattern characters (`*`, `?`, `,`, `!`). */
 export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
