@@ -161,6 +161,19 @@ export async function loadFactSource<S extends FactSource>(source: S, location: 
   }
 }
 
+/**
+ * The problems of the facts files a configuration names inside the policies folder, each on the
+ * line of its source (`file:line: /spec/sources/<name>: why`); URLs are not fetched.
+ */
+export async function checkFactFiles(facts: { config: FactsConfig; file: string; lineOf: (path: (string | number)[]) => number | undefined }, baseDir: string): Promise<string[]> {
+  const local = factSources.flatMap((source) => {
+    const location = facts.config.spec.sources[source];
+    return location === undefined || /^https?:/i.test(location) ? [] : [{ source, location }];
+  });
+  const results = await Promise.all(local.map(async ({ source, location }) => ({ source, result: await loadFactSource(source, location, { baseDir }) })));
+  return results.flatMap(({ source, result }) => (result.ok ? [] : [`${facts.file}:${facts.lineOf(["spec", "sources", source]) ?? 1}: /spec/sources/${source}: ${result.error}`]));
+}
+
 /** Arms a repeating timer; the default is setInterval, unref'd so it never keeps the process alive. */
 export type Every = (ms: number, run: () => void) => { cancel(): void };
 

@@ -39,6 +39,8 @@ export interface PolicyCheck {
   problems: string[];
   /** The policy set, when there are no problems. */
   set?: PolicySet;
+  /** The Facts file, valid, with the way back to its lines (`relengd policy lint` reads its sources). */
+  facts?: { config: FactsConfig; file: string; lineOf: (path: (string | number)[]) => number | undefined };
 }
 
 /**
@@ -56,7 +58,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
   }
   const policies: Policy[] = [];
   const approvalPolicies: ApprovalPolicy[] = [];
-  let facts: { config: FactsConfig; file: string } | undefined;
+  let facts: PolicyCheck["facts"];
   // Names are unique across release and approval policies: both are named policy/<name> in trailers and decisions.
   const names = new Map<string, string>();
   let files: string[] = [];
@@ -87,7 +89,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
     const value = parsed.value;
     if (value.kind === "Facts") {
       if (facts) problems.push(`${at(["kind"])}: the facts are also configured in ${facts.file}; keep one Facts file`);
-      else facts = { config: value, file };
+      else facts = { config: value, file, lineOf: yaml.lineOf };
       continue;
     }
     const prior = names.get(value.metadata.name);
@@ -102,7 +104,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
     }
     policies.push(value);
   }
-  const counts = { files: files.length, environments: environments?.environments.size ?? 0 };
+  const counts = { files: files.length, environments: environments?.environments.size ?? 0, ...(facts ? { facts } : {}) };
   if (problems.length > 0 || !environments) return { ...counts, problems };
   const set: PolicySet = { policies, approvalPolicies, environments, loadedAt: new Date() };
   if (facts) set.facts = facts.config;
