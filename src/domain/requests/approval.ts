@@ -222,8 +222,8 @@ interface Context {
   author: { name: string | null; verified: boolean };
   facts: Facts;
   targetPaths: ReadonlySet<string>;
-  /** Every side-tag path of this request, for the per-owner count. */
-  requestPaths: readonly string[];
+  /** Side-tag paths by owner, on the target branch and in this request together (made once, on first use). */
+  sideTagsOf: (owner: string) => number;
   now: Date | undefined;
 }
 
@@ -446,8 +446,7 @@ function predicate(name: ConditionName, wanted: Conditions[ConditionName], s: Su
     }
     case "ownerSideTagsBelow": {
       if (s.owner === undefined) return unknown(`${s.path} names no owner`);
-      const mine = (p: string) => SIDE_TAG_PATH.exec(p)?.[1] === s.owner;
-      const count = new Set([...[...ctx.targetPaths].filter(mine), ...ctx.requestPaths.filter(mine)]).size;
+      const count = ctx.sideTagsOf(s.owner);
       const max = wanted as number;
       return answer(count <= max, `${s.owner} would have ${count} side tags (at most ${max})`, `${s.owner} would have ${count} side tags, more than ${max}`);
     }
@@ -531,8 +530,21 @@ export function describeProblem(p: RequestDecisionInput["problems"][number]): st
  * about the author are unknown until the author is verified.
  */
 export function decideRequest(input: RequestDecisionInput): RequestVerdict {
-  const requestPaths = input.documents.map((d) => d.path);
-  const ctx: Context = { author: input.author, facts: input.facts, targetPaths: input.targetPaths, requestPaths, now: input.now };
+  let byOwner: Map<string, Set<string>> | undefined;
+  const sideTagsOf = (owner: string) => {
+    if (!byOwner) {
+      byOwner = new Map();
+      for (const p of [...input.targetPaths, ...input.documents.map((d) => d.path)]) {
+        const o = SIDE_TAG_PATH.exec(p)?.[1];
+        if (o === undefined) continue;
+        const paths = byOwner.get(o) ?? new Set<string>();
+        paths.add(p);
+        byOwner.set(o, paths);
+      }
+    }
+    return byOwner.get(owner)?.size ?? 0;
+  };
+  const ctx: Context = { author: input.author, facts: input.facts, targetPaths: input.targetPaths, sideTagsOf, now: input.now };
   const byPolicy = new Map(input.policies.map((p) => [p.metadata.name, p]));
   const perDocument = input.documents.map(({ path, document }) => {
     const s = subjectOf(path, document);

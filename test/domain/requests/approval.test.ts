@@ -211,6 +211,15 @@ describe("conditions", () => {
     expect(condition({ ownerSideTagsBelow: 2 }, { path: "koji/other/x.yaml", document: sideTag("jdoe", "x").document }).value).toBe("unknown");
   });
 
+  it("ownerSideTagsBelow counts at scale: 100 000 paths on the target branch, 500 side tags in one request", () => {
+    const targetPaths = new Set(Array.from({ length: 100_000 }, (_, i) => (i % 2 === 0 ? `koji/sidetags/jdoe/t${i}.yaml` : `distgit/branches/rpms/p${i}/f43.yaml`)));
+    const documents = Array.from({ length: 500 }, (_, i) => sideTag("jdoe", `new${i}`));
+    const verdict = decideRequest(input(documents, { targetPaths }));
+    expect(verdict.status).toBe("needs-review");
+    expect(verdict.decisions.filter((d) => d.policy === "sidetag")).toHaveLength(500);
+    expect(verdict.decisions.find((d) => d.policy === "sidetag")?.conditions.find((c) => c.name === "ownerSideTagsBelow")?.detail).toBe("jdoe would have 50500 side tags, more than 10");
+  });
+
   it("monitorKnown: the request processor's monitor_choices", () => {
     expect(condition({ monitorKnown: true }, repoRequest("rpms", "python-zstarfile", { monitor: "monitoring-stable" })).value).toBe(true);
     expect(condition({ monitorKnown: true }, repoRequest("rpms", "python-zstarfile", { monitor: "sometimes" })).value).toBe(false);
