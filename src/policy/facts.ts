@@ -191,6 +191,9 @@ const unrefInterval: Every = (ms, run) => {
 export class FactsHolder {
   private current: Facts = noFacts();
   private inFlight: Promise<Facts> | undefined;
+  /** The configuration the refresh in flight reads. */
+  private inFlightFor: FactsConfig | undefined;
+  private started = false;
   private timer: { cancel(): void } | undefined;
   private readonly listeners: ((facts: Facts) => void)[] = [];
 
@@ -210,8 +213,8 @@ export class FactsHolder {
 
   /**
    * A new configuration (the policies were reloaded). A source no longer configured, or read from
-   * elsewhere now, is forgotten; the others keep their values until the next refresh. A running
-   * timer is re-armed with the new schedule.
+   * elsewhere now, is forgotten; the others keep their values until the next refresh. Once
+   * started, the holder refreshes at once and re-arms its timer with the new schedule.
    */
   configure(config: FactsConfig | undefined): void {
     this.config = config;
@@ -225,29 +228,41 @@ export class FactsHolder {
       if (v !== undefined) (values as Record<FactSource, unknown>)[s.source] = v;
     }
     this.current = { values, status };
-    if (this.timer) {
+    if (this.started) {
       this.stop();
       this.start();
     }
   }
 
-  /** Loads every configured source now; resolves to the facts after it (never rejects). */
+  /**
+   * Loads every configured source now; resolves to the facts after it (never rejects). A refresh
+   * asked while one runs shares it, unless the configuration changed since: then it runs after.
+   */
   refresh(): Promise<Facts> {
-    this.inFlight ??= this.load().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    if (this.inFlight && this.inFlightFor === this.config) return this.inFlight;
+    const before = this.inFlight ?? Promise.resolve(this.current);
+    const run: Promise<Facts> = before
+      .then(() => this.load())
+      .finally(() => {
+        if (this.inFlight === run) this.inFlight = undefined;
+      });
+    this.inFlight = run;
+    this.inFlightFor = this.config;
+    return run;
   }
 
-  /** A first refresh now, then one every `spec.refresh`. */
+  /** A first refresh now, then one every `spec.refresh` (with no configuration: once there is one). */
   start(): void {
-    if (this.timer || !this.config) return;
+    if (this.timer) return;
+    this.started = true;
+    if (!this.config) return;
     const ms = durationMs(this.config.spec.refresh) ?? 15 * 60_000;
     void this.refresh();
     this.timer = (this.options.every ?? unrefInterval)(ms, () => void this.refresh());
   }
 
   stop(): void {
+    this.started = false;
     this.timer?.cancel();
     this.timer = undefined;
   }

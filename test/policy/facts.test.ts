@@ -250,6 +250,44 @@ describe("facts from URLs", () => {
   });
 });
 
+describe("facts holder and a new configuration", () => {
+  it("a configuration changed while a refresh runs is loaded after it, and its results replace the old ones", async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const asked: string[] = [];
+    const fetchFn: typeof fetch = async (input) => {
+      const url = String(input);
+      asked.push(url);
+      if (url.endsWith("/old.json")) await held;
+      return new Response(JSON.stringify(url.endsWith("/old.json") ? ["f42"] : ["f43"]));
+    };
+    const armed: number[] = [];
+    const every: Every = (ms) => {
+      armed.push(ms);
+      return { cancel: () => undefined };
+    };
+    const holder = new FactsHolder(undefined, { baseDir: SHIPPED, fetch: fetchFn, every });
+    // Started without a configuration: nothing to do until one comes.
+    holder.start();
+    expect(armed).toEqual([]);
+    holder.configure(config({ releaseBranches: "https://fedora.example/old.json" }));
+    expect(armed).toEqual([900_000]);
+    const first = holder.refresh();
+    holder.configure(config({ releaseBranches: "https://fedora.example/new.json" }, "1h"));
+    const second = holder.refresh();
+    expect(second).not.toBe(first);
+    release();
+    await first;
+    const facts = await second;
+    expect(facts.values.releaseBranches?.has("f43")).toBe(true);
+    expect(facts.values.releaseBranches?.has("f42")).toBe(false);
+    expect(facts.status.map((s) => s.location)).toEqual(["https://fedora.example/new.json"]);
+    expect(asked).toContain("https://fedora.example/new.json");
+    expect(armed).toEqual([900_000, 3_600_000]);
+    holder.stop();
+  });
+});
+
 describe("allowed signers", () => {
   let dir: string;
   beforeAll(() => {
