@@ -8,6 +8,7 @@ import { ENVIRONMENT_NAME_PATTERN } from "../domain/documents/envelope.js";
 import { decidePolicy, policyTriggers, type DecisionFacts, type Policy } from "../domain/policy.js";
 import { ENVIRONMENTS_FILE } from "../policy/environments.js";
 import { checkPolicies } from "../policy/loader.js";
+import { checkFactFiles } from "../policy/facts.js";
 import type { DecisionRecord } from "../store/decisionRepository.js";
 import { describeIssues, readArtifactFile, readJsonFile } from "./artifact.js";
 import { apiClient, CliError, exitCodes } from "./client.js";
@@ -129,18 +130,22 @@ export function registerPolicyCommands(program: Command): void {
     .addHelpText(
       "after",
       `
-Prints one line per problem, file:line: /field: message, then "N policies, M environments, K problems".
+Prints one line per problem, file:line: /field: message, then "N policies, M environments, K problems"
+(N counts the policy files: release policies, approval policies and the facts configuration). The
+facts files the configuration names inside the folder must load; URLs are not fetched.
 A broken environments.yaml does not stop the policy files from being checked, only the environment each names.
 
 Exit codes: 0 no problems, 1 problems found, 2 DIR is not a directory.`,
     )
-    .action((dirArg: string | undefined) => {
+    .action(async (dirArg: string | undefined) => {
       const dir = policiesDirArgument(dirArg);
       if (!existsSync(path.join(dir, ENVIRONMENTS_FILE))) process.stderr.write(`warning: ${dir} has no ${ENVIRONMENTS_FILE}: no environment is declared\n`);
       const check = checkPolicies(dir, OFFLINE_REPO_URL);
-      for (const p of check.problems) process.stdout.write(p + "\n");
-      process.stdout.write(`${count(check.files, "policy", "policies")}, ${count(check.environments, "environment")}, ${count(check.problems.length, "problem")}\n`);
-      if (check.problems.length > 0) throw new CliError("", exitCodes.rejected);
+      // The facts files in the folder are read too (URLs are left alone: lint is offline).
+      const problems = [...check.problems, ...(check.facts ? await checkFactFiles(check.facts, dir) : [])];
+      for (const p of problems) process.stdout.write(p + "\n");
+      process.stdout.write(`${count(check.files, "policy", "policies")}, ${count(check.environments, "environment")}, ${count(problems.length, "problem")}\n`);
+      if (problems.length > 0) throw new CliError("", exitCodes.rejected);
     });
 
   policy

@@ -1,7 +1,10 @@
-// Loads policies/*.yaml (every file but environments.yaml) into a policy set, all or nothing.
+// Loads policies/*.yaml (every file but environments.yaml: release policies, approval policies, the facts configuration) into a policy set, all or nothing.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parsePolicyYaml, type Policy } from "../domain/policy.js";
+import { parseYaml, validateDocument } from "../domain/documents/envelope.js";
+import { policySchema, type Policy } from "../domain/policy.js";
+import { parseApprovalPolicy, type ApprovalPolicy } from "../domain/requests/approval.js";
+import { parseFactsConfig, type FactsConfig } from "../domain/requests/facts.js";
 import { ENVIRONMENTS_FILE, EnvironmentsError, loadEnvironments, type EnvironmentSet } from "./environments.js";
 
 /** The folder does not load; `problems` has one line each, `file:line: /field: message`. */
@@ -15,9 +18,16 @@ export type ReloadResult = { ok: true; policies: number; environments: number } 
 
 export interface PolicySet {
   policies: Policy[];
+  /** kind ApprovalPolicy: how requests (branches, repositories, side tags) are judged. */
+  approvalPolicies: ApprovalPolicy[];
+  /** kind Facts: where the facts approval policies read come from; absent when no file declares them. */
+  facts?: FactsConfig;
   environments: EnvironmentSet;
   loadedAt: Date;
 }
+
+/** The document kinds a policies folder holds besides environments.yaml. */
+export const policyFileKinds = ["Policy", "ApprovalPolicy", "Facts"] as const;
 
 /** What checking a policies folder found. */
 export interface PolicyCheck {
@@ -29,6 +39,8 @@ export interface PolicyCheck {
   problems: string[];
   /** The policy set, when there are no problems. */
   set?: PolicySet;
+  /** The Facts file, valid, with the way back to its lines (`relengd policy lint` reads its sources). */
+  facts?: { config: FactsConfig; file: string; lineOf: (path: (string | number)[]) => number | undefined };
 }
 
 /**
@@ -45,6 +57,9 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
     problems.push(...err.problems);
   }
   const policies: Policy[] = [];
+  const approvalPolicies: ApprovalPolicy[] = [];
+  let facts: PolicyCheck["facts"];
+  // Names are unique across release and approval policies: both are named policy/<name> in trailers and decisions.
   const names = new Map<string, string>();
   let files: string[] = [];
   try {
@@ -54,24 +69,46 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
   }
   for (const f of files) {
     const file = path.join(dir, f);
-    const parsed = parsePolicyYaml(readFileSync(file, "utf8"));
+    const yaml = parseYaml(readFileSync(file, "utf8"));
+    if (!yaml.ok) {
+      problems.push(...yaml.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`));
+      continue;
+    }
+    const at = (field: (string | number)[]) => `${file}:${yaml.lineOf(field) ?? 1}: /${field.join("/")}`;
+    const kind = yaml.value !== null && typeof yaml.value === "object" && !Array.isArray(yaml.value) ? (yaml.value as Record<string, unknown>).kind : undefined;
+    if (typeof kind !== "string" || !(policyFileKinds as readonly string[]).includes(kind)) {
+      const said = kind === undefined ? "is missing" : `is ${JSON.stringify(kind)}`;
+      problems.push(`${at(["kind"])}: kind ${said}; a policy file holds one of ${policyFileKinds.join(", ")}`);
+      continue;
+    }
+    const parsed = kind === "Policy" ? validateDocument(policySchema, yaml.value, yaml.lineOf) : kind === "ApprovalPolicy" ? parseApprovalPolicy(yaml.value, yaml.lineOf) : parseFactsConfig(yaml.value, yaml.lineOf);
     if (!parsed.ok) {
       problems.push(...parsed.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`));
       continue;
     }
-    const p = parsed.value;
-    const at = (field: string[]) => `${file}:${parsed.lineOf(field) ?? 1}: /${field.join("/")}`;
-    const prior = names.get(p.metadata.name);
-    if (prior) problems.push(`${at(["metadata", "name"])}: policy ${p.metadata.name} is also defined in ${prior}`);
-    names.set(p.metadata.name, file);
-    if (environments && !environments.environments.has(p.spec.release.environment)) {
-      problems.push(`${at(["spec", "release", "environment"])}: no environment ${p.spec.release.environment} in ${environments.source}`);
+    const value = parsed.value;
+    if (value.kind === "Facts") {
+      if (facts) problems.push(`${at(["kind"])}: the facts are also configured in ${facts.file}; keep one Facts file`);
+      else facts = { config: value, file, lineOf: yaml.lineOf };
+      continue;
     }
-    policies.push(p);
+    const prior = names.get(value.metadata.name);
+    if (prior) problems.push(`${at(["metadata", "name"])}: policy ${value.metadata.name} is also defined in ${prior}`);
+    names.set(value.metadata.name, file);
+    if (value.kind === "ApprovalPolicy") {
+      approvalPolicies.push(value);
+      continue;
+    }
+    if (environments && !environments.environments.has(value.spec.release.environment)) {
+      problems.push(`${at(["spec", "release", "environment"])}: no environment ${value.spec.release.environment} in ${environments.source}`);
+    }
+    policies.push(value);
   }
-  const counts = { files: files.length, environments: environments?.environments.size ?? 0 };
+  const counts = { files: files.length, environments: environments?.environments.size ?? 0, ...(facts ? { facts } : {}) };
   if (problems.length > 0 || !environments) return { ...counts, problems };
-  return { ...counts, problems, set: { policies, environments, loadedAt: new Date() } };
+  const set: PolicySet = { policies, approvalPolicies, environments, loadedAt: new Date() };
+  if (facts) set.facts = facts.config;
+  return { ...counts, problems, set };
 }
 
 /** The folder's policy set, all or nothing: throws PolicyLoadError listing every problem checkPolicies finds. */
@@ -124,8 +161,8 @@ export class PolicyHolder {
 }
 
 /** A fixed policy set (benchmarks, tests, embedding): reload has nothing to read. */
-export function fixedPolicies(set: Omit<PolicySet, "loadedAt">): Pick<PolicyHolder, "get" | "reload" | "environments"> {
-  const current: PolicySet = { ...set, loadedAt: new Date() };
+export function fixedPolicies(set: Omit<PolicySet, "loadedAt" | "approvalPolicies"> & Partial<Pick<PolicySet, "approvalPolicies">>): Pick<PolicyHolder, "get" | "reload" | "environments"> {
+  const current: PolicySet = { ...set, approvalPolicies: set.approvalPolicies ?? [], loadedAt: new Date() };
   return {
     get: () => current,
     environments: () => current.environments,

@@ -115,6 +115,21 @@ describe("relengd policy lint and policy test (offline)", () => {
     ]);
   });
 
+  it("reads the facts files policies/facts.yaml names: a broken or missing one is a problem on its source's line", async () => {
+    const copy = path.join(dir, "broken-facts");
+    cpSync(shipped, copy, { recursive: true });
+    writeFileSync(path.join(copy, "facts/groups.json"), '{"packager": "jdoe"}');
+    rmSync(path.join(copy, "facts/distgit.json"));
+    const run = await relengd(["policy", "lint", copy]);
+    expect(run.code, run.stderr).toBe(1);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, -1)).toEqual([
+      `${copy}/facts.yaml:11: /spec/sources/groups: facts/groups.json: /packager: must be a list, not a string`,
+      `${copy}/facts.yaml:13: /spec/sources/distgit: facts/distgit.json does not exist in ${copy}`,
+    ]);
+    expect(lines.at(-1)).toMatch(/^\d+ policies, \d+ environments, 2 problems$/);
+  });
+
   it("dry-runs an artifact file: fires once tier-0 passed, waits without results, waits during a freeze", async () => {
     const now = "2026-12-01T12:00:00Z";
     const [passed, waiting, duringFreeze, json] = await Promise.all([

@@ -63,4 +63,50 @@ describe("policy folder checks", () => {
     expect(check.set?.policies.map((p) => p.metadata.name)).toEqual(["a"]);
     expect(loadPolicies(d, REPO).policies).toHaveLength(1);
   });
+
+  const approvalYaml = (name: string) =>
+    ["apiVersion: relengd/v1", "kind: ApprovalPolicy", "metadata:", `  name: ${name}`, "spec:", "  kinds: [SideTag]", "  when: {baseTagAllowed: false}", "  decision: deny", '  reason: "no side tag of {base_tag}"', ""].join("\n");
+  const factsYaml = (groups: string) => ["apiVersion: relengd/v1", "kind: Facts", "spec:", "  sources:", `    groups: ${groups}`, ""].join("\n");
+
+  it("loads approval policies and the facts configuration beside release policies", () => {
+    const d = folder("kinds", { "a.yaml": policyYaml("a", "rawhide"), "approval.yaml": approvalYaml("sidetag-base-tag"), "facts.yaml": factsYaml("facts/groups.json") });
+    const check = checkPolicies(d, REPO);
+    expect(check.problems).toEqual([]);
+    expect(check.files).toBe(3);
+    expect(check.set?.policies.map((p) => p.metadata.name)).toEqual(["a"]);
+    expect(check.set?.approvalPolicies.map((p) => p.metadata.name)).toEqual(["sidetag-base-tag"]);
+    expect(check.set?.facts).toEqual({ apiVersion: "relengd/v1", kind: "Facts", spec: { refresh: "15m", sources: { groups: "facts/groups.json" } } });
+    // Without a Facts file there are no facts to read.
+    expect(checkPolicies(folder("no-facts", { "a.yaml": policyYaml("a", "rawhide") }), REPO).set?.facts).toBeUndefined();
+  });
+
+  it("reports an unknown or missing kind, a name shared by a release and an approval policy, and a second Facts file, each on its line", () => {
+    const d = folder("mixed", {
+      "a.yaml": policyYaml("same", "rawhide"),
+      "b.yaml": approvalYaml("same"),
+      "c.yaml": "# a comment first\napiVersion: relengd/v1\nkind: Environment\n",
+      "d.yaml": "apiVersion: relengd/v1\nspec: {}\n",
+      "e.yaml": factsYaml("facts/groups.json"),
+      "f.yaml": factsYaml("../../etc/group"),
+      "g.yaml": factsYaml("facts/groups.json"),
+      "h.yaml": "- kind: Policy\n",
+    });
+    const check = checkPolicies(d, REPO);
+    expect(check.set).toBeUndefined();
+    expect(check.problems).toEqual([
+      `${d}/b.yaml:4: /metadata/name: policy same is also defined in ${d}/a.yaml`,
+      `${d}/c.yaml:3: /kind: kind is "Environment"; a policy file holds one of Policy, ApprovalPolicy, Facts`,
+      `${d}/d.yaml:1: /kind: kind is missing; a policy file holds one of Policy, ApprovalPolicy, Facts`,
+      `${d}/f.yaml:5: /spec/sources/groups: must be a path inside the policies folder (like facts/groups.json) or an https URL`,
+      `${d}/g.yaml:2: /kind: the facts are also configured in ${d}/e.yaml; keep one Facts file`,
+      `${d}/h.yaml:1: /kind: kind is missing; a policy file holds one of Policy, ApprovalPolicy, Facts`,
+    ]);
+  });
+
+  it("loads the shipped folder: release policies, approval policies and the facts configuration", () => {
+    const set = loadPolicies(SHIPPED, REPO);
+    expect(set.policies.length).toBeGreaterThan(0);
+    expect(set.approvalPolicies.length).toBeGreaterThan(0);
+    expect(set.facts?.spec.sources.kojiSidetag).toBe("facts/koji-sidetag.json");
+  });
 });
