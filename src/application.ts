@@ -1,6 +1,8 @@
 // The composition root: one place that builds relengd's parts from a store and a policy set,
 // for the server (main.ts), the tests and the benchmarks alike, so that what runs in a test is
 // wired the way production wires it.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "./api/app.js";
@@ -14,7 +16,15 @@ import type { BusDeps } from "./flow/ingestBusMessage.js";
 import { pushQueue, type PushQueue } from "./flow/pushArtifact.js";
 import type { ReleaseDeps } from "./flow/release.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
+import { decideRequestByPerson } from "./flow/decideRequestByPerson.js";
+import { recordRequest, type RecordRequestDeps } from "./flow/recordRequest.js";
+import type { RequestService } from "./flow/requestDeps.js";
+import { submitRequest } from "./flow/submitRequest.js";
+import { RequestPoller } from "./gitops/requestPoller.js";
+import { RequestSubmitter } from "./gitops/requestSubmission.js";
 import { ShadowWriter } from "./gitops/shadowWriter.js";
+import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
+import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
 import { Scheduler } from "./policy/scheduler.js";
@@ -58,6 +68,20 @@ export interface ApplicationParts {
   metrics?: Metrics;
   /** A policy evaluation that failed after its request was answered; default: logged. */
   onPolicyError?: (err: unknown, artifactId: string) => void;
+  /**
+   * Requests: the repository (a name in environments.yaml) whose `requests/…` branches are
+   * requests, how often they are looked for, and the folder facts paths are relative to (the
+   * policies folder). Absent: no requests.
+   */
+  requests?: { repository: string; pollMs?: number; factsDir: string; fetch?: typeof fetch };
+}
+
+/** The request parts, when requests are on. */
+export interface RequestParts {
+  repository: RequestRepository;
+  service: RequestService;
+  poller: RequestPoller;
+  facts: FactsHolder;
 }
 
 export interface Application {
@@ -79,6 +103,7 @@ export interface Application {
   onPolicyEvent: PolicyEventHandler;
   /** What a bus delivery is applied with (the consumer's handler). */
   bus: BusDeps;
+  requests: RequestParts | undefined;
   /** Starts the background parts: the writer (resuming what a crash left), the shadow writer, the announcer, the schedules. */
   start(): Promise<void>;
   /** Stops them and the HTTP app; the store stays open (its opener closes it). */
@@ -95,10 +120,30 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const artifacts = new ArtifactRepository(store);
   const outbox = new BusOutboxRepository(store);
   const lease = parts.lease ?? new LocalBranchLease();
+  const requestStore = parts.requests ? new RequestRepository(store) : undefined;
+  const seconds = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
   const announcer = parts.announce ? new ReleaseAnnouncer({ outbox, logger, added: parts.announce.added }) : undefined;
   const writer = new Writer(
     announcingWrites(
-      { releases, artifacts, environments, rules, workspacesDir: parts.workspacesDir, logger, lease, ...writerMetrics(metrics), ...(parts.clock ? { now: parts.clock } : {}) },
+      {
+        releases,
+        artifacts,
+        environments,
+        rules,
+        workspacesDir: parts.workspacesDir,
+        logger,
+        lease,
+        ...writerMetrics(metrics),
+        ...(parts.clock ? { now: parts.clock } : {}),
+        ...(requestStore
+          ? {
+              requests: requestStore,
+              onMerged: (outcome) => {
+                if (outcome.status === "merged") metrics.requestMerged(outcome.request.kind, seconds(outcome.request.seenAt, parts.clock?.() ?? new Date()));
+              },
+            }
+          : {}),
+      },
       announcer,
     ),
     parts.writer ?? {},
@@ -137,6 +182,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
+  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds }) : undefined;
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
@@ -150,6 +196,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange },
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
+    ...(requests ? { requests: requests.service } : {}),
   });
   const bus: BusDeps = {
     artifacts,
@@ -176,9 +223,16 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     pushes,
     onPolicyEvent,
     bus,
+    requests,
     async start() {
+      // Facts first: a request judged before they load would find every fact unknown.
+      if (requests) {
+        await requests.facts.refresh();
+        requests.facts.start();
+      }
       // Resumes what a previous run left queued or committed (crash recovery).
       await writer.start();
+      requests?.poller.start();
       // Finishes the shadow commits a previous run left queued, then follows the bus.
       shadow?.start();
       await announcer?.start();
@@ -188,6 +242,8 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
       // app.close stops accepting and waits for requests in flight (their commits included).
       await app.close();
       await scheduler.stop();
+      await requests?.poller.stop();
+      requests?.facts.stop();
       await writer.stop();
       await shadow?.stop();
       // What is not published yet stays in the outbox for the next start.
@@ -213,4 +269,66 @@ function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWr
       count("failed", result.failed.length);
     },
   };
+}
+
+/**
+ * The request parts: facts (refreshed, with the allowed-signers file written from them), the
+ * poller that finds request branches, the use cases the API calls; approved requests are merged
+ * by the writer of the repository's branch.
+ */
+function composeRequests(
+  parts: ApplicationParts,
+  repository: RequestRepository,
+  shared: { writer: Writer; metrics: Metrics; lease: BranchLease; seconds: (from: Date, to: Date | null) => number },
+): RequestParts {
+  const config = parts.requests as NonNullable<ApplicationParts["requests"]>;
+  const { policies, logger } = parts;
+  const { writer, metrics } = shared;
+  const facts = new FactsHolder(policies.get().facts, { baseDir: config.factsDir, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  policies.onReload?.((set) => facts.configure(set.facts));
+  const signersFile = path.join(parts.workspacesDir, "allowed_signers");
+  mkdirSync(parts.workspacesDir, { recursive: true });
+  let signers: string | null = null;
+  facts.onRefresh((current) => {
+    try {
+      writeAllowedSigners(current, signersFile);
+      signers = signersFile;
+    } catch (err) {
+      logger.error({ err, file: signersFile }, "cannot write the allowed-signers file; no signature verifies until it can be");
+      signers = null;
+    }
+  });
+  const now = () => parts.clock?.() ?? new Date();
+  const decided = (r: RequestRecord) => {
+    metrics.requestDecided(r.kind, shared.seconds(r.seenAt, r.decidedAt));
+    if (r.status === "approved") writer.notify(r.repository);
+  };
+  const recordDeps: RecordRequestDeps = {
+    requests: repository,
+    approval: () => ({ policies: policies.get().approvalPolicies, facts: facts.get() }),
+    now,
+    onRecorded: decided,
+  };
+  const target = () => policies.environments().repositories.get(config.repository);
+  const poller = new RequestPoller(
+    {
+      requests: repository,
+      repository: target,
+      workspacesDir: parts.workspacesDir,
+      allowedSigners: () => signers,
+      judge: async (revision) => (await recordRequest(recordDeps, revision)).request,
+      lease: shared.lease,
+      logger,
+      now,
+    },
+    config.pollMs === undefined ? {} : { pollMs: config.pollMs },
+  );
+  const submissions = new RequestSubmitter(parts.workspacesDir);
+  const service: RequestService = {
+    requests: repository,
+    submit: (principal, input) =>
+      submitRequest({ ...recordDeps, repository: target, submissions, onPushed: (r) => r.status === "approved" && writer.notify(r.repository) }, principal, input),
+    decide: (principal, input) => decideRequestByPerson({ requests: repository, now, onDecided: decided }, principal, input),
+  };
+  return { repository, service, poller, facts };
 }

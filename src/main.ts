@@ -85,6 +85,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(config.amqp ? { announce: { added: () => publisher?.wake() } } : {}),
     readyRemoteBoundMs: config.readyRemoteBoundMs,
     anonymousRead: config.anonymousRead,
+    ...(config.requestsRepository ? { requests: { repository: config.requestsRepository, pollMs: config.requestPollMs, factsDir: source?.dir ?? config.policiesDir } } : {}),
   });
   const { app, writer } = application;
   if (config.amqp) {

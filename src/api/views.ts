@@ -109,7 +109,15 @@ export const requestDecisionSchema = z
     path: wellFormedString().meta({ description: "The document the policy was evaluated for" }),
     outcome: wellFormedString().meta({ description: "approve, review, deny, not-applicable, unmet or unknown" }),
     reason: wellFormedString(),
-    conditions: z.array(z.strictObject({ name: wellFormedString(), value: conditionValue, detail: wellFormedString() })),
+    conditions: z.array(
+      z.strictObject({
+        name: wellFormedString(),
+        value: conditionValue,
+        detail: wellFormedString(),
+        wanted: wellFormedString().optional().meta({ description: "What the policy asks of the condition, in its words (true, commit, ≤ 10)" }),
+        part: z.enum(["when", "unless"]).optional().meta({ description: "when: must hold; unless: must not" }),
+      }),
+    ),
     decidedAt: timestamp,
   })
   .meta({ id: "RequestDecision", description: "What one approval policy said about one document of a request, condition by condition" });

@@ -56,7 +56,7 @@ export interface RequestDecisionRecord {
   outcome: string;
   reason: string;
   /** Each condition of the policy: what it asks (`wanted`, in `when` or `unless`), whether it holds and why. */
-  conditions: { name: string; value: ConditionValue; detail: string; wanted?: string; part?: string }[];
+  conditions: { name: string; value: ConditionValue; detail: string; wanted?: string; part?: "when" | "unless" }[];
   decidedAt: Date;
 }
 

@@ -127,13 +127,6 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   "POST /api/v1/requests/:id/deny": { role: "releaser", scopes: ["package"], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/deny`, payload: { reason: "auth matrix" } }) },
 };
 
-/**
- * The request routes are registered only when the app is given the request use cases: until
- * composeApplication builds them, the test app has none, and their entries are not stale.
- * (Remove this once composeApplication wires RequestService.)
- */
-const REQUEST_ROUTES = new Set(Object.keys(MATRIX).filter((k) => k.includes(" /api/v1/requests")));
-
 /** Public routes matched by prefix: the interactive API page and its assets. */
 const PUBLIC_PREFIXES = ["/docs"];
 
@@ -187,7 +180,7 @@ describe("auth matrix over every registered route", () => {
   let routes: string[];
 
   beforeAll(async () => {
-    t = await startTestApp("sqlite");
+    t = await startTestApp("sqlite", { requests: {} });
     const admin = await t.auth("admin");
     const artifact = sampleArtifact({ package: PACKAGE, release: "f44" });
     expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: artifact, headers: admin })).statusCode).toBe(201);
@@ -227,8 +220,7 @@ describe("auth matrix over every registered route", () => {
   it("has an entry for every registered route, and no entry for a route that is gone", () => {
     const missing = routes.filter((r) => !isPublicPrefix(r) && !(entryKey(r) in MATRIX));
     expect(missing, "routes without an auth matrix entry").toEqual([]);
-    const requestsWired = routes.includes("GET /api/v1/requests");
-    const stale = Object.keys(MATRIX).filter((k) => !routes.includes(k) && (requestsWired || !REQUEST_ROUTES.has(k)));
+    const stale = Object.keys(MATRIX).filter((k) => !routes.includes(k));
     expect(stale, "matrix entries for routes the app no longer registers").toEqual([]);
   });
 

@@ -69,7 +69,7 @@ let t: TestApp;
 let served: OpenApiDocument;
 
 beforeAll(async () => {
-  t = await startTestApp("sqlite");
+  t = await startTestApp("sqlite", { requests: {} });
   const res = await t.app.inject({ method: "GET", url: OPENAPI_PATH });
   expect(res.statusCode).toBe(200);
   expect(res.headers["content-type"]).toContain("application/json");

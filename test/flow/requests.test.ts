@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRequestMergeMessage } from "../../src/domain/commitMessages/requestMerge.js";
 import { GITOPS_README, GITOPS_ROOT_MESSAGE } from "../../src/domain/gitopsReadme.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
@@ -155,7 +155,7 @@ describe.each(testProviders)("requests on %s", (provider) => {
     await settle(t);
     const r = await latest(t, "requests/broken");
     expect(r.status).toBe("denied");
-    expect(r.reasons.join("\n")).toMatch(/^distgit\/branches\/rpms\/nethack\/f41\.yaml:7: \/spec\/colour /m);
+    expect(r.reasons.join("\n")).toMatch(/^distgit\/branches\/rpms\/nethack\/f41\.yaml:8: \/spec\/colour /m);
   });
 
   it("leaves a new package for review naming the rule, and merges it once a releaser approves", async () => {

@@ -59,6 +59,8 @@ export interface TestAppOptions {
   clock?: () => Date;
   /** SQLite: how long a write waits for another process's lock (default as the server's). */
   busyTimeoutMs?: number;
+  /** Requests on the `gitops` repository (its poller not started: tests kick it). */
+  requests?: { pollMs?: number };
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
@@ -90,6 +92,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     },
     ...(options.now ? { now: options.now } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.requests ? { requests: { repository: "gitops", factsDir: options.policiesDir ?? POLICIES, ...options.requests } } : {}),
   });
   // Only the writer runs by itself: tests drive schedules through `evaluate` at the times they choose.
   await application.writer.start();
