@@ -71,6 +71,8 @@ export class RequestPoller {
   private timer: NodeJS.Timeout | undefined;
   private workspace: Workspace | undefined;
   private unreviewedReport: UnreviewedReport | undefined;
+  /** The request branches as the last poll found them. */
+  private lastHeads: { repository: string; url: string; heads: Map<string, string> } | undefined;
 
   constructor(
     private readonly deps: RequestPollerDeps,
@@ -127,7 +129,15 @@ export class RequestPoller {
     if (this.deps.lease && !(await this.deps.lease.hold(leaseKey(repo)))) return result;
     const ws = await this.open(repo);
     const heads = await remoteHeads(ws);
-    const known = new Map((await this.deps.requests.branches(repo.name)).map((b) => [b.branch, b]));
+    const requestHeads = new Map([...heads].filter(([branch]) => isRequestBranch(branch)));
+    // The first poll (a start, another repository) compares every branch the store knows; later
+    // ones only the branches that appeared, moved or went since the last poll, so a repository
+    // with thousands of old request branches costs one ls-remote, not thousands of rows, per poll.
+    const last = this.lastHeads?.repository === repo.name && this.lastHeads.url === repo.url ? this.lastHeads.heads : undefined;
+    const changed = last ? [...requestHeads].filter(([branch, sha]) => last.get(branch) !== sha).map(([branch]) => branch) : undefined;
+    const gone = last ? [...last.keys()].filter((branch) => !requestHeads.has(branch)) : undefined;
+    const knownList = changed && gone ? await this.deps.requests.latestOfBranches(repo.name, [...changed, ...gone]) : await this.deps.requests.branches(repo.name);
+    const known = new Map(knownList.map((b) => [b.branch, b]));
     const now = this.now();
 
     for (const [branch, state] of known) {
@@ -139,10 +149,25 @@ export class RequestPoller {
       }
     }
 
-    const moved = [...heads].filter(([branch, sha]) => isRequestBranch(branch) && known.get(branch)?.revision !== sha).map(([branch]) => branch);
+    const changedSet = changed ? new Set(changed) : undefined;
+    const moved = [...requestHeads].filter(([branch, sha]) => (changedSet === undefined || changedSet.has(branch)) && known.get(branch)?.revision !== sha).map(([branch]) => branch);
+    // What the next poll compares with: a branch that could not be judged stays "changed" so that it is tried again.
+    const seen = new Map(requestHeads);
+    const remember = () => {
+      for (const f of result.failed) {
+        const before = last?.get(f.branch);
+        if (before === undefined) seen.delete(f.branch);
+        else seen.set(f.branch, before);
+      }
+      // A recent API submission not pushed yet is looked for again until its grace ends.
+      this.lastHeads = { repository: repo.name, url: repo.url, heads: seen };
+    };
     const targetHead = heads.get(repo.branch) ?? null;
     const reportStale = this.unreviewedReport?.head !== targetHead || this.unreviewedReport.repository !== repo.name;
-    if (moved.length === 0 && !reportStale) return result;
+    if (moved.length === 0 && !reportStale) {
+      remember();
+      return result;
+    }
     await fetchBranches(ws, [repo.branch, ...moved]);
     if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
@@ -170,6 +195,7 @@ export class RequestPoller {
         result.failed.push({ branch, error });
       }
     }
+    remember();
     return result;
   }
 

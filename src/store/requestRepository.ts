@@ -285,6 +285,25 @@ export class RequestRepository {
     return rows.map((r) => ({ branch: r.branch, id: r.id, revision: r.revision, status: r.status as RequestStatus, source: r.source as RequestSource, seenAt: fromStamp(r.seenAt) }));
   }
 
+  /** The latest request of each of `branches` that has one (a poll asks only about branches that changed). */
+  async latestOfBranches(repository: string, branches: readonly string[]): Promise<BranchState[]> {
+    const out: BranchState[] = [];
+    if (branches.length === 0) return out;
+    await this.store.read(async (tx) => {
+      for (const chunk of chunksFor([...new Set(branches)], 1, 2)) {
+        const rows = await tx
+          .selectFrom("Request as r")
+          .select(["r.branch", "r.id", "r.revision", "r.status", "r.source", "r.seenAt"])
+          .where("r.repository", "=", repository)
+          .where("r.branch", "in", chunk)
+          .where((eb) => eb("r.seq", "=", eb.selectFrom("Request as l").select((e) => e.fn.max("l.seq").as("m")).where("l.repository", "=", repository).whereRef("l.branch", "=", "r.branch")))
+          .execute();
+        for (const r of rows) out.push({ branch: r.branch, id: r.id, revision: r.revision, status: r.status as RequestStatus, source: r.source as RequestSource, seenAt: fromStamp(r.seenAt) });
+      }
+    });
+    return out;
+  }
+
   /**
    * Open requests of other branches that ask for the same paths with other content, the ones
    * seen before `before` (seq order): the later request is the one that conflicts.
