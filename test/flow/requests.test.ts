@@ -241,6 +241,29 @@ describe.each(testProviders)("requests on %s", (provider) => {
     expect((await t.application.requests?.repository.list({ branch: body.branch, limit: 10 }))?.items).toHaveLength(1);
   });
 
+  it("round-trips every kind through the API: what is submitted is what the branch and GET hold", async () => {
+    const issued = await t.tokens.issue({ subject: "kvaldez", role: "ci", ttlSeconds: 600 });
+    const headers = { authorization: `Bearer ${issued.token}` };
+    const sideTag = "apiVersion: relengd/v1\nkind: SideTag\nspec:\n  base_tag: f43-build\n  debuginfo: false\n  packages:\n    - python-requests\n    - python-urllib3\n";
+    for (const [kind, text, file] of [
+      ["BranchRequest", branchRequest("python-requests", "f44"), "distgit/branches/rpms/python-requests/f44.yaml"],
+      ["RepoRequest", repoRequest("python-niquests"), "distgit/repos/rpms/python-niquests.yaml"],
+      ["SideTag", sideTag, undefined],
+    ] as const) {
+      const res = await t.app.inject({ method: "POST", url: "/api/v1/requests", headers, payload: { document: text } });
+      expect(res.statusCode, res.body).toBe(201);
+      const id = res.json<{ id: string }>().id;
+      const got = await t.app.inject({ method: "GET", url: `/api/v1/requests/${id}`, headers: await t.auth("reader") });
+      const body = got.json<{ kind: string; branch: string; revision: string; documents: { path: string; kind: string; content: string }[] }>();
+      expect(body.kind).toBe(kind);
+      expect(body.documents).toHaveLength(1);
+      expect(body.documents[0]?.content).toBe(text);
+      if (file) expect(body.documents[0]?.path).toBe(file);
+      else expect(body.documents[0]?.path).toMatch(/^koji\/sidetags\/kvaldez\/[A-Za-z0-9._-]+\.yaml$/);
+      expect(git(t.remote, "show", `${body.revision}:${body.documents[0]?.path ?? ""}`)).toBe(text);
+    }
+  });
+
   it("refuses a submission that fails lint with a problem naming the field", async () => {
     const issued = await t.tokens.issue({ subject: "jdoe", role: "ci", ttlSeconds: 600 });
     const res = await t.app.inject({ method: "POST", url: "/api/v1/requests", headers: { authorization: `Bearer ${issued.token}` }, payload: { document: branchRequest("../etc", "f44") } });
