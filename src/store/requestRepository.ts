@@ -313,7 +313,7 @@ export class RequestRepository {
     const blobOf = new Map(documents.map((d) => [d.path, d.blob]));
     const out: RequestConflict[] = [];
     await this.store.read(async (tx) => {
-      for (const chunk of chunksFor([...blobOf.keys()], 1, 8)) {
+      for (const chunk of chunksFor([...blobOf.keys()], 1, 5)) {
         const rows = await tx
           .selectFrom("RequestDocument as d")
           .innerJoin("Request as r", "r.id", "d.requestId")

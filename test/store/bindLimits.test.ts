@@ -17,6 +17,7 @@ import { DecisionRepository, type NewDecision } from "../../src/store/decisionRe
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
+import { RequestRepository, type NewRequest } from "../../src/store/requestRepository.js";
 import type { SelectQueryBuilder } from "kysely";
 import { BindLimitExceeded, MAX_BIND_PARAMETERS, observeStatements, stamp, type DB } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
@@ -41,6 +42,7 @@ interface Store {
   prune: PruneRepository;
   decisions: DecisionRepository;
   waivers: WaiverRepository;
+  requests: RequestRepository;
   /** Stored artifacts nobody else uses, handed out one at a time. */
   freshArtifacts(n: number): Promise<Artifact[]>;
   /** Queued releases of fresh artifacts. */
@@ -311,7 +313,72 @@ const waiverCases: Record<ListTaking<WaiverRepository>, Case> = {
   },
 };
 
+function newRequest(store: Store, fields: Partial<NewRequest>): NewRequest {
+  return {
+    repository: "gitops",
+    branch: store.unique("requests/bind"),
+    revision: store.unique("rev"),
+    base: null,
+    status: "approved",
+    documents: [],
+    author: "jdoe",
+    authorEmail: null,
+    verified: true,
+    source: "git",
+    reasons: [],
+    approvedBy: "policy/bind",
+    decisions: [],
+    seenAt: new Date(0),
+    ...fields,
+  };
+}
+
+const document = (path: string, blob = "old") => ({ path, kind: "BranchRequest", blob, content: "apiVersion: relengd/v1\n" });
+
+const requestCases: Record<ListTaking<RequestRepository>, Case> = {
+  // A request's documents and its decisions: one insert each, however many.
+  async record(store, n) {
+    const documents = Array.from({ length: n }, () => document(store.unique("distgit/branches/rpms/p/f44.yaml")));
+    const decisions = documents.map((d) => ({ policy: "bind", path: d.path, outcome: "unmet", reason: "bind limits", conditions: [] }));
+    const { record } = await store.requests.record(newRequest(store, { documents, decisions }));
+    expect(record.documents).toHaveLength(n);
+  },
+  async conflicts(store, n) {
+    const paths = [store.unique("distgit/a.yaml"), store.unique("distgit/b.yaml")];
+    await setup(() => store.requests.record(newRequest(store, { status: "needs-review", documents: paths.map((p) => document(p)) })));
+    const asked = spread(
+      paths.map((path) => ({ path, blob: "new" })),
+      absent(store, n).map((path) => ({ path, blob: "new" })),
+      n,
+    );
+    const found = await store.requests.conflicts("gitops", store.unique("requests/mine"), asked);
+    expect(found.map((f) => f.path).sort()).toEqual(paths.slice(0, Math.min(n, 2)).sort());
+  },
+  async latestOfBranches(store, n) {
+    const branches = [store.unique("requests/x"), store.unique("requests/y")];
+    await setup(async () => {
+      for (const branch of branches) await store.requests.record(newRequest(store, { branch }));
+    });
+    const found = await store.requests.latestOfBranches("gitops", spread(branches, absent(store, n), n));
+    expect(found.map((b) => b.branch).sort()).toEqual(branches.slice(0, Math.min(n, 2)).sort());
+  },
+  async mergeCommits(store, n) {
+    const ids = await setup(async () => {
+      const out: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { record } = await store.requests.record(newRequest(store, {}));
+        await store.requests.markMerged(record.id, `merge-${record.id}`);
+        out.push(record.id);
+      }
+      return out;
+    });
+    const found = await store.requests.mergeCommits(spread(ids, absent(store, n), n));
+    expect([...found.keys()].sort()).toEqual(ids.slice(0, Math.min(n, 2)).sort());
+  },
+};
+
 const cases: Record<string, Case> = {
+  ...prefixed("RequestRepository", requestCases),
   ...prefixed("ReleaseRepository", releaseCases),
   ...prefixed("DecisionRepository", decisionCases),
   ...prefixed("ArtifactRepository", artifactCases),
@@ -430,6 +497,7 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
       prune: new PruneRepository(database.db),
       decisions: new DecisionRepository(database.db),
       waivers: new WaiverRepository(database.db),
+      requests: new RequestRepository(database.db),
       unique,
       // Stored a statement's worth at a time, as the cases ask for them.
       freshArtifacts(n) {
