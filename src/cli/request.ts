@@ -1,7 +1,7 @@
 // `relengd request submit|list|show|explain|approve|deny`: requests by merge request, from the command line.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { RequestStatus } from "../store/requestRepository.js";
+import { isRequestStatus, requestStatuses, type RequestStatus } from "../domain/requests/status.js";
 import { CliError, exitCodes, type ApiClient, apiClient } from "./client.js";
 import { clientVerb, outputFormat, printJson, printNextPage, printTable, wholeNumber, type OutputFormat } from "./output.js";
 import { parseDuration } from "../domain/token.js";
@@ -60,13 +60,6 @@ Exit codes: 0 recorded (with --wait: merged), 1 refused by relengd, or denied (w
 withdrawn or superseded), 2 usage error, 3 server error, 4 relengd unreachable, 5 --wait timed
 out, 6 (with --wait) needs review: a releaser decides with \`relengd request approve|deny\`.`;
 
-// The store's list, repeated so that a client verb does not load the store (and its database
-// drivers) at start-up; the check below fails to compile when the store adds a status.
-const requestStatuses = ["proposed", "approved", "needs-review", "denied", "merged", "superseded", "withdrawn"] as const satisfies readonly RequestStatus[];
-const everyStatus: Exclude<RequestStatus, (typeof requestStatuses)[number]> extends never ? true : never = true;
-void everyStatus;
-
-const isRequestStatus = (s: string): s is RequestStatus => (requestStatuses as readonly string[]).includes(s);
 
 function readDocument(file: string): string {
   let bytes: Buffer;

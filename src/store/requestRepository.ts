@@ -6,11 +6,9 @@ import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 import { newId } from "./ids.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
-export const requestStatuses = ["proposed", "approved", "needs-review", "denied", "merged", "superseded", "withdrawn"] as const;
-export type RequestStatus = (typeof requestStatuses)[number];
+import { openRequestStatuses, requestStatuses, type RequestStatus } from "../domain/requests/status.js";
 
-/** Statuses a request can still leave: a moved or deleted branch ends them. */
-export const openRequestStatuses: readonly RequestStatus[] = ["proposed", "approved", "needs-review", "denied"];
+export { openRequestStatuses, requestStatuses, type RequestStatus };
 
 export type RequestSource = "api" | "git";
 
