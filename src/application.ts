@@ -229,6 +229,10 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
       if (requests) {
         await requests.facts.refresh();
         requests.facts.start();
+        const repository = parts.requests?.repository ?? "";
+        if (!policies.environments().repositories.has(repository)) {
+          logger.warn({ repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
+        }
       }
       // Resumes what a previous run left queued or committed (crash recovery).
       await writer.start();
