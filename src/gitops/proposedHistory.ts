@@ -1,7 +1,7 @@
 // The proposed documents of a branch as git holds them: which are present at a commit, and the
 // first-parent history that says whether each reached the branch through a relengd merge.
 import { isProposedDocumentPath, requestRoots } from "../domain/requests/index.js";
-import { firstParentLogArgs, parseFirstParentChanges, requestIdsNamed, unreviewedDocuments, unreviewedDocumentsWitnessed, type UnreviewedDocument } from "../domain/requests/unreviewed.js";
+import { firstParentLogArgs, parseFirstParentChanges, requestIdsToWitness, unreviewedDocuments, unreviewedDocumentsWitnessed, type UnreviewedDocument } from "../domain/requests/unreviewed.js";
 import { countedGitCommand } from "./gitLocks.js";
 import { runGitProcess } from "./gitProcess.js";
 import { gitEnv } from "./workspace.js";
@@ -36,5 +36,6 @@ export async function readUnreviewedWitnessed(dir: string, head: string, mergeCo
   const paths = await listProposedDocumentPaths(dir, head);
   if (paths.length === 0) return [];
   const changes = parseFirstParentChanges(await git(dir, firstParentLogArgs(head)));
-  return unreviewedDocumentsWitnessed(changes, paths, await mergeCommits(requestIdsNamed(changes)));
+  const ids = requestIdsToWitness(changes, paths);
+  return unreviewedDocumentsWitnessed(changes, paths, ids.length > 0 ? await mergeCommits(ids) : new Map());
 }

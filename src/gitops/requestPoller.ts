@@ -12,7 +12,7 @@ import { leaseKey } from "./writer.js";
 import { fetchBranches, isRequestBranch, localRequestRef, pathsAt, remoteHeads } from "./requestGit.js";
 import { PROPOSED_DOCUMENT_ROOTS, readRevision } from "./requestRevision.js";
 import { readUnreviewedWitnessed } from "./proposedHistory.js";
-import type { UnreviewedDocument } from "../domain/requests/unreviewed.js";
+import type { UnreviewedReport } from "../domain/requests/unreviewed.js";
 import { Workspace } from "./workspace.js";
 
 export interface RequestPollerOptions {
@@ -41,15 +41,6 @@ export interface RequestPollerDeps {
   lease?: BranchLease;
   logger: Logger;
   now?: () => Date;
-}
-
-/** Proposed documents on the target branch that no relengd merge brought there, as of `head`. */
-export interface UnreviewedReport {
-  repository: string;
-  branch: string;
-  head: string | null;
-  documents: UnreviewedDocument[];
-  checkedAt: Date;
 }
 
 export interface PollResult {
@@ -185,4 +176,4 @@ export class RequestPoller {
   }
 }
 
-export type { BranchState };
+export type { BranchState, UnreviewedReport };
