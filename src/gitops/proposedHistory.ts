@@ -32,8 +32,13 @@ export async function readUnreviewedDocuments(dir: string, head: string, present
  * readUnreviewedDocuments with the store as witness: `mergeCommits` answers which of the request
  * ids the trailers name relengd merged, and with which commit.
  */
-export async function readUnreviewedWitnessed(dir: string, head: string, mergeCommits: (ids: string[]) => Promise<ReadonlyMap<string, string>>): Promise<UnreviewedDocument[]> {
-  const paths = await listProposedDocumentPaths(dir, head);
+export async function readUnreviewedWitnessed(
+  dir: string,
+  head: string,
+  mergeCommits: (ids: string[]) => Promise<ReadonlyMap<string, string>>,
+  present?: readonly string[],
+): Promise<UnreviewedDocument[]> {
+  const paths = present ?? (await listProposedDocumentPaths(dir, head));
   if (paths.length === 0) return [];
   const changes = parseFirstParentChanges(await git(dir, firstParentLogArgs(head)));
   const ids = requestIdsToWitness(changes, paths);
