@@ -97,7 +97,8 @@ describe("requests: a new user's first hour, with real processes", () => {
   let requestId: string;
 
   it("clones the GitOps repository (a README to branch from) and pushes a request branch with one YAML file", () => {
-    git(dir, "clone", "--quiet", path.join(dir, "data", "gitops.git"), "gitops");
+    // README: git clone data/gitops.git ../gitops (from the server's checkout, whose data dir this is).
+    git(dir, "clone", "--quiet", "data/gitops.git", "gitops");
     clone = path.join(dir, "gitops");
     expect(git(clone, "ls-files").split("\n")).toContain("README.md");
     git(clone, "config", "user.name", "Jane Doe");
@@ -105,7 +106,7 @@ describe("requests: a new user's first hour, with real processes", () => {
     git(clone, "switch", "--quiet", "-c", "requests/nethack-f44");
     mkdirSync(path.join(clone, "distgit/branches/rpms/nethack"), { recursive: true });
     writeFileSync(path.join(clone, "distgit/branches/rpms/nethack/f44.yaml"), NETHACK_F44);
-    git(clone, "add", "distgit/branches/rpms/nethack/f44.yaml");
+    git(clone, "add", "distgit");
     git(clone, "commit", "--quiet", "-m", "nethack: branch f44");
     git(clone, "push", "--quiet", "origin", "requests/nethack-f44");
   });
@@ -134,11 +135,13 @@ describe("requests: a new user's first hour, with real processes", () => {
     expect(show.stdout).toContain("needs-review");
     expect(show.stdout).toContain("--- distgit/branches/rpms/nethack/f44.yaml (BranchRequest)");
     expect(show.stdout).toContain("  branch: f44");
+    expect(show.stdout).toMatch(/author Jane Doe is not verified: commit [0-9a-f]{12} is not signed/);
 
     const explain = await relengd(["request", "explain", requestId]);
     expect(explain.code, explain.stderr).toBe(0);
     expect(explain.stdout).toMatch(/^branch-by-maintainer on distgit\/branches\/rpms\/nethack\/f44\.yaml: unmet /m);
     expect(explain.stdout).toMatch(/^ {2}false\s+verifiedAuthor: /m);
+    expect(explain.stdout).toMatch(/^ {2}true\s+releaseBranch: f44 is a release branch$/m);
   });
 
   it("is approved by a releaser from the CLI and merged: the clone pulls a merge commit with two parents and the trailers", async () => {
@@ -148,7 +151,7 @@ describe("requests: a new user's first hour, with real processes", () => {
     expect(merged).toMatchObject({ status: "merged", approvedBy: "user:tnguyen", decidedBy: "user:tnguyen" });
 
     git(clone, "switch", "--quiet", "main");
-    git(clone, "pull", "--quiet", "origin", "main");
+    git(clone, "pull", "--quiet");
     const [sha = "", parents = "", body = ""] = git(clone, "log", "-1", "--format=%H%x1f%P%x1f%B").split("\x1f");
     expect(sha).toBe(merged.mergeCommit);
     expect(parents.trim().split(" ")).toHaveLength(2);
@@ -168,20 +171,21 @@ describe("requests: a new user's first hour, with real processes", () => {
   });
 
   it("submits a side tag as the token's subject and waits: approved by the shipped policy, merged, exit 0", async () => {
-    const file = path.join(dir, "kde.yaml");
+    const file = path.join(clone, "kde.yaml");
     writeFileSync(file, SIDE_TAG);
     const submit = await relengd(["request", "submit", file, "--wait", "--timeout", "60s"], packager);
     expect(submit.code, submit.stdout + submit.stderr).toBe(0);
     const mine = (await json<{ items: RequestJson[] }>(["request", "list", "--author", "jdoe"])).items;
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ kind: "SideTag", status: "merged", verified: true, source: "api", approvedBy: "policy/sidetag" });
-    expect(mine[0]?.path).toMatch(/^koji\/sidetags\/jdoe\/[^/]+\.yaml$/);
-    git(clone, "pull", "--quiet", "origin", "main");
+    // Under the token's subject, named after the base tag and the first package (as the README says).
+    expect(mine[0]?.path).toBe("koji/sidetags/jdoe/f43-build-nethack.yaml");
+    git(clone, "pull", "--quiet");
     expect(git(clone, "show", `HEAD:${mine[0]?.path ?? ""}`)).toBe(SIDE_TAG);
   });
 
   it("plans what the merged requests imply; a document pushed straight to main is unreviewed, in plan and in the API", async () => {
-    const plan = await relengd(["plan", "--environment", "rawhide"]);
+    const plan = await relengd(["plan"]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain("Operations merged requests imply");
     expect(plan.stdout).toMatch(/^BranchRequest\s+distgit\/branches\/rpms\/nethack\/f44\.yaml\s+create branch rpms\/nethack f44$/m);
@@ -195,7 +199,7 @@ describe("requests: a new user's first hour, with real processes", () => {
     git(clone, "push", "--quiet", "origin", "main");
     const direct = git(clone, "rev-parse", "HEAD").trim();
 
-    const after = await relengd(["plan", "--environment", "rawhide", "--output", "json"]);
+    const after = await relengd(["plan", "--output", "json"]);
     expect(after.code, after.stderr).toBe(0);
     expect((JSON.parse(after.stdout) as { unreviewed: { path: string; commit: string }[] }).unreviewed).toEqual([
       expect.objectContaining({ path: "distgit/branches/rpms/nethack/f43.yaml", commit: direct, subject: "nethack: f43 too, straight to main" }),
