@@ -138,7 +138,8 @@ export class RequestPoller {
     // The writer pushes a merge before it records it: a look in between finds its trailer unwitnessed. Such documents are asked about again (the store only, no git) until the record comes.
     if (!reportStale && this.unreviewedReport?.documents.some((d) => d.requestId !== undefined)) await this.witnessAgain();
     if (moved.length === 0 && !reportStale) return result;
-    await fetchBranches(ws, [repo.branch, ...moved]);
+    // A repository with no target branch yet (an empty one made on a forge) still takes requests: fetching a missing ref would fail every poll.
+    await fetchBranches(ws, [...(targetHead ? [repo.branch] : []), ...moved]);
     if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
     for (const branch of moved) {

@@ -356,3 +356,31 @@ describe.each(testProviders)("/api/v1/requests on %s", (provider) => {
     });
   });
 });
+
+describe("GET /api/v1/requests/unreviewed as the application wires it", () => {
+  it("is a 404 problem when requests are off", async () => {
+    const off = await startTestApp("sqlite");
+    try {
+      const res = await off.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed", headers: await off.auth("reader") });
+      expectProblem(res, 404);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it("says not checked yet before the poller's first look, then the target branch's head and what it found", async () => {
+    const on = await startTestApp("sqlite", { requests: { pollMs: 3_600_000 } });
+    try {
+      const reader = await on.auth("reader");
+      const get = async () => (await on.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed", headers: reader })).json();
+      expect(await get()).toEqual({ repository: "gitops", branch: "main", head: null, checkedAt: null, items: [] });
+      const poller = on.application.requests?.poller;
+      if (!poller) throw new Error("requests are not wired");
+      await poller.pollOnce();
+      // The test's remote has no commit yet: looked at, nothing there.
+      expect(await get()).toMatchObject({ repository: "gitops", branch: "main", head: null, items: [], checkedAt: expect.any(String) });
+    } finally {
+      await on.close();
+    }
+  });
+});

@@ -84,3 +84,42 @@ describe("RequestPoller.unreviewed", () => {
     expect(asked.length).toBe(before);
   });
 });
+
+describe("RequestPoller on a repository without the target branch yet", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-poller-empty-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("judges a request branch pushed to an empty repository, and reports no head, instead of failing every poll", async () => {
+    const remote = path.join(dir, "gitops.git");
+    execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", remote]);
+    mkdirSync(path.join(dir, "work"));
+    const work = path.join(dir, "work");
+    git(work, "init", "--quiet", "--initial-branch=requests/nethack-f44");
+    mkdirSync(path.join(work, "distgit/branches/rpms/nethack"), { recursive: true });
+    writeFileSync(path.join(work, "distgit/branches/rpms/nethack/f44.yaml"), branchRequest);
+    git(work, "add", ".");
+    git(work, "-c", "user.name=Jane Doe", "-c", "user.email=jdoe@fedoraproject.org", "commit", "--quiet", "-m", "nethack f44");
+    git(work, "push", "--quiet", remote, "requests/nethack-f44");
+
+    const judged: { branch: string; base: string | null; paths: string[] }[] = [];
+    const poller = new RequestPoller({
+      requests: { branches: () => Promise.resolve([]), mergeCommits: () => Promise.resolve(new Map()) } as unknown as RequestRepository,
+      repository: () => ({ name: "gitops", url: remote, branch: "main", author: { name: "relengd", email: "relengd@localhost" } }),
+      workspacesDir: path.join(dir, "workspaces"),
+      allowedSigners: () => null,
+      judge: (revision) => {
+        judged.push({ branch: revision.branch, base: revision.base, paths: revision.files.map((f) => f.path) });
+        // The poller only collects what judge answers; the record's shape is not looked at here.
+        return Promise.resolve({} as never);
+      },
+      logger: pino({ level: "silent" }),
+    });
+    const result = await poller.pollOnce();
+    expect(result.failed).toEqual([]);
+    expect(judged).toEqual([{ branch: "requests/nethack-f44", base: null, paths: ["distgit/branches/rpms/nethack/f44.yaml"] }]);
+    expect(poller.unreviewed()).toMatchObject({ head: null, documents: [] });
+  });
+});
