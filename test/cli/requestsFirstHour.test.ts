@@ -1,11 +1,12 @@
 // A new user's first hour with requests, with real processes only: `relengd serve` as the README's quick
 // start runs it, a `git clone` of its GitOps repository, a request branch pushed with plain git, the
 // `relengd request` verbs, a releaser's approval, the merge pulled back, and `request submit --wait`.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRelengd, serveRelengd, serverEnvironment, type CliRun, type RelengdServe } from "../support/cliProcess.js";
+import { repoRoot, runRelengd, serveRelengd, serverEnvironment, type CliRun, type RelengdServe } from "../support/cliProcess.js";
 import { git } from "../support/remote.js";
 
 /** The README's BranchRequest, for a release branch nethack does not have yet. */
@@ -210,5 +211,68 @@ describe("requests: a new user's first hour, with real processes", () => {
       report = (await (await fetch(`${server.url}/api/v1/requests/unreviewed`, { headers: { authorization: `Bearer ${packager}` } })).json()) as typeof report;
     }
     expect(report.items).toEqual([{ path: "distgit/branches/rpms/nethack/f43.yaml", commit: direct, subject: "nethack: f43 too, straight to main" }]);
+  });
+});
+
+describe("requests: a packager's signed push, merged by policy with nothing but git", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let server: RelengdServe;
+  let reader: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-signed-"));
+    // jdoe's own SSH key, listed for jdoe in the facts (policies/facts/signing-keys.json) before the server starts.
+    const key = path.join(dir, "id_ed25519");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "jdoe@fedoraproject.org", "-f", key]);
+    const policies = path.join(dir, "policies");
+    cpSync(path.join(repoRoot, "policies"), policies, { recursive: true });
+    const keysFile = path.join(policies, "facts", "signing-keys.json");
+    const keys = JSON.parse(readFileSync(keysFile, "utf8")) as Record<string, string[]>;
+    keys.jdoe = [readFileSync(`${key}.pub`, "utf8").trim()];
+    writeFileSync(keysFile, JSON.stringify(keys, null, 2));
+
+    env = await serverEnvironment(path.join(dir, "data"), { RELENGD_POLICIES_DIR: policies, RELENGD_REQUEST_POLL_MS: "200" });
+    server = await serveRelengd(env);
+    const issued = await runRelengd(["token", "issue", "--subject", "jdoe", "--role", "reader", "--ttl", "1h"], env);
+    expect(issued.code, issued.stderr).toBe(0);
+    reader = issued.stdout.trim();
+
+    git(dir, "clone", "--quiet", "data/gitops.git", "gitops");
+    const clone = path.join(dir, "gitops");
+    for (const [k, v] of [["user.name", "Jane Doe"], ["user.email", "jdoe@fedoraproject.org"], ["gpg.format", "ssh"], ["user.signingkey", key], ["commit.gpgsign", "true"]]) git(clone, "config", k as string, v as string);
+    git(clone, "switch", "--quiet", "-c", "requests/nethack-f44");
+    mkdirSync(path.join(clone, "distgit/branches/rpms/nethack"), { recursive: true });
+    writeFileSync(path.join(clone, "distgit/branches/rpms/nethack/f44.yaml"), NETHACK_F44);
+    git(clone, "add", "distgit");
+    git(clone, "commit", "--quiet", "-m", "nethack: branch f44");
+    git(clone, "push", "--quiet", "origin", "requests/nethack-f44");
+  }, 60_000);
+
+  afterAll(async () => {
+    if (server && !server.hasExited()) {
+      server.kill("SIGTERM");
+      await server.exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is judged with jdoe as its verified author (the signer), approved by branch-by-maintainer and merged", async () => {
+    const list = async () => {
+      const res = await runRelengd(["request", "list", "--output", "json"], { ...env, RELENGD_URL: server.url, RELENGD_TOKEN: reader });
+      expect(res.code, res.stderr).toBe(0);
+      return (JSON.parse(res.stdout) as { items: RequestJson[] }).items;
+    };
+    let items = await list();
+    for (let i = 0; i < 150 && items[0]?.status !== "merged"; i++) {
+      await sleep(200);
+      items = await list();
+    }
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ status: "merged", author: "jdoe", verified: true, source: "git", approvedBy: "policy/branch-by-maintainer" });
+    const clone = path.join(dir, "gitops");
+    git(clone, "switch", "--quiet", "main");
+    git(clone, "pull", "--quiet");
+    expect(git(clone, "log", "-1", "--format=%B")).toContain("Relengd-Approved-By: policy/branch-by-maintainer");
   });
 });
