@@ -5,6 +5,7 @@ import { z } from "zod";
 import { releaseStatuses } from "../domain/release.js";
 import { wellFormedString } from "../domain/text.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
+import type { UnreviewedReport } from "../domain/requests/unreviewed.js";
 import { requestStatuses, type RequestDecisionRecord, type RequestRecord } from "../store/requestRepository.js";
 
 const timestamp = z.iso.datetime();
@@ -136,4 +137,31 @@ export function requestSummaryView(r: RequestRecord) {
 
 export function requestDecisionView(d: RequestDecisionRecord) {
   return { ...d, decidedAt: d.decidedAt.toISOString() };
+}
+
+export const unreviewedReportSchema = z
+  .strictObject({
+    repository: wellFormedString().meta({ description: "The repository whose branch was checked (a name in environments.yaml)" }),
+    branch: wellFormedString().meta({ description: "The target branch requests are merged into" }),
+    head: wellFormedString().nullable().meta({ description: "The branch's commit that was checked; null before the first look or when the branch does not exist" }),
+    checkedAt: timestamp.nullable().meta({ description: "When; null before the first look" }),
+    items: z.array(
+      z.strictObject({
+        path: wellFormedString(),
+        commit: wellFormedString().nullable().meta({ description: "The commit that last changed the document on the branch (following first parents); null when the history does not reach it" }),
+        subject: wellFormedString().nullable().meta({ description: "That commit's subject" }),
+        requestId: wellFormedString().optional().meta({ description: "The request id its `Relengd-Request-Id` trailer names, which relengd did not merge with that commit" }),
+      }),
+    ),
+  })
+  .meta({ id: "UnreviewedDocuments", description: "Proposed documents on the target branch that no relengd merge brought there" });
+
+export function unreviewedReportView(r: UnreviewedReport) {
+  return {
+    repository: r.repository,
+    branch: r.branch,
+    head: r.head,
+    checkedAt: iso(r.checkedAt),
+    items: r.documents.map((d) => ({ path: d.path, commit: d.commit, subject: d.subject, ...(d.requestId === undefined ? {} : { requestId: d.requestId }) })),
+  };
 }

@@ -13,6 +13,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The HTTP status relengd answered, when the error is its answer. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -55,7 +57,7 @@ export class ApiClient {
     } catch {
       parsed = text;
     }
-    if (res.status >= 400) throw new CliError(describeFailure(res.status, parsed), res.status >= 500 ? exitCodes.serverError : exitCodes.rejected);
+    if (res.status >= 400) throw new CliError(describeFailure(res.status, parsed), res.status >= 500 ? exitCodes.serverError : exitCodes.rejected, res.status);
     return { status: res.status, body: parsed as T };
   }
 }

@@ -9,10 +9,11 @@ import { parseDocumentText } from "../domain/documents/index.js";
 import { planKojiTags, type DesiredTagBuild, type KojiTagPlan, type ObservedTagBuild } from "../domain/plan.js";
 import { operationsOfFiles, type PlannedRequestOperation } from "../domain/requests/operations.js";
 import type { UnreviewedDocument } from "../domain/requests/unreviewed.js";
-import { listProposedDocumentPaths, readUnreviewedDocuments } from "../gitops/proposedHistory.js";
+import { listProposedDocumentPaths, readUnreviewedWitnessed } from "../gitops/proposedHistory.js";
 import { RemoteUnavailable, Workspace } from "../gitops/workspace.js";
 import { apiClient, CliError, exitCodes, type ApiClient } from "./client.js";
 import { clientVerb, outputFormat, printJson, printTable } from "./output.js";
+import { printable } from "./request.js";
 
 interface PlanOptions {
   environment?: string;
@@ -67,8 +68,10 @@ names are listed as unmanaged and get no operation.
 Requests on the same branch (BranchRequest and RepoRequest under distgit/, SideTag under
 koji/sidetags/) are listed under two more headings: the operations merged requests imply
 (create branch rpms/nethack f44, koji add-sidetag f44-build), and the unreviewed ones: request
-documents whose last change on the branch (first parent) is not a relengd merge (no
-Relengd-Request-Id trailer), such as a push straight to the branch. Neither changes the exit code.
+documents whose last change on the branch (first parent) is not a merge relengd made: no
+Relengd-Request-Id trailer (a push straight to the branch), or a trailer naming a request the
+server did not record as merged with exactly that commit (GET /api/v1/requests/{id}): a trailer
+is text anyone can type. Neither changes the exit code.
 
 Exit codes: 0 in sync, 1 operations to do (drift), 2 usage error, 3 server error, 4 relengd or
 the repository unreachable. RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
@@ -98,7 +101,7 @@ export function registerPlanCommand(program: Command): void {
           if (!repository) throw new CliError(`environment ${env.name} has no repository URL; give --repo`, exitCodes.usage);
           const key = `${repository}\0${branch}`;
           const first = !reads.has(key);
-          if (first) reads.set(key, readBranchDocuments(repository, branch, path.join(scratch, `repo-${reads.size}.git`)));
+          if (first) reads.set(key, readBranchDocuments(repository, branch, path.join(scratch, `repo-${reads.size}.git`), (ids) => mergesRelengdRecorded(client, ids)));
           const read = await (reads.get(key) as Promise<BranchRead>);
           if (first) branches.push({ repository, branch, read });
           const tag = env.kojiTag?.tag as string;
@@ -154,11 +157,38 @@ async function kojiTagEnvironments(client: ApiClient, only: string | undefined):
   return tagged;
 }
 
+/** A request id as the API names them (a ULID): anything else in a trailer is no request of this server. */
+const REQUEST_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** Requests asked about at once: a branch with many merged documents is checked in a few seconds, without a flood. */
+const WITNESS_CONCURRENCY = 8;
+
+/**
+ * Which of the request ids named by trailers the server recorded as merged, and with which
+ * commit: a trailer anyone can type, so only the server's record makes a merge reviewed. An id
+ * the server does not know (404, or requests off) is not witnessed.
+ */
+async function mergesRelengdRecorded(client: ApiClient, ids: readonly string[]): Promise<Map<string, string>> {
+  const merged = new Map<string, string>();
+  const queue = ids.filter((id) => REQUEST_ID.test(id));
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        const res = await client.request<{ status: string; mergeCommit: string | null }>("GET", `/api/v1/requests/${encodeURIComponent(id)}`);
+        if (res.body.status === "merged" && res.body.mergeCommit) merged.set(id, res.body.mergeCommit);
+      } catch (err) {
+        if (!(err instanceof CliError && err.status === 404)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WITNESS_CONCURRENCY, queue.length) }, worker));
+  return merged;
+}
+
 /**
  * The files under koji/tags/ and the proposed documents at the tip of `branch`, with those that
- * reached it unreviewed, read with a fetch into a scratch bare clone.
+ * reached it unreviewed (`witness`: which merges relengd recorded), read with a fetch into a scratch bare clone.
  */
-async function readBranchDocuments(url: string, branch: string, dir: string): Promise<BranchRead> {
+async function readBranchDocuments(url: string, branch: string, dir: string, witness: (ids: string[]) => Promise<ReadonlyMap<string, string>>): Promise<BranchRead> {
   const ws = new Workspace(dir, url, branch);
   try {
     await ws.open();
@@ -176,7 +206,7 @@ async function readBranchDocuments(url: string, branch: string, dir: string): Pr
     commit: head,
     files: await ws.readFiles(head, paths),
     proposed: await ws.readFiles(head, proposedPaths),
-    unreviewed: await readUnreviewedDocuments(dir, head, proposedPaths),
+    unreviewed: await readUnreviewedWitnessed(dir, head, witness, proposedPaths),
   };
 }
 
@@ -189,7 +219,15 @@ function printRequests(operations: (AtBranch & PlannedRequestOperation)[], unrev
   }
   if (unreviewed.length > 0) {
     process.stdout.write("\nUnreviewed: requests that reached the branch without a relengd merge\n");
-    printTable([...(manyBranches ? ["BRANCH"] : []), "PATH", "COMMIT", "SUBJECT"], unreviewed.map((u) => [...where(u), u.path, u.commit ? u.commit.slice(0, 12) : "(not in the history)", u.subject ?? ""]));
+    // A trailer naming a request relengd did not merge with that commit is shown: someone copied it, or merged by hand.
+    const named = unreviewed.some((u) => u.requestId !== undefined);
+    printTable(
+      [...(manyBranches ? ["BRANCH"] : []), "PATH", "COMMIT", "SUBJECT", ...(named ? ["TRAILER NAMES"] : [])],
+      // Subjects and trailers are whatever a pusher typed: control characters are shown escaped.
+      unreviewed.map((u) =>
+        [...where(u), u.path, u.commit ? u.commit.slice(0, 12) : "(not in the history)", u.subject ?? "", ...(named ? [u.requestId ? `request ${u.requestId} (not merged by relengd with this commit)` : "-"] : [])].map(printable),
+      ),
+    );
   }
   if (operations.length > 0 || unreviewed.length > 0) {
     process.stderr.write(`${operations.length} request operation${operations.length === 1 ? "" : "s"}, ${unreviewed.length} unreviewed request document${unreviewed.length === 1 ? "" : "s"} (neither changes the exit code)\n`);

@@ -1,4 +1,5 @@
 // What the request use cases (record, submit, decide by a person, merge) are given, and what they answer.
+import type { UnreviewedReport } from "../domain/requests/unreviewed.js";
 import type { Principal } from "../domain/token.js";
 import type { RequestRecord, RequestRepository } from "../store/requestRepository.js";
 
@@ -35,4 +36,9 @@ export interface RequestService {
   submit(principal: Principal, input: { text: string; path?: string }): Promise<SubmitOutcome>;
   /** POST /api/v1/requests/{id}/approve|deny. */
   decide(principal: Principal, input: { id: string; approve: boolean; reason: string }): Promise<PersonDecisionOutcome>;
+  /**
+   * GET /api/v1/requests/unreviewed: what the poller last found on the target branch (a report
+   * with a null head before its first look); undefined when no repository takes requests.
+   */
+  unreviewed?: () => UnreviewedReport | undefined;
 }

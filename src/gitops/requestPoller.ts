@@ -11,8 +11,8 @@ import { Drain } from "../concurrency/index.js";
 import { leaseKey } from "./writer.js";
 import { fetchBranches, isRequestBranch, localRequestRef, pathsAt, remoteHeads } from "./requestGit.js";
 import { PROPOSED_DOCUMENT_ROOTS, readRevision } from "./requestRevision.js";
-import { readUnreviewedWitnessed } from "./proposedHistory.js";
-import type { UnreviewedDocument } from "../domain/requests/unreviewed.js";
+import { readProposedHistory, witnessUnreviewed, type ProposedHistory } from "./proposedHistory.js";
+import type { UnreviewedReport } from "../domain/requests/unreviewed.js";
 import { Workspace } from "./workspace.js";
 
 export interface RequestPollerOptions {
@@ -43,15 +43,6 @@ export interface RequestPollerDeps {
   now?: () => Date;
 }
 
-/** Proposed documents on the target branch that no relengd merge brought there, as of `head`. */
-export interface UnreviewedReport {
-  repository: string;
-  branch: string;
-  head: string | null;
-  documents: UnreviewedDocument[];
-  checkedAt: Date;
-}
-
 export interface PollResult {
   judged: RequestRecord[];
   withdrawn: string[];
@@ -73,6 +64,8 @@ export class RequestPoller {
   private unreviewedReport: UnreviewedReport | undefined;
   /** The request branches as the last poll found them. */
   private lastHeads: { repository: string; url: string; heads: Map<string, string> } | undefined;
+  /** The target branch's history the report was made from. */
+  private history: ProposedHistory | undefined;
 
   constructor(
     private readonly deps: RequestPollerDeps,
@@ -163,12 +156,15 @@ export class RequestPoller {
       this.lastHeads = { repository: repo.name, url: repo.url, heads: seen };
     };
     const targetHead = heads.get(repo.branch) ?? null;
-    const reportStale = this.unreviewedReport?.head !== targetHead || this.unreviewedReport.repository !== repo.name;
+    const reportStale = this.unreviewedReport?.head !== targetHead || this.unreviewedReport.repository !== repo.name || this.unreviewedReport.branch !== repo.branch;
+    // The writer pushes a merge before it records it: a look in between finds its trailer unwitnessed. Such documents are asked about again (the store only, no git) until the record comes.
+    if (!reportStale && this.unreviewedReport?.documents.some((d) => d.requestId !== undefined)) await this.witnessAgain();
     if (moved.length === 0 && !reportStale) {
       remember();
       return result;
     }
-    await fetchBranches(ws, [repo.branch, ...moved]);
+    // A repository with no target branch yet (an empty one made on a forge) still takes requests: fetching a missing ref would fail every poll.
+    await fetchBranches(ws, [...(targetHead ? [repo.branch] : []), ...moved]);
     if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
     for (const branch of moved) {
@@ -199,11 +195,27 @@ export class RequestPoller {
     return result;
   }
 
+  /** The last report's history witnessed again by the store: merges recorded since are reviewed. */
+  private async witnessAgain(): Promise<void> {
+    const report = this.unreviewedReport;
+    if (!report || !this.history || this.history.head !== report.head) return;
+    try {
+      this.unreviewedReport = { ...report, documents: await witnessUnreviewed(this.history, (ids) => this.deps.requests.mergeCommits(ids)), checkedAt: this.now() };
+    } catch (err) {
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot check the target branch for unreviewed documents");
+    }
+  }
+
   /** Documents someone pushed straight to the target branch, re-read when its head moves. */
   private async checkUnreviewed(ws: Workspace, repo: ResolvedRepository, head: string | null): Promise<void> {
     try {
-      const documents = head ? await readUnreviewedWitnessed(ws.dir, localRequestRef(repo.branch), (ids) => this.deps.requests.mergeCommits(ids)) : [];
-      this.unreviewedReport = { repository: repo.name, branch: repo.branch, head, documents, checkedAt: this.now() };
+      // The fetched ref, read at the commit ls-remote named: a report says which head it is about.
+      const fetched = head ? (await ws.run(["rev-parse", "--verify", "--quiet", `${localRequestRef(repo.branch)}^{commit}`])).stdout.toString().trim() : "";
+      // From the last history of the same branch: only what came since is read.
+      const previous = this.history && this.unreviewedReport?.repository === repo.name && this.unreviewedReport.branch === repo.branch ? this.history : undefined;
+      this.history = fetched ? await readProposedHistory(ws.dir, fetched, undefined, previous) : undefined;
+      const documents = this.history ? await witnessUnreviewed(this.history, (ids) => this.deps.requests.mergeCommits(ids)) : [];
+      this.unreviewedReport = { repository: repo.name, branch: repo.branch, head: this.history?.head ?? head, documents, checkedAt: this.now() };
       if (documents.length > 0) this.deps.logger.warn({ repository: repo.name, documents: documents.slice(0, 20).map((d) => d.path) }, "proposed documents reached the target branch without a relengd merge");
     } catch (err) {
       this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot check the target branch for unreviewed documents");
@@ -211,4 +223,4 @@ export class RequestPoller {
   }
 }
 
-export type { BranchState };
+export type { BranchState, UnreviewedReport };

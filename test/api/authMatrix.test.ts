@@ -121,6 +121,7 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   // A package-scoped token may submit and decide only requests for its packages (the use cases check it).
   "POST /api/v1/requests": { role: "ci", scopes: ["package"], request: () => ({ url: "/api/v1/requests", payload: { document: branchRequestYaml(PACKAGE, "f44") } }) },
   "GET /api/v1/requests": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/requests" }) },
+  "GET /api/v1/requests/unreviewed": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/requests/unreviewed" }) },
   "GET /api/v1/requests/:id": { role: "reader", scopes: [], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}` }) },
   "GET /api/v1/requests/:id/decisions": { role: "reader", scopes: [], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/decisions` }) },
   "POST /api/v1/requests/:id/approve": { role: "releaser", scopes: ["package"], request: async (f) => ({ url: `/api/v1/requests/${await f.newRequest()}/approve`, payload: { reason: "auth matrix" } }) },

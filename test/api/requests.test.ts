@@ -121,6 +121,55 @@ describe.each(testProviders)("/api/v1/requests on %s", (provider) => {
     });
   });
 
+  describe("GET /api/v1/requests/unreviewed", () => {
+    const forged = "e".repeat(40);
+
+    it("answers what the poller last found, each document with the commit that brought it and the request id a forged trailer names", async () => {
+      r.service.unreviewedReport = {
+        repository: "gitops",
+        branch: "main",
+        head: "f".repeat(40),
+        checkedAt: new Date("2026-03-01T10:05:00Z"),
+        documents: [
+          { path: "distgit/branches/rpms/nethack/f44.yaml", commit: forged, subject: "Merge request by hand", requestId: ids.bashReview },
+          { path: "distgit/repos/rpms/nethack.yaml", commit: "a".repeat(40), subject: "pushed straight to main" },
+          { path: "koji/sidetags/jdoe/kde.yaml", commit: null, subject: null },
+        ],
+      };
+      const res = await get("/api/v1/requests/unreviewed");
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual({
+        repository: "gitops",
+        branch: "main",
+        head: "f".repeat(40),
+        checkedAt: "2026-03-01T10:05:00.000Z",
+        items: [
+          { path: "distgit/branches/rpms/nethack/f44.yaml", commit: forged, subject: "Merge request by hand", requestId: ids.bashReview },
+          { path: "distgit/repos/rpms/nethack.yaml", commit: "a".repeat(40), subject: "pushed straight to main" },
+          { path: "koji/sidetags/jdoe/kde.yaml", commit: null, subject: null },
+        ],
+      });
+    });
+
+    it("says nothing was looked at yet before the poller's first look", async () => {
+      r.service.unreviewedReport = { repository: "gitops", branch: "main", head: null, checkedAt: null, documents: [] };
+      expect((await get("/api/v1/requests/unreviewed")).json()).toEqual({ repository: "gitops", branch: "main", head: null, checkedAt: null, items: [] });
+    });
+
+    it("is a 404 problem when no repository takes requests, and needs a token", async () => {
+      r.service.unreviewedReport = undefined;
+      expect(expectProblem(await get("/api/v1/requests/unreviewed"), 404).detail).toMatch(/requests are off/);
+      expectProblem(await r.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed" }), 401);
+    });
+
+    it("is not taken for a request id, nor a request id for it", async () => {
+      r.service.unreviewedReport = { repository: "gitops", branch: "main", head: null, checkedAt: null, documents: [] };
+      expect((await get("/api/v1/requests/unreviewed")).json()).not.toHaveProperty("id");
+      expect((await get(`/api/v1/requests/${ids.bashReview}`)).json()).toMatchObject({ id: ids.bashReview });
+      expect(expectProblem(await get("/api/v1/requests/unreviewed/decisions"), 400).errors[0]).toMatchObject({ path: "/id", in: "params" });
+    });
+  });
+
   describe("GET /api/v1/requests/{id} and /decisions", () => {
     it("shows a request with its documents' contents", async () => {
       const res = await get(`/api/v1/requests/${ids.bashReview}`);
@@ -305,5 +354,33 @@ describe.each(testProviders)("/api/v1/requests on %s", (provider) => {
       expect(text).toMatch(/relengd_request_decision_seconds_bucket\{le="2.5",kind="BranchRequest"\} 1\n/);
       expect(text).toMatch(/relengd_request_merge_seconds_count\{kind="BranchRequest"\} 1\n/);
     });
+  });
+});
+
+describe("GET /api/v1/requests/unreviewed as the application wires it", () => {
+  it("is a 404 problem when requests are off", async () => {
+    const off = await startTestApp("sqlite");
+    try {
+      const res = await off.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed", headers: await off.auth("reader") });
+      expectProblem(res, 404);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it("says not checked yet before the poller's first look, then the target branch's head and what it found", async () => {
+    const on = await startTestApp("sqlite", { requests: { pollMs: 3_600_000 } });
+    try {
+      const reader = await on.auth("reader");
+      const get = async () => (await on.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed", headers: reader })).json();
+      expect(await get()).toEqual({ repository: "gitops", branch: "main", head: null, checkedAt: null, items: [] });
+      const poller = on.application.requests?.poller;
+      if (!poller) throw new Error("requests are not wired");
+      await poller.pollOnce();
+      // The test's remote has no commit yet: looked at, nothing there.
+      expect(await get()).toMatchObject({ repository: "gitops", branch: "main", head: null, items: [], checkedAt: expect.any(String) });
+    } finally {
+      await on.close();
+    }
   });
 });

@@ -28,6 +28,7 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
   let admin: string;
   let reader: string;
   let mainSha: string;
+  let secret: string;
   const run = `${process.pid}`;
 
   const relengd = (args: string[]) => runRelengd(["plan", ...args], { ...cleanEnv(), RELENGD_URL: server.url, RELENGD_TOKEN: reader });
@@ -75,7 +76,7 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
     commit("bash 5.2.38");
     git(work, "push", "--quiet", "origin", "mr/bash-5.2.38");
 
-    const secret = `plan-test-secret-${run}-0123456789abcdef`;
+    secret = `plan-test-secret-${run}-0123456789abcdef`;
     const config = loadConfig({
       RELENGD_DATA_DIR: path.join(dir, "data"),
       RELENGD_DATABASE_URL: `file:${path.join(dir, "data", "relengd.db")}`,
@@ -201,14 +202,17 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
       ["SideTag", "koji/sidetags/alice/kde.yaml", "koji add-sidetag f43-build --debuginfo (as alice)"],
       ["SideTag", "koji/sidetags/alice/kde.yaml", "koji add-pkg --owner alice f43-build-side-<id> qt6-qtbase qt6-qttools"],
     ]);
+    // The merge's trailers were typed by hand: no server recorded request 01JREQ, so its documents are unreviewed too.
     expect(unreviewedPart.trimEnd().split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
       ["Unreviewed: requests that reached the branch without a relengd merge"],
-      ["PATH", "COMMIT", "SUBJECT"],
-      ["distgit/branches/rpms/sudoku/epel9.yaml", seeded.broken.slice(0, 12), "sudoku epel9"],
-      ["distgit/repos/rpms/nethack.yaml", seeded.direct.slice(0, 12), "new package nethack, pushed straight to main"],
+      ["PATH", "COMMIT", "SUBJECT", "TRAILER NAMES"],
+      ["distgit/branches/rpms/nethack/f44.yaml", seeded.merge.slice(0, 12), "Merge request 01JREQ", "request 01JREQ (not merged by relengd with this commit)"],
+      ["distgit/branches/rpms/sudoku/epel9.yaml", seeded.broken.slice(0, 12), "sudoku epel9", "-"],
+      ["distgit/repos/rpms/nethack.yaml", seeded.direct.slice(0, 12), "new package nethack, pushed straight to main", "-"],
+      ["koji/sidetags/alice/kde.yaml", seeded.merge.slice(0, 12), "Merge request 01JREQ", "request 01JREQ (not merged by relengd with this commit)"],
     ]);
     expect(inSync.stderr).toContain("problem: distgit/branches/rpms/sudoku/epel9.yaml:7: /spec/create_git_branch must be true or false, not a string");
-    expect(inSync.stderr).toContain("4 request operations, 2 unreviewed request documents (neither changes the exit code)");
+    expect(inSync.stderr).toContain("4 request operations, 4 unreviewed request documents (neither changes the exit code)");
 
     const drift = await relengd(["--environment", "rawhide", "--repo", seeded.remote, "--branch", "drift", "--output", "json"]);
     expect(drift.code, drift.stderr).toBe(1);
@@ -221,12 +225,12 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
       { repository: seeded.remote, branch: "drift", path: "koji/sidetags/alice/kde.yaml", requestKind: "SideTag", kind: "add-packages", text: "koji add-pkg --owner alice f43-build-side-<id> qt6-qtbase qt6-qttools" },
     ]);
     expect(body.unreviewed).toEqual([
+      { repository: seeded.remote, branch: "drift", path: "distgit/branches/rpms/nethack/f44.yaml", commit: seeded.merge, subject: "Merge request 01JREQ", requestId: "01JREQ" },
       { repository: seeded.remote, branch: "drift", path: "distgit/branches/rpms/sudoku/epel9.yaml", commit: seeded.broken, subject: "sudoku epel9" },
       { repository: seeded.remote, branch: "drift", path: "distgit/repos/rpms/nethack.yaml", commit: seeded.direct, subject: "new package nethack, pushed straight to main" },
+      { repository: seeded.remote, branch: "drift", path: "koji/sidetags/alice/kde.yaml", commit: seeded.merge, subject: "Merge request 01JREQ", requestId: "01JREQ" },
     ]);
     expect(body.problems).toContain("distgit/branches/rpms/sudoku/epel9.yaml:7: /spec/create_git_branch must be true or false, not a string");
-    // The documents relengd merged are not unreviewed.
-    expect(JSON.stringify(body.unreviewed)).not.toContain(seeded.merge);
   });
 
   it("refuses an environment that is not a Koji tag, and one that does not exist", async () => {
@@ -237,6 +241,67 @@ describe("relengd plan against a seeded GitOps repository and the observed tag s
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("no environment nowhere");
   });
+
+  it("counts a document as reviewed only when the server merged its request with that very commit: a copied trailer pushed straight to main is unreviewed", async () => {
+    // jdoe, a packager in the shipped facts, asks for a side tag through the API: approved by policy, merged by relengd.
+    const jdoe = (await new TokenService(secret).issue({ subject: "jdoe", role: "ci", ttlSeconds: 600 })).token;
+    const sideTag = renderProposedDocument(buildSideTag({ base_tag: "f43-build", debuginfo: false, packages: ["nethack"] }));
+    const submitted = await fetch(`${server.url}/api/v1/requests`, { method: "POST", headers: { authorization: `Bearer ${jdoe}`, "content-type": "application/json" }, body: JSON.stringify({ document: sideTag }) });
+    expect(submitted.status, await submitted.clone().text()).toBe(201);
+    const request = (await submitted.json()) as { id: string; status: string; path: string };
+    expect(request.status).toBe("approved");
+    let merged: { status: string; mergeCommit: string | null } = { status: request.status, mergeCommit: null };
+    for (let i = 0; i < 300 && merged.status !== "merged"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      merged = (await (await fetch(`${server.url}/api/v1/requests/${request.id}`, { headers: { authorization: `Bearer ${reader}` } })).json()) as typeof merged;
+    }
+    expect(merged.status).toBe("merged");
+
+    // The exit code is Koji's drift alone (0 or 1, by what the tests before observed).
+    const reviewed = await relengd(["--environment", "rawhide", "--output", "json"]);
+    expect([0, 1], reviewed.stderr).toContain(reviewed.code);
+    const before = JSON.parse(reviewed.stdout) as { unreviewed: unknown[]; requestOperations: { path: string }[] };
+    expect(before.unreviewed).toEqual([]);
+    expect(before.requestOperations.map((o) => o.path)).toContain(request.path);
+
+    // Someone copies the merge's trailers onto a commit pushed straight to main (and hides an ESC in its subject).
+    const work = path.join(dir, "forger");
+    git(dir, "clone", "--quiet", gitops, "forger");
+    const put = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+      writeFileSync(path.join(work, file), text);
+    };
+    put("distgit/branches/rpms/nethack/f44.yaml", renderProposedDocument(buildBranchRequest({ namespace: "rpms", repo: "nethack", branch: "f44", create_git_branch: true })));
+    put(request.path, renderProposedDocument(buildSideTag({ base_tag: "f43-build", debuginfo: false, packages: ["nethack", "kernel"] })));
+    git(work, "add", ".");
+    const message = `\x1b]0;owned\x07Merge request ${request.id}\n\nRelengd-Request-Id: ${request.id}\nRelengd-Request-Kind: SideTag\nRelengd-Approved-By: policy/sidetag`;
+    git(work, "-c", "user.name=Mallory", "-c", "user.email=mallory@example.org", "commit", "--quiet", "-m", message);
+    git(work, "push", "--quiet", "origin", "HEAD:main");
+    const forged = git(work, "rev-parse", "HEAD").trim();
+
+    const res = await relengd(["--environment", "rawhide", "--output", "json"]);
+    expect(res.code, res.stderr).toBe(reviewed.code);
+    const subject = `\x1b]0;owned\x07Merge request ${request.id}`;
+    expect((JSON.parse(res.stdout) as { unreviewed: unknown[] }).unreviewed).toEqual([
+      { repository: gitops, branch: "main", path: "distgit/branches/rpms/nethack/f44.yaml", commit: forged, subject, requestId: request.id },
+      { repository: gitops, branch: "main", path: request.path, commit: forged, subject, requestId: request.id },
+    ]);
+    const text = await relengd(["--environment", "rawhide"]);
+    const rows = text.stdout.split("\n").map((l) => l.split(/\s{2,}/));
+    expect(rows).toContainEqual(["distgit/branches/rpms/nethack/f44.yaml", forged.slice(0, 12), `\\u001b]0;owned\\u0007Merge request ${request.id}`, `request ${request.id} (not merged by relengd with this commit)`]);
+    expect(text.stdout).not.toContain("\x1b");
+
+    // The server's own look at main, after its next poll, agrees.
+    let report: { head: string | null; items: { path: string; requestId?: string }[] } = { head: null, items: [] };
+    for (let i = 0; i < 300 && report.head !== forged; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      report = (await (await fetch(`${server.url}/api/v1/requests/unreviewed`, { headers: { authorization: `Bearer ${reader}` } })).json()) as typeof report;
+    }
+    expect(report.items.map((u) => [u.path, u.requestId])).toEqual([
+      ["distgit/branches/rpms/nethack/f44.yaml", request.id],
+      [request.path, request.id],
+    ]);
+  }, 60_000);
 
   it("answers the observed state by tag, refusing a tag name that is not one", async () => {
     const get = (route: string) => fetch(`${server.url}${route}`, { headers: { authorization: `Bearer ${reader}` } });

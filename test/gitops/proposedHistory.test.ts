@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listProposedDocumentPaths, readUnreviewedDocuments } from "../../src/gitops/proposedHistory.js";
+import { listProposedDocumentPaths, readProposedHistory, readUnreviewedDocuments, witnessUnreviewed } from "../../src/gitops/proposedHistory.js";
 import { git } from "../support/remote.js";
 
 describe("proposed documents in a branch's history", () => {
@@ -67,5 +67,46 @@ describe("proposed documents in a branch's history", () => {
       { path: "distgit/branches/rpms/sudoku/epel9.yaml", commit: handMerge, subject: "Merge branch 'requests/sudoku'" },
       { path: "koji/sidetags/alice/kde 6.yaml", commit: direct, subject: "straight to main" },
     ]);
+  });
+});
+
+describe("the history read again as a branch moves", () => {
+  it("finds the same unreviewed documents reading only the commits since the last head as reading all of them", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-proposed-moving-"));
+    try {
+      const work = path.join(dir, "work");
+      git(dir, "init", "--quiet", "--initial-branch=main", work);
+      const step = (file: string, text: string, message: string) => {
+        mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+        writeFileSync(path.join(work, file), text);
+        git(work, "add", ".");
+        git(work, "-c", "user.name=Person", "-c", "user.email=person@example.org", "commit", "--quiet", "-m", message);
+        return git(work, "rev-parse", "HEAD").trim();
+      };
+      const witness = () => Promise.resolve(new Map<string, string>());
+      let previous = await readProposedHistory(work, step("README.md", "layout\n", "layout"));
+      const steps: [string, string, string][] = [
+        ["distgit/branches/rpms/nethack/f44.yaml", "a\n", "straight to main"],
+        ["distgit/branches/rpms/sudoku/f44.yaml", "a\n", "another"],
+        ["distgit/branches/rpms/nethack/f44.yaml", "b\n", "changed again\n\nRelengd-Request-Id: 01JZZZZZZZZZZZZZZZZZZZZZZZ"],
+        ["koji/tags/f45/bash.yaml", "x\n", "a release"],
+        ["koji/sidetags/jdoe/kde.yaml", "a\n", "a side tag"],
+      ];
+      for (const [file, text, message] of steps) {
+        const head = step(file, text, message);
+        const incremental = await readProposedHistory(work, head, undefined, previous);
+        const full = await readProposedHistory(work, head);
+        expect(await witnessUnreviewed(incremental, witness)).toEqual(await witnessUnreviewed(full, witness));
+        // Only the last change of each document is kept: bounded by the documents, not the history.
+        expect(incremental.changes.length).toBeLessThanOrEqual(incremental.paths.length + 1);
+        previous = incremental;
+      }
+      // A head that is not a descendant (a force push) is read in full.
+      git(work, "reset", "--quiet", "--hard", "HEAD~2");
+      const rewound = step("distgit/repos/rpms/htop.yaml", "a\n", "rewritten");
+      expect(await witnessUnreviewed(await readProposedHistory(work, rewound, undefined, previous), witness)).toEqual(await witnessUnreviewed(await readProposedHistory(work, rewound), witness));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

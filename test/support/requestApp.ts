@@ -6,6 +6,7 @@ import { Metrics } from "../../src/api/plugins/metrics.js";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { mayTouchPackage, type Principal } from "../../src/domain/token.js";
 import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
+import type { UnreviewedReport } from "../../src/domain/requests/unreviewed.js";
 import type { PersonDecisionOutcome, RequestService, SubmitOutcome } from "../../src/flow/requestDeps.js";
 import { RequestRepository, RequestStateChanged, type NewRequest, type RequestRecord } from "../../src/store/requestRepository.js";
 import type { TestApp } from "./app.js";
@@ -28,7 +29,14 @@ export class FakeRequestService implements RequestService {
   readonly submitted: { principal: Principal; text: string }[] = [];
   nextSubmit: (principal: Principal, text: string) => Promise<SubmitOutcome> = () => Promise.resolve({ status: "unavailable", reason: "no submit scripted" });
 
+  /** What GET /api/v1/requests/unreviewed answers (undefined: a 404, as when no repository takes requests). */
+  unreviewedReport: UnreviewedReport | undefined;
+
   constructor(readonly requests: RequestRepository) {}
+
+  unreviewed(): UnreviewedReport | undefined {
+    return this.unreviewedReport;
+  }
 
   submit(principal: Principal, input: { text: string }): Promise<SubmitOutcome> {
     this.submitted.push({ principal, text: input.text });

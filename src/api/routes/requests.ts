@@ -11,7 +11,7 @@ import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
 import { conflict, forbidden, invalid, notFound, Problem, problemResponse, problemResponses } from "../problem.js";
 import { idParams, reasonText } from "../request.js";
-import { requestDecisionSchema, requestDecisionView, requestSchema, requestSummarySchema, requestSummaryView, requestView } from "../views.js";
+import { requestDecisionSchema, requestDecisionView, requestSchema, requestSummarySchema, requestSummaryView, requestView, unreviewedReportSchema, unreviewedReportView } from "../views.js";
 
 /**
  * The largest proposed document accepted, in characters: a side tag of 500 packages is about
@@ -152,6 +152,28 @@ export function requestRoutes(app: FastifyInstance, opts: { requests: RequestSer
         case "unavailable":
           throw new Problem(503, "Service unavailable", outcome.reason, "gitops-unavailable", {}, undefined, { "retry-after": String(GITOPS_RETRY_AFTER_SECONDS) });
       }
+    },
+  );
+
+  // Before /:id in the file for the reader; the router prefers the static segment in any order.
+  api.get(
+    "/api/v1/requests/unreviewed",
+    {
+      config: { role: "reader" },
+      schema: {
+        operationId: "listUnreviewedDocuments",
+        summary: "Proposed documents that reached the target branch without a relengd merge",
+        description:
+          "What relengd found the last time the target branch moved: each proposed document whose last first-parent change is not a merge relengd recorded (a push straight to the branch, a merge by hand, a forged `Relengd-Request-Id` trailer). " +
+          "`head` and `checkedAt` are null before the first look; 404 when no repository takes requests.",
+        tags: ["requests"],
+        response: { 200: jsonResponse("The documents, by path", unreviewedReportSchema), ...problemResponses(404, 503) },
+      },
+    },
+    () => {
+      const report = service.unreviewed?.();
+      if (!report) throw notFound("requests are off on this server: no repository takes requests, so none is checked for unreviewed documents");
+      return unreviewedReportView(report);
     },
   );
 

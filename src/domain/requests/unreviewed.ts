@@ -11,9 +11,30 @@ import { requestRoots } from "./index.js";
  */
 export const FIRST_PARENT_LOG_ARGS = ["log", "--first-parent", "--diff-merges=first-parent", "--name-status", "--no-renames", "-z", "--format=%x1e%H%x00%B"] as const;
 
-/** `FIRST_PARENT_LOG_ARGS`, the head and the paths, ready to run. */
-export function firstParentLogArgs(head: string): string[] {
-  return [...FIRST_PARENT_LOG_ARGS, head, "--", ...requestRoots];
+/** `FIRST_PARENT_LOG_ARGS`, the head and the paths, ready to run; with `since`, only what came after it. */
+export function firstParentLogArgs(head: string, since?: string): string[] {
+  return [...FIRST_PARENT_LOG_ARGS, head, ...(since ? [`^${since}`] : []), "--", ...requestRoots];
+}
+
+/**
+ * `newer` (newest first) in front of `older`, keeping only the changes that are still the last
+ * change of one of their files: what the unreviewed check needs, bounded by the number of
+ * documents instead of the length of the history.
+ */
+export function latestChanges(newer: readonly FirstParentChange[], older: readonly FirstParentChange[]): FirstParentChange[] {
+  const seen = new Set<string>();
+  const out: FirstParentChange[] = [];
+  for (const change of [...newer, ...older]) {
+    let last = false;
+    for (const f of change.files) {
+      if (!seen.has(f.path)) {
+        seen.add(f.path);
+        last = true;
+      }
+    }
+    if (last) out.push(change);
+  }
+  return out;
 }
 
 export interface FileChange {
@@ -65,6 +86,19 @@ export interface UnreviewedDocument {
   subject: string | null;
 }
 
+/**
+ * Proposed documents on a target branch that no relengd merge brought there, as of `head`: what
+ * the request poller last found (GET /api/v1/requests/unreviewed). Before the first look `head`
+ * and `checkedAt` are null and `documents` empty.
+ */
+export interface UnreviewedReport {
+  repository: string;
+  branch: string;
+  head: string | null;
+  documents: UnreviewedDocument[];
+  checkedAt: Date | null;
+}
+
 /** Whether a commit is relengd's merge of a request: it carries the request id trailer. */
 export function isRequestMerge(message: string): boolean {
   const read = readMessage(message);
@@ -101,16 +135,38 @@ export function requestIdsNamed(changes: readonly FirstParentChange[]): string[]
   return [...new Set(changes.flatMap((c) => requestIdOf(c.message) ?? []))];
 }
 
+/** Each present document's last first-parent change (`changes` newest first). */
+function lastChanges(changes: readonly FirstParentChange[]): Map<string, FirstParentChange> {
+  const last = new Map<string, FirstParentChange>();
+  for (const change of changes) {
+    for (const file of change.files) if (!last.has(file.path)) last.set(file.path, change);
+  }
+  return last;
+}
+
+/**
+ * The request ids named by the last change of a document in `present`: the only ones whose merge
+ * needs a witness (an older merge's id cannot make a document reviewed), so a long history asks
+ * the store, or the API, about as many ids as there are documents at most.
+ */
+export function requestIdsToWitness(changes: readonly FirstParentChange[], present: Iterable<string>): string[] {
+  const last = lastChanges(changes);
+  const ids = new Set<string>();
+  for (const path of present) {
+    const change = last.get(path);
+    const id = change ? requestIdOf(change.message) : undefined;
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
+}
+
 /**
  * unreviewedDocuments, with the store as witness: a document is reviewed only when its last
  * change is the very commit relengd recorded as the merge of the request its trailer names
  * (`mergeCommits`: request id → merge commit). A trailer anyone can type proves nothing alone.
  */
 export function unreviewedDocumentsWitnessed(changes: readonly FirstParentChange[], present: Iterable<string>, mergeCommits: ReadonlyMap<string, string>): UnreviewedDocument[] {
-  const last = new Map<string, FirstParentChange>();
-  for (const change of changes) {
-    for (const file of change.files) if (!last.has(file.path)) last.set(file.path, change);
-  }
+  const last = lastChanges(changes);
   const out: UnreviewedDocument[] = [];
   for (const path of [...new Set(present)].sort()) {
     const change = last.get(path);

@@ -1,5 +1,6 @@
 // Requests by merge request: filtered by kind, status and author; one request with its reasons, the
 // approval policies' decisions condition by condition, its merge commit and its documents.
+import { ApiError } from "../api.js";
 import { details, h, replaceContent, table } from "../dom.js";
 import { mono, shortSha, time } from "../format.js";
 import { pager } from "./artifacts.js";
@@ -46,11 +47,57 @@ function reasonList(reasons) {
   );
 }
 
+/** What GET /api/v1/requests/unreviewed answers; null when the server checks no branch (404). */
+async function loadUnreviewed(ctx) {
+  try {
+    return await ctx.api("/api/v1/requests/unreviewed");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** Proposed documents someone put on the target branch without a relengd merge, under their own heading. */
+function unreviewedSection(report) {
+  if (!report) return null;
+  const branch = report.branch;
+  const heading = h("h2", { id: "unreviewed-heading" }, `Reached ${branch} without review`);
+  const where = [mono(report.repository), "#", mono(branch)];
+  if (!report.checkedAt) return h("section", { "aria-labelledby": "unreviewed-heading" }, heading, h("p", { class: "muted" }, "Not checked yet: relengd looks at ", ...where, " at its next poll."));
+  return h(
+    "section",
+    { "aria-labelledby": "unreviewed-heading" },
+    heading,
+    h(
+      "p",
+      { class: "muted" },
+      "Request documents on ",
+      ...where,
+      " whose last change is not a merge relengd made (a push straight to the branch, a merge by hand, a copied trailer); checked at ",
+      shortSha(report.head),
+      ", ",
+      time(report.checkedAt),
+      ".",
+    ),
+    table(
+      `Reached ${branch} without review`,
+      [
+        { title: "Path", cell: (u) => mono(u.path) },
+        { title: "Commit", cell: (u) => (u.commit ? shortSha(u.commit) : h("span", { class: "muted" }, "not in the history")) },
+        { title: "Subject", cell: (u) => u.subject ?? "" },
+        { title: "Trailer names", cell: (u) => (u.requestId ? [mono(u.requestId), h("span", { class: "muted" }, " (not merged by relengd with this commit)")] : h("span", { class: "muted" }, "—")) },
+      ],
+      report.items,
+      { empty: `Every request document on ${branch} came through a relengd merge.` },
+    ),
+  );
+}
+
 export async function renderRequests(ctx) {
   ctx.setTitle("Requests");
   const q = { kind: ctx.query.get("kind") ?? "", status: ctx.query.get("status") ?? "", author: ctx.query.get("author") ?? "" };
   const cursor = ctx.query.get("cursor") ?? "";
-  const page = await ctx.api("/api/v1/requests", { ...q, cursor, limit: PAGE });
+  const [page, unreviewed] = await Promise.all([ctx.api("/api/v1/requests", { ...q, cursor, limit: PAGE }), loadUnreviewed(ctx)]);
   const onsubmit = (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -100,6 +147,7 @@ export async function renderRequests(ctx) {
       { empty: filtered ? "No request matches these filters." : "No request yet." },
     ),
     pager(ctx, "/requests", q, cursor, page.nextCursor),
+    unreviewedSection(unreviewed),
   );
 }
 

@@ -1,6 +1,6 @@
 // Which proposed documents reached a branch without a relengd merge, from first-parent git log output.
 import { describe, expect, it } from "vitest";
-import { isRequestMerge, parseFirstParentChanges, unreviewedDocuments, type FirstParentChange } from "../../../src/domain/requests/unreviewed.js";
+import { isRequestMerge, parseFirstParentChanges, requestIdsToWitness, unreviewedDocuments, type FirstParentChange } from "../../../src/domain/requests/unreviewed.js";
 
 const sha = (n: number) => n.toString(16).padStart(40, "0");
 /** One commit as `git log -z --format=%x1e%H%x00%B --name-status` prints it. */
@@ -51,6 +51,13 @@ describe("unreviewedDocuments", () => {
       // Not in the history given (a shallow clone): not known to be reviewed.
       { path: "koji/sidetags/alice/kde.yaml", commit: null, subject: null },
     ]);
+  });
+
+  it("asks a witness only about the ids of the documents' last changes", () => {
+    const present = ["distgit/branches/rpms/nethack/f44.yaml", "distgit/repos/rpms/nethack.yaml", "distgit/branches/rpms/sudoku/epel9.yaml"];
+    // 01B's merge was changed since by hand: whether relengd merged it says nothing of the document now.
+    expect(requestIdsToWitness(changes, present)).toEqual(["01A"]);
+    expect(requestIdsToWitness(changes, [])).toEqual([]);
   });
 
   it("ignores documents no longer on the branch", () => {
