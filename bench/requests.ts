@@ -83,8 +83,8 @@ function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?:
     const child = spawn("git", args, { cwd, env: { ...plainGitEnv, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
@@ -341,7 +341,7 @@ async function idlePolls(r: Running, windowMs: number): Promise<number[]> {
 }
 
 /** The parts of a poll when nothing changed: ls-remote of the remote, and the store's read of the branches it knows. */
-async function pollParts(r: Running, remote: string, times = 5): Promise<{ lsRemoteMs: number[]; branchesMs: number[]; heads: number }> {
+async function pollParts(r: Running, remote: string, times = 5): Promise<{ lsRemoteMs: number[]; branchesMs: number[]; heads: number; rows: number }> {
   const lsRemoteMs: number[] = [];
   const branchesMs: number[] = [];
   let heads = 0;
@@ -353,7 +353,8 @@ async function pollParts(r: Running, remote: string, times = 5): Promise<{ lsRem
     await r.requests.branches("gitops");
     branchesMs.push(performance.now() - t);
   }
-  return { lsRemoteMs, branchesMs, heads };
+  const rows = (await r.requests.counts()).reduce((n, c) => n + c.count, 0);
+  return { lsRemoteMs, branchesMs, heads, rows };
 }
 
 /** NEW branches (unsigned: needs review, so nothing merges) made by fast-import and pushed in one atomic push; the polls that judged them. */
@@ -392,6 +393,10 @@ interface UnreviewedTiming {
   /** One run split: ls-tree of the proposed documents, the first-parent log, its parsing, the store's witness read. */
   parts: { lsTree: number; log: number; parse: number; witness: number };
   logBytes: number;
+  /** The same first-parent walk limited to the proposed roots without --name-status (walking and pathspec alone). */
+  walkMs: number;
+  /** The log a merge runs first (findRequestMerge: the whole first-parent line grepped for the request's trailer). */
+  grepMs: number;
 }
 
 /** readUnreviewedWitnessed on the poller's clone of main, as the poller runs it when main moves. */
@@ -419,7 +424,13 @@ async function unreviewedCheck(r: Running, times = 3): Promise<UnreviewedTiming>
   t = performance.now();
   await witness(ids);
   const witnessMs = performance.now() - t;
-  return { ms, documents, paths: paths.length, commits: changes.length, ids: ids.length, parts: { lsTree, log: logTime, parse, witness: witnessMs }, logBytes: log.length };
+  t = performance.now();
+  await git(dir, ["log", "--first-parent", "--format=%H", head, "--", "distgit/", "koji/sidetags/"]);
+  const walkMs = performance.now() - t;
+  t = performance.now();
+  await git(dir, ["log", "--first-parent", "--format=%H%x1f%B%x1e", "--fixed-strings", "--grep=Relengd-Request-Id: 00000000000000000000000000", head, "--"]);
+  const grepMs = performance.now() - t;
+  return { ms, documents, paths: paths.length, commits: changes.length, ids: ids.length, parts: { lsTree, log: logTime, parse, witness: witnessMs }, logBytes: log.length, walkMs, grepMs };
 }
 
 /** GIT_TRACE2_PERF of the first-parent log alone: where git's time goes (its regions, children and exit). */
@@ -596,7 +607,7 @@ function memory(): { rss: number; heap: number; peak: number } {
 interface Figures {
   latency: RequestSample[];
   idle: number[];
-  parts: { lsRemoteMs: number[]; branchesMs: number[]; heads: number };
+  parts: { lsRemoteMs: number[]; branchesMs: number[]; heads: number; rows: number };
   fresh: { polls: PollSample[]; afterPushMs: number };
   unreviewed: UnreviewedTiming;
 }
@@ -713,7 +724,7 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       const row = (label: string, e: number, s: number, unit = "ms") => rows.push([label, `${f1(e)} ${unit}`, `${f1(s)} ${unit}`, `${f2(s / e)}×`]);
       row("poll, nothing changed (p50 of polls over 3 s)", p(empty.idle, 50), p(scale.idle, 50));
       row(`  ls-remote --heads (${empty.parts.heads} / ${scale.parts.heads} heads), p50`, p(empty.parts.lsRemoteMs, 50), p(scale.parts.lsRemoteMs, 50));
-      row("  store: branches() the poller compares, p50", p(empty.parts.branchesMs, 50), p(scale.parts.branchesMs, 50));
+      row(`  store: branches() the poller compares (${empty.parts.rows} / ${scale.parts.rows} requests recorded), p50`, p(empty.parts.branchesMs, 50), p(scale.parts.branchesMs, 50));
       const freshMs = (f: Figures["fresh"]) => f.polls.reduce((n, s) => n + s.ms, 0);
       row(`poll(s) judging ${NEW} new branches (sum of ${empty.fresh.polls.length} / ${scale.fresh.polls.length} polls)`, freshMs(empty.fresh), freshMs(scale.fresh));
       row(`  push ended → all ${NEW} recorded`, empty.fresh.afterPushMs, scale.fresh.afterPushMs);
@@ -729,6 +740,9 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       );
       const slow = p(u.ms, 50) > UNREVIEWED_WARN_MS;
       console.log(`${verdict(!slow)} unreviewed check ≤ ${UNREVIEWED_WARN_MS} ms on ${fixture.commits} commits (p50 ${f1(p(u.ms, 50))} ms): it runs on every head move of main, in the poll that judges the next requests`);
+      console.log(
+        `  beside it: the same first-parent walk over the proposed roots without --name-status ${f1(u.walkMs)} ms; the log every merge runs first (findRequestMerge: the whole first-parent line grepped for a trailer) ${f1(u.grepMs)} ms (README-only: ${f1(empty.unreviewed.grepMs)} ms)`,
+      );
       if (slow) {
         console.log("  GIT_TRACE2_PERF of the first-parent log alone:");
         for (const l of await traceLog(big, bigDir)) console.log(`    ${l}`);
@@ -747,6 +761,19 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       benchLine(name, "scale-push-to-merged-vs-empty", p(scale.latency.map((s) => s.mergedAfterPushMs), 50) / p(empty.latency.map((s) => s.mergedAfterPushMs), 50), "lower");
       benchLine(name, "scale-unreviewed-ms", p(u.ms, 50), "lower");
       benchLine(name, "scale-rss-mb", after.rss / 1024 / 1024, "lower");
+      if (slow) {
+        // Evidence for a fix, measured last (it changes the poller's clone): git's commit-graph with
+        // changed-path Bloom filters, which pathspec-limited walks read.
+        const ws = requestWorkspaceDir(big.workspacesDir, "gitops");
+        const t = performance.now();
+        await git(ws, ["commit-graph", "write", "--reachable", "--changed-paths"]);
+        const graphMs = performance.now() - t;
+        const withGraph = await unreviewedCheck(big);
+        console.log(
+          `  with a commit-graph with changed-path Bloom filters in the poller's clone (written in ${f1(graphMs)} ms): unreviewed check p50 ${f1(p(withGraph.ms, 50))} ms (git log ${f1(withGraph.parts.log)} ms), ` +
+            `walk without --name-status ${f1(withGraph.walkMs)} ms, findRequestMerge's grep ${f1(withGraph.grepMs)} ms`,
+        );
+      }
       await big.close();
       running.pop();
       await bigStore.close();
