@@ -719,6 +719,7 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       const wallBig = performance.now() - wall2;
       const after = memory();
       printLatency(`  push → merged of ${SCALE_REQUESTS} more request(s) at scale:`, bigLatency);
+      console.log(`  each, push ended → merged / decision / merge (ms): ${bigLatency.map((s) => `${f1(s.mergedAfterPushMs)} / ${f1(s.decisionMs)} / ${f1(s.mergeMs)}`).join("; ")}`);
 
       const rows = [["figure", "README-only repo", "at scale", "ratio"]];
       const row = (label: string, e: number, s: number, unit = "ms") => rows.push([label, `${f1(e)} ${unit}`, `${f1(s)} ${unit}`, `${f2(s / e)}×`]);
