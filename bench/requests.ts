@@ -444,6 +444,32 @@ async function traceLog(r: Running, dir: string): Promise<string[]> {
     .slice(0, 30);
 }
 
+/** The slowest git processes of a GIT_TRACE2_EVENT file: seconds after `from` (epoch ms) each started, its run time and argv. */
+function slowestGit(file: string, from: number, top = 12): string[] {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  const bySid = new Map<string, { at?: number; argv?: string; ms?: number }>();
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const e = JSON.parse(line) as { event: string; sid: string; time?: string; argv?: string[]; t_abs?: number };
+    const one = bySid.get(e.sid) ?? {};
+    bySid.set(e.sid, one);
+    if (e.event === "start" && e.time) {
+      one.at = Date.parse(e.time);
+      one.argv = (e.argv ?? []).slice(1, 12).join(" ").slice(0, 160);
+    } else if (e.event === "atexit" && e.t_abs !== undefined) one.ms = e.t_abs * 1000;
+  }
+  return [...bySid.values()]
+    .filter((g) => g.at !== undefined && g.ms !== undefined && !/^\w+\/\w+/.test(g.argv ?? ""))
+    .sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0))
+    .slice(0, top)
+    .map((g) => `+${f2(((g.at ?? 0) - from) / 1000)} s  ${f1(g.ms ?? 0)} ms  git ${g.argv ?? ""}`);
+}
+
 interface ScaleFixture {
   /** Merges in the history, as the store records them (bulk inserted). */
   merged: { id: string; branch: string; revision: string; mergeCommit: string; path: string; content: string }[];
@@ -707,7 +733,16 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       const first = big.polls[0];
       console.log(`  start (facts, writer, poller's clone) → first poll done: ${f1(big.startMs / 1000)} s; first poll ${f1(first?.ms ?? NaN)} ms (judged ${first?.judged ?? 0})`);
       const bigLatency: RequestSample[] = [];
+      // BENCH_GIT_TRACE=1: every git process relengd runs during these requests (workspace.ts passes GIT_TRACE2_* on).
+      const traceFile = path.join(bigDir, "trace2-event.json");
+      const traceFrom = Date.now();
+      if (process.env.BENCH_GIT_TRACE === "1") process.env.GIT_TRACE2_EVENT = traceFile;
       for (let i = 0; i < SCALE_REQUESTS; i++) bigLatency.push(await pushRequest(big, bigRemote, bigWork, factsPackage(REQUESTS + i), "big"));
+      if (process.env.BENCH_GIT_TRACE === "1") {
+        delete process.env.GIT_TRACE2_EVENT;
+        console.log(`  the slowest git processes relengd ran during those requests (seconds from the first one's start):`);
+        for (const l of slowestGit(traceFile, traceFrom)) console.log(`    ${l}`);
+      }
       const scale: Figures = {
         latency: bigLatency,
         idle: await idlePolls(big, 3000),
