@@ -5,7 +5,7 @@
 #
 #   BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bench/all.sh [LOG_DIR]
 #
-# BENCH_ONLY="ingest query" runs those alone. About 45 minutes with PostgreSQL.
+# BENCH_ONLY="ingest query" runs those alone. About 55 minutes with PostgreSQL.
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 logs=${1:-$(mktemp -d "${TMPDIR:-/tmp}/relengd-bench-XXXXXX")}
@@ -51,5 +51,6 @@ both=sqlite
 [ -n "$pg" ] && both=sqlite+postgresql
 wanted mass-rebuild && { echo "== mass-rebuild"; npm run --silent bench:mass-rebuild >"$logs/mass-rebuild.$both.log" 2>&1; grep -E '^(PASS|FAIL)|^BENCH ' "$logs/mass-rebuild.$both.log" | sed 's/^/   /'; }
 wanted restart-history && { echo "== restart-history"; npm run --silent bench:restart-history >"$logs/restart-history.$both.log" 2>&1; grep -E '^(PASS|FAIL)|^BENCH ' "$logs/restart-history.$both.log" | sed 's/^/   /'; }
+wanted requests && { echo "== requests"; npm run --silent bench:requests >"$logs/requests.$both.log" 2>&1; grep -E '^(PASS|FAIL)|^BENCH ' "$logs/requests.$both.log" | sed 's/^/   /'; }
 wanted kill-burst && { echo "== kill-burst"; npm run --silent bench:kill-burst >"$logs/kill-burst.$both.log" 2>&1; grep -E '^(PASS|FAIL)|^BENCH |lost|duplicated' "$logs/kill-burst.$both.log" | tail -8 | sed 's/^/   /'; }
 echo "bench/all: done $(date -u +%H:%M:%S); logs in $logs"
