@@ -236,6 +236,9 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
       }
       // Resumes what a previous run left queued or committed (crash recovery).
       await writer.start();
+      // The requests repository's writer fetches its workspace now, not at the first approval
+      // (a fresh data dir's first merge would otherwise wait for a clone of the whole history).
+      if (requests && parts.requests && policies.environments().repositories.has(parts.requests.repository)) writer.notify(parts.requests.repository);
       requests?.poller.start();
       // Finishes the shadow commits a previous run left queued, then follows the bus.
       shadow?.start();

@@ -173,9 +173,14 @@ export async function commitTree(ws: Workspace, tree: string, parents: readonly 
   return sha;
 }
 
-/** The merge commit of `requestId` on `head`'s first-parent line, if a run before made it. */
-export async function findRequestMerge(ws: Workspace, head: string, requestId: string): Promise<string | undefined> {
-  const out = await git(ws, ["log", "--first-parent", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${TRAILER.requestId}: ${requestId}`, head, "--"]);
+/**
+ * The merge commit of `requestId` on `head`'s first-parent line, if a run before made it. A merge
+ * comes after the head the request was judged against (`since`), so the search stops there
+ * instead of walking the whole history (0.2-0.3 s at 30,000 commits, before every merge).
+ */
+export async function findRequestMerge(ws: Workspace, head: string, requestId: string, since?: string | null): Promise<string | undefined> {
+  const bound = since && (await ws.run(["merge-base", "--is-ancestor", since, head])).code === 0 ? [`^${since}`] : [];
+  const out = await git(ws, ["log", "--first-parent", "--format=%H%x1f%B%x1e", "--fixed-strings", `--grep=${TRAILER.requestId}: ${requestId}`, head, ...bound, "--"]);
   for (const record of out.split("\x1e")) {
     const [sha, message] = record.replace(/^\n/, "").split("\x1f");
     if (sha && message !== undefined && parseRequestMergeMessage(message)?.requestId === requestId) return sha.trim();

@@ -7,7 +7,7 @@ import type { ResolvedRepository } from "../domain/environmentSet.js";
 import type { RequestRevision } from "../domain/requests/revision.js";
 import type { BranchLease } from "../store/branchLease.js";
 import { openRequestStatuses, type BranchState, type RequestRecord, type RequestRepository } from "../store/requestRepository.js";
-import { Drain } from "../concurrency/index.js";
+import { Drain, mapConcurrent } from "../concurrency/index.js";
 import { leaseKey } from "./writer.js";
 import { fetchBranches, isRequestBranch, localRequestRef, pathsAt, remoteHeads } from "./requestGit.js";
 import { PROPOSED_DOCUMENT_ROOTS, readRevision } from "./requestRevision.js";
@@ -24,6 +24,9 @@ export interface RequestPollerOptions {
    */
   submitGraceMs: number;
 }
+
+/** Request branches read at once (each read is a handful of git processes). */
+const REVISION_READS = 4;
 
 export const defaultRequestPollerOptions: RequestPollerOptions = { pollMs: 2000, submitGraceMs: 60_000 };
 
@@ -167,24 +170,23 @@ export class RequestPoller {
     await fetchBranches(ws, [...(targetHead ? [repo.branch] : []), ...moved]);
     if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
-    for (const branch of moved) {
+    // Read a few at a time (git processes; a mass branching pushes hundreds of branches at once),
+    // judged one after the other in the listing's order: of two requests for one path, the one
+    // judged later is the one that conflicts.
+    const signers = this.deps.allowedSigners();
+    const read = await mapConcurrent(moved, REVISION_READS, async (branch) => {
+      // What was fetched is the tip ls-remote named, or a newer one: the next poll judges that.
+      const fetched = (await ws.run(["rev-parse", "--verify", "--quiet", `${localRequestRef(branch)}^{commit}`])).stdout.toString().trim();
+      if (!fetched) return undefined;
+      const tip = heads.get(branch);
+      if (fetched !== tip) this.deps.logger.info({ branch, listed: tip, fetched }, "request branch moved while it was read; judging the newer revision");
+      return readRevision(ws, { repository: repo.name, branch, tip: fetched, targetHead, allowedSigners: signers, source: "git", seenAt: now, targetPaths });
+    });
+    for (const [i, branch] of moved.entries()) {
+      const outcome = read[i] as PromiseSettledResult<RequestRevision | undefined>;
       try {
-        const tip = heads.get(branch) as string;
-        // What was fetched is the tip ls-remote named, or a newer one: the next poll judges that.
-        const fetched = (await ws.run(["rev-parse", "--verify", "--quiet", `${localRequestRef(branch)}^{commit}`])).stdout.toString().trim();
-        if (!fetched) continue;
-        const revision = await readRevision(ws, {
-          repository: repo.name,
-          branch,
-          tip: fetched,
-          targetHead,
-          allowedSigners: this.deps.allowedSigners(),
-          source: "git",
-          seenAt: now,
-          targetPaths,
-        });
-        if (fetched !== tip) this.deps.logger.info({ branch, listed: tip, fetched }, "request branch moved while it was read; judging the newer revision");
-        result.judged.push(await this.deps.judge(revision));
+        if (outcome.status === "rejected") throw outcome.reason;
+        if (outcome.value) result.judged.push(await this.deps.judge(outcome.value));
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         this.deps.logger.warn({ branch, err: error }, "cannot read a request branch; trying again at the next poll");

@@ -46,7 +46,7 @@ export async function mergeRequest(ctx: MergeContext, request: RequestRecord): P
     const head = await current.head();
     if (head) {
       // A run that stopped between the push and its record made the merge already.
-      const found = await findRequestMerge(current, head, request.id);
+      const found = await findRequestMerge(current, head, request.id, request.base);
       if (found) {
         await ctx.requests.markMerged(request.id, found, ctx.now());
         return { status: "merged", request, commit: found } as const;
