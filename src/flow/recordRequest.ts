@@ -74,8 +74,13 @@ export async function judgeRevision(deps: RecordRequestDeps, revision: RequestRe
     policies,
     now: deps.now?.() ?? new Date(),
   });
-  // Why the author is not trusted is part of why a person must look.
-  if (!revision.author.verified && revision.author.note) verdict.reasons.push(`author ${revision.author.name ?? "unknown"} is not verified: ${revision.author.note}`);
+  // Why the author is not trusted is part of why a person must look: said on the verdict's own line about it.
+  if (!revision.author.verified && revision.author.note) {
+    const note = revision.author.note;
+    const i = verdict.reasons.findIndex((r) => /^author .* is not verified/.test(r));
+    if (i >= 0) verdict.reasons[i] = (verdict.reasons[i] as string).replace(/ is not verified(: )?/, (_m, colon: string | undefined) => ` is not verified: ${note}${colon ? "; " : ""}`);
+    else verdict.reasons.push(`author ${revision.author.name ?? "unknown"} is not verified: ${note}`);
+  }
   return { verdict, documents: documents.map((d) => d.record) };
 }
 
