@@ -168,7 +168,6 @@ export class RequestPoller {
     }
     // A repository with no target branch yet (an empty one made on a forge) still takes requests: fetching a missing ref would fail every poll.
     await fetchBranches(ws, [...(targetHead ? [repo.branch] : []), ...moved]);
-    if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
     // Read a few at a time (git processes; a mass branching pushes hundreds of branches at once),
     // judged one after the other in the listing's order: of two requests for one path, the one
@@ -193,6 +192,8 @@ export class RequestPoller {
         result.failed.push({ branch, error });
       }
     }
+    // After the requests: they wait for no report (the first look at a long history takes seconds).
+    if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     remember();
     return result;
   }
