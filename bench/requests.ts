@@ -28,7 +28,7 @@ import { DEFAULT_RAWHIDE_VERSION } from "../src/domain/busMapping.js";
 import { renderRequestMergeMessage } from "../src/domain/commitMessages/requestMerge.js";
 import { GITOPS_README, GITOPS_ROOT_MESSAGE } from "../src/domain/gitopsReadme.js";
 import { firstParentLogArgs, parseFirstParentChanges, requestIdsNamed } from "../src/domain/requests/unreviewed.js";
-import { listProposedDocumentPaths, readUnreviewedWitnessed } from "../src/gitops/proposedHistory.js";
+import { listProposedDocumentPaths, readProposedHistory, readUnreviewedWitnessed, witnessUnreviewed } from "../src/gitops/proposedHistory.js";
 import { localRequestRef } from "../src/gitops/requestGit.js";
 import type { PollResult, RequestPoller } from "../src/gitops/requestPoller.js";
 import { requestWorkspaceDir } from "../src/gitops/requestPoller.js";
@@ -228,10 +228,9 @@ async function startRelengd(db: Store, dir: string, remote: string, policiesDir:
     polls.push({ at, ms: performance.now() - t, judged: result.judged.length });
     return result;
   };
-  await parts.facts.refresh();
-  parts.facts.start();
+  // As application.start() does it, without the scheduler (no compose schedule fires in a bench).
   await application.writer.start();
-  poller.start();
+  await parts.start();
   while (polls.length === 0) await pause(5);
   const startMs = performance.now() - t0;
   return {
@@ -398,6 +397,8 @@ interface UnreviewedTiming {
   walkMs: number;
   /** The log a merge runs first (findRequestMerge: the whole first-parent line grepped for the request's trailer). */
   grepMs: number;
+  /** What the poller runs when main moved by one commit: the history since the last head, witnessed. */
+  incrementalMs: number[];
 }
 
 /** readUnreviewedWitnessed on the poller's clone of main, as the poller runs it when main moves. */
@@ -431,7 +432,16 @@ async function unreviewedCheck(r: Running, times = 3): Promise<UnreviewedTiming>
   t = performance.now();
   await git(dir, ["log", "--first-parent", "--format=%H%x1f%B%x1e", "--fixed-strings", "--grep=Relengd-Request-Id: 00000000000000000000000000", head, "--"]);
   const grepMs = performance.now() - t;
-  return { ms, documents, paths: paths.length, commits: changes.length, ids: ids.length, parts: { lsTree, log: logTime, parse, witness: witnessMs }, logBytes: log.length, walkMs, grepMs };
+  // Main moved by one commit since the poller's last look: only what came since is read.
+  const previous = await readProposedHistory(dir, (await git(dir, ["rev-parse", `${head}~1`])).trim());
+  const headSha = (await git(dir, ["rev-parse", head])).trim();
+  const incrementalMs: number[] = [];
+  for (let i = 0; i < times; i++) {
+    t = performance.now();
+    await witnessUnreviewed(await readProposedHistory(dir, headSha, undefined, previous), witness);
+    incrementalMs.push(performance.now() - t);
+  }
+  return { ms, documents, paths: paths.length, commits: changes.length, ids: ids.length, parts: { lsTree, log: logTime, parse, witness: witnessMs }, logBytes: log.length, walkMs, grepMs, incrementalMs };
 }
 
 /** GIT_TRACE2_PERF of the first-parent log alone: where git's time goes (its regions, children and exit). */
@@ -775,15 +785,19 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       row("push ended → merged, p50", p(empty.latency.map((s) => s.mergedAfterPushMs), 50), p(scale.latency.map((s) => s.mergedAfterPushMs), 50));
       row("  decision (seenAt → decidedAt), p50", p(empty.latency.map((s) => s.decisionMs), 50), p(scale.latency.map((s) => s.decisionMs), 50));
       row("  merge (decidedAt → remote moved), p50", p(empty.latency.map((s) => s.mergeMs), 50), p(scale.latency.map((s) => s.mergeMs), 50));
-      row("unreviewed check (readUnreviewedWitnessed), p50 of 3", p(empty.unreviewed.ms, 50), p(scale.unreviewed.ms, 50));
+      row("unreviewed check, first look after a start (whole history), p50 of 3", p(empty.unreviewed.ms, 50), p(scale.unreviewed.ms, 50));
+      row("unreviewed check, main moved by one commit (since the last look), p50 of 3", p(empty.unreviewed.incrementalMs, 50), p(scale.unreviewed.incrementalMs, 50));
       console.log(`\n  scale vs README-only repository (${bigDb.where}):\n${table(rows)}`);
       const u = scale.unreviewed;
       console.log(
         `  unreviewed check at scale: ${u.paths} proposed documents at head, ${u.commits} first-parent commits touching them (${mb(u.logBytes)} of log), ${u.ids} request ids witnessed; ` +
           `found ${u.documents} unreviewed (expected ${DIRECT_PUSHES}); one run split: ls-tree ${f1(u.parts.lsTree)} ms, git log ${f1(u.parts.log)} ms, parse ${f1(u.parts.parse)} ms, store witness ${f1(u.parts.witness)} ms`,
       );
-      const slow = p(u.ms, 50) > UNREVIEWED_WARN_MS;
-      console.log(`${verdict(!slow)} unreviewed check ≤ ${UNREVIEWED_WARN_MS} ms on ${fixture.commits} commits (p50 ${f1(p(u.ms, 50))} ms): it runs on every head move of main, in the poll that judges the next requests`);
+      const slow = p(u.incrementalMs, 50) > UNREVIEWED_WARN_MS;
+      console.log(
+        `${verdict(!slow)} unreviewed check ≤ ${UNREVIEWED_WARN_MS} ms on ${fixture.commits} commits when main moved (p50 ${f1(p(u.incrementalMs, 50))} ms; it runs on every head move of main, after the poll's requests are judged); ` +
+          `the first look after a start reads the whole history: p50 ${f1(p(u.ms, 50))} ms`,
+      );
       console.log(
         `  beside it: the same first-parent walk over the proposed roots without --name-status ${f1(u.walkMs)} ms; the log every merge runs first (findRequestMerge: the whole first-parent line grepped for a trailer) ${f1(u.grepMs)} ms (README-only: ${f1(empty.unreviewed.grepMs)} ms)`,
       );
@@ -804,7 +818,8 @@ async function run(provider: "sqlite" | "postgresql", postgresUrl?: string): Pro
       benchLine(name, "scale-idle-poll-vs-empty", p(scale.idle, 50) / p(empty.idle, 50), "lower");
       benchLine(name, "scale-new-branches-poll-vs-empty", freshMs(scale.fresh) / freshMs(empty.fresh), "lower");
       benchLine(name, "scale-push-to-merged-vs-empty", p(scale.latency.map((s) => s.mergedAfterPushMs), 50) / p(empty.latency.map((s) => s.mergedAfterPushMs), 50), "lower");
-      benchLine(name, "scale-unreviewed-ms", p(u.ms, 50), "lower");
+      benchLine(name, "scale-unreviewed-ms", p(u.incrementalMs, 50), "lower");
+      benchLine(name, "scale-unreviewed-first-look-ms", p(u.ms, 50), "lower");
       benchLine(name, "scale-rss-mb", after.rss / 1024 / 1024, "lower");
       if (slow) {
         // Evidence for a fix, measured last (it changes the poller's clone): git's commit-graph with

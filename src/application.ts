@@ -82,6 +82,8 @@ export interface RequestParts {
   service: RequestService;
   poller: RequestPoller;
   facts: FactsHolder;
+  /** Loads the facts, warms the writer of the requests repository, starts polling (after the writer started). */
+  start(): Promise<void>;
 }
 
 export interface Application {
@@ -225,21 +227,9 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     bus,
     requests,
     async start() {
-      // Facts first: a request judged before they load would find every fact unknown.
-      if (requests) {
-        await requests.facts.refresh();
-        requests.facts.start();
-        const repository = parts.requests?.repository ?? "";
-        if (!policies.environments().repositories.has(repository)) {
-          logger.warn({ repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
-        }
-      }
       // Resumes what a previous run left queued or committed (crash recovery).
       await writer.start();
-      // The requests repository's writer fetches its workspace now, not at the first approval
-      // (a fresh data dir's first merge would otherwise wait for a clone of the whole history).
-      if (requests && parts.requests && policies.environments().repositories.has(parts.requests.repository)) writer.notify(parts.requests.repository);
-      requests?.poller.start();
+      await requests?.start();
       // Finishes the shadow commits a previous run left queued, then follows the bus.
       shadow?.start();
       await announcer?.start();
@@ -345,5 +335,23 @@ function composeRequests(
       return { repository: repo.name, branch: repo.branch, head: null, documents: [], checkedAt: null };
     },
   };
-  return { repository, service, poller, facts };
+  return {
+    repository,
+    service,
+    poller,
+    facts,
+    async start() {
+      // Facts first: a request judged before they load would find every fact unknown.
+      await facts.refresh();
+      facts.start();
+      if (!target()) {
+        logger.warn({ repository: config.repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
+      } else {
+        // Its writer fetches its workspace now, not at the first approval (a fresh data dir's
+        // first merge would otherwise wait for a fetch of the whole history).
+        writer.notify(config.repository);
+      }
+      poller.start();
+    },
+  };
 }
