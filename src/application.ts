@@ -17,7 +17,7 @@ import { pushQueue, type PushQueue } from "./flow/pushArtifact.js";
 import type { ReleaseDeps } from "./flow/release.js";
 import { describeSummary, runSchedule } from "./flow/runSchedule.js";
 import { decideRequestByPerson } from "./flow/decideRequestByPerson.js";
-import { recordRequest, type RecordRequestDeps } from "./flow/recordRequest.js";
+import { recordRequest, rejudgeRequest, type RecordRequestDeps } from "./flow/recordRequest.js";
 import type { RequestService } from "./flow/requestDeps.js";
 import { submitRequest } from "./flow/submitRequest.js";
 import { RequestPoller } from "./gitops/requestPoller.js";
@@ -314,12 +314,16 @@ function composeRequests(
       workspacesDir: parts.workspacesDir,
       allowedSigners: () => signers,
       judge: async (revision) => (await recordRequest(recordDeps, revision)).request,
+      rejudge: (request, revision) => rejudgeRequest(recordDeps, request, revision),
       lease: shared.lease,
       logger,
       now,
     },
     config.pollMs === undefined ? {} : { pollMs: config.pollMs },
   );
+  // New facts or approval policies: what waits for review because of them is judged again.
+  facts.onRefresh(() => poller.policiesChanged());
+  policies.onReload?.(() => poller.policiesChanged());
   const submissions = new RequestSubmitter(parts.workspacesDir);
   const service: RequestService = {
     requests: repository,

@@ -84,6 +84,30 @@ export async function judgeRevision(deps: RecordRequestDeps, revision: RequestRe
   return { verdict, documents: documents.map((d) => d.record) };
 }
 
+/**
+ * Judges again a request that waits for review because of what the policies said, with the facts
+ * and policies in force now (they changed: a facts source came back, a policy was added). The
+ * revision is read afresh from git by the caller. Null when the request changed meanwhile.
+ */
+export async function rejudgeRequest(deps: RecordRequestDeps, request: RequestRecord, revision: RequestRevision): Promise<RequestRecord | null> {
+  if (revision.revision !== request.revision || revision.branch !== request.branch) return null;
+  const { verdict } = await judgeRevision(deps, revision);
+  // Still waiting for the same reasons: nothing to record.
+  if (verdict.status === "needs-review" && JSON.stringify(verdict.reasons) === JSON.stringify(request.reasons)) return null;
+  const updated = await deps.requests.rejudge(
+    request.id,
+    {
+      status: verdict.status,
+      reasons: verdict.reasons,
+      approvedBy: verdict.approvedBy ?? null,
+      decisions: verdict.decisions.map((d) => ({ policy: d.policy, path: d.path, outcome: d.outcome, reason: d.reason, conditions: d.conditions.map((c) => ({ name: c.name, value: c.value, detail: c.detail, wanted: c.wanted, part: c.part })) })),
+    },
+    deps.now?.() ?? new Date(),
+  );
+  if (updated) deps.onRecorded?.(updated, []);
+  return updated;
+}
+
 /** Records a judged revision; `created` false when the same revision was recorded before (it is left as it is). */
 export async function recordRequest(deps: RecordRequestDeps, revision: RequestRevision): Promise<{ request: RequestRecord; created: boolean }> {
   const { verdict, documents } = await judgeRevision(deps, revision);

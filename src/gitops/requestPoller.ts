@@ -41,6 +41,11 @@ export interface RequestPollerDeps {
   judge: (revision: RequestRevision) => Promise<RequestRecord>;
   /** A request ended because its branch was deleted. */
   onWithdrawn?: (id: string) => void;
+  /**
+   * Judges again a request that waits for review because of the policies, from its revision read
+   * afresh (flow/recordRequest's rejudgeRequest); absent: never.
+   */
+  rejudge?: (request: RequestRecord, revision: RequestRevision) => Promise<RequestRecord | null>;
   lease?: BranchLease;
   logger: Logger;
   now?: () => Date;
@@ -48,6 +53,8 @@ export interface RequestPollerDeps {
 
 export interface PollResult {
   judged: RequestRecord[];
+  /** Requests that waited for review and were judged again (the facts or policies changed) to another verdict. */
+  rejudged: RequestRecord[];
   withdrawn: string[];
   failed: { branch: string; error: string }[];
 }
@@ -65,6 +72,7 @@ export class RequestPoller {
   private timer: NodeJS.Timeout | undefined;
   private workspace: Workspace | undefined;
   private unreviewedReport: UnreviewedReport | undefined;
+  private rejudgeDue = false;
   /** The request branches as the last poll found them. */
   private lastHeads: { repository: string; url: string; heads: Map<string, string> } | undefined;
   /** The target branch's history the report was made from. */
@@ -85,6 +93,15 @@ export class RequestPoller {
 
   /** Look now (a webhook, a submission), not at the next tick. */
   kick(): void {
+    this.drain.wake();
+  }
+
+  /**
+   * The facts or the approval policies changed: the requests waiting for review because of them
+   * are judged again at the next poll (one that waited for a facts source that was down, say).
+   */
+  policiesChanged(): void {
+    this.rejudgeDue = true;
     this.drain.wake();
   }
 
@@ -118,7 +135,7 @@ export class RequestPoller {
 
   /** One look at the remote: new and moved branches judged, deleted ones withdrawn. */
   async pollOnce(): Promise<PollResult> {
-    const result: PollResult = { judged: [], withdrawn: [], failed: [] };
+    const result: PollResult = { judged: [], rejudged: [], withdrawn: [], failed: [] };
     const repo = this.deps.repository();
     if (!repo) return result;
     // One replica polls a repository: the one that writes its branch.
@@ -162,6 +179,7 @@ export class RequestPoller {
     const reportStale = this.unreviewedReport?.head !== targetHead || this.unreviewedReport.repository !== repo.name || this.unreviewedReport.branch !== repo.branch;
     // The writer pushes a merge before it records it: a look in between finds its trailer unwitnessed. Such documents are asked about again (the store only, no git) until the record comes.
     if (!reportStale && this.unreviewedReport?.documents.some((d) => d.requestId !== undefined)) await this.witnessAgain();
+    if (this.rejudgeDue && this.deps.rejudge) await this.rejudgeWaiting(ws, repo, requestHeads, targetHead, result);
     if (moved.length === 0 && !reportStale) {
       remember();
       return result;
@@ -196,6 +214,39 @@ export class RequestPoller {
     if (reportStale) await this.checkUnreviewed(ws, repo, targetHead);
     remember();
     return result;
+  }
+
+  /** Judges again what waits for the policies: only revisions still at their branch's tip. */
+  private async rejudgeWaiting(ws: Workspace, repo: ResolvedRepository, requestHeads: ReadonlyMap<string, string>, targetHead: string | null, result: PollResult): Promise<void> {
+    this.rejudgeDue = false;
+    const rejudge = this.deps.rejudge;
+    if (!rejudge) return;
+    const waiting = (await this.deps.requests.waitingForPolicies(repo.name)).filter((r) => requestHeads.get(r.branch) === r.revision);
+    if (waiting.length === 0) return;
+    try {
+      await fetchBranches(ws, [...(targetHead ? [repo.branch] : []), ...waiting.map((r) => r.branch)]);
+    } catch (err) {
+      // Tried again at the next change of the facts or policies, or when the branch moves.
+      this.rejudgeDue = true;
+      throw err;
+    }
+    const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
+    const signers = this.deps.allowedSigners();
+    const now = this.now();
+    const reads = await mapConcurrent(waiting, REVISION_READS, (r) =>
+      readRevision(ws, { repository: repo.name, branch: r.branch, tip: r.revision, targetHead, allowedSigners: signers, source: r.source, seenAt: r.seenAt, targetPaths, ...(r.source === "api" ? { author: { name: r.author, email: r.authorEmail, verified: r.verified } } : {}) }),
+    );
+    for (const [i, request] of waiting.entries()) {
+      const read = reads[i] as PromiseSettledResult<RequestRevision>;
+      try {
+        if (read.status === "rejected") throw read.reason;
+        const updated = await rejudge(request, read.value);
+        if (updated) result.rejudged.push(updated);
+      } catch (err) {
+        this.deps.logger.warn({ request: request.id, err: err instanceof Error ? err.message : String(err) }, "cannot judge a waiting request again");
+      }
+    }
+    if (result.rejudged.length > 0) this.deps.logger.info({ requests: result.rejudged.map((r) => ({ id: r.id, status: r.status })), at: now }, "requests waiting for review judged again with the new facts or policies");
   }
 
   /** The last report's history witnessed again by the store: merges recorded since are reviewed. */

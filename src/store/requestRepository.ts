@@ -12,6 +12,9 @@ export { openRequestStatuses, requestStatuses, type RequestStatus };
 
 export type RequestSource = "api" | "git";
 
+/** `decidedBy` of a request the writer could not merge (a conflict with the target): a person decides. */
+export const MERGE_CONFLICT = "relengd:merge-conflict";
+
 export interface RequestDocumentRecord {
   path: string;
   kind: string;
@@ -359,8 +362,57 @@ export class RequestRepository {
       if (!row) return false;
       const reasons = [...(JSON.parse(row.reasons) as string[]), reason];
       const at = stamp(now);
-      await tx.updateTable("Request").set({ status: "needs-review", approvedBy: null, reasons: JSON.stringify(reasons), updatedAt: at }).where("id", "=", id).where("status", "=", "approved").execute();
+      // decidedBy says the writer put it there: new facts do not make a conflict go away.
+      await tx
+        .updateTable("Request")
+        .set({ status: "needs-review", approvedBy: null, decidedBy: MERGE_CONFLICT, decisionReason: reason, reasons: JSON.stringify(reasons), updatedAt: at })
+        .where("id", "=", id)
+        .where("status", "=", "approved")
+        .execute();
       return true;
+    });
+  }
+
+  /**
+   * Requests waiting for review because of what the policies said (not a person, not a merge
+   * conflict): judged again when the facts or the approval policies change.
+   */
+  async waitingForPolicies(repository: string, limit = 500): Promise<RequestRecord[]> {
+    return this.store.read(async (tx) => {
+      const rows = await tx.selectFrom("Request").selectAll().where("repository", "=", repository).where("status", "=", "needs-review").where("decidedBy", "is", null).orderBy("seq", "asc").limit(limit).execute();
+      const docs = await documentsOf(
+        tx,
+        rows.map((r) => r.id),
+      );
+      return rows.map((r) => toRecord(r, docs.get(r.id) ?? []));
+    });
+  }
+
+  /**
+   * A new verdict for a request still waiting for the policies (see waitingForPolicies): its
+   * status, reasons and decisions replaced, in one transaction; false when it changed meanwhile
+   * (a person decided, the branch moved).
+   */
+  async rejudge(id: string, verdict: Pick<NewRequest, "status" | "reasons" | "approvedBy" | "decisions">, now = new Date()): Promise<RequestRecord | null> {
+    return this.store.transaction(async (tx) => {
+      const at = stamp(now);
+      const updated = await tx
+        .updateTable("Request")
+        .set({ status: verdict.status, reasons: JSON.stringify(verdict.reasons), approvedBy: verdict.approvedBy, decidedAt: at, updatedAt: at })
+        .where("id", "=", id)
+        .where("status", "=", "needs-review")
+        .where("decidedBy", "is", null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) return null;
+      await tx.deleteFrom("RequestDecision").where("requestId", "=", id).execute();
+      for (const chunk of chunksFor(verdict.decisions, DECISION_COLUMNS)) {
+        await tx
+          .insertInto("RequestDecision")
+          .values(chunk.map((d) => ({ requestId: id, policy: d.policy, path: d.path, outcome: d.outcome, reason: d.reason, conditions: JSON.stringify(d.conditions), decidedAt: at })))
+          .execute();
+      }
+      return toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []);
     });
   }
 

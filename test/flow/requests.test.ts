@@ -272,3 +272,51 @@ describe.each(testProviders)("requests on %s", (provider) => {
     expect(res.body).toContain("/spec/repo");
   });
 });
+
+describe("requests waiting for the facts", () => {
+  let t: TestApp;
+  let policiesDir: string;
+  beforeAll(async () => {
+    // The shipped facts, but jdoe's key not listed yet: a signed push of theirs is not verified.
+    policiesDir = mkdtempSync(path.join(root, "policies-nokey-"));
+    cpSync(POLICIES, policiesDir, { recursive: true });
+    t = await startTestApp("sqlite", { policiesDir, requests: { pollMs: 60_000 } });
+    await ensureBareRepository(t.remote, { readme });
+    await t.application.requests?.facts.refresh();
+  });
+  afterAll(async () => t.close());
+
+  it("judges a request again when the facts change, and merges it once they say yes", async () => {
+    const jdoe = packager(t, { key: keys.jdoe });
+    jdoe.write("distgit/branches/rpms/nethack/f44.yaml", branchRequest("nethack", "f44"));
+    jdoe.push("requests/waits-for-key");
+    await settle(t);
+    const held = await latest(t, "requests/waits-for-key");
+    expect(held).toMatchObject({ status: "needs-review", verified: false });
+
+    // The key is listed now; the next refresh of the facts re-judges what waits for them.
+    const signingKeys = JSON.parse(readFileSync(path.join(policiesDir, "facts", "signing-keys.json"), "utf8")) as Record<string, string[]>;
+    signingKeys.jdoe = [readFileSync(`${keys.jdoe}.pub`, "utf8").trim()];
+    writeFileSync(path.join(policiesDir, "facts", "signing-keys.json"), JSON.stringify(signingKeys, null, 2));
+    await t.application.requests?.facts.refresh();
+    await settle(t);
+    const after = await t.application.requests?.repository.get(held.id);
+    expect(after).toMatchObject({ id: held.id, status: "merged", approvedBy: "policy/branch-by-maintainer" });
+    const decisions = await t.application.requests?.repository.decisions(held.id);
+    expect(decisions?.find((d) => d.policy === "branch-by-maintainer")?.outcome).toBe("approve");
+  });
+
+  it("leaves alone what a person decided (a conflict with main: test/gitops/requestMerge.test.ts)", async () => {
+    const p = packager(t, { name: "jdoe" });
+    p.write("distgit/branches/rpms/sudoku/f44.yaml", branchRequest("sudoku", "f44"));
+    p.push("requests/denied-by-person");
+    await settle(t);
+    const held = await latest(t, "requests/denied-by-person");
+    const denied = await t.app.inject({ method: "POST", url: `/api/v1/requests/${held.id}/deny`, headers: await t.auth("releaser"), payload: { reason: "not now" } });
+    expect(denied.statusCode).toBe(200);
+    t.application.requests?.poller.policiesChanged();
+    await settle(t);
+    expect((await t.application.requests?.repository.get(held.id))?.status).toBe("denied");
+    expect(await t.application.requests?.repository.waitingForPolicies("gitops")).not.toContainEqual(expect.objectContaining({ id: held.id }));
+  });
+});

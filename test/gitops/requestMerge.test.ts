@@ -113,6 +113,8 @@ describe("the writer merging approved requests", () => {
     expect(after?.status).toBe("needs-review");
     expect(after?.reasons.join("\n")).toContain(`conflicts in ${file}`);
     expect(mergesOf(r.id)).toEqual([]);
+    // New facts do not make a conflict go away: it is not judged again by the policies.
+    expect((await t.application.requests?.repository.waitingForPolicies("gitops"))?.map((w) => w.id)).not.toContain(r.id);
   });
 
   it("merges several approved requests and releases on one branch one after another, each push a fast-forward", async () => {

@@ -362,6 +362,13 @@ const requestCases: Record<ListTaking<RequestRepository>, Case> = {
     const found = await store.requests.latestOfBranches("gitops", spread(branches, absent(store, n), n));
     expect(found.map((b) => b.branch).sort()).toEqual(branches.slice(0, Math.min(n, 2)).sort());
   },
+  // A new verdict's decisions: one insert, however many.
+  async rejudge(store, n) {
+    const { record } = await setup(() => store.requests.record(newRequest(store, { status: "needs-review", documents: [document(store.unique("distgit/r.yaml"))] })));
+    const decisions = Array.from({ length: n }, () => ({ policy: "bind", path: "distgit/r.yaml", outcome: "approve", reason: "facts came back", conditions: [] }));
+    const updated = await store.requests.rejudge(record.id, { status: "approved", reasons: ["facts came back"], approvedBy: "policy/bind", decisions });
+    expect(updated?.status).toBe("approved");
+  },
   async mergeCommits(store, n) {
     const ids = await setup(async () => {
       const out: string[] = [];
