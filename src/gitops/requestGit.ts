@@ -83,28 +83,43 @@ export async function changedPaths(ws: Workspace, from: string | null, to: strin
   return changes;
 }
 
-/** The blob id and bytes of each of `paths` at `commit` (absent paths and non-files are missing). */
-export async function blobsAt(ws: Workspace, commit: string, paths: readonly string[]): Promise<Map<string, { oid: string; mode: string; bytes: Buffer }>> {
-  const out = new Map<string, { oid: string; mode: string; bytes: Buffer }>();
+export interface BlobAt {
+  oid: string;
+  mode: string;
+  size: number;
+  /** The content; null when it is larger than the caller reads. */
+  bytes: Buffer | null;
+}
+
+/**
+ * The blob id, size and bytes of each of `paths` at `commit` (absent paths and non-files are
+ * missing). Blobs larger than `maxBytes` are not read: a pushed branch may hold a file of any size,
+ * and only its id is needed to tell it from another.
+ */
+export async function blobsAt(ws: Workspace, commit: string, paths: readonly string[], maxBytes = Number.POSITIVE_INFINITY): Promise<Map<string, BlobAt>> {
+  const out = new Map<string, BlobAt>();
   if (paths.length === 0) return out;
-  const listing = await git(ws, ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit, "--", ...paths]);
-  const entries: { path: string; oid: string; mode: string }[] = [];
+  // -l: each entry with its size, so that large blobs are never read.
+  const listing = await git(ws, ["--literal-pathspecs", "ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--", ...paths]);
+  const entries: { path: string; oid: string; mode: string; size: number }[] = [];
   for (const entry of listing.split("\0")) {
-    const m = /^(\d{6}) blob ([0-9a-f]{40,64})\t(.*)$/s.exec(entry);
-    if (m?.[1] && m[2] && m[3] !== undefined) entries.push({ mode: m[1], oid: m[2], path: m[3] });
+    const m = /^(\d{6}) blob ([0-9a-f]{40,64}) +(\d+)\t(.*)$/s.exec(entry);
+    if (m?.[1] && m[2] && m[3] && m[4] !== undefined) entries.push({ mode: m[1], oid: m[2], size: Number(m[3]), path: m[4] });
   }
-  if (entries.length === 0) return out;
-  const r = await ws.run(["cat-file", "--batch"], { input: Buffer.from(entries.map((e) => e.oid).join("\n") + "\n") });
+  const toRead = entries.filter((e) => e.size <= maxBytes);
+  for (const e of entries) if (e.size > maxBytes) out.set(e.path, { oid: e.oid, mode: e.mode, size: e.size, bytes: null });
+  if (toRead.length === 0) return out;
+  const r = await ws.run(["cat-file", "--batch"], { input: Buffer.from(toRead.map((e) => e.oid).join("\n") + "\n") });
   if (r.code !== 0) throw new RequestGitError(`git cat-file: ${r.stderr.trim()}`);
   let at = 0;
-  for (const e of entries) {
+  for (const e of toRead) {
     const nl = r.stdout.indexOf(10, at);
     const header = r.stdout.subarray(at, nl).toString();
     at = nl + 1;
     const m = /^[0-9a-f]{40,64} blob (\d+)$/.exec(header);
     if (!m) throw new RequestGitError(`git cat-file: unexpected answer for ${e.path}: ${header}`);
     const size = Number(m[1]);
-    out.set(e.path, { oid: e.oid, mode: e.mode, bytes: r.stdout.subarray(at, at + size) });
+    out.set(e.path, { oid: e.oid, mode: e.mode, size, bytes: r.stdout.subarray(at, at + size) });
     at += size + 1;
   }
   return out;

@@ -1,7 +1,7 @@
 // Reads one revision of a request branch out of git: what it changes against the target branch
 // (only what would change on a merge) and who signed the commits it adds.
 import type { RequestRevision, RevisionAuthor, RevisionFile } from "../domain/requests/revision.js";
-import { blobsAt, changedPaths, commitSignatures, mergeBase, pathsAt, type CommitSignature } from "./requestGit.js";
+import { blobsAt, changedPaths, commitSignatures, mergeBase, pathsAt, type BlobAt, type CommitSignature } from "./requestGit.js";
 import type { Workspace } from "./workspace.js";
 
 /** The folders of the GitOps repository that hold proposed documents. */
@@ -36,7 +36,8 @@ export async function readRevision(ws: Workspace, input: RevisionInput): Promise
   const truncated = changed.length > MAX_REQUEST_FILES;
   const candidates = changed.slice(0, MAX_REQUEST_FILES);
   const paths = candidates.map((c) => c.path);
-  const [atTip, atTarget] = await Promise.all([blobsAt(ws, tip, paths), targetHead ? blobsAt(ws, targetHead, paths) : Promise.resolve(new Map<string, { oid: string; mode: string; bytes: Buffer }>())]);
+  // The target's side is compared by blob id only: none of its bytes are read.
+  const [atTip, atTarget] = await Promise.all([blobsAt(ws, tip, paths, MAX_REQUEST_FILE_BYTES), targetHead ? blobsAt(ws, targetHead, paths, 0) : Promise.resolve(new Map<string, BlobAt>())]);
   const files: RevisionFile[] = [];
   for (const c of candidates) {
     const mine = atTip.get(c.path);
@@ -54,7 +55,7 @@ export async function readRevision(ws: Workspace, input: RevisionInput): Promise
       path: c.path,
       change: theirs ? "modified" : "added",
       blob: mine.oid,
-      bytes: mine.bytes.length > MAX_REQUEST_FILE_BYTES ? null : new Uint8Array(mine.bytes),
+      bytes: mine.bytes === null ? null : new Uint8Array(mine.bytes),
       ...(special ? { special: true } : {}),
     });
   }

@@ -6,7 +6,7 @@ import type { ResolvedRepository } from "../domain/environmentSet.js";
 import type { RequestRevision } from "../domain/requests/revision.js";
 import { KeyedMutex } from "../concurrency/index.js";
 import { blobsAt, fetchBranches, localRequestRef, pushBranch, remoteHeads } from "./requestGit.js";
-import { readRevision } from "./requestRevision.js";
+import { MAX_REQUEST_FILE_BYTES, readRevision } from "./requestRevision.js";
 import { requestWorkspaceDir } from "./requestPoller.js";
 import { Workspace, type Author } from "./workspace.js";
 
@@ -66,8 +66,8 @@ export class RequestSubmitter {
     const author: Author = { name: input.subject, email: repo.author.email };
     let tip: string;
     let unchanged = false;
-    const have = parent ? (await blobsAt(ws, parent, [input.path])).get(input.path) : undefined;
-    if (branchTip && parent && have && have.bytes.toString("utf8") === input.content) {
+    const have = parent ? (await blobsAt(ws, parent, [input.path], MAX_REQUEST_FILE_BYTES)).get(input.path) : undefined;
+    if (branchTip && parent && have?.bytes && have.bytes.toString("utf8") === input.content) {
       tip = parent;
       unchanged = true;
     } else {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GITOPS_README, GITOPS_ROOT_MESSAGE } from "../../src/domain/gitopsReadme.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import { commitTree, fetchBranches, localRequestRef, mergeTree, remoteHeads } from "../../src/gitops/requestGit.js";
-import { authorOf, readRevision } from "../../src/gitops/requestRevision.js";
+import { authorOf, MAX_REQUEST_FILE_BYTES, readRevision } from "../../src/gitops/requestRevision.js";
 import { Workspace } from "../../src/gitops/workspace.js";
 import { git } from "../support/remote.js";
 
@@ -150,6 +150,14 @@ describe("reading a request branch", () => {
     fresh.push("requests/unrelated");
     const rev = await revisionOf(await workspaceOf(remote, "reading-unrelated"), "requests/unrelated");
     expect(rev.files.map((f) => f.path)).toEqual(["distgit/repos/rpms/sudoku.yaml"]);
+  });
+
+  it("does not read a file larger than a request document may be (only its id)", async () => {
+    const big = clone(remote, "big");
+    big.commit("distgit/branches/rpms/nethack/rawhide.yaml", "x".repeat(MAX_REQUEST_FILE_BYTES + 1));
+    big.push("requests/big");
+    const rev = await revisionOf(await workspaceOf(remote, "reading-big"), "requests/big");
+    expect(rev.files).toEqual([{ path: "distgit/branches/rpms/nethack/rawhide.yaml", change: "added", blob: expect.stringMatching(/^[0-9a-f]{40}$/), bytes: null }]);
   });
 
   it("names deletions and files that are not regular files", async () => {
