@@ -330,10 +330,11 @@ function composeRequests(
     submit: (principal, input) =>
       submitRequest({ ...recordDeps, repository: target, submissions, onPushed: (r) => r.status === "approved" && writer.notify(r.repository) }, principal, input),
     decide: (principal, input) => decideRequestByPerson({ requests: repository, now, onDecided: decided }, principal, input),
-    unreviewed: () => {
+    unreviewed: async () => {
       const repo = target();
       if (!repo) return undefined;
-      const report = poller.unreviewed();
+      // The polling replica's own report is the freshest; the others read what it stored.
+      const report = poller.unreviewed() ?? (await repository.unreviewed(repo.name));
       // A report of another repository or branch (the environments were reloaded) says nothing of this one.
       if (report && report.repository === repo.name && report.branch === repo.branch) return report;
       return { repository: repo.name, branch: repo.branch, head: null, documents: [], checkedAt: null };

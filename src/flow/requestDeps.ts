@@ -40,5 +40,5 @@ export interface RequestService {
    * GET /api/v1/requests/unreviewed: what the poller last found on the target branch (a report
    * with a null head before its first look); undefined when no repository takes requests.
    */
-  unreviewed?: () => UnreviewedReport | undefined;
+  unreviewed?: () => Promise<UnreviewedReport | undefined>;
 }

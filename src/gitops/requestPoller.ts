@@ -255,6 +255,7 @@ export class RequestPoller {
     if (!report || !this.history || this.history.head !== report.head) return;
     try {
       this.unreviewedReport = { ...report, documents: await witnessUnreviewed(this.history, (ids) => this.deps.requests.mergeCommits(ids)), checkedAt: this.now() };
+      await this.deps.requests.saveUnreviewed(this.unreviewedReport);
     } catch (err) {
       this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot check the target branch for unreviewed documents");
     }
@@ -270,6 +271,8 @@ export class RequestPoller {
       this.history = fetched ? await readProposedHistory(ws.dir, fetched, undefined, previous) : undefined;
       const documents = this.history ? await witnessUnreviewed(this.history, (ids) => this.deps.requests.mergeCommits(ids)) : [];
       this.unreviewedReport = { repository: repo.name, branch: repo.branch, head: this.history?.head ?? head, documents, checkedAt: this.now() };
+      // In the store: every replica answers with it, not only the one that polls.
+      await this.deps.requests.saveUnreviewed(this.unreviewedReport);
       if (documents.length > 0) this.deps.logger.warn({ repository: repo.name, documents: documents.slice(0, 20).map((d) => d.path) }, "proposed documents reached the target branch without a relengd merge");
     } catch (err) {
       this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot check the target branch for unreviewed documents");

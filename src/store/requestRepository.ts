@@ -7,6 +7,7 @@ import { newId } from "./ids.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 import { openRequestStatuses, requestStatuses, type RequestStatus } from "../domain/requests/status.js";
+import type { UnreviewedDocument, UnreviewedReport } from "../domain/requests/unreviewed.js";
 
 export { openRequestStatuses, requestStatuses, type RequestStatus };
 
@@ -481,6 +482,25 @@ export class RequestRepository {
       }
     });
     return out;
+  }
+
+  /** Keeps the poller's last look at a repository's target branch, for every replica to answer with. */
+  async saveUnreviewed(report: UnreviewedReport): Promise<void> {
+    const row = { branch: report.branch, head: report.head, documents: JSON.stringify(report.documents), checkedAt: stamp(report.checkedAt ?? new Date()) };
+    await this.store.transaction((tx) =>
+      tx
+        .insertInto("UnreviewedReport")
+        .values({ repository: report.repository, ...row })
+        .onConflict((oc) => oc.column("repository").doUpdateSet(row))
+        .execute(),
+    );
+  }
+
+  /** The last look at a repository's target branch; undefined before the first. */
+  async unreviewed(repository: string): Promise<UnreviewedReport | undefined> {
+    const row = await this.store.read((tx) => tx.selectFrom("UnreviewedReport").selectAll().where("repository", "=", repository).executeTakeFirst());
+    if (!row) return undefined;
+    return { repository: row.repository, branch: row.branch, head: row.head, documents: JSON.parse(row.documents) as UnreviewedDocument[], checkedAt: fromStamp(row.checkedAt) };
   }
 
   /** Requests by kind and status (metrics, dashboard). */

@@ -48,6 +48,7 @@ describe("RequestPoller.unreviewed", () => {
   const requests = {
     branches: () => Promise.resolve([]),
     latestOfBranches: () => Promise.resolve([]),
+    saveUnreviewed: () => Promise.resolve(),
     mergeCommits: (ids: readonly string[]) => {
       asked.push([...ids]);
       return Promise.resolve(new Map([...recorded].filter(([id]) => ids.includes(id))));
@@ -107,7 +108,12 @@ describe("RequestPoller on a repository without the target branch yet", () => {
 
     const judged: { branch: string; base: string | null; paths: string[] }[] = [];
     const poller = new RequestPoller({
-      requests: { branches: () => Promise.resolve([]), latestOfBranches: () => Promise.resolve([]), mergeCommits: () => Promise.resolve(new Map()) } as unknown as RequestRepository,
+      requests: {
+        branches: () => Promise.resolve([]),
+        latestOfBranches: () => Promise.resolve([]),
+        saveUnreviewed: () => Promise.resolve(),
+        mergeCommits: () => Promise.resolve(new Map()),
+      } as unknown as RequestRepository,
       repository: () => ({ name: "gitops", url: remote, branch: "main", author: { name: "relengd", email: "relengd@localhost" } }),
       workspacesDir: path.join(dir, "workspaces"),
       allowedSigners: () => null,

@@ -133,5 +133,21 @@ describe.skipIf(!postgresUrl)("requests with two replicas on one PostgreSQL", ()
     // One replica holds the lease of the branch, and only it.
     const holders = replicas.filter((r) => r.lease.held().length > 0);
     expect(holders).toHaveLength(1);
+
+    // The unreviewed report, made by the polling replica, is what both answer (main's head, nothing unreviewed).
+    const head = git(remote, "rev-parse", "main").trim();
+    const reader = await new TokenService(secret).issue({ subject: "reader", role: "reader", ttlSeconds: 600 });
+    const reportDeadline = Date.now() + 30_000;
+    for (const r of replicas) {
+      let report: { head: string | null; items: unknown[] } | undefined;
+      for (;;) {
+        const res = await r.application.app.inject({ method: "GET", url: "/api/v1/requests/unreviewed", headers: { authorization: `Bearer ${reader.token}` } });
+        expect(res.statusCode, res.body).toBe(200);
+        report = res.json<{ head: string | null; items: unknown[] }>();
+        if (report.head === head || Date.now() > reportDeadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(report).toMatchObject({ head, items: [] });
+    }
   }, 90_000);
 });

@@ -369,6 +369,13 @@ const requestCases: Record<ListTaking<RequestRepository>, Case> = {
     const updated = await store.requests.rejudge(record.id, { status: "approved", reasons: ["facts came back"], approvedBy: "policy/bind", decisions });
     expect(updated?.status).toBe("approved");
   },
+  // One row, the documents kept as one JSON value: the binds do not grow with them.
+  async saveUnreviewed(store, n) {
+    const repository = store.unique("repo");
+    const documents = Array.from({ length: n }, () => ({ path: store.unique("distgit/u.yaml"), commit: "c".repeat(40), subject: "pushed straight" }));
+    await store.requests.saveUnreviewed({ repository, branch: "main", head: "h".repeat(40), documents, checkedAt: new Date(0) });
+    expect((await store.requests.unreviewed(repository))?.documents).toHaveLength(n);
+  },
   async mergeCommits(store, n) {
     const ids = await setup(async () => {
       const out: string[] = [];
@@ -399,7 +406,7 @@ const listFree = ["BranchLease", "GroupCommit", "KojiTagRepository", "OverviewRe
 const _noLists: [ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>, ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>, ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>] = [] as unknown as [never, never, never];
 void _noLists;
 /** Whose methods only do per-row statements: their binds must not grow with the list. */
-const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn"]);
+const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn", "RequestRepository.saveUnreviewed"]);
 
 function prefixed(owner: string, table: Record<string, Case>): Record<string, Case> {
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [`${owner}.${k}`, v]));

@@ -34,8 +34,8 @@ export class FakeRequestService implements RequestService {
 
   constructor(readonly requests: RequestRepository) {}
 
-  unreviewed(): UnreviewedReport | undefined {
-    return this.unreviewedReport;
+  unreviewed(): Promise<UnreviewedReport | undefined> {
+    return Promise.resolve(this.unreviewedReport);
   }
 
   submit(principal: Principal, input: { text: string }): Promise<SubmitOutcome> {

@@ -170,8 +170,8 @@ export function requestRoutes(app: FastifyInstance, opts: { requests: RequestSer
         response: { 200: jsonResponse("The documents, by path", unreviewedReportSchema), ...problemResponses(404, 503) },
       },
     },
-    () => {
-      const report = service.unreviewed?.();
+    async () => {
+      const report = await service.unreviewed?.();
       if (!report) throw notFound("requests are off on this server: no repository takes requests, so none is checked for unreviewed documents");
       return unreviewedReportView(report);
     },
