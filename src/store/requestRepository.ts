@@ -431,20 +431,6 @@ export class RequestRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** A branch moved before relengd recorded its new revision (a merge found the tip changed). */
-  async supersede(id: string, now = new Date()): Promise<boolean> {
-    const at = stamp(now);
-    const r = await this.store.transaction((tx) =>
-      tx
-        .updateTable("Request")
-        .set({ status: "superseded", updatedAt: at })
-        .where("id", "=", id)
-        .where("status", "in", [...openRequestStatuses])
-        .executeTakeFirst(),
-    );
-    return Number(r.numUpdatedRows) === 1;
-  }
-
   /**
    * A person's decision: approve (only from needs-review) or deny (from proposed, approved or
    * needs-review). Throws RequestStateChanged when the request is not in such a status.
