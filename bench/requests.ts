@@ -231,6 +231,7 @@ async function startRelengd(db: Store, dir: string, remote: string, policiesDir:
   // As application.start() does it, without the scheduler (no compose schedule fires in a bench).
   await application.writer.start();
   await parts.start();
+  await parts.ready();
   while (polls.length === 0) await pause(5);
   const startMs = performance.now() - t0;
   return {

@@ -82,8 +82,15 @@ export interface RequestParts {
   service: RequestService;
   poller: RequestPoller;
   facts: FactsHolder;
-  /** Loads the facts, warms the writer of the requests repository, starts polling (after the writer started). */
+  /**
+   * Loads the facts, warms the writer of the requests repository, starts polling (after the writer
+   * started). Resolves at once: a facts URL that does not answer must not keep the server from
+   * listening; the poller starts once the facts are in (`ready`).
+   */
   start(): Promise<void>;
+  /** Resolves when the facts are loaded and the poller runs (or start failed, logged). */
+  ready(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface Application {
@@ -239,8 +246,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
       // app.close stops accepting and waits for requests in flight (their commits included).
       await app.close();
       await scheduler.stop();
-      await requests?.poller.stop();
-      requests?.facts.stop();
+      await requests?.stop();
       await writer.stop();
       await shadow?.stop();
       // What is not published yet stays in the outbox for the next start.
@@ -325,6 +331,8 @@ function composeRequests(
   facts.onRefresh(() => poller.policiesChanged());
   policies.onReload?.(() => poller.policiesChanged());
   const submissions = new RequestSubmitter(parts.workspacesDir);
+  let starting: Promise<void> | undefined;
+  let stopping = false;
   const service: RequestService = {
     requests: repository,
     submit: (principal, input) =>
@@ -345,18 +353,31 @@ function composeRequests(
     service,
     poller,
     facts,
-    async start() {
-      // Facts first: a request judged before they load would find every fact unknown.
-      await facts.refresh();
-      facts.start();
-      if (!target()) {
-        logger.warn({ repository: config.repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
-      } else {
-        // Its writer fetches its workspace now, not at the first approval (a fresh data dir's
-        // first merge would otherwise wait for a fetch of the whole history).
-        writer.notify(config.repository);
-      }
-      poller.start();
+    start() {
+      starting ??= (async () => {
+        // Facts first: a request judged before they load would find every fact unknown.
+        await facts.refresh();
+        if (stopping) return;
+        facts.start();
+        if (!target()) {
+          logger.warn({ repository: config.repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
+        } else {
+          // Its writer fetches its workspace now, not at the first approval (a fresh data dir's
+          // first merge would otherwise wait for a fetch of the whole history).
+          writer.notify(config.repository);
+        }
+        poller.start();
+      })().catch((err: unknown) => logger.error({ err }, "requests could not start; no request branch is looked for"));
+      return Promise.resolve();
+    },
+    ready() {
+      return starting ?? Promise.resolve();
+    },
+    async stop() {
+      stopping = true;
+      await starting;
+      await poller.stop();
+      facts.stop();
     },
   };
 }

@@ -320,3 +320,40 @@ describe("requests waiting for the facts", () => {
     expect(await t.application.requests?.repository.waitingForPolicies("gitops")).not.toContainEqual(expect.objectContaining({ id: held.id }));
   });
 });
+
+describe("requests starting while a facts URL does not answer", () => {
+  it("does not keep the server from starting: the poller starts once the facts are in", async () => {
+    const { createServer } = await import("node:http");
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const groups = readFileSync(path.join(POLICIES, "facts", "groups.json"), "utf8");
+    const server = createServer((_req, res) => {
+      void held.then(() => res.writeHead(200, { "content-type": "application/json" }).end(groups));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const policiesDir = mkdtempSync(path.join(root, "policies-url-"));
+    cpSync(POLICIES, policiesDir, { recursive: true });
+    const factsFile = path.join(policiesDir, "facts.yaml");
+    writeFileSync(factsFile, readFileSync(factsFile, "utf8").replace("groups: facts/groups.json", `groups: http://127.0.0.1:${port}/groups.json`));
+    const t = await startTestApp("sqlite", { policiesDir, requests: { pollMs: 60_000 } });
+    try {
+      const parts = t.application.requests;
+      if (!parts) throw new Error("requests are not wired");
+      let ready = false;
+      await parts.start();
+      void parts.ready().then(() => (ready = true));
+      // start() answered while the URL still holds its answer back.
+      await new Promise((r) => setImmediate(r));
+      expect(ready).toBe(false);
+      expect(parts.facts.get().values.groups).toBeUndefined();
+      release();
+      await parts.ready();
+      expect(parts.facts.get().values.groups).toBeDefined();
+    } finally {
+      release();
+      await t.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -71,6 +71,7 @@ describe.skipIf(!postgresUrl)("requests with two replicas on one PostgreSQL", ()
       });
       await application.writer.start();
       await application.requests?.start();
+      await application.requests?.ready();
       replicas.push({ application, store, lease });
     }
   }, 60_000);
