@@ -62,22 +62,11 @@ export interface RequestDecisionRecord {
   decidedAt: Date;
 }
 
-export interface NewRequest {
-  repository: string;
-  branch: string;
-  revision: string;
-  base: string | null;
+/** A judged revision to record: what the record holds before anything happens to it, and its decisions. */
+export type NewRequest = Pick<RequestRecord, "repository" | "branch" | "revision" | "base" | "documents" | "author" | "authorEmail" | "verified" | "source" | "reasons" | "approvedBy" | "seenAt"> & {
   status: Extract<RequestStatus, "approved" | "needs-review" | "denied">;
-  documents: RequestDocumentRecord[];
-  author: string | null;
-  authorEmail: string | null;
-  verified: boolean;
-  source: RequestSource;
-  reasons: string[];
-  approvedBy: string | null;
   decisions: Omit<RequestDecisionRecord, "decidedAt">[];
-  seenAt: Date;
-}
+};
 
 export interface RequestQuery {
   kind?: string;

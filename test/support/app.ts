@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import type { AppDeps } from "../../src/api/app.js";
 import { composeApplication, type Application } from "../../src/application.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import type { Role } from "../../src/domain/token.js";
-import type { EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
+import { policyEventHandler, type EvaluateDeps } from "../../src/flow/evaluatePolicies.js";
 import type { PushQueue } from "../../src/flow/pushArtifact.js";
 import { ensureBareRepository } from "../../src/gitops/repository.js";
 import type { Writer, WriterOptions } from "../../src/gitops/writer.js";
@@ -122,5 +123,27 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
       await database.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * What a second HTTP app on a test app's store, tokens and writer is built from (an app with
+ * other settings or another request service); policy evaluation errors fail the test.
+ */
+export function appDepsOf(t: TestApp): Pick<AppDeps, "store" | "artifacts" | "pushes" | "tokens" | "releases" | "policies" | "logger"> {
+  return {
+    store: t.database.db,
+    artifacts: t.evaluate.artifacts,
+    pushes: t.pushes,
+    tokens: t.tokens,
+    releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
+    policies: {
+      decisions: t.decisions,
+      holder: t.policies,
+      onEvent: policyEventHandler(t.evaluate, (err) => {
+        throw err;
+      }),
+    },
+    logger: false,
   };
 }

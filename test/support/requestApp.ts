@@ -3,13 +3,11 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/api/app.js";
 import { Metrics } from "../../src/api/plugins/metrics.js";
-import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { mayTouchPackage, type Principal } from "../../src/domain/token.js";
-import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
 import type { UnreviewedReport } from "../../src/domain/requests/unreviewed.js";
 import type { PersonDecisionOutcome, RequestService, SubmitOutcome } from "../../src/flow/requestDeps.js";
 import { RequestRepository, RequestStateChanged, type NewRequest, type RequestRecord } from "../../src/store/requestRepository.js";
-import type { TestApp } from "./app.js";
+import { appDepsOf, type TestApp } from "./app.js";
 
 /** The packages a request's documents touch, read from their paths (distgit/<branches|repos>/<namespace>/<repo>/…, koji/sidetags/…). */
 function packagesOf(r: RequestRecord): string[] {
@@ -71,19 +69,7 @@ export async function requestApp(t: TestApp): Promise<RequestTestApp> {
   const service = new FakeRequestService(requests);
   const metrics = new Metrics();
   const app = await buildApp({
-    store: t.database.db,
-    artifacts: t.evaluate.artifacts,
-    pushes: t.pushes,
-    tokens: t.tokens,
-    releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
-    policies: {
-      decisions: t.decisions,
-      holder: t.policies,
-      onEvent: policyEventHandler(t.evaluate, (err) => {
-        throw err;
-      }),
-    },
-    logger: false,
+    ...appDepsOf(t),
     metrics,
     checkResponses: true,
     requests: service,

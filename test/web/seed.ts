@@ -5,11 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
-import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import { buildApp } from "../../src/api/app.js";
 import type { ArtifactInput } from "../../src/domain/artifact.js";
-import { policyEventHandler } from "../../src/flow/evaluatePolicies.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import { appDepsOf, startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
 import type { TestProvider } from "../support/database.js";
 
@@ -154,19 +152,7 @@ environments:
 /** A second app on the same store and tokens, with RELENGD_ANONYMOUS_READ on. */
 export async function anonymousReadApp(t: TestApp): Promise<FastifyInstance> {
   const app = await buildApp({
-    store: t.database.db,
-    artifacts: t.evaluate.artifacts,
-    pushes: t.pushes,
-    tokens: t.tokens,
-    releases: { releases: t.releases, artifacts: t.evaluate.artifacts, environments: () => t.policies.environments(), notify: (repo) => t.writer.notify(repo), rules: { rawhideVersion: DEFAULT_RAWHIDE_VERSION } },
-    policies: {
-      decisions: t.decisions,
-      holder: t.policies,
-      onEvent: policyEventHandler(t.evaluate, (err) => {
-        throw err;
-      }),
-    },
-    logger: false,
+    ...appDepsOf(t),
     anonymousRead: true,
   });
   await app.ready();
