@@ -1,7 +1,6 @@
 // Requests end to end: a packager's branch (plain git, signed) or `request submit` (the API), judged
 // by the shipped approval policies with facts, merged by the writer with a two-parent merge commit —
 // or held for review, denied, superseded, withdrawn. Real git remotes, real stores.
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import type { RequestRecord } from "../../src/store/requestRepository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { testProviders } from "../support/database.js";
 import { git } from "../support/remote.js";
+import { signCommitsWith, sshKey } from "../support/signing.js";
 
 const POLICIES = path.resolve(__dirname, "../../policies");
 const readme = { text: GITOPS_README, message: GITOPS_ROOT_MESSAGE, author: { name: "relengd", email: "relengd@localhost" } };
@@ -26,11 +26,6 @@ let root: string;
 /** jdoe maintains nethack (the example facts); mallory is nobody the facts know. */
 let keys: { jdoe: string; mallory: string };
 
-function sshKey(name: string): string {
-  const file = path.join(root, `${name}_ed25519`);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file]);
-  return file;
-}
 
 /** The shipped policies with the example facts, plus jdoe's real key as a signing key. */
 function policiesWithKeys(): string {
@@ -54,9 +49,7 @@ function packager(t: TestApp, opts: { key?: string; name?: string; empty?: boole
   git(dir, "config", "user.name", opts.name ?? "Jane Doe");
   git(dir, "config", "user.email", "jdoe@fedoraproject.org");
   if (opts.key) {
-    git(dir, "config", "gpg.format", "ssh");
-    git(dir, "config", "user.signingkey", opts.key);
-    git(dir, "config", "commit.gpgsign", "true");
+    signCommitsWith(dir, opts.key);
   }
   return {
     dir,
@@ -104,7 +97,7 @@ function mainLog(t: TestApp): { sha: string; parents: string[]; message: string 
 
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), "relengd-requests-"));
-  keys = { jdoe: sshKey("jdoe"), mallory: sshKey("mallory") };
+  keys = { jdoe: sshKey(root, "jdoe"), mallory: sshKey(root, "mallory") };
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

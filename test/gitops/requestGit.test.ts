@@ -1,6 +1,5 @@
 // Request branches read out of real git: what a branch changes against the target, who signed
 // it (real SSH signatures checked against an allowed-signers file), and merges with two parents.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { commitTree, fetchBranches, localRequestRef, mergeTree, remoteHeads } fr
 import { authorOf, MAX_REQUEST_FILE_BYTES, readRevision } from "../../src/gitops/requestRevision.js";
 import { Workspace } from "../../src/gitops/workspace.js";
 import { git } from "../support/remote.js";
+import { signCommitsWith, sshKey } from "../support/signing.js";
 
 const readme = { text: GITOPS_README, message: GITOPS_ROOT_MESSAGE, author: { name: "relengd", email: "relengd@localhost" } };
 const branchDoc = (branch: string) => `apiVersion: relengd/v1\nkind: BranchRequest\nspec:\n  namespace: rpms\n  repo: nethack\n  branch: ${branch}\n  create_git_branch: true\n`;
@@ -19,11 +19,6 @@ let root: string;
 let keys: { alice: string; mallory: string };
 let allowedSigners: string;
 
-function sshKey(name: string): string {
-  const file = path.join(root, `${name}_ed25519`);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file]);
-  return file;
-}
 
 /** A clone of `remote` where commits are made as `who`, signed with `key` when given. */
 function clone(remote: string, name: string, opts: { key?: string; empty?: boolean } = {}): { dir: string; commit(file: string, text: string, message?: string): string; push(branch: string): void } {
@@ -36,9 +31,7 @@ function clone(remote: string, name: string, opts: { key?: string; empty?: boole
   git(dir, "config", "user.name", "Alice Packager");
   git(dir, "config", "user.email", "alice@example.org");
   if (opts.key) {
-    git(dir, "config", "gpg.format", "ssh");
-    git(dir, "config", "user.signingkey", opts.key);
-    git(dir, "config", "commit.gpgsign", "true");
+    signCommitsWith(dir, opts.key);
   }
   return {
     dir,
@@ -71,7 +64,7 @@ async function revisionOf(ws: Workspace, branch: string, signers: string | null 
 
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), "relengd-request-git-"));
-  keys = { alice: sshKey("alice"), mallory: sshKey("mallory") };
+  keys = { alice: sshKey(root, "alice"), mallory: sshKey(root, "mallory") };
   allowedSigners = path.join(root, "allowed_signers");
   // Only alice's key is listed: mallory is a stranger to the facts.
   writeFileSync(allowedSigners, `alice namespaces="git" ${readFileSync(`${keys.alice}.pub`, "utf8").trim()}\n`);

@@ -1,7 +1,6 @@
 // Two replicas on one PostgreSQL and one GitOps remote, both with requests on: the one holding the
 // branch's lease polls and merges, each request is recorded once and merged once (never two
 // pushes racing), and a request submitted through the other replica is merged all the same.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +18,7 @@ import { migrate } from "../../src/store/migrator.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { freshDatabaseUrl, postgresUrl } from "../support/database.js";
 import { git } from "../support/remote.js";
+import { signCommitsWith, sshKey } from "../support/signing.js";
 
 const POLICIES = path.resolve(__dirname, "../../policies");
 const readme = { text: GITOPS_README, message: GITOPS_ROOT_MESSAGE, author: { name: "relengd", email: "relengd@localhost" } };
@@ -42,8 +42,7 @@ describe.skipIf(!postgresUrl)("requests with two replicas on one PostgreSQL", ()
     root = mkdtempSync(path.join(tmpdir(), "relengd-request-replicas-"));
     remote = path.join(root, "gitops.git");
     await ensureBareRepository(remote, { readme });
-    key = path.join(root, "jdoe_ed25519");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "jdoe", "-f", key]);
+    key = sshKey(root, "jdoe");
     const policies = path.join(root, "policies");
     cpSync(POLICIES, policies, { recursive: true });
     const keysFile = path.join(policies, "facts", "signing-keys.json");
@@ -91,9 +90,7 @@ describe.skipIf(!postgresUrl)("requests with two replicas on one PostgreSQL", ()
     git(root, "clone", "--quiet", remote, work);
     git(work, "config", "user.name", "Jane Doe");
     git(work, "config", "user.email", "jdoe@fedoraproject.org");
-    git(work, "config", "gpg.format", "ssh");
-    git(work, "config", "user.signingkey", key);
-    git(work, "config", "commit.gpgsign", "true");
+    signCommitsWith(work, key);
     const branches = ["f44", "f43", "f42", "rawhide"].map((b) => {
       git(work, "checkout", "--quiet", "-B", `requests/nethack-${b}`, "origin/main");
       const file = `distgit/branches/rpms/nethack/${b}.yaml`;
