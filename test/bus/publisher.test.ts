@@ -251,7 +251,10 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
       const commit = execFileSync("git", ["rev-parse", "refs/heads/main"], { cwd: path.join(dir, "gitops.git"), encoding: "utf8" }).trim();
       expect(parseReleaseMessage(done as Envelope)).toMatchObject({ ok: true, value: { release: { status: "pushed", commitSha: commit, attempts: expect.any(Number) } } });
       expect(done?.headers).toMatchObject({ fedora_messaging_schema: "relengd.release.v1", "fedora_messaging_rpm_python-idna": true, fedora_messaging_user_alice: true, "sent-at": expect.any(String) });
-      // Kept in the outbox, each once, marked published.
+      // Kept in the outbox, each once, marked published. The mark is written once the broker
+      // confirms, which may come after a subscriber has the message already: waited for.
+      const rows = async () => (await new BusOutboxRepository(server.store).all()).filter((m) => m.key.startsWith(release.id));
+      await until("the outbox to mark both published", async () => (await rows()).every((m) => m.publishedAt !== null));
       const outbox = await new BusOutboxRepository(server.store).all();
       expect(outbox.filter((m) => m.key.startsWith(release.id)).map((m) => [m.key, m.publishedAt !== null])).toEqual([
         [`${release.id}/queued`, true],
