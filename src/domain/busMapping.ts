@@ -26,6 +26,7 @@ import { distTagOf } from "./artifactRules.js";
 import { sentAt, splitTopic, type Envelope } from "./envelope.js";
 import type { Waiver } from "./gating.js";
 import { parseNvr, renderNvr } from "./nvr.js";
+import { mapScmTicketMessage, type ScmTicketMessage } from "./scmTicket.js";
 
 /** What became of a message, as the event log and the metrics say it. */
 export const busEventStatuses = [
@@ -70,6 +71,8 @@ export type BusEffect =
   | { kind: "kojiTag"; change: KojiTagChange }
   /** A compose Pungi finished: a ComposeRequest on the shadow repository's main branch. */
   | { kind: "compose"; compose: ComposeDone }
+  /** A releng/fedora-scm-requests ticket filed, edited or commented: its merge request in the shadow repository. */
+  | { kind: "scmTicket"; ticket: ScmTicketMessage }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; path: string; reason: string };
 
@@ -123,6 +126,8 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
     if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `an update in ${prefix}* Bodhi, not Fedora's production Bodhi` };
     return mapBodhiUpdate(envelope.body, topic);
   }
+  const scm = mapScmTicketMessage(envelope.topic, envelope.body);
+  if (scm) return scm;
   return { kind: "ignored", reason: `topic ${topic} is not one relengd maps` };
 }
 

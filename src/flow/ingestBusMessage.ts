@@ -39,6 +39,7 @@ import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
 import { describeWaiver } from "../domain/gating.js";
 import { pushArtifact, type PushQueue } from "./pushArtifact.js";
+import { mirrorScmTicket, type ScmTicketDeps } from "./mirrorScmTicket.js";
 
 export interface BusDeps {
   artifacts: ArtifactRepository;
@@ -52,6 +53,10 @@ export interface BusDeps {
   count?: (bareTopic: string, outcome: BusOutcome) => void;
   /** Told when a commit for the shadow repository was queued, so that its writer starts now. */
   onShadowChange?: () => void;
+  /** What relengd judges mirrored scm tickets with (issue 17); absent: every ticket is undecidable. */
+  approval?: NonNullable<ScmTicketDeps["approval"]>;
+  /** The request processor's pagure account (default releng-bot). */
+  scmBot?: string;
 }
 
 /** A message as it arrived: an envelope, or what is known of one that did not parse. */
@@ -167,7 +172,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
   const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
-  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver")) {
+  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver" || effect.kind === "scmTicket")) {
     // State the bus observes (shadow repository, Koji tags) is written in the event's own
     // transaction: once the message is acked, the shadow writer will find its commit queued.
     const envelope = message.envelope;
@@ -224,6 +229,7 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "kojiTag":
     case "compose":
     case "waiver":
+    case "scmTicket":
       throw new Error(`${effect.kind} effects are applied in the event's transaction`);
     case "rejected":
       return { status: "rejected", reason: `${effect.path} ${effect.reason}`, artifactId: null, nvr: null };
@@ -313,7 +319,7 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
 
 // --- what the bus observes: the shadow repository and Koji tags --------------------------------
 
-type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" }>;
+type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" | "scmTicket" }>;
 
 function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
   switch (effect.kind) {
@@ -325,6 +331,8 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
       return mirrorBodhiUpdate(deps, tx, envelope, effect.update, now);
     case "waiver":
       return recordWaiver(deps, tx, envelope, effect.nvr, effect.waiver, now);
+    case "scmTicket":
+      return mirrorScmTicket(deps, tx, envelope, effect.ticket, now);
   }
 }
 

@@ -13,6 +13,10 @@ export const SHADOW_TRAILER = {
   merge: "Relengd-Shadow-Merge",
   composeId: "Relengd-Compose-Id",
   composeStatus: "Relengd-Compose-Status",
+  /** A releng/fedora-scm-requests ticket's number (issue 17). */
+  scmTicket: "Relengd-Scm-Ticket",
+  /** On the commit that closes or merges a ticket's merge request: relengd's agreement with the bot. */
+  agreement: "Relengd-Shadow-Agreement",
   /** Where the document does not fit relengd/v1 (one trailer each). */
   problem: "Relengd-Schema-Problem",
 } as const;
@@ -33,12 +37,14 @@ export interface ShadowCommitInfo {
   merge?: string;
   composeId?: string;
   composeStatus?: string;
+  scmTicket?: string;
+  agreement?: string;
   nvrs: string[];
   problems: string[];
 }
 
 // The trailers a shadow commit may carry, in the order they are written.
-const OPTIONAL_FIELDS = ["alias", "merge", "closed", "composeId", "composeStatus"] as const;
+const OPTIONAL_FIELDS = ["alias", "merge", "closed", "composeId", "composeStatus", "scmTicket", "agreement"] as const;
 
 export function renderShadowCommitMessage(info: ShadowCommitInfo): string {
   const trailers: Trailer[] = [

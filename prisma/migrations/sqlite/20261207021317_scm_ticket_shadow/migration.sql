@@ -1,0 +1,46 @@
+-- CreateTable
+CREATE TABLE "ScmTicket" (
+    "ticketId" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "title" TEXT NOT NULL,
+    "author" TEXT,
+    "content" TEXT NOT NULL,
+    "kind" TEXT,
+    "path" TEXT,
+    "problems" TEXT,
+    "unreadable" TEXT,
+    "state" TEXT NOT NULL,
+    "closeStatus" TEXT,
+    "closedBy" TEXT,
+    "closedReason" TEXT,
+    "revision" INTEGER NOT NULL,
+    "verdict" TEXT NOT NULL,
+    "verdictReview" TEXT,
+    "verdictReasons" TEXT NOT NULL,
+    "agreement" TEXT,
+    "agreementRelengd" TEXT,
+    "agreementBot" TEXT,
+    "comparedAt" DATETIME,
+    "version" INTEGER NOT NULL DEFAULT 0,
+    "lastMessageId" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "ScmTicketVerdict" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "ticketId" INTEGER NOT NULL,
+    "revision" INTEGER NOT NULL,
+    "messageId" TEXT NOT NULL,
+    "verdict" TEXT NOT NULL,
+    "review" TEXT,
+    "reasons" TEXT NOT NULL,
+    "judgedAt" DATETIME NOT NULL
+);
+
+-- CreateIndex
+CREATE INDEX "ScmTicket_agreement_comparedAt_idx" ON "ScmTicket"("agreement", "comparedAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ScmTicketVerdict_ticketId_revision_key" ON "ScmTicketVerdict"("ticketId", "revision");
+
