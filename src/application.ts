@@ -24,6 +24,7 @@ import { RequestPoller } from "./gitops/requestPoller.js";
 import { RequestSubmitter } from "./gitops/requestSubmission.js";
 import { ShadowWriter } from "./gitops/shadowWriter.js";
 import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
+import { noFacts } from "./domain/requests/facts.js";
 import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
@@ -192,6 +193,8 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
   const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds }) : undefined;
+  // issue 17: mirrored scm tickets are judged with the approval policies and the requests' facts (none known without requests).
+  const scmApproval = () => ({ policies: policies.get().approvalPolicies, facts: requests ? requests.facts.get() : noFacts() });
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
@@ -202,7 +205,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     policies: { decisions, holder: policies, onEvent: onPolicyEvent },
     logger: parts.httpLogger ?? logger,
     metrics,
-    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange },
+    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange, approval: scmApproval },
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
@@ -215,6 +218,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     mapping: { rawhideVersion: rules.rawhideVersion },
     count: metrics.countBusMessage,
     onShadowChange,
+    approval: scmApproval,
   };
   return {
     app,

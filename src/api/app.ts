@@ -6,6 +6,7 @@ import type { TokenService } from "../auth/tokens.js";
 import { artifactLimits } from "../domain/artifact.js";
 import { DEFAULT_RAWHIDE_VERSION, type MappingOptions } from "../domain/busMapping.js";
 import type { PolicyEventHandler } from "../flow/evaluatePolicies.js";
+import type { BusDeps } from "../flow/ingestBusMessage.js";
 import type { PushQueue } from "../flow/pushArtifact.js";
 import type { ReleaseDeps } from "../flow/release.js";
 import type { RequestService } from "../flow/requestDeps.js";
@@ -33,6 +34,8 @@ import { artifactRoutes } from "./routes/artifacts.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { kojiTagRoutes } from "./routes/kojiTags.js";
+import { shadowAgreementRoutes } from "./routes/shadowAgreement.js";
+import { ScmTicketRepository } from "../store/scmTicketRepository.js";
 import { healthRoutes, type Readiness } from "./routes/health.js";
 import { policyRoutes } from "./routes/policies.js";
 import { releaseDescriptionRoutes, releaseRoutes } from "./routes/releases.js";
@@ -61,7 +64,7 @@ export interface AppDeps {
   /** The process's metrics registry (the bus consumer counts into it too); a new one if absent. */
   metrics?: Metrics;
   /** How bus messages (POST /api/v1/events) map to artifacts. */
-  bus?: { mapping: MappingOptions; onShadowChange?: () => void };
+  bus?: { mapping: MappingOptions; onShadowChange?: () => void; approval?: BusDeps["approval"] };
   /** Reader routes without a token (RELENGD_ANONYMOUS_READ); off unless true. */
   anonymousRead?: boolean;
   /** Check every response against its route schema (a mismatch is a 500); on under the test suite. */
@@ -141,8 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,
       ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
+      ...(deps.bus?.approval ? { approval: deps.bus.approval } : {}),
     },
   });
+  // issue 17: the shadow's scm tickets compared with the request processor.
+  const scmTickets = new ScmTicketRepository(deps.store);
+  metrics.observeShadowAgreement(() => scmTickets.agreementCounts());
+  await app.register(shadowAgreementRoutes, { tickets: scmTickets });
   // Koji tag state observed on the bus, for `relengd plan`.
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.store) });
   // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it

@@ -62,7 +62,15 @@ show what Fedora's release engineering would look like done the GitOps way:
   document, one commit per bus message; when the update is pushed to stable the branch is merged
   into \`main\` with a merge commit; an obsoleted, revoked or unpushed update's branch is closed by a
   commit saying so (the branch is kept);
-- every compose Pungi finishes is a ComposeRequest document committed on \`main\`.
+- every compose Pungi finishes is a ComposeRequest document committed on \`main\`;
+- every ticket of pagure.io's releng/fedora-scm-requests queue (what \`fedpkg request-branch\` and
+  \`fedpkg request-repo\` file) is a branch \`mr/scm-<ticket id>\` with its BranchRequest or
+  RepoRequest document, one commit per message that changes the ticket's text or status; a ticket
+  the request processor closed \`Processed\` is merged into \`main\`, one closed otherwise
+  (\`Denied\`, \`Invalid\`, ...) gets a commit saying so with the closing comment (the branch is
+  kept). Where a ticket does not fit relengd/v1 the commit says so (Relengd-Schema-Problem), and the
+  commit that closes or merges it says whether relengd's own approval policies agree with the
+  request processor (Relengd-Shadow-Agreement: agreed, disagreed, undecidable).
 
 Each commit names the bus message it mirrors (Relengd-Bus-Message-Id, Relengd-Bus-Topic).
 `;

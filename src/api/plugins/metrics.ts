@@ -136,6 +136,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** issue 17: closed releng/fedora-scm-requests tickets compared with relengd's verdict, counted from the store at scrape time. */
+  readonly shadowAgreement = new Gauge({
+    name: "relengd_shadow_agreement_total",
+    help: "Closed releng/fedora-scm-requests tickets by kind (BranchRequest, RepoRequest, none) and whether relengd's approval policies agree with the request processor's outcome: agreed, disagreed, undecidable",
+    labelNames: ["kind", "outcome"] as const,
+    registers: [this.registry],
+  });
+  private agreementSource: (() => Promise<{ kind: string; outcome: string; count: number }[]>) | undefined;
+
+  /** The shadow agreement counts, read from the store at scrape time (right after a restart, the same on every replica). */
+  observeShadowAgreement(source: () => Promise<{ kind: string; outcome: string; count: number }[]>): void {
+    this.agreementSource = source;
+  }
+
   private writerSource: Readiness | undefined;
   private requestSource: (() => Promise<{ kind: string; status: RequestStatus; count: number }[]>) | undefined;
   private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
@@ -202,6 +216,13 @@ export class Metrics {
       // the last scrape reads 0, not a gap.
       for (const kind of new Set(rows.map((r) => r.kind))) for (const status of requestStatuses) this.requests.set({ kind, status }, 0);
       for (const r of rows) this.requests.set({ kind: r.kind, status: r.status }, r.count);
+    }
+    if (this.agreementSource) {
+      const rows = await this.agreementSource();
+      this.shadowAgreement.reset();
+      // Every outcome of a kind that has tickets is reported, 0 included.
+      for (const kind of new Set(rows.map((r) => r.kind))) for (const outcome of ["agreed", "disagreed", "undecidable"]) this.shadowAgreement.set({ kind, outcome }, 0);
+      for (const r of rows) this.shadowAgreement.set({ kind: r.kind, outcome: r.outcome }, r.count);
     }
     if (this.leaseSource) {
       this.writerLease.reset();
