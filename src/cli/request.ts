@@ -244,6 +244,29 @@ ${exitCodeHelp}`,
       print(lines);
     });
 
+  clientVerb(request.command("agreement"))
+    .description("whether relengd's approval policies agree with the request processor on the real releng/fedora-scm-requests tickets (the shadow repository)")
+    .option("--since <time>", "only tickets closed at or after: an ISO time (2026-05-01T00:00:00Z) or a duration back from now (7d, 12h)")
+    .action(async (o: { since?: string; output: string }) => {
+      const output = outputFormat(o.output);
+      const params = new URLSearchParams();
+      if (o.since !== undefined) params.set("since", agreementSince(o.since));
+      const query = params.size > 0 ? `?${params.toString()}` : "";
+      const body = (await apiClient().request<AgreementView>("GET", `/api/v1/shadow/agreement${query}`)).body;
+      if (output === "json") return printJson(body);
+      const { agreed, disagreed, undecidable } = body.totals;
+      const lines = [`${agreed} agreed, ${disagreed} disagreed, ${undecidable} undecidable${body.since ? ` since ${body.since}` : ""}`];
+      if (body.counts.length > 0) lines.push("");
+      print(lines);
+      if (body.counts.length > 0) printTable(["KIND", "OUTCOME", "TICKETS"], body.counts.map((c) => [c.kind, c.outcome, String(c.count)]));
+      const more: string[] = [];
+      for (const d of body.disagreements) {
+        more.push("", `ticket ${d.ticketId} (${d.branch}) ${d.kind ?? "no request"} ${d.path ?? ""}: ${d.title}`.trimEnd());
+        more.push(`  relengd: ${oneLine(d.relengd)}`, `  bot:     ${oneLine(d.bot)}`);
+      }
+      print(more);
+    });
+
   for (const approve of [true, false]) {
     const verb = approve ? "approve" : "deny";
     clientVerb(request.command(verb))
@@ -258,4 +281,20 @@ ${exitCodeHelp}`,
         print(requestLines(r));
       });
   }
+}
+
+/** GET /api/v1/shadow/agreement's answer. */
+export interface AgreementView {
+  since: string | null;
+  totals: { agreed: number; disagreed: number; undecidable: number };
+  counts: { kind: string; outcome: string; count: number }[];
+  disagreements: { ticketId: number; branch: string; title: string; kind: string | null; path: string | null; relengd: string; bot: string; comparedAt: string }[];
+}
+
+/** --since as an ISO time for the API: a time as given, or a duration back from now. */
+export function agreementSince(value: string, now = new Date()): string {
+  const seconds = parseDuration(value);
+  if (seconds !== undefined) return new Date(now.getTime() - seconds * 1000).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  throw new CliError(`--since must be an ISO time like 2026-05-01T00:00:00Z or a duration like 7d, not ${JSON.stringify(value)}`, exitCodes.usage);
 }
