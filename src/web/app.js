@@ -8,6 +8,7 @@ import { renderLogin } from "./pages/login.js";
 import { renderOverview } from "./pages/overview.js";
 import { renderRelease, renderReleases } from "./pages/releases.js";
 import { renderRequest, renderRequests } from "./pages/requests.js";
+import { renderShadow } from "./pages/shadow.js";
 
 const routes = [
   { pattern: /^\/$/, nav: "overview", render: renderOverview },
@@ -20,6 +21,7 @@ const routes = [
   { pattern: /^\/environments$/, nav: "environments", render: renderEnvironments },
   { pattern: /^\/environments\/([a-z0-9][a-z0-9._-]{0,63})$/, nav: "environments", render: renderEnvironment },
   { pattern: /^\/events$/, nav: "events", render: renderEvents },
+  { pattern: /^\/shadow$/, nav: "shadow", render: renderShadow },
   { pattern: /^\/login$/, nav: null, render: renderLogin },
 ];
 
