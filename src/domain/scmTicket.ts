@@ -104,22 +104,21 @@ export function scmTopicOf(topic: string): { prefix: string; topic: ScmTopic } |
 }
 
 /**
- * Whether a message's project is the queue: pagure's `fullname`, else namespace and name. Messages
- * of pagure before namespaces (fedmsg era, 2015–2016) carry no namespace: a project named
- * fedora-scm-requests without one is taken as the queue (pagure.io never had another of that name).
- * A fork (a project with a parent) is not the queue.
+ * Whether a message's project is the queue: pagure's `fullname` releng/fedora-scm-requests, or
+ * namespace releng and name fedora-scm-requests. Messages of pagure before namespaces (fedmsg era,
+ * 2015–2016) carry neither fullname nor namespace: a project named fedora-scm-requests without
+ * them is taken as the queue (pagure.io never had another project of that name at the top level).
+ * A fork (a project with a parent) is not the queue. Returns true, or why not.
  */
-export function isScmProject(project: unknown): boolean | string {
+export function isScmProject(project: unknown): true | string {
   if (!isObject(project)) return "the message names no project";
-  const name = project.name;
-  const namespace = project.namespace;
-  const fullname = project.fullname;
-  const shown = typeof fullname === "string" ? fullname : `${typeof namespace === "string" ? namespace + "/" : ""}${typeof name === "string" ? name : "?"}`;
-  if (project.parent !== null && project.parent !== undefined) return `project ${oneLine(shown, 100)} is a fork`;
-  if (typeof fullname === "string") return fullname === SCM_PROJECT_FULLNAME || `project ${oneLine(fullname, 100)} is not ${SCM_PROJECT_FULLNAME}`;
-  if (name !== SCM_PROJECT.name) return `project ${oneLine(shown, 100)} is not ${SCM_PROJECT_FULLNAME}`;
-  if (namespace === undefined || namespace === null) return true;
-  return namespace === SCM_PROJECT.namespace || `project ${oneLine(shown, 100)} is not ${SCM_PROJECT_FULLNAME}`;
+  const { name, namespace, fullname } = project;
+  const shown = oneLine(typeof fullname === "string" ? fullname : `${typeof namespace === "string" ? namespace + "/" : ""}${typeof name === "string" ? name : "?"}`, 100);
+  if (project.parent !== null && project.parent !== undefined) return `project ${shown} is a fork`;
+  if (fullname === SCM_PROJECT_FULLNAME) return true;
+  const unnamespaced = (namespace === undefined || namespace === null) && typeof fullname !== "string";
+  if (name === SCM_PROJECT.name && (namespace === SCM_PROJECT.namespace || unnamespaced)) return true;
+  return `project ${shown} is not ${SCM_PROJECT_FULLNAME}`;
 }
 
 export type ScmTicketMapping = { kind: "scmTicket"; ticket: ScmTicketMessage } | { kind: "ignored"; reason: string } | { kind: "rejected"; path: string; reason: string };
@@ -136,7 +135,7 @@ export function mapScmTicketMessage(topic: string, body: Record<string, unknown>
     return { kind: "ignored", reason: `${parts.topic} from ${where}: only pagure.io's production tickets (${SCM_TOPIC_PREFIX}) are ${SCM_PROJECT_FULLNAME}'s` };
   }
   const project = isScmProject(body.project);
-  if (project !== true) return { kind: "ignored", reason: `${project === false ? "not the queue" : project}: only ${SCM_PROJECT_FULLNAME} tickets are mirrored` };
+  if (project !== true) return { kind: "ignored", reason: `${project}: only ${SCM_PROJECT_FULLNAME} tickets are mirrored` };
   const issue = body.issue;
   if (!isObject(issue)) return { kind: "rejected", path: "/body/issue", reason: "must describe the ticket" };
   const id = issue.id;
