@@ -366,6 +366,23 @@ describe.each(testProviders)("scm tickets in the shadow repository on %s", (prov
     for (const b of branches(remote)) for (const file of treeOf(remote, b)) expect(file.split("/")).not.toContain("..");
   });
 
+  it("two replicas ingesting messages of one ticket at once: each applied once, in a consistent order", async () => {
+    const base = scmTicketFixtures()[0];
+    if (!base) throw new Error("no fixture ticket");
+    const versions = [1, 2, 3, 4, 5].map((n) => scmTicketMessage({ ticketId: 6001, title: base.title, content: base.content.replace(/"repo": "([^"]+)"/, `"repo": "$1-v${n}"`), author: "jdoe", id: uniq(`race-${n}`), topic: "pagure.issue.edit", modern: true }));
+    const replicaB: BusDeps = { ...deps, events: new BusEventRepository(database.db) };
+    const results = await Promise.all(versions.map((m, i) => send(m, i % 2 === 0 ? deps : replicaB)));
+    expect(results.map((r) => r.outcome)).toEqual(["accepted", "accepted", "accepted", "accepted", "accepted"]);
+    const stored = await events.scmTickets.ticket(6001);
+    expect(stored?.revision).toBe(5);
+    expect((await events.scmTickets.verdicts(6001)).map((v) => v.revision)).toEqual([1, 2, 3, 4, 5]);
+    await written();
+    const own = commitsOf(remote, "mr/scm-6001").filter((c) => c.info?.scmTicket === "6001");
+    expect(own).toHaveLength(5);
+    // The branch's last commit is the text the store holds last.
+    expect(fileAt(remote, "mr/scm-6001", stored?.path as string)).toContain(/"repo": "([^"]+)"/.exec(stored?.content ?? "")?.[1] ?? "?");
+  });
+
   it("after a restart mid-way, a new writer finishes the queue and redelivered messages are duplicates", async () => {
     const f = scmTicketFixtures().at(-1);
     if (!f) throw new Error("no fixture ticket");
