@@ -300,7 +300,9 @@ describe.each(testProviders)("scm tickets in the shadow repository on %s", (prov
     expect(own.map((c) => /ticket 3001 (\w+)/.exec(c.info?.subject ?? "")?.[1])).toEqual(["processed", "reopened", "closed", "edited", "filed"]);
     expect(own[2]?.info?.closed).toMatch(/^Denied: /);
     const stored = await events.scmTickets.ticket(3001);
-    expect(stored).toMatchObject({ state: "merged", revision: 2, closeStatus: "Processed" });
+    expect(stored).toMatchObject({ state: "merged", revision: 2, closeStatus: "Processed", closedBy: "releng-bot" });
+    // Compared again on the second closing: the Processed outcome is the one counted.
+    expect(stored?.agreement?.bot).toMatch(/^Processed by releng-bot/);
     expect((await events.scmTickets.verdicts(3001)).map((v) => v.revision)).toEqual([1, 2]);
     expect(fileAt(remote, "main", stored?.path as string)).toContain("-edited");
   });
