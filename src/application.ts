@@ -25,6 +25,9 @@ import { RequestSubmitter } from "./gitops/requestSubmission.js";
 import { ShadowWriter } from "./gitops/shadowWriter.js";
 import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
 import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
+import { ForgeDeliveryRepository } from "./store/forgeDeliveryRepository.js";
+import type { ForgeWebhookDeps } from "./flow/receiveForgeWebhook.js";
+import type { ResolvedRepository } from "./domain/environmentSet.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
 import { Scheduler } from "./policy/scheduler.js";
@@ -74,6 +77,8 @@ export interface ApplicationParts {
    * policies folder). Absent: no requests.
    */
   requests?: { repository: string; pollMs?: number; factsDir: string; fetch?: typeof fetch };
+  /** RELENGD_FORGE_WEBHOOK_SECRET: POST /api/v1/forge/webhook verifies deliveries with it (absent: webhooks off). */
+  forgeWebhookSecret?: string;
 }
 
 /** The request parts, when requests are on. */
@@ -82,6 +87,13 @@ export interface RequestParts {
   service: RequestService;
   poller: RequestPoller;
   facts: FactsHolder;
+  /** The repository requests are made to, as environments.yaml declares it now. */
+  target(): ResolvedRepository | undefined;
+  /**
+   * A verified webhook named the forge account of a branch's revision: looks now, and judges
+   * again a request of that revision the poller judged before the webhook came.
+   */
+  authorRecorded(branch: string, revision: string): void;
   /**
    * Loads the facts, warms the writer of the requests repository, starts polling (after the writer
    * started). Resolves at once: a facts URL that does not answer must not keep the server from
@@ -130,6 +142,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const outbox = new BusOutboxRepository(store);
   const lease = parts.lease ?? new LocalBranchLease();
   const requestStore = parts.requests ? new RequestRepository(store) : undefined;
+  const forgeDeliveries = new ForgeDeliveryRepository(store);
   const seconds = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
   const announcer = parts.announce ? new ReleaseAnnouncer({ outbox, logger, added: parts.announce.added }) : undefined;
   const writer = new Writer(
@@ -191,7 +204,15 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
-  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds }) : undefined;
+  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries }) : undefined;
+  const forgeWebhook: ForgeWebhookDeps = {
+    secret: parts.forgeWebhookSecret,
+    deliveries: forgeDeliveries,
+    repository: () => requests?.target(),
+    look: () => requests?.poller.kick(),
+    authorRecorded: (branch, revision) => requests?.authorRecorded(branch, revision),
+    ...(parts.clock ? { now: parts.clock } : {}),
+  };
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
@@ -206,6 +227,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
+    forgeWebhook,
   });
   const bus: BusDeps = {
     artifacts,
@@ -282,7 +304,7 @@ function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWr
 function composeRequests(
   parts: ApplicationParts,
   repository: RequestRepository,
-  shared: { writer: Writer; metrics: Metrics; lease: BranchLease; seconds: (from: Date, to: Date | null) => number },
+  shared: { writer: Writer; metrics: Metrics; lease: BranchLease; seconds: (from: Date, to: Date | null) => number; forgeDeliveries: ForgeDeliveryRepository },
 ): RequestParts {
   const config = parts.requests as NonNullable<ApplicationParts["requests"]>;
   const { policies, logger } = parts;
@@ -324,6 +346,7 @@ function composeRequests(
       lease: shared.lease,
       logger,
       now,
+      forgeAuthors: (repo, branch, revision) => shared.forgeDeliveries.accounts(repo, branch, revision),
     },
     config.pollMs === undefined ? {} : { pollMs: config.pollMs },
   );
@@ -353,6 +376,21 @@ function composeRequests(
     service,
     poller,
     facts,
+    target,
+    authorRecorded(branch, revision) {
+      poller.kick();
+      // After the look the kick asked for: a request of this revision recorded by a look that
+      // began before the webhook was stored has an unverified author; it is judged again.
+      void (async () => {
+        await poller.settled();
+        const repo = target();
+        if (!repo) return;
+        const [latest] = await repository.latestOfBranches(repo.name, [branch]);
+        if (latest?.revision !== revision || latest.status !== "needs-review") return;
+        const request = await repository.get(latest.id);
+        if (request && !request.verified) poller.policiesChanged();
+      })().catch((err: unknown) => logger.warn({ err, branch }, "cannot check a request for a forge-verified author"));
+    },
     start() {
       starting ??= (async () => {
         // Facts first: a request judged before they load would find every fact unknown.

@@ -383,12 +383,14 @@ export class RequestRepository {
    * status, reasons and decisions replaced, in one transaction; false when it changed meanwhile
    * (a person decided, the branch moved).
    */
-  async rejudge(id: string, verdict: Pick<NewRequest, "status" | "reasons" | "approvedBy" | "decisions">, now = new Date()): Promise<RequestRecord | null> {
+  async rejudge(id: string, verdict: Pick<NewRequest, "status" | "reasons" | "approvedBy" | "decisions"> & { author?: Pick<NewRequest, "author" | "authorEmail" | "verified"> }, now = new Date()): Promise<RequestRecord | null> {
     return this.store.transaction(async (tx) => {
       const at = stamp(now);
+      // The author is replaced too when the revision's author became verified (a forge webhook came after the first look).
+      const author = verdict.author ? { author: verdict.author.author, authorEmail: verdict.author.authorEmail, verified: flag(verdict.author.verified) } : {};
       const updated = await tx
         .updateTable("Request")
-        .set({ status: verdict.status, reasons: JSON.stringify(verdict.reasons), approvedBy: verdict.approvedBy, decidedAt: at, updatedAt: at })
+        .set({ status: verdict.status, reasons: JSON.stringify(verdict.reasons), approvedBy: verdict.approvedBy, decidedAt: at, updatedAt: at, ...author })
         .where("id", "=", id)
         .where("status", "=", "needs-review")
         .where("decidedBy", "is", null)
