@@ -9,6 +9,7 @@ import { buildApp } from "./api/app.js";
 import { Metrics } from "./api/plugins/metrics.js";
 import type { TokenService } from "./auth/tokens.js";
 import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
+import { RequestAnnouncer } from "./bus/requestEvents.js";
 import type { ArtifactRuleOptions } from "./domain/artifactRules.js";
 import type { MappingOptions } from "./domain/busMapping.js";
 import { policyEventHandler, type EvaluateDeps, type PolicyEventHandler } from "./flow/evaluatePolicies.js";
@@ -59,7 +60,7 @@ export interface ApplicationParts {
   shadow?: { url: string; workspaceDir: string };
   /** Replicas sharing PostgreSQL: one writes each branch. Default: this process holds every branch. */
   lease?: BranchLease;
-  /** relengd.release.* announcements: the publisher's wake-up (absent: nothing is announced). */
+  /** relengd.release.* and relengd.request.* announcements: the publisher's wake-up (absent: nothing is announced). */
   announce?: { added: () => void };
   /** The clock of policy decisions (tests move it); default the wall clock. */
   now?: () => Date;
@@ -141,7 +142,9 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const artifacts = new ArtifactRepository(store);
   const outbox = new BusOutboxRepository(store);
   const lease = parts.lease ?? new LocalBranchLease();
-  const requestStore = parts.requests ? new RequestRepository(store) : undefined;
+  // relengd.request.*: each status change puts its message in the outbox in its own transaction.
+  const requestAnnouncer = parts.announce ? new RequestAnnouncer({ added: parts.announce.added }) : undefined;
+  const requestStore = parts.requests ? new RequestRepository(store, requestAnnouncer) : undefined;
   const forgeDeliveries = new ForgeDeliveryRepository(store);
   const seconds = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
   const announcer = parts.announce ? new ReleaseAnnouncer({ outbox, logger, added: parts.announce.added }) : undefined;
@@ -161,6 +164,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
           ? {
               requests: requestStore,
               onMerged: (outcome) => {
+                requestAnnouncer?.committed();
                 if (outcome.status === "merged") metrics.requestMerged(outcome.request.kind, seconds(outcome.request.seenAt, parts.clock?.() ?? new Date()));
               },
             }
@@ -204,7 +208,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
-  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries }) : undefined;
+  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries, announced: () => requestAnnouncer?.committed() }) : undefined;
   const forgeWebhook: ForgeWebhookDeps = {
     secret: parts.forgeWebhookSecret,
     deliveries: forgeDeliveries,
@@ -304,7 +308,15 @@ function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWr
 function composeRequests(
   parts: ApplicationParts,
   repository: RequestRepository,
-  shared: { writer: Writer; metrics: Metrics; lease: BranchLease; seconds: (from: Date, to: Date | null) => number; forgeDeliveries: ForgeDeliveryRepository },
+  shared: {
+    writer: Writer;
+    metrics: Metrics;
+    lease: BranchLease;
+    seconds: (from: Date, to: Date | null) => number;
+    forgeDeliveries: ForgeDeliveryRepository;
+    /** A request's status changed and committed: relengd.request.* messages may be waiting in the outbox. */
+    announced: () => void;
+  },
 ): RequestParts {
   const config = parts.requests as NonNullable<ApplicationParts["requests"]>;
   const { policies, logger } = parts;
@@ -325,6 +337,7 @@ function composeRequests(
   });
   const now = () => parts.clock?.() ?? new Date();
   const decided = (r: RequestRecord) => {
+    shared.announced();
     metrics.requestDecided(r.kind, shared.seconds(r.seenAt, r.decidedAt));
     if (r.status === "approved") writer.notify(r.repository);
   };
@@ -347,6 +360,7 @@ function composeRequests(
       logger,
       now,
       forgeAuthors: (repo, branch, revision) => shared.forgeDeliveries.accounts(repo, branch, revision),
+      onWithdrawn: () => shared.announced(),
     },
     config.pollMs === undefined ? {} : { pollMs: config.pollMs },
   );
