@@ -1,7 +1,17 @@
 // relengd.request.* messages: their format, and the outbox rows each status change of a request
 // writes in its own transaction (each (request, status) once), on both databases.
-import { randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TokenService } from "../../src/auth/tokens.js";
+import { loadConfig } from "../../src/config.js";
+import { startServer, type RunningServer } from "../../src/main.js";
+import { amqpUrl } from "../support/amqp.js";
 import { RequestAnnouncer, requestEventKey } from "../../src/bus/requestEvents.js";
 import { parseRequestMessage, renderRequestMessage, type RequestFacts } from "../../src/bus/requestMessage.js";
 import { parseAmqp, renderAmqp, type Envelope } from "../../src/domain/envelope.js";
@@ -142,4 +152,140 @@ describe.each(testProviders)("request status changes in the outbox on %s", (prov
     expect((await outbox.all()).length).toBeGreaterThan(0);
     expect(await outbox.lastAnnouncedReleaseSeq()).toBeNull();
   });
+});
+
+/** A queue of this test's own bound to relengd.request.#: what a subscriber to relengd's messages sees. */
+async function subscribe(url: string, queue: string): Promise<{ received: Envelope[]; close(): Promise<void> }> {
+  const connection: ChannelModel = await connect(url);
+  const channel: Channel = await connection.createChannel();
+  await channel.assertQueue(queue, { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, "amq.topic", "relengd.request.#");
+  const received: Envelope[] = [];
+  await channel.consume(
+    queue,
+    (msg: ConsumeMessage | null) => {
+      if (!msg) return;
+      const parsed = parseAmqp({ routingKey: msg.fields.routingKey, content: msg.content, properties: msg.properties });
+      if (parsed.ok) received.push(parsed.value);
+    },
+    { noAck: true },
+  );
+  return {
+    received,
+    async close() {
+      await connection.close().catch(() => undefined);
+    },
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!amqpUrl)("relengd.request.* on a real RabbitMQ", () => {
+  const url = amqpUrl as string;
+  const RUN = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  let dir: string;
+  let server: RunningServer;
+  let releaser: string;
+  let subscriber: Awaited<ReturnType<typeof subscribe>>;
+  let work: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-request-events-"));
+    const secret = `request-events-secret-${RUN}-0123456789abcdef`;
+    const config = loadConfig({
+      RELENGD_DATA_DIR: dir,
+      RELENGD_DATABASE_URL: `file:${path.join(dir, "relengd.db")}`,
+      RELENGD_POLICIES_DIR: path.resolve("policies"),
+      RELENGD_PORT: "0",
+      RELENGD_TOKEN_SECRET: secret,
+      RELENGD_AMQP_URL: url,
+      RELENGD_REQUEST_POLL_MS: "200",
+      // The consumer gets a queue of its own that nothing is published to.
+      RELENGD_AMQP_QUEUE: `relengd-request-events-test-${RUN}`,
+      RELENGD_AMQP_TOPICS: `relengd.test.nothing.${RUN.replace(/-/g, "_")}`,
+    });
+    subscriber = await subscribe(url, `relengd-request-watch-${RUN}`);
+    server = await startServer(config, pino({ level: "silent" }));
+    releaser = (await new TokenService(secret).issue({ subject: "alice", role: "releaser", ttlSeconds: 600 })).token;
+    work = path.join(dir, "work");
+    execFileSync("git", ["clone", "--quiet", path.join(dir, "gitops.git"), work]);
+    execFileSync("git", ["config", "user.name", "Jane Doe"], { cwd: work });
+    execFileSync("git", ["config", "user.email", "jdoe@fedoraproject.org"], { cwd: work });
+  }, 60_000);
+
+  afterAll(async () => {
+    await subscriber?.close();
+    await server?.close();
+    const c = await connect(url);
+    await (await c.createChannel()).deleteQueue(`relengd-request-events-test-${RUN}`).catch(() => undefined);
+    await c.close().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const g = (...args: string[]) => execFileSync("git", args, { cwd: work, encoding: "utf8" });
+  /** A commit on a fresh branch off main adding one BranchRequest (unsigned: it waits for review), pushed. */
+  function push(branch: string, release: string, note = ""): void {
+    g("checkout", "--quiet", "-B", branch, "origin/main");
+    const file = `distgit/branches/rpms/nethack/${release}.yaml`;
+    mkdirSync(path.join(work, path.dirname(file)), { recursive: true });
+    writeFileSync(path.join(work, file), `apiVersion: relengd/v1\nkind: BranchRequest\nspec:\n  namespace: rpms\n  repo: nethack\n  branch: ${release}\n  create_git_branch: true\n${note}`);
+    g("add", "--", file);
+    g("commit", "--quiet", "-m", `request ${file}`);
+    g("push", "--quiet", "--force", "origin", `HEAD:refs/heads/${branch}`);
+  }
+  const about = (id: string) => subscriber.received.filter((m) => (m.body.request as { id?: string } | undefined)?.id === id).map((m) => m.topic);
+  const ofBranch = (branch: string) => subscriber.received.filter((m) => (m.body.request as { branch?: string } | undefined)?.branch === branch);
+  const decide = async (id: string, verb: "approve" | "deny") => {
+    const res = await fetch(`${server.url}/api/v1/requests/${id}/${verb}`, { method: "POST", headers: { authorization: `Bearer ${releaser}`, "content-type": "application/json" }, body: JSON.stringify({ reason: `${verb} in a test` }) });
+    expect(res.status, await res.text()).toBe(200);
+  };
+
+  it("a pushed request's lifecycle reaches the bus: proposed, needs-review, approved, merged; superseded, denied, withdrawn", async () => {
+    push("requests/nethack-f44", "f44");
+    await until("the request to be proposed and wait for review", () => ofBranch("requests/nethack-f44").some((m) => m.topic === "relengd.request.needs-review"));
+    const first = ofBranch("requests/nethack-f44")[0];
+    const id = (first?.body.request as { id: string }).id;
+    expect(about(id)).toEqual(["relengd.request.proposed", "relengd.request.needs-review"]);
+    await decide(id, "approve");
+    await until("the merge to be announced", () => about(id).includes("relengd.request.merged"));
+    expect(about(id)).toEqual(["relengd.request.proposed", "relengd.request.needs-review", "relengd.request.approved", "relengd.request.merged"]);
+    const merged = subscriber.received.find((m) => m.topic === "relengd.request.merged");
+    expect(parseRequestMessage(merged as Envelope)).toMatchObject({ ok: true, value: { request: { id, status: "merged", mergeCommit: expect.stringMatching(/^[0-9a-f]{40}$/) } } });
+    const approved = subscriber.received.find((m) => m.topic === "relengd.request.approved");
+    expect(approved?.body).toMatchObject({ agent: "alice", request: { decidedBy: "user:alice" } });
+
+    // A branch that moves: its first request superseded; its second denied by a person.
+    push("requests/nethack-f43", "f43");
+    await until("the first revision to wait for review", () => ofBranch("requests/nethack-f43").some((m) => m.topic === "relengd.request.needs-review"));
+    const before = (ofBranch("requests/nethack-f43")[0]?.body.request as { id: string }).id;
+    push("requests/nethack-f43", "f43", "# moved\n");
+    await until("the first revision to be superseded", () => about(before).includes("relengd.request.superseded"));
+    const after = ofBranch("requests/nethack-f43").map((m) => (m.body.request as { id: string }).id).find((x) => x !== before) as string;
+    await until("the second revision to wait for review", () => about(after).includes("relengd.request.needs-review"));
+    await decide(after, "deny");
+    await until("the denial", () => about(after).includes("relengd.request.denied"));
+
+    // A branch deleted: its request withdrawn.
+    push("requests/nethack-f42", "f42");
+    await until("the third request to wait for review", () => ofBranch("requests/nethack-f42").some((m) => m.topic === "relengd.request.needs-review"));
+    const gone = (ofBranch("requests/nethack-f42")[0]?.body.request as { id: string }).id;
+    g("push", "--quiet", "origin", ":refs/heads/requests/nethack-f42");
+    await until("the withdrawal", () => about(gone).includes("relengd.request.withdrawn"));
+
+    // Every message parses, and each (request, status) came once.
+    for (const m of subscriber.received) expect(parseRequestMessage(m)).toMatchObject({ ok: true });
+    const pairs = subscriber.received.map((m) => `${(m.body.request as { id: string }).id} ${m.topic}`);
+    expect(new Set(pairs).size).toBe(pairs.length);
+    expect(new Set(subscriber.received.map((m) => m.topic))).toEqual(new Set(["proposed", "needs-review", "approved", "merged", "superseded", "denied", "withdrawn"].map((s) => `relengd.request.${s}`)));
+    // Kept in the outbox, marked published once the broker confirmed.
+    const rows = async () => (await new BusOutboxRepository(server.store).all()).filter((m) => m.key.startsWith("request/"));
+    await until("the outbox to mark them published", async () => (await rows()).every((m) => m.publishedAt !== null));
+    expect((await rows()).length).toBe(pairs.length);
+  }, 120_000);
 });
