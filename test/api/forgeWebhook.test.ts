@@ -328,6 +328,10 @@ describe.each(testProviders)("forge webhooks on %s", (provider) => {
     const odd = fixture("forgejo-push");
     odd.body.pusher = { login: "../../etc" };
     expect((await deliver(t, odd)).statusCode).toBe(400);
+    // Larger than any delivery a forge sends: refused before it is read.
+    const huge = fixture("forgejo-push");
+    huge.body.commits = [{ message: "x".repeat(3 * 1024 * 1024) }];
+    expect((await deliver(t, huge)).statusCode).toBe(413);
     expect(await store.count()).toBe(before);
   });
 
