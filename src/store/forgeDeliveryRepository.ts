@@ -6,6 +6,9 @@ import { fromStamp, stamp, type Store } from "./store.js";
 
 export type ForgeDeliveryOutcome = "recorded" | "ignored";
 
+/** The forges' names of a push event (Forgejo/Gitea, GitLab); the others recorded are pull requests. */
+const PUSH_EVENTS = new Set(["push", "Push Hook"]);
+
 export interface ForgeDeliveryRecord {
   deliveryId: string;
   digest: string;
@@ -60,22 +63,27 @@ export class ForgeDeliveryRepository {
     });
   }
 
-  /** The forge accounts verified webhooks name as having put `revision` at the head of `branch`. */
+  /**
+   * The forge accounts verified webhooks name as having put `revision` at the head of `branch`:
+   * those that pushed it when a push was received (the pusher is who put the commit there),
+   * else those that opened or updated a pull request with it.
+   */
   async accounts(repository: string, branch: string, revision: string): Promise<string[]> {
     const rows = await this.store.read((tx) =>
       tx
         .selectFrom("ForgeDelivery")
-        .select("account")
-        .distinct()
+        .select(["account", "event"])
         .where("repository", "=", repository)
         .where("branch", "=", branch)
         .where("revision", "=", revision)
         .where("outcome", "=", "recorded")
         .where("account", "is not", null)
-        .orderBy("account", "asc")
+        .orderBy("seq", "asc")
         .execute(),
     );
-    return rows.map((r) => r.account).filter((a): a is string => a !== null);
+    const named = (list: typeof rows) => [...new Set(list.map((r) => r.account).filter((a): a is string => a !== null))].sort();
+    const pushes = rows.filter((r) => PUSH_EVENTS.has(r.event));
+    return named(pushes.length > 0 ? pushes : rows);
   }
 
   async get(deliveryId: string): Promise<ForgeDeliveryRecord | null> {
