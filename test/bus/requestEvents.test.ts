@@ -8,6 +8,7 @@ import path from "node:path";
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signForgeBody } from "../../src/auth/forgeSignature.js";
 import { TokenService } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
 import { startServer, type RunningServer } from "../../src/main.js";
@@ -186,6 +187,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
+const WEBHOOK_SECRET = "request-events-webhook-secret-0123456789";
+
 describe.skipIf(!amqpUrl)("relengd.request.* on a real RabbitMQ", () => {
   const url = amqpUrl as string;
   const RUN = `${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -206,6 +209,7 @@ describe.skipIf(!amqpUrl)("relengd.request.* on a real RabbitMQ", () => {
       RELENGD_TOKEN_SECRET: secret,
       RELENGD_AMQP_URL: url,
       RELENGD_REQUEST_POLL_MS: "200",
+      RELENGD_FORGE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       // The consumer gets a queue of its own that nothing is published to.
       RELENGD_AMQP_QUEUE: `relengd-request-events-test-${RUN}`,
       RELENGD_AMQP_TOPICS: `relengd.test.nothing.${RUN.replace(/-/g, "_")}`,
@@ -278,11 +282,23 @@ describe.skipIf(!amqpUrl)("relengd.request.* on a real RabbitMQ", () => {
     g("push", "--quiet", "origin", ":refs/heads/requests/nethack-f42");
     await until("the withdrawal", () => about(gone).includes("relengd.request.withdrawn"));
 
+    // A server with RELENGD_FORGE_WEBHOOK_SECRET: a Forgejo push webhook makes the unsigned branch jdoe's, approved by policy.
+    push("requests/nethack-epel10", "epel10");
+    const sha = g("rev-parse", "HEAD").trim();
+    const body = JSON.stringify({ ref: "refs/heads/requests/nethack-epel10", before: "0".repeat(40), after: sha, repository: { full_name: "releng/gitops", clone_url: path.join(dir, "gitops.git") }, pusher: { login: "jdoe", username: "jdoe" }, sender: { login: "jdoe" } });
+    const hook = await fetch(`${server.url}/api/v1/forge/webhook`, { method: "POST", headers: { "content-type": "application/json", "x-forgejo-event": "push", "x-forgejo-delivery": randomUUID(), "x-forgejo-signature": signForgeBody(WEBHOOK_SECRET, Buffer.from(body)) }, body });
+    expect(hook.status, await hook.clone().text()).toBe(200);
+    expect(await hook.json()).toMatchObject({ outcome: "recorded", account: "jdoe" });
+    await until("the webhook's request to be merged", () => ofBranch("requests/nethack-epel10").some((m) => m.topic === "relengd.request.merged"));
+    const byWebhook = ofBranch("requests/nethack-epel10").find((m) => m.topic === "relengd.request.merged");
+    expect(byWebhook?.body).toMatchObject({ request: { author: "jdoe", verified: true } });
+    expect(byWebhook?.headers).toMatchObject({ fedora_messaging_user_jdoe: true, fedora_messaging_rpm_nethack: true });
+
     // Every message parses, and each (request, status) came once.
     for (const m of subscriber.received) expect(parseRequestMessage(m)).toMatchObject({ ok: true });
     const pairs = subscriber.received.map((m) => `${(m.body.request as { id: string }).id} ${m.topic}`);
     expect(new Set(pairs).size).toBe(pairs.length);
-    expect(new Set(subscriber.received.map((m) => m.topic))).toEqual(new Set(["proposed", "needs-review", "approved", "merged", "superseded", "denied", "withdrawn"].map((s) => `relengd.request.${s}`)));
+    expect(new Set(subscriber.received.map((m) => m.topic))).toEqual(new Set(["proposed", "needs-review", "approved", "merged", "superseded", "denied", "withdrawn"].map((x) => `relengd.request.${x}`)));
     // Kept in the outbox, marked published once the broker confirmed.
     const rows = async () => (await new BusOutboxRepository(server.store).all()).filter((m) => m.key.startsWith("request/"));
     await until("the outbox to mark them published", async () => (await rows()).every((m) => m.publishedAt !== null));
