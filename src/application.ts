@@ -9,6 +9,7 @@ import { buildApp } from "./api/app.js";
 import { Metrics } from "./api/plugins/metrics.js";
 import type { TokenService } from "./auth/tokens.js";
 import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
+import { RequestAnnouncer } from "./bus/requestEvents.js";
 import type { ArtifactRuleOptions } from "./domain/artifactRules.js";
 import type { MappingOptions } from "./domain/busMapping.js";
 import { policyEventHandler, type EvaluateDeps, type PolicyEventHandler } from "./flow/evaluatePolicies.js";
@@ -26,6 +27,9 @@ import { ShadowWriter } from "./gitops/shadowWriter.js";
 import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
 import { noFacts } from "./domain/requests/facts.js";
 import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
+import { ForgeDeliveryRepository } from "./store/forgeDeliveryRepository.js";
+import type { ForgeWebhookDeps } from "./flow/receiveForgeWebhook.js";
+import type { ResolvedRepository } from "./domain/environmentSet.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
 import { Scheduler } from "./policy/scheduler.js";
@@ -57,7 +61,7 @@ export interface ApplicationParts {
   shadow?: { url: string; workspaceDir: string };
   /** Replicas sharing PostgreSQL: one writes each branch. Default: this process holds every branch. */
   lease?: BranchLease;
-  /** relengd.release.* announcements: the publisher's wake-up (absent: nothing is announced). */
+  /** relengd.release.* and relengd.request.* announcements: the publisher's wake-up (absent: nothing is announced). */
   announce?: { added: () => void };
   /** The clock of policy decisions (tests move it); default the wall clock. */
   now?: () => Date;
@@ -75,6 +79,8 @@ export interface ApplicationParts {
    * policies folder). Absent: no requests.
    */
   requests?: { repository: string; pollMs?: number; factsDir: string; fetch?: typeof fetch };
+  /** RELENGD_FORGE_WEBHOOK_SECRET: POST /api/v1/forge/webhook verifies deliveries with it (absent: webhooks off). */
+  forgeWebhookSecret?: string;
 }
 
 /** The request parts, when requests are on. */
@@ -83,6 +89,13 @@ export interface RequestParts {
   service: RequestService;
   poller: RequestPoller;
   facts: FactsHolder;
+  /** The repository requests are made to, as environments.yaml declares it now. */
+  target(): ResolvedRepository | undefined;
+  /**
+   * A verified webhook named the forge account of a branch's revision: looks now, and judges
+   * again a request of that revision the poller judged before the webhook came.
+   */
+  authorRecorded(branch: string, revision: string): void;
   /**
    * Loads the facts, warms the writer of the requests repository, starts polling (after the writer
    * started). Resolves at once: a facts URL that does not answer must not keep the server from
@@ -130,7 +143,10 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const artifacts = new ArtifactRepository(store);
   const outbox = new BusOutboxRepository(store);
   const lease = parts.lease ?? new LocalBranchLease();
-  const requestStore = parts.requests ? new RequestRepository(store) : undefined;
+  // relengd.request.*: each status change puts its message in the outbox in its own transaction.
+  const requestAnnouncer = parts.announce ? new RequestAnnouncer({ added: parts.announce.added }) : undefined;
+  const requestStore = parts.requests ? new RequestRepository(store, requestAnnouncer) : undefined;
+  const forgeDeliveries = new ForgeDeliveryRepository(store);
   const seconds = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
   const announcer = parts.announce ? new ReleaseAnnouncer({ outbox, logger, added: parts.announce.added }) : undefined;
   const writer = new Writer(
@@ -149,6 +165,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
           ? {
               requests: requestStore,
               onMerged: (outcome) => {
+                requestAnnouncer?.committed();
                 if (outcome.status === "merged") metrics.requestMerged(outcome.request.kind, seconds(outcome.request.seenAt, parts.clock?.() ?? new Date()));
               },
             }
@@ -192,7 +209,15 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   // Bus messages (from the consumer or POST /api/v1/events) wake it; it starts with the writer.
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
-  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds }) : undefined;
+  const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries, announced: () => requestAnnouncer?.committed() }) : undefined;
+  const forgeWebhook: ForgeWebhookDeps = {
+    secret: parts.forgeWebhookSecret,
+    deliveries: forgeDeliveries,
+    repository: () => requests?.target(),
+    look: () => requests?.poller.kick(),
+    authorRecorded: (branch, revision) => requests?.authorRecorded(branch, revision),
+    ...(parts.clock ? { now: parts.clock } : {}),
+  };
   // issue 17: mirrored scm tickets are judged with the approval policies and the requests' facts (none known without requests).
   const scmApproval = () => ({ policies: policies.get().approvalPolicies, facts: requests ? requests.facts.get() : noFacts() });
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
@@ -209,6 +234,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
+    forgeWebhook,
   });
   const bus: BusDeps = {
     artifacts,
@@ -286,7 +312,15 @@ function writerMetrics(metrics: Metrics): Pick<WriterDeps, "instruments" | "onWr
 function composeRequests(
   parts: ApplicationParts,
   repository: RequestRepository,
-  shared: { writer: Writer; metrics: Metrics; lease: BranchLease; seconds: (from: Date, to: Date | null) => number },
+  shared: {
+    writer: Writer;
+    metrics: Metrics;
+    lease: BranchLease;
+    seconds: (from: Date, to: Date | null) => number;
+    forgeDeliveries: ForgeDeliveryRepository;
+    /** A request's status changed and committed: relengd.request.* messages may be waiting in the outbox. */
+    announced: () => void;
+  },
 ): RequestParts {
   const config = parts.requests as NonNullable<ApplicationParts["requests"]>;
   const { policies, logger } = parts;
@@ -307,6 +341,7 @@ function composeRequests(
   });
   const now = () => parts.clock?.() ?? new Date();
   const decided = (r: RequestRecord) => {
+    shared.announced();
     metrics.requestDecided(r.kind, shared.seconds(r.seenAt, r.decidedAt));
     if (r.status === "approved") writer.notify(r.repository);
   };
@@ -328,6 +363,8 @@ function composeRequests(
       lease: shared.lease,
       logger,
       now,
+      forgeAuthors: (repo, branch, revision) => shared.forgeDeliveries.accounts(repo, branch, revision),
+      onWithdrawn: () => shared.announced(),
     },
     config.pollMs === undefined ? {} : { pollMs: config.pollMs },
   );
@@ -357,6 +394,21 @@ function composeRequests(
     service,
     poller,
     facts,
+    target,
+    authorRecorded(branch, revision) {
+      poller.kick();
+      // After the look the kick asked for: a request of this revision recorded by a look that
+      // began before the webhook was stored has an unverified author; it is judged again.
+      void (async () => {
+        await poller.settled();
+        const repo = target();
+        if (!repo) return;
+        const [latest] = await repository.latestOfBranches(repo.name, [branch]);
+        if (latest?.revision !== revision || latest.status !== "needs-review") return;
+        const request = await repository.get(latest.id);
+        if (request && !request.verified) poller.policiesChanged();
+      })().catch((err: unknown) => logger.warn({ err, branch }, "cannot check a request for a forge-verified author"));
+    },
     start() {
       starting ??= (async () => {
         // Facts first: a request judged before they load would find every fact unknown.

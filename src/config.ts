@@ -93,6 +93,8 @@ const envSchema = z.object({
   RELENGD_OIDC_CONFIG: wellFormedString().min(1).optional(),
   // Reader routes (and the web dashboard) without a token; off unless set to true.
   RELENGD_ANONYMOUS_READ: z.enum(["true", "false"], "must be true or false").default("false"),
+  // The secret of the forge's webhook (Forgejo/Gitea signature key, GitLab secret token); unset: POST /api/v1/forge/webhook is off.
+  RELENGD_FORGE_WEBHOOK_SECRET: wellFormedString().min(16, "must be at least 16 characters").max(1024).optional(),
 });
 
 export interface Config {
@@ -131,6 +133,8 @@ export interface Config {
   oidc?: OidcConfig;
   /** Reader routes answer without a token (RELENGD_ANONYMOUS_READ=true). */
   anonymousRead: boolean;
+  /** RELENGD_FORGE_WEBHOOK_SECRET; undefined: forge webhooks are off. */
+  forgeWebhookSecret?: string;
 }
 
 export interface AmqpConfig {
@@ -190,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : {}),
     ...(e.RELENGD_OIDC_CONFIG ? { oidc: loadOidcConfig(e.RELENGD_OIDC_CONFIG) } : {}),
     anonymousRead: e.RELENGD_ANONYMOUS_READ === "true",
+    ...(e.RELENGD_FORGE_WEBHOOK_SECRET ? { forgeWebhookSecret: e.RELENGD_FORGE_WEBHOOK_SECRET } : {}),
   };
 }
 

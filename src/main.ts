@@ -86,6 +86,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     readyRemoteBoundMs: config.readyRemoteBoundMs,
     anonymousRead: config.anonymousRead,
     ...(config.requestsRepository ? { requests: { repository: config.requestsRepository, pollMs: config.requestPollMs, factsDir: source?.dir ?? config.policiesDir } } : {}),
+    ...(config.forgeWebhookSecret ? { forgeWebhookSecret: config.forgeWebhookSecret } : {}),
   });
   const { app, writer } = application;
   if (config.amqp) {

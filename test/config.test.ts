@@ -58,3 +58,12 @@ describe("configuration of scheduled retention", () => {
     expect(() => loadConfig({ RELENGD_PRUNE_SCHEDULE: "0 0 3 * * *" })).toThrow(/RELENGD_PRUNE_SCHEDULE.*seconds field/);
   });
 });
+
+describe("configuration of forge webhooks", () => {
+  it("are off unless RELENGD_FORGE_WEBHOOK_SECRET is set, and refuse a short secret naming the variable", () => {
+    expect(loadConfig({}).forgeWebhookSecret).toBeUndefined();
+    expect(loadConfig({ RELENGD_FORGE_WEBHOOK_SECRET: "a-forge-secret-0123456789" }).forgeWebhookSecret).toBe("a-forge-secret-0123456789");
+    expect(() => loadConfig({ RELENGD_FORGE_WEBHOOK_SECRET: "short" })).toThrow(ConfigError);
+    expect(() => loadConfig({ RELENGD_FORGE_WEBHOOK_SECRET: "short" })).toThrow(/RELENGD_FORGE_WEBHOOK_SECRET: must be at least 16 characters/);
+  });
+});

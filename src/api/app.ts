@@ -43,6 +43,9 @@ import { rollbackRoutes } from "./routes/rollbacks.js";
 import { holdRoutes } from "./routes/holds.js";
 import { environmentRoutes, environmentStateRoutes } from "./routes/environments.js";
 import { requestRoutes } from "./routes/requests.js";
+import { forgeWebhookRoutes } from "./routes/forgeWebhook.js";
+import type { ForgeWebhookDeps } from "../flow/receiveForgeWebhook.js";
+import { ForgeDeliveryRepository } from "../store/forgeDeliveryRepository.js";
 import { overviewRoutes } from "./routes/overview.js";
 
 export interface AppDeps {
@@ -73,6 +76,8 @@ export interface AppDeps {
   readiness?: Readiness;
   /** Requests by merge request: the /api/v1/requests routes are registered only when given. */
   requests?: RequestService;
+  /** POST /api/v1/forge/webhook; absent: the route answers 404 (webhooks off). */
+  forgeWebhook?: ForgeWebhookDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -130,6 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(holdRoutes, { deps: deps.releases });
   await app.register(environmentRoutes, { deps: deps.releases });
   if (deps.requests) await app.register(requestRoutes, { requests: deps.requests });
+  // Always registered (the document lists it); off (404) until a secret is configured.
+  await app.register(forgeWebhookRoutes, { deps: deps.forgeWebhook ?? { secret: undefined, deliveries: new ForgeDeliveryRepository(deps.store), repository: () => undefined, look: () => undefined } });
   // The Fedora message bus bridge: the metrics registry and the event log.
   const metrics = deps.metrics ?? new Metrics();
   const requests = deps.requests;

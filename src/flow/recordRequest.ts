@@ -101,6 +101,8 @@ export async function rejudgeRequest(deps: RecordRequestDeps, request: RequestRe
       reasons: verdict.reasons,
       approvedBy: verdict.approvedBy ?? null,
       decisions: verdict.decisions.map((d) => ({ policy: d.policy, path: d.path, outcome: d.outcome, reason: d.reason, conditions: d.conditions.map((c) => ({ name: c.name, value: c.value, detail: c.detail, wanted: c.wanted, part: c.part })) })),
+      // A forge webhook that came after the first look makes the author verified: recorded with the verdict it gave.
+      ...(revision.author.verified !== request.verified || revision.author.name !== request.author ? { author: { author: revision.author.name, authorEmail: revision.author.email, verified: revision.author.verified } } : {}),
     },
     deps.now?.() ?? new Date(),
   );

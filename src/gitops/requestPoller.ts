@@ -49,6 +49,11 @@ export interface RequestPollerDeps {
   lease?: BranchLease;
   logger: Logger;
   now?: () => Date;
+  /**
+   * The forge accounts verified webhooks name as having put `revision` at the head of `branch`
+   * (forge webhooks); absent: none. One account makes an otherwise unverified author verified.
+   */
+  forgeAuthors?: (repository: string, branch: string, revision: string) => Promise<string[]>;
 }
 
 export interface PollResult {
@@ -197,7 +202,7 @@ export class RequestPoller {
       if (!fetched) return undefined;
       const tip = heads.get(branch);
       if (fetched !== tip) this.deps.logger.info({ branch, listed: tip, fetched }, "request branch moved while it was read; judging the newer revision");
-      return readRevision(ws, { repository: repo.name, branch, tip: fetched, targetHead, allowedSigners: signers, source: "git", seenAt: now, targetPaths });
+      return this.withForgeAuthor(await readRevision(ws, { repository: repo.name, branch, tip: fetched, targetHead, allowedSigners: signers, source: "git", seenAt: now, targetPaths }));
     });
     for (const [i, branch] of moved.entries()) {
       const outcome = read[i] as PromiseSettledResult<RequestRevision | undefined>;
@@ -233,8 +238,10 @@ export class RequestPoller {
     const targetPaths = new Set(targetHead ? await pathsAt(ws, targetHead, PROPOSED_DOCUMENT_ROOTS) : []);
     const signers = this.deps.allowedSigners();
     const now = this.now();
-    const reads = await mapConcurrent(waiting, REVISION_READS, (r) =>
-      readRevision(ws, { repository: repo.name, branch: r.branch, tip: r.revision, targetHead, allowedSigners: signers, source: r.source, seenAt: r.seenAt, targetPaths, ...(r.source === "api" ? { author: { name: r.author, email: r.authorEmail, verified: r.verified } } : {}) }),
+    const reads = await mapConcurrent(waiting, REVISION_READS, async (r) =>
+      this.withForgeAuthor(
+        await readRevision(ws, { repository: repo.name, branch: r.branch, tip: r.revision, targetHead, allowedSigners: signers, source: r.source, seenAt: r.seenAt, targetPaths, ...(r.source === "api" ? { author: { name: r.author, email: r.authorEmail, verified: r.verified } } : {}) }),
+      ),
     );
     for (const [i, request] of waiting.entries()) {
       const read = reads[i] as PromiseSettledResult<RequestRevision>;
@@ -247,6 +254,23 @@ export class RequestPoller {
       }
     }
     if (result.rejudged.length > 0) this.deps.logger.info({ requests: result.rejudged.map((r) => ({ id: r.id, status: r.status })), at: now }, "requests waiting for review judged again with the new facts or policies");
+  }
+
+  /**
+   * A pushed revision whose commits do not verify takes its author from the forge: the one
+   * account verified webhooks name as having put this exact revision there. Signatures come
+   * first (they say who wrote the change, not who pushed it).
+   */
+  private async withForgeAuthor(revision: RequestRevision): Promise<RequestRevision> {
+    if (revision.author.verified || revision.source !== "git" || !this.deps.forgeAuthors) return revision;
+    const accounts = await this.deps.forgeAuthors(revision.repository, revision.branch, revision.revision);
+    const [only] = accounts;
+    if (accounts.length === 1 && only) return { ...revision, author: { name: only, email: null, verified: true } };
+    if (accounts.length > 1) {
+      const why = `forge webhooks name several accounts for ${revision.revision.slice(0, 12)} (${accounts.join(", ")})`;
+      return { ...revision, author: { ...revision.author, note: revision.author.note ? `${revision.author.note}; ${why}` : why } };
+    }
+    return revision;
   }
 
   /** The last report's history witnessed again by the store: merges recorded since are reviewed. */

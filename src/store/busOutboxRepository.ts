@@ -6,9 +6,10 @@ import type { ReleaseRecord } from "./releaseRepository.js";
 import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface OutboxMessage {
-  /** <release id>/<status>: a second message with the same key is never stored. */
+  /** <release id>/<status> (request/<request id>/<status>): a second message with the same key is never stored. */
   key: string;
   messageId: string;
+  /** The release announced; NO_RELEASE for a message about something else (a request). */
   releaseSeq: number;
   topic: string;
   /** The envelope's JSON form (src/domain/envelope.ts). */
@@ -49,6 +50,27 @@ const announcedColumns = [
 /** Columns one outbox row binds: the chunk size of the multi-row insert. */
 const OUTBOX_COLUMNS = 6;
 
+/** `releaseSeq` of a message that announces no release (releases count from 1). */
+export const NO_RELEASE = 0;
+
+/**
+ * Stores messages in the caller's transaction (the change they announce commits with them, or
+ * neither does); those whose key is stored already are left out. Returns how many were new.
+ */
+export async function insertOutboxMessages(tx: Tx, messages: readonly OutboxMessage[], now: Date): Promise<number> {
+  const createdAt = stamp(now);
+  let added = 0;
+  for (const chunk of chunksFor([...messages], OUTBOX_COLUMNS)) {
+    const result = await tx
+      .insertInto("BusOutbox")
+      .values(chunk.map((m) => ({ messageId: m.messageId, key: m.key, releaseSeq: m.releaseSeq, topic: m.topic, envelope: m.envelope, createdAt })))
+      .onConflict((c) => c.column("key").doNothing())
+      .executeTakeFirst();
+    added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return added;
+}
+
 function announcedReleases(tx: Tx) {
   return tx.selectFrom("Release").select(announcedColumns);
 }
@@ -75,19 +97,7 @@ export class BusOutboxRepository {
   /** Stores messages; those whose key is stored already are left out. Returns how many were new. */
   async add(messages: OutboxMessage[], now = new Date()): Promise<number> {
     if (messages.length === 0) return 0;
-    const createdAt = stamp(now);
-    return this.store.transaction(async (tx) => {
-      let added = 0;
-      for (const chunk of chunksFor(messages, OUTBOX_COLUMNS)) {
-        const result = await tx
-          .insertInto("BusOutbox")
-          .values(chunk.map((m) => ({ messageId: m.messageId, key: m.key, releaseSeq: m.releaseSeq, topic: m.topic, envelope: m.envelope, createdAt })))
-          .onConflict((c) => c.column("key").doNothing())
-          .executeTakeFirst();
-        added += Number(result.numInsertedOrUpdatedRows ?? 0n);
-      }
-      return added;
-    });
+    return this.store.transaction((tx) => insertOutboxMessages(tx, messages, now));
   }
 
   async unpublished(limit: number): Promise<StoredOutboxMessage[]> {
@@ -143,6 +153,8 @@ export class BusOutboxRepository {
       tx
         .selectFrom("BusOutbox")
         .select((eb) => eb.fn.max("releaseSeq").as("newest"))
+        // Messages about requests announce no release: they say nothing of how far announcing got.
+        .where("releaseSeq", ">", NO_RELEASE)
         .executeTakeFirst(),
     );
     return row?.newest ?? null;

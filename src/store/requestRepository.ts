@@ -146,8 +146,35 @@ export class RequestStateChanged extends Error {
   }
 }
 
+/**
+ * Told, inside the transaction that changed them, of requests whose status changed (with their
+ * new status): what it writes (relengd.request.* messages in the outbox) commits with the change.
+ */
+export interface RequestStatusListener {
+  changed(tx: Tx, requests: readonly RequestRecord[], now: Date): Promise<void>;
+}
+
 export class RequestRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly listener?: RequestStatusListener,
+  ) {}
+
+  /** The listener told of `ids`, as they are now in `tx`. */
+  private async statusChanged(tx: Tx, ids: readonly string[], now: Date): Promise<void> {
+    if (!this.listener || ids.length === 0) return;
+    const rows: Selectable<RequestRow>[] = [];
+    for (const chunk of chunksFor([...ids], 1)) rows.push(...(await tx.selectFrom("Request").selectAll().where("id", "in", chunk).orderBy("seq", "asc").execute()));
+    const docs = await documentsOf(
+      tx,
+      rows.map((r) => r.id),
+    );
+    await this.listener.changed(
+      tx,
+      rows.map((r) => toRecord(r, docs.get(r.id) ?? [])),
+      now,
+    );
+  }
 
   /**
    * Records a judged revision of a branch; the branch's earlier open request (if any) becomes
@@ -219,6 +246,7 @@ export class RequestRepository {
       for (const chunk of chunksFor(superseded, 1, 3)) {
         await tx.updateTable("Request").set({ status: "superseded", supersededBy: id, updatedAt: at }).where("id", "in", chunk).execute();
       }
+      await this.statusChanged(tx, [...superseded, id], now);
       return { record: toRecord(row, [...r.documents]), created: true, superseded };
     });
   }
@@ -341,8 +369,12 @@ export class RequestRepository {
 
   async markMerged(id: string, mergeCommit: string, now = new Date()): Promise<boolean> {
     const at = stamp(now);
-    const r = await this.store.transaction((tx) => tx.updateTable("Request").set({ status: "merged", mergeCommit, mergedAt: at, updatedAt: at }).where("id", "=", id).where("status", "=", "approved").executeTakeFirst());
-    return Number(r.numUpdatedRows) === 1;
+    return this.store.transaction(async (tx) => {
+      const r = await tx.updateTable("Request").set({ status: "merged", mergeCommit, mergedAt: at, updatedAt: at }).where("id", "=", id).where("status", "=", "approved").executeTakeFirst();
+      const merged = Number(r.numUpdatedRows) === 1;
+      if (merged) await this.statusChanged(tx, [id], now);
+      return merged;
+    });
   }
 
   /** An approved request that cannot be merged (conflicts with the target): a person decides. */
@@ -359,6 +391,7 @@ export class RequestRepository {
         .where("id", "=", id)
         .where("status", "=", "approved")
         .execute();
+      await this.statusChanged(tx, [id], now);
       return true;
     });
   }
@@ -383,12 +416,14 @@ export class RequestRepository {
    * status, reasons and decisions replaced, in one transaction; false when it changed meanwhile
    * (a person decided, the branch moved).
    */
-  async rejudge(id: string, verdict: Pick<NewRequest, "status" | "reasons" | "approvedBy" | "decisions">, now = new Date()): Promise<RequestRecord | null> {
+  async rejudge(id: string, verdict: Pick<NewRequest, "status" | "reasons" | "approvedBy" | "decisions"> & { author?: Pick<NewRequest, "author" | "authorEmail" | "verified"> }, now = new Date()): Promise<RequestRecord | null> {
     return this.store.transaction(async (tx) => {
       const at = stamp(now);
+      // The author is replaced too when the revision's author became verified (a forge webhook came after the first look).
+      const author = verdict.author ? { author: verdict.author.author, authorEmail: verdict.author.authorEmail, verified: flag(verdict.author.verified) } : {};
       const updated = await tx
         .updateTable("Request")
-        .set({ status: verdict.status, reasons: JSON.stringify(verdict.reasons), approvedBy: verdict.approvedBy, decidedAt: at, updatedAt: at })
+        .set({ status: verdict.status, reasons: JSON.stringify(verdict.reasons), approvedBy: verdict.approvedBy, decidedAt: at, updatedAt: at, ...author })
         .where("id", "=", id)
         .where("status", "=", "needs-review")
         .where("decidedBy", "is", null)
@@ -402,6 +437,7 @@ export class RequestRepository {
           .values(chunk.map((d) => ({ requestId: id, policy: d.policy, path: d.path, outcome: d.outcome, reason: d.reason, conditions: JSON.stringify(d.conditions), decidedAt: at })))
           .execute();
       }
+      await this.statusChanged(tx, [id], now);
       return toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []);
     });
   }
@@ -409,15 +445,17 @@ export class RequestRepository {
   /** The branch was deleted: its open request ends. */
   async withdraw(id: string, now = new Date()): Promise<boolean> {
     const at = stamp(now);
-    const r = await this.store.transaction((tx) =>
-      tx
+    return this.store.transaction(async (tx) => {
+      const r = await tx
         .updateTable("Request")
         .set({ status: "withdrawn", updatedAt: at })
         .where("id", "=", id)
         .where("status", "in", [...openRequestStatuses])
-        .executeTakeFirst(),
-    );
-    return Number(r.numUpdatedRows) === 1;
+        .executeTakeFirst();
+      const withdrawn = Number(r.numUpdatedRows) === 1;
+      if (withdrawn) await this.statusChanged(tx, [id], now);
+      return withdrawn;
+    });
   }
 
   /**
@@ -443,6 +481,7 @@ export class RequestRepository {
         .where("status", "=", row.status)
         .returningAll()
         .executeTakeFirstOrThrow();
+      await this.statusChanged(tx, [id], now);
       return toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []);
     });
   }

@@ -61,6 +61,9 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   "GET /openapi.json": PUBLIC,
   "GET /": PUBLIC,
   "GET /assets/*": PUBLIC,
+  // No bearer token: a forge signs (or, GitLab, carries) RELENGD_FORGE_WEBHOOK_SECRET instead
+  // (test/api/forgeWebhook.test.ts refuses what does not verify).
+  "POST /api/v1/forge/webhook": PUBLIC,
 
   "POST /api/v1/artifacts": { role: "ci", scopes: ["package"], request: () => ({ url: "/api/v1/artifacts", payload: sampleArtifact({ package: PACKAGE }) }) },
   "GET /api/v1/artifacts": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/artifacts" }) },

@@ -62,6 +62,8 @@ export interface TestAppOptions {
   busyTimeoutMs?: number;
   /** Requests on the `gitops` repository (its poller not started: tests kick it). */
   requests?: { pollMs?: number };
+  /** RELENGD_FORGE_WEBHOOK_SECRET (absent: POST /api/v1/forge/webhook answers 404). */
+  forgeWebhookSecret?: string;
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
@@ -94,6 +96,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     ...(options.now ? { now: options.now } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.requests ? { requests: { repository: "gitops", factsDir: options.policiesDir ?? POLICIES, ...options.requests } } : {}),
+    ...(options.forgeWebhookSecret ? { forgeWebhookSecret: options.forgeWebhookSecret } : {}),
   });
   // Only the writer runs by itself: tests drive schedules through `evaluate` at the times they choose.
   await application.writer.start();
