@@ -26,6 +26,9 @@ import { distTagOf } from "./artifactRules.js";
 import { sentAt, splitTopic, type Envelope } from "./envelope.js";
 import type { Waiver } from "./gating.js";
 import { parseNvr, renderNvr } from "./nvr.js";
+import { isBranchCreationTopic, mapBranchCreation, type DistgitBranchCreated } from "./distgitEvents.js";
+import { isFedocalTopic, mapFedocal, type FedocalMeeting } from "./fedocalEvents.js";
+import { isSideTagMessage, mapSideTagMessage, type SideTagSeen } from "./sideTagEvents.js";
 
 /** What became of a message, as the event log and the metrics say it. */
 export const busEventStatuses = [
@@ -70,6 +73,10 @@ export type BusEffect =
   | { kind: "kojiTag"; change: KojiTagChange }
   /** A compose Pungi finished: a ComposeRequest on the shadow repository's main branch. */
   | { kind: "compose"; compose: ComposeDone }
+  /** issue 17 T: a dist-git branch created (a fact), a fedocal meeting (a CalendarEntry on the shadow main), a Koji side tag seen. */
+  | { kind: "distgitBranch"; branch: DistgitBranchCreated }
+  | { kind: "calendarEntry"; meeting: FedocalMeeting }
+  | { kind: "sideTag"; sideTag: SideTagSeen; kojiTag?: KojiTagChange }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; path: string; reason: string };
 
@@ -115,6 +122,9 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
     return mapWaiver(envelope.body, sent);
   }
   if (topic === "pungi.compose.status.change") return mapComposeStatus(envelope.body, options);
+  if (isSideTagMessage(topic, envelope.body)) return mapSideTagMessage(prefix, topic, envelope.body, mapTagChange, (e) => (e.kind === "kojiTag" ? e.change : undefined));
+  if (isBranchCreationTopic(envelope.topic)) return mapBranchCreation(envelope.topic, envelope.body);
+  if (isFedocalTopic(envelope.topic)) return mapFedocal(envelope.topic, envelope.body);
   if (topic === "buildsys.tag" || topic === "buildsys.untag") {
     if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a tag change in ${prefix}* Koji, not Fedora's production Koji` };
     return mapTagChange(envelope.body, topic === "buildsys.tag" ? "tag" : "untag");

@@ -39,6 +39,9 @@ import { appendResults } from "./appendResults.js";
 import type { PolicyEventHandler } from "./evaluatePolicies.js";
 import { describeWaiver } from "../domain/gating.js";
 import { pushArtifact, type PushQueue } from "./pushArtifact.js";
+import { mirrorCalendarEntry } from "./mirrorCalendarEntry.js";
+import { observeDistgitBranch } from "./observeDistgitBranch.js";
+import { observeSideTag } from "./observeSideTag.js";
 
 export interface BusDeps {
   artifacts: ArtifactRepository;
@@ -52,6 +55,8 @@ export interface BusDeps {
   count?: (bareTopic: string, outcome: BusOutcome) => void;
   /** Told when a commit for the shadow repository was queued, so that its writer starts now. */
   onShadowChange?: () => void;
+  /** Told when a dist-git branch or a side tag was observed (the approval facts read them). */
+  onObserved?: () => void;
 }
 
 /** A message as it arrived: an envelope, or what is known of one that did not parse. */
@@ -167,7 +172,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
   const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
-  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver")) {
+  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver" || effect.kind === "distgitBranch" || effect.kind === "calendarEntry" || effect.kind === "sideTag")) {
     // State the bus observes (shadow repository, Koji tags) is written in the event's own
     // transaction: once the message is acked, the shadow writer will find its commit queued.
     const envelope = message.envelope;
@@ -179,7 +184,8 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
     );
     if (recorded.status === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, null);
     if (recorded.outcome.status === "accepted" && effect.kind === "waiver") await rerunWaived(deps, effect.nvr);
-    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag") deps.onShadowChange?.();
+    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag" && effect.kind !== "distgitBranch" && effect.kind !== "sideTag") deps.onShadowChange?.();
+    if (recorded.outcome.status === "accepted" && (effect.kind === "distgitBranch" || effect.kind === "sideTag")) deps.onObserved?.();
     return done(recorded.outcome.status, recorded.outcome.reason, recorded.outcome.artifactId);
   }
 
@@ -224,6 +230,9 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "kojiTag":
     case "compose":
     case "waiver":
+    case "distgitBranch":
+    case "calendarEntry":
+    case "sideTag":
       throw new Error(`${effect.kind} effects are applied in the event's transaction`);
     case "rejected":
       return { status: "rejected", reason: `${effect.path} ${effect.reason}`, artifactId: null, nvr: null };
@@ -313,7 +322,7 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
 
 // --- what the bus observes: the shadow repository and Koji tags --------------------------------
 
-type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" }>;
+type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" | "distgitBranch" | "calendarEntry" | "sideTag" }>;
 
 function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
   switch (effect.kind) {
@@ -325,6 +334,14 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
       return mirrorBodhiUpdate(deps, tx, envelope, effect.update, now);
     case "waiver":
       return recordWaiver(deps, tx, envelope, effect.nvr, effect.waiver, now);
+    case "distgitBranch":
+      return observeDistgitBranch(deps, tx, envelope, effect.branch, now);
+    case "calendarEntry":
+      return mirrorCalendarEntry(deps, tx, envelope, effect.meeting, now);
+    case "sideTag": {
+      const change = effect.kojiTag;
+      return observeSideTag(deps, tx, envelope, effect.sideTag, now, change ? () => observeTag(deps, tx, envelope, change, now) : undefined);
+    }
   }
 }
 

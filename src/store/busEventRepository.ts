@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 import type { BusEvent } from "./generated/kysely/types.js";
 import { KojiTagRepository, ConcurrentTagChange } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
+import { ObservedRepository } from "./observedRepository.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 import { isUniqueViolation } from "./storeErrors.js";
 import { WaiverRepository } from "./waiverRepository.js";
@@ -70,11 +71,14 @@ export class BusEventRepository {
   readonly shadow: ShadowRepository;
   readonly kojiTags: KojiTagRepository;
   readonly waivers: WaiverRepository;
+  /** issue 17 T: dist-git branches, Koji side tags, fedocal meetings. */
+  readonly observed: ObservedRepository;
 
   constructor(private readonly store: Store) {
     this.shadow = new ShadowRepository(store);
     this.kojiTags = new KojiTagRepository(store);
     this.waivers = new WaiverRepository(store);
+    this.observed = new ObservedRepository(store);
   }
 
   async find(messageId: string): Promise<BusEventRecord | null> {
