@@ -24,6 +24,8 @@ import { RequestPoller } from "./gitops/requestPoller.js";
 import { RequestSubmitter } from "./gitops/requestSubmission.js";
 import { ShadowWriter } from "./gitops/shadowWriter.js";
 import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
+import { ObservedFacts } from "./policy/observedFacts.js";
+import { ObservedRepository } from "./store/observedRepository.js";
 import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
@@ -82,6 +84,8 @@ export interface RequestParts {
   service: RequestService;
   poller: RequestPoller;
   facts: FactsHolder;
+  /** issue 17 T: the dist-git branches observed on the bus, merged into the facts. */
+  observed?: ObservedFacts;
   /**
    * Loads the facts, warms the writer of the requests repository, starts polling (after the writer
    * started). Resolves at once: a facts URL that does not answer must not keep the server from
@@ -192,6 +196,8 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
   const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds }) : undefined;
+  // A dist-git branch observed on this replica reaches the approval facts at once (others: on their timer).
+  const onObserved = () => void requests?.observed?.refresh();
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
@@ -202,7 +208,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     policies: { decisions, holder: policies, onEvent: onPolicyEvent },
     logger: parts.httpLogger ?? logger,
     metrics,
-    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange },
+    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange, onObserved },
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
@@ -215,6 +221,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     mapping: { rawhideVersion: rules.rawhideVersion },
     count: metrics.countBusMessage,
     onShadowChange,
+    onObserved,
   };
   return {
     app,
@@ -301,6 +308,7 @@ function composeRequests(
       signers = null;
     }
   });
+  const observed = new ObservedFacts(new ObservedRepository(parts.store), { logger });
   const now = () => parts.clock?.() ?? new Date();
   const decided = (r: RequestRecord) => {
     metrics.requestDecided(r.kind, shared.seconds(r.seenAt, r.decidedAt));
@@ -308,7 +316,7 @@ function composeRequests(
   };
   const recordDeps: RecordRequestDeps = {
     requests: repository,
-    approval: () => ({ policies: policies.get().approvalPolicies, facts: facts.get() }),
+    approval: () => ({ policies: policies.get().approvalPolicies, facts: observed.apply(facts.get()) }),
     now,
     onRecorded: decided,
   };
@@ -330,6 +338,7 @@ function composeRequests(
   // New facts or approval policies: what waits for review because of them is judged again.
   facts.onRefresh(() => poller.policiesChanged());
   policies.onReload?.(() => poller.policiesChanged());
+  observed.onChange(() => poller.policiesChanged());
   const submissions = new RequestSubmitter(parts.workspacesDir);
   let starting: Promise<void> | undefined;
   let stopping = false;
@@ -353,12 +362,14 @@ function composeRequests(
     service,
     poller,
     facts,
+    observed,
     start() {
       starting ??= (async () => {
         // Facts first: a request judged before they load would find every fact unknown.
-        await facts.refresh();
+        await Promise.all([facts.refresh(), observed.refresh()]);
         if (stopping) return;
         facts.start();
+        observed.start();
         if (!target()) {
           logger.warn({ repository: config.repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
         } else {
@@ -378,6 +389,7 @@ function composeRequests(
       await starting;
       await poller.stop();
       facts.stop();
+      observed.stop();
     },
   };
 }

@@ -61,7 +61,7 @@ export interface AppDeps {
   /** The process's metrics registry (the bus consumer counts into it too); a new one if absent. */
   metrics?: Metrics;
   /** How bus messages (POST /api/v1/events) map to artifacts. */
-  bus?: { mapping: MappingOptions; onShadowChange?: () => void };
+  bus?: { mapping: MappingOptions; onShadowChange?: () => void; onObserved?: () => void };
   /** Reader routes without a token (RELENGD_ANONYMOUS_READ); off unless true. */
   anonymousRead?: boolean;
   /** Check every response against its route schema (a mismatch is a 500); on under the test suite. */
@@ -141,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       mapping: deps.bus?.mapping ?? { rawhideVersion: DEFAULT_RAWHIDE_VERSION },
       count: metrics.countBusMessage,
       ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
+      ...(deps.bus?.onObserved ? { onObserved: deps.bus.onObserved } : {}),
     },
   });
   // Koji tag state observed on the bus, for `relengd plan`.

@@ -93,21 +93,15 @@ export class ObservedRepository {
     return rows.map((r) => ({ ...r, firstSeenAt: fromStamp(r.firstSeenAt), lastSeenAt: fromStamp(r.lastSeenAt) }));
   }
 
-  /** A cheap change marker for the facts snapshot: how many branches and side tags, the newest ids. */
+  /** A cheap change marker for the facts snapshot: how many branches, and the newest id. */
   async marker(): Promise<string> {
-    const [b, s] = await this.store.read((tx) =>
-      Promise.all([
-        tx
-          .selectFrom("ObservedBranch")
-          .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("id").as("last")])
-          .executeTakeFirstOrThrow(),
-        tx
-          .selectFrom("ObservedSideTag")
-          .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("lastSeenAt").as("last")])
-          .executeTakeFirstOrThrow(),
-      ]),
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("ObservedBranch")
+        .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("id").as("last")])
+        .executeTakeFirstOrThrow(),
     );
-    return `${Number(b.n)}/${String(b.last)}/${Number(s.n)}/${String(s.last)}`;
+    return `${Number(row.n)}/${String(row.last)}`;
   }
 
   // --- Koji side tags ---
