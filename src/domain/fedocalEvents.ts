@@ -195,7 +195,8 @@ function longText(value: unknown, max: number, field: string, misfit: Misfit): s
 function nullableText(value: unknown, read: (v: unknown) => string | undefined): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
-  return read(value) ?? null;
+  // Blank text is an empty field (null); a value of another type is left out (and named by `read`).
+  return read(value) ?? (typeof value === "string" ? null : undefined);
 }
 
 function timeOf(value: unknown): { value?: string; why?: string } {
