@@ -9,9 +9,9 @@ export function distgitBranchesOf(rows: readonly { namespace: string; repo: stri
   const out = new Map<string, Map<string, Set<string>>>();
   for (const r of rows) {
     let repos = out.get(r.namespace);
-    if (!repos) out.set(r.namespace, (repos = new Map()));
+    if (!repos) out.set(r.namespace, (repos = new Map<string, Set<string>>()));
     let branches = repos.get(r.repo);
-    if (!branches) repos.set(r.repo, (branches = new Set()));
+    if (!branches) repos.set(r.repo, (branches = new Set<string>()));
     branches.add(r.branch);
   }
   return out;
