@@ -75,11 +75,11 @@ function toUpdate(row: Selectable<ShadowUpdate>): ShadowUpdateRecord {
   };
 }
 
-function toChange(row: Selectable<ShadowChange>): ShadowChangeRecord {
+function toChange({ removePaths, ...row }: Selectable<ShadowChange>): ShadowChangeRecord {
   return {
     ...row,
     kind: row.kind as ShadowChangeKind,
-    removePaths: row.removePaths ? (JSON.parse(row.removePaths) as string[]) : [],
+    ...(removePaths ? { removePaths: JSON.parse(removePaths) as string[] } : {}),
     status: row.status as ShadowChangeRecord["status"],
     nextAttemptAt: orNull(row.nextAttemptAt),
     createdAt: fromStamp(row.createdAt),
