@@ -13,6 +13,8 @@ import type { PolicyHolder } from "../policy/loader.js";
 import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
+import { ObservedRepository } from "../store/observedRepository.js";
+import { observedRoutes } from "./routes/observed.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
@@ -146,6 +148,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Koji tag state observed on the bus, for `relengd plan`.
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.store) });
+  // Dist-git branches and Koji side tags observed on the bus (issue 17).
+  await app.register(observedRoutes, { observed: new ObservedRepository(deps.store) });
   // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
   // reads. The OpenAPI document lists paths in registration order, so these stay last.
   await app.register(dashboardRoutes, {});

@@ -80,17 +80,17 @@ export class ObservedRepository {
     return { status: "new" };
   }
 
-  async branches(filter: { namespace?: string; repo?: string; limit?: number } = {}): Promise<ObservedBranchRecord[]> {
+  async branches(filter: { namespace?: string; repo?: string; limit?: number; newestFirst?: boolean } = {}): Promise<ObservedBranchRecord[]> {
     const rows = await this.store.read((tx) => {
       let q = tx.selectFrom("ObservedBranch").selectAll();
       if (filter.namespace) q = q.where("namespace", "=", filter.namespace);
       if (filter.repo) q = q.where("repo", "=", filter.repo);
       return q
-        .orderBy("id", "asc")
+        .orderBy("id", filter.newestFirst ? "desc" : "asc")
         .limit(filter.limit ?? MAX_OBSERVED_BRANCHES)
         .execute();
     });
-    return rows.map((r) => ({ ...r, firstSeenAt: fromStamp(r.firstSeenAt), lastSeenAt: fromStamp(r.lastSeenAt) }));
+    return rows.map(({ id: _id, ...r }) => ({ ...r, firstSeenAt: fromStamp(r.firstSeenAt), lastSeenAt: fromStamp(r.lastSeenAt) }));
   }
 
   /** A cheap change marker for the facts snapshot: how many branches, and the newest id. */
@@ -136,12 +136,12 @@ export class ObservedRepository {
     };
   }
 
-  async sideTags(filter: { owner?: string; limit?: number } = {}): Promise<ObservedSideTagRecord[]> {
+  async sideTags(filter: { owner?: string; baseTag?: string; limit?: number; newestFirst?: boolean } = {}): Promise<ObservedSideTagRecord[]> {
     const rows = await this.store.read((tx) => {
       let q = tx.selectFrom("ObservedSideTag").selectAll();
       if (filter.owner) q = q.where("owner", "=", filter.owner);
-      return q
-        .orderBy("name", "asc")
+      if (filter.baseTag) q = q.where("baseTag", "=", filter.baseTag);
+      return (filter.newestFirst ? q.orderBy("lastSeenAt", "desc").orderBy("name", "asc") : q.orderBy("name", "asc"))
         .limit(filter.limit ?? MAX_OBSERVED_BRANCHES)
         .execute();
     });
