@@ -42,6 +42,7 @@ export const DEFAULT_AMQP_TOPICS = [
   "io.pagure.prod.pagure.issue.edit",
   "io.pagure.prod.pagure.issue.comment.added",
   "org.fedoraproject.prod.pagure.git.branch.creation",
+  "org.fedoraproject.prod.pagure.project.new",
   "org.fedoraproject.prod.fedocal.meeting.new",
   "org.fedoraproject.prod.fedocal.meeting.update",
   "org.fedoraproject.prod.fedocal.meeting.delete",

@@ -26,7 +26,7 @@ import { distTagOf } from "./artifactRules.js";
 import { sentAt, splitTopic, type Envelope } from "./envelope.js";
 import type { Waiver } from "./gating.js";
 import { parseNvr, renderNvr } from "./nvr.js";
-import { isBranchCreationTopic, mapBranchCreation, type DistgitBranchCreated } from "./distgitEvents.js";
+import { isDistgitTopic, mapDistgitMessage, type DistgitBranchCreated, type DistgitRepoCreated } from "./distgitEvents.js";
 import { isFedocalTopic, mapFedocal, type FedocalMeeting } from "./fedocalEvents.js";
 import { isSideTagMessage, mapSideTagMessage, type SideTagSeen } from "./sideTagEvents.js";
 
@@ -75,6 +75,7 @@ export type BusEffect =
   | { kind: "compose"; compose: ComposeDone }
   /** issue 17 T: a dist-git branch created (a fact), a fedocal meeting (a CalendarEntry on the shadow main), a Koji side tag seen. */
   | { kind: "distgitBranch"; branch: DistgitBranchCreated }
+  | { kind: "distgitRepo"; repo: DistgitRepoCreated }
   | { kind: "calendarEntry"; meeting: FedocalMeeting }
   | { kind: "sideTag"; sideTag: SideTagSeen; kojiTag?: KojiTagChange }
   | { kind: "ignored"; reason: string }
@@ -123,7 +124,7 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
   }
   if (topic === "pungi.compose.status.change") return mapComposeStatus(envelope.body, options);
   if (isSideTagMessage(topic, envelope.body)) return mapSideTagMessage(prefix, topic, envelope.body, mapTagChange, (e) => (e.kind === "kojiTag" ? e.change : undefined));
-  if (isBranchCreationTopic(envelope.topic)) return mapBranchCreation(envelope.topic, envelope.body);
+  if (isDistgitTopic(envelope.topic)) return mapDistgitMessage(envelope.topic, envelope.body);
   if (isFedocalTopic(envelope.topic)) return mapFedocal(envelope.topic, envelope.body);
   if (topic === "buildsys.tag" || topic === "buildsys.untag") {
     if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a tag change in ${prefix}* Koji, not Fedora's production Koji` };

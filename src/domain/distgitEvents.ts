@@ -13,8 +13,18 @@ export interface DistgitBranchCreated {
   agent?: string;
 }
 
+/** A package repository dist-git created (pagure.project.new). */
+export interface DistgitRepoCreated {
+  namespace: string;
+  repo: string;
+  agent?: string;
+}
+
+export const PROJECT_NEW_TOPIC = "pagure.project.new";
+
 export type BranchCreationEffect =
   | { kind: "distgitBranch"; branch: DistgitBranchCreated }
+  | { kind: "distgitRepo"; repo: DistgitRepoCreated }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; path: string; reason: string };
 
@@ -28,8 +38,55 @@ const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)(?!.*\/\.)(?!\.)
 const SHA = /^[0-9a-f]{7,64}$/;
 const AGENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
-export function isBranchCreationTopic(topic: string): boolean {
-  return publishedTopic(topic).bare === BRANCH_CREATION_TOPIC;
+/** dist-git's topics relengd maps: a branch created, a repository created. */
+export function isDistgitTopic(topic: string): boolean {
+  const bare = publishedTopic(topic).bare;
+  return bare === BRANCH_CREATION_TOPIC || bare === PROJECT_NEW_TOPIC;
+}
+
+export function mapDistgitMessage(topic: string, body: Record<string, unknown>): BranchCreationEffect {
+  return publishedTopic(topic).bare === PROJECT_NEW_TOPIC ? mapProjectNew(topic, body) : mapBranchCreation(topic, body);
+}
+
+/** Only Fedora's production dist-git: pagure.io, staging, development and prefix-less messages are not. */
+function notProductionDistgit(topic: string, what: string): BranchCreationEffect | undefined {
+  const t = publishedTopic(topic);
+  if (t.publisher === "io.pagure") return { kind: "ignored", reason: `a ${what} on pagure.io (${topic.slice(0, 120)}): a pagure.io project, not a dist-git repository` };
+  if (t.publisher === null) return { kind: "ignored", reason: `a ${what} without its publisher's prefix: dist-git (org.fedoraproject.prod.) and pagure.io (io.pagure.prod.) publish the same topic` };
+  if (t.env !== "prod") return { kind: "ignored", reason: `a ${what} in ${t.env === "stg" ? "staging" : "development"} dist-git (${t.publisher}.${t.env}.), not Fedora's production dist-git` };
+  return undefined;
+}
+
+/** The namespace and name of pagure's project JSON (fedmsg-era messages may give only `fullname`). */
+function repoOf(project: Record<string, unknown>, base: string): { namespace: string; repo: string } | BranchCreationEffect {
+  if (project.parent !== undefined && project.parent !== null) {
+    const user = isObject(project.user) && typeof project.user.name === "string" ? ` of ${project.user.name.slice(0, 64).toWellFormed()}` : "";
+    return { kind: "ignored", reason: `a fork${user}, not the package's dist-git repository` };
+  }
+  let namespace = project.namespace;
+  let name = project.name;
+  if ((namespace === undefined || namespace === null) && typeof project.fullname === "string") {
+    const parts = project.fullname.split("/");
+    if (parts.length === 2) [namespace, name] = [parts[0], parts[1] ?? name];
+  }
+  if (typeof namespace !== "string" || !NAMESPACE.test(namespace)) {
+    return namespace === undefined || namespace === null
+      ? { kind: "ignored", reason: "a repository without a namespace: dist-git's package repositories are all in one (rpms, container, …)" }
+      : { kind: "rejected", path: `${base}/namespace`, reason: "must be a dist-git namespace like rpms" };
+  }
+  if (typeof name !== "string" || !REPO.test(name)) return { kind: "rejected", path: `${base}/name`, reason: "must be a dist-git repository name" };
+  return { namespace, repo: name };
+}
+
+/** `org.fedoraproject.prod.pagure.project.new`: dist-git created a package repository (the request processor's new_repo done). */
+export function mapProjectNew(topic: string, body: Record<string, unknown>): BranchCreationEffect {
+  const other = notProductionDistgit(topic, "project");
+  if (other) return other;
+  if (!isObject(body.project)) return { kind: "rejected", path: "/body/project", reason: "must describe the repository (namespace, name)" };
+  const where = repoOf(body.project, "/body/project");
+  if ("kind" in where) return where;
+  const agent = typeof body.agent === "string" && AGENT.test(body.agent) ? body.agent : undefined;
+  return { kind: "distgitRepo", repo: { ...where, ...(agent ? { agent } : {}) } };
 }
 
 /**
@@ -38,30 +95,12 @@ export function isBranchCreationTopic(topic: string): boolean {
  * Fedora's dist-git; a fork's branch is not the package's.
  */
 export function mapBranchCreation(topic: string, body: Record<string, unknown>): BranchCreationEffect {
-  const t = publishedTopic(topic);
-  if (t.publisher === "io.pagure") return { kind: "ignored", reason: `a branch of a pagure.io project (${topic.slice(0, 120)}), not of a dist-git repository` };
-  if (t.publisher === null) return { kind: "ignored", reason: "a branch creation without its publisher's prefix: dist-git (org.fedoraproject.prod.) and pagure.io (io.pagure.prod.) publish the same topic" };
-  if (t.env !== "prod") return { kind: "ignored", reason: `a branch in ${t.env === "stg" ? "staging" : "development"} dist-git (${t.publisher}.${t.env}.), not Fedora's production dist-git` };
-
-  const repo = body.repo;
-  if (!isObject(repo)) return { kind: "rejected", path: "/body/repo", reason: "must describe the repository (namespace, name)" };
-  if (repo.parent !== undefined && repo.parent !== null) {
-    const user = isObject(repo.user) && typeof repo.user.name === "string" ? ` of ${repo.user.name.slice(0, 64).toWellFormed()}` : "";
-    return { kind: "ignored", reason: `a branch of a fork${user}, not of the package's dist-git repository` };
-  }
-  let namespace = repo.namespace;
-  let name = repo.name;
-  // fedmsg-era messages may give only `fullname` (rpms/foo).
-  if ((namespace === undefined || namespace === null) && typeof repo.fullname === "string") {
-    const parts = repo.fullname.split("/");
-    if (parts.length === 2) [namespace, name] = [parts[0], parts[1] ?? name];
-  }
-  if (typeof namespace !== "string" || !NAMESPACE.test(namespace)) {
-    return namespace === undefined || namespace === null
-      ? { kind: "ignored", reason: "a repository without a namespace: dist-git's package repositories are all in one (rpms, container, …)" }
-      : { kind: "rejected", path: "/body/repo/namespace", reason: "must be a dist-git namespace like rpms" };
-  }
-  if (typeof name !== "string" || !REPO.test(name)) return { kind: "rejected", path: "/body/repo/name", reason: "must be a dist-git repository name" };
+  const other = notProductionDistgit(topic, "branch");
+  if (other) return other;
+  if (!isObject(body.repo)) return { kind: "rejected", path: "/body/repo", reason: "must describe the repository (namespace, name)" };
+  const where = repoOf(body.repo, "/body/repo");
+  if ("kind" in where) return where;
+  const { namespace, repo: name } = where;
 
   const ref = body.branch;
   if (typeof ref !== "string" || !ref.isWellFormed()) return { kind: "rejected", path: "/body/branch", reason: "must be the branch name (refs/heads/<name> or <name>)" };

@@ -4,15 +4,15 @@ import type { Facts } from "./requests/facts.js";
 
 export type DistgitBranches = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
 
-/** Namespace → repo → branches of a list of observed branches. */
-export function distgitBranchesOf(rows: readonly { namespace: string; repo: string; branch: string }[]): DistgitBranches {
+/** Namespace → repo → branches of a list of observed branches (a repository seen without a branch: no branch known). */
+export function distgitBranchesOf(rows: readonly { namespace: string; repo: string; branch?: string }[]): DistgitBranches {
   const out = new Map<string, Map<string, Set<string>>>();
   for (const r of rows) {
     let repos = out.get(r.namespace);
     if (!repos) out.set(r.namespace, (repos = new Map<string, Set<string>>()));
     let branches = repos.get(r.repo);
     if (!branches) repos.set(r.repo, (branches = new Set<string>()));
-    branches.add(r.branch);
+    if (r.branch !== undefined) branches.add(r.branch);
   }
   return out;
 }

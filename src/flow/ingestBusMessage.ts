@@ -40,7 +40,7 @@ import type { PolicyEventHandler } from "./evaluatePolicies.js";
 import { describeWaiver } from "../domain/gating.js";
 import { pushArtifact, type PushQueue } from "./pushArtifact.js";
 import { mirrorCalendarEntry } from "./mirrorCalendarEntry.js";
-import { observeDistgitBranch } from "./observeDistgitBranch.js";
+import { observeDistgitBranch, observeDistgitRepo } from "./observeDistgitBranch.js";
 import { observeSideTag } from "./observeSideTag.js";
 
 export interface BusDeps {
@@ -172,7 +172,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
   const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
-  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver" || effect.kind === "distgitBranch" || effect.kind === "calendarEntry" || effect.kind === "sideTag")) {
+  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver" || effect.kind === "distgitBranch" || effect.kind === "distgitRepo" || effect.kind === "calendarEntry" || effect.kind === "sideTag")) {
     // State the bus observes (shadow repository, Koji tags) is written in the event's own
     // transaction: once the message is acked, the shadow writer will find its commit queued.
     const envelope = message.envelope;
@@ -184,8 +184,8 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
     );
     if (recorded.status === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, null);
     if (recorded.outcome.status === "accepted" && effect.kind === "waiver") await rerunWaived(deps, effect.nvr);
-    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag" && effect.kind !== "distgitBranch" && effect.kind !== "sideTag") deps.onShadowChange?.();
-    if (recorded.outcome.status === "accepted" && (effect.kind === "distgitBranch" || effect.kind === "sideTag")) deps.onObserved?.();
+    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag" && effect.kind !== "distgitBranch" && effect.kind !== "distgitRepo" && effect.kind !== "sideTag") deps.onShadowChange?.();
+    if (recorded.outcome.status === "accepted" && (effect.kind === "distgitBranch" || effect.kind === "distgitRepo" || effect.kind === "sideTag")) deps.onObserved?.();
     return done(recorded.outcome.status, recorded.outcome.reason, recorded.outcome.artifactId);
   }
 
@@ -231,6 +231,7 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "compose":
     case "waiver":
     case "distgitBranch":
+    case "distgitRepo":
     case "calendarEntry":
     case "sideTag":
       throw new Error(`${effect.kind} effects are applied in the event's transaction`);
@@ -322,7 +323,7 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
 
 // --- what the bus observes: the shadow repository and Koji tags --------------------------------
 
-type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" | "distgitBranch" | "calendarEntry" | "sideTag" }>;
+type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" | "distgitBranch" | "distgitRepo" | "calendarEntry" | "sideTag" }>;
 
 function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
   switch (effect.kind) {
@@ -336,6 +337,8 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
       return recordWaiver(deps, tx, envelope, effect.nvr, effect.waiver, now);
     case "distgitBranch":
       return observeDistgitBranch(deps, tx, envelope, effect.branch, now);
+    case "distgitRepo":
+      return observeDistgitRepo(deps, tx, envelope, effect.repo, now);
     case "calendarEntry":
       return mirrorCalendarEntry(deps, tx, envelope, effect.meeting, now);
     case "sideTag": {

@@ -69,7 +69,8 @@ export class ObservedFacts {
     try {
       const marker = await this.observed.marker();
       if (marker === this.marker) return false;
-      this.branches = distgitBranchesOf(await this.observed.branches());
+      const [repos, branches] = await Promise.all([this.observed.repos(), this.observed.branches()]);
+      this.branches = distgitBranchesOf([...repos, ...branches]);
       this.marker = marker;
       this.version++;
       for (const l of this.listeners) l();

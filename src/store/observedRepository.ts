@@ -1,7 +1,7 @@
 // What the bus observes besides Koji tags and Bodhi updates (issue 17 T): dist-git branches seen
 // created, Koji side tags seen, and the fedocal meetings the shadow repository mirrors. Written in
 // the event's own transaction (ingestBusMessage), read by the facts and the API.
-import type { DistgitBranchCreated } from "../domain/distgitEvents.js";
+import type { DistgitBranchCreated, DistgitRepoCreated } from "../domain/distgitEvents.js";
 import type { SideTagSeen } from "../domain/sideTagEvents.js";
 import { ConcurrentShadowChange } from "./shadowRepository.js";
 import { fromStamp, stamp, type Store, type Tx } from "./store.js";
@@ -93,15 +93,35 @@ export class ObservedRepository {
     return rows.map(({ id: _id, ...r }) => ({ ...r, firstSeenAt: fromStamp(r.firstSeenAt), lastSeenAt: fromStamp(r.lastSeenAt) }));
   }
 
-  /** A cheap change marker for the facts snapshot: how many branches, and the newest id. */
+  /** Records a repository seen created; `known` when it was seen before. */
+  async observeRepoIn(tx: Tx, repo: DistgitRepoCreated, at: Date, messageId: string): Promise<{ status: "new" } | { status: "known"; messageId: string }> {
+    const existing = await tx.selectFrom("ObservedRepo").select("messageId").where("namespace", "=", repo.namespace).where("repo", "=", repo.repo).executeTakeFirst();
+    if (existing) return { status: "known", messageId: existing.messageId };
+    await tx
+      .insertInto("ObservedRepo")
+      .values({ namespace: repo.namespace, repo: repo.repo, agent: repo.agent ?? null, messageId, firstSeenAt: stamp(at) })
+      .execute();
+    return { status: "new" };
+  }
+
+  /** Repositories seen created (namespace, repo), oldest first. */
+  async repos(limit = MAX_OBSERVED_BRANCHES): Promise<{ namespace: string; repo: string }[]> {
+    return this.store.read((tx) => tx.selectFrom("ObservedRepo").select(["namespace", "repo"]).orderBy("id", "asc").limit(limit).execute());
+  }
+
+  /** A cheap change marker for the facts snapshot: how many branches and repositories, the newest ids. */
   async marker(): Promise<string> {
-    const row = await this.store.read((tx) =>
-      tx
-        .selectFrom("ObservedBranch")
-        .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("id").as("last")])
-        .executeTakeFirstOrThrow(),
+    const [b, r] = await this.store.read((tx) =>
+      Promise.all(
+        (["ObservedBranch", "ObservedRepo"] as const).map((table) =>
+          tx
+            .selectFrom(table)
+            .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("id").as("last")])
+            .executeTakeFirstOrThrow(),
+        ),
+      ),
     );
-    return `${Number(row.n)}/${String(row.last)}`;
+    return `${Number(b?.n)}/${String(b?.last)}/${Number(r?.n)}/${String(r?.last)}`;
   }
 
   // --- Koji side tags ---

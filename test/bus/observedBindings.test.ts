@@ -22,6 +22,7 @@ const ISSUE_17_TOPICS = [
   "io.pagure.prod.pagure.issue.edit",
   "io.pagure.prod.pagure.issue.comment.added",
   "org.fedoraproject.prod.pagure.git.branch.creation",
+  "org.fedoraproject.prod.pagure.project.new",
   "org.fedoraproject.prod.fedocal.meeting.new",
   "org.fedoraproject.prod.fedocal.meeting.update",
   "org.fedoraproject.prod.fedocal.meeting.delete",
@@ -106,13 +107,16 @@ describe.skipIf(!amqpUrl)("the default bindings on RabbitMQ", () => {
       "org.fedoraproject.stg.fedocal.meeting.new",
       "org.fedoraproject.prod.fedocal.calendar.new",
       "org.fedoraproject.prod.buildsys.rpm.sign",
+      "io.pagure.prod.pagure.project.new",
     ]) {
       publisher.publish(topic.includes("branch") ? branch(topic) : topic.includes("fedocal") ? meeting(topic) : message(topic, {}), header);
     }
     const bound = ISSUE_17_TOPICS.map((topic) =>
       topic.endsWith("branch.creation")
         ? branch(topic)
-        : topic.includes(".fedocal.")
+        : topic.endsWith("project.new")
+          ? message(topic, { agent: "releng-bot", project: { namespace: "rpms", name: "nethack", fullname: "rpms/nethack", parent: null } })
+          : topic.includes(".fedocal.")
           ? meeting(topic)
           : topic.includes(".buildsys.")
             ? message(topic, { instance: "primary", tag: "f44-build-side-123456", tag_id: 123456, package: "nethack", action: "add", owner: "pingou" })
@@ -125,6 +129,7 @@ describe.skipIf(!amqpUrl)("the default bindings on RabbitMQ", () => {
     expect(received.map((r) => r.topic)).toEqual(ISSUE_17_TOPICS);
     const outcome = (topic: string) => received.find((r) => r.topic === topic)?.result;
     expect(outcome("org.fedoraproject.prod.pagure.git.branch.creation")).toMatchObject({ outcome: "accepted" });
+    expect(outcome("org.fedoraproject.prod.pagure.project.new")).toMatchObject({ outcome: "accepted" });
     expect(outcome("org.fedoraproject.prod.fedocal.meeting.new")).toMatchObject({ outcome: "accepted" });
     expect(outcome("org.fedoraproject.prod.fedocal.meeting.delete")).toMatchObject({ outcome: "accepted" });
     for (const t of ["package.list.change", "repo.init", "repo.done"]) {

@@ -177,6 +177,28 @@ describe.each(testProviders)("observed topics on %s", (provider) => {
       expect(holder.apply(known).values.distgit?.get("rpms")?.get("nethack")?.has("epel9")).toBe(true);
     });
 
+    it("stores the repositories dist-git created (the real pagure.project.new), so repoExists knows them", async () => {
+      const real = { ...requestMessage("pagure.project.new/000.json"), id: uniq("project-new") };
+      const r = await accepted(real);
+      expect(r.reason).toBe("observed: dist-git repository rpms/arachne-pnr created by mprahl; approval facts now know it exists");
+      expect((await accepted({ ...real, id: uniq("project-new-again") })).reason).toMatch(/created again/);
+      const pagureIo = { ...real, id: uniq("project-io"), topic: "io.pagure.prod.pagure.project.new" };
+      expect((await ingest(pagureIo)).outcome).toBe("ignored");
+      const fork = clone(real);
+      (fork.body.project as Record<string, unknown>).parent = { name: "arachne-pnr" };
+      expect((await ingest({ ...fork, id: uniq("project-fork") })).reason).toMatch(/a fork/);
+      const traversal = clone(real);
+      (traversal.body.project as Record<string, unknown>).name = "../../etc";
+      expect((await ingest({ ...traversal, id: uniq("project-traversal") })).reason).toMatch(/^\/body\/project\/name /);
+      const holder = new ObservedFacts(events.observed);
+      await holder.refresh();
+      const distgit = parseFactFile("distgit", { rpms: { nethack: ["rawhide"] } });
+      if (!distgit.ok) throw new Error(distgit.error);
+      const merged = holder.apply({ values: { distgit: distgit.value }, status: [] }).values.distgit;
+      expect(merged?.get("rpms")?.has("arachne-pnr")).toBe(true);
+      expect(merged?.get("rpms")?.has("etc")).toBe(false);
+    });
+
     it("ignores pagure.io's, staging's, development's, forks' and prefix-less branch creations, and tags", async () => {
       const real = requestMessage("pagure.git.branch.creation/000.json");
       const cases: [Envelope, RegExp][] = [

@@ -15,6 +15,16 @@ CREATE TABLE "ObservedBranch" (
 );
 
 -- CreateTable
+CREATE TABLE "ObservedRepo" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "namespace" TEXT NOT NULL,
+    "repo" TEXT NOT NULL,
+    "agent" TEXT,
+    "messageId" TEXT NOT NULL,
+    "firstSeenAt" DATETIME NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "ObservedSideTag" (
     "name" TEXT NOT NULL PRIMARY KEY,
     "baseTag" TEXT NOT NULL,
@@ -45,6 +55,9 @@ CREATE TABLE "ShadowMeeting" (
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ObservedBranch_namespace_repo_branch_key" ON "ObservedBranch"("namespace", "repo", "branch");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ObservedRepo_namespace_repo_key" ON "ObservedRepo"("namespace", "repo");
 
 -- CreateIndex
 CREATE INDEX "ObservedSideTag_owner_idx" ON "ObservedSideTag"("owner");

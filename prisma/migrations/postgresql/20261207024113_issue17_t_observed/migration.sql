@@ -17,6 +17,18 @@ CREATE TABLE "ObservedBranch" (
 );
 
 -- CreateTable
+CREATE TABLE "ObservedRepo" (
+    "id" SERIAL NOT NULL,
+    "namespace" TEXT NOT NULL,
+    "repo" TEXT NOT NULL,
+    "agent" TEXT,
+    "messageId" TEXT NOT NULL,
+    "firstSeenAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObservedRepo_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "ObservedSideTag" (
     "name" TEXT NOT NULL,
     "baseTag" TEXT NOT NULL,
@@ -51,6 +63,9 @@ CREATE TABLE "ShadowMeeting" (
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ObservedBranch_namespace_repo_branch_key" ON "ObservedBranch"("namespace", "repo", "branch");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ObservedRepo_namespace_repo_key" ON "ObservedRepo"("namespace", "repo");
 
 -- CreateIndex
 CREATE INDEX "ObservedSideTag_owner_idx" ON "ObservedSideTag"("owner");
