@@ -199,17 +199,22 @@ function nullableText(value: unknown, read: (v: unknown) => string | undefined):
   return read(value) ?? (typeof value === "string" ? null : undefined);
 }
 
+/**
+ * A time as fedocal writes it, HH:MM:SS. Another form of a real time (no seconds, one-digit hour,
+ * fractions) is written as HH:MM:SS and named: every mirrored entry has one form.
+ */
 function timeOf(value: unknown): { value?: string; why?: string } {
-  if (typeof value === "string" && CALENDAR_TIME_PATTERN.test(value)) return { value };
   const m = typeof value === "string" ? LOOSE_TIME.exec(value) : null;
   if (m) {
-    const [h, min, s] = [Number(m[1]), Number(m[2]), m[3] === undefined ? undefined : Number(m[3])];
-    if (h < 24 && min < 60 && (s === undefined || s < 60)) {
+    const [h, min, s] = [Number(m[1]), Number(m[2]), m[3] === undefined ? 0 : Number(m[3])];
+    if (h < 24 && min < 60 && s < 60) {
       const pad = (n: number) => String(n).padStart(2, "0");
-      return { value: `${pad(h)}:${pad(min)}${s === undefined ? "" : `:${pad(s)}`}`, why: "relengd/v1 wants HH:MM or HH:MM:SS; written in that form" };
+      const time = `${pad(h)}:${pad(min)}:${pad(s)}`;
+      if (time === value && CALENDAR_TIME_PATTERN.test(time)) return { value: time };
+      return { value: time, why: `fedocal writes times as HH:MM:SS; written as ${time}` };
     }
   }
-  return { why: "relengd/v1 wants a time like 14:00 or 14:00:00; left out" };
+  return { why: "relengd/v1 wants a time like 14:00:00; left out" };
 }
 
 /**

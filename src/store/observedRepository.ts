@@ -139,11 +139,15 @@ export class ObservedRepository {
     const lastSeenAt = existing && fromStamp(existing.lastSeenAt).getTime() > at.getTime() ? fromStamp(existing.lastSeenAt) : at;
     const data = { owner, packages: JSON.stringify(sorted), lastMessageId: messageId, lastTopic: topic, firstSeenAt: stamp(firstSeenAt), lastSeenAt: stamp(lastSeenAt) };
     if (existing) {
-      await tx
+      // Read-modify-write of the package list: another replica's change in between makes this
+      // one retry on fresh state (recordWith), so no package is lost.
+      const result = await tx
         .updateTable("ObservedSideTag")
-        .set((eb) => ({ ...data, messages: eb("messages", "+", 1) }))
+        .set({ ...data, messages: existing.messages + 1 })
         .where("name", "=", seen.name)
-        .execute();
+        .where("messages", "=", existing.messages)
+        .executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) throw new ConcurrentShadowChange(`side tag ${seen.name} changed concurrently`);
     } else {
       await tx
         .insertInto("ObservedSideTag")

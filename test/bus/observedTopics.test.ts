@@ -268,7 +268,8 @@ describe.each(testProviders)("observed topics on %s", (provider) => {
       expect(moveCommit?.info?.messageId).toBe(move.messageId);
       expect(changedIn(moveCommit?.sha ?? "")).toEqual([`A\t${moved}`, `D\t${entry}`]);
       expect(fileAt("main", entry)).toBeNull();
-      expect(parse(fileAt("main", moved) ?? "")).toMatchObject({ spec: { meeting_date: "2026-12-17", meeting_time_start: "15:00" } });
+      expect(parse(fileAt("main", moved) ?? "")).toMatchObject({ spec: { meeting_date: "2026-12-17", meeting_time_start: "15:00:00" } });
+      expect(moveCommit?.info?.problems).toEqual(['/spec/meeting_time_start fedocal says "15:00"; fedocal writes times as HH:MM:SS; written as 15:00:00']);
 
       // An older message (by sent-at) arriving late changes nothing.
       const late = await ingest(meetingMessage("update", { meeting_name: "Old name" }, { sentAt: "2026-12-01T12:00:00+00:00" }));
@@ -326,7 +327,7 @@ describe.each(testProviders)("observed topics on %s", (provider) => {
       expect(problems.every((p) => !p.includes("\n"))).toBe(true);
       const file = "calendar/council/2026-12-10-release-readiness-meeting-10240.yaml";
       const doc = parse(fileAt("main", file) ?? "") as { spec: Record<string, unknown> };
-      expect(doc.spec).toMatchObject({ meeting_name: "Release readiness \ufffd meeting", meeting_time_start: "09:00", meeting_time_stop: "10:00:00", meeting_timezone: "UTC", meeting_manager: ["ralph", "pingou"], meeting_information: null });
+      expect(doc.spec).toMatchObject({ meeting_name: "Release readiness \ufffd meeting", meeting_time_start: "09:00:00", meeting_time_stop: "10:00:00", meeting_timezone: "UTC", meeting_manager: ["ralph", "pingou"], meeting_information: null });
       expect(doc.spec).not.toHaveProperty("meeting_location");
       expect(calendarEntrySchema.safeParse(doc).success).toBe(true);
     });
@@ -427,6 +428,16 @@ describe.each(testProviders)("observed topics on %s", (provider) => {
       await accepted({ ...real, id: uniq("plc-remove-2"), body: { ...real.body, action: "remove" } });
       const [observed] = await events.observed.sideTags({ owner: "releng" });
       expect(observed).toMatchObject({ name: sideTag, baseTag: "f31-build", tagId: 20267, owner: "releng", packages: ["rust-ripgrep"], messages: 5, lastTopic: "buildsys.package.list.change" });
+    });
+
+    it("loses no package when package-list changes of one side tag are ingested at once", async () => {
+      const real = fixtureJson("buildsys.package.list.change/000.json") as unknown as Envelope;
+      // Four at once: each loses at most three races, within the ingest's retries.
+      const packages = Array.from({ length: 4 }, (_, i) => `rust-crate-${i}`);
+      const results = await Promise.all(packages.map((p) => ingest({ ...real, id: uniq("concurrent"), body: { ...real.body, tag: "f44-build-side-424242", package: p } })));
+      expect(results.map((r) => r.outcome)).toEqual(packages.map(() => "accepted"));
+      const [tag] = await events.observed.sideTags({ baseTag: "f44-build" });
+      expect(tag).toMatchObject({ name: "f44-build-side-424242", packages, messages: packages.length });
     });
 
     it("leaves other tags' messages as they were, and ignores other Kojis", async () => {
