@@ -2,6 +2,8 @@
 // issue 17 reach relengd's queue with their publishers' real prefixes, their neighbours do not,
 // and what arrives goes through the real ingest.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BusConsumer } from "../../src/bus/consumer.js";
@@ -42,6 +44,10 @@ async function until(what: string, check: () => boolean, timeoutMs = 30_000): Pr
 describe("the default bindings", () => {
   it("name every issue 17 topic with its publisher's production prefix", () => {
     for (const topic of ISSUE_17_TOPICS) expect(DEFAULT_AMQP_TOPICS).toContain(topic);
+    // The publishers' deployed topic_prefix (fedora-infra/ansible, in the fixtures' facts).
+    const { publishers } = JSON.parse(readFileSync(fileURLToPath(new URL("../fixtures/requests/facts/topic-prefixes.json", import.meta.url)), "utf8")) as { publishers: Record<string, { production: string }> };
+    const publisherOf = (topic: string) => (topic.includes(".pagure.issue.") ? "pagure.io" : topic.includes(".pagure.") ? "src.fedoraproject.org" : topic.includes(".fedocal.") ? "fedocal" : "koji");
+    for (const topic of ISSUE_17_TOPICS) expect(topic.startsWith(`${publishers[publisherOf(topic)]?.production ?? "?"}.`), topic).toBe(true);
     expect(DEFAULT_AMQP_TOPICS.filter((t) => /\.(stg|dev)\./.test(t))).toEqual([]);
     expect(new Set(DEFAULT_AMQP_TOPICS).size).toBe(DEFAULT_AMQP_TOPICS.length);
   });
