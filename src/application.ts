@@ -26,6 +26,8 @@ import { RequestSubmitter } from "./gitops/requestSubmission.js";
 import { ShadowWriter } from "./gitops/shadowWriter.js";
 import { FactsHolder, writeAllowedSigners } from "./policy/facts.js";
 import { noFacts } from "./domain/requests/facts.js";
+import { ObservedFacts } from "./policy/observedFacts.js";
+import { ObservedRepository } from "./store/observedRepository.js";
 import { RequestRepository, type RequestRecord } from "./store/requestRepository.js";
 import { ForgeDeliveryRepository } from "./store/forgeDeliveryRepository.js";
 import type { ForgeWebhookDeps } from "./flow/receiveForgeWebhook.js";
@@ -96,6 +98,8 @@ export interface RequestParts {
    * again a request of that revision the poller judged before the webhook came.
    */
   authorRecorded(branch: string, revision: string): void;
+  /** issue 17 T: the dist-git branches observed on the bus, merged into the facts. */
+  observed?: ObservedFacts;
   /**
    * Loads the facts, warms the writer of the requests repository, starts polling (after the writer
    * started). Resolves at once: a facts URL that does not answer must not keep the server from
@@ -219,7 +223,9 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ...(parts.clock ? { now: parts.clock } : {}),
   };
   // issue 17: mirrored scm tickets are judged with the approval policies and the requests' facts (none known without requests).
-  const scmApproval = () => ({ policies: policies.get().approvalPolicies, facts: requests ? requests.facts.get() : noFacts() });
+  const scmApproval = () => ({ policies: policies.get().approvalPolicies, facts: requests ? (requests.observed?.apply(requests.facts.get()) ?? requests.facts.get()) : noFacts() });
+  // A dist-git branch observed on this replica reaches the approval facts at once (others: on their timer).
+  const onObserved = () => void requests?.observed?.refresh();
   const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
@@ -230,7 +236,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     policies: { decisions, holder: policies, onEvent: onPolicyEvent },
     logger: parts.httpLogger ?? logger,
     metrics,
-    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange, approval: scmApproval },
+    bus: { mapping: { rawhideVersion: rules.rawhideVersion }, onShadowChange, approval: scmApproval, onObserved },
     readiness,
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
@@ -245,6 +251,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     count: metrics.countBusMessage,
     onShadowChange,
     approval: scmApproval,
+    onObserved,
   };
   return {
     app,
@@ -339,6 +346,7 @@ function composeRequests(
       signers = null;
     }
   });
+  const observed = new ObservedFacts(new ObservedRepository(parts.store), { logger });
   const now = () => parts.clock?.() ?? new Date();
   const decided = (r: RequestRecord) => {
     shared.announced();
@@ -347,7 +355,7 @@ function composeRequests(
   };
   const recordDeps: RecordRequestDeps = {
     requests: repository,
-    approval: () => ({ policies: policies.get().approvalPolicies, facts: facts.get() }),
+    approval: () => ({ policies: policies.get().approvalPolicies, facts: observed.apply(facts.get()) }),
     now,
     onRecorded: decided,
   };
@@ -371,6 +379,7 @@ function composeRequests(
   // New facts or approval policies: what waits for review because of them is judged again.
   facts.onRefresh(() => poller.policiesChanged());
   policies.onReload?.(() => poller.policiesChanged());
+  observed.onChange(() => poller.policiesChanged());
   const submissions = new RequestSubmitter(parts.workspacesDir);
   let starting: Promise<void> | undefined;
   let stopping = false;
@@ -409,12 +418,14 @@ function composeRequests(
         if (request && !request.verified) poller.policiesChanged();
       })().catch((err: unknown) => logger.warn({ err, branch }, "cannot check a request for a forge-verified author"));
     },
+    observed,
     start() {
       starting ??= (async () => {
         // Facts first: a request judged before they load would find every fact unknown.
-        await facts.refresh();
+        await Promise.all([facts.refresh(), observed.refresh()]);
         if (stopping) return;
         facts.start();
+        observed.start();
         if (!target()) {
           logger.warn({ repository: config.repository, declared: [...policies.environments().repositories.keys()] }, "the requests repository is not declared in environments.yaml: no request branch is looked for until it is (RELENGD_REQUESTS_REPOSITORY)");
         } else {
@@ -434,6 +445,7 @@ function composeRequests(
       await starting;
       await poller.stop();
       facts.stop();
+      observed.stop();
     },
   };
 }

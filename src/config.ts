@@ -18,8 +18,9 @@ const BINDING_KEY = /^([A-Za-z0-9_+-]+|\*|#)(\.([A-Za-z0-9_+-]+|\*|#))*$/;
 
 /**
  * The topics relengd binds its queue to unless RELENGD_AMQP_TOPICS says otherwise, the messages relengd maps:
- * Bodhi updates, Koji builds and tags, Pungi composes, ResultsDB results on Fedora's broker,
- * and Fedora CI's koji-build test results on CentOS's. `#` matches any number of words, so
+ * Bodhi updates, Koji builds, tags and side tags, Pungi composes, ResultsDB results, WaiverDB
+ * waivers, dist-git branch creations, fedocal meetings and pagure.io's request tickets on
+ * Fedora's broker, and Fedora CI's koji-build test results on CentOS's. `#` matches any number of words, so
  * `bodhi.update.#` covers bodhi.update.request.testing and bodhi.update.status.testing.*.
  */
 export const DEFAULT_AMQP_TOPICS = [
@@ -32,6 +33,22 @@ export const DEFAULT_AMQP_TOPICS = [
   "org.fedoraproject.prod.waiverdb.waiver.new",
   "org.centos.prod.ci.koji-build.test.complete",
   "org.centos.prod.ci.koji-build.test.error",
+  // Issue 17: the request processor's tickets on pagure.io (io.pagure.prod., as it subscribes),
+  // dist-git's branch creations, fedocal's meetings, and the Koji messages that show side tags
+  // (buildsys.tag/untag above show them too). The prefixes are the publishers' deployed
+  // topic_prefix (fedora-infra/ansible): pagure.io io.pagure.prod, dist-git, Koji and fedocal
+  // org.fedoraproject.prod.
+  "io.pagure.prod.pagure.issue.new",
+  "io.pagure.prod.pagure.issue.edit",
+  "io.pagure.prod.pagure.issue.comment.added",
+  "org.fedoraproject.prod.pagure.git.branch.creation",
+  "org.fedoraproject.prod.pagure.project.new",
+  "org.fedoraproject.prod.fedocal.meeting.new",
+  "org.fedoraproject.prod.fedocal.meeting.update",
+  "org.fedoraproject.prod.fedocal.meeting.delete",
+  "org.fedoraproject.prod.buildsys.package.list.change",
+  "org.fedoraproject.prod.buildsys.repo.init",
+  "org.fedoraproject.prod.buildsys.repo.done",
 ];
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

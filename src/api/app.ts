@@ -14,6 +14,8 @@ import type { PolicyHolder } from "../policy/loader.js";
 import type { DecisionRepository } from "../store/decisionRepository.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
 import { BusEventRepository } from "../store/busEventRepository.js";
+import { ObservedRepository } from "../store/observedRepository.js";
+import { observedRoutes } from "./routes/observed.js";
 import { KojiTagRepository } from "../store/kojiTagRepository.js";
 import { OverviewRepository } from "../store/overviewRepository.js";
 import { WaiverRepository } from "../store/waiverRepository.js";
@@ -67,7 +69,7 @@ export interface AppDeps {
   /** The process's metrics registry (the bus consumer counts into it too); a new one if absent. */
   metrics?: Metrics;
   /** How bus messages (POST /api/v1/events) map to artifacts. */
-  bus?: { mapping: MappingOptions; onShadowChange?: () => void; approval?: BusDeps["approval"] };
+  bus?: { mapping: MappingOptions; onShadowChange?: () => void; approval?: BusDeps["approval"]; onObserved?: () => void };
   /** Reader routes without a token (RELENGD_ANONYMOUS_READ); off unless true. */
   anonymousRead?: boolean;
   /** Check every response against its route schema (a mismatch is a 500); on under the test suite. */
@@ -152,6 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       count: metrics.countBusMessage,
       ...(deps.bus?.onShadowChange ? { onShadowChange: deps.bus.onShadowChange } : {}),
       ...(deps.bus?.approval ? { approval: deps.bus.approval } : {}),
+
+      ...(deps.bus?.onObserved ? { onObserved: deps.bus.onObserved } : {}),
     },
   });
   // issue 17: the shadow's scm tickets compared with the request processor.
@@ -160,6 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(shadowAgreementRoutes, { tickets: scmTickets });
   // Koji tag state observed on the bus, for `relengd plan`.
   await app.register(kojiTagRoutes, { kojiTags: new KojiTagRepository(deps.store) });
+  // Dist-git branches and Koji side tags observed on the bus (issue 17).
+  await app.register(observedRoutes, { observed: new ObservedRepository(deps.store) });
   // The web dashboard: its page at /, assets under /assets/, then the read-only summaries it
   // reads. The OpenAPI document lists paths in registration order, so these stay last.
   await app.register(dashboardRoutes, {});

@@ -28,6 +28,10 @@ import type { Waiver } from "./gating.js";
 import { parseNvr, renderNvr } from "./nvr.js";
 import { mapScmTicketMessage, type ScmTicketMessage } from "./scmTicket.js";
 
+import { isDistgitTopic, mapDistgitMessage, type DistgitBranchCreated, type DistgitRepoCreated } from "./distgitEvents.js";
+import { isFedocalTopic, mapFedocal, type FedocalMeeting } from "./fedocalEvents.js";
+import { isSideTagMessage, mapSideTagMessage, type SideTagSeen } from "./sideTagEvents.js";
+
 /** What became of a message, as the event log and the metrics say it. */
 export const busEventStatuses = [
   /** Its effect is in the store (an artifact, or results appended). */
@@ -73,6 +77,12 @@ export type BusEffect =
   | { kind: "compose"; compose: ComposeDone }
   /** A releng/fedora-scm-requests ticket filed, edited or commented: its merge request in the shadow repository. */
   | { kind: "scmTicket"; ticket: ScmTicketMessage }
+
+  /** issue 17 T: a dist-git branch created (a fact), a fedocal meeting (a CalendarEntry on the shadow main), a Koji side tag seen. */
+  | { kind: "distgitBranch"; branch: DistgitBranchCreated }
+  | { kind: "distgitRepo"; repo: DistgitRepoCreated }
+  | { kind: "calendarEntry"; meeting: FedocalMeeting }
+  | { kind: "sideTag"; sideTag: SideTagSeen; kojiTag?: KojiTagChange }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; path: string; reason: string };
 
@@ -118,6 +128,9 @@ function mapTopic(envelope: Envelope, options: MappingOptions): BusEffect {
     return mapWaiver(envelope.body, sent);
   }
   if (topic === "pungi.compose.status.change") return mapComposeStatus(envelope.body, options);
+  if (isSideTagMessage(topic, envelope.body)) return mapSideTagMessage(prefix, topic, envelope.body, mapTagChange, (e) => (e.kind === "kojiTag" ? e.change : undefined));
+  if (isDistgitTopic(envelope.topic)) return mapDistgitMessage(envelope.topic, envelope.body);
+  if (isFedocalTopic(envelope.topic)) return mapFedocal(envelope.topic, envelope.body);
   if (topic === "buildsys.tag" || topic === "buildsys.untag") {
     if (prefix !== null && prefix !== "org.fedoraproject.prod.") return { kind: "ignored", reason: `a tag change in ${prefix}* Koji, not Fedora's production Koji` };
     return mapTagChange(envelope.body, topic === "buildsys.tag" ? "tag" : "untag");

@@ -41,6 +41,10 @@ import { describeWaiver } from "../domain/gating.js";
 import { pushArtifact, type PushQueue } from "./pushArtifact.js";
 import { mirrorScmTicket, type ScmTicketDeps } from "./mirrorScmTicket.js";
 
+import { mirrorCalendarEntry } from "./mirrorCalendarEntry.js";
+import { observeDistgitBranch, observeDistgitRepo } from "./observeDistgitBranch.js";
+import { observeSideTag } from "./observeSideTag.js";
+
 export interface BusDeps {
   artifacts: ArtifactRepository;
   /** Mirrored artifacts, stored with what the policies decide about them; absent: stored alone. */
@@ -57,6 +61,9 @@ export interface BusDeps {
   approval?: NonNullable<ScmTicketDeps["approval"]>;
   /** The request processor's pagure account (default releng-bot). */
   scmBot?: string;
+
+  /** Told when a dist-git branch or a side tag was observed (the approval facts read them). */
+  onObserved?: () => void;
 }
 
 /** A message as it arrived: an envelope, or what is known of one that did not parse. */
@@ -172,7 +179,7 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
   const envelopeText = message.ok ? renderEnvelopeJson(message.envelope) : message.raw;
 
   const effect = message.ok ? mapEnvelope(message.envelope, deps.mapping) : undefined;
-  if (message.ok && effect && (effect.kind === "bodhiUpdate" || effect.kind === "kojiTag" || effect.kind === "compose" || effect.kind === "waiver" || effect.kind === "scmTicket")) {
+  if (message.ok && effect && isObservedEffect(effect)) {
     // State the bus observes (shadow repository, Koji tags) is written in the event's own
     // transaction: once the message is acked, the shadow writer will find its commit queued.
     const envelope = message.envelope;
@@ -184,7 +191,8 @@ async function applyMessage(deps: BusDeps, message: BusMessage): Promise<BusInge
     );
     if (recorded.status === "duplicate") return done("duplicate", `message ${messageId} was recorded concurrently; not recorded again`, null);
     if (recorded.outcome.status === "accepted" && effect.kind === "waiver") await rerunWaived(deps, effect.nvr);
-    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag") deps.onShadowChange?.();
+    else if (recorded.outcome.status === "accepted" && effect.kind !== "kojiTag" && effect.kind !== "distgitBranch" && effect.kind !== "distgitRepo" && effect.kind !== "sideTag") deps.onShadowChange?.();
+    if (recorded.outcome.status === "accepted" && (effect.kind === "distgitBranch" || effect.kind === "distgitRepo" || effect.kind === "sideTag")) deps.onObserved?.();
     return done(recorded.outcome.status, recorded.outcome.reason, recorded.outcome.artifactId);
   }
 
@@ -230,6 +238,11 @@ async function applyEffect(deps: BusDeps, effect: BusEffect): Promise<Applied> {
     case "compose":
     case "waiver":
     case "scmTicket":
+
+    case "distgitBranch":
+    case "distgitRepo":
+    case "calendarEntry":
+    case "sideTag":
       throw new Error(`${effect.kind} effects are applied in the event's transaction`);
     case "rejected":
       return { status: "rejected", reason: `${effect.path} ${effect.reason}`, artifactId: null, nvr: null };
@@ -319,7 +332,12 @@ export async function applyWaitingResults(deps: BusDeps, nvrs?: string[]): Promi
 
 // --- what the bus observes: the shadow repository and Koji tags --------------------------------
 
-type ObservedEffect = Extract<BusEffect, { kind: "bodhiUpdate" | "kojiTag" | "compose" | "waiver" | "scmTicket" }>;
+const observedKinds = ["bodhiUpdate", "kojiTag", "compose", "waiver", "scmTicket", "distgitBranch", "distgitRepo", "calendarEntry", "sideTag"] as const;
+type ObservedEffect = Extract<BusEffect, { kind: (typeof observedKinds)[number] }>;
+
+function isObservedEffect(effect: BusEffect): effect is ObservedEffect {
+  return (observedKinds as readonly string[]).includes(effect.kind);
+}
 
 function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: ObservedEffect, now: Date): Promise<BusEventOutcome> {
   switch (effect.kind) {
@@ -333,6 +351,17 @@ function applyObserved(deps: BusDeps, tx: Tx, envelope: Envelope, effect: Observ
       return recordWaiver(deps, tx, envelope, effect.nvr, effect.waiver, now);
     case "scmTicket":
       return mirrorScmTicket(deps, tx, envelope, effect.ticket, now);
+
+    case "distgitBranch":
+      return observeDistgitBranch(deps, tx, envelope, effect.branch, now);
+    case "distgitRepo":
+      return observeDistgitRepo(deps, tx, envelope, effect.repo, now);
+    case "calendarEntry":
+      return mirrorCalendarEntry(deps, tx, envelope, effect.meeting, now);
+    case "sideTag": {
+      const change = effect.kojiTag;
+      return observeSideTag(deps, tx, envelope, effect.sideTag, now, change ? () => observeTag(deps, tx, envelope, change, now) : undefined);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import { pushWithRetry } from "./steps/pushWithRetry.js";
 import { branchLocks } from "./writer.js";
 import { clearStaleLocks } from "./gitLocks.js";
 import { runGitProcess } from "./gitProcess.js";
-import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type Author } from "./workspace.js";
+import { PushRejected, RemoteUnavailable, Workspace, WorkspaceError, type Author, type FileCommit } from "./workspace.js";
 
 export interface ShadowWriterOptions {
   /** How often the queue is looked at without being told (other replicas, delayed retries). */
@@ -71,6 +71,11 @@ show what Fedora's release engineering would look like done the GitOps way:
   kept). Where a ticket does not fit relengd/v1 the commit says so (Relengd-Schema-Problem), and the
   commit that closes or merges it says whether relengd's own approval policies agree with the
   request processor (Relengd-Shadow-Agreement: agreed, disagreed, undecidable).
+
+- every fedocal meeting is a CalendarEntry document on \`main\`
+  (\`calendar/<calendar>/<date>-<name>-<meeting id>.yaml\`): a new or changed meeting is a commit
+  writing it (a meeting moved to another day: the old file removed in the same commit), a deleted
+  meeting a commit removing it.
 
 Each commit names the bus message it mirrors (Relengd-Bus-Message-Id, Relengd-Bus-Topic).
 `;
@@ -192,7 +197,7 @@ export class ShadowWriter {
   }
 
   private async write(change: ShadowChangeRecord): Promise<{ commitSha: string; mergeSha?: string }> {
-    const commitSha = await this.commitOn(change.kind === "compose" ? SHADOW_MAIN : change.branch, change);
+    const commitSha = await this.commitOn(change.kind === "compose" || change.kind === "calendar" || change.kind === "remove" ? SHADOW_MAIN : change.branch, change);
     if (change.kind !== "merge") return { commitSha };
     return { commitSha, mergeSha: await this.mergeIntoMain(change, commitSha) };
   }
@@ -228,7 +233,7 @@ export class ShadowWriter {
           const found = await this.findCommit(ws.dir, parent, change.messageId, branch === SHADOW_MAIN);
           if (found) return found;
         } else parent = branch === SHADOW_MAIN ? await this.createMain(ws) : await this.mainHead();
-        const [sha] = await ws.commit(parent, [{ files: [{ path: change.path, content: change.content }], message: change.message }], this.author);
+        const [sha] = await ws.commit(parent, [shadowFileCommit(change)], this.author);
         if (!sha) throw new Error("git fast-import made no commit");
         await ws.push(sha);
         return sha;
@@ -307,6 +312,12 @@ export class ShadowWriter {
     }
     return undefined;
   }
+}
+
+/** A change's commit: its document written, or (kind remove) its path removed; removePaths go first. */
+function shadowFileCommit(change: ShadowChangeRecord): FileCommit {
+  const removed = [...(change.removePaths ?? []), ...(change.kind === "remove" ? [change.path] : [])];
+  return { files: change.kind === "remove" ? [] : [{ path: change.path, content: change.content }], ...(removed.length > 0 ? { removed } : {}), message: change.message };
 }
 
 /** Where a server keeps the shadow writer's clone. */

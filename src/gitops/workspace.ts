@@ -16,6 +16,8 @@ export interface Author {
 
 export interface FileCommit {
   files: { path: string; content: string }[];
+  /** Paths removed before the files are written (a path that is not there is no error). */
+  removed?: string[];
   message: string;
 }
 
@@ -276,6 +278,7 @@ export class Workspace {
       chunks.push(Buffer.from(`commit ${WORK_REF}\nmark :${i + 1}\nauthor ${ident}\ncommitter ${ident}\n`));
       data(c.message);
       if (i === 0 && parent) chunks.push(Buffer.from(`from ${parent}\n`));
+      for (const removed of c.removed ?? []) chunks.push(Buffer.from(`D ${removed}\n`));
       for (const f of c.files) {
         chunks.push(Buffer.from(`M 100644 inline ${f.path}\n`));
         data(f.content);

@@ -6,6 +6,8 @@ import type { BusEvent } from "./generated/kysely/types.js";
 import { KojiTagRepository, ConcurrentTagChange } from "./kojiTagRepository.js";
 import { ConcurrentShadowChange, ShadowRepository } from "./shadowRepository.js";
 import { ScmTicketRepository } from "./scmTicketRepository.js";
+
+import { ObservedRepository } from "./observedRepository.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 import { isUniqueViolation } from "./storeErrors.js";
 import { WaiverRepository } from "./waiverRepository.js";
@@ -74,11 +76,16 @@ export class BusEventRepository {
   /** releng/fedora-scm-requests tickets mirrored into the shadow repository (issue 17). */
   readonly scmTickets: ScmTicketRepository;
 
+  /** issue 17 T: dist-git branches, Koji side tags, fedocal meetings. */
+  readonly observed: ObservedRepository;
+
   constructor(private readonly store: Store) {
     this.shadow = new ShadowRepository(store);
     this.kojiTags = new KojiTagRepository(store);
     this.waivers = new WaiverRepository(store);
     this.scmTickets = new ScmTicketRepository(store);
+
+    this.observed = new ObservedRepository(store);
   }
 
   async find(messageId: string): Promise<BusEventRecord | null> {

@@ -7,7 +7,8 @@ import { fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export const shadowStates = ["open", "merged", "closed"] as const;
 export type ShadowState = (typeof shadowStates)[number];
-export const shadowChangeKinds = ["update", "merge", "close", "compose"] as const;
+// issue 17 T: `calendar` writes a meeting's entry on main (removing removePaths first), `remove` removes `path`.
+export const shadowChangeKinds = ["update", "merge", "close", "compose", "calendar", "remove"] as const;
 export type ShadowChangeKind = (typeof shadowChangeKinds)[number];
 
 export interface ShadowUpdateRecord {
@@ -36,6 +37,8 @@ export interface NewShadowChange {
   content: string;
   message: string;
   mergeMessage: string | null;
+  /** Paths the commit removes before writing `path` (a meeting moved to another day); none when absent. */
+  removePaths?: string[];
 }
 
 export interface ShadowChangeRecord extends NewShadowChange {
@@ -72,10 +75,11 @@ function toUpdate(row: Selectable<ShadowUpdate>): ShadowUpdateRecord {
   };
 }
 
-function toChange(row: Selectable<ShadowChange>): ShadowChangeRecord {
+function toChange({ removePaths, ...row }: Selectable<ShadowChange>): ShadowChangeRecord {
   return {
     ...row,
     kind: row.kind as ShadowChangeKind,
+    ...(removePaths ? { removePaths: JSON.parse(removePaths) as string[] } : {}),
     status: row.status as ShadowChangeRecord["status"],
     nextAttemptAt: orNull(row.nextAttemptAt),
     createdAt: fromStamp(row.createdAt),
@@ -150,7 +154,7 @@ export class ShadowRepository {
   async queueIn(tx: Tx, change: NewShadowChange, now: Date): Promise<void> {
     await tx
       .insertInto("ShadowChange")
-      .values({ ...change, status: "queued", createdAt: stamp(now) })
+      .values({ ...change, removePaths: change.removePaths && change.removePaths.length > 0 ? JSON.stringify(change.removePaths) : null, status: "queued", createdAt: stamp(now) })
       .execute();
   }
 

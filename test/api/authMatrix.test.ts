@@ -115,6 +115,9 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   "GET /api/v1/koji-tags": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/koji-tags" }) },
   "GET /api/v1/koji-tags/:tag/observed": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/koji-tags/f44-updates-candidate/observed" }) },
   "GET /api/v1/shadow/agreement": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/shadow/agreement" }) },
+
+  "GET /api/v1/observed/branches": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/observed/branches" }) },
+  "GET /api/v1/observed/sidetags": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/observed/sidetags" }) },
   "POST /api/v1/events": {
     role: "admin",
     scopes: [],

@@ -202,7 +202,8 @@ describe.skipIf(!amqpUrl)("the bus consumer against RabbitMQ", () => {
         expected[status] = (expected[status] ?? 0) + 1;
       }
       expect(await h.events.countByStatus()).toEqual(expected);
-      expect(expected).toEqual({ accepted: 23, ignored: 105, rejected: 4 });
+      // buildsys.package.list.change/000 is about side tag f31-build-side-20267: observed (issue 17).
+      expect(expected).toEqual({ accepted: 24, ignored: 104, rejected: 4 });
       // WaiverDB's waiver of a build is kept for the build, whether or not an artifact carries it yet.
       const waiver = fixtures.find((f) => f.file === "waiverdb.waiver.new/000.json");
       expect(await h.events.find(waiver?.envelope.id ?? "")).toMatchObject({

@@ -60,7 +60,8 @@ describe("relengd bus replay against a running server", () => {
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { messages: number; outcomes: Record<string, number>; byTopic: Record<string, Record<string, number>>; rejected: unknown[] };
     expect(summary.messages).toBe(126);
-    expect(summary.outcomes).toEqual({ accepted: 20, waiting: 1, ignored: 105, deferred: 0, duplicate: 0, rejected: 0 });
+    // buildsys.package.list.change/000 is about side tag f31-build-side-20267: observed (issue 17).
+    expect(summary.outcomes).toEqual({ accepted: 21, waiting: 1, ignored: 104, deferred: 0, duplicate: 0, rejected: 0 });
     // WaiverDB's production waiver is recorded; the staging one, naming only a result id, is not.
     expect(summary.byTopic["waiverdb.waiver.new"]).toMatchObject({ accepted: 1, ignored: 1 });
     expect(summary.byTopic["bodhi.update.request.testing"]).toMatchObject({ accepted: 2, ignored: 1 });

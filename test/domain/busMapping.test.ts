@@ -39,6 +39,7 @@ const EXPECTED: Record<string, BusEffect["kind"]> = {
   "buildsys.tag/000.json": "kojiTag",
   "buildsys.tag/001.json": "ignored", // the s390 Koji
   "buildsys.untag/000.json": "kojiTag",
+  "buildsys.package.list.change/000.json": "sideTag", // f31-build-side-20267
   "bodhi.update.request.testing/002.json": "ignored", // a Bodhi 1 update without an alias yet
   "ci.pipeline.allpackages-build.package.test.functional.complete/000.json": "results",
   "ci.pipeline.allpackages-pr.package.test.functional.complete/000.json": "ignored", // scratch build
@@ -77,7 +78,7 @@ describe("bus message mapping over every fixture", () => {
     if (effect.kind === "ignored") expect(effect.reason.length).toBeGreaterThan(10);
   });
 
-  it("covers the corpus: one artifact, one result, 15 Bodhi changes, 2 tag changes, 1 compose, 1 waiver, the rest ignored, nothing rejected", () => {
+  it("covers the corpus: one artifact, one result, 15 Bodhi changes, 2 tag changes, 1 side tag, 1 compose, 1 waiver, the rest ignored, nothing rejected", () => {
     const kinds = fixtures.map((f) => mapFixture(f.file).kind);
     const count = (k: string) => kinds.filter((x) => x === k).length;
     expect({
@@ -87,9 +88,10 @@ describe("bus message mapping over every fixture", () => {
       kojiTag: count("kojiTag"),
       compose: count("compose"),
       waiver: count("waiver"),
+      sideTag: count("sideTag"),
       rejected: count("rejected"),
-    }).toEqual({ artifact: 1, results: 1, bodhiUpdate: 15, kojiTag: 2, compose: 1, waiver: 1, rejected: 0 });
-    expect(count("ignored")).toBe(126 - 21);
+    }).toEqual({ artifact: 1, results: 1, bodhiUpdate: 15, kojiTag: 2, compose: 1, waiver: 1, sideTag: 1, rejected: 0 });
+    expect(count("ignored")).toBe(126 - 22);
   });
 
   it("says an unknown topic is not mapped, and why a known one changes nothing", () => {
