@@ -8,7 +8,8 @@ import type { Envelope } from "../../src/domain/envelope.js";
 import { factSources, parseFactFile, type Facts, type FactSource, type FactValues } from "../../src/domain/requests/facts.js";
 import { loadPolicies, type PolicySet } from "../../src/policy/loader.js";
 
-const REQUESTS = "/work/shared/fixtures/requests";
+// The copy of ../shared/fixtures/requests in test/fixtures (see its README).
+const REQUESTS = fileURLToPath(new URL("../fixtures/requests", import.meta.url));
 const SHIPPED = fileURLToPath(new URL("../../policies", import.meta.url));
 
 export interface ScmTicketFixture {
