@@ -50,6 +50,9 @@ export interface ShadowWriterDeps {
   onWritten?: (change: ShadowChangeRecord, shas: { commitSha: string; mergeSha?: string }) => void;
 }
 
+/** How much older than its change a mirroring commit may look (clocks of replicas disagree). */
+const FIND_SLACK_SECONDS = 86_400;
+
 const DEFAULT_AUTHOR: Author = { name: "relengd shadow", email: "relengd@localhost" };
 
 /** The first commit of a new shadow repository's main branch: says what the repository is. */
@@ -230,7 +233,7 @@ export class ShadowWriter {
         const exists = await ws.fetch();
         let parent = exists ? await ws.head() : null;
         if (parent) {
-          const found = await this.findCommit(ws.dir, parent, change.messageId, branch === SHADOW_MAIN);
+          const found = await this.findCommit(ws.dir, parent, change);
           if (found) return found;
         } else parent = branch === SHADOW_MAIN ? await this.createMain(ws) : await this.mainHead();
         const [sha] = await ws.commit(parent, [shadowFileCommit(change)], this.author);
@@ -254,7 +257,7 @@ export class ShadowWriter {
       return pushWithRetry(async () => {
         const head = (await ws.fetch()) ? await ws.head() : null;
         const base = head ?? (await this.createMain(ws));
-        const found = await this.findCommit(ws.dir, base, change.messageId, true);
+        const found = await this.findCommit(ws.dir, base, change);
         if (found) return found;
         const [withDocument] = await ws.commit(base, [{ files: [{ path: change.path, content: change.content }], message }], this.author);
         const merge = (await localGit(ws.dir, ["commit-tree", `${withDocument}^{tree}`, "-p", base, "-p", branchSha, "-m", message.trimEnd()], this.author)).trim();
@@ -296,11 +299,20 @@ export class ShadowWriter {
     }
   }
 
-  /** The commit in `head`'s history (first parents only: main's own commits) that mirrors `messageId`. */
-  private async findCommit(dir: string, head: string, messageId: string, firstParent: boolean): Promise<string | undefined> {
+  /**
+   * The commit in `head`'s first-parent history (a branch's own commits, main's own commits and
+   * merges) that mirrors the change. Only commits made since the change was queued can mirror it,
+   * so the walk stops at the first commit older than that (git's `--since` ends the traversal
+   * there): a repository of years of tickets costs what a new one does. A day of slack covers
+   * replicas whose clocks disagree.
+   */
+  private async findCommit(dir: string, head: string, change: ShadowChangeRecord): Promise<string | undefined> {
+    const messageId = change.messageId;
+    const since = Math.floor(Math.min(change.createdAt.getTime(), Date.now()) / 1000) - FIND_SLACK_SECONDS;
     const out = await localGit(dir, [
       "log",
-      ...(firstParent ? ["--first-parent"] : []),
+      "--first-parent",
+      `--since=@${since}`,
       "--format=%H%x1f%B%x1e",
       "--fixed-strings",
       `--grep=${SHADOW_TRAILER.messageId}: ${messageId}`,
