@@ -66,6 +66,8 @@ export function massBranchVersionOf(path: string): string | undefined {
 export function massBranchMisfits(spec: { version: number | string; branch: string; dist_tag: string }): [string, string][] {
   const f = `f${String(spec.version)}`;
   const out: [string, string][] = [];
+  // A version that is no release number is refused on its own; nothing is compared with it.
+  if (!RELEASE_NUMBER_PATTERN.test(String(spec.version))) return out;
   if (spec.branch !== f) out.push(["branch", `must be ${f}, the branch of version ${String(spec.version)}`]);
   if (spec.dist_tag !== f) out.push(["dist_tag", `must be ${f}, the dist tag of version ${String(spec.version)}`]);
   return out;

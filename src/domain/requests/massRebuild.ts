@@ -53,7 +53,7 @@ export const massRebuildSpecSchema = z.strictObject({
   desttag: tag("f39"),
   product: wellFormedString().regex(/^[A-Za-z][A-Za-z0-9 ._-]{0,63}$/, "must be a product name like Fedora"),
   /** The Bugzilla version: the release number, or `rawhide` while it is rawhide. */
-  version: z.union([wellFormedString().regex(RELEASE_NUMBER_PATTERN, "must be a release number like 39 or rawhide"), z.literal("rawhide")]),
+  version: wellFormedString().regex(/^([1-9][0-9]{0,3}|rawhide)$/, "must be a release number like 39, or rawhide"),
   rawhide_version: wellFormedString().regex(RELEASE_NUMBER_PATTERN, "must be a release number like 39").optional(),
   tracking_bug: bugId(),
   wikipage: wellFormedString().max(2000).regex(/^https:\/\/[^\s]+$/, "must be an https URL"),
