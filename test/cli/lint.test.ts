@@ -164,7 +164,7 @@ describe("relengd lint and relengd schema export", () => {
     expect(run.stdout.trimEnd().split("\n")).toEqual([
       "calendar/council/2026-12-09-link.yaml:1: a symbolic link: documents are regular files, and a link could point outside the repo",
       "calendar/council/2026-12-10-fesco-meeting.yaml:5: /spec/meeting_date the path names 2026-12-10, the meeting is on 2026-12-09: a CalendarEntry lives at calendar/<calendar>/<meeting_date>-<slug>.yaml",
-      'events/flock-2026.yaml:12: /spec/size must be one of "small", "large"',
+      'events/flock-2026.yaml:10: /spec/size must be one of "small", "large"',
       "rebuilds/f39.yaml:4: /spec/epoch must be on a day that exists",
       "releases/f43/branching.yaml:3: /spec a MassBranch with this spec must live at releases/f44/branching.yaml, not releases/f43/branching.yaml",
       "sigs/go-sig.yaml:3: /spec a SigRequest with this spec must live at sigs/python-sig.yaml, not sigs/go-sig.yaml",
