@@ -7,6 +7,7 @@ import { newId } from "./ids.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 import { openRequestStatuses, requestStatuses, type RequestStatus } from "../domain/requests/status.js";
+import { reviewVoteReason } from "../domain/requests/review.js";
 import type { UnreviewedDocument, UnreviewedReport } from "../domain/requests/unreviewed.js";
 
 export { openRequestStatuses, requestStatuses, type RequestStatus };
@@ -482,7 +483,7 @@ export class RequestRepository {
       const votes = rows.map((r) => ({ reviewer: r.reviewer, approve: r.approve === 1, reason: r.reason, decidedAt: fromStamp(r.decidedAt) }));
       const outcome = settle(votes.map((v) => ({ reviewer: v.reviewer, approve: v.approve })));
       const by = `user:${vote.reviewer}`;
-      const reasons = [...(JSON.parse(row.reasons) as string[]), `${vote.approve ? "approval" : "denial"} by ${by}: ${vote.reason} (${outcome.note})`];
+      const reasons = [...(JSON.parse(row.reasons) as string[]), reviewVoteReason(vote, outcome.note)];
       const decided = outcome.status !== "needs-review";
       const updated = await tx
         .updateTable("Request")

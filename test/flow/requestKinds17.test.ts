@@ -116,6 +116,17 @@ describe.each(testProviders)("issue 17 requests on %s", (provider) => {
     expect(again.json<{ status: string; reasons: string[] }>()).toMatchObject({ status: "needs-review" });
     expect(again.json<{ reasons: string[] }>().reasons.at(-1)).toContain("1 of 3 approvals by relenggroup");
 
+    // The policies judged again (a facts refresh): the vote and its line stay, nothing else changes.
+    const requests = t.application.requests;
+    if (!requests) throw new Error("requests are not wired");
+    const before = await stored(created.id);
+    requests.poller.policiesChanged();
+    requests.poller.kick();
+    await requests.poller.settled();
+    const after = await stored(created.id);
+    expect(after.status).toBe("needs-review");
+    expect(after.reasons).toEqual(before.reasons);
+
     // Two reviewers at once: both count.
     const [second, third] = await Promise.all([decide(created.id, "asmith", true), decide(created.id, "plee", true)]);
     expect([second.statusCode, third.statusCode]).toEqual([200, 200]);

@@ -43,3 +43,13 @@ export function describeTally(tally: ReviewTally, rules: readonly ReviewRule[]):
       return tally.progress.map((p) => `${p.approvals} of ${p.wanted} approvals by ${p.group}`).join("; ");
   }
 }
+
+/** The line a reviewer's vote adds to a request's reasons (the store writes it; rejudging keeps it). */
+export function reviewVoteReason(vote: { reviewer: string; approve: boolean; reason: string }, tally: string): string {
+  return `${vote.approve ? "approval" : "denial"} by user:${vote.reviewer}: ${vote.reason} (${tally})`;
+}
+
+/** Whether a reason line is a reviewer's vote (reviewVoteReason). */
+export function isReviewVoteReason(line: string): boolean {
+  return /^(approval|denial) by user:[^:]+: .* \([^()]*\)$/s.test(line);
+}

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { approvalKinds, decideRequest, parseApprovalPolicyYaml, reviewRulesOf, type RequestDecisionInput } from "../../../src/domain/requests/approval.js";
 import { factSources, parseFactFile, type Facts, type FactSource, type FactValues } from "../../../src/domain/requests/facts.js";
 import { requestKinds } from "../../../src/domain/requests/index.js";
-import { describeTally, reviewerGroups, tallyReviews } from "../../../src/domain/requests/review.js";
+import { describeTally, isReviewVoteReason, reviewerGroups, reviewVoteReason, tallyReviews } from "../../../src/domain/requests/review.js";
 import { loadPolicies } from "../../../src/policy/loader.js";
 import { event, massBranch, massRebuild, meeting, sig } from "../../support/requestKinds17.js";
 
@@ -150,6 +150,15 @@ describe("the reviewers' tally", () => {
   it("denies at one denial, however many approved", () => {
     const votes = [{ reviewer: "a", approve: true }, { reviewer: "b", approve: true }, { reviewer: "c", approve: true }, { reviewer: "d", approve: false }];
     expect(tallyReviews(rule, votes, groups)).toEqual({ status: "denied", by: "d" });
+  });
+
+  it("writes a vote as a reason line that is told apart from the policies' reasons", () => {
+    const line = reviewVoteReason({ reviewer: "a", approve: true, reason: "fine: (really)" }, "1 of 3 approvals by relenggroup");
+    expect(line).toBe("approval by user:a: fine: (really) (1 of 3 approvals by relenggroup)");
+    expect(isReviewVoteReason(line)).toBe(true);
+    expect(isReviewVoteReason(reviewVoteReason({ reviewer: "b", approve: false, reason: "multi\nline" }, "denied by user:b"))).toBe(true);
+    expect(isReviewVoteReason("events/flock-2026.yaml: Flock 2026 is a large event (policy/event-large)")).toBe(false);
+    expect(isReviewVoteReason("approved by user:x: fine")).toBe(false);
   });
 
   it("needs every rule's group when there are several", () => {
