@@ -134,6 +134,13 @@ describe("the kinds of issue 17", () => {
     expect(proposedDocumentPath(buildEventRequest({ ...event.spec, name: "../../etc/passwd" }))).toBe("events/etc-passwd.yaml");
   });
 
+  it("refuses deep nesting as a problem on its line, never a crash", () => {
+    const deep = "[".repeat(5000) + "]".repeat(5000);
+    const text = `apiVersion: relengd/v1\nkind: SigRequest\nspec:\n  group: python-sig\n  description: x\n  members: ${deep}\n`;
+    expect(issuesOf(text, "sigs/python-sig.yaml")).toMatchObject([{ path: "/", line: 6 }]);
+    expect(issuesOf(yamlOf("EventRequest", { ...event.spec, budget: { amount: { a: { b: { c: 1 } } } } }))).toMatchObject([{ path: "/spec/budget/amount" }]);
+  });
+
   it("refuses huge lists and values, and duplicates", () => {
     const many = Array.from({ length: 10_001 }, (_, i) => `pkg${i}`);
     expect(issuesOf(yamlOf("MassRebuild", { ...massRebuild.spec, pkg_skip_list: many }))).toMatchObject([{ path: "/spec/pkg_skip_list", message: expect.stringContaining("10000") as string }]);
