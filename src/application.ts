@@ -387,7 +387,7 @@ function composeRequests(
     requests: repository,
     submit: (principal, input) =>
       submitRequest({ ...recordDeps, repository: target, submissions, onPushed: (r) => r.status === "approved" && writer.notify(r.repository) }, principal, input),
-    decide: (principal, input) => decideRequestByPerson({ requests: repository, now, onDecided: decided }, principal, input),
+    decide: (principal, input) => decideRequestByPerson({ requests: repository, now, onDecided: decided, approval: recordDeps.approval }, principal, input),
     unreviewed: async () => {
       const repo = target();
       if (!repo) return undefined;

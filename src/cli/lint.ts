@@ -10,9 +10,10 @@ import { CliError, exitCodes } from "./client.js";
 
 /**
  * The folders of a GitOps repo that hold documents: release documents (DESIGN.md, "Request
- * document") and proposed documents (distgit/, and koji/sidetags/ inside koji/).
+ * document") and proposed documents (distgit/, koji/sidetags/ inside koji/, releases/,
+ * rebuilds/, sigs/, events/ and calendar/).
  */
-export const documentRoots = ["koji", "bodhi", "composes", "distgit"] as const;
+export const documentRoots = ["koji", "bodhi", "composes", "distgit", "releases", "rebuilds", "sigs", "events", "calendar"] as const;
 
 export interface LintProblem {
   /** Repo-relative, "/"-separated. */
@@ -78,7 +79,7 @@ function walk(dir: string, relDir: string, report: LintReport): void {
   }
 }
 
-/** Checks every document under koji/, bodhi/, composes/ and distgit/ of a checkout; nothing else is read. */
+/** Checks every document under the documentRoots of a checkout; nothing else is read. */
 export function lintCheckout(dir: string): LintReport {
   const report: LintReport = { documents: 0, problems: [], roots: [] };
   // In path order, as a forge lists the files of a merge request.
@@ -111,15 +112,18 @@ export function registerLintCommand(program: Command): void {
   program
     .command("lint")
     .description("check a checkout of a GitOps repo: every document and request valid and at the path its content names (offline)")
-    .argument("<dir>", "the checkout (its koji/, bodhi/, composes/ and distgit/ are read)")
+    .argument("<dir>", "the checkout (its koji/, bodhi/, composes/, distgit/, releases/, rebuilds/, sigs/, events/ and calendar/ are read)")
     .addHelpText(
       "after",
       `
 Prints one line per problem, path:line: /field message, then "N documents, M problems".
-YAML files (.yaml, .yml) under koji/, bodhi/, composes/ and distgit/ are documents; other files
-are not read, and symbolic links under those folders are problems. Each is checked as its kind
-says: KojiTag, BodhiUpdate, ComposeRequest (written by relengd), or BranchRequest, RepoRequest
-(under distgit/) and SideTag (under koji/sidetags/<owner>/), requests people write.
+YAML files (.yaml, .yml) under koji/, bodhi/, composes/, distgit/, releases/, rebuilds/, sigs/,
+events/ and calendar/ are documents; other files are not read, and symbolic links under those
+folders are problems. Each is checked as its kind says: KojiTag, BodhiUpdate, ComposeRequest
+(written by relengd), or the requests people write: BranchRequest, RepoRequest (under distgit/),
+SideTag (koji/sidetags/<owner>/<label>.yaml), MassBranch (releases/f<N>/branching.yaml),
+MassRebuild (rebuilds/f<N>.yaml), SigRequest (sigs/<group>.yaml), EventRequest
+(events/<slug>.yaml) and CalendarEntry (calendar/<calendar>/<date>-<slug>.yaml).
 
 Exit codes: 0 no problems, 1 problems found, 2 usage error (DIR is not a directory).`,
     )

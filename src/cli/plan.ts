@@ -66,7 +66,8 @@ builds were tagged after it (untag them, newest first). Packages of the tag that
 names are listed as unmanaged and get no operation.
 
 Requests on the same branch (BranchRequest and RepoRequest under distgit/, SideTag under
-koji/sidetags/) are listed under two more headings: the operations merged requests imply
+koji/sidetags/, MassBranch under releases/, MassRebuild under rebuilds/, SigRequest under sigs/,
+EventRequest under events/, CalendarEntry under calendar/) are listed under two more headings: the operations merged requests imply
 (create branch rpms/nethack f44, koji add-sidetag f44-build), and the unreviewed ones: request
 documents whose last change on the branch (first parent) is not a merge relengd made: no
 Relengd-Request-Id trailer (a push straight to the branch), or a trailer naming a request the

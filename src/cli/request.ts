@@ -163,8 +163,9 @@ export function registerRequestCommands(program: Command): void {
     .description("requests by merge request: a new branch, a new package, a side tag, approved by policy or by a releaser");
 
   clientVerb(request.command("submit"))
-    .description("submit one proposed document (BranchRequest, RepoRequest, SideTag): relengd makes its requests/ branch, judges it and prints the answer")
+    .description("submit one proposed document (BranchRequest, RepoRequest, SideTag, MassBranch, MassRebuild, SigRequest, EventRequest, CalendarEntry): relengd makes its requests/ branch, judges it and prints the answer")
     .argument("<file>", "the YAML document ('-' reads standard input)")
+    .option("--path <path>", "where it goes in the GitOps repo: required for a CalendarEntry (calendar/<calendar>/<date>-<slug>.yaml), optional for a SideTag")
     .option("--wait", "follow the request until it is merged, denied, needs review, withdrawn or superseded")
     .option("--timeout <duration>", `how long --wait waits, e.g. 90s, 10m (default ${DEFAULT_REQUEST_WAIT})`)
     .addHelpText(
@@ -174,12 +175,12 @@ Example:
   relengd request submit distgit/branches/rpms/python-requests/f44.yaml --wait
 ${exitCodeHelp}`,
     )
-    .action(async (file: string, o: { wait?: boolean; timeout?: string; output: string }) => {
+    .action(async (file: string, o: { wait?: boolean; timeout?: string; path?: string; output: string }) => {
       const output = outputFormat(o.output);
       const timeoutSeconds = waitSeconds(o.wait, o.timeout);
       const document = readDocument(file);
       const client = apiClient();
-      const res = await client.request<RequestView>("POST", "/api/v1/requests", { document });
+      const res = await client.request<RequestView>("POST", "/api/v1/requests", { document, ...(o.path === undefined ? {} : { path: o.path }) });
       if (output === "table") print(requestLines(res.body));
       if (o.wait) return waitForRequest(client, res.body, { timeoutSeconds, output });
       if (output === "json") printJson(res.body);
@@ -189,7 +190,7 @@ ${exitCodeHelp}`,
 
   clientVerb(request.command("list"))
     .description("list requests, newest first")
-    .option("--kind <kind>", "BranchRequest, RepoRequest or SideTag")
+    .option("--kind <kind>", "BranchRequest, RepoRequest, SideTag, MassBranch, MassRebuild, SigRequest, EventRequest or CalendarEntry")
     .option("--status <status>", requestStatuses.join(", "))
     .option("--author <name>")
     .option("--limit <n>", "page size (at most 500)", "50")

@@ -97,7 +97,12 @@ function unionWords(issue: Extract<RawIssue, { code: "invalid_union" }>): string
     const own = branch.find((i) => i.path.length === 0 && i.code === "invalid_type");
     return own && own.code === "invalid_type" ? (TYPE_WORDS[own.expected] ?? own.expected) : undefined;
   });
-  if (expected.length > 0 && expected.every((e) => e !== undefined)) return `must be ${[...new Set(expected)].join(" or ")}, not ${receivedWords(issue.input)}`;
+  if (expected.length > 0 && expected.every((e) => e !== undefined)) {
+    const words = [...new Set(expected)].join(" or ");
+    return issue.input === undefined ? `is required: ${words}` : `must be ${words}, not ${receivedWords(issue.input)}`;
+  }
+  // A missing field is missing, whatever forms it may take.
+  if (issue.input === undefined) return `is required (in one of ${plural(expected.length, "allowed form")})`;
   return `matches none of the ${plural(expected.length, "allowed form")}`;
 }
 

@@ -24,6 +24,11 @@ relengd carries \`Relengd-*\` trailers saying why it was made.
 | \`distgit/branches/<namespace>/<repo>/<branch>.yaml\` | BranchRequest | a new dist-git branch (\`fedpkg request-branch\`) |
 | \`distgit/repos/<namespace>/<repo>.yaml\` | RepoRequest | a new package repository (\`fedpkg request-repo\`) |
 | \`koji/sidetags/<owner>/<label>.yaml\` | SideTag | a Koji side tag (\`koji add-sidetag\`) |
+| \`releases/f<N>/branching.yaml\` | MassBranch | branching Fedora N from rawhide (Koji tags and targets, \`bodhi releases create\`) |
+| \`rebuilds/f<N>.yaml\` | MassRebuild | a mass rebuild (an entry of releng's \`massrebuildsinfo.py\`) |
+| \`sigs/<group>.yaml\` | SigRequest | a Special Interest Group: its FAS group, members and dist-git access |
+| \`events/<slug>.yaml\` | EventRequest | a Fedora event and its budget |
+| \`calendar/<calendar>/<date>-<slug>.yaml\` | CalendarEntry | a meeting on a fedocal calendar |
 
 To ask: commit one of these on a branch named \`requests/<anything>\` and push it here, or run
 \`relengd request submit FILE\`. relengd lints it, judges it with the approval policies and either

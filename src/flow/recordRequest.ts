@@ -3,6 +3,7 @@
 import { decideRequest, type ApprovalPolicy, type RequestDecisionInput, type RequestVerdict } from "../domain/requests/approval.js";
 import type { Facts } from "../domain/requests/facts.js";
 import { isProposedDocumentPath, parseProposedText, type ProposedDocument } from "../domain/requests/index.js";
+import { isReviewVoteReason } from "../domain/requests/review.js";
 import type { RequestRevision } from "../domain/requests/revision.js";
 import type { RequestDocumentRecord, RequestRecord, RequestRepository } from "../store/requestRepository.js";
 
@@ -92,8 +93,12 @@ export async function judgeRevision(deps: RecordRequestDeps, revision: RequestRe
 export async function rejudgeRequest(deps: RecordRequestDeps, request: RequestRecord, revision: RequestRevision): Promise<RequestRecord | null> {
   if (revision.revision !== request.revision || revision.branch !== request.branch) return null;
   const { verdict } = await judgeRevision(deps, revision);
+  // Reviewers' votes stay with the request (and their lines with its reasons) whatever the policies say now.
+  const votes = request.reasons.filter(isReviewVoteReason);
+  const policyReasons = request.reasons.filter((r) => !isReviewVoteReason(r));
   // Still waiting for the same reasons: nothing to record.
-  if (verdict.status === "needs-review" && JSON.stringify(verdict.reasons) === JSON.stringify(request.reasons)) return null;
+  if (verdict.status === "needs-review" && JSON.stringify(verdict.reasons) === JSON.stringify(policyReasons)) return null;
+  if (verdict.status === "needs-review") verdict.reasons.push(...votes);
   const updated = await deps.requests.rejudge(
     request.id,
     {

@@ -3,6 +3,7 @@
 import type { ResolvedRepository } from "../domain/environmentSet.js";
 import { parseProposedText, proposedDocumentPath, type ProposedDocument } from "../domain/requests/index.js";
 import { isSideTagOwner } from "../domain/requests/sideTag.js";
+import { UnsafePathError } from "../domain/paths.js";
 import type { RequestRevision } from "../domain/requests/revision.js";
 import { mayTouchPackage, type Principal } from "../domain/token.js";
 import { recordRequest, type RecordRequestDeps } from "./recordRequest.js";
@@ -29,7 +30,16 @@ const slug = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^
 /** Where a submitted document goes: its spec's path; a SideTag under the caller's name. */
 function placeOf(doc: ProposedDocument, subject: string, givenPath: string | undefined): { path: string } | { error: string } {
   if (givenPath !== undefined) return { path: givenPath };
-  if (doc.kind !== "SideTag") return { path: proposedDocumentPath(doc) };
+  // A meeting's calendar is named by its path only: the caller says which calendar.
+  if (doc.kind === "CalendarEntry") return { error: "a CalendarEntry's calendar is named by its path: give the document's path (calendar/<calendar>/<meeting_date>-<slug>.yaml)" };
+  if (doc.kind !== "SideTag") {
+    try {
+      return { path: proposedDocumentPath(doc) };
+    } catch (err) {
+      if (err instanceof UnsafePathError) return { error: err.message };
+      throw err;
+    }
+  }
   if (!isSideTagOwner(subject)) return { error: `the token's subject "${subject}" cannot own a side tag; give the document's path (koji/sidetags/<owner>/<label>.yaml)` };
   const label = slug(doc.spec.suffix ?? `${doc.spec.base_tag}-${doc.spec.packages[0] ?? "side"}`);
   return { path: proposedDocumentPath(doc, { owner: subject, label }) };

@@ -7,6 +7,7 @@ import { newId } from "./ids.js";
 import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 import { openRequestStatuses, requestStatuses, type RequestStatus } from "../domain/requests/status.js";
+import { reviewVoteReason } from "../domain/requests/review.js";
 import type { UnreviewedDocument, UnreviewedReport } from "../domain/requests/unreviewed.js";
 
 export { openRequestStatuses, requestStatuses, type RequestStatus };
@@ -484,6 +485,67 @@ export class RequestRepository {
       await this.statusChanged(tx, [id], now);
       return toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []);
     });
+  }
+
+  /**
+   * A reviewer's vote on a request whose review rules name its reviewers (issue 17): the vote is
+   * kept (one per reviewer; deciding again replaces it), then `settle` reads every vote of the
+   * request and says whether it is approved, denied or still waiting, all in one transaction with
+   * the request's row locked, so that two reviewers deciding at once both count. Throws
+   * RequestStateChanged when the request is not needs-review (an approval) or not open (a denial).
+   */
+  async reviewByPerson(
+    id: string,
+    vote: { reviewer: string; approve: boolean; reason: string; /** The rules' groups the reviewer is in, comma-separated. */ groups: string },
+    settle: (votes: { reviewer: string; approve: boolean }[]) => { status: "approved" | "denied" | "needs-review"; note: string },
+    now = new Date(),
+  ): Promise<{ request: RequestRecord; votes: { reviewer: string; approve: boolean; reason: string; decidedAt: Date }[] } | null> {
+    const from: RequestStatus[] = vote.approve ? ["needs-review"] : ["proposed", "approved", "needs-review"];
+    return this.store.transaction(async (tx) => {
+      let select = tx.selectFrom("Request").selectAll().where("id", "=", id);
+      // PostgreSQL: concurrent reviewers wait for each other here; SQLite's write transaction is exclusive already.
+      if (this.store.provider === "postgresql") select = select.forUpdate();
+      const row = await select.executeTakeFirst();
+      if (!row) return null;
+      if (!from.includes(row.status as RequestStatus)) {
+        const record = toRecord(row, (await documentsOf(tx, [id])).get(id) ?? []);
+        throw new RequestStateChanged(record, `request ${id} is ${row.status}; only a request that is ${from.join(" or ")} can be ${vote.approve ? "approved" : "denied"}`);
+      }
+      const at = stamp(now);
+      const values = { approve: flag(vote.approve), reason: vote.reason, groups: vote.groups, decidedAt: at };
+      await tx
+        .insertInto("RequestReview")
+        .values({ requestId: id, reviewer: vote.reviewer, ...values })
+        .onConflict((oc) => oc.columns(["requestId", "reviewer"]).doUpdateSet(values))
+        .execute();
+      const rows = await tx.selectFrom("RequestReview").selectAll().where("requestId", "=", id).orderBy("reviewer", "asc").execute();
+      const votes = rows.map((r) => ({ reviewer: r.reviewer, approve: r.approve === 1, reason: r.reason, decidedAt: fromStamp(r.decidedAt) }));
+      const outcome = settle(votes.map((v) => ({ reviewer: v.reviewer, approve: v.approve })));
+      const by = `user:${vote.reviewer}`;
+      const reasons = [...(JSON.parse(row.reasons) as string[]), reviewVoteReason(vote, outcome.note)];
+      const decided = outcome.status !== "needs-review";
+      const updated = await tx
+        .updateTable("Request")
+        .set({
+          status: outcome.status,
+          reasons: JSON.stringify(reasons),
+          updatedAt: at,
+          ...(decided ? { approvedBy: outcome.status === "approved" ? by : null, decidedBy: by, decisionReason: vote.reason, decidedAt: at } : {}),
+        })
+        .where("id", "=", id)
+        .where("status", "=", row.status)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // The reviewers' verdict is news on the bus like a releaser's (relengd.request.approved|denied).
+      if (decided) await this.statusChanged(tx, [id], now);
+      return { request: toRecord(updated, (await documentsOf(tx, [id])).get(id) ?? []), votes };
+    });
+  }
+
+  /** The reviewers' votes on a request, by reviewer. */
+  async reviews(id: string): Promise<{ reviewer: string; approve: boolean; reason: string; decidedAt: Date }[]> {
+    const rows = await this.store.read((tx) => tx.selectFrom("RequestReview").selectAll().where("requestId", "=", id).orderBy("reviewer", "asc").execute());
+    return rows.map((r) => ({ reviewer: r.reviewer, approve: r.approve === 1, reason: r.reason, decidedAt: fromStamp(r.decidedAt) }));
   }
 
   /** The merge commit of each of `ids` that is merged (a trailer naming a request relengd never merged proves nothing). */

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderProposedDocument } from "../../src/domain/requests/index.js";
 import { runRelengd } from "../support/cliProcess.js";
+import { event, massBranch, massRebuild, meeting, sig } from "../support/requestKinds17.js";
 import { cleanEnv } from "../support/serverProcess.js";
 
 const relengd = (args: string[]) => runRelengd(args, cleanEnv());
@@ -139,6 +141,37 @@ describe("relengd lint and relengd schema export", () => {
     expect(missing.stderr).toContain("nowhere: no such directory");
   });
 
+  it("lints the issue 17 kinds at their folders: releases/, rebuilds/, sigs/, events/, calendar/", async () => {
+    const kinds = path.join(dir, "kinds17");
+    write(kinds, "releases/f44/branching.yaml", renderProposedDocument(massBranch));
+    write(kinds, "rebuilds/f39.yaml", renderProposedDocument(massRebuild));
+    write(kinds, "sigs/python-sig.yaml", renderProposedDocument(sig));
+    write(kinds, "events/flock-2026.yaml", renderProposedDocument(event));
+    write(kinds, "calendar/council/2026-12-09-fesco-meeting.yaml", renderProposedDocument(meeting));
+    const ok = await relengd(["lint", kinds]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toBe("5 documents, 0 problems\n");
+
+    const bad = path.join(dir, "kinds17-bad");
+    write(bad, "releases/f43/branching.yaml", renderProposedDocument(massBranch));
+    write(bad, "rebuilds/f39.yaml", renderProposedDocument(massRebuild).replace("2023-07-19 10:30", "2023-02-30 10:30"));
+    write(bad, "sigs/go-sig.yaml", renderProposedDocument(sig));
+    write(bad, "events/flock-2026.yaml", renderProposedDocument(event).replace("size: large", "size: huge"));
+    write(bad, "calendar/council/2026-12-10-fesco-meeting.yaml", renderProposedDocument(meeting));
+    symlinkSync("/etc/hostname", path.join(bad, "calendar/council/2026-12-09-link.yaml"));
+    const run = await relengd(["lint", bad]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout.trimEnd().split("\n")).toEqual([
+      "calendar/council/2026-12-09-link.yaml:1: a symbolic link: documents are regular files, and a link could point outside the repo",
+      "calendar/council/2026-12-10-fesco-meeting.yaml:5: /spec/meeting_date the path names 2026-12-10, the meeting is on 2026-12-09: a CalendarEntry lives at calendar/<calendar>/<meeting_date>-<slug>.yaml",
+      'events/flock-2026.yaml:10: /spec/size must be one of "small", "large"',
+      "rebuilds/f39.yaml:4: /spec/epoch must be on a day that exists",
+      "releases/f43/branching.yaml:3: /spec a MassBranch with this spec must live at releases/f44/branching.yaml, not releases/f43/branching.yaml",
+      "sigs/go-sig.yaml:3: /spec a SigRequest with this spec must live at sigs/python-sig.yaml, not sigs/go-sig.yaml",
+      "5 documents, 6 problems",
+    ]);
+  });
+
   it("says of each refused field what it must be, in words, never zod's own text", async () => {
     const words = path.join(dir, "words");
     const hand = bodhiUpdate
@@ -168,10 +201,15 @@ describe("relengd lint and relengd schema export", () => {
     expect(readdirSync(out).sort()).toEqual([
       "BodhiUpdate.schema.json",
       "BranchRequest.schema.json",
+      "CalendarEntry.schema.json",
       "ComposeRequest.schema.json",
+      "EventRequest.schema.json",
       "KojiTag.schema.json",
+      "MassBranch.schema.json",
+      "MassRebuild.schema.json",
       "RepoRequest.schema.json",
       "SideTag.schema.json",
+      "SigRequest.schema.json",
       "artifact.schema.json",
     ]);
     for (const file of readdirSync(out)) {

@@ -55,6 +55,16 @@ describe("relengd request against a running server", () => {
       expect(r.service.submitted.at(-1)?.text).toBe(branchRequestYaml("python-requests", "f44"));
     });
 
+    it("--path sends where the document goes (a CalendarEntry's calendar is in it)", async () => {
+      submitRecords({ status: "needs-review", reasons: ["waits"] });
+      const run = await relengd(["submit", file, "--path", "calendar/council/2026-12-09-fesco.yaml"], ci);
+      expect(run.code, run.stderr).toBe(0);
+      expect(r.service.submitted.at(-1)?.path).toBe("calendar/council/2026-12-09-fesco.yaml");
+      const without = await relengd(["submit", file], ci);
+      expect(without.code, without.stderr).toBe(0);
+      expect(r.service.submitted.at(-1)?.path).toBeUndefined();
+    });
+
     it("--output json prints the request; a denied answer exits 1 even without --wait", async () => {
       submitRecords({ status: "denied", reasons: ["RHEL 9 ships python-requests"] });
       const run = await relengd(["submit", file, "--output", "json"], ci);

@@ -29,6 +29,9 @@ describe("field issues in words", () => {
     ["a pattern without its own message", z.object({ p: z.string().regex(/^a+$/) }), { p: "b" }, "/p", "must match the pattern /^a+$/"],
     ["an unknown discriminator", z.object({ i: z.discriminatedUnion("kind", [z.object({ kind: z.literal("p") }), z.object({ kind: z.literal("q") })]) }), { i: { kind: "r" } }, "/i/kind", 'must be one of "p", "q"'],
     ["neither alternative", z.object({ x: z.union([z.number(), z.string()]) }), { x: true }, "/x", "must be a number or a string, not true"],
+    // Regression (issue 17): a missing field of a union type was "matches none of the 2 allowed forms".
+    ["a missing union", z.object({ x: z.union([z.number(), z.string()]) }), {}, "/x", "is required: a number or a string"],
+    ["a missing union of a literal", z.object({ x: z.union([z.literal("rawhide"), z.number()]) }), {}, "/x", "is required (in one of 2 allowed forms)"],
     ["an unknown field, at its own path", z.strictObject({}), { colour: "blue" }, "/colour", "is not a known field"],
   ])("%s", (_what, schema, input, path, message) => {
     expect(issuesOf(schema, input)).toEqual([{ path, message }]);

@@ -24,7 +24,7 @@ function packagesOf(r: RequestRecord): string[] {
  * against stored data.
  */
 export class FakeRequestService implements RequestService {
-  readonly submitted: { principal: Principal; text: string }[] = [];
+  readonly submitted: { principal: Principal; text: string; path?: string }[] = [];
   nextSubmit: (principal: Principal, text: string) => Promise<SubmitOutcome> = () => Promise.resolve({ status: "unavailable", reason: "no submit scripted" });
 
   /** What GET /api/v1/requests/unreviewed answers (undefined: a 404, as when no repository takes requests). */
@@ -36,8 +36,8 @@ export class FakeRequestService implements RequestService {
     return Promise.resolve(this.unreviewedReport);
   }
 
-  submit(principal: Principal, input: { text: string }): Promise<SubmitOutcome> {
-    this.submitted.push({ principal, text: input.text });
+  submit(principal: Principal, input: { text: string; path?: string }): Promise<SubmitOutcome> {
+    this.submitted.push({ principal, text: input.text, ...(input.path === undefined ? {} : { path: input.path }) });
     return this.nextSubmit(principal, input.text);
   }
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isSafeRepoPath } from "../../domain/paths.js";
 import { wellFormedString } from "../../domain/text.js";
 import type { RequestProblem, RequestService } from "../../flow/requestDeps.js";
 import { InvalidCursorError } from "../../store/artifactRepository.js";
@@ -26,7 +27,7 @@ export const requestProblemText = (p: RequestProblem) => `${p.path}:${p.line}: $
 const kindName = wellFormedString().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/, "must be a request kind such as BranchRequest");
 
 const requestQuery = z.strictObject({
-  kind: kindName.optional().meta({ description: "Requests with a document of this kind (BranchRequest, RepoRequest, SideTag)" }),
+  kind: kindName.optional().meta({ description: "Requests with a document of this kind (BranchRequest, RepoRequest, SideTag, MassBranch, MassRebuild, SigRequest, EventRequest, CalendarEntry)" }),
   status: z.enum(requestStatuses).optional(),
   author: wellFormedString().min(1).max(255).optional().meta({ description: "The request's author (a token subject or a FAS user)" }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -39,7 +40,15 @@ const submitBody = z.strictObject({
   document: wellFormedString()
     .min(1)
     .max(MAX_REQUEST_DOCUMENT_CHARS)
-    .meta({ description: "The YAML of one proposed document (apiVersion relengd/v1; kind BranchRequest, RepoRequest or SideTag; spec)" }),
+    .meta({ description: "The YAML of one proposed document (apiVersion relengd/v1; kind BranchRequest, RepoRequest, SideTag, MassBranch, MassRebuild, SigRequest, EventRequest or CalendarEntry; spec)" }),
+  path: wellFormedString()
+    .max(512)
+    .refine(isSafeRepoPath, "must be a path inside the GitOps repository like calendar/council/2026-12-09-fesco.yaml (letters, digits and ._+- segments, no ..)")
+    .optional()
+    .meta({
+      description:
+        "Where the document goes, when its spec does not say it all: a CalendarEntry's calendar/<calendar>/<meeting_date>-<slug>.yaml (required), a SideTag's koji/sidetags/<owner>/<label>.yaml (default: under the token's subject). Any other kind's path must be the one its spec names.",
+    }),
 });
 
 const decideBody = z.strictObject({ reason: reasonText.meta({ description: "Why; recorded with the decision and shown with the request" }) });
@@ -138,7 +147,7 @@ export function requestRoutes(app: FastifyInstance, opts: { requests: RequestSer
     },
     async (request, reply) => {
       const principal = requirePrincipal(request);
-      const outcome = await service.submit(principal, { text: request.body.document });
+      const outcome = await service.submit(principal, { text: request.body.document, ...(request.body.path === undefined ? {} : { path: request.body.path }) });
       switch (outcome.status) {
         case "recorded":
           return reply

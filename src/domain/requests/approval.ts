@@ -4,16 +4,17 @@ import { wellFormedString } from "../text.js";
 import { API_VERSION, parseYaml, validateDocument, type DocumentIssue } from "../documents/envelope.js";
 import { GLOB_PATTERN, matchesGlobs } from "../glob.js";
 import type { Facts } from "./facts.js";
+import { requestKinds } from "./index.js";
 
-/** The kinds of document a person proposes (the request documents of src/domain/requests). */
-export const approvalKinds = ["BranchRequest", "RepoRequest", "SideTag"] as const;
+/** The kinds of document a person proposes (the request documents of src/domain/requests): every one. */
+export const approvalKinds = requestKinds;
 export type ApprovalKind = (typeof approvalKinds)[number];
 
 /**
  * What approval reads of a proposed document: its kind and spec, fields read by name. Structural
  * so that any parsed proposed document fits (BranchRequest: namespace, repo, branch, sls?;
  * RepoRequest: namespace, repo, branch, bug_id, exception, monitor; SideTag: base_tag, debuginfo,
- * suffix?, packages).
+ * suffix?, packages; EventRequest: size; SigRequest: group; CalendarEntry: its calendar from the path).
  */
 export interface ProposedDocumentInput {
   kind: ApprovalKind;
@@ -52,6 +53,8 @@ const conditionsSchema = z.strictObject({
   ownerSideTagsBelow: z.number().int().min(1).max(100_000).optional(),
   /** The monitoring choice is one the request processor offers. */
   monitorKnown: z.boolean().optional(),
+  /** The author is in the editor or admin group of the calendar the entry's path names (calendars facts). */
+  authorInCalendarGroup: z.boolean().optional(),
 });
 
 export type Conditions = z.output<typeof conditionsSchema>;
@@ -59,15 +62,17 @@ export type ConditionName = keyof Conditions;
 
 const ALL: readonly ApprovalKind[] = approvalKinds;
 const DISTGIT: readonly ApprovalKind[] = ["BranchRequest", "RepoRequest"];
+/** The kinds that name packages (access and existence are about packages). */
+const PACKAGES: readonly ApprovalKind[] = ["BranchRequest", "RepoRequest", "SideTag"];
 
 /** The kinds each condition can say something about; a policy naming one for another kind is refused when loaded. */
 export const conditionKinds: Record<ConditionName, readonly ApprovalKind[]> = {
   verifiedAuthor: ALL,
-  authorAccess: ALL,
+  authorAccess: PACKAGES,
   authorInGroups: ALL,
   ownerIsAuthor: ["SideTag"],
   releaseBranch: DISTGIT,
-  repoExists: ALL,
+  repoExists: PACKAGES,
   branchExists: DISTGIT,
   rhelShips: DISTGIT,
   slaValid: DISTGIT,
@@ -75,6 +80,7 @@ export const conditionKinds: Record<ConditionName, readonly ApprovalKind[]> = {
   baseTagAllowed: ["SideTag"],
   ownerSideTagsBelow: ["SideTag"],
   monitorKnown: ["RepoRequest"],
+  authorInCalendarGroup: ["CalendarEntry"],
 };
 
 /** Fields a policy may match with globs, and the kinds that have them (`owner` is a side tag's path segment). */
@@ -85,15 +91,31 @@ export const matchFieldKinds = {
   monitor: ["RepoRequest"],
   base_tag: ["SideTag"],
   owner: ["SideTag"],
+  size: ["EventRequest"],
+  group: ["SigRequest"],
+  calendar: ["CalendarEntry"],
 } as const satisfies Record<string, readonly ApprovalKind[]>;
 type MatchField = keyof typeof matchFieldKinds;
 
 const globs = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like f* or !epel*")).min(1).max(100);
 
 /** Words a reason may name: `{repo}` is replaced by the document's repo. */
-export const reasonPlaceholders = ["namespace", "repo", "branch", "bug_id", "monitor", "base_tag", "owner", "author", "path"] as const;
+export const reasonPlaceholders = ["namespace", "repo", "branch", "bug_id", "monitor", "base_tag", "owner", "author", "path", "version", "desttag", "group", "name", "size", "calendar", "meeting_name"] as const;
 
 export const approvalDecisions = ["approve", "review", "deny"] as const;
+
+/** The most approvals a review rule may ask for. */
+export const MAX_REVIEW_APPROVALS = 20;
+
+/**
+ * Who reviews what a `review` policy leaves to people: members of `group` (facts: groups), and
+ * how many distinct members must approve (none denying) before the request is approved.
+ */
+export const reviewRuleSchema = z.strictObject({
+  group: groupName,
+  approvals: z.number().int().min(1).max(MAX_REVIEW_APPROVALS).default(1),
+});
+export type ReviewRule = z.output<typeof reviewRuleSchema>;
 
 export const approvalPolicySchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
@@ -113,9 +135,12 @@ export const approvalPolicySchema = z.strictObject({
       when: conditionsSchema.default({}),
       unless: conditionsSchema.optional(),
       decision: z.enum(approvalDecisions),
+      /** Only with decision review: who reviews, and how many of them approve. Without it, one releaser's approval does. */
+      review: reviewRuleSchema.optional(),
       reason: wellFormedString().min(1).max(500),
     })
     .superRefine((spec, ctx) => {
+      if (spec.review !== undefined && spec.decision !== "review") ctx.addIssue({ code: "custom", path: ["review"], message: `only a review policy names its reviewers; this one decides ${spec.decision}` });
       for (const [field, kinds] of Object.entries(matchFieldKinds) as [MatchField, readonly ApprovalKind[]][]) {
         if (spec.match[field] === undefined) continue;
         const without = spec.kinds.filter((k) => !kinds.includes(k));
@@ -207,6 +232,35 @@ export interface RequestVerdict {
   /** Sentences for people; lint problems as `file:line: /field message`. */
   reasons: string[];
   decisions: RequestDecision[];
+  /** needs-review by a review policy that names its reviewers: who must approve it (reviewRulesOf). */
+  reviews?: PolicyReviewRule[];
+}
+
+/** A review rule of the policy that asked for it. */
+export interface PolicyReviewRule extends ReviewRule {
+  policy: string;
+}
+
+/**
+ * The review rules of the review policies that held for a request (by its decisions), one per
+ * group with the most approvals any of them asks. Empty: the default, one releaser's approval.
+ */
+export function reviewRulesOf(decisions: readonly { policy: string; outcome: string }[], policies: readonly ApprovalPolicy[]): PolicyReviewRule[] {
+  const byName = new Map(policies.map((p) => [p.metadata.name, p]));
+  const byGroup = new Map<string, PolicyReviewRule>();
+  for (const d of decisions) {
+    if (d.outcome !== "review") continue;
+    const review = byName.get(d.policy)?.spec.review;
+    if (!review) continue;
+    const known = byGroup.get(review.group);
+    if (!known || known.approvals < review.approvals) byGroup.set(review.group, { ...review, policy: d.policy });
+  }
+  return [...byGroup.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+}
+
+/** A review rule in words: `3 distinct members of relenggroup approve`. */
+export function describeReviewRule(rule: ReviewRule): string {
+  return rule.approvals === 1 ? `a member of ${rule.group} approves` : `${rule.approvals} distinct members of ${rule.group} approve, none denying`;
 }
 
 /** One document as conditions see it. */
@@ -216,6 +270,8 @@ interface Subject {
   spec: Record<string, unknown>;
   /** A side tag's owner, from `koji/sidetags/<owner>/<label>.yaml`. */
   owner: string | undefined;
+  /** A calendar entry's calendar, from `calendar/<calendar>/<date>-<slug>.yaml`. */
+  calendar: string | undefined;
 }
 
 interface Context {
@@ -233,9 +289,16 @@ interface Answer {
 }
 
 const SIDE_TAG_PATH = /^koji\/sidetags\/([^/]+)\/[^/]+\.ya?ml$/;
+const CALENDAR_PATH = /^calendar\/([^/]+)\/[^/]+\.ya?ml$/;
 
 function subjectOf(path: string, document: ProposedDocumentInput): Subject {
-  return { path, kind: document.kind, spec: document.spec, owner: document.kind === "SideTag" ? SIDE_TAG_PATH.exec(path)?.[1] : undefined };
+  return {
+    path,
+    kind: document.kind,
+    spec: document.spec,
+    owner: document.kind === "SideTag" ? SIDE_TAG_PATH.exec(path)?.[1] : undefined,
+    calendar: document.kind === "CalendarEntry" ? CALENDAR_PATH.exec(path)?.[1] : undefined,
+  };
 }
 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -251,6 +314,7 @@ function packagesOf(s: Subject): { namespace: string; repo: string }[] | undefin
     if (!Array.isArray(pkgs) || !pkgs.every((p) => typeof p === "string")) return undefined;
     return (pkgs).map((repo) => ({ namespace: "rpms", repo }));
   }
+  if (!DISTGIT.includes(s.kind)) return undefined;
   const namespace = specText(s, "namespace");
   const repo = specText(s, "repo");
   return namespace !== undefined && repo !== undefined ? [{ namespace, repo }] : undefined;
@@ -457,6 +521,21 @@ function predicate(name: ConditionName, wanted: Conditions[ConditionName], s: Su
       if (!scm) return unknown("the request processor's monitor choices are unknown");
       return answer(scm.monitorChoices.includes(monitor), `${monitor} is a monitoring choice`, `${monitor} is not one of ${scm.monitorChoices.join(", ")}`);
     }
+    case "authorInCalendarGroup": {
+      if (s.calendar === undefined) return unknown(`${s.path} names no calendar`);
+      const user = verifiedName(ctx);
+      if (typeof user !== "string") return user;
+      const calendars = facts.values.calendars;
+      if (!calendars) return unknown("fedocal's calendars are unknown (no calendars facts)");
+      const cal = calendars.get(s.calendar);
+      if (!cal) return { value: false, detail: `fedocal has no calendar ${s.calendar}` };
+      const names = [...new Set([...cal.editors, ...cal.admins])];
+      if (names.length === 0) return { value: false, detail: `calendar ${s.calendar} names no editor or admin group` };
+      const groups = facts.values.groups;
+      if (!groups) return unknown(`group memberships are unknown (no groups facts) for calendar ${s.calendar}'s groups ${names.join(", ")}`);
+      const member = names.find((g) => groups.get(g)?.has(user));
+      return answer(member !== undefined, `${user} is in ${member}, a group of calendar ${s.calendar}`, `${user} is in none of calendar ${s.calendar}'s groups (${names.join(", ")})`);
+    }
   }
 }
 
@@ -479,7 +558,7 @@ function evaluateConditions(part: "when" | "unless", conditions: Conditions | un
 }
 
 function matchValue(field: MatchField, s: Subject): string | undefined {
-  return field === "owner" ? s.owner : specText(s, field);
+  return field === "owner" ? s.owner : field === "calendar" ? s.calendar : specText(s, field);
 }
 
 function mismatch(policy: ApprovalPolicy, s: Subject): string | undefined {
@@ -496,7 +575,7 @@ function mismatch(policy: ApprovalPolicy, s: Subject): string | undefined {
 /** The policy's reason with `{repo}`-style placeholders filled from the document. */
 function reasonFor(policy: ApprovalPolicy, s: Subject, ctx: Context): string {
   return policy.spec.reason.replace(/\{([a-z_]+)\}/g, (whole, key: string) => {
-    const v = key === "owner" ? s.owner : key === "author" ? ctx.author.name : key === "path" ? s.path : s.spec[key];
+    const v = key === "owner" ? s.owner : key === "calendar" ? s.calendar : key === "author" ? ctx.author.name : key === "path" ? s.path : s.spec[key];
     if (v === "" || v === null || v === undefined) return "none";
     return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : whole;
   });
@@ -565,7 +644,9 @@ export function decideRequest(input: RequestDecisionInput): RequestVerdict {
   for (const o of input.otherChanges) review.push(`${o.path} is ${o.change}, and it is not a request document: a person must review it`);
   if (input.documents.length === 0 && input.otherChanges.length === 0) review.push("the request changes no request document");
   for (const d of decisions) {
-    if (d.outcome === "review") review.push(named(d));
+    const rule = d.outcome === "review" ? byPolicy.get(d.policy)?.spec.review : undefined;
+    if (rule) review.push(`${named(d)}: approved once ${describeReviewRule(rule)}`);
+    else if (d.outcome === "review") review.push(named(d));
     else if (d.outcome === "unknown" && byPolicy.get(d.policy)?.spec.decision !== "approve") review.push(`${d.path}: policy/${d.policy} ${d.reason}`);
   }
   let approvedBy: string | undefined;
@@ -583,7 +664,10 @@ export function decideRequest(input: RequestDecisionInput): RequestVerdict {
     else if (unmet.length > 0) review.push(`${s.path}: no approval policy approves it: ${unmet.map((d) => `policy/${d.policy}: ${d.reason}`).join("; ")}`);
     else review.push(`${s.path}: no approval policy approves a ${s.kind} like this`);
   }
-  if (review.length > 0) return { status: "needs-review", reasons: review, decisions };
+  if (review.length > 0) {
+    const reviews = reviewRulesOf(decisions, input.policies);
+    return { status: "needs-review", reasons: review, decisions, ...(reviews.length > 0 ? { reviews } : {}) };
+  }
   // Every document has an approving policy here, so approvedBy is set.
   return { status: "approved", approvedBy: approvedBy ?? "policy/unknown", reasons: perDocument.flatMap(({ decisions: own }) => own.filter((d) => d.outcome === "approve").slice(0, 1).map(named)), decisions };
 }

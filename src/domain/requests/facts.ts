@@ -49,6 +49,18 @@ export interface PackageAccessEntry {
   collaborator: readonly string[];
 }
 
+/** The groups of one fedocal calendar: its editors' and its admins' (either may add a meeting). */
+export interface CalendarGroups {
+  editors: readonly string[];
+  admins: readonly string[];
+}
+
+/** fedocal's comma-separated group list (`"sysadmin-main, packager"`, or `""` for none). */
+const calendarGroups = wellFormedString()
+  .max(1000)
+  .transform((v) => v.split(",").map((g) => g.trim()).filter((g) => g !== ""))
+  .pipe(z.array(groupName).max(50));
+
 /**
  * The shape of each facts file (JSON), parsed into the value approval policies read. Names are the
  * configuration's source names (`spec.sources.<name>` of the Facts document).
@@ -96,6 +108,25 @@ export const factFileSchemas = {
   kojiSidetag: z
     .looseObject({ fedora_deployment: z.looseObject({ sidetag_base_tags_allowed: z.array(tagName).max(10_000) }) })
     .transform((k) => ({ baseTagsAllowed: new Set(k.fedora_deployment.sidetag_base_tags_allowed) })),
+  /**
+   * fedocal's calendars as its API lists them (`GET /api/calendars/`: `{"calendars": [{calendar_name,
+   * calendar_editor_group, calendar_admin_group, ...}]}`; the fedocal.calendar.* messages carry the
+   * same objects). fedocal keeps each group field as one string of comma-separated group names, or
+   * null. Parsed: calendar name → the groups whose members may edit it (editors and admins).
+   */
+  calendars: z
+    .looseObject({
+      calendars: z
+        .array(
+          z.looseObject({
+            calendar_name: wellFormedString().regex(/^[A-Za-z0-9_][A-Za-z0-9._+-]{0,79}$/, "must be a calendar name like council"),
+            calendar_editor_group: calendarGroups.nullable().optional(),
+            calendar_admin_group: calendarGroups.nullable().optional(),
+          }),
+        )
+        .max(10_000),
+    })
+    .transform((c) => new Map(c.calendars.map((cal) => [cal.calendar_name, { editors: cal.calendar_editor_group ?? [], admins: cal.calendar_admin_group ?? [] }] as const)) as ReadonlyMap<string, CalendarGroups>),
 } as const;
 
 export type FactSource = keyof typeof factFileSchemas;

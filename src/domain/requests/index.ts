@@ -6,15 +6,40 @@ import { UnsafePathError } from "../paths.js";
 import { branchRequestPath, branchRequestSchema, renderBranchRequest, type BranchRequestDocument } from "./branchRequest.js";
 import { renderRepoRequest, repoRequestPath, repoRequestSchema, type RepoRequestDocument } from "./repoRequest.js";
 import { renderSideTag, sideTagPath, sideTagPlaceOf, sideTagSchema, type SideTagDocument, type SideTagPlace } from "./sideTag.js";
+import { calendarEntryPath, calendarEntryPlaceOf, calendarEntrySchema, renderCalendarEntry, type CalendarEntryDocument, type CalendarEntryPlace } from "./calendarEntry.js";
+import { eventRequestPath, eventRequestSchema, renderEventRequest, type EventRequestDocument } from "./eventRequest.js";
+import { massBranchPath, massBranchSchema, renderMassBranch, type MassBranchDocument } from "./massBranch.js";
+import { massRebuildPath, massRebuildRelease, massRebuildSchema, renderMassRebuild, type MassRebuildDocument } from "./massRebuild.js";
+import { renderSigRequest, sigRequestPath, sigRequestSchema, type SigRequestDocument } from "./sigRequest.js";
 
-export const requestKinds = ["BranchRequest", "RepoRequest", "SideTag"] as const;
+export const requestKinds = ["BranchRequest", "RepoRequest", "SideTag", "MassBranch", "MassRebuild", "SigRequest", "EventRequest", "CalendarEntry"] as const;
 export type RequestKind = (typeof requestKinds)[number];
-export type ProposedDocument = BranchRequestDocument | RepoRequestDocument | SideTagDocument;
+export type ProposedDocument =
+  | BranchRequestDocument
+  | RepoRequestDocument
+  | SideTagDocument
+  | MassBranchDocument
+  | MassRebuildDocument
+  | SigRequestDocument
+  | EventRequestDocument
+  | CalendarEntryDocument;
+
+/** Where a document lives when its spec does not say it all: a SideTag's owner and label, a CalendarEntry's calendar and slug. */
+export type ProposedPlace = SideTagPlace | CalendarEntryPlace;
 
 /** The folders of the GitOps repo that hold proposed documents (lint walks them; the request poller reads them). */
-export const requestRoots = ["distgit/", "koji/sidetags/"] as const;
+export const requestRoots = ["distgit/", "koji/sidetags/", "releases/", "rebuilds/", "sigs/", "events/", "calendar/"] as const;
 
-const schemas = { BranchRequest: branchRequestSchema, RepoRequest: repoRequestSchema, SideTag: sideTagSchema } as const;
+const schemas = {
+  BranchRequest: branchRequestSchema,
+  RepoRequest: repoRequestSchema,
+  SideTag: sideTagSchema,
+  MassBranch: massBranchSchema,
+  MassRebuild: massRebuildSchema,
+  SigRequest: sigRequestSchema,
+  EventRequest: eventRequestSchema,
+  CalendarEntry: calendarEntrySchema,
+} as const;
 
 export function isRequestKind(kind: string): kind is RequestKind {
   return (requestKinds as readonly string[]).includes(kind);
@@ -25,19 +50,37 @@ export function isProposedDocumentPath(path: string): boolean {
   return requestRoots.some((root) => path.startsWith(root)) && /\.ya?ml$/.test(path);
 }
 
+const isSideTagPlace = (place: ProposedPlace | undefined): place is SideTagPlace => place !== undefined && "owner" in place && "label" in place;
+const isCalendarPlace = (place: ProposedPlace | undefined): place is CalendarEntryPlace => place !== undefined && "calendar" in place && "slug" in place;
+
 /**
  * Where a proposed document lives in the GitOps repo; throws UnsafePathError for unsafe
- * segments. A SideTag's path names its owner and label, which its spec does not: give `place`.
+ * segments. A SideTag's path names its owner and label, a CalendarEntry's its calendar and slug,
+ * which their specs do not: give `place`.
  */
-export function proposedDocumentPath(doc: ProposedDocument, place?: SideTagPlace): string {
+export function proposedDocumentPath(doc: ProposedDocument, place?: ProposedPlace): string {
   switch (doc.kind) {
     case "BranchRequest":
       return branchRequestPath(doc.spec);
     case "RepoRequest":
       return repoRequestPath(doc.spec);
     case "SideTag":
-      if (!place) throw new UnsafePathError("a SideTag's path names its owner and label (koji/sidetags/<owner>/<label>.yaml): give them");
+      if (!isSideTagPlace(place)) throw new UnsafePathError("a SideTag's path names its owner and label (koji/sidetags/<owner>/<label>.yaml): give them");
       return sideTagPath(place);
+    case "MassBranch":
+      return massBranchPath(doc.spec);
+    case "MassRebuild": {
+      const path = massRebuildPath(doc.spec);
+      if (path === undefined) throw new UnsafePathError(`a MassRebuild lives at rebuilds/f<N>.yaml, N the release of its desttag, and desttag ${JSON.stringify(doc.spec.desttag)} names no Fedora release like f40`);
+      return path;
+    }
+    case "SigRequest":
+      return sigRequestPath(doc.spec);
+    case "EventRequest":
+      return eventRequestPath(doc.spec);
+    case "CalendarEntry":
+      if (!isCalendarPlace(place)) throw new UnsafePathError("a CalendarEntry's path names its calendar and slug (calendar/<calendar>/<date>-<slug>.yaml): give them");
+      return calendarEntryPath(doc.spec, place);
   }
 }
 
@@ -50,6 +93,16 @@ export function renderProposedDocument(doc: ProposedDocument): string {
       return renderRepoRequest(doc);
     case "SideTag":
       return renderSideTag(doc);
+    case "MassBranch":
+      return renderMassBranch(doc);
+    case "MassRebuild":
+      return renderMassRebuild(doc);
+    case "SigRequest":
+      return renderSigRequest(doc);
+    case "EventRequest":
+      return renderEventRequest(doc);
+    case "CalendarEntry":
+      return renderCalendarEntry(doc);
   }
 }
 
@@ -75,6 +128,19 @@ export function validateProposedDocument(envelope: DocumentEnvelope<RequestKind>
     if (sideTagPlaceOf(path)) return parsed;
     return { ok: false, issues: [{ path: "/", message: `a SideTag must live at koji/sidetags/<owner>/<label>.yaml (owner a user name: lowercase letters, digits and _.-), not ${path}`, line: 1 }] };
   }
+  if (parsed.value.kind === "CalendarEntry") {
+    // The calendar and slug come from the path; the date in it must be the meeting's.
+    const place = calendarEntryPlaceOf(path);
+    if (!place) return { ok: false, issues: [{ path: "/", message: `a CalendarEntry must live at calendar/<calendar>/<YYYY-MM-DD>-<slug>.yaml (calendar and slug letters, digits and ._+-), not ${path}`, line: 1 }] };
+    if (place.date !== parsed.value.spec.meeting_date) {
+      return { ok: false, issues: [{ path: "/spec/meeting_date", message: `the path names ${place.date}, the meeting is on ${parsed.value.spec.meeting_date}: a CalendarEntry lives at calendar/<calendar>/<meeting_date>-<slug>.yaml`, line: lineOf(["spec", "meeting_date"]) ?? specLine }] };
+    }
+    return parsed;
+  }
+  if (parsed.value.kind === "MassRebuild") {
+    const misfit = massRebuildVersionMisfit(parsed.value.spec);
+    if (misfit) return { ok: false, issues: [{ path: `/spec/${misfit[0]}`, message: misfit[1], line: lineOf(["spec", misfit[0]]) ?? specLine }] };
+  }
   try {
     expected = proposedDocumentPath(parsed.value);
   } catch (err) {
@@ -86,6 +152,15 @@ export function validateProposedDocument(envelope: DocumentEnvelope<RequestKind>
     return { ok: false, issues: [issue] };
   }
   return parsed;
+}
+
+/** A rebuild's version or rawhide_version that is not the release of its desttag (f40 with rawhide_version 41). */
+function massRebuildVersionMisfit(spec: MassRebuildDocument["spec"]): [string, string] | undefined {
+  const n = massRebuildRelease(spec);
+  if (n === undefined) return undefined;
+  if (spec.version !== "rawhide" && spec.version !== n) return ["version", `must be ${n} (or rawhide), the release of desttag ${spec.desttag}`];
+  if (spec.rawhide_version !== undefined && spec.rawhide_version !== n) return ["rawhide_version", `must be ${n}, the release of desttag ${spec.desttag}`];
+  return undefined;
 }
 
 /** Why a built proposed document fails its own schema (in words), or undefined when it is valid. */
@@ -107,4 +182,15 @@ export function proposedJsonSchemas(): Record<RequestKind, Record<string, unknow
   return out;
 }
 
-export type { BranchRequestDocument, RepoRequestDocument, SideTagDocument, SideTagPlace };
+export type {
+  BranchRequestDocument,
+  CalendarEntryDocument,
+  CalendarEntryPlace,
+  EventRequestDocument,
+  MassBranchDocument,
+  MassRebuildDocument,
+  RepoRequestDocument,
+  SideTagDocument,
+  SideTagPlace,
+  SigRequestDocument,
+};

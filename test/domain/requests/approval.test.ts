@@ -316,7 +316,7 @@ describe("ApprovalPolicy files", () => {
       { path: "/spec/match/branch", line: 6, message: "a SideTag has no branch to match" },
       { path: "/spec/when/verifiedAuthor", line: 8, message: "a deny policy must not depend on verifiedAuthor: an unverified author is left for review, never denied" },
       { path: "/spec/when/bugId", line: 9, message: "bugId says nothing about a SideTag or BranchRequest" },
-      { path: "/spec/reason", line: 11, message: "{flavour} is not a placeholder; use {namespace}, {repo}, {branch}, {bug_id}, {monitor}, {base_tag}, {owner}, {author}, {path}" },
+      { path: "/spec/reason", line: 11, message: "{flavour} is not a placeholder; use {namespace}, {repo}, {branch}, {bug_id}, {monitor}, {base_tag}, {owner}, {author}, {path}, {version}, {desttag}, {group}, {name}, {size}, {calendar}, {meeting_name}" },
     ]);
     expect(parseApprovalPolicyYaml("kind: ApprovalPolicy\nspec: [")).toMatchObject({ ok: false });
   });
@@ -325,13 +325,17 @@ describe("ApprovalPolicy files", () => {
     expect(shipped.approvalPolicies.map((p) => `${p.metadata.name}:${p.spec.decision}`).sort()).toEqual([
       "branch-by-maintainer:approve",
       "branch-by-provenpackager:approve",
+      "calendar-entry:approve",
       "epel-provenpackager:deny",
       "epel-rhel:deny",
+      "event-large:review",
+      "mass-operations:review",
       "repo-exception:review",
       "repo-exists:deny",
       "repo-review:review",
       "sidetag-base-tag:deny",
       "sidetag:approve",
+      "sig:review",
     ]);
   });
 });

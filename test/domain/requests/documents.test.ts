@@ -240,9 +240,9 @@ describe("any document file", () => {
     expect(parseAnyDocumentText(kojiTag, "koji/tags/f45/tzdata.yaml")).toMatchObject({ ok: true, value: { kind: "KojiTag" } });
     expect(parseAnyDocumentText(kojiTag, "distgit/repos/rpms/tzdata.yaml")).toMatchObject({ ok: false, issues: [{ path: "/spec", message: expect.stringContaining("must live at koji/tags/f45/tzdata.yaml") as string }] });
     expect(parseAnyDocumentText(renderProposedDocument(sideTag), "koji/tags/f45/tzdata.yaml")).toMatchObject({ ok: false });
-    expect(parseAnyDocumentText("apiVersion: relengd/v1\nkind: MassRebuild\n", "x.yaml")).toEqual({
+    expect(parseAnyDocumentText("apiVersion: relengd/v1\nkind: MassRename\n", "x.yaml")).toEqual({
       ok: false,
-      issues: [{ path: "/kind", message: "must be one of KojiTag, BodhiUpdate, ComposeRequest, BranchRequest, RepoRequest, SideTag", line: 2 }],
+      issues: [{ path: "/kind", message: "must be one of KojiTag, BodhiUpdate, ComposeRequest, BranchRequest, RepoRequest, SideTag, MassBranch, MassRebuild, SigRequest, EventRequest, CalendarEntry", line: 2 }],
     });
   });
 });

@@ -1,9 +1,9 @@
 -- AlterTable
-ALTER TABLE "ShadowChange" ADD COLUMN     "removePaths" TEXT;
+ALTER TABLE "ShadowChange" ADD COLUMN "removePaths" TEXT;
 
 -- CreateTable
 CREATE TABLE "ForgeDelivery" (
-    "seq" SERIAL NOT NULL,
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "deliveryId" TEXT NOT NULL,
     "digest" TEXT NOT NULL,
     "forge" TEXT NOT NULL,
@@ -14,41 +14,35 @@ CREATE TABLE "ForgeDelivery" (
     "branch" TEXT,
     "revision" TEXT,
     "account" TEXT,
-    "receivedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "ForgeDelivery_pkey" PRIMARY KEY ("seq")
+    "receivedAt" DATETIME NOT NULL
 );
 
 -- CreateTable
 CREATE TABLE "ObservedBranch" (
-    "id" SERIAL NOT NULL,
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "namespace" TEXT NOT NULL,
     "repo" TEXT NOT NULL,
     "branch" TEXT NOT NULL,
     "rev" TEXT,
     "agent" TEXT,
     "messageId" TEXT NOT NULL,
-    "firstSeenAt" TIMESTAMP(3) NOT NULL,
-    "lastSeenAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "ObservedBranch_pkey" PRIMARY KEY ("id")
+    "firstSeenAt" DATETIME NOT NULL,
+    "lastSeenAt" DATETIME NOT NULL
 );
 
 -- CreateTable
 CREATE TABLE "ObservedRepo" (
-    "id" SERIAL NOT NULL,
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "namespace" TEXT NOT NULL,
     "repo" TEXT NOT NULL,
     "agent" TEXT,
     "messageId" TEXT NOT NULL,
-    "firstSeenAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "ObservedRepo_pkey" PRIMARY KEY ("id")
+    "firstSeenAt" DATETIME NOT NULL
 );
 
 -- CreateTable
 CREATE TABLE "ObservedSideTag" (
-    "name" TEXT NOT NULL,
+    "name" TEXT NOT NULL PRIMARY KEY,
     "baseTag" TEXT NOT NULL,
     "tagId" INTEGER NOT NULL,
     "owner" TEXT,
@@ -56,27 +50,35 @@ CREATE TABLE "ObservedSideTag" (
     "messages" INTEGER NOT NULL DEFAULT 1,
     "lastMessageId" TEXT NOT NULL,
     "lastTopic" TEXT NOT NULL,
-    "firstSeenAt" TIMESTAMP(3) NOT NULL,
-    "lastSeenAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "ObservedSideTag_pkey" PRIMARY KEY ("name")
+    "firstSeenAt" DATETIME NOT NULL,
+    "lastSeenAt" DATETIME NOT NULL
 );
 
 -- CreateTable
 CREATE TABLE "ShadowMeeting" (
-    "meetingId" INTEGER NOT NULL,
+    "meetingId" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "calendar" TEXT NOT NULL,
     "path" TEXT NOT NULL,
     "state" TEXT NOT NULL,
     "digest" TEXT NOT NULL,
-    "lastSentAt" TIMESTAMP(3),
+    "lastSentAt" DATETIME,
     "lastMessageId" TEXT NOT NULL,
     "version" INTEGER NOT NULL DEFAULT 0,
-    "createdAt" TIMESTAMP(3) NOT NULL,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-    "deletedAt" TIMESTAMP(3),
+    "createdAt" DATETIME NOT NULL,
+    "updatedAt" DATETIME NOT NULL,
+    "deletedAt" DATETIME
+);
 
-    CONSTRAINT "ShadowMeeting_pkey" PRIMARY KEY ("meetingId")
+-- CreateTable
+CREATE TABLE "RequestReview" (
+    "requestId" TEXT NOT NULL,
+    "reviewer" TEXT NOT NULL,
+    "approve" BOOLEAN NOT NULL,
+    "reason" TEXT NOT NULL,
+    "groups" TEXT NOT NULL,
+    "decidedAt" DATETIME NOT NULL,
+
+    PRIMARY KEY ("requestId", "reviewer")
 );
 
 -- CreateIndex

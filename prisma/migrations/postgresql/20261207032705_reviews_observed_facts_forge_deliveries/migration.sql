@@ -1,9 +1,9 @@
 -- AlterTable
-ALTER TABLE "ShadowChange" ADD COLUMN "removePaths" TEXT;
+ALTER TABLE "ShadowChange" ADD COLUMN     "removePaths" TEXT;
 
 -- CreateTable
 CREATE TABLE "ForgeDelivery" (
-    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "seq" SERIAL NOT NULL,
     "deliveryId" TEXT NOT NULL,
     "digest" TEXT NOT NULL,
     "forge" TEXT NOT NULL,
@@ -14,35 +14,41 @@ CREATE TABLE "ForgeDelivery" (
     "branch" TEXT,
     "revision" TEXT,
     "account" TEXT,
-    "receivedAt" DATETIME NOT NULL
+    "receivedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ForgeDelivery_pkey" PRIMARY KEY ("seq")
 );
 
 -- CreateTable
 CREATE TABLE "ObservedBranch" (
-    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "id" SERIAL NOT NULL,
     "namespace" TEXT NOT NULL,
     "repo" TEXT NOT NULL,
     "branch" TEXT NOT NULL,
     "rev" TEXT,
     "agent" TEXT,
     "messageId" TEXT NOT NULL,
-    "firstSeenAt" DATETIME NOT NULL,
-    "lastSeenAt" DATETIME NOT NULL
+    "firstSeenAt" TIMESTAMP(3) NOT NULL,
+    "lastSeenAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObservedBranch_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
 CREATE TABLE "ObservedRepo" (
-    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "id" SERIAL NOT NULL,
     "namespace" TEXT NOT NULL,
     "repo" TEXT NOT NULL,
     "agent" TEXT,
     "messageId" TEXT NOT NULL,
-    "firstSeenAt" DATETIME NOT NULL
+    "firstSeenAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObservedRepo_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
 CREATE TABLE "ObservedSideTag" (
-    "name" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
     "baseTag" TEXT NOT NULL,
     "tagId" INTEGER NOT NULL,
     "owner" TEXT,
@@ -50,23 +56,39 @@ CREATE TABLE "ObservedSideTag" (
     "messages" INTEGER NOT NULL DEFAULT 1,
     "lastMessageId" TEXT NOT NULL,
     "lastTopic" TEXT NOT NULL,
-    "firstSeenAt" DATETIME NOT NULL,
-    "lastSeenAt" DATETIME NOT NULL
+    "firstSeenAt" TIMESTAMP(3) NOT NULL,
+    "lastSeenAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObservedSideTag_pkey" PRIMARY KEY ("name")
 );
 
 -- CreateTable
 CREATE TABLE "ShadowMeeting" (
-    "meetingId" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "meetingId" INTEGER NOT NULL,
     "calendar" TEXT NOT NULL,
     "path" TEXT NOT NULL,
     "state" TEXT NOT NULL,
     "digest" TEXT NOT NULL,
-    "lastSentAt" DATETIME,
+    "lastSentAt" TIMESTAMP(3),
     "lastMessageId" TEXT NOT NULL,
     "version" INTEGER NOT NULL DEFAULT 0,
-    "createdAt" DATETIME NOT NULL,
-    "updatedAt" DATETIME NOT NULL,
-    "deletedAt" DATETIME
+    "createdAt" TIMESTAMP(3) NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+    "deletedAt" TIMESTAMP(3),
+
+    CONSTRAINT "ShadowMeeting_pkey" PRIMARY KEY ("meetingId")
+);
+
+-- CreateTable
+CREATE TABLE "RequestReview" (
+    "requestId" TEXT NOT NULL,
+    "reviewer" TEXT NOT NULL,
+    "approve" BOOLEAN NOT NULL,
+    "reason" TEXT NOT NULL,
+    "groups" TEXT NOT NULL,
+    "decidedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "RequestReview_pkey" PRIMARY KEY ("requestId","reviewer")
 );
 
 -- CreateIndex
