@@ -23,7 +23,8 @@ import { operationsOf, operationsOfFiles } from "../../../src/domain/requests/op
 import { UnsafePathError } from "../../../src/domain/paths.js";
 import { event, massBranch, massRebuild, meeting, sig } from "../../support/requestKinds17.js";
 
-const MASSREBUILD = "/work/shared/fixtures/requests/facts/massrebuild";
+// The copy of ../shared/fixtures/requests in test/fixtures (see its README).
+const MASSREBUILD = path.resolve(__dirname, "../../fixtures/requests/facts/massrebuild");
 const massRebuildDir = process.env.RELENGD_FIXTURES ? path.join(process.env.RELENGD_FIXTURES, "requests/facts/massrebuild") : MASSREBUILD;
 
 const yamlOf = (kind: string, spec: unknown) => stringify({ apiVersion: "relengd/v1", kind, spec });
