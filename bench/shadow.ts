@@ -174,7 +174,12 @@ async function bench(provider: "sqlite" | "postgresql", postgresUrl?: string): P
     const bigRemote = newRemote(dir, "scale.git");
     const t0 = performance.now();
     // Filled as a busy consumer would (several messages in flight), each ticket's two in order.
+    let lap = performance.now();
     for (let from = 0; from < SCALE; from += FILL_CONCURRENCY) {
+      if (from > 0 && from % 2000 === 0) {
+        process.stderr.write(`fill: ${from} tickets, last 2000 at ${((performance.now() - lap) / 2000).toFixed(2)} ms/ticket\n`);
+        lap = performance.now();
+      }
       const batch = Array.from({ length: Math.min(FILL_CONCURRENCY, SCALE - from) }, (_, k) => ticketMessages(200_000 + from + k));
       await Promise.all(batch.map(async (messages) => {
         for (const envelope of messages) await ingestBusMessage(big.deps, { ok: true, envelope });

@@ -56,6 +56,13 @@ function judge(deps: ScmTicketDeps, ticket: ScmTicketMessage, doc: ScmTicketDocu
   return ticket.author === null && scm.status === "needs-review" ? { ...scm, review: "facts" } : scm;
 }
 
+/** The target-branch paths approval looks up for a ticket's document (repoExists, branchExists). */
+function targetPathsAsked(doc: Extract<ScmTicketDocument, { ok: true }>): string[] {
+  const { namespace, repo } = doc.spec;
+  if (typeof namespace !== "string" || typeof repo !== "string") return [doc.path];
+  return [...new Set([doc.path, `distgit/repos/${namespace}/${repo}.yaml`])];
+}
+
 export async function mirrorScmTicket(deps: ScmTicketDeps, tx: Tx, envelope: Envelope, ticket: ScmTicketMessage, now: Date): Promise<BusEventOutcome> {
   const tickets = deps.events.scmTickets;
   const at = sentAt(envelope) ?? now;
@@ -73,7 +80,9 @@ export async function mirrorScmTicket(deps: ScmTicketDeps, tx: Tx, envelope: Env
   }
 
   const revision = current ? current.revision + (contentChanged ? 1 : 0) : 1;
-  const targetPaths = await tickets.mergedPathsIn(tx);
+  // Only the paths approval asks the target branch about (the repository's and the branch's
+  // request): reading every merged ticket's path made each message cost what the history holds.
+  const targetPaths = doc.ok ? await tickets.mergedPathsIn(tx, targetPathsAsked(doc)) : new Set<string>();
   const verdict = contentChanged || !current ? judge(deps, ticket, doc, targetPaths, at) : current.verdict;
   const closing = ticket.state === "closed";
   const reason = closing ? ticket.lastComment : null;

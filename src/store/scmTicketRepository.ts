@@ -4,7 +4,7 @@ import type { Selectable } from "kysely";
 import type { AgreementOutcome, ScmVerdict } from "../domain/scmTicket.js";
 import type { ScmTicket } from "./generated/kysely/types.js";
 import { ConcurrentShadowChange } from "./shadowRepository.js";
-import { fromStamp, stamp, type Store, type Tx } from "./store.js";
+import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export type ScmTicketState = "open" | "merged" | "closed";
 
@@ -80,10 +80,15 @@ export class ScmTicketRepository {
     return row ? toRecord(row) : null;
   }
 
-  /** Paths of the documents merged into the shadow main (what the target branch holds, for approval). */
-  async mergedPathsIn(tx: Tx): Promise<Set<string>> {
-    const rows = await tx.selectFrom("ScmTicket").select("path").where("state", "=", "merged").where("path", "is not", null).execute();
-    return new Set(rows.map((r) => r.path as string));
+  /** Which of `paths` a merged ticket's document holds on the shadow main (what the target branch has, for approval). */
+  async mergedPathsIn(tx: Tx, paths: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // One bind for the state besides the paths.
+    for (const chunk of chunksFor([...paths], 1, 1)) {
+      const rows = await tx.selectFrom("ScmTicket").select("path").where("state", "=", "merged").where("path", "in", chunk).execute();
+      for (const r of rows) if (r.path !== null) found.add(r.path);
+    }
+    return found;
   }
 
   /** Stores the ticket's new state provided nobody changed it since `previous` was read; throws ConcurrentShadowChange otherwise. */

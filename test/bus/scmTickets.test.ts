@@ -274,6 +274,24 @@ describe.each(testProviders)("scm tickets in the shadow repository on %s", (prov
     expect(await events.scmTickets.agreementCounts(new Date("2030-01-01T00:00:00Z"))).toEqual([]);
   });
 
+  it("judges a ticket with what merged tickets put on the shadow main: a second request for a repository processed before is denied", async () => {
+    const repo = `relengd-new-${process.pid}`;
+    const ticket = (ticketId: number) => ({
+      ticketId,
+      title: `New Repo for "rpms/${repo}"`,
+      content: "```\n" + JSON.stringify({ action: "new_repo", branch: "rawhide", bug_id: 1441813, description: "", exception: false, monitor: "monitoring", namespace: "rpms", repo, summary: "A package", upstreamurl: "" }, null, 1) + "\n```",
+      author: "jdoe",
+    });
+    await expectOutcome(scmTicketMessage({ ...ticket(2601), id: uniq("new") }), "accepted");
+    expect((await events.scmTickets.ticket(2601))?.verdict.status).not.toBe("denied");
+    await expectOutcome(botProcessed(ticket(2601), uniq("processed")), "accepted");
+    // The same repository asked again: relengd's repo-exists policy sees the first one merged.
+    await expectOutcome(scmTicketMessage({ ...ticket(2602), id: uniq("new") }), "accepted");
+    const again = await events.scmTickets.ticket(2602);
+    expect(again?.verdict.status).toBe("denied");
+    expect(again?.verdict.reasons.join("\n")).toContain(`rpms/${repo} exists already`);
+  });
+
   it("follows edits, a reopen and a second processing; duplicates and unchanged messages make no commit", async () => {
     const base = scmTicketFixtures()[0];
     if (!base) throw new Error("no fixture ticket");

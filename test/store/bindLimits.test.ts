@@ -18,6 +18,7 @@ import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
 import { RequestRepository, type NewRequest } from "../../src/store/requestRepository.js";
+import type { ScmTicketRepository } from "../../src/store/scmTicketRepository.js";
 import type { SelectQueryBuilder } from "kysely";
 import { BindLimitExceeded, MAX_BIND_PARAMETERS, observeStatements, stamp, type DB } from "../../src/store/store.js";
 import { sampleArtifact } from "../support/artifacts.js";
@@ -391,8 +392,44 @@ const requestCases: Record<ListTaking<RequestRepository>, Case> = {
   },
 };
 
+const scmTicketCases: Record<ListTaking<ScmTicketRepository>, Case> = {
+  // Which of the asked paths a merged ticket holds: the asked list is chunked.
+  async mergedPathsIn(store, n) {
+    const paths = [store.unique("distgit/repos/rpms/merged"), store.unique("distgit/repos/rpms/merged")];
+    const now = stamp(new Date());
+    await setup(() =>
+      store.db.transaction(async (tx) => {
+        for (const path of paths) {
+          const ticketId = Number(store.unique("").replace(/\D/g, "").slice(-9)) || 1;
+          await tx
+            .insertInto("ScmTicket")
+            .values({ ticketId, title: "t", author: "jdoe", content: "c", kind: "RepoRequest", path, problems: null, unreadable: null, state: "merged", closeStatus: "Processed", closedBy: "releng-bot", closedReason: null, revision: 1, verdict: "approved", verdictReview: null, verdictReasons: "[]", agreement: null, agreementRelengd: null, agreementBot: null, comparedAt: null, version: 0, lastMessageId: store.unique("m"), createdAt: now, updatedAt: now })
+            .execute();
+        }
+      }),
+    );
+    const found = await store.db.read((tx) => store.busEvents.scmTickets.mergedPathsIn(tx, spread(paths, absent(store, n), n)));
+    expect([...found].sort()).toEqual(paths.slice(0, Math.min(n, 2)).sort());
+  },
+  // A ticket's misfits and reasons are one JSON column each, however many.
+  async saveIn(store, n) {
+    const ticketId = Number(store.unique("").replace(/\D/g, "").slice(-9)) || 1;
+    const verdict = { status: "needs-review" as const, review: "rule" as const, reasons: Array.from({ length: n }, (_, i) => `reason ${i}`) };
+    const write = { ticketId, title: "t", author: "jdoe", content: "c", kind: "RepoRequest" as const, path: store.unique("distgit/repos/rpms/x"), problems: Array.from({ length: n }, (_, i) => `/spec/x${i} misfit`), unreadable: null, state: "open" as const, closeStatus: null, closedBy: null, closedReason: null, revision: 1, verdict, agreement: null, lastMessageId: store.unique("m") };
+    await store.db.transaction((tx) => store.busEvents.scmTickets.saveIn(tx, null, write, new Date()));
+    expect((await store.busEvents.scmTickets.ticket(ticketId))?.problems).toHaveLength(n);
+  },
+  async recordVerdictIn(store, n) {
+    const ticketId = Number(store.unique("").replace(/\D/g, "").slice(-9)) || 1;
+    const verdict = { status: "denied" as const, review: null, reasons: Array.from({ length: n }, (_, i) => `reason ${i}`) };
+    await store.db.transaction((tx) => store.busEvents.scmTickets.recordVerdictIn(tx, ticketId, 1, store.unique("m"), verdict, new Date()));
+    expect((await store.busEvents.scmTickets.verdicts(ticketId))[0]?.verdict.reasons).toHaveLength(n);
+  },
+};
+
 const cases: Record<string, Case> = {
   ...prefixed("RequestRepository", requestCases),
+  ...prefixed("ScmTicketRepository", scmTicketCases),
   ...prefixed("ReleaseRepository", releaseCases),
   ...prefixed("DecisionRepository", decisionCases),
   ...prefixed("ArtifactRepository", artifactCases),
@@ -402,7 +439,7 @@ const cases: Record<string, Case> = {
   ...prefixed("WaiverRepository", waiverCases),
 };
 /** Store classes whose methods take no list (checked by the compiler below where it can be). */
-const listFree = ["BranchLease", "ForgeDeliveryRepository", "GroupCommit", "KojiTagRepository", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ScmTicketRepository", "ShadowRepository", "TokenRepository"];
+const listFree = ["BranchLease", "ForgeDeliveryRepository", "GroupCommit", "KojiTagRepository", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
 const _noLists: [
   ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>,
   ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>,
@@ -412,7 +449,7 @@ const _noLists: [
 ] = [] as unknown as [never, never, never, never, never];
 void _noLists;
 /** Whose methods only do per-row statements: their binds must not grow with the list. */
-const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn", "RequestRepository.saveUnreviewed"]);
+const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn", "RequestRepository.saveUnreviewed", "ScmTicketRepository.saveIn", "ScmTicketRepository.recordVerdictIn"]);
 
 function prefixed(owner: string, table: Record<string, Case>): Record<string, Case> {
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [`${owner}.${k}`, v]));

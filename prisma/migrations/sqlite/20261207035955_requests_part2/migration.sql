@@ -2,6 +2,46 @@
 ALTER TABLE "ShadowChange" ADD COLUMN "removePaths" TEXT;
 
 -- CreateTable
+CREATE TABLE "ScmTicket" (
+    "ticketId" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "title" TEXT NOT NULL,
+    "author" TEXT,
+    "content" TEXT NOT NULL,
+    "kind" TEXT,
+    "path" TEXT,
+    "problems" TEXT,
+    "unreadable" TEXT,
+    "state" TEXT NOT NULL,
+    "closeStatus" TEXT,
+    "closedBy" TEXT,
+    "closedReason" TEXT,
+    "revision" INTEGER NOT NULL,
+    "verdict" TEXT NOT NULL,
+    "verdictReview" TEXT,
+    "verdictReasons" TEXT NOT NULL,
+    "agreement" TEXT,
+    "agreementRelengd" TEXT,
+    "agreementBot" TEXT,
+    "comparedAt" DATETIME,
+    "version" INTEGER NOT NULL DEFAULT 0,
+    "lastMessageId" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "ScmTicketVerdict" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "ticketId" INTEGER NOT NULL,
+    "revision" INTEGER NOT NULL,
+    "messageId" TEXT NOT NULL,
+    "verdict" TEXT NOT NULL,
+    "review" TEXT,
+    "reasons" TEXT NOT NULL,
+    "judgedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "ForgeDelivery" (
     "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "deliveryId" TEXT NOT NULL,
@@ -80,6 +120,15 @@ CREATE TABLE "RequestReview" (
 
     PRIMARY KEY ("requestId", "reviewer")
 );
+
+-- CreateIndex
+CREATE INDEX "ScmTicket_agreement_comparedAt_idx" ON "ScmTicket"("agreement", "comparedAt");
+
+-- CreateIndex
+CREATE INDEX "ScmTicket_path_state_idx" ON "ScmTicket"("path", "state");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ScmTicketVerdict_ticketId_revision_key" ON "ScmTicketVerdict"("ticketId", "revision");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ForgeDelivery_deliveryId_key" ON "ForgeDelivery"("deliveryId");
