@@ -132,8 +132,9 @@ function buildScaleRemote(remote: string, count: number, firstTicket: number): v
     main = `:${merge}`;
   }
   git(remote, ["fast-import", "--quiet"], lines.join("\n") + "\n");
-  // As a served repository keeps them after its first gc: one packed-refs file, not a file per branch.
+  // As a served repository keeps them after a gc: one packed-refs file (not a file per branch) and a commit-graph.
   git(remote, ["pack-refs", "--all"]);
+  git(remote, ["commit-graph", "write", "--reachable"]);
 }
 
 async function bench(provider: "sqlite" | "postgresql", postgresUrl?: string): Promise<void> {
