@@ -8,13 +8,13 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Envelope } from "../../src/domain/envelope.js";
-import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/domain/commitMessages/shadow.js";
 import { ingestBusMessage, type BusDeps, type BusIngestResult } from "../../src/flow/ingestBusMessage.js";
 import { ShadowWriter } from "../../src/gitops/shadowWriter.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 import { git } from "../support/remote.js";
+import { fileAt, remoteBranches as branches, shadowCommitsOf as commitsOf } from "../support/shadowRemote.js";
 import { pagureMessage, scmTicketFixtures, scmTicketMessage, shippedApproval, type TicketState } from "../support/scmTickets.js";
 
 const quiet = pino({ level: "silent" });
@@ -22,31 +22,6 @@ let counter = 0;
 const uniq = (label: string) => `${label}-${process.pid}-${++counter}`;
 const approval = shippedApproval();
 
-interface Commit {
-  sha: string;
-  parents: string[];
-  info: ShadowCommitInfo | undefined;
-}
-
-function commitsOf(remote: string, ref: string, firstParent = false): Commit[] {
-  const out = git(remote, "log", ...(firstParent ? ["--first-parent"] : []), "--format=%H%x1f%P%x1f%B%x1e", ref);
-  return out
-    .split("\x1e")
-    .map((r) => r.replace(/^\n/, ""))
-    .filter(Boolean)
-    .map((r) => {
-      const [sha = "", parents = "", message = ""] = r.split("\x1f");
-      return { sha, parents: parents.split(" ").filter(Boolean), info: parseShadowCommitMessage(message) };
-    });
-}
-const branches = (remote: string) => git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim().split("\n").filter(Boolean).sort();
-const fileAt = (remote: string, ref: string, file: string): string | null => {
-  try {
-    return git(remote, "show", `${ref}:${file}`);
-  } catch {
-    return null;
-  }
-};
 const isAncestor = (remote: string, a: string, b: string): boolean => {
   try {
     execFileSync("git", ["-C", remote, "merge-base", "--is-ancestor", a, b]);

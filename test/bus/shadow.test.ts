@@ -8,45 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Envelope } from "../../src/domain/envelope.js";
 import { ingestBusMessage, type BusDeps } from "../../src/flow/ingestBusMessage.js";
-import { parseShadowCommitMessage, type ShadowCommitInfo } from "../../src/domain/commitMessages/shadow.js";
+import { parseShadowCommitMessage } from "../../src/domain/commitMessages/shadow.js";
 import { SHADOW_README, ShadowWriter } from "../../src/gitops/shadowWriter.js";
 import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
 import { fixtureJson } from "../support/fedoraMessages.js";
 import { git } from "../support/remote.js";
+import { fileAt, remoteBranches as branches, shadowCommitsOf as commitsOf } from "../support/shadowRemote.js";
 
 const quiet = pino({ level: "silent" });
 let counter = 0;
 const uniq = (label: string) => `${label}-${process.pid}-${++counter}`;
 
-interface Commit {
-  sha: string;
-  parents: string[];
-  info: ShadowCommitInfo | undefined;
-}
-
-/** The commits of `ref` in the bare remote, newest first. */
-function commitsOf(remote: string, ref: string, firstParent = false): Commit[] {
-  const out = git(remote, "log", ...(firstParent ? ["--first-parent"] : []), "--format=%H%x1f%P%x1f%B%x1e", ref);
-  return out
-    .split("\x1e")
-    .map((r) => r.replace(/^\n/, ""))
-    .filter(Boolean)
-    .map((r) => {
-      const [sha = "", parents = "", message = ""] = r.split("\x1f");
-      return { sha, parents: parents.split(" ").filter(Boolean), info: parseShadowCommitMessage(message) };
-    });
-}
-
-const branches = (remote: string) => git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/").trim().split("\n").filter(Boolean).sort();
-const fileAt = (remote: string, ref: string, file: string): string | null => {
-  try {
-    return git(remote, "show", `${ref}:${file}`);
-  } catch {
-    return null;
-  }
-};
 
 describe.each(testProviders)("the shadow writer on %s", (provider) => {
   let database: TestDatabase;
