@@ -1,52 +1,17 @@
 // The dashboard's requests page without a browser: its "reached main without review" section rendered
 // into a minimal stand-in for the DOM (the Chromium suite needs /usr/bin/chromium; this runs everywhere).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** Just what src/web/dom.js and the page call: elements with attributes, children and text. */
-class FakeNode {
-  readonly children: FakeNode[] = [];
-  readonly attributes = new Map<string, string>();
-  constructor(
-    readonly tagName: string,
-    readonly text = "",
-  ) {}
-  setAttribute(name: string, value: string): void {
-    this.attributes.set(name, value);
-  }
-  getAttribute(name: string): string | null {
-    return this.attributes.get(name) ?? null;
-  }
-  addEventListener(): void {}
-  appendChild(child: FakeNode): FakeNode {
-    this.children.push(child);
-    return child;
-  }
-  get textContent(): string {
-    return this.text + this.children.map((c) => c.textContent).join("");
-  }
-  /** Every element below this one (depth first) with this tag name. */
-  all(tag: string): FakeNode[] {
-    return this.children.flatMap((c) => [...(c.tagName === tag ? [c] : []), ...c.all(tag)]);
-  }
-}
+import { FakeNode, installFakeDom, webModule } from "../support/fakeDom.js";
 
 type RenderRequests = (ctx: unknown) => Promise<FakeNode>;
-/** A plain ES module of the dashboard (no type declarations: typed where it is used). */
-const webModule = (file: string): Promise<unknown> => import(/* @vite-ignore */ new URL(`../../src/web/${file}`, import.meta.url).href);
 let renderRequests: RenderRequests;
-const saved: Record<string, unknown> = {};
+let restoreDom: () => void = () => undefined;
 
 beforeAll(async () => {
-  const g = globalThis as Record<string, unknown>;
-  for (const k of ["document", "Node"]) saved[k] = g[k];
-  g.Node = FakeNode;
-  g.document = { createElement: (tag: string) => new FakeNode(tag.toUpperCase()), createTextNode: (text: string) => new FakeNode("#text", text), activeElement: null };
+  restoreDom = installFakeDom();
   ({ renderRequests } = (await webModule("pages/requests.js")) as { renderRequests: RenderRequests });
 });
-afterAll(() => {
-  const g = globalThis as Record<string, unknown>;
-  for (const [k, v] of Object.entries(saved)) g[k] = v;
-});
+afterAll(() => restoreDom());
 
 /** A page context answering each API path from `answers` (an Error is thrown as the API's failure). */
 function context(answers: Record<string, unknown>) {

@@ -1,51 +1,17 @@
 // The dashboard's Shadow page without a browser: the agreement counts and the disagreements rendered
 // into a minimal stand-in for the DOM (the Chromium suite needs /usr/bin/chromium; this runs everywhere).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** Just what src/web/dom.js and the page call: elements with attributes, children and text. */
-class FakeNode {
-  readonly children: FakeNode[] = [];
-  readonly attributes = new Map<string, string>();
-  constructor(
-    readonly tagName: string,
-    readonly text = "",
-  ) {}
-  setAttribute(name: string, value: string): void {
-    this.attributes.set(name, value);
-  }
-  getAttribute(name: string): string | null {
-    return this.attributes.get(name) ?? null;
-  }
-  addEventListener(): void {}
-  appendChild(child: FakeNode): FakeNode {
-    this.children.push(child);
-    return child;
-  }
-  get textContent(): string {
-    return this.text + this.children.map((c) => c.textContent).join("");
-  }
-  /** Every element below this one (depth first) with this tag name. */
-  all(tag: string): FakeNode[] {
-    return this.children.flatMap((c) => [...(c.tagName === tag ? [c] : []), ...c.all(tag)]);
-  }
-}
+import { FakeNode, installFakeDom, webModule } from "../support/fakeDom.js";
 
 type RenderShadow = (ctx: unknown) => Promise<FakeNode>;
-const webModule = (file: string): Promise<unknown> => import(/* @vite-ignore */ new URL(`../../src/web/${file}`, import.meta.url).href);
 let renderShadow: RenderShadow;
-const saved: Record<string, unknown> = {};
+let restoreDom: () => void = () => undefined;
 
 beforeAll(async () => {
-  const g = globalThis as Record<string, unknown>;
-  for (const k of ["document", "Node"]) saved[k] = g[k];
-  g.Node = FakeNode;
-  g.document = { createElement: (tag: string) => new FakeNode(tag.toUpperCase()), createTextNode: (text: string) => new FakeNode("#text", text), activeElement: null };
+  restoreDom = installFakeDom();
   ({ renderShadow } = (await webModule("pages/shadow.js")) as { renderShadow: RenderShadow });
 });
-afterAll(() => {
-  const g = globalThis as Record<string, unknown>;
-  for (const [k, v] of Object.entries(saved)) g[k] = v;
-});
+afterAll(() => restoreDom());
 
 function context(answer: unknown, asked: unknown[] = []) {
   return {
