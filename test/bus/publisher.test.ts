@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import { connect } from "amqplib";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BusPublisher } from "../../src/bus/publisher.js";
@@ -19,7 +19,7 @@ import { loadConfig } from "../../src/config.js";
 import { parseAmqp, renderAmqp, renderEnvelopeJson, type Envelope } from "../../src/domain/envelope.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
-import { amqpUrl, closeConnectionsNamed, rabbitmqctlWorks } from "../support/amqp.js";
+import { amqpUrl, closeConnectionsNamed, rabbitmqctlWorks, subscribe } from "../support/amqp.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
 
 const RUN = `${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -153,30 +153,6 @@ describe("the release announcer", () => {
   });
 });
 
-/** A queue of this test's own bound to relengd.release.#: what a subscriber to relengd's messages sees. */
-async function subscribe(url: string, queue: string, bindingKey = "relengd.release.#"): Promise<{ received: Envelope[]; close(): Promise<void> }> {
-  const connection: ChannelModel = await connect(url);
-  const channel: Channel = await connection.createChannel();
-  await channel.assertQueue(queue, { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, "amq.topic", bindingKey);
-  const received: Envelope[] = [];
-  await channel.consume(
-    queue,
-    (msg: ConsumeMessage | null) => {
-      if (!msg) return;
-      const parsed = parseAmqp({ routingKey: msg.fields.routingKey, content: msg.content, properties: msg.properties });
-      if (parsed.ok) received.push(parsed.value);
-    },
-    { noAck: true },
-  );
-  return {
-    received,
-    async close() {
-      await connection.close().catch(() => undefined);
-    },
-  };
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -209,7 +185,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
         RELENGD_AMQP_QUEUE: `relengd-publish-test-${RUN}`,
         RELENGD_AMQP_TOPICS: `relengd.test.nothing.${RUN.replace(/-/g, "_")}`,
       });
-      subscriber = await subscribe(url, `relengd-release-watch-${RUN}`);
+      subscriber = await subscribe(url, `relengd-release-watch-${RUN}`, "relengd.release.#");
       server = await startServer(config, pino({ level: "silent" }));
       const tokens = new TokenService(secret);
       releaser = (await tokens.issue({ subject: "alice", role: "releaser", ttlSeconds: 600 })).token;
@@ -302,7 +278,7 @@ describe.skipIf(!amqpUrl)("relengd.release.* on a real RabbitMQ", () => {
 
     beforeAll(async () => {
       database = await freshDatabase("sqlite");
-      subscriber = await subscribe(url, `relengd-release-reconnect-${RUN}`);
+      subscriber = await subscribe(url, `relengd-release-reconnect-${RUN}`, "relengd.release.#");
     });
     afterAll(async () => {
       await subscriber?.close();

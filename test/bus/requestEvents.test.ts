@@ -5,14 +5,14 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import { connect } from "amqplib";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signForgeBody } from "../../src/auth/forgeSignature.js";
 import { TokenService } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
 import { startServer, type RunningServer } from "../../src/main.js";
-import { amqpUrl } from "../support/amqp.js";
+import { amqpUrl, subscribe } from "../support/amqp.js";
 import { RequestAnnouncer, requestEventKey } from "../../src/bus/requestEvents.js";
 import { parseRequestMessage, renderRequestMessage, type RequestFacts } from "../../src/bus/requestMessage.js";
 import { parseAmqp, renderAmqp, type Envelope } from "../../src/domain/envelope.js";
@@ -155,30 +155,6 @@ describe.each(testProviders)("request status changes in the outbox on %s", (prov
   });
 });
 
-/** A queue of this test's own bound to relengd.request.#: what a subscriber to relengd's messages sees. */
-async function subscribe(url: string, queue: string): Promise<{ received: Envelope[]; close(): Promise<void> }> {
-  const connection: ChannelModel = await connect(url);
-  const channel: Channel = await connection.createChannel();
-  await channel.assertQueue(queue, { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, "amq.topic", "relengd.request.#");
-  const received: Envelope[] = [];
-  await channel.consume(
-    queue,
-    (msg: ConsumeMessage | null) => {
-      if (!msg) return;
-      const parsed = parseAmqp({ routingKey: msg.fields.routingKey, content: msg.content, properties: msg.properties });
-      if (parsed.ok) received.push(parsed.value);
-    },
-    { noAck: true },
-  );
-  return {
-    received,
-    async close() {
-      await connection.close().catch(() => undefined);
-    },
-  };
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -214,7 +190,7 @@ describe.skipIf(!amqpUrl)("relengd.request.* on a real RabbitMQ", () => {
       RELENGD_AMQP_QUEUE: `relengd-request-events-test-${RUN}`,
       RELENGD_AMQP_TOPICS: `relengd.test.nothing.${RUN.replace(/-/g, "_")}`,
     });
-    subscriber = await subscribe(url, `relengd-request-watch-${RUN}`);
+    subscriber = await subscribe(url, `relengd-request-watch-${RUN}`, "relengd.request.#");
     server = await startServer(config, pino({ level: "silent" }));
     releaser = (await new TokenService(secret).issue({ subject: "alice", role: "releaser", ttlSeconds: 600 })).token;
     work = path.join(dir, "work");

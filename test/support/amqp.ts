@@ -1,7 +1,7 @@
 // A real RabbitMQ for tests (TEST_AMQP_URL): a publisher as fedora-messaging publishes, queue clean-up, and closing a connection from the server side.
 import { execFileSync } from "node:child_process";
-import { connect, type ConfirmChannel, type ChannelModel } from "amqplib";
-import { renderAmqp, type Envelope, type HeaderValue } from "../../src/domain/envelope.js";
+import { connect, type ConfirmChannel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import { parseAmqp, renderAmqp, type Envelope, type HeaderValue } from "../../src/domain/envelope.js";
 
 /** The broker the RabbitMQ suites run against; unset, they are skipped (global-setup says so). */
 export const amqpUrl = process.env.TEST_AMQP_URL;
@@ -77,4 +77,28 @@ export function closeConnectionsNamed(name: string, reason = "relengd test: serv
     .map((line) => line.split("\t")[0] as string);
   for (const pid of pids) execFileSync("rabbitmqctl", ["-q", "close_connection", pid, reason], { stdio: "ignore", timeout: 30_000 });
   return pids.length;
+}
+
+/** A queue of the test's own bound to `bindingKey` on amq.topic: what a subscriber to relengd's messages sees. */
+export async function subscribe(url: string, queue: string, bindingKey: string): Promise<{ received: Envelope[]; close(): Promise<void> }> {
+  const connection: ChannelModel = await connect(url);
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, "amq.topic", bindingKey);
+  const received: Envelope[] = [];
+  await channel.consume(
+    queue,
+    (msg: ConsumeMessage | null) => {
+      if (!msg) return;
+      const parsed = parseAmqp({ routingKey: msg.fields.routingKey, content: msg.content, properties: msg.properties });
+      if (parsed.ok) received.push(parsed.value);
+    },
+    { noAck: true },
+  );
+  return {
+    received,
+    async close() {
+      await connection.close().catch(() => undefined);
+    },
+  };
 }
