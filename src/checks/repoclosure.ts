@@ -1,0 +1,202 @@
+// Runs the real `dnf repoclosure` over a set of repositories, one arch at a time, and says which
+// packages have dependencies nothing provides (with the source package each was built from).
+//
+// dnf runs in a process group of its own, under an address-space limit and a deadline, with an
+// install root, configuration and cache of relengd's: the host's repositories and plugins'
+// configuration never take part. It is forked from the server directly, unlike git
+// (gitops/gitProcess.ts): a check runs seconds to minutes, a few times an hour, so the fork's
+// pause of the event loop does not matter here.
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { sortBrokenPackages, type BrokenPackage } from "../domain/brokenDeps.js";
+import { checkedRepoIds, parseRepoclosureOutput, repoSetKey, repoUrlForArch, type RepoclosureTarget } from "../domain/repoclosure.js";
+
+export interface RepoclosureRunnerOptions {
+  /** The dnf command (a name on PATH or a path). */
+  dnf: string;
+  /** Install roots and caches live here, one folder per repo set and arch (kept between runs). */
+  workDir: string;
+  /** Each dnf process is killed at this age; the check then fails. */
+  timeoutMs: number;
+  /** Address-space limit of each dnf process (`ulimit -v`). */
+  memoryBytes: number;
+  /** `$releasever` for dnf; relengd's URLs do not use it, but dnf asks for one. */
+  releasever?: string;
+}
+
+export type RepoclosureRun =
+  | { ok: true; arches: Record<string, BrokenPackage[]>; dnfMs: number }
+  /** The check could not run or could not read a repository: never a pass. */
+  | { ok: false; error: string; reason: "error" | "timeout" | "cancelled" };
+
+// dnf's output is a few lines per broken package; a limit keeps a runaway dnf from filling memory.
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+// Long command lines are split: ARG_MAX is 2 MiB on Linux, and a NEVRA is under 300 bytes.
+const NEVRAS_PER_QUERY = 2000;
+const KILL_GRACE_MS = 2000;
+
+interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  ended: "exit" | "timeout" | "cancelled" | "too-large";
+}
+
+function runBounded(command: string, args: string[], options: RepoclosureRunnerOptions, signal: AbortSignal | undefined): Promise<ProcessResult> {
+  const started = performance.now();
+  const kib = Math.max(1, Math.floor(options.memoryBytes / 1024));
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      resolve({ code: null, stdout: "", stderr: "", ms: 0, ended: "cancelled" });
+      return;
+    }
+    // `ulimit -v` through sh: it exists wherever dnf does, prlimit(1) not always.
+    const child = spawn("/bin/sh", ["-c", `ulimit -v ${kib} && exec "$0" "$@"`, command, ...args], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", LC_ALL: "C.UTF-8", HOME: options.workDir },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let ended: ProcessResult["ended"] = "exit";
+    const kill = (why: ProcessResult["ended"]): void => {
+      if (ended !== "exit") return;
+      ended = why;
+      const group = child.pid;
+      if (group === undefined) return;
+      try {
+        process.kill(-group, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-group, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }, KILL_GRACE_MS).unref();
+    };
+    const timer = setTimeout(() => kill("timeout"), options.timeoutMs);
+    const onAbort = (): void => kill("cancelled");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const take = (into: Buffer[]) => (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_OUTPUT_BYTES) kill("too-large");
+      else into.push(d);
+    };
+    child.stdout.on("data", take(out));
+    child.stderr.on("data", take(err));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ms: performance.now() - started, ended });
+    });
+  });
+}
+
+function lastLines(text: string, n: number): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !/^Added \S+ repo from /.test(l) && !/B\/s \|/.test(l))
+    .slice(-n)
+    .join(" | ")
+    .slice(0, 1000);
+}
+
+/** dnf's options every run shares: its own root, config and cache, only the named repositories. */
+async function commonArgs(target: RepoclosureTarget, arch: string, options: RepoclosureRunnerOptions): Promise<string[]> {
+  const base = path.join(options.workDir, `${repoSetKey(target)}-${arch}`);
+  const root = path.join(base, "root");
+  const reposDir = path.join(base, "repos.d");
+  const conf = path.join(base, "dnf.conf");
+  await mkdir(root, { recursive: true });
+  await mkdir(reposDir, { recursive: true });
+  await writeFile(conf, "[main]\ngpgcheck=0\nskip_if_unavailable=False\ninstall_weak_deps=False\n");
+  const args = [
+    `--installroot=${root}`,
+    `--config=${conf}`,
+    `--setopt=reposdir=${reposDir}`,
+    `--setopt=cachedir=${path.join(base, "cache")}`,
+    `--setopt=skip_if_unavailable=False`,
+    `--releasever=${options.releasever ?? "rawhide"}`,
+    `--forcearch=${arch}`,
+    "--assumeyes",
+  ];
+  for (const r of [...target.repos, ...target.lookaside]) args.push(`--repofrompath=${r.id},${repoUrlForArch(r.url, arch)}`, `--repo=${r.id}`);
+  return args;
+}
+
+/** The source package name of each NEVRA (`beta` for gamma built from beta-1.0-1.fc45.src.rpm). */
+async function sourcesOf(target: RepoclosureTarget, arch: string, nevras: string[], options: RepoclosureRunnerOptions, signal: AbortSignal | undefined): Promise<Map<string, string> | { error: string; reason: "error" | "timeout" | "cancelled" }> {
+  const sources = new Map<string, string>();
+  const common = await commonArgs(target, arch, options);
+  for (let i = 0; i < nevras.length; i += NEVRAS_PER_QUERY) {
+    const chunk = nevras.slice(i, i + NEVRAS_PER_QUERY);
+    const r = await runBounded(options.dnf, ["repoquery", ...common, "--cacheonly", "--quiet", "--qf", "%{name}-%{evr}.%{arch}\t%{sourcerpm}", "--", ...chunk], options, signal);
+    if (r.ended !== "exit") return { error: `dnf repoquery for ${arch}: ${r.ended}`, reason: r.ended === "too-large" ? "error" : r.ended };
+    if (r.code !== 0) return { error: `dnf repoquery for ${arch} exited ${r.code}: ${lastLines(r.stderr, 3)}`, reason: "error" };
+    for (const line of r.stdout.split("\n")) {
+      const [nevra, srpm] = line.split("\t");
+      if (!nevra || !srpm) continue;
+      // name-version-release.src.rpm: the name is all but the last two dashes' parts.
+      const m = /^(.+)-[^-]+-[^-]+\.(?:no)?src\.rpm$/.exec(srpm.trim());
+      if (m?.[1]) sources.set(nevra.trim(), m[1]);
+    }
+  }
+  return sources;
+}
+
+/** The NEVRA's name, for a package whose source could not be found (it then stands for itself). */
+function nameOf(nevra: string): string {
+  return nevra.replace(/\.[^.]+$/, "").replace(/-[^-]+-[^-]+$/, "");
+}
+
+/**
+ * Runs the check for every arch of `target`: each arch checks its own packages and noarch ones.
+ * `blame` is left empty: the caller knows the Koji tag history, this module does not.
+ */
+export async function runRepoclosure(target: RepoclosureTarget, options: RepoclosureRunnerOptions, signal?: AbortSignal): Promise<RepoclosureRun> {
+  const arches: Record<string, BrokenPackage[]> = {};
+  let dnfMs = 0;
+  for (const arch of target.arches) {
+    const common = await commonArgs(target, arch, options);
+    const args = ["repoclosure", ...common, "--refresh", `--arch=${arch}`, "--arch=noarch", ...checkedRepoIds(target).map((id) => `--check=${id}`)];
+    let r: ProcessResult;
+    try {
+      r = await runBounded(options.dnf, args, options, signal);
+    } catch (e) {
+      return { ok: false, error: `could not start ${options.dnf}: ${(e as Error).message}`, reason: "error" };
+    }
+    dnfMs += r.ms;
+    if (r.ended === "timeout") return { ok: false, error: `dnf repoclosure for ${arch} did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed`, reason: "timeout" };
+    if (r.ended === "cancelled") return { ok: false, error: `dnf repoclosure for ${arch} was cancelled (shutdown)`, reason: "cancelled" };
+    if (r.ended === "too-large") return { ok: false, error: `dnf repoclosure for ${arch} printed more than ${MAX_OUTPUT_BYTES} bytes`, reason: "error" };
+    const parsed = parseRepoclosureOutput(`${r.stdout}\n${r.stderr}`);
+    // Exit 1 with package blocks (or dnf 5's totals) is a finding; without them, an error of the
+    // check: an unreadable repository, a bad option, dnf itself failing.
+    if (r.code !== 0 && parsed.packages.length === 0) {
+      return { ok: false, error: `dnf repoclosure for ${arch} failed (exit ${r.code ?? "signal"}): ${lastLines(`${r.stdout}\n${r.stderr}`, 4) || "no output"}`, reason: "error" };
+    }
+    if (r.code === 0 && parsed.packages.length > 0) {
+      return { ok: false, error: `dnf repoclosure for ${arch} listed unresolved packages but exited 0; refusing to guess`, reason: "error" };
+    }
+    let sources = new Map<string, string>();
+    if (parsed.packages.length > 0) {
+      const found = await sourcesOf(target, arch, [...new Set(parsed.packages.map((p) => p.nevra))], options, signal);
+      if (!(found instanceof Map)) return { ok: false, ...found };
+      sources = found;
+    }
+    arches[arch] = sortBrokenPackages(parsed.packages.map((p) => ({ source: sources.get(p.nevra) ?? nameOf(p.nevra), nevra: p.nevra, repo: p.repo, unresolved: p.unresolved, blame: [] })));
+  }
+  return { ok: true, arches, dnfMs };
+}
