@@ -112,6 +112,28 @@ const envSchema = z.object({
   RELENGD_ANONYMOUS_READ: z.enum(["true", "false"], "must be true or false").default("false"),
   // The secret of the forge's webhook (Forgejo/Gitea signature key, GitLab secret token); unset: POST /api/v1/forge/webhook is off.
   RELENGD_FORGE_WEBHOOK_SECRET: wellFormedString().min(16, "must be at least 16 characters").max(1024).optional(),
+  // Issue 18: repoclosure before a compose and the broken-dependency report.
+  // The dnf that runs `dnf repoclosure` (dnf 4 with dnf-plugins-core, or dnf 5 with its plugins).
+  RELENGD_DNF: wellFormedString().min(1).max(1024).default("dnf"),
+  // Each dnf process is killed at this age (a duration like 30m); the check then fails.
+  RELENGD_REPOCLOSURE_TIMEOUT: wellFormedString()
+    .refine((d) => parseDuration(d) !== undefined, "must be a duration like 30m")
+    .default("30m"),
+  // The address space each dnf process may use, in MiB.
+  RELENGD_REPOCLOSURE_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(4096),
+  // A result this fresh is reused by the next release over the same repo set (a duration; 0s: never).
+  RELENGD_REPOCLOSURE_MAX_AGE: wellFormedString()
+    .refine((d) => d === "0s" || parseDuration(d) !== undefined, "must be a duration like 10m, or 0s")
+    .default("10m"),
+  // The address people reach the server at, for links in commits and mail (the report's page).
+  RELENGD_PUBLIC_URL: wellFormedString().regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL").optional(),
+  // Mail: smtp://, smtps:// (nodemailer's URL form); unset, mail is written as .eml files under DATA_DIR/mail (a dry run).
+  RELENGD_SMTP_URL: wellFormedString().regex(/^smtps?:\/\/[^\s]+$/, "must be smtp://… or smtps://…").optional(),
+  RELENGD_MAIL_FROM: wellFormedString().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address").default("relengd@localhost"),
+  // The list the summary of each report's news goes to (spam-o-matic mailed devel@); unset, no summary.
+  RELENGD_MAIL_LIST: wellFormedString().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address").optional(),
+  // A pagure_owner_alias.json-shaped file: the owners of each source package, when the facts have none.
+  RELENGD_OWNER_ALIASES: wellFormedString().min(1).max(4096).optional(),
 });
 
 export interface Config {
@@ -152,6 +174,14 @@ export interface Config {
   anonymousRead: boolean;
   /** RELENGD_FORGE_WEBHOOK_SECRET; undefined: forge webhooks are off. */
   forgeWebhookSecret?: string;
+  /** How `dnf repoclosure` runs (RELENGD_DNF, RELENGD_REPOCLOSURE_*). */
+  repoclosure: { dnf: string; timeoutMs: number; memoryBytes: number; maxAgeMs: number; workDir: string };
+  /** RELENGD_PUBLIC_URL without a trailing slash; undefined: links are relative paths. */
+  publicUrl?: string;
+  /** Mail of the broken-dependency report. */
+  mail: { smtpUrl?: string; from: string; list?: string; dryRunDir: string };
+  /** RELENGD_OWNER_ALIASES, resolved. */
+  ownerAliasesFile?: string;
 }
 
 export interface AmqpConfig {
@@ -212,6 +242,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.RELENGD_OIDC_CONFIG ? { oidc: loadOidcConfig(e.RELENGD_OIDC_CONFIG) } : {}),
     anonymousRead: e.RELENGD_ANONYMOUS_READ === "true",
     ...(e.RELENGD_FORGE_WEBHOOK_SECRET ? { forgeWebhookSecret: e.RELENGD_FORGE_WEBHOOK_SECRET } : {}),
+    repoclosure: {
+      dnf: e.RELENGD_DNF,
+      timeoutMs: (parseDuration(e.RELENGD_REPOCLOSURE_TIMEOUT) ?? 1800) * 1000,
+      memoryBytes: e.RELENGD_REPOCLOSURE_MEMORY_MB * 1024 * 1024,
+      maxAgeMs: e.RELENGD_REPOCLOSURE_MAX_AGE === "0s" ? 0 : (parseDuration(e.RELENGD_REPOCLOSURE_MAX_AGE) ?? 600) * 1000,
+      workDir: path.join(dataDir, "repoclosure"),
+    },
+    ...(e.RELENGD_PUBLIC_URL ? { publicUrl: e.RELENGD_PUBLIC_URL.replace(/\/+$/, "") } : {}),
+    mail: {
+      ...(e.RELENGD_SMTP_URL ? { smtpUrl: e.RELENGD_SMTP_URL } : {}),
+      from: e.RELENGD_MAIL_FROM,
+      ...(e.RELENGD_MAIL_LIST ? { list: e.RELENGD_MAIL_LIST } : {}),
+      dryRunDir: path.join(dataDir, "mail"),
+    },
+    ...(e.RELENGD_OWNER_ALIASES ? { ownerAliasesFile: path.resolve(e.RELENGD_OWNER_ALIASES) } : {}),
   };
 }
 
