@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { wellFormedString } from "./text.js";
+import { KOJI_TAG_PATTERN } from "./artifact.js";
 
 /** Pungi's `repoclosure_strictness`: `lenient` only reports, `fatal` stops the compose. */
 export const repoclosureStrictnesses = ["off", "lenient", "fatal"] as const;
@@ -33,6 +34,11 @@ export const repoclosureTargetShape = {
   lookaside: z.array(repoRefSchema).max(50).default([]),
   /** The repos whose packages must resolve; omitted: every one of `repos` (lookaside only provides). */
   check: z.array(wellFormedString().regex(REPO_ID_PATTERN, "must be a repo id")).min(1).max(50).optional(),
+  /**
+   * The Koji tag the repos are made from, whose observed history names who to blame; omitted: read
+   * from a Koji repo URL (`…/repos/<tag>/latest/…`), else no blame.
+   */
+  kojiTag: wellFormedString().regex(KOJI_TAG_PATTERN, "must be a koji tag").optional(),
 };
 
 function targetProblems(t: { repos: RepoRef[]; lookaside: RepoRef[]; check?: string[] | undefined; arches: string[] }, ctx: z.RefinementCtx): void {
@@ -74,6 +80,16 @@ export function repoSetKey(t: RepoclosureTarget): string {
     check: [...checkedRepoIds(t)].sort(),
   };
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 32);
+}
+
+/** The Koji tag whose history blames broken packages: `kojiTag`, else the tag in a Koji repo URL. */
+export function blameTagOf(t: RepoclosureTarget): string | undefined {
+  if (t.kojiTag) return t.kojiTag;
+  for (const r of t.repos) {
+    const m = /\/repos\/([^/]+)\/(?:latest|\d+)\//.exec(r.url);
+    if (m?.[1] && KOJI_TAG_PATTERN.test(m[1])) return m[1];
+  }
+  return undefined;
 }
 
 /** A repo's URL for one arch: Koji's and Pungi's URLs carry `$arch` (or dnf's `$basearch`). */

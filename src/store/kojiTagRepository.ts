@@ -1,7 +1,8 @@
 // The Koji tag state observed on the bus (buildsys.tag / buildsys.untag): which builds each tag holds.
 import type { KojiTagChange } from "../domain/busMapping.js";
 import type { ObservedTagBuild } from "../domain/plan.js";
-import { flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
+import type { TagHistoryEntry } from "../domain/brokenDeps.js";
+import { chunksFor, flag, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface ObservedTagSummary {
   tag: string;
@@ -105,5 +106,21 @@ export class KojiTagRepository {
   async find(tag: string, nvr: string): Promise<{ tagged: boolean; eventAt: Date; messageId: string; buildId: number | null } | null> {
     const row = await this.store.read((tx) => tx.selectFrom("KojiTagBuild").selectAll().where("tag", "=", tag).where("nvr", "=", nvr).executeTakeFirst());
     return row ? { tagged: row.tagged === 1, eventAt: fromStamp(row.eventAt), messageId: row.messageId, buildId: row.buildId } : null;
+  }
+
+  /**
+   * Every build of `packages` ever observed in `tag`, tagged now or untagged since: who to blame
+   * for a capability that went missing.
+   */
+  async history(tag: string, packages: readonly string[]): Promise<TagHistoryEntry[]> {
+    const out: TagHistoryEntry[] = [];
+    await this.store.read(async (tx) => {
+      // Besides the names: the tag.
+      for (const chunk of chunksFor([...new Set(packages)], 1, 1)) {
+        const rows = await tx.selectFrom("KojiTagBuild").select(["package", "nvr", "tagged", "eventAt"]).where("tag", "=", tag).where("package", "in", chunk).execute();
+        for (const r of rows) out.push({ package: r.package, nvr: r.nvr, tagged: r.tagged === 1, eventAt: fromStamp(r.eventAt) });
+      }
+    });
+    return out;
   }
 }

@@ -1,0 +1,86 @@
+// The server's repoclosure checks: one run per repo set at a time (a second caller waits for the
+// first one's result), a result reused while fresh, and every running dnf stopped on shutdown.
+import type { Logger } from "pino";
+import { repoSetKey } from "../domain/repoclosure.js";
+import { checkRepoclosure, RepoclosureCancelled, type CheckRepoclosureDeps, type RepoclosureCheckInput } from "../flow/checkRepoclosure.js";
+import type { BrokenDepsReportRecord, BrokenDepsReportRepository } from "../store/brokenDepsReportRepository.js";
+import { runRepoclosure, type RepoclosureRunnerOptions } from "./repoclosure.js";
+
+export interface RepoclosureChecksDeps {
+  reports: Pick<BrokenDepsReportRepository, "save" | "latestByKey">;
+  tagHistory: CheckRepoclosureDeps["tagHistory"];
+  runner: RepoclosureRunnerOptions;
+  /** A stored result this young is reused instead of running dnf again; 0: always run. */
+  maxAgeMs: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class RepoclosureChecks {
+  private readonly running = new Map<string, Promise<BrokenDepsReportRecord>>();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: RepoclosureChecksDeps) {}
+
+  /**
+   * The result over `input.target`: a fresh stored one, the one being computed, or a new run.
+   * `fresh`: a result from before this call is not taken (a retry asks for a new look), though a
+   * run already under way is joined only if it started after the call, which it cannot have, so
+   * a new run follows it. Rejects with RepoclosureCancelled on shutdown.
+   */
+  async check(input: RepoclosureCheckInput, options: { fresh?: boolean } = {}): Promise<BrokenDepsReportRecord> {
+    const key = repoSetKey(input.target);
+    const now = this.deps.now ?? (() => new Date());
+    const asked = now();
+    for (;;) {
+      if (this.abort.signal.aborted) throw new RepoclosureCancelled("relengd is shutting down");
+      const inFlight = this.running.get(key);
+      if (inFlight) {
+        const result = await inFlight.catch(() => undefined);
+        if (result && (!options.fresh || result.generatedAt >= asked)) return result;
+        continue;
+      }
+      if (!options.fresh && this.deps.maxAgeMs > 0) {
+        const stored = await this.deps.reports.latestByKey(key, new Date(now().getTime() - this.deps.maxAgeMs));
+        if (stored) return stored;
+      }
+      // The map may have gained a run while the store was read.
+      if (this.running.has(key)) continue;
+      const run = this.start(key, input);
+      return run;
+    }
+  }
+
+  private start(key: string, input: RepoclosureCheckInput): Promise<BrokenDepsReportRecord> {
+    const started = performance.now();
+    const run = checkRepoclosure(
+      {
+        reports: this.deps.reports,
+        tagHistory: this.deps.tagHistory,
+        run: (target, signal) => runRepoclosure(target, this.deps.runner, signal),
+        ...(this.deps.now ? { now: this.deps.now } : {}),
+      },
+      input,
+      this.abort.signal,
+    ).finally(() => {
+      this.running.delete(key);
+    });
+    this.running.set(key, run);
+    run.then(
+      (r) => this.deps.logger.info({ tree: input.tree, origin: input.origin, report: r.id, status: r.status, packages: r.packages, ms: Math.round(performance.now() - started) }, "repoclosure checked"),
+      (err: unknown) => this.deps.logger.warn({ err, tree: input.tree, origin: input.origin }, "repoclosure check did not finish"),
+    );
+    return run;
+  }
+
+  /** Repo sets being checked now. */
+  inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Kills every running dnf and waits for the runs to end; later calls reject. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

@@ -1,0 +1,101 @@
+// The server's repoclosure checks over real dnf and a real store: blame from the observed tag
+// history, one run per repo set at a time, fresh results reused, shutdown mid-run.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RepoclosureChecks } from "../../src/checks/repoclosureChecks.js";
+import { RepoclosureCancelled } from "../../src/flow/checkRepoclosure.js";
+import type { KojiTagChange } from "../../src/domain/busMapping.js";
+import type { RepoclosureTarget } from "../../src/domain/repoclosure.js";
+import { BrokenDepsReportRepository } from "../../src/store/brokenDepsReportRepository.js";
+import { KojiTagRepository } from "../../src/store/kojiTagRepository.js";
+import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
+import { designedRepos, haveRpmTools } from "../support/rpmRepo.js";
+
+const maybe = haveRpmTools() || process.env.CI ? describe : describe.skip;
+
+maybe.each(testProviders)("RepoclosureChecks on %s", (provider) => {
+  let database: TestDatabase;
+  let dir: string;
+  let repos: ReturnType<typeof designedRepos>;
+  let reports: BrokenDepsReportRepository;
+  let tags: KojiTagRepository;
+  let clock = new Date(Date.UTC(2031, 4, 6, 12, 0, 0));
+  const now = () => clock;
+
+  beforeAll(async () => {
+    database = await freshDatabase(provider);
+    dir = mkdtempSync(path.join(tmpdir(), "relengd-checks-"));
+    repos = designedRepos(dir);
+    reports = new BrokenDepsReportRepository(database.db);
+    tags = new KojiTagRepository(database.db);
+    // libbeta's provider was rebuilt in f45-build after the last good state: beta is to blame.
+    const change = (action: "tag" | "untag", nvr: string): KojiTagChange => ({ action, tag: "f45-build", package: "beta", nvr }) as KojiTagChange;
+    await database.db.transaction((tx) => tags.observeIn(tx, change("tag", "beta-0.9-1.fc45"), new Date(Date.UTC(2031, 0, 1)), "m1", new Date()));
+    await database.db.transaction((tx) => tags.observeIn(tx, change("tag", "beta-1.0-1.fc45"), new Date(Date.UTC(2031, 0, 2)), "m2", new Date()));
+  }, 120_000);
+  afterAll(async () => {
+    await database?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const target = (): RepoclosureTarget => ({ arches: ["x86_64"], repos: [{ id: "main", url: repos.main.url }], lookaside: [{ id: "lookaside", url: repos.lookaside.url }], kojiTag: "f45-build" });
+  const checks = (over: { dnf?: string; maxAgeMs?: number } = {}) =>
+    new RepoclosureChecks({
+      reports,
+      tagHistory: (tag, pkgs) => tags.history(tag, pkgs),
+      runner: { dnf: over.dnf ?? "dnf", workDir: path.join(dir, "work"), timeoutMs: 120_000, memoryBytes: 4 * 1024 ** 3 },
+      maxAgeMs: over.maxAgeMs ?? 600_000,
+      logger: pino({ level: "silent" }),
+      now,
+    });
+
+  it("stores the report with blame from the tag history, and reads it back the same", async () => {
+    const record = await checks().check({ tree: "f45-build", origin: "gate", target: target() }, { fresh: true });
+    expect(record.status).toBe("broken");
+    const alpha = record.report?.arches.x86_64?.find((r) => r.source === "alpha");
+    expect(alpha?.blame).toEqual(["beta"]);
+    // beta-tools' own missing capability names no package the history knows.
+    expect(record.report?.arches.x86_64?.find((r) => r.source === "beta")?.blame).toEqual([]);
+    expect(await reports.get(record.id)).toEqual(record);
+  }, 120_000);
+
+  it("two callers at once share one run; a later caller within the age reuses it; fresh runs again", async () => {
+    const c = checks();
+    clock = new Date(clock.getTime() + 3_600_000);
+    const [a, b] = await Promise.all([c.check({ tree: "t", origin: "gate", target: target() }), c.check({ tree: "t", origin: "gate", target: target() })]);
+    expect(a.id).toBe(b.id);
+    clock = new Date(clock.getTime() + 60_000);
+    expect((await c.check({ tree: "t", origin: "gate", target: target() })).id).toBe(a.id);
+    const again = await c.check({ tree: "t", origin: "gate", target: target() }, { fresh: true });
+    expect(again.id).not.toBe(a.id);
+    // Past the age, the stored result is not taken.
+    clock = new Date(clock.getTime() + 601_000);
+    expect((await c.check({ tree: "t", origin: "gate", target: target() })).id).not.toBe(again.id);
+  }, 120_000);
+
+  it("an unreadable repository is stored as an error, and is a result like any other", async () => {
+    const bad: RepoclosureTarget = { arches: ["x86_64"], repos: [{ id: "gone", url: `file://${dir}/gone` }], lookaside: [] };
+    const record = await checks().check({ tree: "gone", origin: "gate", target: bad });
+    expect(record).toMatchObject({ status: "error", report: null });
+    expect(record.error).toMatch(/gone|repomd|metadata/i);
+  }, 120_000);
+
+  it("shutdown mid-run kills dnf, stores nothing and rejects the waiting callers", async () => {
+    const fake = path.join(dir, "slow-dnf");
+    writeFileSync(fake, "#!/bin/sh\nsleep 600\n");
+    chmodSync(fake, 0o755);
+    const c = checks({ dnf: fake });
+    const t: RepoclosureTarget = { ...target(), arches: ["aarch64"] };
+    const first = c.check({ tree: "slow", origin: "gate", target: t }, { fresh: true });
+    const second = c.check({ tree: "slow", origin: "gate", target: t }, { fresh: true });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.inFlight()).toBe(1);
+    await c.stop();
+    await expect(first).rejects.toBeInstanceOf(RepoclosureCancelled);
+    await expect(second).rejects.toBeInstanceOf(RepoclosureCancelled);
+    await expect(c.check({ tree: "slow", origin: "gate", target: t })).rejects.toBeInstanceOf(RepoclosureCancelled);
+  }, 120_000);
+});
