@@ -18,6 +18,8 @@ import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
 import { RequestRepository, type NewRequest } from "../../src/store/requestRepository.js";
+import { KojiTagRepository } from "../../src/store/kojiTagRepository.js";
+import type { KojiTagChange } from "../../src/domain/busMapping.js";
 import type { ScmTicketRepository } from "../../src/store/scmTicketRepository.js";
 import type { SelectQueryBuilder } from "kysely";
 import { BindLimitExceeded, MAX_BIND_PARAMETERS, observeStatements, stamp, type DB } from "../../src/store/store.js";
@@ -44,6 +46,7 @@ interface Store {
   decisions: DecisionRepository;
   waivers: WaiverRepository;
   requests: RequestRepository;
+  kojiTags: KojiTagRepository;
   /** Stored artifacts nobody else uses, handed out one at a time. */
   freshArtifacts(n: number): Promise<Artifact[]>;
   /** Queued releases of fresh artifacts. */
@@ -427,7 +430,24 @@ const scmTicketCases: Record<ListTaking<ScmTicketRepository>, Case> = {
   },
 };
 
+const kojiTagCases: Record<ListTaking<KojiTagRepository>, Case> = {
+  // The blame lookup: every candidate package name of every unresolved dependency of a report.
+  async history(store, n) {
+    const tag = store.unique("f45-build");
+    const names = [store.unique("libfoo"), store.unique("libbar")];
+    await setup(async () => {
+      for (const [i, name] of names.entries()) {
+        const change = { action: "tag", tag, package: name, nvr: `${name}-1-1.fc45` } as KojiTagChange;
+        await store.db.transaction((tx) => store.kojiTags.observeIn(tx, change, new Date(Date.UTC(2031, 0, 1 + i)), store.unique("m"), new Date()));
+      }
+    });
+    const found = await store.kojiTags.history(tag, spread(names, absent(store, n), n));
+    expect(found.map((e) => e.package).sort()).toEqual(names.slice(0, Math.min(n, 2)).sort());
+  },
+};
+
 const cases: Record<string, Case> = {
+  ...prefixed("KojiTagRepository", kojiTagCases),
   ...prefixed("RequestRepository", requestCases),
   ...prefixed("ScmTicketRepository", scmTicketCases),
   ...prefixed("ReleaseRepository", releaseCases),
@@ -439,9 +459,9 @@ const cases: Record<string, Case> = {
   ...prefixed("WaiverRepository", waiverCases),
 };
 /** Store classes whose methods take no list (checked by the compiler below where it can be). */
-const listFree = ["BranchLease", "ForgeDeliveryRepository", "GroupCommit", "KojiTagRepository", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
+const listFree = ["BranchLease", "BrokenDepsReportRepository", "ForgeDeliveryRepository", "GroupCommit", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
 const _noLists: [
-  ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>,
+  ListTaking<import("../../src/store/brokenDepsReportRepository.js").BrokenDepsReportRepository>,
   ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>,
   ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>,
   ListTaking<import("../../src/store/forgeDeliveryRepository.js").ForgeDeliveryRepository>,
@@ -555,6 +575,7 @@ describe.each(testProviders)("store statements at the bind limit on %s", (provid
       decisions: new DecisionRepository(database.db),
       waivers: new WaiverRepository(database.db),
       requests: new RequestRepository(database.db),
+      kojiTags: new KojiTagRepository(database.db),
       unique,
       // Stored a statement's worth at a time, as the cases ask for them.
       freshArtifacts(n) {
