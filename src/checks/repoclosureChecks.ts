@@ -24,9 +24,9 @@ export class RepoclosureChecks {
 
   /**
    * The result over `input.target`: a fresh stored one, the one being computed, or a new run.
-   * `fresh`: a result from before this call is not taken (a retry asks for a new look), though a
-   * run already under way is joined only if it started after the call, which it cannot have, so
-   * a new run follows it. Rejects with RepoclosureCancelled on shutdown.
+   * `fresh`: only a run that started at or after this call counts (a retry asks for a new look):
+   * a run already under way is waited for, then a new one starts. Rejects with
+   * RepoclosureCancelled on shutdown.
    */
   async check(input: RepoclosureCheckInput, options: { fresh?: boolean } = {}): Promise<BrokenDepsReportRecord> {
     const key = repoSetKey(input.target);

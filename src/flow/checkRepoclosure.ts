@@ -29,8 +29,11 @@ export class RepoclosureCancelled extends Error {}
 
 export async function checkRepoclosure(deps: CheckRepoclosureDeps, input: RepoclosureCheckInput, signal?: AbortSignal): Promise<BrokenDepsReportRecord> {
   const now = deps.now ?? (() => new Date());
+  // When the repositories were read, not when dnf finished: a retry asked while a run was under
+  // way must not take that run's result as fresh (RepoclosureChecks compares with this).
+  const generatedAt = now();
   const run = await deps.run(input.target, signal);
-  const common = { tree: input.tree, origin: input.origin, repoSetKey: repoSetKey(input.target), arches: input.target.arches, generatedAt: now() };
+  const common = { tree: input.tree, origin: input.origin, repoSetKey: repoSetKey(input.target), arches: input.target.arches, generatedAt };
   if (!run.ok) {
     if (run.reason === "cancelled") throw new RepoclosureCancelled(run.error);
     return deps.reports.save({ ...common, dnfMs: 0, error: run.error });

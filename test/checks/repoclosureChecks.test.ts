@@ -1,6 +1,6 @@
 // The server's repoclosure checks over real dnf and a real store: blame from the observed tag
 // history, one run per repo set at a time, fresh results reused, shutdown mid-run.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -97,5 +97,42 @@ maybe.each(testProviders)("RepoclosureChecks on %s", (provider) => {
     await expect(first).rejects.toBeInstanceOf(RepoclosureCancelled);
     await expect(second).rejects.toBeInstanceOf(RepoclosureCancelled);
     await expect(c.check({ tree: "slow", origin: "gate", target: t })).rejects.toBeInstanceOf(RepoclosureCancelled);
+  }, 120_000);
+});
+
+maybe("RepoclosureChecks: a fresh look while a run is under way", () => {
+  it("waits for the run that began before it, then runs again", async () => {
+    const database = await freshDatabase("sqlite");
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-checks-fresh-"));
+    try {
+      const repos = designedRepos(dir);
+      const reports = new BrokenDepsReportRepository(database.db);
+      let clock = new Date(Date.UTC(2031, 4, 6, 12, 0, 0));
+      // A dnf that announces each start, then runs the real one.
+      const log = path.join(dir, "starts.log");
+      const wrapper = path.join(dir, "counting-dnf");
+      writeFileSync(wrapper, `#!/bin/sh\n[ "$1" = repoclosure ] && echo start >> "${log}" && sleep 0.5\nexec dnf "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const c = new RepoclosureChecks({
+        reports,
+        tagHistory: () => Promise.resolve([]),
+        runner: { dnf: wrapper, workDir: path.join(dir, "work"), timeoutMs: 120_000, memoryBytes: 4 * 1024 ** 3 },
+        maxAgeMs: 600_000,
+        logger: pino({ level: "silent" }),
+        now: () => clock,
+      });
+      const target: RepoclosureTarget = { arches: ["x86_64"], repos: [{ id: "main", url: repos.main.url }], lookaside: [] };
+      const first = c.check({ tree: "t", origin: "gate", target });
+      await new Promise((r) => setTimeout(r, 100));
+      clock = new Date(clock.getTime() + 1000);
+      const retry = c.check({ tree: "t", origin: "gate", target }, { fresh: true });
+      const [a, b] = await Promise.all([first, retry]);
+      expect(b.id).not.toBe(a.id);
+      expect(b.generatedAt.getTime()).toBeGreaterThan(a.generatedAt.getTime());
+      expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(2);
+    } finally {
+      await database.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
