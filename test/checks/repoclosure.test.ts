@@ -74,6 +74,11 @@ maybe("runRepoclosure over real repositories", () => {
     await expect(pending).resolves.toMatchObject({ ok: false, reason: "cancelled" });
   }, 120_000);
 
+  it("a dnf held under its memory bound fails the check; it never passes", async () => {
+    const run = await runRepoclosure(target({ arches: ["x86_64"] }), { ...options, memoryBytes: 16 * 1024 * 1024 });
+    expect(run).toMatchObject({ ok: false, reason: "error" });
+  }, 120_000);
+
   it("a dnf that is not there is an error", async () => {
     const run = await runRepoclosure(target({ arches: ["x86_64"] }), { ...options, dnf: path.join(dir, "no-dnf") });
     expect(run.ok).toBe(false);
