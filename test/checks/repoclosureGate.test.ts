@@ -93,6 +93,20 @@ spec:
     environment: compose-fatal
 `,
     );
+    writeFileSync(
+      path.join(policiesDir, "on-push.yaml"),
+      `apiVersion: relengd/v1
+kind: Policy
+metadata:
+  name: compose-on-push
+spec:
+  on: [artifact]
+  match:
+    package: [compose-by-push]
+  release:
+    environment: compose-lenient
+`,
+    );
     // The checks need the app's store, the app needs the checks: they are made once it exists.
     const made: { checks?: RepoclosureChecks } = {};
     const lateChecks = {
@@ -197,6 +211,16 @@ spec:
     const r = await settled(release?.id ?? "");
     expect(r.status).toBe("blocked");
     expect(r.reason).toContain("alpha-1.0-1.fc45.noarch");
+  }, 180_000);
+
+  it("a release a policy fires on a push is stored checking with the push and checked", async () => {
+    const a = sampleArtifact({ package: "compose-by-push", release: "rawhide", items: [{ kind: "compose", composeId: "Fedora-Rawhide-20310701.n.0", status: "FINISHED" }] });
+    expect((await t.app.inject({ method: "POST", url: "/api/v1/artifacts", payload: a, headers: ci })).statusCode).toBe(201);
+    const [release] = (await t.releases.list({ artifactId: a.id, limit: 1 })).items;
+    expect(release?.trigger).toBe("policy/compose-on-push");
+    const r = await settled(release?.id ?? "");
+    expect(r.status).toBe("pushed");
+    expect(r.repoclosure).toMatch(/^7 unresolved/);
   }, 180_000);
 
   it("blocks with the error when a repository cannot be read: never a pass", async () => {
