@@ -9,6 +9,8 @@ import { buildApp } from "./api/app.js";
 import { Metrics } from "./api/plugins/metrics.js";
 import type { TokenService } from "./auth/tokens.js";
 import { announcingWrites, ReleaseAnnouncer } from "./bus/releaseEvents.js";
+import type { RepoclosureChecks } from "./checks/repoclosureChecks.js";
+import { RepoclosureGate, type RepoclosureGateOptions } from "./checks/repoclosureGate.js";
 import { RequestAnnouncer } from "./bus/requestEvents.js";
 import type { ArtifactRuleOptions } from "./domain/artifactRules.js";
 import type { MappingOptions } from "./domain/busMapping.js";
@@ -83,6 +85,12 @@ export interface ApplicationParts {
   requests?: { repository: string; pollMs?: number; factsDir: string; fetch?: typeof fetch };
   /** RELENGD_FORGE_WEBHOOK_SECRET: POST /api/v1/forge/webhook verifies deliveries with it (absent: webhooks off). */
   forgeWebhookSecret?: string;
+  /**
+   * Issue 18: the repoclosure checks the gate runs before a compose release is queued (stopped on
+   * close), and RELENGD_PUBLIC_URL for the report links. Absent: releases with a preflight wait
+   * `checking` until a server with checks starts.
+   */
+  repoclosure?: { checks: Pick<RepoclosureChecks, "check" | "stop">; publicUrl?: string; gate?: Partial<RepoclosureGateOptions> };
 }
 
 /** The request parts, when requests are on. */
@@ -131,6 +139,8 @@ export interface Application {
   /** What a bus delivery is applied with (the consumer's handler). */
   bus: BusDeps;
   requests: RequestParts | undefined;
+  /** The repoclosure gate (absent without `parts.repoclosure`). */
+  gate: RepoclosureGate | undefined;
   /** Starts the background parts: the writer (resuming what a crash left), the shadow writer, the announcer, the schedules. */
   start(): Promise<void>;
   /** Stops them and the HTTP app; the store stays open (its opener closes it). */
@@ -163,6 +173,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
         workspacesDir: parts.workspacesDir,
         logger,
         lease,
+        publicUrl: parts.repoclosure?.publicUrl,
         ...writerMetrics(metrics),
         ...(parts.clock ? { now: parts.clock } : {}),
         ...(requestStore
@@ -179,6 +190,22 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ),
     parts.writer ?? {},
   );
+  const gate = parts.repoclosure
+    ? new RepoclosureGate(
+        {
+          releases,
+          checks: parts.repoclosure.checks,
+          environments,
+          lease,
+          notify: (repo) => writer.notify(repo),
+          blocked: (ids) => announcer?.blockedAtGate(ids),
+          publicUrl: parts.repoclosure.publicUrl,
+          logger,
+        },
+        parts.repoclosure.gate ?? {},
+      )
+    : undefined;
+  const checking = () => gate?.notify();
   metrics.observeQueue(() => releases.queueStats());
   const readiness = { writers: () => writer.health(), remoteBoundMs: parts.readyRemoteBoundMs, ...(parts.clock ? { now: parts.clock } : {}) };
   metrics.observeWriters(readiness);
@@ -197,6 +224,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     waivers,
     policies: () => policies.get(),
     notify: (repo) => writer.notify(repo),
+    checking,
     rules,
     decided,
     ...(parts.now ? { now: parts.now } : {}),
@@ -226,7 +254,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const scmApproval = () => ({ policies: policies.get().approvalPolicies, facts: requests ? (requests.observed?.apply(requests.facts.get()) ?? requests.facts.get()) : noFacts() });
   // A dist-git branch observed on this replica reaches the approval facts at once (others: on their timer).
   const onObserved = () => void requests?.observed?.refresh();
-  const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), rules, ...(parts.now ? { now: parts.now } : {}) };
+  const releaseDeps: ReleaseDeps = { releases, artifacts, environments, notify: (repo) => writer.notify(repo), checking, rules, ...(parts.now ? { now: parts.now } : {}) };
   const app = await buildApp({
     store,
     artifacts,
@@ -270,9 +298,12 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     onPolicyEvent,
     bus,
     requests,
+    gate,
     async start() {
       // Resumes what a previous run left queued or committed (crash recovery).
       await writer.start();
+      // Checks what a previous run left checking.
+      gate?.start();
       await requests?.start();
       // Finishes the shadow commits a previous run left queued, then follows the bus.
       shadow?.start();
@@ -284,6 +315,9 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
       await app.close();
       await scheduler.stop();
       await requests?.stop();
+      // A check under way is let go (its releases stay checking for the next start), its dnf killed.
+      await gate?.stop();
+      await parts.repoclosure?.checks.stop();
       await writer.stop();
       await shadow?.stop();
       // What is not published yet stays in the outbox for the next start.

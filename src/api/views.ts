@@ -3,6 +3,8 @@
 // return them: a release, a rollback (its release and hold), a hold, a release refused by a hold.
 import { z } from "zod";
 import { releaseStatuses } from "../domain/release.js";
+import { preflightSchema } from "../domain/environment.js";
+import { brokenDepsReportPath } from "../domain/reportLinks.js";
 import { wellFormedString } from "../domain/text.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
 import type { UnreviewedReport } from "../domain/requests/unreviewed.js";
@@ -33,6 +35,10 @@ export const releaseSchema = z
     createdAt: timestamp,
     updatedAt: timestamp,
     pushedAt: timestamp.nullable(),
+    preflight: preflightSchema.nullable().meta({ description: "What is checked before it is queued (`checking`); null: nothing" }),
+    repoclosureReportId: wellFormedString().nullable().meta({ description: "The broken-deps report the repoclosure gate judged it by" }),
+    repoclosureReport: wellFormedString().nullable().meta({ description: "That report's page (`/api/v1/reports/broken-deps/{id}` is its JSON)" }),
+    repoclosure: wellFormedString().nullable().meta({ description: "What the commit's Relengd-Repoclosure trailer says (`3 unresolved (aarch64 x86_64)`), once it passed the gate" }),
   })
   .meta({ id: "Release", description: "A request to put one artifact into one environment" });
 
@@ -51,8 +57,16 @@ export const holdSchema = z
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function releaseView(r: ReleaseRecord) {
-  const { seq: _seq, ...rest } = r;
-  return { ...rest, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), pushedAt: iso(r.pushedAt), nextAttemptAt: iso(r.nextAttemptAt) };
+  const { seq: _seq, preflight, ...rest } = r;
+  return {
+    ...rest,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    pushedAt: iso(r.pushedAt),
+    nextAttemptAt: iso(r.nextAttemptAt),
+    preflight: preflight ? { repoclosure: preflight } : null,
+    repoclosureReport: r.repoclosureReportId ? brokenDepsReportPath(r.repoclosureReportId) : null,
+  };
 }
 
 export function holdView(h: HoldRecord) {

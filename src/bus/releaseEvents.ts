@@ -15,6 +15,8 @@ export interface ReleaseEvents {
   queued(): void;
   /** A writer batch ended: its releases were pushed, blocked, superseded or failed an attempt. */
   written(result: BatchResult): void;
+  /** The repoclosure gate blocked releases before the writer saw them. */
+  blockedAtGate(ids: string[]): void;
 }
 
 export interface ReleaseAnnouncerOptions {
@@ -83,6 +85,11 @@ export class ReleaseAnnouncer implements ReleaseEvents {
       for (const r of releases) if (isAnnouncedOutcome(r.status)) announced.push([r, RELEASE_STATUS.queued], [r, r.status]);
       await this.announce(announced);
     });
+  }
+
+  blockedAtGate(ids: string[]): void {
+    // The same announcement as a writer's block: relengd.release.blocked with the reason.
+    this.written({ repository: "", pushed: [], superseded: [], blocked: ids, failed: [] });
   }
 
   /** Resolves once everything told so far is in the outbox. */

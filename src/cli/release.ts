@@ -21,7 +21,7 @@ blocked or superseded, 2 usage error, 3 server error, 4 relengd unreachable, 5 -
 RELENGD_URL and RELENGD_TOKEN (role releaser or above) name the server and the token.`;
 
 const trackExitCodeHelp = `
-Exit codes: 0 pushed (without --wait: also queued or committed), 1 failed, blocked or superseded,
+Exit codes: 0 pushed (without --wait: also checking, queued or committed), 1 failed, blocked or superseded,
 2 usage error, 3 server error, 4 relengd unreachable, 5 --wait timed out.
 RELENGD_URL and RELENGD_TOKEN (any role) name the server and the token.`;
 

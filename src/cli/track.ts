@@ -1,4 +1,4 @@
-// Following one release through its lifecycle (queued → committed → pushed, or failed, blocked,
+// Following one release through its lifecycle ((checking →) queued → committed → pushed, or failed, blocked,
 // superseded): one line per state change, and the exit code its final state means.
 import { isFinalStatus, RELEASE_STATUS, type ReleaseStatus } from "../domain/release.js";
 import { parseDuration } from "../domain/token.js";
@@ -55,6 +55,8 @@ const oneLine = (text: string | null, fallback: string) => (text ?? fallback).re
 export function releaseStateLine(r: ReleaseView): string {
   const at = clock(r.updatedAt);
   switch (r.status) {
+    case RELEASE_STATUS.checking:
+      return `${at} checking: repoclosure runs before it is queued`;
     case RELEASE_STATUS.queued:
       if (r.attempts === 0 || !r.error) return `${at} queued`;
       return `${at} queued, attempt ${r.attempts} failed: ${oneLine(r.error, "")}${r.nextAttemptAt ? `; next attempt at ${clock(r.nextAttemptAt)}` : ""}`;

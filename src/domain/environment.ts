@@ -6,6 +6,7 @@ import { BODHI_RELEASE_PATTERN, bodhiRequests, bodhiSeverities, bodhiUpdateTypes
 import { composeRequestTypes } from "./documents/composeRequest.js";
 import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentParse } from "./documents/envelope.js";
 import { freezeSchema } from "./freeze.js";
+import { repoclosurePreflightSchema } from "./repoclosure.js";
 
 const name = wellFormedString().regex(ENVIRONMENT_NAME_PATTERN, "must be lowercase letters, digits and ._-");
 
@@ -45,6 +46,12 @@ const composeTarget = z.strictObject({
   type: z.enum(composeRequestTypes),
 });
 
+/**
+ * What is checked before a compose is asked for (issue 18): `repoclosure` with Pungi's own
+ * options. An ad-hoc release may give its own in its body; policy releases use this one.
+ */
+export const preflightSchema = z.strictObject({ repoclosure: repoclosurePreflightSchema });
+
 // What every environment has besides its kind: freeze windows stop policy releases.
 const common = {
   name,
@@ -56,7 +63,7 @@ const common = {
 const environmentSchema = z.discriminatedUnion("kind", [
   z.strictObject({ ...common, kind: z.literal("KojiTag"), kojiTag: kojiTagTarget }),
   z.strictObject({ ...common, kind: z.literal("BodhiUpdate"), bodhi: bodhiTarget }),
-  z.strictObject({ ...common, kind: z.literal("ComposeRequest"), compose: composeTarget }),
+  z.strictObject({ ...common, kind: z.literal("ComposeRequest"), compose: composeTarget, preflight: preflightSchema.optional() }),
 ]);
 
 export const environmentsFileSchema = z

@@ -9,11 +9,17 @@ import type { Environment } from "./environment.js";
 import { compareNvr } from "./evr.js";
 import { parseNvr } from "./nvr.js";
 import { renderReleaseCommitMessage, type ReleaseCommitInfo } from "./commitMessages/release.js";
+import { brokenDepsReportUrl } from "./reportLinks.js";
 
-export const releaseStatuses = ["queued", "committed", "pushed", "failed", "superseded", "blocked"] as const;
+/**
+ * `checking`: accepted, waiting for its environment's preflight (repoclosure) before the writer
+ * may see it; the writer's queries take `queued` only.
+ */
+export const releaseStatuses = ["checking", "queued", "committed", "pushed", "failed", "superseded", "blocked"] as const;
 export type ReleaseStatus = (typeof releaseStatuses)[number];
 /** Each status by name, so code compares against a checked constant rather than a bare string. */
 export const RELEASE_STATUS = {
+  checking: "checking",
   queued: "queued",
   committed: "committed",
   pushed: "pushed",
@@ -41,6 +47,14 @@ export interface ReleaseSpec {
   trigger: string;
   forceReason?: string;
   createdAt: Date;
+  /** What the repoclosure gate found, for the commit's trailers (absent: no check ran). */
+  repoclosure?: RepoclosureNote;
+}
+
+/** The Relengd-Repoclosure trailers: the count (`3 unresolved (aarch64 x86_64)`) and the report's URL. */
+export interface RepoclosureNote {
+  value: string;
+  report: string;
 }
 
 /** The fields of a stored release record its spec is made of (the store keeps an absent force reason as null). */
@@ -51,10 +65,16 @@ export interface StoredReleaseFields {
   trigger: string;
   forceReason: string | null;
   createdAt: Date;
+  /** The gate's trailer value and the report it judged by (null: no check ran). */
+  repoclosure?: string | null;
+  repoclosureReportId?: string | null;
 }
 
-/** A stored release as the writer renders it: the one conversion, so the dashboard shows what the writer commits. */
-export function toReleaseSpec(record: StoredReleaseFields): ReleaseSpec {
+/**
+ * A stored release as the writer renders it: the one conversion, so the dashboard shows what the
+ * writer commits. `publicUrl` (RELENGD_PUBLIC_URL) prefixes the repoclosure report's link.
+ */
+export function toReleaseSpec(record: StoredReleaseFields, publicUrl?: string): ReleaseSpec {
   return {
     id: record.id,
     artifactId: record.artifactId,
@@ -62,6 +82,7 @@ export function toReleaseSpec(record: StoredReleaseFields): ReleaseSpec {
     trigger: record.trigger,
     createdAt: record.createdAt,
     ...(record.forceReason ? { forceReason: record.forceReason } : {}),
+    ...(record.repoclosure && record.repoclosureReportId ? { repoclosure: { value: record.repoclosure, report: brokenDepsReportUrl(publicUrl, record.repoclosureReportId) } } : {}),
   };
 }
 
@@ -214,6 +235,7 @@ export function renderRelease(release: ReleaseSpec, artifact: Artifact, environm
     trigger: release.trigger,
     nvrs: req.nvrs,
     ...(release.forceReason ? { forceReason: release.forceReason } : {}),
+    ...(release.repoclosure ? { repoclosure: release.repoclosure.value, repoclosureReport: release.repoclosure.report } : {}),
   };
   // What is pushed must pass `relengd lint`: a document its own schema refuses is not written.
   const problems = documentProblems(document);

@@ -1,13 +1,16 @@
 // The release gate: what stops an artifact from being released to an environment at a given
 // moment. The release flow asks it before queueing, the policies before firing, the writer
 // again just before writing (a hold placed or a freeze begun since stops a queued release).
-// The clock is the caller's: every rule here is pure.
+// The repoclosure preflight's verdict is judged here too. The clock is the caller's: every rule
+// here is pure.
 import type { Artifact } from "./artifact.js";
 import { artifactRuleViolations, describeViolations, type ArtifactRuleOptions, type RuleViolation } from "./artifactRules.js";
 import type { Environment } from "./environment.js";
 import { activeFreeze, describeFreeze, type ActiveFreeze, type Freeze } from "./freeze.js";
 import { heldReason } from "./hold.js";
 import { releaseRequirement } from "./release.js";
+import { describeBroken, repoclosureTrailerValue, type BrokenDepsReport } from "./brokenDeps.js";
+import type { RepoclosurePreflight } from "./repoclosure.js";
 
 /** What stops a release that is not forced, for a while: a hold, else a freeze. */
 export type ReleaseStop = { kind: "held"; reason: string } | { kind: "frozen"; reason: string; freeze: ActiveFreeze };
@@ -89,4 +92,35 @@ export function writeRefusal(release: QueuedRelease, environment: Environment | 
   const refusal = artifactRefusal(artifact, environment, facts.rules);
   if (refusal || release.force) return refusal?.reason;
   return releaseStop({ environment: release.environment, package: release.package, artifactId: release.artifactId, freezes: environment.freezes, hold: facts.hold, now: facts.now })?.reason;
+}
+
+/**
+ * The repoclosure preflight a release to `environment` is checked with: the ad-hoc body's
+ * `override`, else the environment's; none when neither asks (or it says `strictness: off`).
+ */
+export function effectivePreflight(environment: Environment, override?: RepoclosurePreflight): RepoclosurePreflight | undefined {
+  const chosen = override ?? (environment.kind === "ComposeRequest" ? environment.preflight?.repoclosure : undefined);
+  return chosen && chosen.strictness !== "off" ? chosen : undefined;
+}
+
+/** What the repoclosure check said, as the gate judges it (a stored broken-deps report's row). */
+export interface RepoclosureVerdict {
+  id: string;
+  status: "ok" | "broken" | "error";
+  error: string | null;
+  report: BrokenDepsReport | null;
+}
+
+/** Where a `checking` release goes once its check has a result. */
+export type GateOutcome = { status: "blocked"; reason: string } | { status: "queued"; repoclosure: string };
+
+/**
+ * Pungi's strictness over the check's result: a check that could not run is never a pass;
+ * unresolved dependencies block a `fatal` preflight and are only noted (the commit's trailer)
+ * by a `lenient` one. `reportUrl` is the report's page, named in the reason.
+ */
+export function gateOutcome(strictness: RepoclosurePreflight["strictness"], verdict: RepoclosureVerdict, reportUrl: string): GateOutcome {
+  if (verdict.status === "error" || !verdict.report) return { status: "blocked", reason: `repoclosure could not run: ${verdict.error ?? "no report"} (${reportUrl})` };
+  if (verdict.status === "broken" && strictness === "fatal") return { status: "blocked", reason: `${describeBroken(verdict.report)} (${reportUrl})` };
+  return { status: "queued", repoclosure: repoclosureTrailerValue(verdict.report) };
 }

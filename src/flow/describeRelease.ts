@@ -19,6 +19,7 @@ export interface DescribeReleaseDeps {
 
 export const timelineStates = [
   "decided",
+  RELEASE_STATUS.checking,
   RELEASE_STATUS.queued,
   "held",
   "retrying",
@@ -59,7 +60,14 @@ export function releaseTimeline(
     out.push({ state: "decided", at: iso(context.decision.createdAt), detail: `policy ${context.decision.policy} fired${context.decision.reason ? `: ${context.decision.reason}` : ""}` });
   }
   const forced = r.force ? `; forced${r.forceReason ? `: ${r.forceReason}` : ""}` : "";
-  out.push({ state: RELEASE_STATUS.queued, at: iso(r.createdAt), detail: `by ${r.trigger} (${r.createdBy})${forced}` });
+  if (r.preflight) {
+    // The store keeps when it entered `checking` (its creation) but not when the check ended.
+    const what = `repoclosure (${r.preflight.strictness}) over ${r.preflight.repos.map((p) => p.id).join(", ")} for ${r.preflight.arches.join(", ")}`;
+    out.push({ state: RELEASE_STATUS.checking, at: iso(r.createdAt), detail: `by ${r.trigger} (${r.createdBy})${forced}; ${what}${r.repoclosure ? `: ${r.repoclosure}` : ""}` });
+    if (r.status !== RELEASE_STATUS.checking && r.repoclosure !== null) out.push({ state: RELEASE_STATUS.queued, at: null, detail: "passed the repoclosure gate" });
+  } else {
+    out.push({ state: RELEASE_STATUS.queued, at: iso(r.createdAt), detail: `by ${r.trigger} (${r.createdBy})${forced}` });
+  }
   if (context.hold && context.hold.releaseId === r.id) {
     out.push({ state: "held", at: iso(context.hold.createdAt), detail: `hold on ${context.hold.environment}/${context.hold.package} placed: ${context.hold.reason}` });
   }

@@ -5,6 +5,7 @@ import { ruleRefusal, type ArtifactRuleOptions } from "../domain/artifactRules.j
 import type { ReceivedResult, Waiver } from "../domain/gating.js";
 import { heldReason } from "../domain/hold.js";
 import { decidePolicy, mismatch, policyTrigger, type DecisionFacts, type Policy } from "../domain/policy.js";
+import { effectivePreflight } from "../domain/releaseGate.js";
 import type { ResolvedRepository } from "../policy/environments.js";
 import type { PolicySet } from "../policy/loader.js";
 import type { ArtifactRepository } from "../store/artifactRepository.js";
@@ -12,6 +13,7 @@ import type { DecisionRepository, NewDecision } from "../store/decisionRepositor
 import type { Store, Tx } from "../store/store.js";
 import type { WaiverRepository } from "../store/waiverRepository.js";
 import type { EnqueueOutcome, NewRelease, ReleaseRecord, ReleaseRepository } from "../store/releaseRepository.js";
+import { wakeFor } from "./release.js";
 
 export interface EvaluateDeps {
   /** Where a push's artifacts and what the policies decide about them commit together. */
@@ -22,6 +24,8 @@ export interface EvaluateDeps {
   waivers: WaiverRepository;
   policies: () => PolicySet;
   notify: (repository: string) => void;
+  /** Wakes the repoclosure gate: a release waits for its environment's preflight. */
+  checking?: () => void;
   /** The ingest rules: an artifact stored before them that breaks one is never released by a policy. */
   rules: ArtifactRuleOptions;
   now?: () => Date;
@@ -107,8 +111,12 @@ function plan(
       out.decisions.push({ ...base, fired: false, waiting: false, releaseId: null, reason: refused });
       continue;
     }
+    // Scheduled (and every policy) releases are checked with the environment's own preflight.
+    const env = environments.get(target);
+    const preflight = env ? effectivePreflight(env) : undefined;
     // The decision is written in the release's own transaction, from the queueing's outcome.
     out.releases.push({
+      ...(preflight ? { preflight } : {}),
       artifactId: artifact.id,
       environment: target,
       repository: decision.repository.name,
@@ -153,7 +161,7 @@ export async function evaluatePolicies(
   const p = plan(set, policies, artifact, { results, createdAt: stored.createdAt, waivers }, history, event, deps.now?.() ?? new Date(), ruleRefusal(artifact, deps.rules));
   const fired = p.releases.map(async (input) => {
     const outcome = await deps.releases.enqueue(input);
-    if (outcome.status === "queued") deps.notify(input.repository);
+    if (outcome.status === "queued") wakeFor(deps, outcome.release);
     return (input.decision as NonNullable<NewRelease["decision"]>)(outcome);
   });
   const [firedDecisions] = await Promise.all([Promise.all(fired), deps.decisions.record(p.decisions)]);
@@ -168,6 +176,8 @@ export interface CreatedEvaluation {
   decisions: NewDecision[];
   /** The repositories a release was queued for: their writers have work. */
   queuedIn: Set<string>;
+  /** A release waits for its preflight: the repoclosure gate has work. */
+  checking: boolean;
 }
 
 /**
@@ -184,7 +194,7 @@ export async function evaluateCreatedIn(
 ): Promise<CreatedEvaluation> {
   const set = deps.policies();
   const policies = policiesFor(set, "artifact");
-  if (policies.length === 0 || created.length === 0) return { decisions: [], queuedIn: new Set() };
+  if (policies.length === 0 || created.length === 0) return { decisions: [], queuedIn: new Set(), checking: false };
   const now = deps.now?.() ?? new Date();
   const decisions: NewDecision[] = [];
   const releases: NewRelease[] = [];
@@ -205,7 +215,8 @@ export async function evaluateCreatedIn(
   await deps.decisions.recordIn(tx, [...fired, ...decisions]);
   return {
     decisions: [...decisions, ...fired],
-    queuedIn: new Set(releases.filter((_, i) => outcomes[i]?.status === "queued").map((r) => r.repository)),
+    queuedIn: new Set(releases.filter((r, i) => outcomes[i]?.status === "queued" && !r.preflight).map((r) => r.repository)),
+    checking: releases.some((r, i) => outcomes[i]?.status === "queued" && r.preflight),
   };
 }
 

@@ -75,6 +75,7 @@ export async function storeArtifacts(deps: StoreArtifactsDeps, batch: readonly A
   });
   if (evaluation.decisions.length > 0) deps.decided?.(evaluation.decisions);
   for (const repository of evaluation.queuedIn) deps.notify(repository);
+  if (evaluation.checking) deps.checking?.();
   return outcomes;
 }
 

@@ -1,6 +1,7 @@
 // Use case: a release engineer (or a policy) releases an artifact to an environment.
 import type { ArtifactRuleOptions, RuleViolation } from "../domain/artifactRules.js";
-import { releaseRefusal } from "../domain/releaseGate.js";
+import { effectivePreflight, releaseRefusal } from "../domain/releaseGate.js";
+import type { RepoclosurePreflight } from "../domain/repoclosure.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { EnvironmentSet } from "../domain/environmentSet.js";
@@ -14,6 +15,8 @@ export interface ReleaseDeps {
   environments: () => EnvironmentSet;
   /** Wakes the writer of a repository. */
   notify: (repository: string) => void;
+  /** Wakes the repoclosure gate: a release waits for its check (absent: nobody checks until a poll). */
+  checking?: () => void;
   /** What the ingest rules need (the Rawhide version), checked again before a release is queued. */
   rules: ArtifactRuleOptions;
   /** The clock freezes are read on. */
@@ -27,6 +30,8 @@ export interface ReleaseRequest {
   force?: boolean | undefined;
   /** Required with force: recorded in the commit's Relengd-Force-Reason trailer. */
   reason?: string | undefined;
+  /** Overrides a ComposeRequest environment's own preflight for this release. */
+  preflight?: { repoclosure: RepoclosurePreflight } | undefined;
 }
 
 export type ReleaseOutcome =
@@ -35,6 +40,8 @@ export type ReleaseOutcome =
   | { status: "unknown-environment"; environment: string }
   | { status: "unknown-artifact"; artifactId: string }
   | { status: "unprocessable"; code: RefusalCode; reason: string }
+  /** A field of the request does not apply (`path` names it, as a JSON pointer into the body). */
+  | { status: "field-refused"; code: RefusalCode; path: string; reason: string }
   /** The artifact breaks an ingest rule (stored before the rule existed): `violations[0].rule` is the code. */
   | { status: "rule-broken"; reason: string; violations: RuleViolation[] }
   | { status: "held"; hold: HoldRecord }
@@ -49,6 +56,9 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
   if (!env) return { status: "unknown-environment", environment: req.environment };
   const repo = envs.repositories.get(env.repository);
   if (!repo) return { status: "unprocessable", code: "repository-undeclared", reason: `environment ${env.name} names repository ${env.repository}, which is not declared` };
+  if (req.preflight && env.kind !== "ComposeRequest") {
+    return { status: "field-refused", code: "preflight-not-applicable", path: "/preflight", reason: `environment ${env.name} is a ${env.kind} environment; a preflight is checked before a ComposeRequest only` };
+  }
   const artifact = (await deps.artifacts.getMany([req.artifactId])).get(req.artifactId);
   if (!artifact) return { status: "unknown-artifact", artifactId: req.artifactId };
   const pkgDenied = releaseDenied(principal, req.environment, artifact.package) ?? buildsDenied(principal, artifact);
@@ -64,13 +74,21 @@ export async function release(deps: ReleaseDeps, principal: Principal, req: Rele
       return { status: "frozen", reason: `${refusal.reason}; force with a reason to release anyway` };
   }
 
+  const preflight = effectivePreflight(env, req.preflight?.repoclosure);
   const outcome = await deps.releases.enqueue({
     ...releaseOf(artifact, env.name, repo, trigger, principal),
     force: req.force ?? false,
     ...(req.force && req.reason ? { forceReason: req.reason } : {}),
+    ...(preflight ? { preflight } : {}),
   });
-  if (outcome.status === "queued") deps.notify(repo.name);
+  if (outcome.status === "queued") wakeFor(deps, outcome.release);
   return outcome;
+}
+
+/** A release just stored goes to the gate first when it has a preflight, else to its writer. */
+export function wakeFor(deps: Pick<ReleaseDeps, "notify" | "checking">, release: { status: string; repository: string }): void {
+  if (release.status === "checking") deps.checking?.();
+  else deps.notify(release.repository);
 }
 
 /** Who releases which artifact where: what every release a person asks for is queued with. */

@@ -2,10 +2,11 @@
 // so that auto-release does not undo the rollback.
 import { artifactRuleViolations, describeViolations } from "../domain/artifactRules.js";
 import { releaseRequirement } from "../domain/release.js";
+import { effectivePreflight } from "../domain/releaseGate.js";
 import type { RefusalCode } from "../domain/refusal.js";
 import type { Principal } from "../domain/token.js";
 import type { HoldRecord, ReleaseRecord } from "../store/releaseRepository.js";
-import { releaseOf, type ReleaseDeps } from "./release.js";
+import { releaseOf, wakeFor, type ReleaseDeps } from "./release.js";
 import { buildsDenied, releaseDenied } from "./releaseAccess.js";
 
 export interface RollbackRequest {
@@ -51,6 +52,7 @@ export async function rollback(deps: ReleaseDeps, principal: Principal, req: Rol
   const requirement = releaseRequirement(artifact, env);
   if (!requirement.ok) return { status: "unprocessable", code: "artifact-incomplete", reason: requirement.reason };
 
+  const preflight = effectivePreflight(env);
   const why = `rollback of ${req.package} in ${env.name} to ${artifact.id} by ${principal.subject}${req.reason ? `: ${req.reason}` : ""}`;
   const outcome = await deps.releases.enqueue({
     ...releaseOf(artifact, env.name, repo, "rollback", principal),
@@ -58,8 +60,10 @@ export async function rollback(deps: ReleaseDeps, principal: Principal, req: Rol
     force: true,
     forceReason: why,
     hold: { reason: why },
+    // A rollback of a compose is checked like any other: going back does not make its repos close.
+    ...(preflight ? { preflight } : {}),
   });
   if (outcome.status !== "queued" || !outcome.hold) return { status: "unprocessable", code: "rollback-not-queued", reason: "rollback could not be queued" };
-  deps.notify(repo.name);
+  wakeFor(deps, outcome.release);
   return { status: "queued", release: outcome.release, hold: outcome.hold };
 }

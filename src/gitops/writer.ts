@@ -75,6 +75,8 @@ export interface WriterDeps {
   requests?: RequestRepository;
   /** Told after each request the writer tried to merge. */
   onMerged?: (outcome: MergeOutcome) => void;
+  /** RELENGD_PUBLIC_URL: the Relengd-Repoclosure-Report trailer's link starts with it. */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -454,7 +456,7 @@ class BranchWriter {
 
         // Rendering YAML is the batch's largest piece of CPU: in slices, so requests are served meanwhile.
         const renderings = await inSlices(
-          pending.map((p) => ({ release: toWrite(p.release), artifact: p.artifact })),
+          pending.map((p) => ({ release: toWrite(p.release, this.deps.publicUrl), artifact: p.artifact })),
           RENDER_SLICE,
           (slice) => [renderReleases(slice, envs.environments)],
         );

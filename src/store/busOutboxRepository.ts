@@ -24,7 +24,7 @@ export interface StoredOutboxMessage extends OutboxMessage {
 }
 
 /** What a release message says of a release: the stored release, but for what only the writer needs. */
-export type AnnouncedRelease = Omit<ReleaseRecord, "force" | "forceReason" | "bulk" | "supersededBy" | "nextAttemptAt">;
+export type AnnouncedRelease = Omit<ReleaseRecord, "force" | "forceReason" | "bulk" | "supersededBy" | "nextAttemptAt" | "preflight" | "repoclosureReportId" | "repoclosure">;
 
 /** The Release columns a release message reads. */
 const announcedColumns = [

@@ -2,6 +2,7 @@
 import { environmentPackageKey } from "../domain/environmentPackage.js";
 import { sql, type Selectable } from "kysely";
 import type { ReleaseStatus } from "../domain/release.js";
+import { repoclosurePreflightSchema, type RepoclosurePreflight } from "../domain/repoclosure.js";
 import { decodeCursor, encodeCursor } from "./artifactRepository.js";
 import { DecisionRepository, type NewDecision } from "./decisionRepository.js";
 import type { Hold, Release } from "./generated/kysely/types.js";
@@ -32,6 +33,12 @@ export interface ReleaseRecord {
   createdAt: Date;
   updatedAt: Date;
   pushedAt: Date | null;
+  /** The repoclosure preflight it is (or was) checked with; null: none. */
+  preflight: RepoclosurePreflight | null;
+  /** The broken-deps report the gate judged it by. */
+  repoclosureReportId: string | null;
+  /** The Relengd-Repoclosure trailer's value, once it passed the gate. */
+  repoclosure: string | null;
 }
 
 export interface HoldRecord {
@@ -52,6 +59,8 @@ export interface NewRelease extends Pick<ReleaseRecord, "artifactId" | "environm
   decision?: (outcome: EnqueueOutcome) => NewDecision;
   /** Placed in the same transaction (a rollback's hold). */
   hold?: { reason: string };
+  /** Checked first (stored `checking`, the gate queues or blocks it); absent: queued at once. */
+  preflight?: RepoclosurePreflight;
 }
 
 export type EnqueueOutcome =
@@ -72,6 +81,8 @@ export interface ReleaseQuery {
 export function releaseFromRow(row: Selectable<Release>): ReleaseRecord {
   return {
     ...row,
+    // Only this module writes the column, from a parsed preflight: one that does not parse is a bug, said loudly.
+    preflight: row.preflight === null ? null : repoclosurePreflightSchema.parse(JSON.parse(row.preflight)),
     force: row.force === 1,
     bulk: row.bulk === 1,
     status: row.status as ReleaseStatus,
@@ -90,7 +101,7 @@ const IN_WRITER: ReleaseStatus[] = ["queued", "committed"];
 const GIVEN_UP: ReleaseStatus[] = ["failed", "superseded", "blocked"];
 
 /** Columns one release row binds in the queueing insert. */
-const RELEASE_INSERT_COLUMNS = 15;
+const RELEASE_INSERT_COLUMNS = 16;
 
 /** The holds on any of these (environment, package) pairs, keyed by environmentPackageKey. */
 async function holdsIn(tx: Tx, pairs: readonly { environment: string; package: string }[]): Promise<Map<string, HoldRecord>> {
@@ -200,8 +211,9 @@ export class ReleaseRepository {
             bulk: flag(input.bulk ?? false),
             createdAt: at,
             updatedAt: at,
-            status: "queued",
+            status: input.preflight ? "checking" : "queued",
             attempts: 0,
+            preflight: input.preflight ? JSON.stringify(input.preflight) : null,
           })),
         )
         .returning(["id", "seq"])
@@ -225,7 +237,7 @@ export class ReleaseRepository {
         force: i.force,
         forceReason: i.forceReason ?? null,
         bulk: i.bulk ?? false,
-        status: "queued",
+        status: i.preflight ? "checking" : "queued",
         reason: null,
         supersededBy: null,
         error: null,
@@ -235,6 +247,9 @@ export class ReleaseRepository {
         createdAt: now,
         updatedAt: now,
         pushedAt: null,
+        preflight: i.preflight ?? null,
+        repoclosureReportId: null,
+        repoclosure: null,
       });
     }
     const outcomes: EnqueueOutcome[] = [];
@@ -538,6 +553,47 @@ export class ReleaseRepository {
         }
       }
     });
+  }
+
+  /**
+   * Releases waiting for the repoclosure gate, oldest first. `attempts` of a checking release
+   * counts how often a person asked for the check again (a retry): such a one wants a fresh look.
+   */
+  async checking(limit: number): Promise<ReleaseRecord[]> {
+    const rows = await this.store.read((tx) => tx.selectFrom("Release").selectAll().where("status", "=", "checking").orderBy("seq", "asc").limit(limit).execute());
+    return rows.map(releaseFromRow);
+  }
+
+  /**
+   * The gate's verdict on a checking release: queued for the writer (with the report and the
+   * trailer's value) or blocked with the reason. Only a release still `checking` changes (two
+   * replicas, a retry meanwhile): false when it had left that status.
+   */
+  async judgeChecked(id: string, verdict: { status: "queued"; reportId: string; repoclosure: string } | { status: "blocked"; reportId: string; reason: string }): Promise<boolean> {
+    const at = stamp(new Date());
+    const set =
+      verdict.status === "queued"
+        ? { status: "queued", repoclosureReportId: verdict.reportId, repoclosure: verdict.repoclosure, reason: null, attempts: 0, updatedAt: at }
+        : { status: "blocked", repoclosureReportId: verdict.reportId, repoclosure: null, reason: verdict.reason, updatedAt: at };
+    const changed = await this.store.transaction((tx) => tx.updateTable("Release").set(set).where("id", "=", id).where("status", "=", "checking").executeTakeFirst());
+    return changed.numUpdatedRows === 1n;
+  }
+
+  /** A release the gate blocked is checked again (`attempts` counts the asks: the gate then wants a fresh result); null when it is not one. */
+  async recheck(id: string): Promise<ReleaseRecord | null> {
+    const changed = await this.store.transaction((tx) =>
+      tx
+        .updateTable("Release")
+        .set((eb) => ({ status: "checking", reason: null, repoclosureReportId: null, repoclosure: null, attempts: eb(eb.ref("attempts"), "+", 1), updatedAt: stamp(new Date()) }))
+        .where("id", "=", id)
+        .where("status", "=", "blocked")
+        .where("preflight", "is not", null)
+        // Blocked by the gate (a report, no trailer value), not by the writer after it passed.
+        .where("repoclosureReportId", "is not", null)
+        .where("repoclosure", "is", null)
+        .executeTakeFirst(),
+    );
+    return changed.numUpdatedRows === 1n ? this.get(id) : null;
   }
 
   /** A failed release goes back to the queue with fresh attempts. */

@@ -25,7 +25,7 @@ export function time(iso, options = {}) {
   return h("span", { class: "when" }, h("time", { datetime: iso }, utc(iso)), options.relative === false ? null : h("span", { class: "muted" }, ` (${ago(iso)})`));
 }
 
-const statusTone = { queued: "info", committed: "info", pushed: "ok", failed: "bad", blocked: "warn", superseded: "muted", held: "warn", decided: "info", retrying: "warn", accepted: "ok", waiting: "info", deferred: "info", ignored: "muted", rejected: "bad" };
+const statusTone = { checking: "info", queued: "info", committed: "info", pushed: "ok", failed: "bad", blocked: "warn", superseded: "muted", held: "warn", decided: "info", retrying: "warn", accepted: "ok", waiting: "info", deferred: "info", ignored: "muted", rejected: "bad" };
 
 /** A release status as a word with a colour; the word alone carries the meaning. */
 export function status(value) {

@@ -153,6 +153,39 @@ describe("the release announcer", () => {
   });
 });
 
+describe("the release announcer and the repoclosure gate", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await freshDatabase("sqlite");
+  });
+  afterAll(async () => database?.dispose());
+
+  it("announces a release the gate blocked as relengd.release.blocked with the gate's reason, after queued", async () => {
+    const outbox = new BusOutboxRepository(database.db);
+    const releases = new ReleaseRepository(database.db);
+    const artifacts = new ArtifactRepository(database.db);
+    const announcer = new ReleaseAnnouncer({ outbox, logger: pino({ level: "silent" }) }, { pollMs: 3_600_000 });
+    await announcer.start();
+    const artifact = parseArtifact(sampleArtifact({ release: "rawhide" }));
+    if (!artifact.ok) throw new Error("sample artifact invalid");
+    await artifacts.ingest(artifact.value);
+    const preflight = { strictness: "fatal" as const, arches: ["x86_64" as const], repos: [{ id: "main", url: "file:///srv/repo" }], lookaside: [] };
+    const outcome = await releases.enqueue({ artifactId: artifact.value.id, environment: "rawhide-compose", repository: "gitops", branch: "main", package: artifact.value.package, trigger: "user:alice", createdBy: "alice", force: false, preflight });
+    if (outcome.status !== "queued") throw new Error(outcome.status);
+    const id = outcome.release.id;
+    expect(await releases.judgeChecked(id, { status: "blocked", reportId: "01JB8ZQ3V4M6X7Y8Z9A0B1C2D4", reason: "repoclosure: 1 unresolved dependency in 1 package (x86_64): a-1-1.noarch requires b" })).toBe(true);
+    // Judged once: a second verdict (another replica) changes nothing.
+    expect(await releases.judgeChecked(id, { status: "queued", reportId: "01JB8ZQ3V4M6X7Y8Z9A0B1C2D5", repoclosure: "0 unresolved" })).toBe(false);
+    announcer.blockedAtGate([id]);
+    await announcer.settled();
+    await announcer.stop();
+    const all = await outbox.all();
+    expect(all.map((m) => m.key)).toEqual([`${id}/queued`, `${id}/blocked`]);
+    const blocked = all.find((m) => m.key === `${id}/blocked`);
+    expect(parseReleaseMessage(JSON.parse(blocked?.envelope ?? "{}") as Envelope)).toMatchObject({ ok: true, value: { release: { status: "blocked", reason: expect.stringContaining("a-1-1.noarch requires b") } } });
+  });
+});
+
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

@@ -28,6 +28,9 @@ const record: ReleaseRecord = {
   createdAt,
   updatedAt: new Date(Date.UTC(2026, 0, 3)),
   pushedAt: new Date(Date.UTC(2026, 0, 3)),
+  preflight: null,
+  repoclosureReportId: null,
+  repoclosure: null,
 };
 
 describe("toReleaseSpec", () => {

@@ -75,7 +75,7 @@ describe.each(testProviders)("evaluatePolicies on %s", (provider) => {
       await deps.artifacts.insertIn(tx, [a]);
       return evaluateCreatedIn(none, tx, [a]);
     });
-    expect(evaluation).toEqual({ decisions: [], queuedIn: new Set() });
+    expect(evaluation).toEqual({ decisions: [], queuedIn: new Set(), checking: false });
     expect(await deps.decisions.forArtifact(a.id)).toEqual([]);
   });
 

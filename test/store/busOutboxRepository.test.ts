@@ -16,7 +16,7 @@ function message(releaseSeq: number, fields: Partial<OutboxMessage> = {}): Outbo
 
 /** Release fields a release message carries (AnnouncedRelease). */
 function announced(r: ReleaseRecord) {
-  const { force: _f, forceReason: _fr, bulk: _b, supersededBy: _s, nextAttemptAt: _n, ...rest } = r;
+  const { force: _f, forceReason: _fr, bulk: _b, supersededBy: _s, nextAttemptAt: _n, preflight: _p, repoclosureReportId: _ri, repoclosure: _rc, ...rest } = r;
   return rest;
 }
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import type { AppDeps } from "../../src/api/app.js";
-import { composeApplication, type Application } from "../../src/application.js";
+import { composeApplication, type Application, type ApplicationParts } from "../../src/application.js";
 import { RevocationList, TokenService } from "../../src/auth/tokens.js";
 import { DEFAULT_RAWHIDE_VERSION } from "../../src/domain/busMapping.js";
 import type { Role } from "../../src/domain/token.js";
@@ -64,6 +64,8 @@ export interface TestAppOptions {
   requests?: { pollMs?: number };
   /** RELENGD_FORGE_WEBHOOK_SECRET (absent: POST /api/v1/forge/webhook answers 404). */
   forgeWebhookSecret?: string;
+  /** Issue 18: the repoclosure checks; the gate starts with the writer. */
+  repoclosure?: ApplicationParts["repoclosure"];
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
@@ -97,9 +99,11 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.requests ? { requests: { repository: "gitops", factsDir: options.policiesDir ?? POLICIES, ...options.requests } } : {}),
     ...(options.forgeWebhookSecret ? { forgeWebhookSecret: options.forgeWebhookSecret } : {}),
+    ...(options.repoclosure ? { repoclosure: options.repoclosure } : {}),
   });
   // Only the writer runs by itself: tests drive schedules through `evaluate` at the times they choose.
   await application.writer.start();
+  application.gate?.start();
   const { app } = application;
   await app.ready();
   return {

@@ -56,6 +56,9 @@ export function queuedRelease(artifact: Pick<Artifact, "id" | "package">, over: 
     createdAt: at,
     updatedAt: at,
     pushedAt: null,
+    preflight: null,
+    repoclosureReportId: null,
+    repoclosure: null,
     ...over,
   };
 }

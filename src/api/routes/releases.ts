@@ -6,13 +6,14 @@ import { wellFormedString } from "../../domain/text.js";
 import { ARTIFACT_ID_PATTERN } from "../../domain/artifact.js";
 import { heldReason } from "../../domain/hold.js";
 import { releaseStatuses } from "../../domain/release.js";
+import { preflightSchema } from "../../domain/environment.js";
 import { describeReleaseDocument, describeReleaseTimeline, timelineStates, type DescribeReleaseDeps } from "../../flow/describeRelease.js";
 import { release, type ReleaseDeps } from "../../flow/release.js";
 import { retryRelease } from "../../flow/retryRelease.js";
 import { InvalidCursorError } from "../../store/artifactRepository.js";
 import { requirePrincipal } from "../plugins/auth.js";
 import { jsonResponse } from "../plugins/openapi.js";
-import { conflict, forbidden, invalid, notFound, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
+import { conflict, forbidden, invalid, notFound, Problem, problemResponse, problemResponses, ruleBroken, unprocessable } from "../problem.js";
 import { environmentName, idParams, packageName, reasonText } from "../request.js";
 import { holdView, releaseSchema, releaseView } from "../views.js";
 
@@ -22,6 +23,9 @@ const releaseBody = z
     environment: environmentName,
     force: z.boolean().optional().meta({ description: "Release even if already released, held or frozen (needs `reason`)" }),
     reason: reasonText.optional().meta({ description: "Recorded in the commit" }),
+    preflight: preflightSchema.optional().meta({
+      description: "A ComposeRequest environment only: the repoclosure check run before the release is queued, instead of the environment's own (`strictness: off` skips it)",
+    }),
   })
   .refine((b) => !b.force || b.reason !== undefined, { message: "a forced release needs a reason (it is recorded in the commit)", path: ["reason"] });
 
@@ -73,13 +77,16 @@ export function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps })
         operationId: "createRelease",
         summary: "Release an artifact to an environment",
         description:
-          "Queues the release; the writer commits and pushes it. One release per (artifact, environment) unless forced with a reason. A `releaser` token may release only within its package and environment scopes.",
+          "Queues the release; the writer commits and pushes it. One release per (artifact, environment) unless forced with a reason. A `releaser` token may release only within its package and environment scopes. A release with a repoclosure preflight (the environment's, or the body's) answers `checking`: it is queued once the check passes, or `blocked` with the reason.",
         tags: ["releases"],
         body: releaseBody,
         response: {
-          202: jsonResponse("Queued; `Location` names the release", queuedSchema),
+          202: jsonResponse("Queued (or `checking` its preflight first); `Location` names the release", queuedSchema),
           409: problemResponse(409, "Frozen, held (`hold`), or already released (`existingRelease`); force with a reason"),
-          422: problemResponse(422, "No such artifact, or it lacks what the environment's kind of request needs, or it breaks an ingest rule (stored before the rule: `code` names it, `violations` the fields)"),
+          422: problemResponse(
+            422,
+            "No such artifact, or it lacks what the environment's kind of request needs, or it breaks an ingest rule (stored before the rule: `code` names it, `violations` the fields), or a preflight was given for an environment that is not a ComposeRequest (`errors` names the field)",
+          ),
           503: problemResponse(503),
         },
       },
@@ -99,6 +106,8 @@ export function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps })
           throw unprocessable("unknown-artifact", `no artifact ${outcome.artifactId}`);
         case "unprocessable":
           throw unprocessable(outcome.code, outcome.reason);
+        case "field-refused":
+          throw new Problem(422, "Unprocessable request", outcome.reason, "unprocessable", { code: outcome.code }, [{ path: outcome.path, message: outcome.reason, in: "body" }]);
         case "rule-broken":
           throw ruleBroken(outcome.reason, outcome.violations);
         case "frozen":
@@ -174,13 +183,14 @@ export function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps })
       config: { role: "releaser" },
       schema: {
         operationId: "retryRelease",
-        summary: "Retry a failed release",
+        summary: "Retry a failed release, or check again a release its repoclosure preflight blocked",
+        description: "A failed release is queued again with fresh attempts; a release the repoclosure gate blocked goes back to `checking` and dnf runs again (a stored result is not reused).",
         tags: ["releases"],
         params: releaseParams,
         response: {
-          202: jsonResponse("Queued again", queuedSchema),
+          202: jsonResponse("Queued again, or checking again", queuedSchema),
           ...problemResponses(404),
-          409: problemResponse(409, "The release has not failed"),
+          409: problemResponse(409, "The release has not failed and was not blocked by its preflight"),
           503: problemResponse(503),
         },
       },
@@ -197,7 +207,7 @@ export function releaseRoutes(app: FastifyInstance, opts: { deps: ReleaseDeps })
         case "forbidden":
           throw forbidden(outcome.reason);
         case "not-failed":
-          throw conflict("not-failed", `release ${id} is ${outcome.release.status}; only failed releases can be retried`);
+          throw conflict("not-failed", `release ${id} is ${outcome.release.status}; only failed releases, and releases their repoclosure preflight blocked, can be retried`);
       }
     },
   );

@@ -12,6 +12,10 @@ export interface ReleaseCommitInfo {
   nvrs: string[];
   /** Why a release was forced past a hold or freeze. */
   forceReason?: string;
+  /** What the repoclosure gate found before the release was queued (`3 unresolved (aarch64 x86_64)`). */
+  repoclosure?: string;
+  /** The broken-deps report's URL. */
+  repoclosureReport?: string;
 }
 
 /** A release commit's trailers, in the order the writer writes them (the dashboard shows them so). */
@@ -23,6 +27,8 @@ export function releaseTrailers(info: ReleaseCommitInfo): Trailer[] {
     { name: TRAILER.trigger, value: info.trigger },
     ...info.nvrs.map((value) => ({ name: TRAILER.nvr, value })),
     ...(info.forceReason ? [{ name: TRAILER.forceReason, value: info.forceReason }] : []),
+    ...(info.repoclosure ? [{ name: TRAILER.repoclosure, value: info.repoclosure }] : []),
+    ...(info.repoclosureReport ? [{ name: TRAILER.repoclosureReport, value: info.repoclosureReport }] : []),
   ];
 }
 
@@ -41,6 +47,8 @@ export function parseReleaseCommitMessage(message: string): ReleaseCommitInfo | 
   const trigger = one(TRAILER.trigger);
   if (!releaseId || !artifactId || !environment || !trigger) return undefined;
   const forceReason = one(TRAILER.forceReason);
+  const repoclosure = one(TRAILER.repoclosure);
+  const repoclosureReport = one(TRAILER.repoclosureReport);
   return {
     subject: read.subject,
     releaseId,
@@ -49,5 +57,7 @@ export function parseReleaseCommitMessage(message: string): ReleaseCommitInfo | 
     trigger,
     nvrs: trailerValues(read, TRAILER.nvr),
     ...(forceReason ? { forceReason } : {}),
+    ...(repoclosure ? { repoclosure } : {}),
+    ...(repoclosureReport ? { repoclosureReport } : {}),
   };
 }

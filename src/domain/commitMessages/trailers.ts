@@ -12,6 +12,8 @@ export const TRAILER = {
   requestId: "Relengd-Request-Id",
   requestKind: "Relengd-Request-Kind",
   approvedBy: "Relengd-Approved-By",
+  repoclosure: "Relengd-Repoclosure",
+  repoclosureReport: "Relengd-Repoclosure-Report",
 } as const;
 
 /** One trailer line: its name and its value as given (the line itself holds the value made one line). */

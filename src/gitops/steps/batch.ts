@@ -23,10 +23,10 @@ export interface BatchItem {
 /** A person chose this build: a rollback, or a release forced with a reason. */
 export const isExplicit = (r: ReleaseRecord): boolean => r.trigger === "rollback" || r.force;
 
-/** A stored release as the commit plan sees it. */
-export function toWrite(r: ReleaseRecord): ReleaseToWrite {
+/** A stored release as the commit plan sees it (`publicUrl` prefixes its repoclosure report's link). */
+export function toWrite(r: ReleaseRecord, publicUrl?: string): ReleaseToWrite {
   return {
-    spec: toReleaseSpec(r),
+    spec: toReleaseSpec(r, publicUrl),
     bulk: r.bulk,
     explicit: isExplicit(r),
   };

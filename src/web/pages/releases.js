@@ -5,7 +5,7 @@ import { mono, shortSha, status, time } from "../format.js";
 import { pager } from "./artifacts.js";
 
 const PAGE = 50;
-const STATUSES = ["queued", "committed", "pushed", "failed", "superseded", "blocked"];
+const STATUSES = ["checking", "queued", "committed", "pushed", "failed", "superseded", "blocked"];
 const SETTLED = new Set(["pushed", "failed", "superseded", "blocked"]);
 const TRACK_MS = 2000;
 
@@ -79,6 +79,8 @@ function commitState(r, sha) {
       return h("span", { class: "muted", "data-commit-state": "superseded" }, [`never written: superseded by `, r.supersededBy ? h("a", { href: `#/releases/${r.supersededBy}` }, r.supersededBy) : "a newer release"]);
     case "failed":
       return h("span", { class: "warn-text", "data-commit-state": "failed" }, `not written: the writer gave up after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"} (see Error)`);
+    case "checking":
+      return h("span", { class: "muted", "data-commit-state": "checking" }, "not written yet: repoclosure runs first");
     default:
       return h("span", { class: "muted", "data-commit-state": "pending" }, "not written yet");
   }
@@ -97,7 +99,9 @@ function summary(r) {
     ["Bulk", r.bulk ? "written in one commit with its batch" : null],
     [r.status === "blocked" ? "Blocked because" : "Reason", r.reason],
     ["Error", r.error ? h("pre", { class: "message" }, r.error) : null],
-    ["Attempts", r.attempts > 0 ? String(r.attempts) : null],
+    ["Attempts", r.attempts > 0 && r.status !== "checking" ? String(r.attempts) : null],
+    ["Preflight", r.preflight ? `repoclosure, ${r.preflight.repoclosure.strictness}, ${r.preflight.repoclosure.arches.join(" ")}` : null],
+    ["Repoclosure", r.repoclosureReport ? [r.repoclosure ? mono(r.repoclosure) : "", " ", h("a", { href: r.repoclosureReport }, "report")] : r.status === "checking" ? "checking…" : null],
     ["Commit", commitState(r, r.commitSha)],
   ]);
 }

@@ -35,6 +35,16 @@ describe("release commit messages", () => {
     expect(parseReleaseCommitMessage(renderReleaseCommitMessage(forced))).toEqual(forced);
     const compose = { ...info, subject: "compose: rawhide nightly 20260502.n.0", nvrs: [] };
     expect(parseReleaseCommitMessage(renderReleaseCommitMessage(compose))).toEqual(compose);
+    const gated = { ...compose, repoclosure: "3 unresolved (aarch64 x86_64)", repoclosureReport: "https://relengd.example.org/reports/broken-deps/01JB8ZQ3V4M6X7Y8Z9A0B1C2D4" };
+    expect(parseReleaseCommitMessage(renderReleaseCommitMessage(gated))).toEqual(gated);
+  });
+
+  it("carries the repoclosure gate's count and report link as trailers git reads too", () => {
+    const message = renderReleaseCommitMessage({ ...info, nvrs: [], repoclosure: "3 unresolved (aarch64 x86_64)", repoclosureReport: "/reports/broken-deps/01JB8ZQ3V4M6X7Y8Z9A0B1C2D4" });
+    expect(gitTrailers(message).slice(-2)).toEqual([
+      [TRAILER.repoclosure, "3 unresolved (aarch64 x86_64)"],
+      [TRAILER.repoclosureReport, "/reports/broken-deps/01JB8ZQ3V4M6X7Y8Z9A0B1C2D4"],
+    ]);
   });
 
   it("renders the subject, a blank line and the trailers, in the order DESIGN.md shows", () => {
