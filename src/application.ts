@@ -16,7 +16,12 @@ import { policyEventHandler, type EvaluateDeps, type PolicyEventHandler } from "
 import type { BusDeps } from "./flow/ingestBusMessage.js";
 import { pushQueue, type PushQueue } from "./flow/pushArtifact.js";
 import type { ReleaseDeps } from "./flow/release.js";
-import { describeSummary, runSchedule } from "./flow/runSchedule.js";
+import { runScheduledPolicy } from "./flow/runSchedule.js";
+import type { ProduceBrokenDepsReportDeps, ReportMailConfig } from "./flow/produceBrokenDepsReport.js";
+import type { RepoclosureChecks } from "./checks/repoclosureChecks.js";
+import type { Mailer } from "./mail/mailer.js";
+import { ownersSource } from "./policy/ownerAliases.js";
+import { BrokenDepsReportRepository } from "./store/brokenDepsReportRepository.js";
 import { decideRequestByPerson } from "./flow/decideRequestByPerson.js";
 import { recordRequest, rejudgeRequest, type RecordRequestDeps } from "./flow/recordRequest.js";
 import type { RequestService } from "./flow/requestDeps.js";
@@ -83,6 +88,12 @@ export interface ApplicationParts {
   requests?: { repository: string; pollMs?: number; factsDir: string; fetch?: typeof fetch };
   /** RELENGD_FORGE_WEBHOOK_SECRET: POST /api/v1/forge/webhook verifies deliveries with it (absent: webhooks off). */
   forgeWebhookSecret?: string;
+  /**
+   * issue 18: what report policies (spec.report) run with: the repoclosure checks (shared with
+   * the gate), the mailer and its settings, the public URL of links, the owners file. Absent: a
+   * report policy's run fails saying so.
+   */
+  reports?: { checks: Pick<RepoclosureChecks, "check" | "stop">; mailer: Mailer; mail: ReportMailConfig; publicUrl?: string; ownerAliasesFile?: string };
 }
 
 /** The request parts, when requests are on. */
@@ -202,10 +213,28 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ...(parts.now ? { now: parts.now } : {}),
   };
   const pushes = pushQueue(evaluate);
+  // issue 18: owners from the requests' facts when requests are on (assigned below), else the aliases file.
+  let requestFacts: (() => RequestParts["facts"]) | undefined;
+  const reportOwners = ownersSource({
+    facts: () => requestFacts?.().get().values.packageAcls,
+    ...(parts.reports?.ownerAliasesFile ? { file: parts.reports.ownerAliasesFile } : {}),
+    onError: (err) => logger.warn({ err }, "cannot read the owners file (RELENGD_OWNER_ALIASES); reports show no owners"),
+  });
+  const reportDeps: ProduceBrokenDepsReportDeps | undefined = parts.reports
+    ? {
+        check: (input, options) => (parts.reports as NonNullable<ApplicationParts["reports"]>).checks.check(input, options),
+        reports: new BrokenDepsReportRepository(store),
+        mailer: parts.reports.mailer,
+        mailConfig: parts.reports.mail,
+        ...(parts.reports.publicUrl ? { publicUrl: parts.reports.publicUrl } : {}),
+        ...(parts.now ? { now: parts.now } : {}),
+        onMailed: metrics.brokenDepsMailed,
+      }
+    : undefined;
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(store),
-    run: async (policy, slot) => describeSummary(await runSchedule(evaluate, policy, slot)),
+    run: (policy, slot) => runScheduledPolicy({ evaluate, ...(reportDeps ? { report: reportDeps } : {}) }, policy, slot),
     logger,
   });
   policies.onReload?.(() => scheduler.rearm());
@@ -214,6 +243,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
   const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries, announced: () => requestAnnouncer?.committed() }) : undefined;
+  if (requests) requestFacts = () => requests.facts;
   const forgeWebhook: ForgeWebhookDeps = {
     secret: parts.forgeWebhookSecret,
     deliveries: forgeDeliveries,
@@ -241,6 +271,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
     forgeWebhook,
+    reportOwners,
   });
   const bus: BusDeps = {
     artifacts,
@@ -282,6 +313,8 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     async close() {
       // app.close stops accepting and waits for requests in flight (their commits included).
       await app.close();
+      // A report's dnf is killed first: the scheduler waits for its runs to end.
+      await parts.reports?.checks.stop();
       await scheduler.stop();
       await requests?.stop();
       await writer.stop();

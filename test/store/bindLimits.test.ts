@@ -14,6 +14,7 @@ import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
 import { DecisionRepository, type NewDecision } from "../../src/store/decisionRepository.js";
+import { BrokenDepsReportRepository } from "../../src/store/brokenDepsReportRepository.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
@@ -276,6 +277,18 @@ const pruneCases: Record<ListTaking<PruneRepository>, Case> = {
       n,
     );
     expect(await store.prune.deleteUnreferenced(ids)).toEqual({ artifacts: Math.min(n, 2), builds: Math.min(n, 2), results: 0, decisions: 0 });
+  },
+  async deleteReports(store, n) {
+    const reports = new BrokenDepsReportRepository(store.db);
+    const real = await setup(() =>
+      Promise.all([0, 1].map(() => reports.save({ tree: store.unique("tree"), origin: "cli", repoSetKey: "k", arches: ["x86_64"], generatedAt: new Date(0), dnfMs: 1, error: "gone" }))),
+    );
+    const ids = spread(
+      real.map((r) => r.id),
+      absent(store, n),
+      n,
+    );
+    expect(await store.prune.deleteReports(ids)).toBe(Math.min(n, 2));
   },
 };
 
