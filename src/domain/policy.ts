@@ -186,6 +186,13 @@ export function parsePolicyYaml(text: string): PolicyParse {
   return parsed.ok ? { ok: true, value: parsed.value, lineOf: yaml.lineOf } : parsed;
 }
 
+/** Like parsePolicyYaml, for either kind of policy (what `relengd policy lint` and the loader accept). */
+export function parseAnyPolicyYaml(text: string): DocumentParse<AnyPolicy> {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
+  return validatePolicyDocument(yaml.value, yaml.lineOf);
+}
+
 export function policyTrigger(policy: Policy): string {
   return policy.spec.release.trigger ?? `policy/${policy.metadata.name}`;
 }
