@@ -162,7 +162,7 @@ export class PruneRepository {
         .selectFrom("BrokenDepsReport as r")
         .select(["r.id", "r.tree", "r.generatedAt"])
         .where("r.generatedAt", "<", stamp(cutoff))
-        .where((eb) => eb.not(eb.exists(eb.selectFrom("BrokenDepsReport as n").select("n.id").whereRef("n.tree", "=", "r.tree").where((e) => newer(e)))))
+        .where((eb) => eb.exists(eb.selectFrom("BrokenDepsReport as n").select("n.id").whereRef("n.tree", "=", "r.tree").where((e) => newer(e))))
         .where((eb) =>
           eb.or([
             eb("r.status", "=", "error"),

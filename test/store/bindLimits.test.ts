@@ -452,14 +452,15 @@ const cases: Record<string, Case> = {
   ...prefixed("WaiverRepository", waiverCases),
 };
 /** Store classes whose methods take no list (checked by the compiler below where it can be). */
-const listFree = ["BranchLease", "ForgeDeliveryRepository", "GroupCommit", "KojiTagRepository", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
+const listFree = ["BranchLease", "BrokenDepsReportRepository", "ForgeDeliveryRepository", "GroupCommit", "KojiTagRepository", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
 const _noLists: [
   ListTaking<import("../../src/store/kojiTagRepository.js").KojiTagRepository>,
   ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>,
   ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>,
   ListTaking<import("../../src/store/forgeDeliveryRepository.js").ForgeDeliveryRepository>,
   ListTaking<import("../../src/store/observedRepository.js").ObservedRepository>,
-] = [] as unknown as [never, never, never, never, never];
+  ListTaking<BrokenDepsReportRepository>,
+] = [] as unknown as [never, never, never, never, never, never];
 void _noLists;
 /** Whose methods only do per-row statements: their binds must not grow with the list. */
 const perRow = new Set(["ArtifactRepository.appendResults", "WaiverRepository.create", "WaiverRepository.createIn", "RequestRepository.saveUnreviewed", "ScmTicketRepository.saveIn", "ScmTicketRepository.recordVerdictIn"]);
