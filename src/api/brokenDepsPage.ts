@@ -33,7 +33,7 @@ function render(v: Part): string {
   if (v === null || v === undefined || v === false) return "";
   if (v instanceof Html) return v.text;
   if (Array.isArray(v)) return v.map(render).join("");
-  return escapeHtml(String(v));
+  return escapeHtml(typeof v === "number" ? String(v) : (v as string));
 }
 
 const API_PATH = "/api/v1/reports/broken-deps";

@@ -69,7 +69,9 @@ export interface ReleaseQuery {
 }
 
 /** A stored Release row as a record: the one mapper of the table (the bus outbox reads releases too). */
-export function releaseFromRow(row: Selectable<Release>): ReleaseRecord {
+export function releaseFromRow(full: Selectable<Release>): ReleaseRecord {
+  // issue 18 R: the gate's report link is not part of the record on this branch (G's ReleaseRecord carries it).
+  const { repoclosureReportId: _reportLink, ...row } = full;
   return {
     ...row,
     force: row.force === 1,
