@@ -18,7 +18,11 @@ import { policyEventHandler, type EvaluateDeps, type PolicyEventHandler } from "
 import type { BusDeps } from "./flow/ingestBusMessage.js";
 import { pushQueue, type PushQueue } from "./flow/pushArtifact.js";
 import type { ReleaseDeps } from "./flow/release.js";
-import { describeSummary, runSchedule } from "./flow/runSchedule.js";
+import { runScheduledPolicy } from "./flow/runSchedule.js";
+import type { ProduceBrokenDepsReportDeps, ReportMailConfig } from "./flow/produceBrokenDepsReport.js";
+import type { Mailer } from "./mail/mailer.js";
+import { ownersSource } from "./policy/ownerAliases.js";
+import { BrokenDepsReportRepository } from "./store/brokenDepsReportRepository.js";
 import { decideRequestByPerson } from "./flow/decideRequestByPerson.js";
 import { recordRequest, rejudgeRequest, type RecordRequestDeps } from "./flow/recordRequest.js";
 import type { RequestService } from "./flow/requestDeps.js";
@@ -91,6 +95,12 @@ export interface ApplicationParts {
    * `checking` until a server with checks starts.
    */
   repoclosure?: { checks: Pick<RepoclosureChecks, "check" | "stop">; publicUrl?: string; gate?: Partial<RepoclosureGateOptions> };
+  /**
+   * Issue 18: what report policies (spec.report) mail with: the mailer and its settings, the
+   * owners file. They run their checks with `repoclosure.checks`. Absent: a report policy's run
+   * fails saying so.
+   */
+  reports?: { mailer: Mailer; mail: ReportMailConfig; ownerAliasesFile?: string };
 }
 
 /** The request parts, when requests are on. */
@@ -230,10 +240,29 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ...(parts.now ? { now: parts.now } : {}),
   };
   const pushes = pushQueue(evaluate);
+  // issue 18: owners from the requests' facts when requests are on (assigned below), else the aliases file.
+  let requestFacts: (() => RequestParts["facts"]) | undefined;
+  const reportOwners = ownersSource({
+    facts: () => requestFacts?.().get().values.packageAcls,
+    ...(parts.reports?.ownerAliasesFile ? { file: parts.reports.ownerAliasesFile } : {}),
+    onError: (err) => logger.warn({ err }, "cannot read the owners file (RELENGD_OWNER_ALIASES); reports show no owners"),
+  });
+  const checks = parts.repoclosure?.checks;
+  const reportDeps: ProduceBrokenDepsReportDeps | undefined = parts.reports && checks
+    ? {
+        check: (input, options) => checks.check(input, options),
+        reports: new BrokenDepsReportRepository(store),
+        mailer: parts.reports.mailer,
+        mailConfig: parts.reports.mail,
+        ...(parts.repoclosure?.publicUrl ? { publicUrl: parts.repoclosure.publicUrl } : {}),
+        ...(parts.now ? { now: parts.now } : {}),
+        onMailed: metrics.brokenDepsMailed,
+      }
+    : undefined;
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(store),
-    run: async (policy, slot) => describeSummary(await runSchedule(evaluate, policy, slot)),
+    run: (policy, slot) => runScheduledPolicy({ evaluate, ...(reportDeps ? { report: reportDeps } : {}) }, policy, slot),
     logger,
   });
   policies.onReload?.(() => scheduler.rearm());
@@ -242,6 +271,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const shadow = parts.shadow ? new ShadowWriter({ changes: new ShadowRepository(store), url: parts.shadow.url, workspaceDir: parts.shadow.workspaceDir, logger, lease }) : undefined;
   const onShadowChange = () => shadow?.notify();
   const requests = requestStore && parts.requests ? composeRequests(parts, requestStore, { writer, metrics, lease, seconds, forgeDeliveries, announced: () => requestAnnouncer?.committed() }) : undefined;
+  if (requests) requestFacts = () => requests.facts;
   const forgeWebhook: ForgeWebhookDeps = {
     secret: parts.forgeWebhookSecret,
     deliveries: forgeDeliveries,
@@ -269,6 +299,7 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     ...(parts.anonymousRead !== undefined ? { anonymousRead: parts.anonymousRead } : {}),
     ...(requests ? { requests: requests.service } : {}),
     forgeWebhook,
+    reportOwners,
   });
   const bus: BusDeps = {
     artifacts,
@@ -313,11 +344,12 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     async close() {
       // app.close stops accepting and waits for requests in flight (their commits included).
       await app.close();
-      await scheduler.stop();
-      await requests?.stop();
-      // A check under way is let go (its releases stay checking for the next start), its dnf killed.
+      // Every dnf is killed first: the scheduler waits for a report policy's run to end. A gate
+      // check under way is let go; its releases stay checking for the next start.
       await gate?.stop();
       await parts.repoclosure?.checks.stop();
+      await scheduler.stop();
+      await requests?.stop();
       await writer.stop();
       await shadow?.stop();
       // What is not published yet stays in the outbox for the next start.

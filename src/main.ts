@@ -24,6 +24,11 @@ import { PruneRepository } from "./store/pruneRepository.js";
 import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
 import { openStore, type Store } from "./store/store.js";
 import { TokenRepository } from "./store/tokenRepository.js";
+import { RepoclosureChecks } from "./checks/repoclosureChecks.js";
+import { DEFAULT_OWNER_ADDRESS } from "./domain/owners.js";
+import { mailerFor } from "./mail/mailer.js";
+import { BrokenDepsReportRepository } from "./store/brokenDepsReportRepository.js";
+import { KojiTagRepository } from "./store/kojiTagRepository.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -71,6 +76,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const lease = branchLeaseFor(store.target, (keys, err) => logger.warn({ err, branches: keys }, "lost the writer lease of these branches; another replica may take them"));
   // relengd.release.* on the bus (RELENGD_AMQP_URL): announced into the outbox, published from it.
   let publisher: BusPublisher | undefined;
+  // issue 18: repoclosure checks (report policies; the gate shares them) and the report's mail.
+  const kojiTags = new KojiTagRepository(store);
+  const checks = new RepoclosureChecks({
+    reports: new BrokenDepsReportRepository(store),
+    tagHistory: (tag, packages) => kojiTags.history(tag, packages),
+    runner: { dnf: config.repoclosure.dnf, workDir: config.repoclosure.workDir, timeoutMs: config.repoclosure.timeoutMs, memoryBytes: config.repoclosure.memoryBytes },
+    maxAgeMs: config.repoclosure.maxAgeMs,
+    logger,
+  });
+  const mailer = mailerFor(config.mail);
   const application = await composeApplication({
     store,
     policies,
@@ -87,6 +102,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     anonymousRead: config.anonymousRead,
     ...(config.requestsRepository ? { requests: { repository: config.requestsRepository, pollMs: config.requestPollMs, factsDir: source?.dir ?? config.policiesDir } } : {}),
     ...(config.forgeWebhookSecret ? { forgeWebhookSecret: config.forgeWebhookSecret } : {}),
+    repoclosure: { checks, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
+    reports: {
+      mailer,
+      mail: { from: config.mail.from, ownerAddressTemplate: DEFAULT_OWNER_ADDRESS, ...(config.mail.list ? { list: config.mail.list } : {}) },
+      ...(config.ownerAliasesFile ? { ownerAliasesFile: config.ownerAliasesFile } : {}),
+    },
   });
   const { app, writer } = application;
   if (config.amqp) {
@@ -105,7 +126,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await application.start();
   publisher?.start();
   // Retention on a schedule (RELENGD_PRUNE_SCHEDULE); each slot runs once across replicas.
-  const prune = config.prune ? startPruneSchedule({ store: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger }, config.prune) : undefined;
+  const prune = config.prune ? startPruneSchedule({ store: new PruneRepository(store), reports: new PruneRepository(store), runs: new ScheduleRunRepository(store), logger }, config.prune) : undefined;
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: store.provider, gitops: config.gitopsRepo }, "relengd serving");
   // The Fedora message bus (RELENGD_AMQP_URL): connects in the background, retrying with backoff.
@@ -130,6 +151,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await bus?.stop();
       await prune?.stop();
       await application.close();
+      mailer.close();
       await publisher?.stop();
       await lease.close();
       revocations.stop();

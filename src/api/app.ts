@@ -49,6 +49,9 @@ import { forgeWebhookRoutes } from "./routes/forgeWebhook.js";
 import type { ForgeWebhookDeps } from "../flow/receiveForgeWebhook.js";
 import { ForgeDeliveryRepository } from "../store/forgeDeliveryRepository.js";
 import { overviewRoutes } from "./routes/overview.js";
+import { reportRoutes } from "./routes/reports.js";
+import { BrokenDepsReportRepository } from "../store/brokenDepsReportRepository.js";
+import type { OwnersSource } from "../policy/ownerAliases.js";
 
 export interface AppDeps {
   /** The store the routes' repositories are built on. */
@@ -80,6 +83,8 @@ export interface AppDeps {
   requests?: RequestService;
   /** POST /api/v1/forge/webhook; absent: the route answers 404 (webhooks off). */
   forgeWebhook?: ForgeWebhookDeps;
+  /** issue 18: who owns each source package, for the broken-dependency report's pages (absent: not known). */
+  reportOwners?: OwnersSource;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -174,5 +179,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(overviewRoutes, { overview, environments });
   await app.register(environmentStateRoutes, { overview, environments });
   await app.register(releaseDescriptionRoutes, { deps: { releases: deps.releases.releases, artifacts: deps.releases.artifacts, decisions: overview, environments } });
+  // issue 18: the broken-dependency reports, JSON and HTML.
+  const brokenDeps = new BrokenDepsReportRepository(deps.store);
+  metrics.observeBrokenDeps(() => brokenDeps.latestPerTree());
+  await app.register(reportRoutes, { reports: brokenDeps, ...(deps.reportOwners ? { owners: deps.reportOwners } : {}) });
   return app;
 }

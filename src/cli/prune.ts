@@ -24,6 +24,7 @@ export function registerPruneCommand(program: Command): void {
         import("../store/pruneRepository.js"),
         import("../flow/prune.js"),
       ]);
+      const { describeReportPrune, pruneBrokenDepsReports } = await import("../flow/prune.js");
       await migrate(config.databaseUrl);
       const db = await openStore(config.databaseUrl);
       try {
@@ -46,11 +47,14 @@ export function registerPruneCommand(program: Command): void {
               : {}),
           },
         );
+        // Broken-dependency reports go with the same cutoff (issue 18).
+        const reports = await pruneBrokenDepsReports({ store: new PruneRepository(db) }, { olderThanSeconds, dryRun });
         if (format === "json") {
           const { cutoff, ...counts } = report;
-          printJson({ ...counts, cutoff: cutoff.toISOString(), ...(dryRun ? { wouldDelete: listed } : {}) });
+          printJson({ ...counts, reports: reports.reports, cutoff: cutoff.toISOString(), ...(dryRun ? { wouldDelete: listed } : {}) });
         } else {
           process.stdout.write(describePrune(report) + "\n");
+          if (reports.reports > 0) process.stdout.write(describeReportPrune(reports) + "\n");
         }
       } finally {
         await db.close();

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { wellFormedString } from "./text.js";
 import { ciOutcomes, kojiBuilds, type Artifact, type CiOutcome } from "./artifact.js";
 import { bodhiSeverities, bodhiUpdateTypes } from "./documents/bodhiUpdate.js";
-import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue } from "./documents/envelope.js";
+import { API_VERSION, ENVIRONMENT_NAME_PATTERN, parseYaml, validateDocument, type DocumentIssue, type DocumentParse } from "./documents/envelope.js";
 import type { Environment } from "./environment.js";
 import { describeTestcase, describeWaiver, latestResults, standingWaivers, waiverActsOn, waiverMatching, waiverOf, type ReceivedResult, type Waiver } from "./gating.js";
 import { evrOfNvr, matchesEvrRange, parseEvrRange, type EvrRange } from "./evr.js";
@@ -14,6 +14,7 @@ import { parseNvr } from "./nvr.js";
 import { releaseRequirement } from "./release.js";
 import { releaseStop } from "./releaseGate.js";
 import { describeScheduleRefusal, parseSchedule, type Schedule } from "./schedule.js";
+import { repoclosureTargetSchema, repoclosureTargetShape, type RepoclosureTarget } from "./repoclosure.js";
 
 const globs = z.array(wellFormedString().regex(GLOB_PATTERN, "must be a glob like python-* or !kernel")).min(1).max(100);
 // An rpm version range (`>= 2.0, < 3`) checked against the artifact's koji-build NVRs.
@@ -27,23 +28,26 @@ const durationText = wellFormedString().regex(/^[1-9][0-9]{0,4}[mhdw]$/, "must b
 
 export const policyTriggers = ["artifact", "results", "schedule"] as const;
 
+const scheduleSchema = z
+  .strictObject({ cron: wellFormedString().min(1).max(100), timezone: wellFormedString().min(1).max(64).default("UTC") })
+  .superRefine((s, ctx) => {
+    const parsed = parseSchedule(s.cron, s.timezone);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: describeScheduleRefusal(parsed), path: [parsed.field === "timezone" ? "timezone" : "cron"] });
+  });
+
+const policyMetadata = z.strictObject({
+  name: wellFormedString().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and -"),
+  description: wellFormedString().max(500).optional(),
+});
+
 export const policySchema = z
   .strictObject({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal("Policy"),
-    metadata: z.strictObject({
-      name: wellFormedString().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and -"),
-      description: wellFormedString().max(500).optional(),
-    }),
+    metadata: policyMetadata,
     spec: z.strictObject({
       on: z.array(z.enum(policyTriggers)).min(1).max(3),
-      schedule: z
-        .strictObject({ cron: wellFormedString().min(1).max(100), timezone: wellFormedString().min(1).max(64).default("UTC") })
-        .superRefine((s, ctx) => {
-          const parsed = parseSchedule(s.cron, s.timezone);
-          if (!parsed.ok) ctx.addIssue({ code: "custom", message: describeScheduleRefusal(parsed), path: [parsed.field === "timezone" ? "timezone" : "cron"] });
-        })
-        .optional(),
+      schedule: scheduleSchema.optional(),
       /** For a schedule: which artifacts to look at (those pushed to an environment). */
       select: z
         .strictObject({
@@ -88,8 +92,83 @@ export const policySchema = z
 
 export type Policy = z.output<typeof policySchema>;
 
+/**
+ * The target of a report policy (issue 18): what the scheduled broken-dependency report checks.
+ * `tree` names it in people's words; the rest is the repoclosure target the gate reads too.
+ */
+const reportTargetSchema = z.strictObject({ tree: wellFormedString().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must be a tree name like rawhide or f45-build"), ...repoclosureTargetShape }).superRefine((t, ctx) => {
+  // The target's own cross-field rules (a repo named twice, `check` naming no repo), at the same paths.
+  const { tree: _tree, ...target } = t;
+  const checked = repoclosureTargetSchema.safeParse(target);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path.filter((p): p is string | number => typeof p !== "symbol") });
+});
+
+/**
+ * A report policy: `spec.report` instead of `spec.release`. It runs on a schedule only (a
+ * report is about a repository set, not about one artifact), and produces the broken-dependency
+ * report of its target each slot, mailing what changed.
+ */
+export const reportPolicySchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Policy"),
+  metadata: policyMetadata,
+  spec: z.strictObject({
+    on: z
+      .array(z.enum(policyTriggers))
+      .min(1)
+      .max(3)
+      .refine((on) => on.every((t) => t === "schedule"), "a report policy runs on schedule only: on: [schedule]"),
+    schedule: scheduleSchema.optional(),
+    report: reportTargetSchema,
+  }),
+}).refine((p) => p.spec.schedule !== undefined, { message: "a report policy needs spec.schedule.cron", path: ["spec", "schedule"] });
+
+export type ReportPolicy = z.output<typeof reportPolicySchema>;
+
+/** A `kind: Policy` document: a release policy or a report policy. */
+export type AnyPolicy = Policy | ReportPolicy;
+
+export function isReportPolicy(policy: AnyPolicy): policy is ReportPolicy {
+  return "report" in policy.spec;
+}
+
+/** The report policy's target as the repoclosure checks take it. */
+export function reportTarget(policy: ReportPolicy): { tree: string; target: RepoclosureTarget } {
+  const { tree, ...target } = policy.spec.report;
+  return { tree, target };
+}
+
+/**
+ * Validates a `kind: Policy` document: a report policy when its spec has `report`, else a release
+ * policy. A spec with both is refused on its own line rather than as an unknown key.
+ */
+export function validatePolicyDocument(raw: unknown, lineOf: (path: (string | number)[]) => number | undefined = () => undefined): DocumentParse<AnyPolicy> {
+  const spec = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>).spec : undefined;
+  const specKeys = spec !== null && typeof spec === "object" && !Array.isArray(spec) ? Object.keys(spec) : [];
+  if (specKeys.includes("report") && specKeys.includes("release")) {
+    return { ok: false, issues: [issueAt(lineOf, ["spec", "report"], "a policy has spec.release (release an artifact) or spec.report (a scheduled report), not both")] };
+  }
+  if (specKeys.includes("report")) {
+    const extra = specKeys.filter((k) => !["on", "schedule", "report"].includes(k));
+    if (extra.length > 0) {
+      return {
+        ok: false,
+        issues: extra.map((k) => issueAt(lineOf, ["spec", k], `a report policy has no ${k}: it checks spec.report's repositories on spec.schedule`)),
+      };
+    }
+    return validateDocument(reportPolicySchema, raw, lineOf);
+  }
+  return validateDocument(policySchema, raw, lineOf);
+}
+
+function issueAt(lineOf: (path: (string | number)[]) => number | undefined, path: string[], message: string): DocumentIssue {
+  const line = lineOf(path);
+  const pointer = `/${path.join("/")}`;
+  return line === undefined ? { path: pointer, message } : { path: pointer, message, line };
+}
+
 /** The policy's schedule as the timer and the slot code read it; undefined when it has none. */
-export function policySchedule(policy: Policy): Schedule | undefined {
+export function policySchedule(policy: AnyPolicy): Schedule | undefined {
   const s = policy.spec.schedule;
   if (!s) return undefined;
   // policySchema checked it with the same function: a Policy value never fails here.
@@ -105,6 +184,13 @@ export function parsePolicyYaml(text: string): PolicyParse {
   if (!yaml.ok) return yaml;
   const parsed = validateDocument(policySchema, yaml.value, yaml.lineOf);
   return parsed.ok ? { ok: true, value: parsed.value, lineOf: yaml.lineOf } : parsed;
+}
+
+/** Like parsePolicyYaml, for either kind of policy (what `relengd policy lint` and the loader accept). */
+export function parseAnyPolicyYaml(text: string): DocumentParse<AnyPolicy> {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) return yaml;
+  return validatePolicyDocument(yaml.value, yaml.lineOf);
 }
 
 export function policyTrigger(policy: Policy): string {

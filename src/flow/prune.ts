@@ -63,6 +63,45 @@ export function describePrune(report: PruneReport): string {
   );
 }
 
+export interface ReportPruneDeps {
+  store: Pick<PruneRepository, "prunableReportsBefore" | "deleteReports">;
+  now?: () => Date;
+}
+
+export interface ReportPruneResult {
+  cutoff: Date;
+  dryRun: boolean;
+  /** Broken-dependency reports that went (or would go). */
+  reports: number;
+}
+
+/**
+ * Deletes broken-dependency reports older than the cutoff, as artifacts go, except those the
+ * store keeps (the newest of each tree, the diff's and the mail's baselines, and any a release
+ * still waits on).
+ */
+export async function pruneBrokenDepsReports(deps: ReportPruneDeps, request: { olderThanSeconds: number; dryRun: boolean; pageSize?: number }): Promise<ReportPruneResult> {
+  const now = deps.now?.() ?? new Date();
+  const cutoff = new Date(now.getTime() - request.olderThanSeconds * 1000);
+  const pageSize = request.pageSize ?? 500;
+  let reports = 0;
+  // Reports are a few a day per tree: a dry run counts them in one read.
+  if (request.dryRun) return { cutoff, dryRun: true, reports: (await deps.store.prunableReportsBefore(cutoff, 1_000_000)).length };
+  for (;;) {
+    const page = await deps.store.prunableReportsBefore(cutoff, pageSize);
+    if (page.length === 0) break;
+    const deleted = await deps.store.deleteReports(page.map((r) => r.id));
+    reports += deleted;
+    // Nothing deleted: another process took them meanwhile; what is left is kept.
+    if (deleted === 0) break;
+  }
+  return { cutoff, dryRun: false, reports };
+}
+
+export function describeReportPrune(result: ReportPruneResult): string {
+  return `${result.dryRun ? "would delete" : "deleted"} ${result.reports} broken-dependency report(s) generated before ${result.cutoff.toISOString()}`;
+}
+
 /** The name prune runs are claimed under in the schedule-run table; no policy can have it (policy names have no colon). */
 export const PRUNE_RUN_NAME = "relengd:prune";
 
@@ -79,6 +118,8 @@ export const cronTimer: StartScheduleTimer = (schedule, name, tick) =>
   cron.schedule(schedule.expression, tick, { timezone: schedule.timezone, name });
 
 export interface PruneScheduleDeps extends PruneDeps {
+  /** Broken-dependency reports go on the same schedule and cutoff (absent: only artifacts). */
+  reports?: ReportPruneDeps["store"];
   runs: Pick<ScheduleRunRepository, "claim" | "finish">;
   logger: Logger;
   /** What fires the ticks; node-cron unless a test needs them faster than once a minute. */
@@ -99,6 +140,7 @@ export function startPruneSchedule(deps: PruneScheduleDeps, options: { schedule:
     let summary: string;
     try {
       summary = describePrune(await pruneArtifacts(deps, { olderThanSeconds: options.olderThanSeconds, dryRun: false }));
+      if (deps.reports) summary += `; ${describeReportPrune(await pruneBrokenDepsReports({ store: deps.reports, ...(deps.now ? { now: deps.now } : {}) }, { olderThanSeconds: options.olderThanSeconds, dryRun: false }))}`;
       deps.logger.info({ slot: slot.toISOString(), summary }, "scheduled prune ran");
     } catch (err) {
       summary = `error: ${(err as Error).message}`;

@@ -1,10 +1,11 @@
 // Use case: a scheduled policy's run for one slot: look at the artifacts it selects (or emit a
 // compose request) and release what qualifies, leaving a decision for each.
 import { renderArtifact, type Artifact } from "../domain/artifact.js";
-import type { Policy } from "../domain/policy.js";
+import { isReportPolicy, type AnyPolicy, type Policy } from "../domain/policy.js";
 import { SCHEDULE_SLOT_CONTEXT_KEY } from "../domain/release.js";
 import { evaluatePolicies, type EvaluateDeps } from "./evaluatePolicies.js";
 import { storeArtifacts } from "./pushArtifact.js";
+import { describeBrokenDepsRun, produceBrokenDepsReport, type ProduceBrokenDepsReportDeps } from "./produceBrokenDepsReport.js";
 
 export interface ScheduleSummary {
   candidates: number;
@@ -16,7 +17,18 @@ export function describeSummary(s: ScheduleSummary): string {
   return `${s.candidates} candidates, ${s.fired} fired, ${s.skipped} skipped`;
 }
 
-export async function runSchedule(deps: EvaluateDeps, policy: Policy, slot: Date): Promise<ScheduleSummary> {
+/**
+ * A scheduled policy's run, whichever its target: releases (runSchedule) or the broken-dependency
+ * report (absent `report`: the server runs no checks, and says so in the run's record).
+ */
+export async function runScheduledPolicy(deps: { evaluate: EvaluateDeps; report?: ProduceBrokenDepsReportDeps }, policy: AnyPolicy, slot: Date): Promise<string> {
+  if (!isReportPolicy(policy)) return describeSummary(await runSchedule(deps.evaluate, policy, slot));
+  if (!deps.report) throw new Error(`policy ${policy.metadata.name} makes a report, and this server runs no repoclosure checks`);
+  return describeBrokenDepsRun(await produceBrokenDepsReport(deps.report, policy));
+}
+
+export async function runSchedule(deps: EvaluateDeps, policy: AnyPolicy, slot: Date): Promise<ScheduleSummary> {
+  if (isReportPolicy(policy)) throw new Error(`policy ${policy.metadata.name} makes a report, not releases (runScheduledPolicy runs it)`);
   const set = deps.policies();
   const target = set.environments.environments.get(policy.spec.release.environment);
   const select = policy.spec.select;

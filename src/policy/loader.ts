@@ -1,8 +1,8 @@
 // Loads policies/*.yaml (every file but environments.yaml: release policies, approval policies, the facts configuration) into a policy set, all or nothing.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseYaml, validateDocument } from "../domain/documents/envelope.js";
-import { policySchema, type Policy } from "../domain/policy.js";
+import { parseYaml } from "../domain/documents/envelope.js";
+import { isReportPolicy, validatePolicyDocument, type Policy, type ReportPolicy } from "../domain/policy.js";
 import { parseApprovalPolicy, type ApprovalPolicy } from "../domain/requests/approval.js";
 import { parseFactsConfig, type FactsConfig } from "../domain/requests/facts.js";
 import { ENVIRONMENTS_FILE, EnvironmentsError, loadEnvironments, type EnvironmentSet } from "./environments.js";
@@ -18,6 +18,8 @@ export type ReloadResult = { ok: true; policies: number; environments: number } 
 
 export interface PolicySet {
   policies: Policy[];
+  /** kind Policy with spec.report: scheduled broken-dependency reports (issue 18); absent: none. */
+  reportPolicies?: ReportPolicy[];
   /** kind ApprovalPolicy: how requests (branches, repositories, side tags) are judged. */
   approvalPolicies: ApprovalPolicy[];
   /** kind Facts: where the facts approval policies read come from; absent when no file declares them. */
@@ -57,6 +59,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
     problems.push(...err.problems);
   }
   const policies: Policy[] = [];
+  const reportPolicies: ReportPolicy[] = [];
   const approvalPolicies: ApprovalPolicy[] = [];
   let facts: PolicyCheck["facts"];
   // Names are unique across release and approval policies: both are named policy/<name> in trailers and decisions.
@@ -81,7 +84,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
       problems.push(`${at(["kind"])}: kind ${said}; a policy file holds one of ${policyFileKinds.join(", ")}`);
       continue;
     }
-    const parsed = kind === "Policy" ? validateDocument(policySchema, yaml.value, yaml.lineOf) : kind === "ApprovalPolicy" ? parseApprovalPolicy(yaml.value, yaml.lineOf) : parseFactsConfig(yaml.value, yaml.lineOf);
+    const parsed = kind === "Policy" ? validatePolicyDocument(yaml.value, yaml.lineOf) : kind === "ApprovalPolicy" ? parseApprovalPolicy(yaml.value, yaml.lineOf) : parseFactsConfig(yaml.value, yaml.lineOf);
     if (!parsed.ok) {
       problems.push(...parsed.issues.map((i) => `${file}:${i.line ?? 1}: ${i.path}: ${i.message}`));
       continue;
@@ -99,6 +102,10 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
       approvalPolicies.push(value);
       continue;
     }
+    if (isReportPolicy(value)) {
+      reportPolicies.push(value);
+      continue;
+    }
     if (environments && !environments.environments.has(value.spec.release.environment)) {
       problems.push(`${at(["spec", "release", "environment"])}: no environment ${value.spec.release.environment} in ${environments.source}`);
     }
@@ -106,7 +113,7 @@ export function checkPolicies(dir: string, defaultRepoUrl: string): PolicyCheck 
   }
   const counts = { files: files.length, environments: environments?.environments.size ?? 0, ...(facts ? { facts } : {}) };
   if (problems.length > 0 || !environments) return { ...counts, problems };
-  const set: PolicySet = { policies, approvalPolicies, environments, loadedAt: new Date() };
+  const set: PolicySet = { policies, approvalPolicies, environments, loadedAt: new Date(), ...(reportPolicies.length > 0 ? { reportPolicies } : {}) };
   if (facts) set.facts = facts.config;
   return { ...counts, problems, set };
 }

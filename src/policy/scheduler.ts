@@ -2,7 +2,7 @@
 // missed while the server was down once at start-up.
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
-import { policySchedule, type Policy } from "../domain/policy.js";
+import { isReportPolicy, policySchedule, type AnyPolicy } from "../domain/policy.js";
 import { previousSlot } from "../domain/schedule.js";
 import type { ScheduleRunRepository } from "../store/scheduleRunRepository.js";
 import type { PolicySet } from "./loader.js";
@@ -11,7 +11,7 @@ export interface SchedulerDeps {
   policies: () => PolicySet;
   runs: ScheduleRunRepository;
   /** Does the work of one run; its result is kept with the run. */
-  run: (policy: Policy, slot: Date) => Promise<string>;
+  run: (policy: AnyPolicy, slot: Date) => Promise<string>;
   logger: Logger;
   now?: () => Date;
 }
@@ -26,8 +26,9 @@ export class Scheduler {
     return this.deps.now?.() ?? new Date();
   }
 
-  private scheduled(): Policy[] {
-    return this.deps.policies().policies.filter((p) => p.spec.on.includes("schedule") && p.spec.schedule);
+  private scheduled(): AnyPolicy[] {
+    const set = this.deps.policies();
+    return [...set.policies, ...(set.reportPolicies ?? [])].filter((p) => p.spec.on.includes("schedule") && p.spec.schedule);
   }
 
   /** Catches up missed slots, then ticks every schedule policy of the current set. */
@@ -76,13 +77,15 @@ export class Scheduler {
       const last = await this.deps.runs.last(policy.metadata.name);
       if (last && last.slot.getTime() < slot.getTime()) {
         this.deps.logger.info({ policy: policy.metadata.name, slot: slot.toISOString(), lastRun: last.slot.toISOString() }, "running a scheduled slot missed while down");
-        await this.runSlot(policy, slot);
+        // A report runs dnf for minutes: start-up does not wait for it (stop() does).
+        if (isReportPolicy(policy)) this.track(this.runSlot(policy, slot));
+        else await this.runSlot(policy, slot);
       }
     }
   }
 
   /** Runs `policy` for `slot` unless that slot already ran (here or on another replica). */
-  async runSlot(policy: Policy, slot: Date): Promise<"ran" | "already-ran"> {
+  async runSlot(policy: AnyPolicy, slot: Date): Promise<"ran" | "already-ran"> {
     const name = policy.metadata.name;
     if (!(await this.deps.runs.claim(name, slot))) return "already-ran";
     let summary: string;

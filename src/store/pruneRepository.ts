@@ -1,4 +1,7 @@
 // Retention in the store: finds and deletes old artifacts that no release references.
+import type { ExpressionBuilder } from "kysely";
+import { finalStatuses } from "../domain/release.js";
+import type { DB } from "./generated/kysely/types.js";
 import { chunksFor, fromStamp, stamp, type Store, type Tx } from "./store.js";
 
 export interface PruneCandidate {
@@ -147,4 +150,55 @@ export class PruneRepository {
       .executeTakeFirst();
     return { artifacts: Number(artifacts.numDeletedRows), builds: deleted.ArtifactBuild, results: deleted.ArtifactResult, decisions: deleted.Decision };
   }
+
+  /**
+   * Broken-dependency reports generated before `cutoff` that retention may delete: not the newest
+   * of its tree, nor the newest of its tree that is not an error (the next diff's baseline), nor
+   * the newest mailed one (the next mail's baseline), nor one a release not yet final was judged by.
+   */
+  async prunableReportsBefore(cutoff: Date, limit: number): Promise<{ id: string; tree: string; generatedAt: Date }[]> {
+    const rows = await this.store.read((tx) =>
+      tx
+        .selectFrom("BrokenDepsReport as r")
+        .select(["r.id", "r.tree", "r.generatedAt"])
+        .where("r.generatedAt", "<", stamp(cutoff))
+        .where((eb) => eb.exists(eb.selectFrom("BrokenDepsReport as n").select("n.id").whereRef("n.tree", "=", "r.tree").where((e) => newer(e))))
+        .where((eb) =>
+          eb.or([
+            eb("r.status", "=", "error"),
+            eb.exists(eb.selectFrom("BrokenDepsReport as n").select("n.id").whereRef("n.tree", "=", "r.tree").where("n.status", "!=", "error").where((e) => newer(e))),
+          ]),
+        )
+        .where((eb) =>
+          eb.or([
+            eb("r.mailedAt", "is", null),
+            eb.exists(eb.selectFrom("BrokenDepsReport as n").select("n.id").whereRef("n.tree", "=", "r.tree").where("n.mailedAt", "is not", null).where((e) => newer(e))),
+          ]),
+        )
+        .where((eb) => eb.not(eb.exists(eb.selectFrom("Release as l").select("l.seq").whereRef("l.repoclosureReportId", "=", "r.id").where("l.status", "not in", [...FINAL_RELEASE_STATUSES]))))
+        .orderBy("r.generatedAt", "asc")
+        .orderBy("r.id", "asc")
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((r) => ({ ...r, generatedAt: fromStamp(r.generatedAt) }));
+  }
+
+  /** Deletes reports by id (the caller chose them with prunableReportsBefore). */
+  async deleteReports(ids: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const chunk of chunksFor(ids, 1)) {
+      const result = await this.store.transaction((tx) => tx.deleteFrom("BrokenDepsReport").where("id", "in", chunk).executeTakeFirst());
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
+  }
+}
+
+/** A release in one of these no longer waits on its report. */
+const FINAL_RELEASE_STATUSES = finalStatuses;
+
+/** `n` is a later report than `r` (by time, then id). */
+function newer(e: ExpressionBuilder<DB & { n: DB["BrokenDepsReport"]; r: DB["BrokenDepsReport"] }, "n" | "r">) {
+  return e.or([e("n.generatedAt", ">", e.ref("r.generatedAt")), e.and([e("n.generatedAt", "=", e.ref("r.generatedAt")), e("n.id", ">", e.ref("r.id"))])]);
 }

@@ -14,6 +14,7 @@ import { ArtifactRepository } from "../../src/store/artifactRepository.js";
 import { BusEventRepository } from "../../src/store/busEventRepository.js";
 import { BusOutboxRepository } from "../../src/store/busOutboxRepository.js";
 import { DecisionRepository, type NewDecision } from "../../src/store/decisionRepository.js";
+import { BrokenDepsReportRepository } from "../../src/store/brokenDepsReportRepository.js";
 import { PruneRepository } from "../../src/store/pruneRepository.js";
 import { ReleaseRepository, type NewRelease, type ReleaseRecord } from "../../src/store/releaseRepository.js";
 import { WaiverRepository, type NewWaiver } from "../../src/store/waiverRepository.js";
@@ -280,6 +281,18 @@ const pruneCases: Record<ListTaking<PruneRepository>, Case> = {
     );
     expect(await store.prune.deleteUnreferenced(ids)).toEqual({ artifacts: Math.min(n, 2), builds: Math.min(n, 2), results: 0, decisions: 0 });
   },
+  async deleteReports(store, n) {
+    const reports = new BrokenDepsReportRepository(store.db);
+    const real = await setup(() =>
+      Promise.all([0, 1].map(() => reports.save({ tree: store.unique("tree"), origin: "cli", repoSetKey: "k", arches: ["x86_64"], generatedAt: new Date(0), dnfMs: 1, error: "gone" }))),
+    );
+    const ids = spread(
+      real.map((r) => r.id),
+      absent(store, n),
+      n,
+    );
+    expect(await store.prune.deleteReports(ids)).toBe(Math.min(n, 2));
+  },
 };
 
 function newWaiver(store: Store, fields: Partial<NewWaiver>): NewWaiver {
@@ -461,11 +474,11 @@ const cases: Record<string, Case> = {
 /** Store classes whose methods take no list (checked by the compiler below where it can be). */
 const listFree = ["BranchLease", "BrokenDepsReportRepository", "ForgeDeliveryRepository", "GroupCommit", "ObservedRepository", "OverviewRepository", "ScheduleRunRepository", "ShadowRepository", "TokenRepository"];
 const _noLists: [
-  ListTaking<import("../../src/store/brokenDepsReportRepository.js").BrokenDepsReportRepository>,
   ListTaking<import("../../src/store/overviewRepository.js").OverviewRepository>,
   ListTaking<import("../../src/store/shadowRepository.js").ShadowRepository>,
   ListTaking<import("../../src/store/forgeDeliveryRepository.js").ForgeDeliveryRepository>,
   ListTaking<import("../../src/store/observedRepository.js").ObservedRepository>,
+  ListTaking<BrokenDepsReportRepository>,
 ] = [] as unknown as [never, never, never, never, never];
 void _noLists;
 /** Whose methods only do per-row statements: their binds must not grow with the list. */

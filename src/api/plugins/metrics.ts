@@ -150,6 +150,37 @@ export class Metrics {
     this.agreementSource = source;
   }
 
+  /** issue 18: the newest broken-dependency report of each tree, read from the store at scrape time. */
+  readonly brokenDepsPackages = new Gauge({
+    name: "relengd_broken_deps_packages",
+    help: "Packages with unresolved dependencies in the newest broken-dependency report of each tree (absent while its newest report is an error)",
+    labelNames: ["tree"] as const,
+    registers: [this.registry],
+  });
+  readonly brokenDepsReportAge = new Gauge({
+    name: "relengd_broken_deps_report_age_seconds",
+    help: "Age of the newest broken-dependency report of each tree, by its status: ok, broken, error (a check that could not run)",
+    labelNames: ["tree", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly brokenDepsMail = new Counter({
+    name: "relengd_broken_deps_mail_total",
+    help: "Broken-dependency report messages, by outcome: sent (or written as .eml in a dry run), failed (told with the next report instead)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private brokenDepsSource: (() => Promise<{ tree: string; status: string; packages: number; generatedAt: Date }[]>) | undefined;
+
+  /** The newest report of each tree, read at scrape time (the same on every replica). */
+  observeBrokenDeps(source: () => Promise<{ tree: string; status: string; packages: number; generatedAt: Date }[]>): void {
+    this.brokenDepsSource = source;
+  }
+
+  /** Messages of a report's news went (`sent`) or could not (`failed`). */
+  readonly brokenDepsMailed = (outcome: "sent" | "failed", messages: number): void => {
+    if (messages > 0) this.brokenDepsMail.inc({ outcome }, messages);
+  };
+
   private writerSource: Readiness | undefined;
   private requestSource: (() => Promise<{ kind: string; status: RequestStatus; count: number }[]>) | undefined;
   private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
@@ -223,6 +254,15 @@ export class Metrics {
       // Every outcome of a kind that has tickets is reported, 0 included.
       for (const kind of new Set(rows.map((r) => r.kind))) for (const outcome of ["agreed", "disagreed", "undecidable"]) this.shadowAgreement.set({ kind, outcome }, 0);
       for (const r of rows) this.shadowAgreement.set({ kind: r.kind, outcome: r.outcome }, r.count);
+    }
+    if (this.brokenDepsSource) {
+      const rows = await this.brokenDepsSource();
+      this.brokenDepsPackages.reset();
+      this.brokenDepsReportAge.reset();
+      for (const r of rows) {
+        if (r.status !== "error") this.brokenDepsPackages.set({ tree: r.tree }, r.packages);
+        this.brokenDepsReportAge.set({ tree: r.tree, status: r.status }, Math.max(0, (now.getTime() - r.generatedAt.getTime()) / 1000));
+      }
     }
     if (this.leaseSource) {
       this.writerLease.reset();

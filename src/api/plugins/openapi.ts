@@ -27,6 +27,7 @@ const API_TAGS = [
   { name: "policies", description: "The policy set in force and its reload" },
   { name: "events", description: "Fedora message bus events, also accepted over HTTP" },
   { name: "dashboard", description: "Read-only summaries for the web dashboard" },
+  { name: "reports", description: "Broken-dependency reports: repoclosure over a tree's repositories, kept with what changed" },
   { name: "operations", description: "Probes and Prometheus metrics" },
 ] as const;
 

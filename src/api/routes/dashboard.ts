@@ -15,7 +15,7 @@ import { notFound } from "../problem.js";
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../../src/web/", import.meta.url));
 
 // The page loads only its own files and talks only to this server: nothing from the internet.
-const CONTENT_SECURITY_POLICY = [
+export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

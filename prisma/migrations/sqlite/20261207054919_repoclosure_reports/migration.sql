@@ -1,6 +1,11 @@
+-- AlterTable
+ALTER TABLE "Release" ADD COLUMN "preflight" TEXT;
+ALTER TABLE "Release" ADD COLUMN "repoclosure" TEXT;
+ALTER TABLE "Release" ADD COLUMN "repoclosureReportId" TEXT;
+
 -- CreateTable
 CREATE TABLE "BrokenDepsReport" (
-    "id" TEXT NOT NULL,
+    "id" TEXT NOT NULL PRIMARY KEY,
     "tree" TEXT NOT NULL,
     "origin" TEXT NOT NULL,
     "repoSetKey" TEXT NOT NULL,
@@ -11,11 +16,9 @@ CREATE TABLE "BrokenDepsReport" (
     "dependencies" INTEGER NOT NULL,
     "sources" INTEGER NOT NULL,
     "arches" TEXT NOT NULL,
-    "generatedAt" TIMESTAMP(3) NOT NULL,
+    "generatedAt" DATETIME NOT NULL,
     "dnfMs" INTEGER NOT NULL,
-    "mailedAt" TIMESTAMP(3),
-
-    CONSTRAINT "BrokenDepsReport_pkey" PRIMARY KEY ("id")
+    "mailedAt" DATETIME
 );
 
 -- CreateIndex

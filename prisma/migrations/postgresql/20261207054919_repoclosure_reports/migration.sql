@@ -1,6 +1,11 @@
+-- AlterTable
+ALTER TABLE "Release" ADD COLUMN     "preflight" TEXT,
+ADD COLUMN     "repoclosure" TEXT,
+ADD COLUMN     "repoclosureReportId" TEXT;
+
 -- CreateTable
 CREATE TABLE "BrokenDepsReport" (
-    "id" TEXT NOT NULL PRIMARY KEY,
+    "id" TEXT NOT NULL,
     "tree" TEXT NOT NULL,
     "origin" TEXT NOT NULL,
     "repoSetKey" TEXT NOT NULL,
@@ -11,9 +16,11 @@ CREATE TABLE "BrokenDepsReport" (
     "dependencies" INTEGER NOT NULL,
     "sources" INTEGER NOT NULL,
     "arches" TEXT NOT NULL,
-    "generatedAt" DATETIME NOT NULL,
+    "generatedAt" TIMESTAMP(3) NOT NULL,
     "dnfMs" INTEGER NOT NULL,
-    "mailedAt" DATETIME
+    "mailedAt" TIMESTAMP(3),
+
+    CONSTRAINT "BrokenDepsReport_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
