@@ -196,7 +196,9 @@ export async function runRepoclosure(target: RepoclosureTarget, options: Repoclo
       if (!(found instanceof Map)) return { ok: false, ...found };
       sources = found;
     }
-    arches[arch] = sortBrokenPackages(parsed.packages.map((p) => ({ source: sources.get(p.nevra) ?? nameOf(p.nevra), nevra: p.nevra, repo: p.repo, unresolved: p.unresolved, blame: [] })));
+    // dnf 4 prints a package's dependencies in a Python set's order, which changes from run to run:
+    // sorted (as dnf 5 prints them), the same repos give the same report.
+    arches[arch] = sortBrokenPackages(parsed.packages.map((p) => ({ source: sources.get(p.nevra) ?? nameOf(p.nevra), nevra: p.nevra, repo: p.repo, unresolved: [...p.unresolved].sort(), blame: [] })));
   }
   return { ok: true, arches, dnfMs };
 }

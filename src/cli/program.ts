@@ -10,6 +10,7 @@ import { registerNvrCommands } from "./nvr.js";
 import { registerPolicyCommands } from "./policy.js";
 import { registerPruneCommand } from "./prune.js";
 import { registerReleaseCommands } from "./release.js";
+import { registerReportCommands } from "./report.js";
 import { registerRequestCommands } from "./request.js";
 import { registerRollbackCommand } from "./rollback.js";
 import { registerSchemaCommands } from "./schema.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerPruneCommand(program);
   registerCheckCommands(program);
   registerSchemaCommands(program);
+  registerReportCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

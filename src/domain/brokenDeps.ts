@@ -213,6 +213,14 @@ export function providerCandidates(dependency: string): string[] {
   const add = (n: string | undefined): void => {
     if (n && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(n) && !out.includes(n)) out.push(n);
   };
+  // `%{name}-libs%{?_isa} = %{version}-%{release}`, the commonest broken dependency in Fedora,
+  // reads `foo-libs(x86-64) = 1.0-1.fc45`: the package itself, qualified by rpm's ISA marker.
+  const isa = /^([A-Za-z0-9._+-]+)\((?:x86|aarch|ppc|s390|sparc|arm|riscv|mips|loongarch|ia)-(?:32|64)\)$/.exec(dep);
+  if (isa) {
+    add(isa[1]);
+    add(isa[1]?.replace(/-(devel|libs|common)$/, ""));
+    return out;
+  }
   const wrapped = /^([A-Za-z0-9_-]+)\((.+?)\)/.exec(dep);
   if (wrapped) {
     const [, ns, inner] = wrapped as unknown as [string, string, string];

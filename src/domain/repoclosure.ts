@@ -130,7 +130,8 @@ export function parseRepoclosureOutput(text: string): RepoclosureOutput {
   let inDeps = false;
   let totals: RepoclosureOutput["totals"];
   for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/\s+$/, "");
+    // trimEnd, not /\s+$/: that regex backtracks quadratically over a long run of spaces.
+    const line = raw.trimEnd();
     const pkg = PACKAGE_LINE.exec(line);
     if (pkg) {
       current = { nevra: pkg[1] as string, repo: pkg[2] as string, unresolved: [] };

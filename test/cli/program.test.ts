@@ -21,6 +21,7 @@ const LOCAL_VERBS = [
   "schema show",
   "schema export",
   "bus topics",
+  "report broken-deps",
 ];
 
 /** The program, and the commands given an action while it was built (commander's public `action()`). */
