@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sortBrokenPackages, type BrokenPackage } from "../domain/brokenDeps.js";
+import { repoMetadataDir, sourcesFromPrimary } from "./primarySources.js";
 import { checkedRepoIds, parseRepoclosureOutput, repoSetKey, repoUrlForArch, type RepoclosureTarget } from "../domain/repoclosure.js";
 
 export interface RepoclosureRunnerOptions {
@@ -113,9 +114,14 @@ function lastLines(text: string, n: number): string {
     .slice(0, 1000);
 }
 
+/** The install root, configuration and cache of one repo set's runs for one arch. */
+function archDir(target: RepoclosureTarget, arch: string, options: RepoclosureRunnerOptions): string {
+  return path.join(options.workDir, `${repoSetKey(target)}-${arch}`);
+}
+
 /** dnf's options every run shares: its own root, config and cache, only the named repositories. */
 async function commonArgs(target: RepoclosureTarget, arch: string, options: RepoclosureRunnerOptions): Promise<string[]> {
-  const base = path.join(options.workDir, `${repoSetKey(target)}-${arch}`);
+  const base = archDir(target, arch, options);
   const root = path.join(base, "root");
   const reposDir = path.join(base, "repos.d");
   const conf = path.join(base, "dnf.conf");
@@ -156,6 +162,21 @@ async function sourcesOf(target: RepoclosureTarget, arch: string, nevras: string
   return sources;
 }
 
+/** Sources of the broken packages from each repo's primary metadata (what it could read). */
+async function sourcesFromMetadata(target: RepoclosureTarget, arch: string, packages: readonly { nevra: string; repo: string }[], options: RepoclosureRunnerOptions): Promise<Map<string, string>> {
+  const sources = new Map<string, string>();
+  const byRepo = new Map<string, Set<string>>();
+  for (const p of packages) byRepo.set(p.repo, (byRepo.get(p.repo) ?? new Set()).add(p.nevra));
+  for (const [repoId, wanted] of byRepo) {
+    const repo = [...target.repos, ...target.lookaside].find((r) => r.id === repoId);
+    if (!repo) continue;
+    const dir = await repoMetadataDir(repoUrlForArch(repo.url, arch), repoId, path.join(archDir(target, arch, options), "cache"));
+    const found = dir ? await sourcesFromPrimary(dir, wanted) : undefined;
+    for (const [k, v] of found ?? []) sources.set(k, v);
+  }
+  return sources;
+}
+
 /** The NEVRA's name, for a package whose source could not be found (it then stands for itself). */
 function nameOf(nevra: string): string {
   return nevra.replace(/\.[^.]+$/, "").replace(/-[^-]+-[^-]+$/, "");
@@ -192,9 +213,14 @@ export async function runRepoclosure(target: RepoclosureTarget, options: Repoclo
     }
     let sources = new Map<string, string>();
     if (parsed.packages.length > 0) {
-      const found = await sourcesOf(target, arch, [...new Set(parsed.packages.map((p) => p.nevra))], options, signal);
-      if (!(found instanceof Map)) return { ok: false, ...found };
-      sources = found;
+      sources = await sourcesFromMetadata(target, arch, parsed.packages, options);
+      // What the metadata did not say (a compression this Node.js cannot read, say), dnf does.
+      const rest = [...new Set(parsed.packages.map((p) => p.nevra))].filter((n) => !sources.has(n));
+      if (rest.length > 0) {
+        const found = await sourcesOf(target, arch, rest, options, signal);
+        if (!(found instanceof Map)) return { ok: false, ...found };
+        for (const [k, v] of found) sources.set(k, v);
+      }
     }
     // dnf 4 prints a package's dependencies in a Python set's order, which changes from run to run:
     // sorted (as dnf 5 prints them), the same repos give the same report.

@@ -17,6 +17,8 @@ export interface SubPackage {
 
 export interface SpecPackage {
   name: string;
+  /** An rpm epoch (dnf then prints name-EPOCH:version-release.arch). */
+  epoch?: number;
   version?: string;
   release?: string;
   /** The main package's own dependencies and capabilities. */
@@ -41,7 +43,7 @@ function installLines(files: string[]): string {
 export function specText(p: SpecPackage): string {
   const files = [...(p.files ?? []), ...(p.subpackages ?? []).flatMap((s) => s.files ?? [])];
   let text =
-    `Name: ${p.name}\nVersion: ${p.version ?? "1.0"}\nRelease: ${p.release ?? "1.fc45"}\nSummary: ${p.name}\nLicense: MIT\n` +
+    `Name: ${p.name}\n${p.epoch === undefined ? "" : `Epoch: ${p.epoch}\n`}Version: ${p.version ?? "1.0"}\nRelease: ${p.release ?? "1.fc45"}\nSummary: ${p.name}\nLicense: MIT\n` +
     (p.noarch ? "BuildArch: noarch\n" : "") +
     tags("Requires", p.requires) +
     tags("Provides", p.provides) +
@@ -79,16 +81,16 @@ export function buildRpms(packages: SpecPackage[], outDir: string): void {
   }
 }
 
-/** Writes repodata for the RPMs in `dir`. */
-export function createRepo(dir: string): void {
-  execFileSync("createrepo_c", ["--quiet", "--no-database", dir], { stdio: "pipe" });
+/** Writes repodata for the RPMs in `dir` (`compress`: createrepo_c's --general-compress-type). */
+export function createRepo(dir: string, compress?: "gz" | "xz" | "bz2" | "zstd"): void {
+  execFileSync("createrepo_c", ["--quiet", "--no-database", ...(compress ? [`--general-compress-type=${compress}`] : []), dir], { stdio: "pipe" });
 }
 
 /** A repository of `packages` in a fresh folder under `parent`: its file:// URL. */
-export function makeRepo(parent: string, name: string, packages: SpecPackage[]): { dir: string; url: string } {
+export function makeRepo(parent: string, name: string, packages: SpecPackage[], compress?: "gz" | "xz" | "bz2" | "zstd"): { dir: string; url: string } {
   const dir = path.join(parent, name);
   buildRpms(packages, dir);
-  createRepo(dir);
+  createRepo(dir, compress);
   return { dir, url: `file://${dir}` };
 }
 
