@@ -33,7 +33,7 @@ import type { Store } from "../store/store.js";
 // document lists the named schemas in that order: a new route module goes where its schemas
 // should appear, so that openapi.yaml stays put.
 import { artifactRoutes } from "./routes/artifacts.js";
-import { dashboardRoutes } from "./routes/dashboard.js";
+import { dashboardRoutes, signInPage } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { kojiTagRoutes } from "./routes/kojiTags.js";
 import { shadowAgreementRoutes } from "./routes/shadowAgreement.js";
@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin, { isDatabaseUnavailable });
   // Before any route: it documents each route as it is added.
   await app.register(openapiPlugin);
-  await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false });
+  await app.register(authPlugin, { tokens: deps.tokens, anonymousRead: deps.anonymousRead ?? false, signInPage });
   await app.register(healthRoutes, { store: deps.store, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
   await app.register(artifactRoutes, {
     artifacts: deps.artifacts,

@@ -37,6 +37,8 @@ interface Guarded {
   /** The scopes the route's use case checks; each gets an out-of-scope case. */
   scopes: Scope[];
   request(f: Fixtures): Request | Promise<Request>;
+  /** A page for people: with no token it answers 401 with the sign-in page (HTML that asks again with the dashboard's token). */
+  signInPage?: true;
 }
 
 /** In scope of every test token: what the requests below touch. */
@@ -116,6 +118,10 @@ const MATRIX: Record<string, Guarded | typeof PUBLIC> = {
   "GET /api/v1/koji-tags/:tag/observed": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/koji-tags/f44-updates-candidate/observed" }) },
   "GET /api/v1/shadow/agreement": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/shadow/agreement" }) },
 
+  "GET /api/v1/reports/broken-deps": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/reports/broken-deps" }) },
+  "GET /api/v1/reports/broken-deps/:id": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/reports/broken-deps/latest" }) },
+  "GET /reports/broken-deps": { role: "reader", scopes: [], signInPage: true, request: () => ({ url: "/reports/broken-deps" }) },
+  "GET /reports/broken-deps/:id": { role: "reader", scopes: [], signInPage: true, request: () => ({ url: "/reports/broken-deps/latest" }) },
   "GET /api/v1/observed/branches": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/observed/branches" }) },
   "GET /api/v1/observed/sidetags": { role: "reader", scopes: [], request: () => ({ url: "/api/v1/observed/sidetags" }) },
   "POST /api/v1/events": {
@@ -179,6 +185,14 @@ function refusalProblem(res: LightMyRequestResponse, status: 401 | 403, method: 
   if (!String(res.headers["content-type"]).includes("application/problem+json")) return `${status} as ${res.headers["content-type"]}, not problem+json`;
   // HEAD answers carry the headers of a GET and no body.
   if (method !== "HEAD" && (res.json() as { status?: unknown }).status !== status) return `${status} whose problem says status ${(res.json() as { status?: unknown }).status}`;
+  return undefined;
+}
+
+/** What is wrong with a page's answer to a browser without a token, if anything: it must be the sign-in page, with no data. */
+function signInProblem(res: LightMyRequestResponse, method: string): string | undefined {
+  if (res.statusCode !== 401) return `${res.statusCode} instead of 401: ${res.body.slice(0, 200)}`;
+  if (!String(res.headers["content-type"]).startsWith("text/html")) return `401 as ${res.headers["content-type"]}, not the sign-in page`;
+  if (method !== "HEAD" && !res.body.includes("/assets/signedPage.js")) return "401 without the sign-in page's script";
   return undefined;
 }
 
@@ -281,7 +295,8 @@ describe("auth matrix over every registered route", () => {
     const wrong: string[] = [];
     for (const { route, entry } of cases) {
       for (const c of unauthenticated) {
-        const problem = refusalProblem(await send(route, entry, await c.headers(entry.role)), 401, route.split(" ")[0]!);
+        const res = await send(route, entry, await c.headers(entry.role));
+        const problem = entry.signInPage && c.name === "no token" ? signInProblem(res, route.split(" ")[0]!) : refusalProblem(res, 401, route.split(" ")[0]!);
         if (problem) wrong.push(`${route} with ${c.name}: ${problem}`);
       }
     }

@@ -2,7 +2,7 @@
 // bearer token (relengd's own, or a trusted OIDC issuer's) and attaches the principal. Scope
 // checks (package, environment) are the use cases' job, since only they know which package a
 // request touches.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { TokenService } from "../../auth/tokens.js";
 import { SigningKeysUnavailable, TokenGrantsNothing, TokenRejected } from "../../auth/tokens.js";
@@ -16,6 +16,11 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Least role a caller needs; routes without it are public (probes). */
     role?: Role;
+    /**
+     * An HTML page for people: asked for without a token, it answers 401 with `signInPage`'s
+     * page (which fetches it again with the dashboard's token) instead of problem+json.
+     */
+    signInPage?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -27,7 +32,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export const authPlugin = fp((app: FastifyInstance, opts: { tokens: TokenService; anonymousRead?: boolean }) => {
+export const authPlugin = fp((app: FastifyInstance, opts: { tokens: TokenService; anonymousRead?: boolean; signInPage?: (reply: FastifyReply) => FastifyReply }) => {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
     const needed = request.routeOptions.config.role;
@@ -35,6 +40,9 @@ export const authPlugin = fp((app: FastifyInstance, opts: { tokens: TokenService
     const header = request.headers.authorization;
     // RELENGD_ANONYMOUS_READ: reader routes without a token; a token sent is still checked.
     if (!header && needed === "reader" && opts.anonymousRead) return;
+    // A link followed from a mail or the dashboard's menu carries no header: the browser holds the
+    // token in the dashboard's session storage, which only a script of the page can read.
+    if (!header && request.routeOptions.config.signInPage && opts.signInPage) return opts.signInPage(reply.code(401));
     if (!header) throw unauthorized("missing Authorization: Bearer <token> header");
     // The scheme is case-insensitive (RFC 9110 §11.1).
     const m = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header);

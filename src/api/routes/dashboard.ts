@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { notFound } from "../problem.js";
 
 /**
@@ -25,6 +25,37 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join("; ");
+
+// What a page for people answers when the browser sent no token (plugins/auth.ts): its script
+// asks again with the token the dashboard keeps for this tab, and shows the answer.
+const SIGN_IN_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>relengd — sign in</title>
+<link rel="stylesheet" href="/assets/style.css">
+<script type="module" src="/assets/signedPage.js"></script>
+</head>
+<body>
+<main>
+<h1>relengd</h1>
+<p id="sign-in-status">This page needs a reader token.</p>
+<p><a href="/">Open the dashboard</a>, sign in, then follow this link again in the same tab.</p>
+</main>
+</body>
+</html>
+`;
+
+export function signInPage(reply: FastifyReply): FastifyReply {
+  return reply
+    .type("text/html; charset=utf-8")
+    .header("content-security-policy", CONTENT_SECURITY_POLICY)
+    .header("x-content-type-options", "nosniff")
+    .header("referrer-policy", "no-referrer")
+    .header("cache-control", "no-store")
+    .send(SIGN_IN_PAGE);
+}
 
 /** index.html at / and every file of webDir under /assets/, with a policy that keeps the page to this server. */
 async function servePage(app: FastifyInstance, webDir: string): Promise<void> {

@@ -182,14 +182,14 @@ export function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptions): P
     },
   );
 
-  api.get("/reports/broken-deps", { config: { role: "reader" }, schema: { hide: true, querystring: listQuery } }, async (request, reply) => {
+  api.get("/reports/broken-deps", { config: { role: "reader", signInPage: true }, schema: { hide: true, querystring: listQuery } }, async (request, reply) => {
     const q = request.query;
     const pageOf = await list(q);
     const next = pageOf.nextCursor ? `/reports/broken-deps?${new URLSearchParams({ ...(q.tree ? { tree: q.tree } : {}), cursor: pageOf.nextCursor }).toString()}` : undefined;
     return htmlReply(reply, renderReportListPage(pageOf.items, { ...(q.tree ? { tree: q.tree } : {}), ...(next ? { next } : {}) }));
   });
 
-  api.get("/reports/broken-deps/:id", { config: { role: "reader" }, schema: { hide: true, params: reportParams, querystring: reportQuery } }, async (request, reply) => {
+  api.get("/reports/broken-deps/:id", { config: { role: "reader", signInPage: true }, schema: { hide: true, params: reportParams, querystring: reportQuery } }, async (request, reply) => {
     const record = await find(request.params.id, request.query.tree);
     const [diff, owners] = await Promise.all([withDiff(record), opts.owners?.()]);
     return htmlReply(reply, renderReportPage(record, diff, owners));
