@@ -162,12 +162,43 @@ async function sourcesOf(target: RepoclosureTarget, arch: string, nevras: string
   return sources;
 }
 
+/** Every package's source in each checked file:// repo, by repo id (a repo that cannot be read: absent). */
+async function indexLocalRepos(target: RepoclosureTarget, arch: string): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>();
+  const checked = new Set(checkedRepoIds(target));
+  await Promise.all(
+    target.repos
+      .filter((r) => checked.has(r.id) && r.url.startsWith("file://"))
+      .map(async (r) => {
+        try {
+          const dir = await repoMetadataDir(repoUrlForArch(r.url, arch), r.id, "");
+          const all = dir ? await sourcesFromPrimary(dir, "all") : undefined;
+          if (all) out.set(r.id, all);
+        } catch {
+          // file://host/… and other URLs Node.js will not map to a path: dnf is asked instead.
+        }
+      }),
+  );
+  return out;
+}
+
 /** Sources of the broken packages from each repo's primary metadata (what it could read). */
-async function sourcesFromMetadata(target: RepoclosureTarget, arch: string, packages: readonly { nevra: string; repo: string }[], options: RepoclosureRunnerOptions): Promise<Map<string, string>> {
+async function sourcesFromMetadata(
+  target: RepoclosureTarget,
+  arch: string,
+  packages: readonly { nevra: string; repo: string }[],
+  options: RepoclosureRunnerOptions,
+  indexed: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): Promise<Map<string, string>> {
   const sources = new Map<string, string>();
   const byRepo = new Map<string, Set<string>>();
   for (const p of packages) byRepo.set(p.repo, (byRepo.get(p.repo) ?? new Set()).add(p.nevra));
   for (const [repoId, wanted] of byRepo) {
+    const index = indexed.get(repoId);
+    if (index && [...wanted].every((n) => index.has(n))) {
+      for (const n of wanted) sources.set(n, index.get(n) as string);
+      continue;
+    }
     const repo = [...target.repos, ...target.lookaside].find((r) => r.id === repoId);
     if (!repo) continue;
     const dir = await repoMetadataDir(repoUrlForArch(repo.url, arch), repoId, path.join(archDir(target, arch, options), "cache"));
@@ -192,6 +223,9 @@ export async function runRepoclosure(target: RepoclosureTarget, options: Repoclo
   for (const arch of target.arches) {
     const common = await commonArgs(target, arch, options);
     const args = ["repoclosure", ...common, "--refresh", `--arch=${arch}`, "--arch=noarch", ...checkedRepoIds(target).map((id) => `--check=${id}`)];
+    // A local repo's metadata is indexed while dnf runs (on the other core): its source packages
+    // are then known the moment dnf ends. Remote ones are read from dnf's cache afterwards.
+    const indexed = indexLocalRepos(target, arch);
     let r: ProcessResult;
     try {
       r = await runBounded(options.dnf, args, options, signal);
@@ -213,7 +247,7 @@ export async function runRepoclosure(target: RepoclosureTarget, options: Repoclo
     }
     let sources = new Map<string, string>();
     if (parsed.packages.length > 0) {
-      sources = await sourcesFromMetadata(target, arch, parsed.packages, options);
+      sources = await sourcesFromMetadata(target, arch, parsed.packages, options, await indexed);
       // What the metadata did not say (a compression this Node.js cannot read, say), dnf does.
       const rest = [...new Set(parsed.packages.map((p) => p.nevra))].filter((n) => !sources.has(n));
       if (rest.length > 0) {

@@ -65,30 +65,30 @@ export function sortBrokenPackages(rows: BrokenPackage[]): BrokenPackage[] {
 }
 
 export interface BrokenDepsCounts {
-  /** Broken packages (rows), over every arch. */
+  /** Distinct broken packages (a noarch package listed under every arch counts once). */
   packages: number;
   /** Distinct source packages. */
   sources: number;
-  /** Unresolved dependency strings, over every row. */
+  /** Distinct (package, dependency) pairs. */
   dependencies: number;
   /** Arches with at least one broken package, in the report's order. */
   brokenArches: string[];
 }
 
 export function brokenDepsCounts(report: BrokenDepsReport): BrokenDepsCounts {
-  let packages = 0;
-  let dependencies = 0;
+  const packages = new Set<string>();
+  const dependencies = new Set<string>();
   const sources = new Set<string>();
   const brokenArches: string[] = [];
   for (const [arch, rows] of Object.entries(report.arches)) {
     if (rows.length > 0) brokenArches.push(arch);
-    packages += rows.length;
     for (const r of rows) {
-      dependencies += r.unresolved.length;
+      packages.add(r.nevra);
+      for (const d of r.unresolved) dependencies.add(`${r.nevra}\0${d}`);
       sources.add(r.source);
     }
   }
-  return { packages, sources: sources.size, dependencies, brokenArches };
+  return { packages: packages.size, sources: sources.size, dependencies: dependencies.size, brokenArches };
 }
 
 export function isBroken(report: BrokenDepsReport): boolean {

@@ -70,22 +70,22 @@ describe("the report's JSON", () => {
 });
 
 describe("counts and words", () => {
-  it("counts rows, sources, dependencies and the broken arches", () => {
-    expect(brokenDepsCounts(designed)).toEqual({ packages: 5, sources: 3, dependencies: 7, brokenArches: ["x86_64", "aarch64"] });
+  it("counts distinct packages, sources, dependencies and the broken arches", () => {
+    expect(brokenDepsCounts(designed)).toEqual({ packages: 4, sources: 3, dependencies: 5, brokenArches: ["x86_64", "aarch64"] });
     expect(brokenDepsCounts(clean)).toEqual({ packages: 0, sources: 0, dependencies: 0, brokenArches: [] });
     expect(isBroken(designed)).toBe(true);
     expect(isBroken(clean)).toBe(false);
   });
 
   it("gives the trailer's value: count and broken arches", () => {
-    expect(repoclosureTrailerValue(designed)).toBe("7 unresolved (x86_64 aarch64)");
+    expect(repoclosureTrailerValue(designed)).toBe("5 unresolved (x86_64 aarch64)");
     expect(repoclosureTrailerValue({ ...designed, arches: { x86_64: [], aarch64: designed.arches.aarch64 ?? [] } })).toBe("4 unresolved (aarch64)");
     expect(repoclosureTrailerValue(clean)).toBe("0 unresolved");
   });
 
   it("says why a fatal check blocks: the count, then the first packages with their first dependencies", () => {
     expect(describeBroken(designed)).toBe(
-      "repoclosure: 7 unresolved dependencies in 5 packages (x86_64, aarch64): alpha-1.0-1.fc45.noarch requires /usr/bin/nothere, libbeta >= 2; " +
+      "repoclosure: 5 unresolved dependencies in 4 packages (x86_64, aarch64): alpha-1.0-1.fc45.noarch requires /usr/bin/nothere, libbeta >= 2; " +
         "beta-tools-1.0-1.fc45.x86_64 requires missingcap(foo); beta-tools-1.0-1.fc45.aarch64 requires missingcap(foo); and 1 more package",
     );
     const one: BrokenDepsReport = { ...clean, arches: { x86_64: [row("alpha", "alpha-1.0-1.fc45.noarch", ["a", "b", "c"])] } };
@@ -105,7 +105,7 @@ describe("counts and words", () => {
     expect(renderBrokenDepsText(designed)).toBe(
       [
         "Broken dependencies in f45-build (2031-05-06T12:00:00.000Z)",
-        "7 unresolved dependencies in 5 packages from 3 source packages.",
+        "5 unresolved dependencies in 4 packages from 3 source packages.",
         "",
         "Broken deps for x86_64",
         "-".repeat(58),
