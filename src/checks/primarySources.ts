@@ -98,6 +98,9 @@ export async function sourcesFromPrimary(repoDir: string, wanted: ReadonlySet<st
   const names = wanted === "all" ? undefined : new Set([...wanted].map((n) => n.replace(/\.[^.]+$/, "").replace(/-[^-]+-[^-]+$/, "")));
   const raw = createReadStream(file, { highWaterMark: CHUNK });
   const stream: Readable = decompress ? raw.pipe(decompress() as unknown as NodeJS.WritableStream & Readable) : raw;
+  // pipe() does not carry the file's errors on (a file gone before it opened, replaced by a new
+  // createrepo_c run): unlistened, one would end the process. They end the loop below instead.
+  if (stream !== raw) raw.on("error", (err) => stream.destroy(err));
   const decoder = new StringDecoder("utf8");
   let pending = "";
   try {

@@ -83,6 +83,15 @@ maybe("sources of broken packages", () => {
     expect(subcommands()).toEqual(["repoclosure", "repoquery"]);
   }, 120_000);
 
+  it("a primary file that is gone (a createrepo_c run replaced it) is no source, and no crash", async () => {
+    const gone = path.join(dir, "gone");
+    makeRepo(dir, "gone", [{ name: "g", noarch: true }]);
+    const href = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(readFileSync(path.join(gone, "repodata", "repomd.xml"), "utf8"))?.[1] ?? "";
+    rmSync(path.join(gone, href));
+    expect((await sourcesFromPrimary(gone, new Set(["g-1.0-1.fc45.noarch"])))?.size ?? 0).toBe(0);
+    expect((await sourcesFromPrimary(gone, "all"))?.size ?? 0).toBe(0);
+  }, 120_000);
+
   it("finds nothing in a folder without metadata, or with a location outside the repo", async () => {
     expect(await sourcesFromPrimary(path.join(dir, "nowhere"), new Set(["x-1-1.noarch"]))).toBeUndefined();
     const evil = path.join(dir, "evil");
