@@ -125,6 +125,10 @@ const envSchema = z.object({
   RELENGD_REPOCLOSURE_MAX_AGE: wellFormedString()
     .refine((d) => d === "0s" || parseDuration(d) !== undefined, "must be a duration like 10m, or 0s")
     .default("10m"),
+  // dnf's work folders (install root, cache) of repo sets not checked for this long are removed.
+  RELENGD_REPOCLOSURE_KEEP_WORK: wellFormedString()
+    .refine((d) => parseDuration(d) !== undefined, "must be a duration like 7d")
+    .default("7d"),
   // The address people reach the server at, for links in commits and mail (the report's page).
   RELENGD_PUBLIC_URL: wellFormedString().regex(/^https?:\/\/[^\s]+$/, "must be an http:// or https:// URL").optional(),
   // Mail: smtp://, smtps:// (nodemailer's URL form); unset, mail is written as .eml files under DATA_DIR/mail (a dry run).
@@ -175,7 +179,7 @@ export interface Config {
   /** RELENGD_FORGE_WEBHOOK_SECRET; undefined: forge webhooks are off. */
   forgeWebhookSecret?: string;
   /** How `dnf repoclosure` runs (RELENGD_DNF, RELENGD_REPOCLOSURE_*). */
-  repoclosure: { dnf: string; timeoutMs: number; memoryBytes: number; maxAgeMs: number; workDir: string };
+  repoclosure: { dnf: string; timeoutMs: number; memoryBytes: number; maxAgeMs: number; keepWorkMs: number; workDir: string };
   /** RELENGD_PUBLIC_URL without a trailing slash; undefined: links are relative paths. */
   publicUrl?: string;
   /** Mail of the broken-dependency report. */
@@ -247,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: (parseDuration(e.RELENGD_REPOCLOSURE_TIMEOUT) ?? 1800) * 1000,
       memoryBytes: e.RELENGD_REPOCLOSURE_MEMORY_MB * 1024 * 1024,
       maxAgeMs: e.RELENGD_REPOCLOSURE_MAX_AGE === "0s" ? 0 : (parseDuration(e.RELENGD_REPOCLOSURE_MAX_AGE) ?? 600) * 1000,
+      keepWorkMs: (parseDuration(e.RELENGD_REPOCLOSURE_KEEP_WORK) ?? 604_800) * 1000,
       workDir: path.join(dataDir, "repoclosure"),
     },
     ...(e.RELENGD_PUBLIC_URL ? { publicUrl: e.RELENGD_PUBLIC_URL.replace(/\/+$/, "") } : {}),

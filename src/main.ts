@@ -83,6 +83,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     tagHistory: (tag, packages) => kojiTags.history(tag, packages),
     runner: { dnf: config.repoclosure.dnf, workDir: config.repoclosure.workDir, timeoutMs: config.repoclosure.timeoutMs, memoryBytes: config.repoclosure.memoryBytes },
     maxAgeMs: config.repoclosure.maxAgeMs,
+    keepWorkMs: config.repoclosure.keepWorkMs,
     logger,
   });
   const mailer = mailerFor(config.mail);

@@ -7,7 +7,7 @@
 // (gitops/gitProcess.ts): a check runs seconds to minutes, a few times an hour, so the fork's
 // pause of the event loop does not matter here.
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sortBrokenPackages, type BrokenPackage } from "../domain/brokenDeps.js";
 import { repoMetadataDir, sourcesFromPrimary } from "./primarySources.js";
@@ -261,4 +261,44 @@ export async function runRepoclosure(target: RepoclosureTarget, options: Repoclo
     arches[arch] = sortBrokenPackages(parsed.packages.map((p) => ({ source: sources.get(p.nevra) ?? nameOf(p.nevra), nevra: p.nevra, repo: p.repo, unresolved: [...p.unresolved].sort(), blame: [] })));
   }
   return { ok: true, arches, dnfMs };
+}
+
+// A work folder's name: the repo set's key (domain/repoclosure.ts repoSetKey) and an arch.
+const WORK_FOLDER = /^[0-9a-f]{32}-[a-z0-9_]{1,16}$/;
+
+/**
+ * Removes the work folders (install root and dnf cache: hundreds of MB for a Fedora-sized repo)
+ * of repo sets not checked for `keepMs`: an ad-hoc release's own repos, a policy since removed.
+ * A folder's last run is its dnf.conf's time (written at every run), compared with the time the
+ * file system gives a file written now, so that a process clock set apart from it (a test's) does
+ * not make every folder look old. `inUse` keys are kept whatever their age. Returns the folders removed.
+ */
+export async function pruneWorkFolders(workDir: string, keepMs: number, inUse: ReadonlySet<string> = new Set()): Promise<string[]> {
+  let entries: string[];
+  let now: number;
+  try {
+    entries = await readdir(workDir);
+    const clock = path.join(workDir, ".clock");
+    await writeFile(clock, "");
+    now = (await stat(clock)).mtimeMs;
+  } catch {
+    return [];
+  }
+  const cutoff = new Date(now - keepMs);
+  const removed: string[] = [];
+  for (const name of entries) {
+    if (!WORK_FOLDER.test(name) || inUse.has(name.slice(0, 32))) continue;
+    const folder = path.join(workDir, name);
+    let lastRun: number;
+    try {
+      lastRun = (await stat(path.join(folder, "dnf.conf"))).mtimeMs;
+    } catch {
+      // A folder whose first run never wrote its configuration: its own time says when it began.
+      lastRun = (await stat(folder).catch(() => undefined))?.mtimeMs ?? Number.POSITIVE_INFINITY;
+    }
+    if (lastRun >= cutoff.getTime()) continue;
+    await rm(folder, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

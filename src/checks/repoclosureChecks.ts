@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { repoSetKey } from "../domain/repoclosure.js";
 import { checkRepoclosure, RepoclosureCancelled, type CheckRepoclosureDeps, type RepoclosureCheckInput } from "../flow/checkRepoclosure.js";
 import type { BrokenDepsReportRecord, BrokenDepsReportRepository } from "../store/brokenDepsReportRepository.js";
-import { runRepoclosure, type RepoclosureRunnerOptions } from "./repoclosure.js";
+import { pruneWorkFolders, runRepoclosure, type RepoclosureRunnerOptions } from "./repoclosure.js";
 
 export interface RepoclosureChecksDeps {
   reports: Pick<BrokenDepsReportRepository, "save" | "latestByKey">;
@@ -12,6 +12,8 @@ export interface RepoclosureChecksDeps {
   runner: RepoclosureRunnerOptions;
   /** A stored result this young is reused instead of running dnf again; 0: always run. */
   maxAgeMs: number;
+  /** dnf's work folders of repo sets not checked for this long are removed after a run; absent: kept. */
+  keepWorkMs?: number;
   logger: Logger;
   now?: () => Date;
 }
@@ -64,6 +66,7 @@ export class RepoclosureChecks {
       this.abort.signal,
     ).finally(() => {
       this.running.delete(key);
+      this.pruneWork();
     });
     this.running.set(key, run);
     run.then(
@@ -71,6 +74,24 @@ export class RepoclosureChecks {
       (err: unknown) => this.deps.logger.warn({ err, tree: input.tree, origin: input.origin }, "repoclosure check did not finish"),
     );
     return run;
+  }
+
+  private pruning: Promise<void> | undefined;
+
+  /** After a run: the work folders of repo sets long unchecked go (one pruning at a time). */
+  private pruneWork(): void {
+    const keep = this.deps.keepWorkMs;
+    if (keep === undefined || this.pruning) return;
+    this.pruning = pruneWorkFolders(this.deps.runner.workDir, keep, new Set(this.running.keys()))
+      .then(
+        (removed) => {
+          if (removed.length > 0) this.deps.logger.info({ removed }, "removed the repoclosure work folders of repo sets not checked lately");
+        },
+        (err: unknown) => this.deps.logger.warn({ err }, "cannot prune the repoclosure work folders"),
+      )
+      .finally(() => {
+        this.pruning = undefined;
+      });
   }
 
   /** Repo sets being checked now. */
@@ -82,5 +103,6 @@ export class RepoclosureChecks {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled([...this.running.values()]);
+    await this.pruning;
   }
 }

@@ -1,14 +1,15 @@
 // The server's repoclosure checks over real dnf and a real store: blame from the observed tag
 // history, one run per repo set at a time, fresh results reused, shutdown mid-run.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pruneWorkFolders } from "../../src/checks/repoclosure.js";
 import { RepoclosureChecks } from "../../src/checks/repoclosureChecks.js";
 import { RepoclosureCancelled } from "../../src/flow/checkRepoclosure.js";
 import type { KojiTagChange } from "../../src/domain/busMapping.js";
-import type { RepoclosureTarget } from "../../src/domain/repoclosure.js";
+import { repoSetKey, type RepoclosureTarget } from "../../src/domain/repoclosure.js";
 import { BrokenDepsReportRepository } from "../../src/store/brokenDepsReportRepository.js";
 import { KojiTagRepository } from "../../src/store/kojiTagRepository.js";
 import { freshDatabase, testProviders, type TestDatabase } from "../support/database.js";
@@ -130,6 +131,70 @@ maybe("RepoclosureChecks: a fresh look while a run is under way", () => {
       expect(b.id).not.toBe(a.id);
       expect(b.generatedAt.getTime()).toBeGreaterThan(a.generatedAt.getTime());
       expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(2);
+    } finally {
+      await database.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe("dnf's work folders of repo sets not checked lately", () => {
+  it("are removed after a run; the run's own, recent ones, those in use and other files stay", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-checks-prune-"));
+    try {
+      const work = path.join(dir, "work");
+      mkdirSync(work);
+      // Ages from the file system's own clock, as the pruning reads them.
+      writeFileSync(path.join(work, ".probe"), "");
+      const fsNow = statSync(path.join(work, ".probe")).mtimeMs;
+      const folder = (key: string, arch: string, ageDays: number | null) => {
+        const f = path.join(work, `${key}-${arch}`);
+        mkdirSync(path.join(f, "cache"), { recursive: true });
+        if (ageDays !== null) {
+          writeFileSync(path.join(f, "dnf.conf"), "[main]\n");
+          const at = new Date(fsNow - ageDays * 86_400_000);
+          utimesSync(path.join(f, "dnf.conf"), at, at);
+        }
+        return `${key}-${arch}`;
+      };
+      const stale = folder("a".repeat(32), "x86_64", 8);
+      const recent = folder("b".repeat(32), "x86_64", 6);
+      const busy = folder("c".repeat(32), "aarch64", 30);
+      const unconfigured = folder("d".repeat(32), "x86_64", null);
+      mkdirSync(path.join(work, "not-a-work-folder"));
+      expect(await pruneWorkFolders(work, 7 * 86_400_000, new Set(["c".repeat(32)]))).toEqual([stale]);
+      expect(readdirSync(work).sort()).toEqual([".clock", ".probe", busy, recent, unconfigured, "not-a-work-folder"].sort());
+      expect(await pruneWorkFolders(path.join(dir, "absent"), 0)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+maybe("RepoclosureChecks prunes the work folders after a run", () => {
+  it("removes a long-unchecked repo set's folder and keeps the one it just used", async () => {
+    const database = await freshDatabase("sqlite");
+    const dir = mkdtempSync(path.join(tmpdir(), "relengd-checks-prune-run-"));
+    try {
+      const repos = designedRepos(dir);
+      const work = path.join(dir, "work");
+      const old = path.join(work, `${"e".repeat(32)}-x86_64`);
+      mkdirSync(path.join(old, "root"), { recursive: true });
+      writeFileSync(path.join(old, "dnf.conf"), "[main]\n");
+      utimesSync(path.join(old, "dnf.conf"), new Date(statSync(old).mtimeMs - 30 * 86_400_000), new Date(statSync(old).mtimeMs - 30 * 86_400_000));
+      const c = new RepoclosureChecks({
+        reports: new BrokenDepsReportRepository(database.db),
+        tagHistory: () => Promise.resolve([]),
+        runner: { dnf: "dnf", workDir: work, timeoutMs: 120_000, memoryBytes: 4 * 1024 ** 3 },
+        maxAgeMs: 0,
+        keepWorkMs: 7 * 86_400_000,
+        logger: pino({ level: "silent" }),
+      });
+      const target: RepoclosureTarget = { arches: ["x86_64"], repos: [{ id: "main", url: repos.main.url }], lookaside: [] };
+      await c.check({ tree: "t", origin: "gate", target });
+      await c.stop();
+      expect(existsSync(old)).toBe(false);
+      expect(existsSync(path.join(work, `${repoSetKey(target)}-x86_64`, "dnf.conf"))).toBe(true);
     } finally {
       await database.dispose();
       rmSync(dir, { recursive: true, force: true });
