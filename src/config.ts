@@ -134,6 +134,10 @@ const envSchema = z.object({
   // Mail: smtp://, smtps:// (nodemailer's URL form); unset, mail is written as .eml files under DATA_DIR/mail (a dry run).
   RELENGD_SMTP_URL: wellFormedString().regex(/^smtps?:\/\/[^\s]+$/, "must be smtp://… or smtps://…").optional(),
   RELENGD_MAIL_FROM: wellFormedString().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address").default("relengd@localhost"),
+  // Where a source package's mail goes: {package} is replaced by its name (spam-o-matic mailed <src>-owner@fedoraproject.org).
+  RELENGD_MAIL_OWNER_ADDRESS: wellFormedString()
+    .regex(/^[^\s<>@]*\{package\}[^\s<>@]*@[^\s<>@]+$/, "must be an email address with {package} before the @, like {package}-owner@fedoraproject.org")
+    .default("{package}-owner@fedoraproject.org"),
   // The list the summary of each report's news goes to (spam-o-matic mailed devel@); unset, no summary.
   RELENGD_MAIL_LIST: wellFormedString().regex(/^[^\s<>@]+@[^\s<>@]+$/, "must be an email address").optional(),
   // A pagure_owner_alias.json-shaped file: the owners of each source package, when the facts have none.
@@ -183,7 +187,7 @@ export interface Config {
   /** RELENGD_PUBLIC_URL without a trailing slash; undefined: links are relative paths. */
   publicUrl?: string;
   /** Mail of the broken-dependency report. */
-  mail: { smtpUrl?: string; from: string; list?: string; dryRunDir: string };
+  mail: { smtpUrl?: string; from: string; list?: string; ownerAddress: string; dryRunDir: string };
   /** RELENGD_OWNER_ALIASES, resolved. */
   ownerAliasesFile?: string;
 }
@@ -259,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.RELENGD_SMTP_URL ? { smtpUrl: e.RELENGD_SMTP_URL } : {}),
       from: e.RELENGD_MAIL_FROM,
       ...(e.RELENGD_MAIL_LIST ? { list: e.RELENGD_MAIL_LIST } : {}),
+      ownerAddress: e.RELENGD_MAIL_OWNER_ADDRESS,
       dryRunDir: path.join(dataDir, "mail"),
     },
     ...(e.RELENGD_OWNER_ALIASES ? { ownerAliasesFile: path.resolve(e.RELENGD_OWNER_ALIASES) } : {}),

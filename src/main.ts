@@ -25,7 +25,6 @@ import { ScheduleRunRepository } from "./store/scheduleRunRepository.js";
 import { openStore, type Store } from "./store/store.js";
 import { TokenRepository } from "./store/tokenRepository.js";
 import { RepoclosureChecks } from "./checks/repoclosureChecks.js";
-import { DEFAULT_OWNER_ADDRESS } from "./domain/owners.js";
 import { mailerFor } from "./mail/mailer.js";
 import { BrokenDepsReportRepository } from "./store/brokenDepsReportRepository.js";
 import { KojiTagRepository } from "./store/kojiTagRepository.js";
@@ -106,7 +105,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     repoclosure: { checks, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
     reports: {
       mailer,
-      mail: { from: config.mail.from, ownerAddressTemplate: DEFAULT_OWNER_ADDRESS, ...(config.mail.list ? { list: config.mail.list } : {}) },
+      mail: { from: config.mail.from, ownerAddressTemplate: config.mail.ownerAddress, ...(config.mail.list ? { list: config.mail.list } : {}) },
       ...(config.ownerAliasesFile ? { ownerAliasesFile: config.ownerAliasesFile } : {}),
     },
   });

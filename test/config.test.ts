@@ -67,3 +67,45 @@ describe("configuration of forge webhooks", () => {
     expect(() => loadConfig({ RELENGD_FORGE_WEBHOOK_SECRET: "short" })).toThrow(/RELENGD_FORGE_WEBHOOK_SECRET: must be at least 16 characters/);
   });
 });
+
+describe("configuration of the repoclosure checks and the report's mail", () => {
+  it("has defaults a new server runs with: dnf on PATH, 30 min and 4 GiB per dnf, results reused 10 min, a dry run of mail", () => {
+    const config = loadConfig({ RELENGD_DATA_DIR: "/srv/relengd" });
+    expect(config.repoclosure).toEqual({ dnf: "dnf", timeoutMs: 1_800_000, memoryBytes: 4096 * 1024 * 1024, maxAgeMs: 600_000, keepWorkMs: 604_800_000, workDir: "/srv/relengd/repoclosure" });
+    expect(config.mail).toEqual({ from: "relengd@localhost", ownerAddress: "{package}-owner@fedoraproject.org", dryRunDir: "/srv/relengd/mail" });
+    expect(config.publicUrl).toBeUndefined();
+  });
+
+  it("takes every setting", () => {
+    const config = loadConfig({
+      RELENGD_DNF: "/usr/bin/dnf5",
+      RELENGD_REPOCLOSURE_TIMEOUT: "2h",
+      RELENGD_REPOCLOSURE_MEMORY_MB: "8192",
+      RELENGD_REPOCLOSURE_MAX_AGE: "0s",
+      RELENGD_REPOCLOSURE_KEEP_WORK: "2d",
+      RELENGD_PUBLIC_URL: "https://relengd.example.org/",
+      RELENGD_SMTP_URL: "smtp://bastion.fedoraproject.org:25",
+      RELENGD_MAIL_FROM: "buildsys@fedoraproject.org",
+      RELENGD_MAIL_LIST: "devel@lists.fedoraproject.org",
+      RELENGD_MAIL_OWNER_ADDRESS: "{package}-maintainers@fedoraproject.org",
+    });
+    expect(config.repoclosure).toMatchObject({ dnf: "/usr/bin/dnf5", timeoutMs: 7_200_000, memoryBytes: 8192 * 1024 * 1024, maxAgeMs: 0, keepWorkMs: 172_800_000 });
+    expect(config.publicUrl).toBe("https://relengd.example.org");
+    expect(config.mail).toMatchObject({ smtpUrl: "smtp://bastion.fedoraproject.org:25", from: "buildsys@fedoraproject.org", list: "devel@lists.fedoraproject.org", ownerAddress: "{package}-maintainers@fedoraproject.org" });
+  });
+
+  it.each([
+    ["RELENGD_REPOCLOSURE_TIMEOUT", "forever"],
+    ["RELENGD_REPOCLOSURE_MEMORY_MB", "12"],
+    ["RELENGD_REPOCLOSURE_MAX_AGE", "-1m"],
+    ["RELENGD_REPOCLOSURE_KEEP_WORK", "0s"],
+    ["RELENGD_PUBLIC_URL", "relengd.example.org"],
+    ["RELENGD_SMTP_URL", "http://mail"],
+    ["RELENGD_MAIL_FROM", "not an address"],
+    ["RELENGD_MAIL_OWNER_ADDRESS", "owners@fedoraproject.org"],
+    ["RELENGD_MAIL_OWNER_ADDRESS", "{package}-owner"],
+  ])("refuses %s=%s, naming it", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

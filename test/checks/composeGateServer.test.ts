@@ -80,6 +80,7 @@ maybe("a real server: the repoclosure gate, the report's pages and its mail", ()
       RELENGD_MAIL_FROM: "relengd@fedoraproject.org",
       RELENGD_MAIL_LIST: "devel@lists.fedoraproject.org",
       RELENGD_OWNER_ALIASES: owners,
+      RELENGD_MAIL_OWNER_ADDRESS: "{package}-maintainers@example.org",
     });
     server = await startServerProcess(env);
     const issue = async (subject: string, role: string) => {
@@ -141,7 +142,8 @@ maybe("a real server: the repoclosure gate, the report's pages and its mail", ()
 
   it("mails the report policy's news to the owners in spam-o-matic form, and a summary to the list", async () => {
     const mail = await until("the report's mail", () => Promise.resolve(smtp.received.find((m) => m.headers.get("subject") === "Broken dependencies: alpha")), 90_000);
-    expect(mail.headers.get("to")).toContain("alpha-owner@fedoraproject.org");
+    expect(mail.headers.get("to")).toContain("alpha-maintainers@example.org");
+    expect(mail.recipients).toContain("alpha-maintainers@example.org");
     expect(mail.headers.get("from")).toContain("relengd@fedoraproject.org");
     expect(mail.body).toContain("[alpha]");
     expect(mail.body).toContain("\talpha-1.0-1.fc45.noarch requires libbeta >= 2");
