@@ -94,7 +94,7 @@ export interface ApplicationParts {
    * close), and RELENGD_PUBLIC_URL for the report links. Absent: releases with a preflight wait
    * `checking` until a server with checks starts.
    */
-  repoclosure?: { checks: Pick<RepoclosureChecks, "check" | "stop">; publicUrl?: string; gate?: Partial<RepoclosureGateOptions> };
+  repoclosure?: { checks: Pick<RepoclosureChecks, "check" | "stop"> & Partial<Pick<RepoclosureChecks, "onChecked">>; publicUrl?: string; gate?: Partial<RepoclosureGateOptions> };
   /**
    * Issue 18: what report policies (spec.report) mail with: the mailer and its settings, the
    * owners file. They run their checks with `repoclosure.checks`. Absent: a report policy's run
@@ -217,6 +217,8 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
     : undefined;
   const checking = () => gate?.notify();
   metrics.observeQueue(() => releases.queueStats());
+  metrics.observeChecking(() => releases.checkingStats());
+  parts.repoclosure?.checks.onChecked?.(metrics.repoclosureChecked);
   const readiness = { writers: () => writer.health(), remoteBoundMs: parts.readyRemoteBoundMs, ...(parts.clock ? { now: parts.clock } : {}) };
   metrics.observeWriters(readiness);
   metrics.observeLeases(() => {

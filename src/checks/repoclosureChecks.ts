@@ -20,6 +20,7 @@ export interface RepoclosureChecksDeps {
 
 export class RepoclosureChecks {
   private readonly running = new Map<string, Promise<BrokenDepsReportRecord>>();
+  private readonly listeners: ((origin: string, status: BrokenDepsReportRecord["status"] | "cancelled", seconds: number) => void)[] = [];
   private readonly abort = new AbortController();
 
   constructor(private readonly deps: RepoclosureChecksDeps) {}
@@ -69,9 +70,18 @@ export class RepoclosureChecks {
       this.pruneWork();
     });
     this.running.set(key, run);
+    const tell = (status: BrokenDepsReportRecord["status"] | "cancelled") => {
+      for (const l of this.listeners) l(input.origin, status, (performance.now() - started) / 1000);
+    };
     run.then(
-      (r) => this.deps.logger.info({ tree: input.tree, origin: input.origin, report: r.id, status: r.status, packages: r.packages, ms: Math.round(performance.now() - started) }, "repoclosure checked"),
-      (err: unknown) => this.deps.logger.warn({ err, tree: input.tree, origin: input.origin }, "repoclosure check did not finish"),
+      (r) => {
+        tell(r.status);
+        this.deps.logger.info({ tree: input.tree, origin: input.origin, report: r.id, status: r.status, packages: r.packages, ms: Math.round(performance.now() - started) }, "repoclosure checked");
+      },
+      (err: unknown) => {
+        if (err instanceof RepoclosureCancelled) tell("cancelled");
+        this.deps.logger.warn({ err, tree: input.tree, origin: input.origin }, "repoclosure check did not finish");
+      },
     );
     return run;
   }
@@ -92,6 +102,11 @@ export class RepoclosureChecks {
       .finally(() => {
         this.pruning = undefined;
       });
+  }
+
+  /** Tells `listener` of every run that ends: its origin, result (or `cancelled`) and time (metrics). */
+  onChecked(listener: (origin: string, status: BrokenDepsReportRecord["status"] | "cancelled", seconds: number) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Repo sets being checked now. */

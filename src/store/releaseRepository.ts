@@ -398,6 +398,18 @@ export class ReleaseRepository {
     return rows.map((r) => ({ repository: r.repository, depth: Number(r.depth), oldest: r.oldest === null ? null : fromStamp(r.oldest) }));
   }
 
+  /** Releases waiting for their repoclosure preflight, and when the oldest was stored (metrics). */
+  async checkingStats(): Promise<{ count: number; oldest: Date | null }> {
+    const row = await this.store.read((tx) =>
+      tx
+        .selectFrom("Release")
+        .select((eb) => [eb.fn.countAll<number>().as("count"), eb.fn.min("createdAt").as("oldest")])
+        .where("status", "=", "checking")
+        .executeTakeFirst(),
+    );
+    return { count: Number(row?.count ?? 0), oldest: row?.oldest ? fromStamp(row.oldest) : null };
+  }
+
   /**
    * Those of `ids` recorded as anything but pushed (unknown ids are left out). Pushed is final:
    * no release leaves it, so the writer need not remember where in history such a release is.

@@ -119,6 +119,10 @@ maybe("a real server: the repoclosure gate, the report's pages and its mail", ()
     expect(blocked.reason).toContain(`${PUBLIC_URL}/reports/broken-deps/`);
     reportId = blocked.repoclosureReportId ?? "";
     expect(reportId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    const metrics = await (await api("/metrics", { token: null })).text();
+    expect(metrics).toMatch(/^relengd_repoclosure_checks_total\{origin="gate",status="broken"\} 1$/m);
+    expect(metrics).toMatch(/^relengd_repoclosure_seconds_count\{origin="gate"\} 1$/m);
+    expect(metrics).toMatch(/^relengd_releases_checking 0$/m);
   }, 90_000);
 
   it("serves the report as JSON and as HTML, and the dashboard links to it", async () => {

@@ -89,6 +89,8 @@ maybe.each(testProviders)("RepoclosureChecks on %s", (provider) => {
     writeFileSync(fake, "#!/bin/sh\nsleep 600\n");
     chmodSync(fake, 0o755);
     const c = checks({ dnf: fake });
+    const told: string[] = [];
+    c.onChecked((origin, status) => told.push(`${origin} ${status}`));
     const t: RepoclosureTarget = { ...target(), arches: ["aarch64"] };
     const first = c.check({ tree: "slow", origin: "gate", target: t }, { fresh: true });
     const second = c.check({ tree: "slow", origin: "gate", target: t }, { fresh: true });
@@ -98,6 +100,7 @@ maybe.each(testProviders)("RepoclosureChecks on %s", (provider) => {
     await expect(first).rejects.toBeInstanceOf(RepoclosureCancelled);
     await expect(second).rejects.toBeInstanceOf(RepoclosureCancelled);
     await expect(c.check({ tree: "slow", origin: "gate", target: t })).rejects.toBeInstanceOf(RepoclosureCancelled);
+    expect(told).toEqual(["gate cancelled"]);
   }, 120_000);
 });
 

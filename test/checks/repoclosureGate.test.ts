@@ -300,6 +300,10 @@ spec:
 
   it("a gate that starts checks what a previous run left checking", async () => {
     const release = await storedChecking({ strictness: "lenient", arches: ["aarch64"], repos: [{ id: "main", url: repos.main.url }], lookaside: [{ id: "lookaside", url: repos.lookaside.url }] });
+    // Waiting releases show in the metrics, read from the store (any replica's).
+    const metrics = (await t.app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(Number(/^relengd_releases_checking (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^relengd_releases_checking_oldest_seconds \d/m);
     const gate = gateOver(checksOver());
     gate.start();
     await gate.settled();

@@ -181,6 +181,44 @@ export class Metrics {
     if (messages > 0) this.brokenDepsMail.inc({ outcome }, messages);
   };
 
+  /** issue 18: the repoclosure checks this replica ran, and the releases waiting for one. */
+  readonly repoclosureChecks = new Counter({
+    name: "relengd_repoclosure_checks_total",
+    help: "Repoclosure checks run by this replica, by origin (gate, policy) and result: ok, broken, error (a repo could not be read, dnf failed or was killed at its bound), cancelled (shutdown)",
+    labelNames: ["origin", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly repoclosureSeconds = new Histogram({
+    name: "relengd_repoclosure_seconds",
+    help: "Time of a repoclosure check by origin: dnf over every arch, the source packages, blame and storing the report",
+    labelNames: ["origin"] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    registers: [this.registry],
+  });
+  readonly releasesChecking = new Gauge({
+    name: "relengd_releases_checking",
+    help: "Releases waiting for their repoclosure preflight (status checking), over every replica",
+    registers: [this.registry],
+  });
+  readonly releasesCheckingAge = new Gauge({
+    name: "relengd_releases_checking_oldest_seconds",
+    help: "Age of the oldest release waiting for its repoclosure preflight; 0 when none waits",
+    registers: [this.registry],
+  });
+  private checkingSource: (() => Promise<{ count: number; oldest: Date | null }>) | undefined;
+
+  /** The checking releases, read from the store at scrape time. */
+  observeChecking(source: () => Promise<{ count: number; oldest: Date | null }>): void {
+    this.checkingSource = source;
+  }
+
+  /** A check ended (origin `gate` or `policy/<name>`, counted as `policy`). */
+  readonly repoclosureChecked = (origin: string, status: string, seconds: number): void => {
+    const o = origin === "gate" ? "gate" : origin.startsWith("policy/") ? "policy" : "other";
+    this.repoclosureChecks.inc({ origin: o, status });
+    if (status !== "cancelled") this.repoclosureSeconds.observe({ origin: o }, seconds);
+  };
+
   private writerSource: Readiness | undefined;
   private requestSource: (() => Promise<{ kind: string; status: RequestStatus; count: number }[]>) | undefined;
   private queueSource: (() => Promise<{ repository: string; depth: number; oldest: Date | null }[]>) | undefined;
@@ -239,6 +277,11 @@ export class Metrics {
         this.queueDepth.set({ repository: r.repository }, r.depth);
         this.queueAge.set({ repository: r.repository }, r.oldest ? Math.max(0, (now.getTime() - r.oldest.getTime()) / 1000) : 0);
       }
+    }
+    if (this.checkingSource) {
+      const { count, oldest } = await this.checkingSource();
+      this.releasesChecking.set(count);
+      this.releasesCheckingAge.set(oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0);
     }
     if (this.requestSource) {
       const rows = await this.requestSource();
