@@ -40,7 +40,8 @@ import type { ForgeWebhookDeps } from "./flow/receiveForgeWebhook.js";
 import type { ResolvedRepository } from "./domain/environmentSet.js";
 import { leaseKey, Writer, type WriterDeps, type WriterOptions } from "./gitops/writer.js";
 import type { PolicyHolder } from "./policy/loader.js";
-import { Scheduler } from "./policy/scheduler.js";
+import { Scheduler, SlotAbandoned } from "./policy/scheduler.js";
+import { RepoclosureCancelled } from "./flow/checkRepoclosure.js";
 import { ArtifactRepository } from "./store/artifactRepository.js";
 import { LocalBranchLease, type BranchLease } from "./store/branchLease.js";
 import { BusEventRepository } from "./store/busEventRepository.js";
@@ -264,7 +265,11 @@ export async function composeApplication(parts: ApplicationParts): Promise<Appli
   const scheduler = new Scheduler({
     policies: () => policies.get(),
     runs: new ScheduleRunRepository(store),
-    run: (policy, slot) => runScheduledPolicy({ evaluate, ...(reportDeps ? { report: reportDeps } : {}) }, policy, slot),
+    run: (policy, slot) =>
+      runScheduledPolicy({ evaluate, ...(reportDeps ? { report: reportDeps } : {}) }, policy, slot).catch((err: unknown) => {
+        // A report whose dnf a shutdown killed did not run: its slot is run again at the next start.
+        throw err instanceof RepoclosureCancelled ? new SlotAbandoned(err.message) : err;
+      }),
     logger,
   });
   policies.onReload?.(() => scheduler.rearm());

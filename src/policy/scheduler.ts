@@ -7,6 +7,12 @@ import { previousSlot } from "../domain/schedule.js";
 import type { ScheduleRunRepository } from "../store/scheduleRunRepository.js";
 import type { PolicySet } from "./loader.js";
 
+/**
+ * A run that could not finish for a reason of the process, not of the slot (a shutdown killed its
+ * dnf): the slot is given up rather than recorded, so the next start runs it as a missed one.
+ */
+export class SlotAbandoned extends Error {}
+
 export interface SchedulerDeps {
   policies: () => PolicySet;
   runs: ScheduleRunRepository;
@@ -93,6 +99,11 @@ export class Scheduler {
       summary = await this.deps.run(policy, slot);
       this.deps.logger.info({ policy: name, slot: slot.toISOString(), summary }, "scheduled policy ran");
     } catch (err) {
+      if (err instanceof SlotAbandoned) {
+        await this.deps.runs.abandon(name, slot);
+        this.deps.logger.warn({ policy: name, slot: slot.toISOString(), reason: err.message }, "scheduled policy's run given up; the next start runs its slot");
+        return "ran";
+      }
       summary = `error: ${(err as Error).message}`;
       this.deps.logger.error({ err, policy: name, slot: slot.toISOString() }, "scheduled policy failed");
     }

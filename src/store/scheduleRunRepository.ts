@@ -23,6 +23,13 @@ export class ScheduleRunRepository {
     );
   }
 
+  /** Gives up an unfinished claim (a run cut short by shutdown): the slot counts as not run. */
+  async abandon(policy: string, slot: Date): Promise<void> {
+    await this.store.transaction((tx) =>
+      tx.deleteFrom("ScheduleRun").where("policy", "=", policy).where("slot", "=", stamp(slot)).where("finishedAt", "is", null).execute(),
+    );
+  }
+
   async last(policy: string): Promise<{ slot: Date; finishedAt: Date | null; summary: string | null } | null> {
     const row = await this.store.read((tx) =>
       tx.selectFrom("ScheduleRun").select(["slot", "finishedAt", "summary"]).where("policy", "=", policy).orderBy("slot", "desc").limit(1).executeTakeFirst(),

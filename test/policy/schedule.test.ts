@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import pino from "pino";
 import { describeSummary, runSchedule } from "../../src/flow/runSchedule.js";
-import { Scheduler } from "../../src/policy/scheduler.js";
+import { Scheduler, SlotAbandoned } from "../../src/policy/scheduler.js";
 import { ScheduleRunRepository } from "../../src/store/scheduleRunRepository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { sampleArtifact } from "../support/artifacts.js";
@@ -63,6 +63,29 @@ describe.each(testProviders)("scheduled policies on %s", (provider) => {
     await s.catchUp();
     const all = await t.database.db.read((tx) => tx.selectFrom("ScheduleRun").select("slot").where("policy", "=", "rawhide-nightly-compose").orderBy("slot", "asc").execute());
     expect(all.map((r) => fromStamp(r.slot).toISOString())).toEqual(["2026-11-25T05:00:00.000Z", "2026-11-28T05:00:00.000Z"]);
+    await t.writer.idle();
+  });
+
+  it("a run given up by a shutdown leaves its slot unrun, and the next start runs it", async () => {
+    const runs = new ScheduleRunRepository(t.database.db);
+    const nightly = policy("rawhide-nightly-compose");
+    const slot = new Date("2026-12-02T05:00:00Z");
+    const abandoning = new Scheduler({
+      policies: () => t.policies.get(),
+      runs,
+      run: () => Promise.reject(new SlotAbandoned("relengd is shutting down")),
+      logger: pino({ level: "silent" }),
+      now,
+    });
+    const before = (await runs.last("rawhide-nightly-compose"))?.slot.toISOString();
+    expect(await abandoning.runSlot(nightly, slot)).toBe("ran");
+    // Not recorded: neither as done nor as an error.
+    expect((await runs.last("rawhide-nightly-compose"))?.slot.toISOString()).toBe(before);
+    clock = new Date("2026-12-02T12:00:00Z");
+    await scheduler().catchUp();
+    const last = await runs.last("rawhide-nightly-compose");
+    expect(last?.slot.toISOString()).toBe(slot.toISOString());
+    expect(last?.summary).not.toMatch(/^error/);
     await t.writer.idle();
   });
 

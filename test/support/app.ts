@@ -66,6 +66,8 @@ export interface TestAppOptions {
   forgeWebhookSecret?: string;
   /** Issue 18: the repoclosure checks; the gate starts with the writer. */
   repoclosure?: ApplicationParts["repoclosure"];
+  /** Issue 18: what report policies mail with (they check with `repoclosure.checks`). */
+  reports?: ApplicationParts["reports"];
 }
 
 export async function startTestApp(provider: TestProvider, options: TestAppOptions = {}): Promise<TestApp> {
@@ -100,6 +102,7 @@ export async function startTestApp(provider: TestProvider, options: TestAppOptio
     ...(options.requests ? { requests: { repository: "gitops", factsDir: options.policiesDir ?? POLICIES, ...options.requests } } : {}),
     ...(options.forgeWebhookSecret ? { forgeWebhookSecret: options.forgeWebhookSecret } : {}),
     ...(options.repoclosure ? { repoclosure: options.repoclosure } : {}),
+    ...(options.reports ? { reports: options.reports } : {}),
   });
   // Only the writer runs by itself: tests drive schedules through `evaluate` at the times they choose.
   await application.writer.start();
