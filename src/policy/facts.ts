@@ -71,6 +71,14 @@ async function readLocal(location: string, options: FactsLoadOptions): Promise<u
     throw new FactSourceError(`${location} does not exist in ${options.baseDir}`);
   }
   if (!file.startsWith(base + path.sep)) throw new FactSourceError(`${location} leads outside ${options.baseDir}`);
+  return readJsonFile(file, location, maxBytes);
+}
+
+/**
+ * A JSON file of at most `maxBytes` (default 64 MiB), UTF-8: the facts files and the owners file
+ * (RELENGD_OWNER_ALIASES) alike. Errors are FactSourceErrors naming `location`, never the content.
+ */
+export async function readJsonFile(file: string, location: string, maxBytes = DEFAULT_MAX_BYTES): Promise<unknown> {
   const handle = await open(file, "r").catch(() => {
     throw new FactSourceError(`${location} cannot be read`);
   });
