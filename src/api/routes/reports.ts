@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { diffBrokenDeps } from "../../domain/brokenDeps.js";
+import { brokenDepsReportPath } from "../../domain/reportLinks.js";
 import { wellFormedString } from "../../domain/text.js";
 import type { OwnersSource } from "../../policy/ownerAliases.js";
 import { InvalidReportCursorError, type BrokenDepsReportRecord, type BrokenDepsReportRepository } from "../../store/brokenDepsReportRepository.js";
@@ -93,7 +94,7 @@ function summaryView(r: Omit<BrokenDepsReportRecord, "report">) {
     arches: r.arches,
     generatedAt: r.generatedAt.toISOString(),
     mailedAt: r.mailedAt ? r.mailedAt.toISOString() : null,
-    url: `/reports/broken-deps/${r.id}`,
+    url: brokenDepsReportPath(r.id),
   };
 }
 
