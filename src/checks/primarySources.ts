@@ -41,6 +41,7 @@ type Decompress = () => NodeJS.ReadWriteStream;
 // Large chunks: with the 16 KiB defaults, reading 6 MB of metadata took 40-90 ms of hops between
 // the file, zlib and this loop, against 12 ms with these.
 const CHUNK = 1 << 20;
+const MAX_PACKAGE_CHARS = 16 * 1024 * 1024;
 
 function decompressorFor(file: string): Decompress | undefined | null {
   if (file.endsWith(".gz")) return () => zlib.createGunzip({ chunkSize: CHUNK });
@@ -119,6 +120,9 @@ export async function sourcesFromPrimary(repoDir: string, wanted: ReadonlySet<st
         start = end + "</package>".length;
       }
       pending = pending.slice(start);
+      // One package's entry is a few KB; a hostile or broken file that never closes one would
+      // otherwise be held in memory whole. What was found stands; dnf is asked for the rest.
+      if (pending.length > MAX_PACKAGE_CHARS) break;
       if (wanted !== "all" && found.size === wanted.size) break;
     }
   } catch {

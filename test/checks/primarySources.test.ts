@@ -5,6 +5,7 @@ import { chmodSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmS
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRepoclosure, type RepoclosureRunnerOptions } from "../../src/checks/repoclosure.js";
 import { sourcesFromPrimary } from "../../src/checks/primarySources.js";
@@ -90,6 +91,27 @@ maybe("sources of broken packages", () => {
     rmSync(path.join(gone, href));
     expect((await sourcesFromPrimary(gone, new Set(["g-1.0-1.fc45.noarch"])))?.size ?? 0).toBe(0);
     expect((await sourcesFromPrimary(gone, "all"))?.size ?? 0).toBe(0);
+  }, 120_000);
+
+  it("stops reading at a package entry too large to be one, keeping what it found before", async () => {
+    const huge = path.join(dir, "huge");
+    makeRepo(dir, "huge", [{ name: "h", noarch: true }]);
+    // After the real package: an entry of 40 MB (gzipped to little), then one more package that
+    // the read must not reach: the entry is not held in memory whole to find its end.
+    const primary = path.join(huge, "repodata", "primary.xml.gz");
+    const real = gunzipSync(readFileSync(path.join(huge, /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(readFileSync(path.join(huge, "repodata", "repomd.xml"), "utf8"))?.[1] ?? ""))).toString("utf8");
+    const head = real.slice(0, real.lastIndexOf("</package>") + "</package>".length);
+    const late = head.slice(head.lastIndexOf('<package type="rpm">')).replace(/<name>h<\/name>/, "<name>late</name>").replace(/h-1\.0-1\.fc45\.src\.rpm/, "late-1.0-1.fc45.src.rpm");
+    writeFileSync(primary, gzipSync(Buffer.from(`${head}<package type="rpm"><name>${"x".repeat(40 * 1024 * 1024)}</name></package>${late}</metadata>`)));
+    const repomd = path.join(huge, "repodata", "repomd.xml");
+    writeFileSync(repomd, readFileSync(repomd, "utf8").replace(/(<data type="primary">[\s\S]*?<location href=")[^"]+/, "$1repodata/primary.xml.gz"));
+    const found = await sourcesFromPrimary(huge, "all");
+    expect(found?.get("h-1.0-1.fc45.noarch")).toBe("h");
+    expect(found?.has("late-1.0-1.fc45.noarch")).toBe(false);
+    expect(found?.size).toBe(1);
+    // The same file with the entry of a sane size reads through to the end.
+    writeFileSync(primary, gzipSync(Buffer.from(`${head}<package type="rpm"><name>${"x".repeat(1024)}</name></package>${late}</metadata>`)));
+    expect((await sourcesFromPrimary(huge, "all"))?.get("late-1.0-1.fc45.noarch")).toBe("late");
   }, 120_000);
 
   it("finds nothing in a folder without metadata, or with a location outside the repo", async () => {
