@@ -57,11 +57,9 @@ maybe("runRepoclosure over real repositories", () => {
     const fake = path.join(dir, "hanging-dnf");
     writeFileSync(fake, "#!/bin/sh\nsleep 600\n");
     chmodSync(fake, 0o755);
-    const started = Date.now();
+    // Were it not killed, the test's own limit (120 s) would end it long before sleep 600 does.
     const run = await runRepoclosure(target({ arches: ["x86_64"] }), { ...options, dnf: fake, timeoutMs: 300 });
     expect(run).toMatchObject({ ok: false, reason: "timeout" });
-    // Generous: the point is that it did not wait for sleep 600.
-    expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 
   it("cancelling (shutdown) stops the running dnf", async () => {
